@@ -1,0 +1,16 @@
+// Unit tests are pure and fast; integration and contract tests start real HTTP servers and
+// talk to one real Temporal dev server, started once for the whole run (test/support/global-setup).
+const transform = { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] };
+module.exports = {
+  testTimeout: 60_000,
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  projects: [
+    { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      displayName: 'integration', testEnvironment: 'node', transform,
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/contract/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
+      slowTestThreshold: 30,
+    },
+  ],
+};

@@ -1,0 +1,105 @@
+/**
+ * Starts `temporal server start-dev` as a child process and waits until it answers.
+ * Used by the embedded default (`npm start`), the test suite and the benchmarks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { ensureTemporalCli } from './temporal-cli';
+
+export interface DevServerOptions {
+  /** gRPC port of the frontend (default 7233). */
+  port?: number;
+  /** Web UI port (default port + 1000). */
+  uiPort?: number;
+  /** SQLite file; omit for an in-memory server. */
+  dbFile?: string;
+  /** Where the server's own log goes (default: discarded). */
+  logFile?: string;
+  namespace?: string;
+  headless?: boolean;
+  /** How long to wait for the frontend to answer. Cold starts on small machines take seconds. */
+  startTimeoutMs?: number;
+  /** Search attributes to register at start, e.g. { BobsyncConnection: 'Keyword' }. */
+  searchAttributes?: Record<string, 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList'>;
+}
+
+export interface RunningDevServer {
+  address: string;
+  uiUrl: string | undefined;
+  namespace: string;
+  process: ChildProcess;
+  cliPath: string;
+  stop(): Promise<void>;
+}
+
+export async function waitForTemporal(address: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) {
+      throw new Error(`The Temporal dev server exited with code ${child.exitCode} before it was ready.`);
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.healthService.check({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
+  const cli = ensureTemporalCli();
+  const port = options.port ?? 7233;
+  const uiPort = options.uiPort ?? port + 1000;
+  const namespace = options.namespace ?? 'default';
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
+  if (options.headless) args.push('--headless');
+  else args.push('--ui-port', String(uiPort));
+  if (options.dbFile) {
+    mkdirSync(dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  for (const [name, type] of Object.entries(options.searchAttributes ?? {})) {
+    args.push('--search-attribute', `${name}=${type}`);
+  }
+  let stdio: ('ignore' | number)[] = ['ignore', 'ignore', 'ignore'];
+  if (options.logFile) {
+    mkdirSync(dirname(options.logFile), { recursive: true });
+    const fd = openSync(options.logFile, 'a');
+    stdio = ['ignore', fd, fd];
+  }
+  const child = spawn(cli.path, args, { stdio, detached: false });
+  const address = `127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await waitForTemporal(address, options.startTimeoutMs ?? 60_000, child);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    address,
+    uiUrl: options.headless ? undefined : `http://127.0.0.1:${uiPort}`,
+    namespace,
+    process: child,
+    cliPath: cli.path,
+    stop,
+  };
+}

@@ -1,0 +1,13 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+
+/** The shared dev server started in global setup, as a TestWorkflowEnvironment. */
+export async function testEnvironment(): Promise<TestWorkflowEnvironment> {
+  const address = process.env.BOBSYNC_TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('No Temporal test server: run the tests through jest so global setup starts one.');
+  return TestWorkflowEnvironment.createFromExistingServer({ address });
+}
+
+/** A task queue name unique to one test, so tests sharing the server never steal each other's tasks. */
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
