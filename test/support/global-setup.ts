@@ -12,6 +12,8 @@ declare global {
 
 export default async function globalSetup(): Promise<void> {
   if (process.env.BOBSYNC_TEST_TEMPORAL_ADDRESS) return; // an already running server was given
+  // Emulator contract tests alone need no Temporal; lets them run while the CLI is still building.
+  if (process.env.BOBSYNC_TEST_SKIP_TEMPORAL === '1') return;
   const port = await freePort();
   const server = await startDevServer({ port, headless: true, startTimeoutMs: 90_000 });
   globalThis.__BOBSYNC_TEMPORAL__ = server;

@@ -1,0 +1,9 @@
+import { ConnectionRegistry, type ActivityDeps } from './deps';
+import { healthActivities } from './health';
+
+/** Activities run on the HiBob task queue, whose task-queue rate limit keeps the tenant under its quota. */
+export function createHibobActivities(deps: ActivityDeps) {
+  const registry = new ConnectionRegistry(deps);
+  return { ...healthActivities(registry) };
+}
+export type HibobActivities = ReturnType<typeof createHibobActivities>;

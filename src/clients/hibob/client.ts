@@ -1,0 +1,94 @@
+/**
+ * HiBob people API: Basic auth with a service user, the search and read-one calls, and error
+ * classification. Never logs the token. Values are read from the nested shape, slash keys as fallback.
+ */
+import { ApiError, isRetryableStatus } from '../http/errors';
+
+export interface HibobClientOptions {
+  baseUrl: string;
+  serviceUserId: string;
+  token: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+export type HibobEmployee = Record<string, unknown> & { id: string };
+
+export interface SearchRequest {
+  fields?: string[];
+  filters?: { fieldPath: 'root.id' | 'root.email'; operator: 'equals'; values: string[] }[];
+  showInactive?: boolean;
+  humanReadable?: 'APPEND' | 'REPLACE';
+}
+
+export class HibobClient {
+  private readonly authorization: string;
+  private readonly baseUrl: string;
+  private readonly doFetch: typeof fetch;
+
+  constructor(private readonly options: HibobClientOptions) {
+    this.authorization = `Basic ${Buffer.from(`${options.serviceUserId}:${options.token}`).toString('base64')}`;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.doFetch = options.fetch ?? fetch;
+  }
+
+  /** POST /people/search. Never sends `filters: []` (HiBob rejects it). */
+  async searchPeople(request: SearchRequest): Promise<HibobEmployee[]> {
+    const body: SearchRequest = { ...request };
+    if (body.filters && body.filters.length === 0) delete body.filters;
+    const result = await this.request<{ employees: HibobEmployee[] }>('POST', '/people/search', body);
+    return result.employees;
+  }
+
+  /** POST /people/{idOrEmail}; undefined when HiBob does not know the person. */
+  async getEmployee(idOrEmail: string, fields?: string[]): Promise<HibobEmployee | undefined> {
+    try {
+      return await this.request<HibobEmployee>('POST', `/people/${encodeURIComponent(idOrEmail)}`, fields ? { fields } : {});
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', authorization: this.authorization };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await this.doFetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+    } catch (err) {
+      throw new ApiError('hibob', 0, 'network', `${method} ${path} failed: ${(err as Error).message}`, true);
+    }
+    const text = await response.text();
+    const isJson = (response.headers.get('content-type') ?? '').includes('json');
+    if (!response.ok) {
+      const { code, message } = parseHibobError(text);
+      const reset = Number(response.headers.get('x-ratelimit-reset'));
+      const retryAfter = Number(response.headers.get('retry-after')) || (reset ? Math.max(1, reset - Math.floor(Date.now() / 1000)) : undefined);
+      throw new ApiError('hibob', response.status, code, `${method} ${path}: ${message}`, isRetryableStatus(response.status), retryAfter);
+    }
+    // HiBob answers unknown paths with a 200 HTML login page: a non-JSON 2xx is an error.
+    if (!isJson) throw new ApiError('hibob', response.status, 'notJson', `${method} ${path} answered ${response.headers.get('content-type')} instead of JSON`, false);
+    return JSON.parse(text) as T;
+  }
+}
+
+/** HiBob errors come as {key, error}, as bare strings, or as HTML; read them leniently. */
+export function parseHibobError(text: string): { code: string; message: string } {
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (body && typeof body === 'object') {
+      const o = body as Record<string, unknown>;
+      return { code: String(o.key ?? 'error'), message: String(o.error ?? o.message ?? text) };
+    }
+    if (typeof body === 'string') return { code: 'error', message: body };
+  } catch {
+    /* not JSON */
+  }
+  return { code: 'error', message: text.slice(0, 200) };
+}

@@ -1,0 +1,113 @@
+/**
+ * The shape of bobsync.yaml. Secrets never live in the file: every credential is a reference
+ * to an environment variable ({ env: NAME }), resolved at start-up by the loader.
+ */
+import { z } from 'zod';
+
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+export const secretRef = z
+  .object({ env: z.string().regex(ENV_NAME, 'must be an environment variable name such as HIBOB_TOKEN') })
+  .strict()
+  .describe('A secret taken from the environment: { env: VARIABLE_NAME }. Secrets are never written in the config file.');
+export type SecretRef = z.infer<typeof secretRef>;
+
+const connectionName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and dashes (it appears in workflow ids and webhook URLs)');
+
+const url = z.url({ message: 'must be an absolute http(s) URL' });
+
+export const hibobSource = z
+  .object({
+    type: z.literal('hibob'),
+    baseUrl: url.default('https://api.hibob.com/v1').describe('HiBob API base, including /v1.'),
+    serviceUserId: z.string().min(1).describe('ID of the HiBob service user (not secret).'),
+    serviceUserToken: secretRef.describe('Token of the HiBob service user.'),
+    webhookSecret: secretRef.optional().describe('Signing secret of the HiBob webhook pointing at this connection.'),
+    searchRequestsPerMinute: z.number().int().min(1).max(50).default(50).describe('HiBob allows 50 people searches per minute.'),
+  })
+  .strict();
+
+export const learning360Destination = z
+  .object({
+    type: z.literal('360learning'),
+    baseUrl: url.default('https://app.360learning.com').describe('EU: https://app.360learning.com, US: https://app.us.360learning.com'),
+    clientId: z.string().min(1),
+    clientSecret: secretRef,
+    defaultGroupId: z
+      .string()
+      .regex(/^[a-fA-F0-9]{24}$/, 'must be a 360Learning group id (24 hex characters)')
+      .describe('Group every new learner joins as learner (360Learning requires a membership at creation).'),
+    externalIdPlatform: z.string().min(1).default('hibob').describe('Platform name under which the HiBob employee id is stored.'),
+    writesPerSecond: z.number().positive().max(10).default(10).describe('360Learning allows 10 writes per second per company.'),
+    readsPerSecond: z.number().positive().max(50).default(50),
+  })
+  .strict();
+
+export const skillcastDestination = z
+  .object({
+    type: z.literal('skillcast'),
+    baseUrl: url.describe('SCIM base, e.g. https://acme.skillcast.io/skillcastApi/scim'),
+    token: secretRef,
+    domain: z.string().min(1).describe('User domain the SCIM API user writes to.'),
+    extensionUrn: z.string().default('urn:ietf:params:scim:schemas:extension:skillcast:2.0:User'),
+    uniqueIdentifier: z.enum(['email', 'employeeId']).default('email'),
+    requestsPerSecond: z.number().positive().max(100).default(5),
+  })
+  .strict();
+
+export const connectionSchema = z
+  .object({
+    name: connectionName,
+    enabled: z.boolean().default(true),
+    source: hibobSource,
+    destination: z.discriminatedUnion('type', [learning360Destination, skillcastDestination]),
+    /** Field mapping, filters, status rules and groups: filled in by the sync engine's schema. */
+    mapping: z.record(z.string(), z.unknown()).default({}),
+    notifications: z
+      .object({
+        to: z.array(z.email()).default([]),
+        from: z.email().default('bobsync@localhost'),
+      })
+      .strict()
+      .default({ to: [], from: 'bobsync@localhost' }),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    temporal: z
+      .object({
+        address: z.string().default('127.0.0.1:7233').describe('host:port of the Temporal frontend; TEMPORAL_ADDRESS overrides.'),
+        namespace: z.string().default('default'),
+        taskQueue: z.string().default('bobsync'),
+      })
+      .strict()
+      .default({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'bobsync' }),
+    connections: z
+      .array(connectionSchema)
+      .min(1, 'declare at least one connection')
+      .superRefine((connections, ctx) => {
+        const seen = new Set<string>();
+        connections.forEach((c, i) => {
+          if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `connection name "${c.name}" is used twice; names must be unique` });
+          seen.add(c.name);
+        });
+      }),
+  })
+  .strict();
+
+export type BobsyncConfig = z.infer<typeof configSchema>;
+export type ConnectionConfig = z.infer<typeof connectionSchema>;
+export type HibobSourceConfig = z.infer<typeof hibobSource>;
+export type Learning360DestinationConfig = z.infer<typeof learning360Destination>;
+export type SkillcastDestinationConfig = z.infer<typeof skillcastDestination>;
+
+/** JSON Schema of bobsync.yaml for editors (e.g. yaml-language-server). */
+export function configJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }),
+    title: 'bobsync configuration',
+  };
+}
