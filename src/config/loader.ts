@@ -32,9 +32,6 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   if (issue.code === 'invalid_type' && valueAt(raw, issue.path) === undefined) {
     return `${where}: is required (${issue.message}).`;
   }
-  if (issue.code === 'invalid_union' && issue.path[issue.path.length - 1] === 'destination') {
-    return `${where}: type must be "360learning" or "skillcast".`;
-  }
   return `${where}: ${issue.message}.`;
 }
 

@@ -19,6 +19,8 @@ export interface DevServerOptions {
   logFile?: string;
   namespace?: string;
   headless?: boolean;
+  /** Codec endpoint the Web UI calls to show decrypted payloads to operators. */
+  uiCodecEndpoint?: string;
   /** How long to wait for the frontend to answer. Cold starts on small machines take seconds. */
   startTimeoutMs?: number;
   /** Search attributes to register at start, e.g. { BobsyncConnection: 'Keyword' }. */
@@ -65,6 +67,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
   if (options.headless) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
+  if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (options.dbFile) {
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);

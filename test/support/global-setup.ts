@@ -1,8 +1,12 @@
 /**
- * Starts one real Temporal dev server for the whole test run (in memory, headless) and
- * hands its address to the test files through the environment. Starting one server here,
- * instead of one per file, keeps a cold 2-core machine well inside the server's start-up time.
+ * Starts one real Temporal dev server for the whole test run (in memory, headless) and builds
+ * the workflow bundle once; both are handed to test files through the environment. One server
+ * and one bundle, instead of one per file, keep a cold 2-core machine inside its time limits.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
 import { freePort } from './ports';
 
@@ -11,12 +15,27 @@ declare global {
 }
 
 export default async function globalSetup(): Promise<void> {
-  if (process.env.BOBSYNC_TEST_TEMPORAL_ADDRESS) return; // an already running server was given
-  // Emulator contract tests alone need no Temporal; lets them run while the CLI is still building.
+  // Emulator contract tests alone need no Temporal.
   if (process.env.BOBSYNC_TEST_SKIP_TEMPORAL === '1') return;
-  const port = await freePort();
-  const server = await startDevServer({ port, headless: true, startTimeoutMs: 90_000 });
-  globalThis.__BOBSYNC_TEMPORAL__ = server;
-  process.env.BOBSYNC_TEST_TEMPORAL_ADDRESS = server.address;
-  process.env.BOBSYNC_TEST_TEMPORAL_CLI = server.cliPath;
+  const bundle = bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  if (!process.env.BOBSYNC_TEST_TEMPORAL_ADDRESS) {
+    const port = await freePort();
+    const server = await startDevServer({ port, headless: true, startTimeoutMs: 90_000 });
+    globalThis.__BOBSYNC_TEMPORAL__ = server;
+    process.env.BOBSYNC_TEST_TEMPORAL_ADDRESS = server.address;
+    process.env.BOBSYNC_TEST_TEMPORAL_CLI = server.cliPath;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bobsync-test-'));
+  const codePath = join(dir, 'workflow-bundle.js');
+  writeFileSync(codePath, (await bundle).code);
+  process.env.BOBSYNC_TEST_WORKFLOW_BUNDLE = codePath;
 }
+
+const quietLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => process.stderr.write(`workflow bundle: ${message}\n`),
+  error: (message: string) => process.stderr.write(`workflow bundle: ${message}\n`),
+  log: () => undefined,
+};

@@ -7,6 +7,13 @@ export async function testEnvironment(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createFromExistingServer({ address });
 }
 
+/** The workflow bundle global setup built from src/workflows. */
+export function workflowBundle(): { codePath: string } {
+  const codePath = process.env.BOBSYNC_TEST_WORKFLOW_BUNDLE;
+  if (!codePath) throw new Error('No workflow bundle: run the tests through jest so global setup builds one.');
+  return { codePath };
+}
+
 /** A task queue name unique to one test, so tests sharing the server never steal each other's tasks. */
 export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;

@@ -1,0 +1,139 @@
+/**
+ * The `bobsync` command. Each sub-command is a thin shell over a module that tests can call
+ * directly; this file only parses arguments and prints.
+ */
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfigFile, missingSecrets } from '../config/loader';
+import { configJsonSchema } from '../config/schema';
+import { runtimeSettings } from '../config/runtime';
+import { ensureTemporalCli } from '../dev/temporal-cli';
+import { resolve } from 'node:path';
+
+function print(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('bobsync')
+    .description('Keeps 360Learning and Skillcast learners in step with HiBob, on Temporal.')
+    .showHelpAfterError();
+  const configOption = () => new Option('-c, --config <path>', 'bobsync.yaml to use (default: $BOBSYNC_CONFIG or ./bobsync.yaml)');
+
+  program
+    .command('dev')
+    .description('Run everything locally: Temporal dev server + UI, demo HiBob/360Learning/Skillcast emulators, worker, webhook API')
+    .option('--employees <n>', 'demo employees to seed into the HiBob emulator', '60')
+    .option('--seed <n>', 'seed of the demo data generator', '42')
+    .option('--fresh', 'delete the local Temporal database and start from an empty history')
+    .action(async (opts: { employees: string; seed: string; fresh?: boolean }) => {
+      const { runEmbedded } = await import('../dev/embedded');
+      await runEmbedded({ employees: Number(opts.employees), seed: Number(opts.seed), fresh: Boolean(opts.fresh) });
+    });
+
+  program
+    .command('worker')
+    .description('Run the Temporal worker (workflows and activities)')
+    .addOption(configOption())
+    .action(async (opts: { config?: string }) => {
+      const { runWorkerProcess } = await import('../processes');
+      await runWorkerProcess(opts);
+    });
+
+  program
+    .command('api')
+    .description('Run the webhook receiver, health endpoints and the codec endpoint')
+    .addOption(configOption())
+    .action(async (opts: { config?: string }) => {
+      const { runApiProcess } = await import('../processes');
+      await runApiProcess(opts);
+    });
+
+  program
+    .command('emulators')
+    .description('Run the HiBob, 360Learning and Skillcast emulators, seeded with demo employees')
+    .option('--only <names>', 'comma-separated subset of hibob,360learning,skillcast')
+    .option('--employees <n>', 'demo employees to seed', '60')
+    .option('--seed <n>', 'seed of the demo data generator', '42')
+    .option('--hibob-port <port>', 'HiBob emulator port', '4010')
+    .option('--learning360-port <port>', '360Learning emulator port', '4020')
+    .option('--skillcast-port <port>', 'Skillcast emulator port', '4030')
+    .action(async (opts: Record<string, string | undefined>) => {
+      const { startEmulators } = await import('../dev/emulators');
+      const only = opts.only?.split(',').map((s) => s.trim());
+      const running = await startEmulators({
+        only: only as ('hibob' | '360learning' | 'skillcast')[] | undefined,
+        employees: Number(opts.employees),
+        seed: Number(opts.seed),
+        ports: { hibob: Number(opts.hibobPort), learning360: Number(opts.learning360Port), skillcast: Number(opts.skillcastPort) },
+      });
+      for (const line of running.describe()) print(line);
+      print('Admin APIs live under /__admin on each emulator. Ctrl-C stops them.');
+      await waitForSignal();
+      await running.close();
+    });
+
+  const config = program.command('config').description('Check and describe bobsync.yaml');
+  config
+    .command('validate')
+    .description('Validate the config file and check that every secret it references is set')
+    .addOption(configOption())
+    .option('--no-env', 'only check the file, not the environment')
+    .action((opts: { config?: string; env: boolean }) => {
+      const path = resolve(opts.config ?? runtimeSettings().BOBSYNC_CONFIG);
+      const parsed = loadConfigFile(path);
+      const missing = opts.env ? missingSecrets(parsed) : [];
+      if (missing.length) throw new ConfigError(missing, 'environment');
+      print(`${path} is valid: ${parsed.connections.length} connection(s): ${parsed.connections.map((c) => `${c.name} (hibob → ${c.destination.type})`).join(', ')}`);
+    });
+  config
+    .command('schema')
+    .description('Print the JSON Schema of bobsync.yaml (for editor completion and validation)')
+    .action(() => print(JSON.stringify(configJsonSchema(), null, 2)));
+
+  const temporal = program.command('temporal').description('The Temporal CLI bobsync uses for its dev server');
+  temporal
+    .command('ensure')
+    .description('Find the Temporal CLI, building it with Go into the cache when missing; print its path')
+    .action(() => {
+      const cli = ensureTemporalCli();
+      print(`temporal CLI (${cli.source}): ${cli.path}`);
+    });
+
+  program
+    .command('health')
+    .description('Run the health-check workflow for a connection and print its result')
+    .addOption(configOption())
+    .option('--connection <name>', 'connection to check (default: the first)')
+    .action(async (opts: { config?: string; connection?: string }) => {
+      const { runHealthCheck } = await import('../processes');
+      print(JSON.stringify(await runHealthCheck(opts), null, 2));
+    });
+
+  return program;
+}
+
+/** Resolves on SIGINT or SIGTERM, so long-running commands can clean up. */
+export function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolveSignal) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolveSignal(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+}

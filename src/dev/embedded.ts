@@ -1,0 +1,168 @@
+/**
+ * The embedded default behind `npm start`: everything bobsync needs, on this machine, in one
+ * command. Temporal's dev server keeps its history in a SQLite file under the data dir, the
+ * emulators stand in for HiBob, 360Learning and Skillcast, and the worker and API run in-process.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { generateCodecKey } from '../codec/aes-gcm-codec';
+import { loadContext } from '../cli/context';
+import { waitForSignal } from '../cli/main';
+import { startApi, startWorker, runHealthCheck } from '../processes';
+import { startDevServer } from './temporal-dev-server';
+import { DEMO_CREDENTIALS, startEmulators } from './emulators';
+
+export interface EmbeddedOptions {
+  employees: number;
+  seed: number;
+  fresh: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+const PORTS = { temporal: 7233, temporalUi: 8233, api: 3000, hibob: 4010, learning360: 4020, skillcast: 4030 };
+
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolvePort(true);
+    });
+    socket.once('error', () => resolvePort(false));
+  });
+}
+
+/** Reads the root group of the 360Learning emulator through its public API, as a customer would look it up. */
+async function rootGroupId(baseUrl: string): Promise<string> {
+  const tokenResponse = await fetch(`${baseUrl}/api/v2/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'client_credentials', client_id: DEMO_CREDENTIALS.learning360ClientId, client_secret: DEMO_CREDENTIALS.learning360ClientSecret }),
+  });
+  const { access_token } = (await tokenResponse.json()) as { access_token: string };
+  const groups = (await (
+    await fetch(`${baseUrl}/api/v2/groups`, { headers: { authorization: `Bearer ${access_token}`, '360-api-version': 'v2.0' } })
+  ).json()) as { _id: string; parentId?: string }[];
+  const root = groups.find((g) => !g.parentId);
+  if (!root) throw new Error('the 360Learning emulator has no root group');
+  return root._id;
+}
+
+function codecKey(dataDir: string): string {
+  const file = join(dataDir, 'codec-key');
+  if (!existsSync(file)) writeFileSync(file, generateCodecKey(), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
+  const env = options.env ?? process.env;
+  const dataDir = resolve(env.BOBSYNC_DATA_DIR ?? '.data');
+  mkdirSync(dataDir, { recursive: true });
+  const busy = (await Promise.all(Object.entries(PORTS).map(async ([name, port]) => ((await portInUse(port)) ? `${name} (${port})` : undefined)))).filter(Boolean);
+  if (busy.length) {
+    throw new Error(`These ports are already in use: ${busy.join(', ')}. Stop what listens there (an earlier \`npm start\`?) and run again.`);
+  }
+  if (options.fresh) rmSync(join(dataDir, 'temporal.db'), { force: true });
+
+  const say = (line = '') => process.stdout.write(`${line}\n`);
+  say('Starting the Temporal dev server…');
+  const temporal = await startDevServer({
+    port: PORTS.temporal,
+    uiPort: PORTS.temporalUi,
+    dbFile: join(dataDir, 'temporal.db'),
+    logFile: join(dataDir, 'temporal.log'),
+    startTimeoutMs: 120_000,
+    uiCodecEndpoint: `http://127.0.0.1:${PORTS.api}/codec`,
+  });
+  const stops: (() => Promise<void>)[] = [() => temporal.stop()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    say('Starting the HiBob, 360Learning and Skillcast emulators…');
+    const emulators = await startEmulators({
+      employees: options.employees,
+      seed: options.seed,
+      ports: { hibob: PORTS.hibob, learning360: PORTS.learning360, skillcast: PORTS.skillcast },
+    });
+    stops.push(() => emulators.close());
+
+    // Demo secrets go into this process's environment, exactly where production secrets live.
+    Object.assign(env, {
+      TEMPORAL_ADDRESS: temporal.address,
+      BOBSYNC_API_PORT: String(PORTS.api),
+      BOBSYNC_CODEC_CORS_ORIGINS: env.BOBSYNC_CODEC_CORS_ORIGINS ?? `http://127.0.0.1:${PORTS.temporalUi},http://localhost:${PORTS.temporalUi}`,
+      HIBOB_SERVICE_USER_TOKEN: env.HIBOB_SERVICE_USER_TOKEN ?? DEMO_CREDENTIALS.hibobToken,
+      HIBOB_WEBHOOK_SECRET: env.HIBOB_WEBHOOK_SECRET ?? DEMO_CREDENTIALS.hibobWebhookSecret,
+      LEARNING360_CLIENT_SECRET: env.LEARNING360_CLIENT_SECRET ?? DEMO_CREDENTIALS.learning360ClientSecret,
+      SKILLCAST_SCIM_TOKEN: env.SKILLCAST_SCIM_TOKEN ?? DEMO_CREDENTIALS.skillcastToken,
+      BOBSYNC_CODEC_KEYS: env.BOBSYNC_CODEC_KEYS ?? `dev:${codecKey(dataDir)}`,
+    });
+    const configPath = join(dataDir, 'bobsync.dev.yaml');
+    writeFileSync(configPath, embeddedConfigYaml(emulators.hibob!.server.url, emulators.learning360!.server.url, emulators.skillcast!.server.url, await rootGroupId(emulators.learning360!.server.url)));
+    const ctx = loadContext({ config: configPath }, env);
+
+    say('Starting the worker and the webhook API…');
+    const workers = await startWorker(ctx, env);
+    const workerRun = workers.run();
+    stops.push(async () => {
+      await workers.shutdown();
+      await workerRun;
+    });
+    const api = await startApi(ctx, env);
+    stops.push(() => api.close());
+
+    const health = await runHealthCheck({ config: configPath }, env);
+    say();
+    say('bobsync is ready.');
+    say(`  Temporal UI           ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`);
+    say(`  Temporal frontend     ${temporal.address}   (temporal workflow list --address ${temporal.address})`);
+    say(`  Webhook API           ${api.url}   (GET /healthz, /readyz)`);
+    for (const line of emulators.describe()) say(`  ${line}`);
+    say(`  Config in use         ${configPath}`);
+    say(`  Health check          HiBob reached, sample employee ${health.sampleEmployeeId ?? '(none)'}`);
+    say();
+    say('Ctrl-C stops everything.');
+    await waitForSignal();
+    say('Stopping…');
+  } finally {
+    await stopAll();
+  }
+}
+
+export function embeddedConfigYaml(hibobUrl: string, learning360Url: string, skillcastUrl: string, groupId: string): string {
+  const header = '# Written by `bobsync dev` for the local emulators. Secrets are env references, set by `bobsync dev`.\n';
+  const source = {
+    type: 'hibob',
+    baseUrl: `${hibobUrl}/v1`,
+    serviceUserId: DEMO_CREDENTIALS.hibobServiceUserId,
+    serviceUserToken: { env: 'HIBOB_SERVICE_USER_TOKEN' },
+    webhookSecret: { env: 'HIBOB_WEBHOOK_SECRET' },
+  };
+  return (
+    header +
+    stringify({
+      temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'bobsync' },
+      connections: [
+        {
+          name: 'demo-360',
+          source,
+          destination: {
+            type: '360learning',
+            baseUrl: learning360Url,
+            clientId: DEMO_CREDENTIALS.learning360ClientId,
+            clientSecret: { env: 'LEARNING360_CLIENT_SECRET' },
+            defaultGroupId: groupId,
+          },
+        },
+        {
+          name: 'demo-skillcast',
+          source,
+          destination: { type: 'skillcast', baseUrl: `${skillcastUrl}/skillcastApi/scim`, token: { env: 'SKILLCAST_SCIM_TOKEN' }, domain: 'Employees' },
+        },
+      ],
+    })
+  );
+}

@@ -1,0 +1,30 @@
+/**
+ * Determinism guard: every workflow history committed under test/histories must replay against
+ * today's workflow code. A change that would break running workflows fails here; such a change
+ * needs `patched()` (see docs/workflow-changes.md). Record new histories with
+ * `BOBSYNC_RECORD_HISTORIES=1 npx jest <test>`.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { codecDataConverter, codecFromEnv } from '../../src/codec/aes-gcm-codec';
+import { testCodecEnv } from '../support/codec';
+import { workflowBundle } from '../support/temporal';
+
+const dir = join(__dirname, '../histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+describe('committed workflow histories replay deterministically', () => {
+  it('has histories to replay', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  it.each(files)('%s', async (file) => {
+    const history = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    await Worker.runReplayHistory(
+      { workflowBundle: workflowBundle(), dataConverter: codecDataConverter(codecFromEnv(testCodecEnv)) },
+      history,
+      file.replace(/\.json$/, ''),
+    );
+  });
+});

@@ -1,0 +1,124 @@
+import { ConfigError, missingSecrets, parseConfig, readSecret, secretReferences } from '../../src/config/loader';
+import { configJsonSchema } from '../../src/config/schema';
+import { runtimeSettings } from '../../src/config/runtime';
+
+const valid = `
+connections:
+  - name: acme-360
+    source:
+      type: hibob
+      serviceUserId: SERVICE-1
+      serviceUserToken: { env: HIBOB_TOKEN }
+      webhookSecret: { env: HIBOB_WEBHOOK_SECRET }
+    destination:
+      type: 360learning
+      clientId: client-1
+      clientSecret: { env: L360_SECRET }
+      defaultGroupId: 507f1f77bcf86cd799439011
+  - name: acme-skillcast
+    source:
+      type: hibob
+      serviceUserId: SERVICE-1
+      serviceUserToken: { env: HIBOB_TOKEN }
+    destination:
+      type: skillcast
+      baseUrl: https://acme.skillcast.io/skillcastApi/scim
+      token: { env: SKILLCAST_TOKEN }
+      domain: Employees
+`;
+
+function problemsOf(text: string): string[] {
+  try {
+    parseConfig(text, 'test.yaml');
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('bobsync.yaml', () => {
+  it('accepts a valid file and fills documented defaults', () => {
+    const config = parseConfig(valid);
+    expect(config.connections.map((c) => c.name)).toEqual(['acme-360', 'acme-skillcast']);
+    expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'bobsync' });
+    const first = config.connections[0]!;
+    expect(first.source.baseUrl).toBe('https://api.hibob.com/v1');
+    expect(first.source.searchRequestsPerMinute).toBe(50);
+    if (first.destination.type !== '360learning') throw new Error('wrong destination');
+    expect(first.destination.writesPerSecond).toBe(10);
+    expect(first.destination.externalIdPlatform).toBe('hibob');
+  });
+
+  it('refuses a secret written inline and says how to reference it', () => {
+    const problems = problemsOf(valid.replace('clientSecret: { env: L360_SECRET }', 'clientSecret: s3cr3t-value'));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('connections[0].destination.clientSecret');
+    expect(problems[0]).toContain('{ env: SOME_VARIABLE }');
+    expect(problems[0]).not.toContain('s3cr3t-value');
+  });
+
+  it('names the path of a missing required field', () => {
+    const problems = problemsOf(valid.replace('      defaultGroupId: 507f1f77bcf86cd799439011\n', ''));
+    expect(problems).toEqual([expect.stringContaining('connections[0].destination.defaultGroupId: is required')]);
+  });
+
+  it('names an unknown key so typos surface', () => {
+    const problems = problemsOf(valid.replace('      domain: Employees', '      domain: Employees\n      domian: Oops'));
+    expect(problems[0]).toContain('connections[1].destination');
+    expect(problems[0]).toContain('"domian"');
+  });
+
+  it('explains a wrong destination type, a bad group id and a duplicate connection name', () => {
+    expect(problemsOf(valid.replace('type: skillcast', 'type: moodle'))[0]).toContain("connections[1].destination.type: Invalid discriminator value. Expected '360learning' | 'skillcast'");
+    expect(problemsOf(valid.replace('507f1f77bcf86cd799439011', 'not-an-id'))[0]).toContain('24 hex characters');
+    expect(problemsOf(valid.replace('acme-skillcast', 'acme-360'))[0]).toContain('"acme-360" is used twice');
+  });
+
+  it('reports YAML syntax errors and an empty file', () => {
+    expect(problemsOf('connections: [\n')[0]).toMatch(/^YAML syntax/);
+    expect(problemsOf('')[0]).toContain('connections');
+  });
+
+  it('lists secret references and names each unset variable without reading values', () => {
+    const config = parseConfig(valid);
+    expect(secretReferences(config).map((r) => r.ref.env)).toEqual(['HIBOB_TOKEN', 'HIBOB_WEBHOOK_SECRET', 'L360_SECRET', 'HIBOB_TOKEN', 'SKILLCAST_TOKEN']);
+    const missing = missingSecrets(config, { HIBOB_TOKEN: 'x', HIBOB_WEBHOOK_SECRET: 'y' });
+    expect(missing).toEqual([
+      'L360_SECRET is not set (needed by connections[0].destination.clientSecret); export it before starting bobsync.',
+      'SKILLCAST_TOKEN is not set (needed by connections[1].destination.token); export it before starting bobsync.',
+    ]);
+    expect(readSecret({ env: 'HIBOB_TOKEN' }, { HIBOB_TOKEN: 'tok' })).toBe('tok');
+    expect(() => readSecret({ env: 'NOPE' }, {})).toThrow('NOPE is not set');
+  });
+
+  it('exports a JSON Schema that editors can use', () => {
+    const schema = configJsonSchema() as { properties: Record<string, unknown>; required?: string[] };
+    expect(schema.properties).toHaveProperty('connections');
+    expect(JSON.stringify(schema)).toContain('360learning');
+    expect(schema.required).toContain('connections');
+  });
+});
+
+describe('runtime settings', () => {
+  it('reads defaults and rejects a bad port with the variable name', () => {
+    expect(runtimeSettings({}).BOBSYNC_API_PORT).toBe(3000);
+    expect(() => runtimeSettings({ BOBSYNC_API_PORT: 'eighty' })).toThrow(/BOBSYNC_API_PORT/);
+    expect(() => runtimeSettings({ BOBSYNC_SMTP_URL: 'mail.example.com' })).toThrow(/smtp:\/\//);
+  });
+});
+
+describe('committed editor schema', () => {
+  it('bobsync.schema.json matches the config schema (regenerate with `bobsync config schema > bobsync.schema.json`)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const committed = require('../../bobsync.schema.json');
+    expect(committed).toEqual(configJsonSchema());
+  });
+
+  it('the example config is valid', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { readFileSync } = require('node:fs') as typeof import('node:fs');
+    const config = parseConfig(readFileSync(`${__dirname}/../../bobsync.example.yaml`, 'utf8'));
+    expect(config.connections).toHaveLength(2);
+  });
+});
