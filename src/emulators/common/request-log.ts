@@ -24,6 +24,8 @@ export class RequestLog {
   middleware(): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {
       if (req.path.startsWith('/__admin')) return next();
+      // Routers mounted under a prefix shorten req.path before the response finishes.
+      const path = req.path;
       const started = this.clock.nowMs();
       const startedReal = Date.now();
       res.on('finish', () => {
@@ -31,7 +33,7 @@ export class RequestLog {
         this.entries.push({
           at: started,
           method: req.method,
-          path: req.path,
+          path,
           query: q >= 0 ? req.originalUrl.slice(q + 1) : '',
           status: res.statusCode,
           caller: res.locals.caller as string | undefined,
