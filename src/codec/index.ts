@@ -1,0 +1,2 @@
+export * from './aes-gcm-codec';
+export * from './codec-server';
