@@ -11,7 +11,7 @@ import { createLogger } from './logging';
 import { connectClient } from './temporal/client';
 import { createWorkers, type WorkerSet } from './worker';
 import type { HealthCheckResult } from './workflows/health-check';
-import { waitForSignal } from './cli/main';
+import { waitForSignal } from './shutdown';
 
 export async function startWorker(ctx: CommandContext, env: NodeJS.ProcessEnv = process.env): Promise<WorkerSet> {
   return createWorkers({ config: ctx.config, env, address: ctx.address, namespace: ctx.namespace, dataConverter: codecDataConverter(codecFromEnv(env)) });

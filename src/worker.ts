@@ -39,7 +39,9 @@ export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSe
   const base = options.taskQueue ?? options.config.temporal.taskQueue;
   const queues = taskQueues(base);
   const namespace = options.namespace ?? options.config.temporal.namespace;
-  const connection = await NativeConnection.connect({ address: options.address });
+  const connection = await NativeConnection.connect({ address: options.address }).catch((err: Error) => {
+    throw new Error(`Cannot reach Temporal at ${options.address} (${err.message}). Start Temporal or set TEMPORAL_ADDRESS / temporal.address.`);
+  });
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: require.resolve('./workflows') };

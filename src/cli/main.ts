@@ -8,6 +8,10 @@ import { configJsonSchema } from '../config/schema';
 import { runtimeSettings } from '../config/runtime';
 import { ensureTemporalCli } from '../dev/temporal-cli';
 import { resolve } from 'node:path';
+import { runEmbedded } from '../dev/embedded';
+import { startEmulators } from '../dev/emulators';
+import { runApiProcess, runHealthCheck, runWorkerProcess } from '../processes';
+import { waitForSignal } from '../shutdown';
 
 function print(line = ''): void {
   process.stdout.write(`${line}\n`);
@@ -26,7 +30,6 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed of the demo data generator', '42')
     .option('--fresh', 'delete the local Temporal database and start from an empty history')
     .action(async (opts: { employees: string; seed: string; fresh?: boolean }) => {
-      const { runEmbedded } = await import('../dev/embedded');
       await runEmbedded({ employees: Number(opts.employees), seed: Number(opts.seed), fresh: Boolean(opts.fresh) });
     });
 
@@ -35,7 +38,6 @@ export function buildProgram(): Command {
     .description('Run the Temporal worker (workflows and activities)')
     .addOption(configOption())
     .action(async (opts: { config?: string }) => {
-      const { runWorkerProcess } = await import('../processes');
       await runWorkerProcess(opts);
     });
 
@@ -44,7 +46,6 @@ export function buildProgram(): Command {
     .description('Run the webhook receiver, health endpoints and the codec endpoint')
     .addOption(configOption())
     .action(async (opts: { config?: string }) => {
-      const { runApiProcess } = await import('../processes');
       await runApiProcess(opts);
     });
 
@@ -58,7 +59,6 @@ export function buildProgram(): Command {
     .option('--learning360-port <port>', '360Learning emulator port', '4020')
     .option('--skillcast-port <port>', 'Skillcast emulator port', '4030')
     .action(async (opts: Record<string, string | undefined>) => {
-      const { startEmulators } = await import('../dev/emulators');
       const only = opts.only?.split(',').map((s) => s.trim());
       const running = await startEmulators({
         only: only as ('hibob' | '360learning' | 'skillcast')[] | undefined,
@@ -105,24 +105,10 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .option('--connection <name>', 'connection to check (default: the first)')
     .action(async (opts: { config?: string; connection?: string }) => {
-      const { runHealthCheck } = await import('../processes');
       print(JSON.stringify(await runHealthCheck(opts), null, 2));
     });
 
   return program;
-}
-
-/** Resolves on SIGINT or SIGTERM, so long-running commands can clean up. */
-export function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolveSignal) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolveSignal(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }
 
 export async function main(argv: string[]): Promise<void> {

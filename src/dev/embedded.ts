@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { generateCodecKey } from '../codec/aes-gcm-codec';
 import { loadContext } from '../cli/context';
-import { waitForSignal } from '../cli/main';
+import { waitForSignal } from '../shutdown';
 import { startApi, startWorker, runHealthCheck } from '../processes';
 import { startDevServer } from './temporal-dev-server';
 import { DEMO_CREDENTIALS, startEmulators } from './emulators';
