@@ -3,6 +3,7 @@
  * to an environment variable ({ env: NAME }), resolved at start-up by the loader.
  */
 import { z } from 'zod';
+import { mappingSchema } from './mapping-schema';
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
@@ -26,6 +27,12 @@ export const hibobSource = z
     serviceUserToken: secretRef.describe('Token of the HiBob service user.'),
     webhookSecret: secretRef.optional().describe('Signing secret of the HiBob webhook pointing at this connection.'),
     searchRequestsPerMinute: z.number().int().min(1).max(50).default(50).describe('HiBob allows 50 people searches per minute.'),
+    readsPerSecond: z
+      .number()
+      .positive()
+      .max(50)
+      .default(5)
+      .describe('Reads of one employee (POST /people/{id}) per second; HiBob publishes no figure, so stay modest.'),
   })
   .strict();
 
@@ -64,14 +71,16 @@ export const connectionSchema = z
     source: hibobSource,
     destination: z.discriminatedUnion('type', [learning360Destination, skillcastDestination]),
     /** Field mapping, filters, status rules and groups: filled in by the sync engine's schema. */
-    mapping: z.record(z.string(), z.unknown()).default({}),
+    mapping: mappingSchema.prefault({}),
     notifications: z
       .object({
-        to: z.array(z.email()).default([]),
+        to: z.array(z.email()).default([]).describe('Who hears about employees that cannot be synced, and gets full-sync reports.'),
         from: z.email().default('bobsync@localhost'),
+        digestWindowSeconds: z.number().int().min(0).max(3600).default(60).describe('Failures within this window go out as one email.'),
+        minIntervalSeconds: z.number().int().min(0).max(86_400).default(900).describe('At most one failure email per this many seconds; a storm becomes a digest.'),
       })
       .strict()
-      .default({ to: [], from: 'bobsync@localhost' }),
+      .default({ to: [], from: 'bobsync@localhost', digestWindowSeconds: 60, minIntervalSeconds: 900 }),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { HibobActivities } from '../activities';
+import type { HibobSearchActivities } from '../activities';
 import { taskQueues } from './task-queues';
 
 export interface HealthCheckInput {
@@ -16,8 +16,8 @@ export interface HealthCheckResult {
 
 /** Proves the whole chain works: workflow → HiBob task queue → activity → HiBob API. */
 export async function healthCheck(input: HealthCheckInput): Promise<HealthCheckResult> {
-  const hibob = proxyActivities<HibobActivities>({
-    taskQueue: taskQueues(input.taskQueue).hibob,
+  const hibob = proxyActivities<HibobSearchActivities>({
+    taskQueue: taskQueues(input.taskQueue).hibobSearch,
     startToCloseTimeout: '30 seconds',
     retry: { maximumAttempts: 3, initialInterval: '1 second' },
   });

@@ -1,7 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { healthCheck } from '../../src/workflows';
+import { recordHistoryIfAsked } from '../support/histories';
 import { startTestStack, type TestStack } from '../support/stack';
 
 describe('health-check workflow on the real Temporal dev server', () => {
@@ -35,10 +34,7 @@ describe('health-check workflow on the real Temporal dev server', () => {
     const calls = hibob.emulator.kit.requests.entries.map((e) => `${e.method} ${e.path} ${e.status}`);
     expect(calls).toEqual(['POST /v1/people/search 200', `POST /v1/people/${firstId} 200`, 'POST /v1/people/search 200']);
 
-    if (process.env.BOBSYNC_RECORD_HISTORIES === '1') {
-      const history = await handle.fetchHistory();
-      writeFileSync(join(__dirname, '../histories/health-check.json'), JSON.stringify(history, null, 2));
-    }
+    await recordHistoryIfAsked(handle, 'health-check');
   });
 
   it('fails fast, without retrying for days, when HiBob rejects the credentials', async () => {
