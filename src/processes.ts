@@ -4,6 +4,7 @@
  */
 import type { Server } from 'node:http';
 import { createApiApp } from './api/app';
+import { createWebhookRouter } from './api/webhooks';
 import { loadContext, type CommandContext } from './cli/context';
 import { codecDataConverter, codecFromEnv } from './codec/aes-gcm-codec';
 import { codecRouterFromEnv } from './codec/codec-server';
@@ -39,7 +40,14 @@ export interface RunningApi {
 export async function startApi(ctx: CommandContext, env: NodeJS.ProcessEnv = process.env): Promise<RunningApi> {
   const codec = codecFromEnv(env);
   const temporal = await connectClient({ address: ctx.address, namespace: ctx.namespace, dataConverter: codecDataConverter(codec) });
-  const app = createApiApp({ temporal, routers: { '/codec': codecRouterFromEnv(codec, env) } });
+  const log = createLogger('api');
+  const app = createApiApp({
+    temporal,
+    routers: {
+      '/codec': codecRouterFromEnv(codec, env),
+      '/webhooks': createWebhookRouter({ config: ctx.config, env, temporal, log }),
+    },
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(ctx.runtime.BOBSYNC_API_PORT, ctx.runtime.BOBSYNC_API_HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
   });

@@ -5,7 +5,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { BobsyncConfig } from './config/schema';
-import { createHibobActivities } from './activities';
+import { createActivities } from './activities';
 import { taskQueues } from './workflows/task-queues';
 
 export interface WorkerSetOptions {
@@ -18,6 +18,8 @@ export interface WorkerSetOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Overrides the config's base task queue (tests use one per test). */
   taskQueue?: string;
+  /** HTTP for the vendor clients (default: global fetch). */
+  fetch?: typeof fetch;
 }
 
 export interface WorkerSet {
@@ -28,10 +30,18 @@ export interface WorkerSet {
   shutdown(): Promise<void>;
 }
 
-/** The most restrictive HiBob search limit across connections, per second. */
-function hibobActivitiesPerSecond(config: BobsyncConfig): number {
-  const perMinute = Math.min(...config.connections.map((c) => c.source.searchRequestsPerMinute));
-  return perMinute / 60;
+/** The most restrictive HiBob limits across connections, per second. */
+function hibobSearchesPerSecond(config: BobsyncConfig): number {
+  return Math.min(...config.connections.map((c) => c.source.searchRequestsPerMinute)) / 60;
+}
+function hibobReadsPerSecond(config: BobsyncConfig): number {
+  return Math.min(...config.connections.map((c) => c.source.readsPerSecond));
+}
+
+/** The most restrictive 360Learning limit of one kind across connections, per second. */
+function lmsPerSecond(config: BobsyncConfig, kind: 'writesPerSecond' | 'readsPerSecond'): number {
+  const limits = config.connections.flatMap((c) => (c.destination.type === '360learning' ? [c.destination[kind]] : []));
+  return limits.length ? Math.min(...limits) : kind === 'writesPerSecond' ? 10 : 50;
 }
 
 export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSet> {
@@ -46,21 +56,29 @@ export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSe
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: require.resolve('./workflows') };
 
+  const activities = createActivities({ config: options.config, env, fetch: options.fetch, taskQueue: queues.workflows });
+  const common = { connection, namespace, dataConverter: options.dataConverter };
   const workers = await Promise.all([
+    Worker.create({ ...common, taskQueue: queues.workflows, ...workflowSource, activities: activities.workflows }),
+    Worker.create({ ...common, taskQueue: queues.hibob, activities: activities.hibob, maxTaskQueueActivitiesPerSecond: hibobReadsPerSecond(options.config) }),
     Worker.create({
-      connection,
-      namespace,
-      taskQueue: queues.workflows,
-      dataConverter: options.dataConverter,
-      ...workflowSource,
+      ...common,
+      taskQueue: queues.hibobSearch,
+      activities: activities.hibobSearch,
+      maxTaskQueueActivitiesPerSecond: hibobSearchesPerSecond(options.config),
     }),
     Worker.create({
-      connection,
-      namespace,
-      taskQueue: queues.hibob,
-      dataConverter: options.dataConverter,
-      activities: createHibobActivities({ config: options.config, env }),
-      maxTaskQueueActivitiesPerSecond: hibobActivitiesPerSecond(options.config),
+      ...common,
+      taskQueue: queues.lmsReads,
+      activities: activities.lmsReads,
+      // A lookup makes about five GETs.
+      maxTaskQueueActivitiesPerSecond: lmsPerSecond(options.config, 'readsPerSecond') / 5,
+    }),
+    Worker.create({
+      ...common,
+      taskQueue: queues.lmsWrites,
+      activities: activities.lmsWrites,
+      maxTaskQueueActivitiesPerSecond: lmsPerSecond(options.config, 'writesPerSecond'),
     }),
   ]);
 

@@ -5,6 +5,8 @@
 import type { BobsyncConfig, ConnectionConfig } from '../config/schema';
 import { readSecret } from '../config/loader';
 import { HibobClient } from '../clients/hibob/client';
+import { Learning360Client } from '../clients/learning360/client';
+import type { Learning360DestinationConfig } from '../config/schema';
 import { ApplicationFailure } from '@temporalio/activity';
 
 export interface ActivityDeps {
@@ -15,6 +17,7 @@ export interface ActivityDeps {
 
 export class ConnectionRegistry {
   private readonly hibobClients = new Map<string, HibobClient>();
+  private readonly learning360Clients = new Map<string, Learning360Client>();
 
   constructor(private readonly deps: ActivityDeps) {}
 
@@ -36,6 +39,33 @@ export class ConnectionRegistry {
         fetch: this.deps.fetch,
       });
       this.hibobClients.set(name, client);
+    }
+    return client;
+  }
+
+  /** The connection's 360Learning destination; fails for good when it is another kind. */
+  learning360Destination(name: string): Learning360DestinationConfig {
+    const { destination } = this.connection(name);
+    if (destination.type !== '360learning') {
+      throw ApplicationFailure.nonRetryable(`Connection "${name}" writes to ${destination.type}, not 360Learning`, 'WrongDestination');
+    }
+    return destination;
+  }
+
+  /** One client per connection, so its token cache and rate spacing are shared by all activities. */
+  learning360(name: string): Learning360Client {
+    let client = this.learning360Clients.get(name);
+    if (!client) {
+      const destination = this.learning360Destination(name);
+      client = new Learning360Client({
+        baseUrl: destination.baseUrl,
+        clientId: destination.clientId,
+        clientSecret: readSecret(destination.clientSecret, this.deps.env),
+        writesPerSecond: destination.writesPerSecond,
+        readsPerSecond: destination.readsPerSecond,
+        fetch: this.deps.fetch,
+      });
+      this.learning360Clients.set(name, client);
     }
     return client;
   }

@@ -1,2 +1,3 @@
 // Every workflow the worker registers. Workflow code is deterministic: no I/O, no Node built-ins.
 export { healthCheck } from './health-check';
+export { employeeSync } from './employee-sync';

@@ -2,7 +2,7 @@
  * HiBob people API: Basic auth with a service user, the search and read-one calls, and error
  * classification. Never logs the token. Values are read from the nested shape, slash keys as fallback.
  */
-import { ApiError, isRetryableStatus } from '../http/errors';
+import { ApiError, describeValue, isRetryableStatus } from '../http/errors';
 
 export interface HibobClientOptions {
   baseUrl: string;
@@ -41,9 +41,12 @@ export class HibobClient {
   }
 
   /** POST /people/{idOrEmail}; undefined when HiBob does not know the person. */
-  async getEmployee(idOrEmail: string, fields?: string[]): Promise<HibobEmployee | undefined> {
+  async getEmployee(idOrEmail: string, fields?: string[], humanReadable?: 'APPEND'): Promise<HibobEmployee | undefined> {
     try {
-      return await this.request<HibobEmployee>('POST', `/people/${encodeURIComponent(idOrEmail)}`, fields ? { fields } : {});
+      const body: Record<string, unknown> = {};
+      if (fields) body.fields = fields;
+      if (humanReadable) body.humanReadable = humanReadable;
+      return await this.request<HibobEmployee>('POST', `/people/${encodeURIComponent(idOrEmail)}`, body);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return undefined;
       throw err;
@@ -84,7 +87,7 @@ export function parseHibobError(text: string): { code: string; message: string }
     const body = JSON.parse(text) as unknown;
     if (body && typeof body === 'object') {
       const o = body as Record<string, unknown>;
-      return { code: String(o.key ?? 'error'), message: String(o.error ?? o.message ?? text) };
+      return { code: describeValue(o.key ?? 'error'), message: describeValue(o.error ?? o.message ?? text) };
     }
     if (typeof body === 'string') return { code: 'error', message: body };
   } catch {

@@ -21,3 +21,8 @@ export class ApiError extends Error {
 export function isRetryableStatus(status: number): boolean {
   return status === 0 || status === 408 || status === 429 || status >= 500;
 }
+
+/** Text of a value from an error body, whatever its type, for messages. */
+export function describeValue(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+}

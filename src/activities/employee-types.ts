@@ -1,0 +1,40 @@
+/**
+ * Signatures of the activities the employee workflow calls. Workflows import this file as
+ * types only; the implementations live beside it.
+ */
+import type { CurrentLearner, Match, Operation, Plan } from '../domain/types';
+
+/** A HiBob employee record as the API returned it (dual shape), or absence when deleted. */
+export type FetchedEmployee = { found: true; record: Record<string, unknown> } | { found: false };
+
+export interface LearnerLookup {
+  match: Match;
+  /** Manager's HiBob id → learner id, for the one manager this employee has (if provisioned). */
+  managerLearnerIds: Record<string, string>;
+  /** Learner ids of current managers that are linked to HiBob employees (so the connector owns them). */
+  linkedManagerLearnerIds: string[];
+}
+
+export interface AppliedOperation {
+  /** Learner id after the operation (a create or restore gives the id). */
+  learnerId?: string;
+  /** What the LMS answered, in words, for the outcome record. */
+  note: string;
+}
+
+export interface EmployeeActivities {
+  fetchEmployee(connection: string, employeeId: string): Promise<FetchedEmployee>;
+  lookupLearner(connection: string, employeeId: string, record: Record<string, unknown> | null, knownLearnerId?: string): Promise<LearnerLookup>;
+  planEmployee(connection: string, employeeId: string, record: Record<string, unknown> | null, lookup: LearnerLookup, previousFingerprint?: string): Promise<Plan>;
+  applyOperation(connection: string, employeeId: string, learnerId: string | undefined, operation: Operation): Promise<AppliedOperation>;
+  reportFailure(connection: string, failure: EmployeeFailure): Promise<void>;
+}
+
+export interface EmployeeFailure {
+  employeeId: string;
+  code: string;
+  reason: string;
+  at: string;
+}
+
+export type { CurrentLearner };

@@ -1,0 +1,58 @@
+/**
+ * HiBob read and planning for the employee workflow. Planning is pure (src/domain) and runs as
+ * a local activity: it needs no queue of its own, and keeping domain code out of the workflow
+ * means mapping rules can change without breaking the replay of running workflows.
+ */
+import { desiredLearner } from '../domain/desired';
+import { fingerprint } from '../domain/fingerprint';
+import { hibobFieldsFor, normaliseEmployee } from '../domain/normalise';
+import { planContextFor, planEmployee } from '../domain/plan';
+import type { Plan } from '../domain/types';
+import type { ConnectionRegistry } from './deps';
+import type { FetchedEmployee, LearnerLookup } from './employee-types';
+import { normaliseOptions } from './learning360';
+
+export function employeeActivities(registry: ConnectionRegistry, now: () => Date = () => new Date()) {
+  return {
+    /** POST /people/{id} with every field the mapping needs, labels appended for list fields. */
+    fetchEmployee: async (connection: string, employeeId: string): Promise<FetchedEmployee> => {
+      const mapping = registry.connection(connection).mapping;
+      const record = await registry.hibob(connection).getEmployee(employeeId, hibobFieldsFor(mapping), 'APPEND');
+      return record ? { found: true, record } : { found: false };
+    },
+
+    planEmployee: async (
+      connection: string,
+      employeeId: string,
+      record: Record<string, unknown> | null,
+      lookup: LearnerLookup,
+      previousFingerprint?: string,
+    ): Promise<Plan> => {
+      const mapping = registry.connection(connection).mapping;
+      if (!record) return planForDeletedEmployee(employeeId, lookup);
+      const { defaultGroupId } = registry.learning360Destination(connection);
+      const desired = desiredLearner(normaliseEmployee(record, normaliseOptions(mapping)), mapping, now());
+      return planEmployee({
+        desired,
+        match: lookup.match,
+        context: planContextFor(mapping, defaultGroupId, lookup.managerLearnerIds, lookup.linkedManagerLearnerIds),
+        previousFingerprint,
+      });
+    },
+  };
+}
+
+/** A deleted HiBob employee has no record to read: deactivate the linked learner, if any. */
+export function planForDeletedEmployee(employeeId: string, lookup: LearnerLookup): Plan {
+  const { match } = lookup;
+  const learner = match.kind === 'externalId' ? match.learner : undefined;
+  const print = fingerprint({ deleted: employeeId, learner: learner?.learnerId, status: learner?.status });
+  if (!learner || learner.status === 'deleted') {
+    return { employeeId, fingerprint: print, outcome: { kind: 'noop', reason: 'deleted in HiBob; no active learner is linked' } };
+  }
+  return {
+    employeeId,
+    fingerprint: print,
+    outcome: { kind: 'apply', operations: [{ op: 'deactivate', reason: 'employee deleted in HiBob' }] },
+  };
+}

@@ -1,0 +1,213 @@
+/**
+ * 360Learning side of the employee sync: read the learner as it is (lookup) and carry out one
+ * planned operation at a time (apply). Every apply is idempotent, so a retried activity never
+ * makes a second account or a second link (design decision 6).
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { ApiError } from '../clients/http/errors';
+import type { CustomFieldDefinition, Learning360Client, User360 } from '../clients/learning360/client';
+import type { MappingConfig } from '../config/mapping-schema';
+import { desiredLearner, isParked } from '../domain/desired';
+import { normaliseEmployee } from '../domain/normalise';
+import type { CurrentLearner, Match, Operation, StandardField } from '../domain/types';
+import type { ConnectionRegistry } from './deps';
+import type { AppliedOperation, LearnerLookup } from './employee-types';
+
+const STANDARD_FIELDS: readonly StandardField[] = ['mail', 'firstName', 'lastName', 'job', 'organization', 'phone', 'lang'];
+
+/** Custom field definitions by name, read once per connection and refreshed on a miss. */
+class CustomFieldCatalog {
+  private byName?: Map<string, CustomFieldDefinition>;
+
+  constructor(private readonly client: Learning360Client) {}
+
+  async all(refresh = false): Promise<Map<string, CustomFieldDefinition>> {
+    if (!this.byName || refresh) this.byName = new Map((await this.client.listUserCustomFields()).map((f) => [f.name, f]));
+    return this.byName;
+  }
+
+  async byId(): Promise<Map<string, CustomFieldDefinition>> {
+    return new Map([...(await this.all()).values()].map((f) => [f._id, f]));
+  }
+
+  async find(name: string): Promise<CustomFieldDefinition | undefined> {
+    return (await this.all()).get(name) ?? (await this.all(true)).get(name);
+  }
+}
+
+export function learning360Activities(registry: ConnectionRegistry) {
+  const catalogs = new Map<string, CustomFieldCatalog>();
+  const catalog = (connection: string) => {
+    let c = catalogs.get(connection);
+    if (!c) catalogs.set(connection, (c = new CustomFieldCatalog(registry.learning360(connection))));
+    return c;
+  };
+  const mappingOf = (connection: string) => registry.connection(connection).mapping;
+
+  async function currentLearner(connection: string, user: User360, externalId?: string): Promise<CurrentLearner> {
+    const client = registry.learning360(connection);
+    const [values, roles, managerIds, fieldsById] = await Promise.all([
+      client.getUserCustomValues(user._id),
+      client.getUserRoles(user._id),
+      client.getManagers(user._id),
+      catalog(connection).byId(),
+    ]);
+    const fields: CurrentLearner['fields'] = {};
+    for (const name of STANDARD_FIELDS) {
+      const value = (user as Record<string, unknown>)[name];
+      if (typeof value === 'string') fields[name] = value;
+    }
+    const customFields: Record<string, string> = {};
+    for (const v of values) {
+      const definition = fieldsById.get(v.customFieldId);
+      if (definition) customFields[definition.name] = v.value;
+    }
+    return { learnerId: user._id, status: user.status, fields, customFields, managerIds, groups: roles.map((r) => ({ groupId: r.groupId, role: r.role })), externalId };
+  }
+
+  /** The employee's learner: by the stored HiBob id first, then (for first adoption) by email. */
+  async function lookupLearner(connection: string, employeeId: string, record: Record<string, unknown> | null, knownLearnerId?: string): Promise<LearnerLookup> {
+    const client = registry.learning360(connection);
+    const { externalIdPlatform } = registry.learning360Destination(connection);
+    const mapping = mappingOf(connection);
+    const lookup: LearnerLookup = { match: { kind: 'none' }, managerLearnerIds: {}, linkedManagerLearnerIds: [] };
+
+    let user: User360 | undefined;
+    if (mapping.match.order.includes('externalId')) {
+      const mapped = await client.findExternalId(externalIdPlatform, employeeId);
+      if (mapped) user = await client.getUser(mapped.targetId);
+      else if (knownLearnerId) user = undefined; // a link removed by hand is not trusted blindly
+      if (user) lookup.match = { kind: 'externalId', learner: await currentLearner(connection, user, employeeId) };
+    }
+    const desired = record ? desiredLearner(normaliseEmployee(record, normaliseOptions(mapping)), mapping, new Date()) : undefined;
+    const wanted = desired && !isParked(desired) ? desired : undefined;
+    if (lookup.match.kind === 'none' && wanted?.fields.mail && mapping.match.order.includes('email')) {
+      const byMail = (await client.findUsersByMail(wanted.fields.mail))[0];
+      if (byMail) {
+        const owner = await client.findExternalIdOfUser(externalIdPlatform, byMail._id);
+        lookup.match = { kind: 'email', learner: await currentLearner(connection, byMail, owner?.value) } satisfies Match;
+      }
+    }
+    if (wanted?.managerEmployeeId && mapping.manager.enabled) {
+      const managerLink = await client.findExternalId(externalIdPlatform, wanted.managerEmployeeId);
+      const manager = managerLink ? await client.getUser(managerLink.targetId) : undefined;
+      if (manager && manager.status !== 'deleted') lookup.managerLearnerIds[wanted.managerEmployeeId] = manager._id;
+    }
+    if (lookup.match.kind !== 'none') {
+      for (const managerId of lookup.match.learner.managerIds) {
+        if (await client.findExternalIdOfUser(externalIdPlatform, managerId)) lookup.linkedManagerLearnerIds.push(managerId);
+      }
+    }
+    return lookup;
+  }
+
+  async function applyOperation(connection: string, employeeId: string, learnerId: string | undefined, operation: Operation): Promise<AppliedOperation> {
+    const client = registry.learning360(connection);
+    const destination = registry.learning360Destination(connection);
+    const need = (): string => {
+      if (!learnerId) throw ApplicationFailure.nonRetryable(`${operation.op} needs a learner, but none is linked yet`, 'NoLearner');
+      return learnerId;
+    };
+    switch (operation.op) {
+      case 'create':
+      case 'restore': {
+        // A retried create must not make a second account: adopt what a first attempt made.
+        const existing = operation.fields.mail ? (await client.findUsersByMail(operation.fields.mail))[0] : undefined;
+        if (existing && existing.status !== 'deleted') return { learnerId: existing._id, note: `learner ${existing._id} already existed with this email; adopted` };
+        const { user, restored } = await client.createUser({ ...omitEmpty(operation.fields), membership: operation.membership } as never);
+        return { learnerId: user._id, note: restored ? `restored deleted learner ${user._id}` : `created invited learner ${user._id}` };
+      }
+      case 'linkExternalId': {
+        const id = need();
+        try {
+          await client.createExternalId(destination.externalIdPlatform, id, employeeId);
+        } catch (err) {
+          if (!(err instanceof ApiError) || err.status !== 400) throw err;
+          const existing = await client.findExternalId(destination.externalIdPlatform, employeeId);
+          if (existing?.targetId === id) return { note: 'external id already linked' };
+          throw ApplicationFailure.nonRetryable(`cannot link HiBob ${employeeId} to learner ${id}: ${err.code}`, 'conflict');
+        }
+        return { note: `linked learner ${id} to HiBob ${employeeId}` };
+      }
+      case 'updateFields': {
+        const id = need();
+        const patch: Record<string, string> = {};
+        const skipped: string[] = [];
+        for (const change of operation.changes) {
+          // 360Learning refuses empty strings and has no way to clear these fields: leave them.
+          if (change.to === null) skipped.push(change.field);
+          else patch[change.field] = change.to;
+        }
+        if (Object.keys(patch).length) await client.updateUser(id, patch);
+        return { note: `updated ${Object.keys(patch).join(', ') || 'nothing'}${skipped.length ? ` (cannot clear ${skipped.join(', ')})` : ''}` };
+      }
+      case 'setCustomFields': {
+        const id = need();
+        const definitions = catalog(connection);
+        const mapping = mappingOf(connection);
+        const changed = new Map(operation.changes.map((c) => [c.field, c.to]));
+        // Re-read now: values written by others since the lookup are preserved, ours replace theirs.
+        const current = await client.getUserCustomValues(id);
+        const byId = await definitions.byId();
+        const merged = new Map(current.map((v) => [byId.get(v.customFieldId)?.name ?? v.customFieldId, v]));
+        for (const [name, value] of changed) {
+          let definition = await definitions.find(name);
+          const declared = mapping.customFields.find((f) => f.name === name);
+          if (!definition && declared?.createIfMissing) {
+            definition = await client.createUserCustomField(name, declared.type);
+            await definitions.all(true);
+          }
+          if (!definition) throw ApplicationFailure.nonRetryable(`custom field "${name}" does not exist in 360Learning (set createIfMissing or create it)`, 'customFieldNotFound');
+          if (value === null) {
+            merged.delete(name);
+            continue;
+          }
+          const authorized = await client.getAuthorizedValues(definition._id);
+          // A field with authorized values rejects others: extend the list first, never shrink it.
+          if (authorized.length > 0 && !authorized.includes(value)) await client.replaceAuthorizedValues(definition._id, [...authorized, value]);
+          merged.set(name, { customFieldId: definition._id, type: definition.type, value });
+        }
+        await client.replaceUserCustomValues(id, [...merged.values()]);
+        return { note: `custom fields ${[...changed.keys()].join(', ')}` };
+      }
+      case 'activate':
+        await client.activateUser(need());
+        return { note: 'activated' };
+      case 'deactivate':
+        await client.deleteUser(need());
+        return { note: 'deactivated' };
+      case 'addGroupRole':
+        await client.addGroupRole(operation.group.groupId, operation.group.role, need());
+        return { note: `added ${operation.group.role} in ${operation.group.groupId}` };
+      case 'removeGroupRole':
+        try {
+          await client.removeGroupRole(operation.group.groupId, operation.group.role, need());
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 'userNotFoundInGroup')) throw err;
+        }
+        return { note: `removed ${operation.group.role} in ${operation.group.groupId}` };
+      case 'addManager':
+        await client.addManager(need(), operation.managerLearnerId);
+        return { note: `manager ${operation.managerLearnerId} set` };
+      case 'removeManager':
+        try {
+          await client.removeManager(need(), operation.managerLearnerId);
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 'managerNotAssignedToUser')) throw err;
+        }
+        return { note: `manager ${operation.managerLearnerId} removed` };
+      case 'deferManager':
+        return { note: operation.reason };
+    }
+  }
+
+  return { lookupLearner, applyOperation };
+}
+
+function omitEmpty(fields: Partial<Record<StandardField, string>>): Partial<Record<StandardField, string>> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => typeof v === 'string' && v.length > 0));
+}
+
+export function normaliseOptions(mapping: MappingConfig): Parameters<typeof normaliseEmployee>[1] {
+  return { siteTimeZones: mapping.status.siteTimeZones, timeZoneField: mapping.status.timeZoneField };
+}

@@ -1,0 +1,60 @@
+/**
+ * The messages the employee workflow understands. Kept apart from the workflow body so the API
+ * and the CLI can import them without pulling in workflow code.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Operation, PlanOutcome } from '../domain/types';
+
+/** A HiBob webhook event, as the API accepted it. */
+export interface HibobEventSignal {
+  type: string;
+  employeeId: string;
+  triggeredAt: string;
+  fieldIds: string[];
+  dedupeKey: string;
+  /** When the API accepted it (ISO), to measure end-to-end latency. */
+  receivedAt: string;
+}
+
+export interface EmployeeSyncInput {
+  connection: string;
+  employeeId: string;
+  /** Base task queue of the deployment. */
+  taskQueue: string;
+  /** State carried over continue-as-new. */
+  carried?: CarriedState;
+}
+
+export interface CarriedState {
+  learnerId?: string;
+  lastFingerprint?: string;
+  lastOutcome?: SyncOutcome;
+  pending: HibobEventSignal[];
+  seenKeys: string[];
+  recheckAt?: string;
+}
+
+export interface SyncOutcome {
+  at: string;
+  trigger: string;
+  result: 'applied' | 'unchanged' | 'parked' | 'failed' | 'deleted';
+  detail: string;
+  operations: Operation['op'][];
+  plan?: PlanOutcome;
+}
+
+export interface EmployeeSyncState {
+  connection: string;
+  employeeId: string;
+  learnerId?: string;
+  lastFingerprint?: string;
+  lastOutcome?: SyncOutcome;
+  pendingEvents: number;
+  /** The next automatic re-evaluation (effective date), ISO. */
+  pendingTimer?: string;
+  processed: number;
+}
+
+export const hibobEventSignal = defineSignal<[HibobEventSignal]>('hibobEvent');
+export const stateQuery = defineQuery<EmployeeSyncState>('state');
+export const syncNowUpdate = defineUpdate<SyncOutcome, [{ reason?: string }?]>('syncNow');

@@ -1,0 +1,48 @@
+/**
+ * One notifier per connection gathers employee failures and mails them as digests: the first
+ * failure waits a short window for company, and digests are spaced out, so a storm of a
+ * thousand failures becomes a handful of emails, not a thousand.
+ */
+import { allHandlersFinished, condition, continueAsNew, defineSignal, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import type { EmployeeFailure } from '../activities/employee-types';
+import type { NotificationActivities } from '../activities/notifications';
+
+export const failureSignal = defineSignal<[EmployeeFailure]>('failure');
+
+export interface FailureNotifierInput {
+  connection: string;
+  digestWindowSeconds: number;
+  minIntervalSeconds: number;
+  carried?: EmployeeFailure[];
+}
+
+const IDLE_BEFORE_COMPLETING_MS = 60 * 60_000;
+
+export async function failureNotifier(input: FailureNotifierInput): Promise<number> {
+  const { sendFailureDigest } = proxyActivities<NotificationActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', maximumAttempts: 20 },
+  });
+  const pending: EmployeeFailure[] = [...(input.carried ?? [])];
+  let sent = 0;
+  setHandler(failureSignal, (failure) => {
+    pending.push(failure);
+  });
+
+  for (;;) {
+    if (!(await condition(() => pending.length > 0, IDLE_BEFORE_COMPLETING_MS))) {
+      await condition(allHandlersFinished);
+      if (pending.length === 0) return sent;
+      continue;
+    }
+    await sleep(input.digestWindowSeconds * 1000);
+    const batch = pending.splice(0, pending.length);
+    await sendFailureDigest(input.connection, batch);
+    sent += 1;
+    await sleep(input.minIntervalSeconds * 1000);
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof failureNotifier>({ ...input, carried: pending });
+    }
+  }
+}
