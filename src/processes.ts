@@ -10,7 +10,7 @@ import { codecDataConverter, codecFromEnv } from './codec/aes-gcm-codec';
 import { codecRouterFromEnv } from './codec/codec-server';
 import { createLogger } from './logging';
 import { connectClient } from './temporal/client';
-import { createWorkers, type WorkerSet } from './worker';
+import { createWorkers, installWorkerLogging, type WorkerSet } from './worker';
 import type { HealthCheckResult } from './workflows/health-check';
 import { waitForSignal } from './shutdown';
 
@@ -21,6 +21,7 @@ export async function startWorker(ctx: CommandContext, env: NodeJS.ProcessEnv = 
 export async function runWorkerProcess(opts: { config?: string }): Promise<void> {
   const log = createLogger('worker');
   const ctx = loadContext(opts);
+  installWorkerLogging(ctx.runtime.BOBSYNC_LOG_LEVEL === 'debug' || ctx.runtime.BOBSYNC_LOG_LEVEL === 'trace' ? 'DEBUG' : 'INFO');
   const set = await startWorker(ctx);
   log.info({ address: ctx.address, namespace: ctx.namespace, connections: ctx.config.connections.map((c) => c.name) }, 'worker started');
   const running = set.run();

@@ -2,7 +2,7 @@
  * The bobsync worker: one process, one Temporal Worker per task queue. Workflows run on the
  * base queue; vendor calls run on queues of their own with task-queue rate limits.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { BobsyncConfig } from './config/schema';
 import { createActivities } from './activities';
@@ -97,4 +97,16 @@ export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSe
       await running;
     },
   };
+}
+
+/**
+ * Sets how chatty the Temporal SDK is (bundle reports, worker state changes). Call once, before
+ * any worker or native connection exists; later calls are ignored.
+ */
+export function installWorkerLogging(level: LogLevel = 'WARN'): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger(level) });
+  } catch {
+    /* already installed: keep the first setting */
+  }
 }

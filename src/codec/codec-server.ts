@@ -122,6 +122,8 @@ export function codecRouterFromEnv(codec: PayloadCodec, env: NodeJS.ProcessEnv =
 }
 
 export function payloadsFromJson(body: unknown): Payload[] {
+  // Protobuf JSON leaves out empty lists: the Temporal CLI sends `{}` for "no payloads".
+  if (typeof body === 'object' && body !== null && (body as { payloads?: unknown }).payloads === undefined) return [];
   if (typeof body !== 'object' || body === null || !Array.isArray((body as { payloads?: unknown }).payloads)) {
     throw new InvalidPayloadJsonError('Body must be JSON of the form {"payloads": [{"metadata": {...}, "data": "<base64>"}]}.');
   }

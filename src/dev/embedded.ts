@@ -12,6 +12,7 @@ import { loadContext } from '../cli/context';
 import { waitForSignal } from '../shutdown';
 import { startApi, startWorker, runHealthCheck } from '../processes';
 import { startDevServer } from './temporal-dev-server';
+import { installWorkerLogging } from '../worker';
 import { DEMO_CREDENTIALS, startEmulators } from './emulators';
 
 export interface EmbeddedOptions {
@@ -67,6 +68,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
   if (options.fresh) rmSync(join(dataDir, 'temporal.db'), { force: true });
 
   const say = (line = '') => process.stdout.write(`${line}\n`);
+  installWorkerLogging('WARN');
   say('Starting the Temporal dev server…');
   const temporal = await startDevServer({
     port: PORTS.temporal,
@@ -113,13 +115,16 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     });
     const api = await startApi(ctx, env);
     stops.push(() => api.close());
+    // HiBob's webhooks for the demo connection point at the local API, signed with its secret.
+    const webhookUrl = `${api.url}/webhooks/hibob/demo-360`;
+    emulators.hibob!.emulator.subscribeWebhook({ url: webhookUrl, secret: env.HIBOB_WEBHOOK_SECRET!, name: 'bobsync demo-360' });
 
     const health = await runHealthCheck({ config: configPath }, env);
     say();
     say('bobsync is ready.');
     say(`  Temporal UI           ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`);
     say(`  Temporal frontend     ${temporal.address}   (temporal workflow list --address ${temporal.address})`);
-    say(`  Webhook API           ${api.url}   (GET /healthz, /readyz)`);
+    say(`  Webhook API           ${api.url}   (GET /healthz, /readyz; HiBob posts to ${webhookUrl})`);
     for (const line of emulators.describe()) say(`  ${line}`);
     say(`  Config in use         ${configPath}`);
     say(`  Health check          HiBob reached, sample employee ${health.sampleEmployeeId ?? '(none)'}`);

@@ -16,8 +16,13 @@ describe('payload JSON mapping', () => {
     expect(payloadFromJson({ metadata: {} }).data).toHaveLength(0);
   });
 
+  it('reads `{}` as no payloads, as protobuf JSON (and the Temporal CLI) writes an empty list', () => {
+    expect(payloadsFromJson({})).toEqual([]);
+  });
+
   it('rejects malformed bodies with a message that says where', () => {
-    expect(() => payloadsFromJson({})).toThrow(/\{"payloads"/);
+    expect(() => payloadsFromJson({ payloads: 'x' })).toThrow(/\{"payloads"/);
+    expect(() => payloadsFromJson(null)).toThrow(/\{"payloads"/);
     expect(() => payloadsFromJson({ payloads: [1] })).toThrow('payloads[0] must be an object.');
     expect(() => payloadsFromJson({ payloads: [{ metadata: [] }] })).toThrow(/payloads\[0\]\.metadata must be an object/);
     expect(() => payloadsFromJson({ payloads: [{}, { data: 'not base64!' }] })).toThrow('payloads[1].data must be a base64 string.');
