@@ -92,7 +92,7 @@ describe('codec HTTP endpoint (open, default origin)', () => {
   });
 
   it('rejects malformed bodies with 400', async () => {
-    expect((await post(`${base}/decode`, { nope: true })).status).toBe(400);
+    expect((await post(`${base}/decode`, { payloads: { nope: true } })).status).toBe(400);
     expect((await post(`${base}/decode`, { payloads: [{ data: '***' }] })).json.error).toMatch(/payloads\[0\]\.data must be a base64 string/);
     const broken = await post(`${base}/decode`, '{"payloads": [');
     expect(broken.status).toBe(400);
