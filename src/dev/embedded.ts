@@ -14,6 +14,7 @@ import { startApi, startWorker, runHealthCheck } from '../processes';
 import { startDevServer } from './temporal-dev-server';
 import { installWorkerLogging } from '../worker';
 import { DEMO_CREDENTIALS, startEmulators } from './emulators';
+import { DEFAULT_SITES } from '../emulators/hibob/lists';
 
 export interface EmbeddedOptions {
   employees: number;
@@ -35,8 +36,8 @@ function portInUse(port: number): Promise<boolean> {
   });
 }
 
-/** Reads the root group of the 360Learning emulator through its public API, as a customer would look it up. */
-async function rootGroupId(baseUrl: string): Promise<string> {
+/** Reads the 360Learning emulator's groups through its public API, as a customer would look them up. */
+async function demoGroups(baseUrl: string): Promise<DemoGroups> {
   const tokenResponse = await fetch(`${baseUrl}/api/v2/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -45,10 +46,15 @@ async function rootGroupId(baseUrl: string): Promise<string> {
   const { access_token } = (await tokenResponse.json()) as { access_token: string };
   const groups = (await (
     await fetch(`${baseUrl}/api/v2/groups`, { headers: { authorization: `Bearer ${access_token}`, '360-api-version': 'v2.0' } })
-  ).json()) as { _id: string; parentId?: string }[];
+  ).json()) as { _id: string; name: string; parentId?: string }[];
   const root = groups.find((g) => !g.parentId);
   if (!root) throw new Error('the 360Learning emulator has no root group');
-  return root._id;
+  return { root: root._id, byName: Object.fromEntries(groups.map((g) => [g.name, g._id])) };
+}
+
+export interface DemoGroups {
+  root: string;
+  byName: Record<string, string>;
 }
 
 function codecKey(dataDir: string): string {
@@ -56,6 +62,8 @@ function codecKey(dataDir: string): string {
   if (!existsSync(file)) writeFileSync(file, generateCodecKey(), { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
 }
+
+export { demoGroups };
 
 export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
   const env = options.env ?? process.env;
@@ -103,7 +111,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
       BOBSYNC_CODEC_KEYS: env.BOBSYNC_CODEC_KEYS ?? `dev:${codecKey(dataDir)}`,
     });
     const configPath = join(dataDir, 'bobsync.dev.yaml');
-    writeFileSync(configPath, embeddedConfigYaml(emulators.hibob!.server.url, emulators.learning360!.server.url, emulators.skillcast!.server.url, await rootGroupId(emulators.learning360!.server.url)));
+    writeFileSync(configPath, embeddedConfigYaml(emulators.hibob!.server.url, emulators.learning360!.server.url, emulators.skillcast!.server.url, await demoGroups(emulators.learning360!.server.url)));
     const ctx = loadContext({ config: configPath }, env);
 
     say('Starting the worker and the webhook API…');
@@ -137,7 +145,11 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
   }
 }
 
-export function embeddedConfigYaml(hibobUrl: string, learning360Url: string, skillcastUrl: string, groupId: string): string {
+/**
+ * The config `bobsync dev` writes for the demo tenant: what a customer would declare for the
+ * same company (site time zones, custom fields, group rules), pointing at the emulators.
+ */
+export function embeddedConfigYaml(hibobUrl: string, learning360Url: string, skillcastUrl: string, groups: DemoGroups): string {
   const header = '# Written by `bobsync dev` for the local emulators. Secrets are env references, set by `bobsync dev`.\n';
   const source = {
     type: 'hibob',
@@ -146,6 +158,16 @@ export function embeddedConfigYaml(hibobUrl: string, learning360Url: string, ski
     serviceUserToken: { env: 'HIBOB_SERVICE_USER_TOKEN' },
     webhookSecret: { env: 'HIBOB_WEBHOOK_SECRET' },
   };
+  const status = {
+    defaultTimeZone: 'Europe/London',
+    siteTimeZones: Object.fromEntries(DEFAULT_SITES.filter((s) => !s.archived).map((s) => [s.name, s.timeZone])),
+  };
+  const groupRules = [
+    { name: 'Engineering', when: { field: 'work.department', label: true, in: ['Engineering', 'Platform', 'Mobile'] } },
+    { name: 'Sales', when: { field: 'work.department', label: true, equals: 'Sales' } },
+    { name: 'London', when: { field: 'work.site', equals: 'London' } },
+    { name: 'All staff', when: { field: 'root.id', exists: true } },
+  ].flatMap(({ name, when }) => (groups.byName[name] ? [{ when, groupId: groups.byName[name] }] : []));
   return (
     header +
     stringify({
@@ -159,13 +181,23 @@ export function embeddedConfigYaml(hibobUrl: string, learning360Url: string, ski
             baseUrl: learning360Url,
             clientId: DEMO_CREDENTIALS.learning360ClientId,
             clientSecret: { env: 'LEARNING360_CLIENT_SECRET' },
-            defaultGroupId: groupId,
+            defaultGroupId: groups.root,
+          },
+          mapping: {
+            customFields: [
+              { name: 'Department', source: { from: 'work.department', label: true }, createIfMissing: true },
+              { name: 'Site', source: { from: 'work.site' }, createIfMissing: true },
+              { name: 'Start date', type: 'date', source: { from: 'work.startDate' }, createIfMissing: true },
+            ],
+            groups: groupRules,
+            status,
           },
         },
         {
           name: 'demo-skillcast',
           source,
           destination: { type: 'skillcast', baseUrl: `${skillcastUrl}/skillcastApi/scim`, token: { env: 'SKILLCAST_SCIM_TOKEN' }, domain: 'Employees' },
+          mapping: { status },
         },
       ],
     })

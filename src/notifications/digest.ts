@@ -12,7 +12,9 @@ export interface RenderedEmail {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function renderFailureDigest(connection: string, failures: EmployeeFailure[]): RenderedEmail {
+export function renderFailureDigest(connection: string, reported: EmployeeFailure[]): RenderedEmail {
+  // One line per employee and problem: the latest report wins.
+  const failures = [...new Map(reported.map((f) => [`${f.employeeId}/${f.code}`, f])).values()];
   const byCode = new Map<string, number>();
   for (const f of failures) byCode.set(f.code, (byCode.get(f.code) ?? 0) + 1);
   const summary = [...byCode.entries()].map(([code, n]) => `${n} × ${code}`).join(', ');

@@ -57,4 +57,8 @@ export interface EmployeeSyncState {
 
 export const hibobEventSignal = defineSignal<[HibobEventSignal]>('hibobEvent');
 export const stateQuery = defineQuery<EmployeeSyncState>('state');
-export const syncNowUpdate = defineUpdate<SyncOutcome, [{ reason?: string }?]>('syncNow');
+/** Provision-on-demand: re-reads and re-plans even when nothing seems to have changed. */
+export interface SyncNowRequest {
+  reason?: string;
+}
+export const syncNowUpdate = defineUpdate<SyncOutcome, [SyncNowRequest]>('syncNow');

@@ -74,7 +74,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
   }));
   setHandler(syncNowUpdate, async (request) => {
     await condition(() => !busy);
-    return exclusive(() => sync(`on demand${request?.reason ? `: ${request.reason}` : ''}`, true));
+    return exclusive(() => sync(`on demand${request.reason ? `: ${request.reason}` : ''}`, true));
   });
 
   async function exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -110,7 +110,9 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     const { outcome } = plan;
     if (outcome.kind === 'noop') return { at, trigger, result: found ? 'unchanged' : 'deleted', detail: outcome.reason, operations: [], plan: outcome };
     if (outcome.kind === 'park') {
-      await general.reportFailure(input.connection, { employeeId: input.employeeId, code: outcome.code, reason: outcome.reason, at });
+      // The same problem seen again (a burst of events for one edit) is reported once.
+      const reportedBefore = lastOutcome?.result === 'parked' && plan.fingerprint === lastFingerprint;
+      if (!reportedBefore) await general.reportFailure(input.connection, { employeeId: input.employeeId, code: outcome.code, reason: outcome.reason, at });
       return { at, trigger, result: 'parked', detail: outcome.reason, operations: [], plan: outcome };
     }
     const done: SyncOutcome['operations'] = [];

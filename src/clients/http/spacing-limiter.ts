@@ -1,8 +1,13 @@
 /**
- * Spaces calls evenly at a fixed rate within one process (e.g. 10 writes/s → one every 100 ms).
- * Even spacing keeps any one-second window at or below the limit, which a burst-allowing token
- * bucket would not. Across processes, Temporal's task-queue rate limits hold the line.
+ * Spaces calls evenly within one process, a little under the limit (10 writes/s → one every
+ * 105 ms). Even spacing keeps any one-second window at or below the limit, which a
+ * burst-allowing token bucket would not; the small headroom absorbs network jitter, so requests
+ * sent 100 ms apart cannot arrive eleven to a second. Across processes, Temporal's task-queue
+ * rate limits hold the line.
  */
+/** Fraction of the limit actually used. */
+export const HEADROOM = 0.95;
+
 export class SpacingLimiter {
   private nextSlot = 0;
   private readonly intervalMs: number;
@@ -12,7 +17,7 @@ export class SpacingLimiter {
     private readonly now: () => number = Date.now,
   ) {
     if (!(perSecond > 0)) throw new Error('a rate limit must be positive');
-    this.intervalMs = 1000 / perSecond;
+    this.intervalMs = 1000 / (perSecond * HEADROOM);
   }
 
   /** Resolves when the caller may make its call. */
