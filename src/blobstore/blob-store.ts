@@ -1,0 +1,96 @@
+/**
+ * Claim check for large data (snapshots, plans, reports). Workflows pass small references; the
+ * data sits in a blob store. Temporal payloads fail at 2 MiB and histories at 50 MiB, and a
+ * snapshot of 5,000 people is already larger than the first.
+ *
+ * Blobs hold employee data, so they are sealed with the same AES-GCM codec as Temporal payloads.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, normalize, sep } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+
+/** A reference small enough for any payload: where the blob is and how to check it. */
+export interface BlobRef {
+  key: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface BlobStore {
+  putJson(key: string, value: unknown): Promise<BlobRef>;
+  getJson<T>(ref: BlobRef | string): Promise<T>;
+  putBytes(key: string, data: Buffer): Promise<BlobRef>;
+  getBytes(ref: BlobRef | string): Promise<Buffer>;
+  delete(key: string): Promise<void>;
+}
+
+const KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,400}$/;
+
+function checkKey(key: string): string {
+  if (!KEY.test(key) || key.includes('..')) throw new Error(`invalid blob key "${key}"`);
+  return key;
+}
+
+/**
+ * Files under one directory (a shared volume across hosts works too). Writes are atomic
+ * (temporary file, then rename), so a reader never sees half a blob.
+ */
+export class FileBlobStore implements BlobStore {
+  constructor(
+    private readonly root: string,
+    private readonly codec?: PayloadCodec,
+  ) {}
+
+  private path(key: string): string {
+    const full = normalize(join(this.root, checkKey(key)));
+    if (!full.startsWith(normalize(this.root) + sep)) throw new Error(`blob key "${key}" leaves the store`);
+    return full;
+  }
+
+  async putBytes(key: string, data: Buffer): Promise<BlobRef> {
+    const sealed = await this.seal(gzipSync(data));
+    const path = this.path(key);
+    await mkdir(dirname(path), { recursive: true });
+    const temp = `${path}.${randomUUID()}.tmp`;
+    await writeFile(temp, sealed, { mode: 0o600 });
+    await rename(temp, path);
+    return { key, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+  }
+
+  async getBytes(ref: BlobRef | string): Promise<Buffer> {
+    const key = typeof ref === 'string' ? ref : ref.key;
+    const data = gunzipSync(await this.open(await readFile(this.path(key))));
+    if (typeof ref !== 'string' && createHash('sha256').update(data).digest('hex') !== ref.sha256) {
+      throw new Error(`blob "${key}" does not match its reference (changed or corrupted)`);
+    }
+    return data;
+  }
+
+  async putJson(key: string, value: unknown): Promise<BlobRef> {
+    return this.putBytes(key, Buffer.from(JSON.stringify(value)));
+  }
+
+  async getJson<T>(ref: BlobRef | string): Promise<T> {
+    return JSON.parse((await this.getBytes(ref)).toString('utf8')) as T;
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  private async seal(data: Buffer): Promise<Buffer> {
+    if (!this.codec) return data;
+    const [payload] = await this.codec.encode([{ metadata: {}, data }]);
+    return Buffer.from(temporal.api.common.v1.Payload.encode(payload as temporal.api.common.v1.IPayload).finish());
+  }
+
+  private async open(stored: Buffer): Promise<Buffer> {
+    if (!this.codec) return stored;
+    const payload = temporal.api.common.v1.Payload.decode(stored) as Payload;
+    const [plain] = await this.codec.decode([payload]);
+    return Buffer.from(plain!.data ?? new Uint8Array());
+  }
+}
