@@ -2,6 +2,7 @@
  * What activities need from the outside world, built once per worker process:
  * the validated config, the environment for secrets, and per-connection clients.
  */
+import type { BlobStore } from '../blobstore/blob-store';
 import type { BobsyncConfig, ConnectionConfig } from '../config/schema';
 import { readSecret } from '../config/loader';
 import { HibobClient } from '../clients/hibob/client';
@@ -13,6 +14,8 @@ export interface ActivityDeps {
   config: BobsyncConfig;
   env: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
+  /** Claim-check store for snapshots, plans and reports (default: files under BOBSYNC_DATA_DIR). */
+  blobs?: BlobStore;
 }
 
 export class ConnectionRegistry {

@@ -7,6 +7,7 @@ import { desiredLearner } from '../domain/desired';
 import { fingerprint } from '../domain/fingerprint';
 import { hibobFieldsFor, normaliseEmployee } from '../domain/normalise';
 import { planContextFor, planEmployee } from '../domain/plan';
+import { isProtected } from '../domain/protection';
 import type { Plan } from '../domain/types';
 import type { ConnectionRegistry } from './deps';
 import type { FetchedEmployee, LearnerLookup } from './employee-types';
@@ -28,7 +29,11 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
       lookup: LearnerLookup,
       previousFingerprint?: string,
     ): Promise<Plan> => {
-      const mapping = registry.connection(connection).mapping;
+      const { mapping, safety } = registry.connection(connection);
+      const { match } = lookup;
+      if (match.kind !== 'none' && isProtected(match.learner, safety.protectedUsers)) {
+        return { employeeId, fingerprint: fingerprint({ protected: match.learner.learnerId }), outcome: { kind: 'noop', reason: 'protected user: never changed by bobsync' } };
+      }
       if (!record) return planForDeletedEmployee(employeeId, lookup);
       const { defaultGroupId } = registry.learning360Destination(connection);
       const desired = desiredLearner(normaliseEmployee(record, normaliseOptions(mapping)), mapping, now());

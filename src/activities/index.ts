@@ -1,5 +1,7 @@
 import { ConnectionRegistry, type ActivityDeps } from './deps';
+import { blobStoreFromEnv } from '../blobstore';
 import { employeeActivities } from './employee';
+import { fullSyncActivities } from './full-sync';
 import { withFailureClassification } from './failures';
 import { healthActivities } from './health';
 import { learning360Activities } from './learning360';
@@ -13,13 +15,23 @@ export function createActivities(deps: ActivityDeps & { taskQueue: string }) {
   const registry = new ConnectionRegistry(deps);
   const employee = employeeActivities(registry);
   const lms = learning360Activities(registry);
+  const full = fullSyncActivities(registry, deps.blobs ?? blobStoreFromEnv(deps.env), deps.env);
   return {
     hibob: withFailureClassification({ fetchEmployee: employee.fetchEmployee }),
-    hibobSearch: withFailureClassification({ ...healthActivities(registry) }),
-    lmsReads: withFailureClassification({ lookupLearner: lms.lookupLearner }),
+    hibobSearch: withFailureClassification({ ...healthActivities(registry), snapshotHibob: full.snapshotHibob }),
+    lmsReads: withFailureClassification({ lookupLearner: lms.lookupLearner, snapshotLms: full.snapshotLms, planFullSync: full.planFullSync }),
     lmsWrites: withFailureClassification({ applyOperation: lms.applyOperation }),
-    /** Runs beside the workflows: local activities (planning) and notifications. */
-    workflows: withFailureClassification({ planEmployee: employee.planEmployee, ...notificationActivities(registry, deps.env, deps.taskQueue) }),
+    /** Runs beside the workflows: local activities (planning), notifications, full-sync bookkeeping. */
+    workflows: withFailureClassification({
+      planEmployee: employee.planEmployee,
+      ...notificationActivities(registry, deps.env, deps.taskQueue),
+      writePreview: full.writePreview,
+      loadBatch: full.loadBatch,
+      syncEmployeeNow: full.syncEmployeeNow,
+      storeBatchOutcomes: full.storeBatchOutcomes,
+      rebatch: full.rebatch,
+      finishFullSync: full.finishFullSync,
+    }),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -33,6 +33,31 @@ class CustomFieldCatalog {
   async find(name: string): Promise<CustomFieldDefinition | undefined> {
     return (await this.all()).get(name) ?? (await this.all(true)).get(name);
   }
+
+  private readonly creating = new Map<string, Promise<CustomFieldDefinition>>();
+
+  /**
+   * Creates a definition once, however many employees need it at the same moment; a definition
+   * another process created first (nameAlreadyTaken) is simply adopted.
+   */
+  create(name: string, type: 'string' | 'date'): Promise<CustomFieldDefinition> {
+    let pending = this.creating.get(name);
+    if (!pending) {
+      pending = this.client
+        .createUserCustomField(name, type)
+        .catch(async (err: unknown) => {
+          const existing = err instanceof ApiError && err.code === 'nameAlreadyTaken' ? (await this.all(true)).get(name) : undefined;
+          if (!existing) throw err;
+          return existing;
+        })
+        .finally(() => this.creating.delete(name));
+      this.creating.set(name, pending);
+    }
+    return pending.then(async (definition) => {
+      await this.all(true);
+      return definition;
+    });
+  }
 }
 
 export function learning360Activities(registry: ConnectionRegistry) {
@@ -153,10 +178,7 @@ export function learning360Activities(registry: ConnectionRegistry) {
         for (const [name, value] of changed) {
           let definition = await definitions.find(name);
           const declared = mapping.customFields.find((f) => f.name === name);
-          if (!definition && declared?.createIfMissing) {
-            definition = await client.createUserCustomField(name, declared.type);
-            await definitions.all(true);
-          }
+          if (!definition && declared?.createIfMissing) definition = await definitions.create(name, declared.type);
           if (!definition) throw ApplicationFailure.nonRetryable(`custom field "${name}" does not exist in 360Learning (set createIfMissing or create it)`, 'customFieldNotFound');
           if (value === null) {
             merged.delete(name);

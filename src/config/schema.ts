@@ -72,6 +72,41 @@ export const connectionSchema = z
     destination: z.discriminatedUnion('type', [learning360Destination, skillcastDestination]),
     /** Field mapping, filters, status rules and groups: filled in by the sync engine's schema. */
     mapping: mappingSchema.prefault({}),
+    safety: z
+      .object({
+        protectedUsers: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('Emails or LMS user ids that bobsync never changes or deactivates (admins, auditors, service accounts).'),
+        maxDeactivationPercent: z
+          .number()
+          .min(0)
+          .max(100)
+          .default(10)
+          .describe('A full sync that would deactivate more than this share of active learners stops and asks for approval.'),
+        maxDeactivations: z.number().int().min(0).optional().describe('Absolute limit on deactivations per full sync; the lower of the two limits applies.'),
+        maxHibobDropPercent: z
+          .number()
+          .min(0)
+          .max(100)
+          .default(20)
+          .describe('HiBob returning this much fewer people than the last run (a permission change?) also asks for approval.'),
+        approvalTimeoutHours: z.number().positive().max(24 * 30).default(72).describe('Unanswered approvals are rejected after this long.'),
+      })
+      .strict()
+      .prefault({}),
+    fullSync: z
+      .object({
+        schedule: z
+          .string()
+          .default('0 2 * * *')
+          .describe('Cron expression (UTC) of the scheduled full sync, used by `bobsync schedule create`.'),
+        batchSize: z.number().int().min(1).max(1000).default(50).describe('Changed employees per batch workflow.'),
+        parallelism: z.number().int().min(1).max(50).default(4).describe('Batches running at once.'),
+        concurrencyPerBatch: z.number().int().min(1).max(100).default(10).describe('Employees synced at once inside a batch.'),
+      })
+      .strict()
+      .prefault({}),
     notifications: z
       .object({
         to: z.array(z.email()).default([]).describe('Who hears about employees that cannot be synced, and gets full-sync reports.'),

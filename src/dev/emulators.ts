@@ -3,7 +3,7 @@
  * Used by `bobsync emulators`, the embedded default and the benchmarks.
  */
 import { HibobEmulator, generateDemoEmployees } from '../emulators/hibob';
-import { Learning360Emulator } from '../emulators/learning360';
+import { Learning360Emulator, type Learning360EmulatorOptions } from '../emulators/learning360';
 import { SkillcastEmulator } from '../emulators/skillcast';
 import type { RunningServer } from '../emulators/common/server';
 
@@ -25,6 +25,8 @@ export interface StartEmulatorsOptions {
   seed?: number;
   ports?: { hibob?: number; learning360?: number; skillcast?: number };
   host?: string;
+  /** Options of the 360Learning emulator (rate limits, page sizes). */
+  learning360?: Learning360EmulatorOptions;
 }
 
 export interface RunningEmulators {
@@ -59,7 +61,7 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
       result.hibob = { emulator, server: await emulator.start(options.ports?.hibob ?? 4010, host) };
     }
     if (wanted.has('360learning')) {
-      const emulator = new Learning360Emulator();
+      const emulator = new Learning360Emulator(options.learning360);
       result.learning360 = { emulator, server: await emulator.start(options.ports?.learning360 ?? 4020, host) };
     }
     if (wanted.has('skillcast')) {

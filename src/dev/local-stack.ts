@@ -24,7 +24,8 @@ export interface LocalStack {
   env: NodeJS.ProcessEnv;
   taskQueue: string;
   client: Client;
-  workers: WorkerSet;
+  /** Absent when the stack was started with `worker: false`. */
+  workers?: WorkerSet;
   /** Base URL of the webhook API, when started. */
   apiUrl?: string;
   close(): Promise<void>;
@@ -45,6 +46,10 @@ export interface LocalStackOptions extends StartEmulatorsOptions {
   api?: boolean;
   /** Adjust the parsed config before the worker starts. */
   configure?: (config: BobsyncConfig) => void;
+  /** Run the worker in this process (default true); tests of worker crashes run it apart. */
+  worker?: boolean;
+  /** Where blobs go (BOBSYNC_DATA_DIR). */
+  dataDir?: string;
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -53,6 +58,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const emulators = await startEmulators({ employees: 5, seed: 7, ...options, ports: { hibob: 0, learning360: 0, skillcast: 0 } });
   const env: NodeJS.ProcessEnv = {
     BOBSYNC_CODEC_KEYS: options.codecKeys,
+    ...(options.dataDir ? { BOBSYNC_DATA_DIR: options.dataDir } : {}),
     HIBOB_SERVICE_USER_TOKEN: DEMO_CREDENTIALS.hibobToken,
     HIBOB_WEBHOOK_SECRET: DEMO_CREDENTIALS.hibobWebhookSecret,
     LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret,
@@ -74,8 +80,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
   options.configure?.(config);
   const dataConverter = codecDataConverter(codecFromEnv(env));
-  const workers = await createWorkers({ config, env, address, dataConverter, workflowBundle: options.workflowBundle });
-  const running = workers.run();
+  const workers = options.worker === false ? undefined : await createWorkers({ config, env, address, dataConverter, workflowBundle: options.workflowBundle });
+  const running = workers?.run();
   const client = await connectClient({ address, namespace: 'default', dataConverter });
 
   let api: Server | undefined;
@@ -109,7 +115,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
       await emulators.close();
       await client.connection.close();
-      await workers.shutdown();
+      await workers?.shutdown();
       await running;
     },
   };

@@ -40,6 +40,8 @@ export interface SyncOutcome {
   result: 'applied' | 'unchanged' | 'parked' | 'failed' | 'deleted';
   detail: string;
   operations: Operation['op'][];
+  /** A manager link waits for the manager's learner to exist. */
+  deferredManager?: boolean;
   plan?: PlanOutcome;
 }
 

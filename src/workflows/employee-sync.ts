@@ -117,11 +117,13 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     }
     const done: SyncOutcome['operations'] = [];
     const notes: string[] = [];
+    let deferredManager = false;
     for (const operation of outcome.operations) {
       if (operation.op === 'deferManager') {
         // Retried later rather than dropped: the manager may be provisioned by then.
         const retryAt = new Date(Date.now() + DEFERRED_MANAGER_RETRY_MS).toISOString();
         if (!recheckAt || retryAt < recheckAt) recheckAt = retryAt;
+        deferredManager = true;
         notes.push(operation.reason);
         continue;
       }
@@ -130,7 +132,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
       done.push(operation.op);
       notes.push(applied.note);
     }
-    return { at, trigger, result: found ? 'applied' : 'deleted', detail: notes.join('; '), operations: done, plan: outcome };
+    return { at, trigger, result: found ? 'applied' : 'deleted', detail: notes.join('; '), operations: done, deferredManager, plan: outcome };
   }
 
   for (;;) {

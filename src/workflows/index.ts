@@ -2,3 +2,5 @@
 export { healthCheck } from './health-check';
 export { employeeSync } from './employee-sync';
 export { failureNotifier } from './failure-notifier';
+export { fullSync } from './full-sync';
+export { syncBatch } from './sync-batch';

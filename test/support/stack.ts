@@ -2,6 +2,9 @@
  * The local stack (src/dev/local-stack) on the test run's shared Temporal dev server, with the
  * test codec key, the prebuilt workflow bundle, a task queue of its own and an SMTP sink.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../src/dev/local-stack';
 import { TEST_CODEC_KEYS } from './codec';
 import { startSmtpSink, type SmtpSink } from './smtp';
@@ -30,6 +33,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     codecKeys: TEST_CODEC_KEYS,
     workflowBundle: workflowBundle(),
     smtpUrl: smtp?.url,
+    // Blobs (snapshots, plans, reports) of one stack never meet another's.
+    dataDir: options.dataDir ?? mkdtempSync(join(tmpdir(), 'bobsync-data-')),
   });
   return {
     ...stack,

@@ -330,6 +330,13 @@ export class Learning360Client {
     return (await this.all('list groups', () => this.api.GET('/api/v2/groups', { params: { header: VERSION } })));
   }
 
+  /** Members of one group with their roles (owner included), every page. */
+  async getGroupRoles(groupId: string): Promise<{ userId: string; role: Role360 | 'owner' }[]> {
+    return (await this.all('get group roles', () =>
+      this.api.GET('/api/v2/groups/{groupId}/roles', { params: { header: VERSION, path: { groupId } } }),
+    ));
+  }
+
   async getUserRoles(userId: string): Promise<{ groupId: string; role: Role360 }[]> {
     return (await this.all('get user roles', () =>
       this.api.GET('/api/v2/users/{userId}/roles', { params: { header: VERSION, path: { userId } } }),

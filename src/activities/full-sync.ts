@@ -1,0 +1,383 @@
+/**
+ * Activities of the full sync: snapshots into the blob store, planning from snapshots, the
+ * preview, applying one employee through its own workflow, and the report.
+ */
+import { Context, getClient } from '@temporalio/activity';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import type { BlobRef, BlobStore } from '../blobstore/blob-store';
+import { desiredLearner, isParked, managedGroupRoles } from '../domain/desired';
+import { evaluateSafeguards, planFromSnapshot, planRow, SnapshotIndex, type LmsSnapshot, type SnapshotUser } from '../domain/full-plan';
+import { hibobFieldsFor, normaliseEmployee } from '../domain/normalise';
+import { planContextFor, planEmployee } from '../domain/plan';
+import type { Plan, StandardField } from '../domain/types';
+import { createMailer } from '../notifications/mailer';
+import { previewAttachments, renderPreviewEmail, renderReportEmail, reportAttachments, reportCsv, reportXlsx, planPreviewCsv, planPreviewXlsx } from '../reports';
+import type { EmployeeAction, PlanRow, ReportRow, RowOutcome, SafeguardState, SyncReport } from '../reports/types';
+import { employeeWorkflowId } from '../workflows/ids';
+import { syncNowUpdate, type EmployeeSyncInput, type SyncOutcome } from '../workflows/employee-sync-api';
+import type { BatchResult, FullSyncResult, PlannedSync } from '../workflows/full-sync-api';
+import type { ConnectionRegistry } from './deps';
+import { learning360Activities, normaliseOptions } from './learning360';
+
+const STANDARD_FIELDS: readonly StandardField[] = ['mail', 'firstName', 'lastName', 'job', 'organization', 'phone', 'lang'];
+
+/** What the plan blob holds: every changed row, and the ids of unchanged employees with their fingerprints. */
+interface StoredPlan {
+  rows: (PlanRow & { fingerprint: string; held?: boolean })[];
+  unchanged: Record<string, string>;
+}
+
+interface RunMeta {
+  connection: string;
+  workflowId: string;
+  runId: string;
+  dryRun: boolean;
+  startedAt: string;
+  trigger: string;
+  previewRefs?: { csv: BlobRef; xlsx: BlobRef };
+}
+
+/** Per connection, across runs: the people count of the last run and each employee's last fingerprint. */
+interface ConnectionState {
+  hibobEmployees?: number;
+  finishedAt?: string;
+  fingerprints: Record<string, string>;
+}
+
+const stateKey = (connection: string) => `state/${connection}/full-sync.json`;
+
+/** An employee synced twice in one run (a deferred manager): what was done adds up, the last result stands. */
+function mergeOutcomes(first: SyncOutcome | undefined, second: SyncOutcome): SyncOutcome {
+  if (!first) return second;
+  const operations = [...first.operations, ...second.operations];
+  const result = second.result === 'unchanged' && first.result === 'applied' ? 'applied' : second.result;
+  return { ...second, result, operations, detail: [first.detail, second.detail].filter(Boolean).join('; ') };
+}
+
+/** How far below the top of the reporting tree each employee sits (cycles are cut). */
+export function managerDepths(employees: { id: string; managerId?: string | null }[]): Map<string, number> {
+  const managerOf = new Map(employees.map((e) => [e.id, e.managerId ?? undefined]));
+  const depths = new Map<string, number>();
+  const depthOf = (id: string, seen: Set<string>): number => {
+    const known = depths.get(id);
+    if (known !== undefined) return known;
+    const manager = managerOf.get(id);
+    const d = manager && managerOf.has(manager) && !seen.has(manager) ? depthOf(manager, seen.add(id)) + 1 : 0;
+    depths.set(id, d);
+    return d;
+  };
+  for (const e of employees) depthOf(e.id, new Set());
+  return depths;
+}
+
+function heartbeat(details?: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    /* called outside an activity (tests): nothing to report to */
+  }
+}
+
+export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStore, env: NodeJS.ProcessEnv) {
+  const lms = learning360Activities(registry);
+
+  async function loadState(connection: string): Promise<ConnectionState> {
+    try {
+      return await blobs.getJson<ConnectionState>(stateKey(connection));
+    } catch {
+      return { fingerprints: {} };
+    }
+  }
+
+  return {
+    /** One search for everyone (HiBob has no pagination), every field the mapping needs, inactive people included. */
+    snapshotHibob: async (connection: string, runKey: string): Promise<{ ref: BlobRef; count: number }> => {
+      const { mapping } = registry.connection(connection);
+      const employees = await registry.hibob(connection).searchPeople({ fields: hibobFieldsFor(mapping), showInactive: true, humanReadable: 'APPEND' });
+      return { ref: await blobs.putJson(`${runKey}/hibob.json`, employees), count: employees.length };
+    },
+
+    /** Users, HiBob links and members of managed groups: the paged lists, nothing per user. */
+    snapshotLms: async (connection: string, runKey: string): Promise<{ ref: BlobRef; count: number }> => {
+      const client = registry.learning360(connection);
+      const { externalIdPlatform } = registry.learning360Destination(connection);
+      const { mapping } = registry.connection(connection);
+      const users: SnapshotUser[] = [];
+      for await (const page of client.listUsers()) {
+        for (const u of page) {
+          const fields: SnapshotUser['fields'] = {};
+          for (const name of STANDARD_FIELDS) {
+            const value = (u as Record<string, unknown>)[name];
+            if (typeof value === 'string') fields[name] = value;
+          }
+          users.push({ learnerId: u._id, status: u.status, fields });
+        }
+        heartbeat({ users: users.length });
+      }
+      const externalIds: LmsSnapshot['externalIds'] = [];
+      for await (const page of client.listExternalIds(externalIdPlatform)) externalIds.push(...page.map((x) => ({ value: x.value, targetId: x.targetId })));
+      const groupRoles: LmsSnapshot['groupRoles'] = [];
+      const managed = managedGroupRoles(mapping);
+      for (const groupId of new Set(managed.map((g) => g.groupId))) {
+        for (const member of await client.getGroupRoles(groupId)) {
+          if (managed.some((g) => g.groupId === groupId && g.role === member.role)) groupRoles.push({ groupId, role: member.role as never, userId: member.userId });
+        }
+        heartbeat({ groups: groupId });
+      }
+      const snapshot: LmsSnapshot = { users, externalIds, groupRoles };
+      return { ref: await blobs.putJson(`${runKey}/lms.json`, snapshot), count: users.length };
+    },
+
+    planFullSync: async (connection: string, runKey: string, hibobRef: BlobRef, lmsRef: BlobRef, dryRun: boolean): Promise<PlannedSync> => {
+      const config = registry.connection(connection);
+      const { mapping, safety, fullSync } = config;
+      const destination = registry.learning360Destination(connection);
+      const client = registry.learning360(connection);
+      const readsBefore = client.calls.get;
+      const records = await blobs.getJson<Record<string, unknown>[]>(hibobRef);
+      const index = new SnapshotIndex(await blobs.getJson<LmsSnapshot>(lmsRef));
+      const state = await loadState(connection);
+      const now = new Date();
+      const stored: StoredPlan = { rows: [], unchanged: {} };
+      const seen = new Set<string>();
+      const claimedMails = new Map<string, string>();
+
+      for (const [i, record] of records.entries()) {
+        if (i % 200 === 0) heartbeat({ planned: i });
+        const employee = normaliseEmployee(record, normaliseOptions(mapping));
+        seen.add(employee.id);
+        const desired = desiredLearner(employee, mapping, now);
+        const snap = planFromSnapshot({
+          employeeId: employee.id,
+          desired,
+          index,
+          mapping,
+          defaultGroupId: destination.defaultGroupId,
+          protectedUsers: safety.protectedUsers,
+          lastFingerprint: state.fingerprints[employee.id],
+        });
+        let plan: Plan;
+        let learnerId: string | undefined;
+        if (snap.kind === 'planned') {
+          plan = snap.plan;
+          learnerId = snap.learnerId;
+        } else {
+          // Custom values and managers are not in the snapshot: read this learner in full.
+          const lookup = await lms.lookupLearner(connection, employee.id, record, snap.learnerId);
+          learnerId = lookup.match.kind === 'none' ? undefined : lookup.match.learner.learnerId;
+          plan = planEmployee({
+            desired,
+            match: lookup.match,
+            context: planContextFor(mapping, destination.defaultGroupId, lookup.managerLearnerIds, lookup.linkedManagerLearnerIds),
+          });
+        }
+        // Two HiBob people with one address: the first claims it, the second is a conflict now, not after a write.
+        if (plan.outcome.kind === 'apply' && plan.outcome.operations[0]?.op === 'create') {
+          const mail = plan.outcome.operations[0].fields.mail?.toLowerCase();
+          const claimant = mail ? claimedMails.get(mail) : undefined;
+          if (mail && claimant) {
+            plan = { ...plan, outcome: { kind: 'park', code: 'conflict', reason: `HiBob employee ${claimant} has the same email (${mail}); two people are never merged, resolve it in HiBob` } };
+          } else if (mail) claimedMails.set(mail, employee.id);
+        }
+        if (plan.outcome.kind === 'noop' && !plan.outcome.reason.startsWith('protected')) {
+          stored.unchanged[employee.id] = plan.fingerprint;
+          continue;
+        }
+        const row = planRow(plan, {
+          displayName: [employee.fields['root.firstName']?.value, employee.fields['root.surname']?.value].filter(Boolean).join(' ') || undefined,
+          email: typeof employee.email === 'string' ? employee.email : undefined,
+          learnerId,
+          currentStatus: learnerId ? index.byLearner.get(learnerId)?.status : undefined,
+        });
+        if (!isParked(desired) || plan.outcome.kind === 'park') stored.rows.push({ ...row, fingerprint: plan.fingerprint });
+      }
+
+      // Linked learners whose employee HiBob no longer returns: deleted in HiBob.
+      for (const [employeeId, learnerId] of index.learnerOfEmployee) {
+        const user = index.byLearner.get(learnerId);
+        if (seen.has(employeeId) || !user || user.status === 'deleted') continue;
+        stored.rows.push({
+          employeeId,
+          email: user.fields.mail,
+          displayName: [user.fields.firstName, user.fields.lastName].filter(Boolean).join(' ') || undefined,
+          learnerId,
+          action: 'deactivate',
+          changes: [{ field: 'status', from: user.status, to: 'deleted', rule: 'no longer in HiBob' }],
+          operations: ['deactivate'],
+          reason: 'no longer returned by HiBob (deleted, or outside the service user’s population)',
+          fingerprint: `gone:${employeeId}`,
+        });
+      }
+
+      const deactivations = stored.rows.filter((r) => r.action === 'deactivate').length;
+      const guard = evaluateSafeguards({
+        deactivations,
+        activeLinkedLearners: index.activeLinkedLearners(),
+        hibobEmployees: records.length,
+        previousHibobEmployees: state.hibobEmployees,
+        maxDeactivationPercent: safety.maxDeactivationPercent,
+        maxDeactivations: safety.maxDeactivations,
+        maxHibobDropPercent: safety.maxHibobDropPercent,
+      });
+      for (const row of stored.rows) if (guard.tripped && row.action === 'deactivate') row.held = true;
+
+      const byAction: Partial<Record<EmployeeAction, number>> = { noop: Object.keys(stored.unchanged).length };
+      for (const row of stored.rows) byAction[row.action] = (byAction[row.action] ?? 0) + 1;
+
+      // Managers first, so their reports find a learner to link to.
+      const depth = managerDepths(records.map((r) => normaliseEmployee(r, normaliseOptions(mapping))));
+      const toApply = stored.rows.filter((r) => r.action !== 'park' && r.action !== 'protected').sort((a, b) => (depth.get(a.employeeId) ?? 0) - (depth.get(b.employeeId) ?? 0));
+      const applyNow = toApply.filter((r) => !r.held).map((r) => r.employeeId);
+      const held = toApply.filter((r) => r.held).map((r) => r.employeeId);
+      const batchesOf = async (ids: string[], prefix: string) => {
+        const refs: BlobRef[] = [];
+        if (dryRun) return refs;
+        for (let i = 0; i < ids.length; i += fullSync.batchSize) refs.push(await blobs.putJson(`${runKey}/${prefix}-${refs.length}.json`, ids.slice(i, i + fullSync.batchSize)));
+        return refs;
+      };
+      return {
+        runKey,
+        planRef: await blobs.putJson(`${runKey}/plan.json`, stored),
+        hibobEmployees: records.length,
+        lmsLearners: index.snapshot.users.length,
+        byAction,
+        batches: await batchesOf(applyNow, 'batch'),
+        heldBatches: await batchesOf(held, 'held'),
+        toApply: toApply.length,
+        heldCount: held.length,
+        safeguard: guard,
+        settings: { parallelism: fullSync.parallelism, concurrencyPerBatch: fullSync.concurrencyPerBatch, approvalTimeoutMs: safety.approvalTimeoutHours * 3_600_000 },
+        apiCalls: { hibob: 1, lmsReads: client.calls.get - readsBefore },
+      };
+    },
+
+    /** CSV and XLSX of the plan; when a safeguard holds deactivations, mailed for approval. */
+    writePreview: async (connection: string, runKey: string, planRef: BlobRef, meta: RunMeta, safeguard: SafeguardState): Promise<{ csv: BlobRef; xlsx: BlobRef }> => {
+      const plan = await blobs.getJson<StoredPlan>(planRef);
+      const rows: PlanRow[] = plan.rows.map(({ fingerprint: _f, held, ...row }) => (held ? { ...row, action: 'held' } : row));
+      const previewMeta = { connection, generatedAt: new Date().toISOString(), dryRun: meta.dryRun, safeguard };
+      const refs = {
+        csv: await blobs.putBytes(`${runKey}/preview.csv`, Buffer.from(planPreviewCsv(rows))),
+        xlsx: await blobs.putBytes(`${runKey}/preview.xlsx`, await planPreviewXlsx(rows, previewMeta)),
+      };
+      const { notifications, safety } = registry.connection(connection);
+      if (safeguard.tripped && !meta.dryRun && env.BOBSYNC_SMTP_URL && notifications.to.length) {
+        const expiresAt = new Date(Date.now() + safety.approvalTimeoutHours * 3_600_000).toISOString();
+        const mail = renderPreviewEmail(rows, { ...previewMeta, workflowId: meta.workflowId, expiresAt });
+        const mailer = createMailer(env.BOBSYNC_SMTP_URL);
+        try {
+          await mailer.send({ ...mail, from: notifications.from, to: notifications.to, attachments: await previewAttachments(rows, previewMeta) });
+        } finally {
+          mailer.close();
+        }
+      }
+      return refs;
+    },
+
+    loadBatch: async (ref: BlobRef): Promise<string[]> => {
+      return blobs.getJson<string[]>(ref);
+    },
+
+    /** Provisions one employee through its own workflow (started if none runs), waiting for the outcome. */
+    syncEmployeeNow: async (connection: string, employeeId: string, taskQueue: string): Promise<SyncOutcome> => {
+      const input: EmployeeSyncInput = { connection, employeeId, taskQueue };
+      return getClient().workflow.executeUpdateWithStart(syncNowUpdate, {
+        args: [{ reason: 'full sync' }],
+        startWorkflowOperation: new WithStartWorkflowOperation('employeeSync', {
+          workflowId: employeeWorkflowId(connection, employeeId),
+          taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      });
+    },
+
+    storeBatchOutcomes: async (runKey: string, index: number, data: Record<string, SyncOutcome> | string[], kind: 'outcomes' | 'deferred' = 'outcomes'): Promise<BlobRef> => {
+      return blobs.putJson(`${runKey}/${kind}-${index}.json`, data);
+    },
+
+    /** Gathers the employees several batches deferred into new batches. */
+    rebatch: async (runKey: string, connection: string, refs: BlobRef[], round: number): Promise<BlobRef[]> => {
+      const ids = (await Promise.all(refs.map((r) => blobs.getJson<string[]>(r)))).flat();
+      const size = registry.connection(connection).fullSync.batchSize;
+      const out: BlobRef[] = [];
+      for (let i = 0; i < ids.length; i += size) out.push(await blobs.putJson(`${runKey}/round-${round}-${out.length}.json`, ids.slice(i, i + size)));
+      return out;
+    },
+
+    /** Merges plan and outcomes into the report, stores and mails it, and remembers what this run saw. */
+    finishFullSync: async (connection: string, runKey: string, plan: PlannedSync, results: BatchResult[], meta: RunMeta, safeguard?: SafeguardState): Promise<FullSyncResult> => {
+      const stored = await blobs.getJson<StoredPlan>(plan.planRef);
+      const outcomes: Record<string, SyncOutcome> = {};
+      for (const result of results) {
+        for (const [id, outcome] of Object.entries(await blobs.getJson<Record<string, SyncOutcome>>(result.ref))) {
+          outcomes[id] = mergeOutcomes(outcomes[id], outcome);
+        }
+      }
+      const finishedAt = new Date();
+      const rows: ReportRow[] = stored.rows.map(({ fingerprint: _f, held, ...row }) => {
+        const done = outcomes[row.employeeId];
+        let outcome: RowOutcome;
+        if (meta.dryRun) outcome = row.action === 'park' ? 'parked' : 'planned';
+        else if (row.action === 'park') outcome = 'parked';
+        else if (row.action === 'protected') outcome = 'skipped';
+        else if (done) outcome = done.result === 'failed' ? 'failed' : done.result === 'parked' ? 'parked' : done.result === 'unchanged' || (done.result === 'deleted' && done.operations.length === 0) ? 'unchanged' : 'applied';
+        else outcome = held ? 'held' : 'skipped';
+        return { ...row, action: held && outcome === 'held' ? 'held' : row.action, outcome, detail: done?.detail ?? (held && outcome === 'held' ? `held: ${safeguard?.decision ?? 'not approved'}` : undefined) };
+      });
+      const byOutcome: Partial<Record<RowOutcome, number>> = { unchanged: Object.keys(stored.unchanged).length };
+      for (const row of rows) byOutcome[row.outcome] = (byOutcome[row.outcome] ?? 0) + 1;
+      const report: SyncReport = {
+        connection,
+        destination: registry.connection(connection).destination.type,
+        workflowId: meta.workflowId,
+        runId: meta.runId,
+        dryRun: meta.dryRun,
+        startedAt: meta.startedAt,
+        finishedAt: finishedAt.toISOString(),
+        durationMs: finishedAt.getTime() - Date.parse(meta.startedAt),
+        totals: { hibobEmployees: plan.hibobEmployees, lmsLearners: plan.lmsLearners },
+        counts: { byAction: plan.byAction, byOutcome },
+        apiCalls: { hibob: plan.apiCalls.hibob + rows.filter((r) => outcomes[r.employeeId]).length, lmsReads: plan.apiCalls.lmsReads, lmsWrites: results.reduce((n, r) => n + r.writes, 0) },
+        safeguard: safeguard?.tripped ? safeguard : undefined,
+        rows,
+        errors: rows.filter((r) => r.outcome === 'failed' || r.outcome === 'parked').map((r) => ({ employeeId: r.employeeId, code: r.outcome, reason: r.detail ?? r.reason })),
+      };
+      const reportRef = await blobs.putJson(`${runKey}/report.json`, report);
+      await blobs.putBytes(`${runKey}/report.csv`, Buffer.from(reportCsv(report)));
+      await blobs.putBytes(`${runKey}/report.xlsx`, await reportXlsx(report));
+
+      if (!meta.dryRun) {
+        const state = await loadState(connection);
+        const fingerprints = { ...state.fingerprints, ...stored.unchanged };
+        for (const row of stored.rows) {
+          const r = rows.find((x) => x.employeeId === row.employeeId);
+          if (r?.outcome === 'applied' || r?.outcome === 'unchanged') fingerprints[row.employeeId] = row.fingerprint;
+          else delete fingerprints[row.employeeId];
+        }
+        await blobs.putJson(stateKey(connection), { hibobEmployees: plan.hibobEmployees, finishedAt: report.finishedAt, fingerprints } satisfies ConnectionState);
+      }
+
+      const { notifications } = registry.connection(connection);
+      if (env.BOBSYNC_SMTP_URL && notifications.to.length) {
+        const mailer = createMailer(env.BOBSYNC_SMTP_URL);
+        try {
+          await mailer.send({ ...renderReportEmail(report), from: notifications.from, to: notifications.to, attachments: await reportAttachments(report) });
+        } finally {
+          mailer.close();
+        }
+      }
+      return {
+        connection,
+        dryRun: meta.dryRun,
+        reportRef,
+        previewRefs: meta.previewRefs,
+        byAction: plan.byAction,
+        outcomes: byOutcome,
+        safeguard,
+        durationMs: report.durationMs,
+      };
+    },
+  };
+}
+export type FullSyncActivities = ReturnType<typeof fullSyncActivities>;

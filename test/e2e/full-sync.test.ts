@@ -1,0 +1,121 @@
+/**
+ * Full sync end to end on the real dev server: snapshot → plan → batches of employee workflows
+ * → report, checked against the 360Learning emulator's state and request log.
+ */
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { blobStoreFromEnv } from '../../src/blobstore';
+import type { UserDump } from '../../src/emulators/learning360/company';
+import type { SyncReport } from '../../src/reports/types';
+import { fullSync } from '../../src/workflows';
+import type { FullSyncResult } from '../../src/workflows/full-sync-api';
+import { startTestStack, type TestStack } from '../support/stack';
+
+jest.setTimeout(300_000);
+
+describe('full sync: initial load, then nothing to do', () => {
+  let stack: TestStack;
+  const lms = () => stack.emulators.learning360!.emulator;
+  const hibob = () => stack.emulators.hibob!.emulator;
+  const users = (): UserDump[] => lms().dump().users;
+  const run = (dryRun = false) =>
+    stack.client.workflow.execute(fullSync, {
+      taskQueue: stack.taskQueue,
+      workflowId: `bobsync/demo-360/full-sync/test-${Date.now()}`,
+      args: [{ connection: 'demo-360', taskQueue: stack.taskQueue, dryRun, trigger: 'test' }],
+    });
+  const writes = () => lms().kit.requests.entries.filter((e) => e.method !== 'GET' && !e.path.includes('oauth2'));
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      name: 'fullsync',
+      smtp: true,
+      employees: 200,
+      seed: 11,
+      only: ['hibob', '360learning'],
+      learning360: { writesPerSecond: 60, getPerSecond: 200 },
+      configure: (config) => {
+        const c = config.connections[0]!;
+        if (c.destination.type === '360learning') Object.assign(c.destination, { writesPerSecond: 50, readsPerSecond: 150 });
+        c.fullSync = { ...c.fullSync, batchSize: 20, parallelism: 4, concurrencyPerBatch: 5 };
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  let first: FullSyncResult;
+
+  it('a dry run plans the initial load and writes nothing', async () => {
+    lms().kit.requests.clear();
+    const result = await run(true);
+    expect(result.dryRun).toBe(true);
+    expect(result.byAction.create).toBeGreaterThan(100);
+    expect(writes()).toHaveLength(0);
+    const preview = await blobStoreFromEnv(stack.env).getBytes(result.previewRefs!.xlsx);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(preview as never);
+    expect(book.worksheets.length).toBeGreaterThan(0);
+  });
+
+  it('loads every in-scope HiBob employee into an empty 360Learning exactly once, as planned', async () => {
+    first = await run();
+    const report = await blobStoreFromEnv(stack.env).getJson<SyncReport>(first.reportRef);
+    expect(report.counts.byOutcome.failed ?? 0).toBe(0);
+    const created = report.rows.filter((r) => r.action === 'create');
+    expect(created.length).toBe(first.byAction.create);
+    expect(created.every((r) => r.outcome === 'applied')).toBe(true);
+
+    const all = users();
+    // One learner per address, one per HiBob id.
+    expect(new Set(all.map((u) => u.mail)).size).toBe(all.length);
+    const linked = all.flatMap((u) => u.externalIds.map((x) => x.value));
+    expect(new Set(linked).size).toBe(linked.length);
+    expect(all.length).toBe(created.length);
+
+    // Every created learner matches its HiBob record.
+    for (const row of created) {
+      const employee = hibob().getEmployee(row.employeeId)!;
+      const learner = all.find((u) => u.externalIds.some((x) => x.value === row.employeeId))!;
+      expect(learner.mail).toBe(employee.email!.trim().toLowerCase());
+      expect(learner.firstName).toBe(employee.firstName);
+      expect(learner.lastName).toBe(employee.surname);
+      const start = learner.customValues.find((v) => v.type === 'date');
+      if (employee.startDate) expect(start?.value).toBe(employee.startDate);
+      if (employee.reportsTo && all.some((u) => u.externalIds.some((x) => x.value === employee.reportsTo))) {
+        const manager = all.find((u) => u.externalIds.some((x) => x.value === employee.reportsTo))!;
+        expect(learner.managers).toContain(manager._id);
+      }
+    }
+    // Statuses: future hires are invited, not active; everyone else active.
+    expect(all.filter((u) => u.status === 'active').length).toBeGreaterThan(created.length * 0.8);
+  });
+
+  it('mails the report with CSV and XLSX attachments that open', async () => {
+    const mails = await stack.smtp!.waitFor(1);
+
+    const mail = mails.find((m) => /full sync/.test(m.subject ?? '') && !/dry run/i.test(m.subject ?? ''))!;
+    expect(mail).toBeDefined();
+    expect(mail.html).toContain('demo-360');
+    const csv = mail.attachments.find((a) => a.filename?.endsWith('.csv'))!;
+    const xlsx = mail.attachments.find((a) => a.filename?.endsWith('.xlsx'))!;
+    const records: Record<string, string>[] = parse(csv.content, { bom: true, columns: true });
+    expect(records.filter((r) => r.Action === 'create')).toHaveLength(first.byAction.create!);
+    expect(records.every((r) => r['Employee ID'])).toBe(true);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(xlsx.content as never);
+    const sheet = book.getWorksheet('Employees')!;
+    // A header row, then one row per employee with a change.
+    expect(sheet.rowCount).toBe(1 + records.length);
+  });
+
+  it('a second full sync finds nothing to do: zero writes, no employee workflow started', async () => {
+    lms().kit.requests.clear();
+    const second = await run();
+    expect(writes()).toHaveLength(0);
+    expect(Object.keys(second.byAction).filter((a) => a !== 'noop' && a !== 'park' && (second.byAction as Record<string, number>)[a]! > 0)).toEqual([]);
+    const report = await blobStoreFromEnv(stack.env).getJson<SyncReport>(second.reportRef);
+    expect(report.rows.every((r) => r.action === 'park')).toBe(true);
+  });
+});
