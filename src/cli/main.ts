@@ -12,6 +12,12 @@ import { runEmbedded } from '../dev/embedded';
 import { startEmulators } from '../dev/emulators';
 import { runApiProcess, runHealthCheck, runWorkerProcess } from '../processes';
 import { waitForSignal } from '../shutdown';
+import { decideApproval } from './approval';
+import { loadContext } from './context';
+import { showEmployee } from './employee';
+import { stdoutOutput, type CommandIo } from './io';
+import { createSchedule, deleteSchedule, describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule, type ScheduleOptions } from './schedule';
+import { runSync } from './sync';
 
 function print(line = ''): void {
   process.stdout.write(`${line}\n`);
@@ -106,6 +112,63 @@ export function buildProgram(): Command {
     .option('--connection <name>', 'connection to check (default: the first)')
     .action(async (opts: { config?: string; connection?: string }) => {
       print(JSON.stringify(await runHealthCheck(opts), null, 2));
+    });
+
+  // Operator commands talk to Temporal only: the connections' secrets are not needed, the codec keys are.
+  const operatorIo = (opts: { config?: string }): CommandIo => ({ ctx: loadContext(opts, process.env, false), env: process.env, out: stdoutOutput() });
+  const connectionOption = () => new Option('--connection <name>', 'connection (default: the first in the config)');
+
+  program
+    .command('sync')
+    .description('Start a full sync of a connection; with --follow, watch it and save its report')
+    .addOption(configOption())
+    .addOption(connectionOption())
+    .option('--dry-run', 'plan only and write nothing; waits for the plan and saves the preview files')
+    .option('--follow', 'show live progress until it finishes, then the summary and the report files')
+    .option('--wait', 'wait until it finishes (no progress line), then the summary and the report files')
+    .option('--out <dir>', 'folder for report.csv/.xlsx/.json and preview.csv/.xlsx (default ./bobsync-reports/<connection>/<start time>)')
+    .action(async (opts: { config?: string; connection?: string; dryRun?: boolean; follow?: boolean; wait?: boolean; out?: string }) => {
+      await runSync(operatorIo(opts), { connection: opts.connection, dryRun: opts.dryRun, follow: opts.follow, wait: opts.wait, outDir: opts.out });
+    });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    program
+      .command(`${decision} <workflowId>`)
+      .description(`${decision === 'approve' ? 'Approve' : 'Reject'} the deactivations a full-sync safeguard holds back`)
+      .addOption(configOption())
+      .option('--by <name>', 'who decides, for the report (default: $USER)')
+      .action(async (workflowId: string, opts: { config?: string; by?: string }) => {
+        await decideApproval(operatorIo(opts), workflowId, decision, { by: opts.by });
+      });
+  }
+
+  const schedule = program.command('schedule').description('The Temporal Schedule of the full sync (id bobsync/<connection>/full-sync)');
+  const scheduleCommand = (name: string, description: string, run: (io: CommandIo, opts: ScheduleOptions) => Promise<unknown>) =>
+    schedule
+      .command(name)
+      .description(description)
+      .addOption(configOption())
+      .addOption(connectionOption())
+      .action(async (opts: ScheduleOptions & { config?: string }) => {
+        await run(operatorIo(opts), opts);
+      });
+  scheduleCommand('create', 'Create the schedule (cron in UTC from --cron or connection.fullSync.schedule)', createSchedule)
+    .option('--cron <expression>', 'cron expression, UTC, e.g. "0 2 * * *"')
+    .option('--update', 'when it exists, replace its cron and action');
+  scheduleCommand('describe', 'Show state, cron, next runs and recent runs', describeSchedule);
+  scheduleCommand('pause', 'Stop starting runs until unpaused', pauseSchedule);
+  scheduleCommand('unpause', 'Start runs on the calendar again', unpauseSchedule);
+  scheduleCommand('trigger', 'Start a run now (skipped while one is still going)', triggerSchedule);
+  scheduleCommand('delete', 'Delete the schedule (runs already started continue)', deleteSchedule);
+
+  program
+    .command('employee <employeeId>')
+    .description("Show the state of an employee's workflow; with --sync, provision them now")
+    .addOption(configOption())
+    .addOption(connectionOption())
+    .option('--sync', 're-read HiBob and apply the plan now, starting the workflow if none runs')
+    .action(async (employeeId: string, opts: { config?: string; connection?: string; sync?: boolean }) => {
+      await showEmployee(operatorIo(opts), employeeId, { connection: opts.connection, sync: opts.sync });
     });
 
   return program;
