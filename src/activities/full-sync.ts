@@ -281,15 +281,21 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     /** Provisions one employee through its own workflow (started if none runs), waiting for the outcome. */
     syncEmployeeNow: async (connection: string, employeeId: string, taskQueue: string): Promise<SyncOutcome> => {
       const input: EmployeeSyncInput = { connection, employeeId, taskQueue };
-      return getClient().workflow.executeUpdateWithStart(syncNowUpdate, {
+      // Heartbeats while waiting, so a worker that dies here has the wait retried in seconds, not at the timeout.
+      const beat = setInterval(() => heartbeat({ employeeId }), 5_000);
+      try {
+        return await getClient().workflow.executeUpdateWithStart(syncNowUpdate, {
         args: [{ reason: 'full sync' }],
         startWorkflowOperation: new WithStartWorkflowOperation('employeeSync', {
           workflowId: employeeWorkflowId(connection, employeeId),
           taskQueue,
           args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        }),
-      });
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        });
+      } finally {
+        clearInterval(beat);
+      }
     },
 
     storeBatchOutcomes: async (runKey: string, index: number, data: Record<string, SyncOutcome> | string[], kind: 'outcomes' | 'deferred' = 'outcomes'): Promise<BlobRef> => {

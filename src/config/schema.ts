@@ -110,7 +110,8 @@ export const connectionSchema = z
     notifications: z
       .object({
         to: z.array(z.email()).default([]).describe('Who hears about employees that cannot be synced, and gets full-sync reports.'),
-        from: z.email().default('bobsync@localhost'),
+        // Local names such as bobsync@localhost are fine as a sender.
+        from: z.string().regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').default('bobsync@localhost'),
         digestWindowSeconds: z.number().int().min(0).max(3600).default(60).describe('Failures within this window go out as one email.'),
         minIntervalSeconds: z.number().int().min(0).max(86_400).default(900).describe('At most one failure email per this many seconds; a storm becomes a digest.'),
       })

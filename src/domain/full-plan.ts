@@ -202,7 +202,8 @@ export function evaluateSafeguards(input: SafeguardInput): { tripped: boolean; r
   const limit = input.maxDeactivations === undefined ? byPercent : Math.min(byPercent, input.maxDeactivations);
   if (input.deactivations > limit) {
     const share = input.activeLinkedLearners ? Math.round((input.deactivations / input.activeLinkedLearners) * 100) : 100;
-    reasons.push(`${input.deactivations} deactivations (${share}% of ${input.activeLinkedLearners} active learners) exceed the limit of ${limit}`);
+    const rule = input.maxDeactivations !== undefined && input.maxDeactivations <= byPercent ? `the limit of ${limit}` : `${input.maxDeactivationPercent}% of them (${limit})`;
+    reasons.push(`${input.deactivations} deactivations (${share}% of ${input.activeLinkedLearners} active learners) exceed ${rule}`);
   }
   const previous = input.previousHibobEmployees;
   if (previous && input.hibobEmployees < previous) {

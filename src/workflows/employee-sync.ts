@@ -74,7 +74,9 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
   }));
   setHandler(syncNowUpdate, async (request) => {
     await condition(() => !busy);
-    return exclusive(() => sync(`on demand${request.reason ? `: ${request.reason}` : ''}`, true));
+    const outcome = await exclusive(() => sync(`on demand${request.reason ? `: ${request.reason}` : ''}`, true));
+    lastOutcome = outcome;
+    return outcome;
   });
 
   async function exclusive<T>(fn: () => Promise<T>): Promise<T> {

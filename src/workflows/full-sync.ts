@@ -102,11 +102,12 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
     const pending = results.filter((r) => r.deferred && !retried.has(r.deferred.key));
     if (pending.length === 0) return;
     for (const r of pending) retried.add(r.deferred!.key);
-    await applyBatches(await general.rebatch(runKey, input.connection, pending.map((r) => r.deferred!), batchSeq));
+    // A second pass over people already counted: progress counts them once.
+    await applyBatches(await general.rebatch(runKey, input.connection, pending.map((r) => r.deferred!), batchSeq), false);
   }
 
   /** Runs batch children with at most `parallelism` at once: a sliding window, not waves. */
-  async function applyBatches(batches: BlobRef[]): Promise<void> {
+  async function applyBatches(batches: BlobRef[], counted = true): Promise<void> {
     progress.batchesTotal += batches.length;
     const queue = [...batches];
     const lane = async () => {
@@ -119,6 +120,7 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
         });
         results.push(result);
         progress.batchesDone += 1;
+        if (!counted) continue;
         for (const [outcome, n] of Object.entries(result.outcomes) as [RowOutcome, number][]) {
           progress.outcomes[outcome] = (progress.outcomes[outcome] ?? 0) + n;
           progress.applied += n;

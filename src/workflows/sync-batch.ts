@@ -15,6 +15,7 @@ export async function syncBatch(input: SyncBatchInput): Promise<BatchResult> {
     taskQueue: taskQueues(input.taskQueue).workflows,
     // Waits for the employee's own workflow, which may itself be retrying a rate-limited write.
     startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
   });
   const employeeIds = await general.loadBatch(input.batch);

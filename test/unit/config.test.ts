@@ -122,3 +122,12 @@ describe('committed editor schema', () => {
     expect(config.connections).toHaveLength(2);
   });
 });
+
+describe('a config written back out', () => {
+  it('parses again to the same value, defaults included (what `bobsync dev` and operators do)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { stringify } = require('yaml') as typeof import('yaml');
+    const config = parseConfig(valid);
+    expect(parseConfig(stringify(config))).toEqual(config);
+  });
+});
