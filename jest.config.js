@@ -9,6 +9,7 @@ module.exports = {
     { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
       displayName: 'integration', testEnvironment: 'node', transform,
+      setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/contract/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
       slowTestThreshold: 30,
     },

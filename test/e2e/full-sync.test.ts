@@ -9,6 +9,7 @@ import type { UserDump } from '../../src/emulators/learning360/company';
 import type { SyncReport } from '../../src/reports/types';
 import { fullSync } from '../../src/workflows';
 import type { FullSyncResult } from '../../src/workflows/full-sync-api';
+import { recordHistoryIfAsked } from '../support/histories';
 import { startTestStack, type TestStack } from '../support/stack';
 
 jest.setTimeout(300_000);
@@ -18,12 +19,15 @@ describe('full sync: initial load, then nothing to do', () => {
   const lms = () => stack.emulators.learning360!.emulator;
   const hibob = () => stack.emulators.hibob!.emulator;
   const users = (): UserDump[] => lms().dump().users;
-  const run = (dryRun = false) =>
-    stack.client.workflow.execute(fullSync, {
+  let lastWorkflowId = '';
+  const run = (dryRun = false) => {
+    lastWorkflowId = `bobsync/demo-360/full-sync/test-${Date.now()}`;
+    return stack.client.workflow.execute(fullSync, {
       taskQueue: stack.taskQueue,
-      workflowId: `bobsync/demo-360/full-sync/test-${Date.now()}`,
+      workflowId: lastWorkflowId,
       args: [{ connection: 'demo-360', taskQueue: stack.taskQueue, dryRun, trigger: 'test' }],
     });
+  };
   const writes = () => lms().kit.requests.entries.filter((e) => e.method !== 'GET' && !e.path.includes('oauth2'));
 
   beforeAll(async () => {
@@ -61,6 +65,8 @@ describe('full sync: initial load, then nothing to do', () => {
 
   it('loads every in-scope HiBob employee into an empty 360Learning exactly once, as planned', async () => {
     first = await run();
+    await recordHistoryIfAsked(stack.client.workflow.getHandle(lastWorkflowId), 'full-sync-initial-load');
+    await recordHistoryIfAsked(stack.client.workflow.getHandle(`${lastWorkflowId}/batch-0`), 'sync-batch');
     const report = await blobStoreFromEnv(stack.env).getJson<SyncReport>(first.reportRef);
     expect(report.counts.byOutcome.failed ?? 0).toBe(0);
     const created = report.rows.filter((r) => r.action === 'create');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { codecDataConverter, codecFromEnv } from '../../src/codec/aes-gcm-codec';
 import { testCodecEnv } from '../support/codec';
+import type { RecordedHistory } from '../support/histories';
 import { workflowBundle } from '../support/temporal';
 
 const dir = join(__dirname, '../histories');
@@ -20,11 +21,11 @@ describe('committed workflow histories replay deterministically', () => {
   });
 
   it.each(files)('%s', async (file) => {
-    const history = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    const recorded = JSON.parse(readFileSync(join(dir, file), 'utf8')) as RecordedHistory;
     await Worker.runReplayHistory(
       { workflowBundle: workflowBundle(), dataConverter: codecDataConverter(codecFromEnv(testCodecEnv)) },
-      history,
-      file.replace(/\.json$/, ''),
+      recorded.history,
+      recorded.workflowId,
     );
   });
 });
