@@ -11,6 +11,9 @@ import { generateCodecKey } from '../codec/aes-gcm-codec';
 import { loadContext } from '../cli/context';
 import { waitForSignal } from '../shutdown';
 import { startApi, startWorker, runHealthCheck } from '../processes';
+import { stdoutOutput } from '../cli/io';
+import { createSchedule } from '../cli/schedule';
+import { runSync } from '../cli/sync';
 import { startDevServer } from './temporal-dev-server';
 import { installWorkerLogging } from '../worker';
 import { DEMO_CREDENTIALS, startEmulators } from './emulators';
@@ -128,6 +131,12 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     emulators.hibob!.emulator.subscribeWebhook({ url: webhookUrl, secret: env.HIBOB_WEBHOOK_SECRET!, name: 'bobsync demo-360' });
 
     const health = await runHealthCheck({ config: configPath }, env);
+
+    // A first full sync loads the demo company into 360Learning, as on day one of a real tenant.
+    say('Running a first full sync of demo-360 (HiBob → 360Learning)…');
+    const io = { ctx, env, out: stdoutOutput() };
+    const first = await runSync(io, { connection: 'demo-360', follow: true, outDir: join(dataDir, 'reports', 'demo-360', 'first-full-sync') });
+    await createSchedule({ ...io, out: { write: () => undefined } }, { connection: 'demo-360' }).catch((err: Error) => say(`  (schedule not created: ${err.message})`));
     say();
     say('bobsync is ready.');
     say(`  Temporal UI           ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`);
@@ -136,6 +145,9 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     for (const line of emulators.describe()) say(`  ${line}`);
     say(`  Config in use         ${configPath}`);
     say(`  Health check          HiBob reached, sample employee ${health.sampleEmployeeId ?? '(none)'}`);
+    say(`  First full sync       ${first.workflowId}`);
+    if (first.files) say(`  Its report            ${first.files['report.xlsx'] ?? Object.values(first.files)[0]}`);
+    say(`  Nightly schedule      bobsync/demo-360/full-sync (bobsync schedule describe)`);
     say();
     say('Ctrl-C stops everything.');
     await waitForSignal();
