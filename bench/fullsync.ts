@@ -1,0 +1,884 @@
+/**
+ * Full-sync benchmark. Prints figures; asserts nothing.
+ *
+ *   npx tsx bench/fullsync.ts [--employees 5000] [--initial 1000] [--write-limit 10] [--only steady|initial]
+ *
+ * A. Steady state: --employees HiBob people already provisioned in 360Learning and synced once
+ *    since, then a full sync that finds nothing to change: wall time, vendor calls and Temporal
+ *    work per employee, peak worker memory. The provisioning and the settling sync after it run
+ *    with raised limits, on a Temporal server and in a worker process of their own; the measured
+ *    sync runs on a fresh server, with the default limits.
+ * B. Initial load: --initial people into an empty 360Learning with its write limit at
+ *    --write-limit per second (emulator and connection): how close the apply phase comes to it.
+ *
+ * Everything runs on 127.0.0.1: Temporal dev servers in memory, the emulators, and the measured
+ * worker in this process (as in `npm start`). Results: bench/results/fullsync-latest.json;
+ * bench/README.md explains the figures.
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { codecDataConverter, codecFromEnv, generateCodecKey } from '../src/codec/aes-gcm-codec';
+import { hibobSource, learning360Destination, type BobsyncConfig } from '../src/config/schema';
+import { startLocalStack, type LocalStack } from '../src/dev/local-stack';
+import { startDevServer, type RunningDevServer } from '../src/dev/temporal-dev-server';
+import { HEADROOM } from '../src/clients/http/spacing-limiter';
+import { DEFAULT_RATE_LIMITS } from '../src/emulators/hibob';
+import type { LoggedRequest } from '../src/emulators/common/request-log';
+import { connectClient } from '../src/temporal/client';
+import { createWorkers, installWorkerLogging } from '../src/worker';
+import type { fullSync } from '../src/workflows/full-sync';
+import type { FullSyncResult } from '../src/workflows/full-sync-api';
+import type { SetupWorkerMessage, SetupWorkerReply } from './fullsync-setup-worker';
+
+const CONNECTION = 'demo-360';
+const SEED = 42;
+/** A stuck run is a result too, not a hang. */
+const RUN_DEADLINE_MS = 60 * 60_000;
+/** Limits of the provisioning run: high enough that CPU, not a rate limit, sets its pace. */
+const SETUP_PER_SECOND = 1000;
+const SETUP_FULL_SYNC = { batchSize: 100, parallelism: 8, concurrencyPerBatch: 12 };
+/**
+ * 10 000 works (--employees 10000) but its setup took about 25 minutes on two cores; 5 000 is
+ * the largest that sets up in about 10.
+ */
+const DEFAULT_STEADY_EMPLOYEES = 5_000;
+
+/** The limits a customer gets without setting any, read from the config schema itself. */
+const DEFAULT_SOURCE = hibobSource.parse({ type: 'hibob', serviceUserId: 'bench', serviceUserToken: { env: 'UNUSED' } });
+const DEFAULT_DESTINATION = learning360Destination.parse({ type: '360learning', clientId: 'bench', clientSecret: { env: 'UNUSED' }, defaultGroupId: '0'.repeat(24) });
+
+interface Options {
+  employees: number;
+  initial: number;
+  writeLimit: number;
+  only?: 'steady' | 'initial';
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      employees: { type: 'string', default: String(DEFAULT_STEADY_EMPLOYEES) },
+      initial: { type: 'string', default: '1000' },
+      'write-limit': { type: 'string', default: '10' },
+      only: { type: 'string' },
+    },
+    strict: true,
+  });
+  const num = (name: string, raw: string, min: number, max: number): number => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max} (got "${raw}")`);
+    return n;
+  };
+  if (values.only !== undefined && values.only !== 'steady' && values.only !== 'initial') throw new Error('--only takes steady or initial');
+  return {
+    employees: Math.floor(num('employees', values.employees, 1, 20_000)),
+    initial: Math.floor(num('initial', values.initial, 1, 10_000)),
+    writeLimit: num('write-limit', values['write-limit'], 0.5, 1_000),
+    only: values.only,
+  };
+}
+
+// ---- small helpers -------------------------------------------------------------------------
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const mib = (bytes: number) => round(bytes / 2 ** 20, 0);
+const perEmployee = (n: number, employees: number) => round(n / Math.max(1, employees), 4);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(): Promise<RunningDevServer> {
+  return startDevServer({ port: await freePort(), headless: true, startTimeoutMs: 90_000 });
+}
+
+/** Resources of one scenario, released in reverse order whatever happens. */
+class Cleanup {
+  private readonly steps: (() => Promise<void> | void)[] = [];
+  add(step: () => Promise<void> | void): void {
+    this.steps.push(step);
+  }
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        process.stderr.write(`cleanup: ${(err as Error).message}\n`);
+      }
+    }
+  }
+}
+
+/** Resident memory of another process on this machine (Linux), in bytes. */
+function processRss(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface MemoryFigures {
+  /** This process before its worker existed: emulators and their state. */
+  beforeWorkerRssMiB: number;
+  /** With the worker running, just before the full sync started. */
+  idleRssMiB: number;
+  peakRssMiB: number;
+  peakHeapUsedMiB: number;
+  temporalServerPeakRssMiB: number | null;
+}
+
+/** Samples this process (which runs the worker) and the Temporal server every 100 ms. */
+class MemorySampler {
+  private timer: NodeJS.Timeout | undefined;
+  private peakRss = 0;
+  private peakHeap = 0;
+  private peakServer = 0;
+  private idleRss = 0;
+
+  constructor(
+    private readonly beforeWorkerRss: number,
+    private readonly serverPid: number | undefined,
+  ) {}
+
+  start(): void {
+    this.idleRss = process.memoryUsage().rss;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 100);
+  }
+
+  stop(): MemoryFigures {
+    clearInterval(this.timer);
+    this.sample();
+    return {
+      beforeWorkerRssMiB: mib(this.beforeWorkerRss),
+      idleRssMiB: mib(this.idleRss),
+      peakRssMiB: mib(this.peakRss),
+      peakHeapUsedMiB: mib(this.peakHeap),
+      temporalServerPeakRssMiB: this.peakServer ? mib(this.peakServer) : null,
+    };
+  }
+
+  private sample(): void {
+    const usage = process.memoryUsage();
+    this.peakRss = Math.max(this.peakRss, usage.rss);
+    this.peakHeap = Math.max(this.peakHeap, usage.heapUsed);
+    this.peakServer = Math.max(this.peakServer, processRss(this.serverPid) ?? 0);
+  }
+}
+
+type Limits = {
+  hibobReadsPerSecond: number;
+  lmsWritesPerSecond: number;
+  lmsReadsPerSecond: number;
+  fullSync?: Partial<BobsyncConfig['connections'][number]['fullSync']>;
+};
+
+/** Sets every connection's limits; the schema caps them, the parsed object does not. */
+function applyLimits(config: BobsyncConfig, limits: Limits): void {
+  for (const connection of config.connections) {
+    connection.source.readsPerSecond = limits.hibobReadsPerSecond;
+    if (connection.destination.type === '360learning') {
+      connection.destination.writesPerSecond = limits.lmsWritesPerSecond;
+      connection.destination.readsPerSecond = limits.lmsReadsPerSecond;
+    }
+    connection.fullSync = { ...connection.fullSync, ...limits.fullSync };
+  }
+}
+
+function withLimits(base: BobsyncConfig, limits: Limits): BobsyncConfig {
+  const config = structuredClone(base);
+  applyLimits(config, limits);
+  return config;
+}
+
+const DEFAULT_LIMITS = {
+  hibobReadsPerSecond: DEFAULT_SOURCE.readsPerSecond,
+  lmsWritesPerSecond: DEFAULT_DESTINATION.writesPerSecond,
+  lmsReadsPerSecond: DEFAULT_DESTINATION.readsPerSecond,
+};
+
+function fullSyncSettings(config: BobsyncConfig) {
+  const { batchSize, parallelism, concurrencyPerBatch } = config.connections.find((c) => c.name === CONNECTION)!.fullSync;
+  return { batchSize, parallelism, concurrencyPerBatch };
+}
+
+/** The emulator's own limits, which it only takes as constructor options; the limiters read them live. */
+function setLms360Limits(stack: LocalStack, limits: { writesPerSecond: number; getPerSecond: number }): void {
+  const lms = stack.emulators.learning360!.emulator;
+  lms['writeLimiter'].limit = limits.writesPerSecond;
+  lms['getLimiter'].limit = limits.getPerSecond;
+}
+
+interface FullSyncRun {
+  workflowId: string;
+  result: FullSyncResult;
+  startedAt: number;
+  finishedAt: number;
+  wallMs: number;
+}
+
+async function runFullSync(client: Client, taskQueue: string, label: string, timeoutMs: number): Promise<FullSyncRun> {
+  const workflowId = `bobsync/${CONNECTION}/full-sync/bench-${label}-${Date.now()}`;
+  const startedAt = Date.now();
+  const result = await client.workflow.execute<typeof fullSync>('fullSync', {
+    taskQueue,
+    workflowId,
+    args: [{ connection: CONNECTION, taskQueue, trigger: 'bench' }],
+    workflowExecutionTimeout: timeoutMs,
+  });
+  const finishedAt = Date.now();
+  return { workflowId, result, startedAt, finishedAt, wallMs: finishedAt - startedAt };
+}
+
+// ---- what the vendors saw ----------------------------------------------------------------------
+
+/** One line per route: ids folded so that calls for different people count together. */
+function route(entry: LoggedRequest): string {
+  const path = entry.path.replace(/\/[0-9a-f]{24}(?=\/|$)/g, '/:id').replace(/\/\d{6,}(?=\/|$)/g, '/:id');
+  return `${entry.method} ${path}`;
+}
+
+function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(out).sort((a, b) => b[1] - a[1]));
+}
+
+const isToken = (e: LoggedRequest) => e.path.includes('oauth2');
+const isWrite = (e: LoggedRequest) => e.method !== 'GET' && e.method !== 'HEAD' && !isToken(e);
+
+interface LmsCalls {
+  gets: number;
+  writes: number;
+  tokenRequests: number;
+  /** Answered 429 (counted apart from gets and writes). */
+  throttled: number;
+  otherErrors: number;
+  byRoute: Record<string, number>;
+}
+
+function lmsCalls(entries: LoggedRequest[]): LmsCalls {
+  const answered = entries.filter((e) => e.status !== 429);
+  return {
+    gets: answered.filter((e) => !isWrite(e) && !isToken(e)).length,
+    writes: answered.filter(isWrite).length,
+    tokenRequests: answered.filter(isToken).length,
+    throttled: entries.filter((e) => e.status === 429).length,
+    otherErrors: answered.filter((e) => e.status >= 400).length,
+    byRoute: countBy(answered.filter((e) => !isToken(e)), route),
+  };
+}
+
+interface HibobCalls {
+  total: number;
+  throttled: number;
+  byRoute: Record<string, number>;
+}
+
+function hibobCalls(entries: LoggedRequest[]): HibobCalls {
+  return { total: entries.length, throttled: entries.filter((e) => e.status === 429).length, byRoute: countBy(entries, route) };
+}
+
+// ---- what Temporal did --------------------------------------------------------------------------
+
+interface TemporalWork {
+  /** Executions per workflow type (each batch and employee workflow is one). */
+  workflows: Record<string, number>;
+  historyEvents: number;
+  workflowTasks: number;
+  activities: number;
+  /** Attempts beyond the first, from the attempt number of each started activity. */
+  activityRetries: number;
+  localActivities: number;
+  timers: number;
+  signals: number;
+  updates: number;
+  /**
+   * Billable-style actions, approximately: executions started + activities scheduled + retries
+   * + local activities + timers + signals + updates. Workflow tasks are not actions.
+   */
+  actions: number;
+}
+
+/** Reads every execution's history on a server that ran nothing else. */
+async function temporalWork(client: Client): Promise<TemporalWork> {
+  const E = temporal.api.enums.v1.EventType;
+  const executions: { workflowId: string; runId: string; type: string }[] = [];
+  for await (const info of client.workflow.list()) executions.push({ workflowId: info.workflowId, runId: info.runId, type: info.type });
+  const work: TemporalWork = {
+    workflows: countBy(executions, (e) => e.type),
+    historyEvents: 0,
+    workflowTasks: 0,
+    activities: 0,
+    activityRetries: 0,
+    localActivities: 0,
+    timers: 0,
+    signals: 0,
+    updates: 0,
+    actions: 0,
+  };
+  const queue = [...executions];
+  const reader = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const history = await client.workflow.getHandle(next.workflowId, next.runId).fetchHistory();
+      for (const event of history.events ?? []) {
+        work.historyEvents += 1;
+        switch (event.eventType) {
+          case E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            work.workflowTasks += 1;
+            break;
+          case E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            work.activities += 1;
+            break;
+          case E.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            work.activityRetries += Math.max(0, (event.activityTaskStartedEventAttributes?.attempt ?? 1) - 1);
+            break;
+          case E.EVENT_TYPE_MARKER_RECORDED:
+            work.localActivities += 1;
+            break;
+          case E.EVENT_TYPE_TIMER_STARTED:
+            work.timers += 1;
+            break;
+          case E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            work.signals += 1;
+            break;
+          case E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            work.updates += 1;
+            break;
+          default:
+            break;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, reader));
+  work.actions = executions.length + work.activities + work.activityRetries + work.localActivities + work.timers + work.signals + work.updates;
+  return work;
+}
+
+function temporalPerEmployee(work: TemporalWork, employees: number) {
+  const executions = Object.values(work.workflows).reduce((a, b) => a + b, 0);
+  return {
+    executions: perEmployee(executions, employees),
+    historyEvents: perEmployee(work.historyEvents, employees),
+    workflowTasks: perEmployee(work.workflowTasks, employees),
+    activities: perEmployee(work.activities, employees),
+    actions: perEmployee(work.actions, employees),
+  };
+}
+
+// ---- scenario A: steady state -----------------------------------------------------------------
+
+interface SetupWorker {
+  stop(): Promise<number>;
+}
+
+/** Forks the provisioning worker and waits until it polls. */
+async function startSetupWorker(env: NodeJS.ProcessEnv, message: SetupWorkerMessage): Promise<SetupWorker> {
+  const child = fork(join(__dirname, 'fullsync-setup-worker.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const replies: SetupWorkerReply[] = [];
+  let wake: (() => void) | undefined;
+  child.on('message', (reply: SetupWorkerReply) => {
+    replies.push(reply);
+    wake?.();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const next = async (kind: SetupWorkerReply['kind']): Promise<SetupWorkerReply> => {
+    for (;;) {
+      const found = replies.find((r) => r.kind === kind || r.kind === 'failed');
+      if (found) {
+        if (found.kind === 'failed') throw new Error(`setup worker: ${found.message}`);
+        return found;
+      }
+      if (child.exitCode !== null) throw new Error(`setup worker exited with code ${child.exitCode}`);
+      await Promise.race([new Promise<void>((resolve) => (wake = resolve)), exited]);
+    }
+  };
+  child.send(message);
+  try {
+    await next('ready');
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    async stop() {
+      if (child.exitCode !== null) return 0;
+      child.send({ kind: 'stop' } satisfies SetupWorkerMessage);
+      const stopped = await next('stopped');
+      await exited;
+      return stopped.kind === 'stopped' ? stopped.peakRssBytes : 0;
+    },
+  };
+}
+
+interface SteadyState {
+  employees: number;
+  setup: {
+    wallMs: number;
+    byAction: FullSyncResult['byAction'];
+    outcomes: FullSyncResult['outcomes'];
+    lmsWrites: number;
+    learners: number;
+    workerPeakRssMiB: number;
+    limits: { perSecond: number; fullSync: typeof SETUP_FULL_SYNC };
+    /**
+     * The first full sync after the provisioning: no fingerprint matches yet (they were taken
+     * before the learners existed), so every learner is read in full once. Run with the raised
+     * limits too; its calls, and what they would take at the default read limit, are reported.
+     */
+    settle: {
+      wallMs: number;
+      byAction: FullSyncResult['byAction'];
+      lms: LmsCalls & { getsPerEmployee: number };
+      /** Its GETs at the default 360Learning read limit, the pace a real tenant would see. */
+      atDefaultReadLimitS: number;
+    };
+  };
+  run: {
+    wallMs: number;
+    workflowDurationMs: number;
+    byAction: FullSyncResult['byAction'];
+    outcomes: FullSyncResult['outcomes'];
+    hibob: HibobCalls & { perEmployee: number };
+    lms: LmsCalls & { getsPerEmployee: number; writesPerEmployee: number };
+    temporal: TemporalWork & { perEmployee: ReturnType<typeof temporalPerEmployee> };
+    memory: MemoryFigures;
+    limits: typeof DEFAULT_LIMITS & { fullSync: ReturnType<typeof fullSyncSettings> };
+  };
+}
+
+async function steadyState(options: Options, bundleCode: string): Promise<SteadyState> {
+  const cleanup = new Cleanup();
+  try {
+    const taskQueue = `bench-fullsync-steady-${process.pid}`;
+    const dataDir = mkdtempSync(join(os.tmpdir(), 'bobsync-bench-'));
+    cleanup.add(() => rmSync(dataDir, { recursive: true, force: true }));
+
+    log(`A: provisioning ${options.employees} employees with raised limits (${SETUP_PER_SECOND}/s)…`);
+    const setupServer = await startServer();
+    cleanup.add(() => setupServer.stop());
+    const stack = await startLocalStack({
+      temporalAddress: setupServer.address,
+      taskQueue,
+      codecKeys: `bench:${generateCodecKey()}`,
+      workflowBundle: { code: bundleCode },
+      only: ['hibob', '360learning'],
+      employees: options.employees,
+      seed: SEED,
+      learning360: { writesPerSecond: SETUP_PER_SECOND, getPerSecond: SETUP_PER_SECOND },
+      worker: false,
+      dataDir,
+    });
+    cleanup.add(() => stack.close());
+    const hibob = stack.emulators.hibob!.emulator;
+    const lms = stack.emulators.learning360!.emulator;
+    hibob.updateSettings({ rateLimits: { 'people.read': SETUP_PER_SECOND * 60 } });
+
+    const setupConfig = withLimits(stack.config, {
+      hibobReadsPerSecond: SETUP_PER_SECOND,
+      lmsWritesPerSecond: SETUP_PER_SECOND,
+      lmsReadsPerSecond: SETUP_PER_SECOND,
+      fullSync: SETUP_FULL_SYNC,
+    });
+    const setupWorker = await startSetupWorker(stack.env, { kind: 'start', config: setupConfig, address: setupServer.address, bundleCode });
+    const progress = setInterval(() => log(`A: provisioning… ${lms.dump().users.length} learners so far`), 30_000);
+    let setup: FullSyncRun;
+    try {
+      setup = await runFullSync(stack.client, taskQueue, 'setup', 30 * 60_000);
+    } finally {
+      clearInterval(progress);
+    }
+    const setupWrites = lms.kit.requests.entries.filter((e) => isWrite(e) && e.status < 400).length;
+    const learners = lms.dump().users.length;
+    log(`A: provisioned ${learners} learners in ${round(setup.wallMs / 1000)} s; ${setupWrites} writes`);
+    // The steady state is what the daily sync meets: a tenant that has been synced before.
+    log('A: settling run (first full sync after the provisioning, raised limits)…');
+    lms.kit.requests.clear();
+    const settle = await runFullSync(stack.client, taskQueue, 'settle', 30 * 60_000);
+    const settleCalls = lmsCalls([...lms.kit.requests.entries]);
+    log(`A: settled in ${round(settle.wallMs / 1000)} s; ${settleCalls.gets} GETs, ${settleCalls.writes} writes`);
+    const setupWorkerPeak = await setupWorker.stop();
+    // Hundreds of thousands of logged requests would otherwise count as the measured worker's memory.
+    lms.kit.requests.clear();
+    hibob.kit.requests.clear();
+    // The provisioning server goes, with its thousands of idle employee workflows: the measured
+    // run starts on a server and a worker that hold nothing of it.
+    await setupServer.stop();
+
+    // Back to the defaults, on both sides.
+    hibob.updateSettings({ rateLimits: { 'people.read': DEFAULT_RATE_LIMITS['people.read'] } });
+    setLms360Limits(stack, { writesPerSecond: DEFAULT_DESTINATION.writesPerSecond, getPerSecond: DEFAULT_DESTINATION.readsPerSecond });
+    const config = withLimits(stack.config, DEFAULT_LIMITS);
+
+    const server = await startServer();
+    cleanup.add(() => server.stop());
+    const dataConverter = codecDataConverter(codecFromEnv(stack.env));
+    const client = await connectClient({ address: server.address, namespace: 'default', dataConverter });
+    cleanup.add(() => client.connection.close());
+    global.gc?.();
+    const beforeWorker = process.memoryUsage().rss;
+    const workers = await createWorkers({ config, env: stack.env, address: server.address, dataConverter, workflowBundle: { code: bundleCode } });
+    const running = workers.run();
+    cleanup.add(async () => {
+      await workers.shutdown();
+      await running;
+    });
+
+    hibob.kit.requests.clear();
+    lms.kit.requests.clear();
+    const sampler = new MemorySampler(beforeWorker, server.process.pid);
+    log(`A: measured full sync over ${options.employees} employees, nothing to change…`);
+    sampler.start();
+    const run = await runFullSync(client, taskQueue, 'steady', 15 * 60_000);
+    const memory = sampler.stop();
+    const hibobSeen = hibobCalls([...hibob.kit.requests.entries]);
+    const lmsSeen = lmsCalls([...lms.kit.requests.entries]);
+    const work = await temporalWork(client);
+
+    return {
+      employees: options.employees,
+      setup: {
+        wallMs: setup.wallMs,
+        byAction: setup.result.byAction,
+        outcomes: setup.result.outcomes,
+        lmsWrites: setupWrites,
+        learners,
+        workerPeakRssMiB: mib(setupWorkerPeak),
+        limits: { perSecond: SETUP_PER_SECOND, fullSync: SETUP_FULL_SYNC },
+        settle: {
+          wallMs: settle.wallMs,
+          byAction: settle.result.byAction,
+          lms: { ...settleCalls, getsPerEmployee: perEmployee(settleCalls.gets, options.employees) },
+          atDefaultReadLimitS: round(settleCalls.gets / DEFAULT_DESTINATION.readsPerSecond, 0),
+        },
+      },
+      run: {
+        wallMs: run.wallMs,
+        workflowDurationMs: run.result.durationMs,
+        byAction: run.result.byAction,
+        outcomes: run.result.outcomes,
+        hibob: { ...hibobSeen, perEmployee: perEmployee(hibobSeen.total, options.employees) },
+        lms: { ...lmsSeen, getsPerEmployee: perEmployee(lmsSeen.gets, options.employees), writesPerEmployee: perEmployee(lmsSeen.writes, options.employees) },
+        temporal: { ...work, perEmployee: temporalPerEmployee(work, options.employees) },
+        memory,
+        limits: { ...DEFAULT_LIMITS, fullSync: fullSyncSettings(config) },
+      },
+    };
+  } finally {
+    await cleanup.run();
+  }
+}
+
+// ---- scenario B: initial load -------------------------------------------------------------------
+
+interface WriteRate {
+  limitPerSecond: number;
+  writes: number;
+  firstWriteAfterMs: number;
+  applySpanS: number;
+  /** writes / (last write − first write). */
+  achievedPerSecond: number;
+  ratio: number;
+  /** The client spaces writes at HEADROOM × the limit: the most it will ever send. */
+  clientCeilingPerSecond: number;
+  ratioToCeiling: number;
+  /** Over the middle 80 % of the apply phase, without ramp-up and tail. */
+  middlePerSecond: number;
+  throttled: number;
+  /** Calendar seconds of the apply phase by how many writes they saw. */
+  secondsAtLimit: number;
+  secondsBelowLimit: number;
+  secondsWithoutWrites: number;
+  peakPerSecond: number;
+}
+
+function writeRate(entries: LoggedRequest[], limit: number, runStartedAt: number): WriteRate {
+  const times = entries
+    .filter((e) => isWrite(e) && e.status < 400)
+    .map((e) => e.at)
+    .sort((a, b) => a - b);
+  const first = times[0] ?? runStartedAt;
+  const last = times.at(-1) ?? runStartedAt;
+  const spanS = (last - first) / 1000;
+  const achieved = spanS > 0 ? times.length / spanS : 0;
+  const perSecond = new Map<number, number>();
+  for (const t of times) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
+  const from = first + (last - first) * 0.1;
+  const to = first + (last - first) * 0.9;
+  const middle = times.filter((t) => t >= from && t <= to).length;
+  const ceiling = limit * HEADROOM;
+  let atLimit = 0;
+  let below = 0;
+  let empty = 0;
+  // Whole seconds strictly inside the phase: the first and last are partial by nature.
+  for (let s = Math.floor(first / 1000) + 1; s < Math.floor(last / 1000); s++) {
+    const n = perSecond.get(s) ?? 0;
+    if (n === 0) empty += 1;
+    else if (n >= Math.floor(limit)) atLimit += 1;
+    else below += 1;
+  }
+  return {
+    limitPerSecond: limit,
+    writes: times.length,
+    firstWriteAfterMs: first - runStartedAt,
+    applySpanS: round(spanS),
+    achievedPerSecond: round(achieved, 2),
+    ratio: round(achieved / limit, 3),
+    clientCeilingPerSecond: round(ceiling, 2),
+    ratioToCeiling: round(achieved / ceiling, 3),
+    middlePerSecond: to > from ? round(middle / ((to - from) / 1000), 2) : 0,
+    throttled: entries.filter((e) => isWrite(e) && e.status === 429).length,
+    secondsAtLimit: atLimit,
+    secondsBelowLimit: below,
+    secondsWithoutWrites: empty,
+    peakPerSecond: Math.max(0, ...perSecond.values()),
+  };
+}
+
+interface InitialLoad {
+  employees: number;
+  wallMs: number;
+  workflowDurationMs: number;
+  byAction: FullSyncResult['byAction'];
+  outcomes: FullSyncResult['outcomes'];
+  learners: number;
+  writeRate: WriteRate;
+  writesPerCreatedLearner: number;
+  hibob: HibobCalls;
+  lms: LmsCalls;
+  /** HiBob reads per second during the apply phase: each employee workflow re-reads its person. */
+  hibobReadsPerSecond: number;
+  temporal: TemporalWork & { perEmployee: ReturnType<typeof temporalPerEmployee> };
+  memory: MemoryFigures;
+  limits: typeof DEFAULT_LIMITS & { emulatorWritesPerSecond: number; fullSync: ReturnType<typeof fullSyncSettings> };
+}
+
+async function initialLoad(options: Options, bundleCode: string): Promise<InitialLoad> {
+  const cleanup = new Cleanup();
+  try {
+    const limit = options.writeLimit;
+    const dataDir = mkdtempSync(join(os.tmpdir(), 'bobsync-bench-'));
+    cleanup.add(() => rmSync(dataDir, { recursive: true, force: true }));
+    const server = await startServer();
+    cleanup.add(() => server.stop());
+    global.gc?.();
+    const beforeWorker = process.memoryUsage().rss;
+    const stack = await startLocalStack({
+      temporalAddress: server.address,
+      taskQueue: `bench-fullsync-initial-${process.pid}`,
+      codecKeys: `bench:${generateCodecKey()}`,
+      workflowBundle: { code: bundleCode },
+      only: ['hibob', '360learning'],
+      employees: options.initial,
+      seed: SEED,
+      learning360: { writesPerSecond: limit },
+      dataDir,
+      configure: (config) => {
+        // The stack reads HiBob fast for tests; a customer's config reads at the default rate.
+        applyLimits(config, { ...DEFAULT_LIMITS, lmsWritesPerSecond: limit });
+      },
+    });
+    cleanup.add(() => stack.close());
+    const hibob = stack.emulators.hibob!.emulator;
+    const lms = stack.emulators.learning360!.emulator;
+    hibob.kit.requests.clear();
+    lms.kit.requests.clear();
+
+    const sampler = new MemorySampler(beforeWorker, server.process.pid);
+    log(`B: initial load of ${options.initial} employees at ${limit} writes/s…`);
+    const progress = setInterval(() => log(`B: loading… ${lms.dump().users.length} learners so far`), 30_000);
+    sampler.start();
+    let run: FullSyncRun;
+    try {
+      // At least three writes per new learner at the limit, with generous room.
+      run = await runFullSync(stack.client, stack.taskQueue, 'initial', Math.max(10 * 60_000, ((options.initial * 6) / limit) * 3_000));
+    } finally {
+      clearInterval(progress);
+    }
+    const memory = sampler.stop();
+    const lmsEntries = [...lms.kit.requests.entries];
+    const hibobEntries = [...hibob.kit.requests.entries];
+    const rate = writeRate(lmsEntries, limit, run.startedAt);
+    const applyFrom = run.startedAt + rate.firstWriteAfterMs;
+    const reads = hibobEntries.filter((e) => e.method === 'POST' && /^\/v1\/people\/[^/]+$/.test(e.path) && e.path !== '/v1/people/search' && e.at >= applyFrom).length;
+    const work = await temporalWork(stack.client);
+    const created = run.result.byAction.create ?? 0;
+    return {
+      employees: options.initial,
+      wallMs: run.wallMs,
+      workflowDurationMs: run.result.durationMs,
+      byAction: run.result.byAction,
+      outcomes: run.result.outcomes,
+      learners: lms.dump().users.length,
+      writeRate: rate,
+      writesPerCreatedLearner: round(rate.writes / Math.max(1, created), 2),
+      hibob: hibobCalls(hibobEntries),
+      lms: lmsCalls(lmsEntries),
+      hibobReadsPerSecond: rate.applySpanS > 0 ? round(reads / rate.applySpanS, 2) : 0,
+      temporal: { ...work, perEmployee: temporalPerEmployee(work, options.initial) },
+      memory,
+      limits: { ...DEFAULT_LIMITS, lmsWritesPerSecond: limit, emulatorWritesPerSecond: limit, fullSync: fullSyncSettings(stack.config) },
+    };
+  } finally {
+    await cleanup.run();
+  }
+}
+
+// ---- report -------------------------------------------------------------------------------------
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    totalMemoryMiB: Math.round(os.totalmem() / 2 ** 20),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    /** Anything else running here skews every figure. */
+    loadAverage: os.loadavg().map((n) => round(n, 2)),
+  };
+}
+
+function table(rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+const counts = (record: Record<string, number | undefined>) =>
+  Object.entries(record)
+    .filter(([, n]) => n)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ') || 'none';
+
+function printSteady(a: SteadyState): void {
+  const r = a.run;
+  const t = r.temporal;
+  log('');
+  log(`A. steady state — ${a.employees} employees provisioned, full sync with nothing to change`);
+  log(
+    table([
+      ['setup (not measured)', `${a.setup.learners} learners, ${a.setup.lmsWrites} writes in ${round(a.setup.wallMs / 1000)} s at ${a.setup.limits.perSecond}/s limits; outcomes ${counts(a.setup.outcomes)}`],
+      [
+        'settling run (not measured)',
+        `${a.setup.settle.lms.gets} GETs (${a.setup.settle.lms.getsPerEmployee}/employee), ${a.setup.settle.lms.writes} writes in ${round(a.setup.settle.wallMs / 1000)} s; at the default ${DEFAULT_DESTINATION.readsPerSecond} GET/s ≈ ${round(a.setup.settle.atDefaultReadLimitS / 60)} min`,
+      ],
+      ['wall time', `${round(r.wallMs / 1000, 2)} s (workflow ${round(r.workflowDurationMs / 1000, 2)} s)`],
+      ['planned', counts(r.byAction)],
+      ['HiBob calls', `${r.hibob.total} (${r.hibob.perEmployee}/employee): ${counts(r.hibob.byRoute)}`],
+      ['360L GETs', `${r.lms.gets} (${r.lms.getsPerEmployee}/employee): ${counts(r.lms.byRoute)}`],
+      ['360L writes', `${r.lms.writes} (${r.lms.writesPerEmployee}/employee); token requests ${r.lms.tokenRequests}; 429s ${r.lms.throttled}`],
+      ['employee workflows', `${t.workflows.employeeSync ?? 0}`],
+      ['workflow executions', `${counts(t.workflows)}`],
+      ['Temporal work', `${t.historyEvents} history events, ${t.workflowTasks} workflow tasks, ${t.activities} activities (${t.activityRetries} retries), ${t.localActivities} local, ${t.timers} timers`],
+      ['Temporal actions', `≈${t.actions} (${t.perEmployee.actions}/employee); history events ${t.perEmployee.historyEvents}/employee`],
+      ['worker process RSS', `peak ${r.memory.peakRssMiB} MiB (idle ${r.memory.idleRssMiB}, before the worker ${r.memory.beforeWorkerRssMiB}); heap peak ${r.memory.peakHeapUsedMiB} MiB`],
+      ['Temporal server RSS', `peak ${r.memory.temporalServerPeakRssMiB ?? '?'} MiB`],
+      ['limits', `HiBob reads ${r.limits.hibobReadsPerSecond}/s, 360L writes ${r.limits.lmsWritesPerSecond}/s, reads ${r.limits.lmsReadsPerSecond}/s; ${JSON.stringify(r.limits.fullSync)}`],
+    ]),
+  );
+}
+
+function printInitial(b: InitialLoad): void {
+  const w = b.writeRate;
+  log('');
+  log(`B. initial load — ${b.employees} employees into an empty 360Learning at ${w.limitPerSecond} writes/s`);
+  log(
+    table([
+      ['wall time', `${round(b.wallMs / 1000, 1)} s (workflow ${round(b.workflowDurationMs / 1000, 1)} s); first write after ${round(w.firstWriteAfterMs / 1000, 1)} s`],
+      ['planned', counts(b.byAction)],
+      ['outcomes', `${counts(b.outcomes)}; ${b.learners} learners in 360Learning`],
+      ['writes', `${w.writes} (${b.writesPerCreatedLearner} per created learner): ${counts(Object.fromEntries(Object.entries(b.lms.byRoute).filter(([k]) => !k.startsWith('GET'))))}`],
+      ['apply phase', `${w.applySpanS} s from first to last write`],
+      ['achieved', `${w.achievedPerSecond} writes/s of ${w.limitPerSecond}: ratio ${w.ratio} (target ≥ 0.9)`],
+      ['client ceiling', `${w.clientCeilingPerSecond}/s (writes spaced at ${HEADROOM} × the limit): ratio to it ${w.ratioToCeiling}; middle 80 % of the phase ${w.middlePerSecond}/s`],
+      ['seconds in apply', `${w.secondsAtLimit} at the limit, ${w.secondsBelowLimit} below, ${w.secondsWithoutWrites} without writes; peak ${w.peakPerSecond}/s`],
+      ['429s', `${w.throttled} on writes, ${b.lms.throttled} in all`],
+      ['other calls', `360L GETs ${b.lms.gets}, HiBob ${b.hibob.total} (${b.hibobReadsPerSecond} reads/s while applying), 360L errors ${b.lms.otherErrors}`],
+      ['workflow executions', `${counts(b.temporal.workflows)}`],
+      ['Temporal actions', `≈${b.temporal.actions} (${b.temporal.perEmployee.actions}/employee); ${b.temporal.historyEvents} history events; ${b.temporal.activityRetries} activity retries`],
+      ['worker process RSS', `peak ${b.memory.peakRssMiB} MiB (idle ${b.memory.idleRssMiB}, before the worker ${b.memory.beforeWorkerRssMiB}); heap peak ${b.memory.peakHeapUsedMiB} MiB`],
+      ['Temporal server RSS', `peak ${b.memory.temporalServerPeakRssMiB ?? '?'} MiB`],
+      ['limits', `HiBob reads ${b.limits.hibobReadsPerSecond}/s, 360L writes ${b.limits.lmsWritesPerSecond}/s, reads ${b.limits.lmsReadsPerSecond}/s; ${JSON.stringify(b.limits.fullSync)}`],
+    ]),
+  );
+}
+
+const quietLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => process.stderr.write(`workflow bundle: ${message}\n`),
+  error: (message: string) => process.stderr.write(`workflow bundle: ${message}\n`),
+  log: () => undefined,
+};
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`fullsync bench: still running after ${RUN_DEADLINE_MS / 60_000} min; giving up\n`);
+    process.exit(2);
+  }, RUN_DEADLINE_MS);
+  watchdog.unref();
+  installWorkerLogging('ERROR');
+  const startedAt = new Date();
+  const loadAverageAtStart = machine().loadAverage;
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietLogger });
+
+  const steady = options.only === 'initial' ? undefined : await steadyState(options, bundle.code);
+  if (steady) printSteady(steady);
+  const initial = options.only === 'steady' ? undefined : await initialLoad(options, bundle.code);
+  if (initial) printInitial(initial);
+
+  const result = {
+    benchmark: 'fullsync',
+    startedAt: startedAt.toISOString(),
+    durationS: round((Date.now() - startedAt.getTime()) / 1000),
+    machine: { ...machine(), loadAverageAtStart },
+    parameters: options,
+    steadyState: steady ?? null,
+    initialLoad: initial ?? null,
+  };
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'fullsync-latest.json');
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  const m = result.machine;
+  log('');
+  log(`fullsync benchmark — ${m.cpus} × ${m.cpuModel}, ${Math.round(m.totalMemoryMiB / 1024)} GiB, Node ${m.node}; ${result.durationS} s in all`);
+  log(`  load average  ${m.loadAverageAtStart.join(' ')} at the start, ${m.loadAverage.join(' ')} at the end (1, 5, 15 min)`);
+  log(`  result  ${file}`);
+  clearTimeout(watchdog);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`fullsync bench failed: ${err.stack ?? err.message}\n`);
+  process.exitCode = 1;
+});

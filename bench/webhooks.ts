@@ -1,0 +1,768 @@
+/**
+ * Webhook benchmark: how fast the API acknowledges signed HiBob webhooks, whether every
+ * acknowledged event is really held by Temporal, and how long an idle system takes from a
+ * webhook to the matching 360Learning write. Prints figures; asserts nothing.
+ *
+ *   npx tsx bench/webhooks.ts [--rate 300] [--duration 20] [--employees 500] [--samples 50] [--concurrency 64]
+ *                             [--api in-process|separate] [--profile]
+ *
+ * Everything runs on 127.0.0.1: its own Temporal dev server (in memory), the emulators and the
+ * worker in this process, the API with them (as `npm start` runs it) or, with --api separate, in
+ * a process of its own (as docker compose runs it), and a load generator in a child process.
+ * See bench/README.md for how to read the output.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { Session } from 'node:inspector/promises';
+import { join, relative } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { codecFromEnv, generateCodecKey } from '../src/codec/aes-gcm-codec';
+import { DEMO_CREDENTIALS } from '../src/dev/emulators';
+import { startLocalStack, type LocalStack } from '../src/dev/local-stack';
+import { startDevServer, type RunningDevServer } from '../src/dev/temporal-dev-server';
+import { DEFAULT_COMPANY_ID, DEFAULT_HR_ADMIN_ID, type HibobEmulator } from '../src/emulators/hibob';
+import type { Learning360Emulator } from '../src/emulators/learning360';
+import { installWorkerLogging } from '../src/worker';
+import { hibobEventSignal, type HibobEventSignal } from '../src/workflows/employee-sync-api';
+import { employeeWorkflowId } from '../src/workflows/ids';
+import type { ApiProcessCommand, ApiProcessMessage, ApiProcessStart, ApiProcessStats } from './api-process';
+import type { LoadMessage, LoadPlan, LoadRecord, LoadResult } from './webhook-load';
+
+const CONNECTION = 'demo-360';
+const LOAD_BEFORE = Math.round(os.loadavg()[0]! * 100) / 100;
+/** Nothing in the run may take longer than this; a stuck run is a result too, not a hang. */
+const RUN_DEADLINE_MS = 20 * 60_000;
+
+interface Options {
+  rate: number;
+  durationS: number;
+  employees: number;
+  samples: number;
+  concurrency: number;
+  /** Where the API runs in phase A: with worker and emulators (npm start) or apart (docker compose). */
+  api: 'in-process' | 'separate';
+  /** CPU-profile the main thread of the worker-and-emulators process during phase A. */
+  profile: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rate: { type: 'string', default: '300' },
+      duration: { type: 'string', default: '20' },
+      employees: { type: 'string', default: '500' },
+      samples: { type: 'string', default: '50' },
+      concurrency: { type: 'string', default: '64' },
+      api: { type: 'string', default: 'in-process' },
+      profile: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const num = (name: string, raw: string, min: number, max: number): number => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max} (got "${raw}")`);
+    return n;
+  };
+  const employees = Math.floor(num('employees', values.employees, 1, 20_000));
+  return {
+    rate: num('rate', values.rate, 1, 5_000),
+    durationS: num('duration', values.duration, 1, 600),
+    employees,
+    samples: Math.min(employees, Math.floor(num('samples', values.samples, 1, 1_000))),
+    concurrency: Math.floor(num('concurrency', values.concurrency, 1, 1_024)),
+    api: values.api === 'separate' ? 'separate' : values.api === 'in-process' ? 'in-process' : badApi(values.api),
+    profile: values.profile,
+  };
+}
+
+function badApi(value: string): never {
+  throw new Error(`--api must be in-process or separate (got "${value}")`);
+}
+
+// ---- small helpers -------------------------------------------------------------------------
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+interface Distribution {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentiles, in the unit given, rounded to 0.1. */
+function distribution(values: number[]): Distribution {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : NaN);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : NaN;
+  return { count: sorted.length, p50: round(at(50)), p90: round(at(90)), p99: round(at(99)), max: round(at(100)), mean: round(mean) };
+}
+
+const fmt = (d: Distribution, unit = 'ms') => `p50 ${d.p50} / p90 ${d.p90} / p99 ${d.p99} / max ${d.max} ${unit}`;
+
+/** CPU time (user + system) of any process on this machine, from /proc; undefined elsewhere. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which sits in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- CPU profile of the API process ---------------------------------------------------------------
+
+interface ProfileSummary {
+  file: string;
+  /** Share of the main thread's samples by package, source file or V8 category; idle excluded. */
+  busiest: { area: string; pct: number }[];
+  idlePct: number;
+}
+
+/** Where a sampled function lives: a package, a file of this repository, Node internals or V8. */
+function areaOf(url: string, functionName: string): string {
+  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
+  const modules = url.lastIndexOf('/node_modules/');
+  if (modules >= 0) {
+    const parts = url.slice(modules + '/node_modules/'.length).split('/');
+    return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+  }
+  if (url.startsWith('node:')) return `node:${url.replace(/^node:(internal\/)?/, '').split('/')[0]}`;
+  const path = url.startsWith('file://') ? new URL(url).pathname : url;
+  return relative(join(__dirname, '..'), path);
+}
+
+async function startProfile(): Promise<() => Promise<ProfileSummary>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    const file = join(os.tmpdir(), `bobsync-webhooks-${Date.now()}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    const hits = new Map<string, number>();
+    for (const node of profile.nodes) {
+      const area = areaOf(node.callFrame.url, node.callFrame.functionName);
+      hits.set(area, (hits.get(area) ?? 0) + (node.hitCount ?? 0));
+    }
+    const total = [...hits.values()].reduce((a, b) => a + b, 0) || 1;
+    const idle = hits.get('(idle)') ?? 0;
+    hits.delete('(idle)');
+    const busiest = [...hits.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([area, n]) => ({ area, pct: Math.round((n / total) * 1000) / 10 }));
+    return { file, busiest, idlePct: Math.round((idle / total) * 1000) / 10 };
+  };
+}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+// ---- setup ------------------------------------------------------------------------------------
+
+interface Bench {
+  server: RunningDevServer;
+  stack: LocalStack;
+  hibob: HibobEmulator;
+  lms: Learning360Emulator;
+  subscriptionId: string;
+  employeeIds: string[];
+  learnersOf(): Map<string, { id: string; status: string }>;
+  /** Durations of signalWithStart calls made by the API, in ms. */
+  temporalCalls: number[];
+}
+
+async function setUp(options: Options, closers: (() => Promise<void>)[]): Promise<Bench> {
+  installWorkerLogging('ERROR');
+  const started = performance.now();
+  const [server, bundle] = await Promise.all([
+    freePort().then((port) => startDevServer({ port, headless: true, startTimeoutMs: 90_000 })),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietLogger }),
+  ]);
+  closers.push(() => server.stop());
+  const stack = await startLocalStack({
+    temporalAddress: server.address,
+    taskQueue: `bench-webhooks-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    codecKeys: `bench:${generateCodecKey()}`,
+    workflowBundle: { code: bundle.code },
+    only: ['hibob', '360learning'],
+    employees: 0,
+    api: true,
+  });
+  closers.push(() => stack.close());
+  const hibob = stack.emulators.hibob!.emulator;
+  const lms = stack.emulators.learning360!.emulator;
+
+  // The stack subscribed HiBob's sender to the API; paused, the seeding below raises nothing.
+  const subscription = hibob.listWebhooks()[0]!;
+  hibob.updateWebhook(subscription.id, { status: 'disabled' });
+  const employeeIds: string[] = [];
+  for (let i = 0; i < options.employees; i++) {
+    const n = String(i + 1).padStart(5, '0');
+    const record = hibob.createEmployee({
+      firstName: FIRST_NAMES[i % FIRST_NAMES.length]!,
+      surname: `Loadtest${n}`,
+      email: `bench.${n}@northwind.example`,
+      startDate: '2024-02-01',
+      site: 'London',
+      department: 'Engineering',
+      title: 'Software Engineer',
+    });
+    employeeIds.push(record.id);
+  }
+  hibob.updateWebhook(subscription.id, { status: 'active' });
+  const queued = hibob.getWebhook(subscription.id).pending;
+  if (queued > 0) throw new Error(`seeding queued ${queued} webhook deliveries; expected none`);
+
+  // Instrumentation only: how much of an acknowledgement is Temporal's signal-with-start.
+  const temporalCalls: number[] = [];
+  const workflow = stack.client.workflow;
+  const signalWithStart = workflow.signalWithStart.bind(workflow);
+  workflow.signalWithStart = (async (...args: Parameters<typeof signalWithStart>) => {
+    const t = performance.now();
+    try {
+      return await signalWithStart(...args);
+    } finally {
+      temporalCalls.push(performance.now() - t);
+    }
+  }) as typeof workflow.signalWithStart;
+
+  log(`setup: Temporal ${server.address}, API ${stack.apiUrl}, ${employeeIds.length} employees seeded (${Math.round(performance.now() - started)} ms)`);
+  return {
+    server,
+    stack,
+    hibob,
+    lms,
+    subscriptionId: subscription.id,
+    employeeIds,
+    temporalCalls,
+    learnersOf() {
+      const byEmployee = new Map<string, { id: string; status: string }>();
+      for (const user of lms.dump().users) {
+        for (const x of user.externalIds) byEmployee.set(x.value, { id: user._id, status: user.status });
+      }
+      return byEmployee;
+    },
+  };
+}
+
+const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Barbara', 'Donald', 'Edsger', 'Frances', 'Hedy', 'Ken', 'Linus', 'Margaret', 'Radia'];
+
+const quietLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => process.stderr.write(`workflow bundle: ${message}\n`),
+  error: (message: string) => process.stderr.write(`workflow bundle: ${message}\n`),
+  log: () => undefined,
+};
+
+// ---- 360Learning write rate -------------------------------------------------------------------
+
+interface WriteRate {
+  limitPerSecond: number;
+  /** Most writes counted in one calendar second (the emulator's own rate-limit window). */
+  peakPerSecond: number;
+  /** Most writes that started within any sliding second (request log). */
+  peakPerSlidingSecond: number;
+  /** Mean over the seconds that had any write. */
+  meanPerBusySecond: number;
+  throttled: number;
+  writes: number;
+  ratio: number;
+}
+
+function writeRate(lms: Learning360Emulator, limit: number, fromMs: number, toMs: number): WriteRate {
+  const seconds = Object.values(lms.requestCounts())
+    .flat()
+    .filter((s) => s.second + 1000 > fromMs && s.second <= toMs);
+  const busy = seconds.filter((s) => s.writes > 0);
+  const writes = busy.reduce((n, s) => n + s.writes, 0);
+  const peakPerSecond = Math.max(0, ...seconds.map((s) => s.writes));
+  const isWrite = (e: { method: string; path: string; at: number }) => e.method !== 'GET' && !e.path.includes('oauth2') && e.at >= fromMs && e.at <= toMs;
+  return {
+    limitPerSecond: limit,
+    peakPerSecond,
+    peakPerSlidingSecond: lms.kit.requests.peakPerWindow(isWrite, 1000),
+    meanPerBusySecond: busy.length ? Math.round((writes / busy.length) * 10) / 10 : 0,
+    throttled: seconds.reduce((n, s) => n + s.throttled, 0),
+    writes,
+    ratio: Math.round((peakPerSecond / limit) * 100) / 100,
+  };
+}
+
+// ---- phase B: end-to-end latency on an idle system -----------------------------------------------
+
+interface EndToEnd {
+  samples: number;
+  primeMs: number;
+  /** Webhook sent by the HiBob emulator → PATCH /api/v2/users/{id} arrives at 360Learning. */
+  latencyMs: Distribution;
+  /** The part of it until the API acknowledged the webhook. */
+  ackMs: Distribution;
+  timeouts: number;
+  primingWrites: WriteRate;
+}
+
+async function endToEnd(bench: Bench, options: Options, limit: number): Promise<EndToEnd> {
+  const { hibob, lms } = bench;
+  const sample = bench.employeeIds.slice(0, options.samples);
+
+  // Priming: the first event for each creates its learner; measured updates then find one.
+  log(`phase B: priming ${sample.length} learners…`);
+  const primeFrom = Date.now();
+  // The first sync creates the mapped custom fields; done alone, later ones find them.
+  hibob.emitEvent('employee.updated', { employeeId: sample[0]! });
+  await waitFor('the first learner to be active', () => (bench.learnersOf().get(sample[0]!)?.status === 'active' ? true : undefined), 60_000, 100);
+  for (const id of sample.slice(1)) hibob.emitEvent('employee.updated', { employeeId: id });
+  const learners = await waitFor(
+    'primed learners to be active',
+    () => {
+      const all = bench.learnersOf();
+      return sample.every((id) => all.get(id)?.status === 'active') ? all : undefined;
+    },
+    Math.max(120_000, sample.length * 2_000),
+    250,
+  );
+  const primeMs = Date.now() - primeFrom;
+  // Settle: queued deliveries done, late writes of the priming out of the way.
+  await hibob.webhooksIdle(10_000);
+  await sleep(1_500);
+  const primingWrites = writeRate(lms, limit, primeFrom, Date.now());
+  log(`phase B: primed in ${(primeMs / 1000).toFixed(1)} s; measuring ${sample.length} updates one at a time…`);
+
+  const latencies: number[] = [];
+  const acks: number[] = [];
+  let timeouts = 0;
+  for (const [i, id] of sample.entries()) {
+    const learnerId = learners.get(id)!.id;
+    const path = `/api/v2/users/${learnerId}`;
+    const from = lms.kit.requests.entries.length;
+    hibob.updateEmployee(id, { surname: `Loadtest-e2e-${i + 1}` });
+    try {
+      const patch = await waitFor(
+        `PATCH ${path}`,
+        () => {
+          const entries = lms.kit.requests.entries;
+          for (let k = from; k < entries.length; k++) if (entries[k]!.method === 'PATCH' && entries[k]!.path === path) return entries[k];
+          return undefined;
+        },
+        30_000,
+        5,
+      );
+      const delivery = hibob
+        .webhookDeliveries(bench.subscriptionId)
+        .filter((d) => d.kind === 'event' && d.type === 'employee.updated' && (d.payload as { data?: { employeeId?: string } }).data?.employeeId === id)
+        .at(-1);
+      const attempt = delivery?.attempts[0];
+      if (!attempt) throw new Error(`no delivery recorded for employee ${id}`);
+      latencies.push(patch.at - Date.parse(attempt.at));
+      acks.push(attempt.durationMs);
+    } catch (err) {
+      timeouts++;
+      log(`phase B: ${(err as Error).message}`);
+    }
+    // Idle between samples: the next one must not queue behind this one's tail.
+    await sleep(100);
+  }
+  return { samples: sample.length, primeMs, latencyMs: distribution(latencies), ackMs: distribution(acks), timeouts, primingWrites };
+}
+
+// ---- phase A: acknowledgement throughput and latency ---------------------------------------------
+
+type LoopDelay = Distribution & { p999: number };
+
+interface Throughput {
+  api: 'in-process' | 'separate';
+  planned: number;
+  sent: number;
+  unsent: number;
+  accepted: number;
+  rejected: number;
+  statuses: Record<string, number>;
+  /** Accepted ÷ the span over which they were sent (at most `rate`). */
+  acceptedPerSecond: number;
+  /** Accepted ÷ first send to last answer: includes draining the last requests. */
+  acceptedPerSecondWithDrain: number;
+  sendSpanS: number;
+  drainSpanS: number;
+  ackMs: Distribution;
+  /** From when a request was due to its answer: includes waiting for a free connection. */
+  ackFromDueMs: Distribution;
+  /** signalWithStart as seen from the API process. */
+  temporalMs: Distribution;
+  /** Event-loop delay of the process serving the API, and of the one running worker and emulators. */
+  apiLoopDelayMs: LoopDelay;
+  stackLoopDelayMs: LoopDelay;
+  /** Percent of one core; the API's own figure only when it runs apart (otherwise inside the stack's). */
+  cpu: { apiProcessPct: number | null; stackProcessPct: number; generatorPct: number; temporalServerPct: number | null; windowS: number };
+  profile?: ProfileSummary;
+  check: LostCheck;
+}
+
+interface LostCheck {
+  workflows: number;
+  missingWorkflows: number;
+  signals: number;
+  lost: number;
+  /** Signals Temporal holds that the generator never saw acknowledged (e.g. answered after its timeout). */
+  unacknowledgedButHeld: number;
+  checkMs: number;
+}
+
+/** A TypeScript file of bench/ in a child process of its own, talking over IPC. */
+function forkScript(file: string): ChildProcess {
+  return fork(join(__dirname, file), [], {
+    execArgv: ['--import', 'tsx'],
+    // `--import tsx` resolves from the working directory: the repository's.
+    cwd: join(__dirname, '..'),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+function runGenerator(plan: LoadPlan, onStart: (at: number) => void): Promise<LoadResult> {
+  return new Promise<LoadResult>((resolve, reject) => {
+    const child = forkScript('webhook-load.ts');
+    let result: LoadResult | undefined;
+    child.on('message', (message: LoadMessage) => {
+      if (message.kind === 'started') onStart(message.at);
+      else result = message.result;
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (result) resolve(result);
+      else reject(new Error(`load generator exited (${signal ?? code}) without a result`));
+    });
+    child.send(plan);
+  });
+}
+
+interface ApiProcess {
+  url: string;
+  /** Starts the measured span: CPU, event loop and Temporal calls count from here. */
+  measure(): void;
+  stop(): Promise<ApiProcessStats>;
+}
+
+function startApiProcess(bench: Bench): Promise<ApiProcess> {
+  const child = forkScript('api-process.ts');
+  return new Promise<ApiProcess>((resolve, reject) => {
+    let stopped: { done: (s: ApiProcessStats) => void; fail: (err: Error) => void } | undefined;
+    let exited: Error | undefined;
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      exited = new Error(`the API process exited (${signal ?? code})`);
+      reject(exited);
+      stopped?.fail(exited);
+    });
+    child.on('message', (message: ApiProcessMessage) => {
+      if (message.kind === 'stats') return stopped?.done(message.stats);
+      resolve({
+        url: message.url,
+        measure: () => child.send({ kind: 'measure' } satisfies ApiProcessCommand),
+        stop: () =>
+          new Promise<ApiProcessStats>((done, fail) => {
+            if (exited) return fail(exited);
+            stopped = { done, fail };
+            child.send({ kind: 'stop' } satisfies ApiProcessCommand);
+          }),
+      });
+    });
+    const start: ApiProcessStart = { address: bench.server.address, config: bench.stack.config, env: bench.stack.env, taskQueue: bench.stack.taskQueue };
+    child.send(start);
+  });
+}
+
+async function throughput(bench: Bench, options: Options): Promise<Throughput> {
+  const apiProcess = options.api === 'separate' ? await startApiProcess(bench) : undefined;
+  const plan: LoadPlan = {
+    url: `${apiProcess?.url ?? bench.stack.apiUrl}/webhooks/hibob/${CONNECTION}`,
+    secret: DEMO_CREDENTIALS.hibobWebhookSecret,
+    rate: options.rate,
+    durationS: options.durationS,
+    employeeIds: bench.employeeIds,
+    companyId: DEFAULT_COMPANY_ID,
+    triggeredBy: DEFAULT_HR_ADMIN_ID,
+    concurrency: options.concurrency,
+    timeoutMs: 10_000,
+    graceMs: 10_000,
+  };
+  log(`phase A: ${options.rate}/s for ${options.durationS} s over ${options.employees} employees (≤${options.concurrency} in flight, API ${options.api})…`);
+  bench.temporalCalls.length = 0;
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  let cpuAt: { self: NodeJS.CpuUsage; server: number | undefined; wall: number } | undefined;
+  const stopProfile = options.profile ? await startProfile() : undefined;
+  const result = await runGenerator(plan, () => {
+    loop.enable();
+    apiProcess?.measure();
+    cpuAt = { self: process.cpuUsage(), server: processCpuMs(bench.server.process.pid), wall: performance.now() };
+  });
+  loop.disable();
+  const apiStats = await apiProcess?.stop();
+  const profile = await stopProfile?.();
+  const wallMs = cpuAt ? performance.now() - cpuAt.wall : NaN;
+  const self = cpuAt ? process.cpuUsage(cpuAt.self) : { user: NaN, system: NaN };
+  const serverNow = processCpuMs(bench.server.process.pid);
+  const pct = (ms: number) => Math.round((ms / wallMs) * 1000) / 10;
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  const stackLoop = { p50: ms(loop.percentile(50)), p90: ms(loop.percentile(90)), p99: ms(loop.percentile(99)), p999: ms(loop.percentile(99.9)), max: ms(loop.max), mean: ms(loop.mean), count: loop.count };
+
+  const records = result.records;
+  const accepted = records.filter((r) => r.status >= 200 && r.status < 300);
+  const statuses: Record<string, number> = {};
+  for (const r of records) {
+    const key = r.status ? String(r.status) : (r.error ?? 'error');
+    statuses[key] = (statuses[key] ?? 0) + 1;
+  }
+  const firstSent = Math.min(...records.map((r) => r.sentMs));
+  const lastSent = Math.max(...records.map((r) => r.sentMs));
+  const lastDone = Math.max(...records.map((r) => r.doneMs));
+  // Sends wait for a free slot, so the sending span is as long as the API took to take them in.
+  const sendSpanS = (lastSent - firstSent + 1000 / options.rate) / 1000;
+  const drainSpanS = (lastDone - firstSent) / 1000;
+  log(`phase A: ${records.length} sent, ${accepted.length} accepted; checking every accepted event in Temporal…`);
+  const check = await checkNothingLost(bench, records);
+
+  return {
+    api: options.api,
+    planned: result.planned,
+    sent: records.length,
+    unsent: result.unsent,
+    accepted: accepted.length,
+    rejected: records.length - accepted.length,
+    statuses,
+    acceptedPerSecond: Math.round((accepted.length / sendSpanS) * 10) / 10,
+    acceptedPerSecondWithDrain: Math.round((accepted.length / drainSpanS) * 10) / 10,
+    sendSpanS: Math.round(sendSpanS * 100) / 100,
+    drainSpanS: Math.round(drainSpanS * 100) / 100,
+    ackMs: distribution(records.filter((r) => r.status).map((r) => r.doneMs - r.sentMs)),
+    ackFromDueMs: distribution(records.filter((r) => r.status).map((r) => r.doneMs - r.dueMs)),
+    temporalMs: distribution(apiStats?.temporalCalls ?? bench.temporalCalls),
+    apiLoopDelayMs: apiStats?.loop ?? stackLoop,
+    stackLoopDelayMs: stackLoop,
+    cpu: {
+      apiProcessPct: apiStats ? pct(apiStats.cpuMs) : null,
+      stackProcessPct: pct((self.user + self.system) / 1000),
+      generatorPct: pct(result.cpuMs),
+      temporalServerPct: cpuAt?.server !== undefined && serverNow !== undefined ? pct(serverNow - cpuAt.server) : null,
+      windowS: Math.round(wallMs / 100) / 10,
+    },
+    ...(profile ? { profile } : {}),
+    check,
+  };
+}
+
+/**
+ * Every acknowledged event must be in its employee's workflow history as a signal: the histories
+ * are read back (all runs, following continue-as-new), payloads decrypted and matched by triggeredAt.
+ */
+async function checkNothingLost(bench: Bench, records: LoadRecord[]): Promise<LostCheck> {
+  const started = performance.now();
+  const codec = codecFromEnv(bench.stack.env);
+  const acceptedBy = new Map<string, Set<string>>();
+  const sentBy = new Map<string, Set<string>>();
+  for (const r of records) {
+    if (!sentBy.has(r.employeeId)) sentBy.set(r.employeeId, new Set());
+    sentBy.get(r.employeeId)!.add(r.triggeredAt);
+    if (r.status >= 200 && r.status < 300) {
+      if (!acceptedBy.has(r.employeeId)) acceptedBy.set(r.employeeId, new Set());
+      acceptedBy.get(r.employeeId)!.add(r.triggeredAt);
+    }
+  }
+  let missingWorkflows = 0;
+  let signals = 0;
+  let lost = 0;
+  let unacknowledgedButHeld = 0;
+  const queue = [...sentBy.keys()];
+  const worker = async () => {
+    for (let employeeId = queue.pop(); employeeId !== undefined; employeeId = queue.pop()) {
+      const held = new Set<string>();
+      let runId: string | undefined;
+      try {
+        for (let hops = 0; hops < 100; hops++) {
+          const history = await bench.stack.client.workflow.getHandle(employeeWorkflowId(CONNECTION, employeeId), runId).fetchHistory();
+          for (const event of history.events ?? []) {
+            const signal = event.workflowExecutionSignaledEventAttributes;
+            if (signal?.signalName !== hibobEventSignal.name) continue;
+            const [payload] = await codec.decode(signal.input?.payloads ?? []);
+            if (!payload) continue;
+            held.add(defaultPayloadConverter.fromPayload<HibobEventSignal>(payload).triggeredAt);
+          }
+          runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+          if (!runId) break;
+        }
+      } catch {
+        missingWorkflows++;
+      }
+      const accepted = acceptedBy.get(employeeId) ?? new Set<string>();
+      for (const at of accepted) if (!held.has(at)) lost++;
+      for (const at of sentBy.get(employeeId)!) {
+        if (!held.has(at)) continue;
+        signals++;
+        if (!accepted.has(at)) unacknowledgedButHeld++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return { workflows: sentBy.size, missingWorkflows, signals, lost, unacknowledgedButHeld, checkMs: Math.round(performance.now() - started) };
+}
+
+// ---- report -------------------------------------------------------------------------------------
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    totalMemoryMiB: Math.round(os.totalmem() / 2 ** 20),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    /** 1-minute load average before and after: other work on the machine skews every figure. */
+    loadAverageBefore: LOAD_BEFORE,
+    loadAverageAfter: Math.round(os.loadavg()[0]! * 100) / 100,
+  };
+}
+
+function table(rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const closers: (() => Promise<void>)[] = [];
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`webhook bench: still running after ${RUN_DEADLINE_MS / 60_000} min; giving up\n`);
+    process.exit(2);
+  }, RUN_DEADLINE_MS);
+  watchdog.unref();
+  const startedAt = new Date();
+  try {
+    const bench = await setUp(options, closers);
+    const limit = Math.min(
+      ...bench.stack.config.connections.flatMap((c) => (c.destination.type === '360learning' ? [c.destination.writesPerSecond] : [])),
+    );
+    const runFrom = Date.now();
+    // End to end first, while the system is idle: phase A leaves minutes of rate-limited
+    // 360Learning writes queued behind it.
+    const e2e = await endToEnd(bench, options, limit);
+    const load = await throughput(bench, options);
+    const overallWrites = writeRate(bench.lms, limit, runFrom, Date.now());
+    const result = {
+      benchmark: 'webhooks',
+      startedAt: startedAt.toISOString(),
+      machine: machine(),
+      parameters: { ...options, learning360WriteLimitPerSecond: limit },
+      throughput: load,
+      endToEnd: e2e,
+      learning360Writes: { priming: e2e.primingWrites, wholeRun: overallWrites },
+      target: {
+        acceptedPerSecond: 300,
+        /** Sending runs off a 1 ms timer: within 1% of the rate counts as keeping up. */
+        tolerance: 0.01,
+        ackP99Ms: 100,
+        met: load.acceptedPerSecond >= 300 * 0.99 && load.ackMs.p99 < 100 && load.check.lost === 0 && load.check.missingWorkflows === 0,
+      },
+    };
+    const dir = join(__dirname, 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'webhooks-latest.json');
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+
+    const m = result.machine;
+    log('');
+    log(`webhooks benchmark — ${m.cpus} × ${m.cpuModel}, ${Math.round(m.totalMemoryMiB / 1024)} GiB, Node ${m.node}`);
+    log(
+      table([
+        ['parameters', `rate ${options.rate}/s, duration ${options.durationS} s, employees ${options.employees}, concurrency ${options.concurrency}, e2e samples ${options.samples}, API ${options.api}`],
+        ['load average (1 min)', `${m.loadAverageBefore} before, ${m.loadAverageAfter} after, on ${m.cpus} cores`],
+        ['A sent / planned', `${load.sent} / ${load.planned}${load.unsent ? ` (${load.unsent} not sent in time)` : ''}`],
+        ['A accepted (2xx)', `${load.accepted}`],
+        ['A rejected', `${load.rejected}${load.rejected ? ` ${JSON.stringify(load.statuses)}` : ''}`],
+        ['A accepted/s', `${load.acceptedPerSecond} (sent over ${load.sendSpanS} s); ${load.acceptedPerSecondWithDrain} counting the last answers (${load.drainSpanS} s)`],
+        ['A ack latency', fmt(load.ackMs)],
+        ['A ack from due time', fmt(load.ackFromDueMs)],
+        ['A signalWithStart', fmt(load.temporalMs)],
+        ['A API event-loop delay', `${fmt(load.apiLoopDelayMs)} (p99.9 ${load.apiLoopDelayMs.p999})`],
+        ...(load.api === 'separate' ? ([['A stack event-loop delay', `${fmt(load.stackLoopDelayMs)}`]] as [string, string][]) : []),
+        [
+          'A CPU (% of one core)',
+          load.api === 'separate'
+            ? `API ${load.cpu.apiProcessPct}%, worker+emulators ${load.cpu.stackProcessPct}%, Temporal ${load.cpu.temporalServerPct ?? '?'}%, generator ${load.cpu.generatorPct}%`
+            : `API+worker+emulators ${load.cpu.stackProcessPct}%, Temporal ${load.cpu.temporalServerPct ?? '?'}%, generator ${load.cpu.generatorPct}%`,
+        ],
+        ['A lost', `${load.check.lost} (${load.check.signals} signals found in ${load.check.workflows - load.check.missingWorkflows}/${load.check.workflows} workflows; ${load.check.unacknowledgedButHeld} held but not acknowledged; checked in ${load.check.checkMs} ms)`],
+        ['B end-to-end', `${fmt(e2e.latencyMs)} (${e2e.latencyMs.count}/${e2e.samples}${e2e.timeouts ? `, ${e2e.timeouts} timed out` : ''})`],
+        ['B of which ack', fmt(e2e.ackMs)],
+        ['B priming', `${e2e.samples} learners created in ${(e2e.primeMs / 1000).toFixed(1)} s`],
+        [
+          '360L writes (priming)',
+          `peak ${e2e.primingWrites.peakPerSecond}/s (sliding ${e2e.primingWrites.peakPerSlidingSecond}), mean ${e2e.primingWrites.meanPerBusySecond}/s, limit ${limit}/s, ratio ${e2e.primingWrites.ratio}, 429s ${e2e.primingWrites.throttled}`,
+        ],
+        [
+          '360L writes (whole run)',
+          `peak ${overallWrites.peakPerSecond}/s (sliding ${overallWrites.peakPerSlidingSecond}), ${overallWrites.writes} writes, ratio ${overallWrites.ratio}, 429s ${overallWrites.throttled}`,
+        ],
+        ...(load.profile
+          ? ([
+              [load.api === 'separate' ? 'A profile (stack thread)' : 'A profile (API+stack thread)', `idle ${load.profile.idlePct}%; ${load.profile.busiest.slice(0, 8).map((b) => `${b.area} ${b.pct}%`).join(', ')}`],
+              ['A profile file', load.profile.file],
+            ] as [string, string][])
+          : []),
+        ['target', `≥300 accepted/s, p99 ack < 100 ms, nothing lost: ${result.target.met ? 'met' : 'NOT met'}`],
+        ['result', file],
+      ]),
+    );
+  } finally {
+    log('shutting down…');
+    for (const close of closers.reverse()) {
+      await close().catch((err: Error) => process.stderr.write(`shutdown: ${err.message}\n`));
+    }
+    clearTimeout(watchdog);
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`webhook bench failed: ${err.stack ?? err.message}\n`);
+  process.exitCode = 1;
+});
