@@ -21,6 +21,8 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -39,8 +41,10 @@ import type { SetupWorkerMessage, SetupWorkerReply } from './fullsync-setup-work
 
 const CONNECTION = 'demo-360';
 const SEED = 42;
-/** A stuck run is a result too, not a hang. */
-const RUN_DEADLINE_MS = 60 * 60_000;
+/** Bounds of each full sync, so a stuck run ends as a failure rather than a hang. */
+const TIMEOUTS_MS = { setup: 45 * 60_000, settle: 30 * 60_000, steady: 15 * 60_000 };
+/** The initial load: its writes at the limit (about seven per learner), three times over. */
+const initialTimeoutMs = (options: Options) => Math.max(10 * 60_000, ((options.initial * 7) / options.writeLimit) * 3_000);
 /** Limits of the provisioning run: high enough that CPU, not a rate limit, sets its pace. */
 const SETUP_PER_SECOND = 1000;
 const SETUP_FULL_SYNC = { batchSize: 100, parallelism: 8, concurrencyPerBatch: 12 };
@@ -79,7 +83,7 @@ function parseOptions(argv: string[]): Options {
   };
   if (values.only !== undefined && values.only !== 'steady' && values.only !== 'initial') throw new Error('--only takes steady or initial');
   return {
-    employees: Math.floor(num('employees', values.employees, 1, 20_000)),
+    employees: Math.floor(num('employees', values.employees, 1, 10_000)),
     initial: Math.floor(num('initial', values.initial, 1, 10_000)),
     writeLimit: num('write-limit', values['write-limit'], 0.5, 1_000),
     only: values.only,
@@ -109,8 +113,14 @@ function freePort(): Promise<number> {
 }
 
 async function startServer(): Promise<RunningDevServer> {
-  return startDevServer({ port: await freePort(), headless: true, startTimeoutMs: 90_000 });
+  const server = await startDevServer({ port: await freePort(), headless: true, startTimeoutMs: 90_000 });
+  servers.add(server);
+  server.process.once('exit', () => servers.delete(server));
+  return server;
 }
+
+/** Dev servers still running, for the watchdog: they are child processes that outlive an exit. */
+const servers = new Set<RunningDevServer>();
 
 /** Resources of one scenario, released in reverse order whatever happens. */
 class Cleanup {
@@ -127,6 +137,12 @@ class Cleanup {
       }
     }
   }
+}
+
+/** A full collection before a memory baseline, so garbage of an earlier phase does not count. */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
 }
 
 /** Resident memory of another process on this machine (Linux), in bytes. */
@@ -512,7 +528,7 @@ async function steadyState(options: Options, bundleCode: string): Promise<Steady
     const progress = setInterval(() => log(`A: provisioning… ${lms.dump().users.length} learners so far`), 30_000);
     let setup: FullSyncRun;
     try {
-      setup = await runFullSync(stack.client, taskQueue, 'setup', 30 * 60_000);
+      setup = await runFullSync(stack.client, taskQueue, 'setup', TIMEOUTS_MS.setup);
     } finally {
       clearInterval(progress);
     }
@@ -522,7 +538,7 @@ async function steadyState(options: Options, bundleCode: string): Promise<Steady
     // The steady state is what the daily sync meets: a tenant that has been synced before.
     log('A: settling run (first full sync after the provisioning, raised limits)…');
     lms.kit.requests.clear();
-    const settle = await runFullSync(stack.client, taskQueue, 'settle', 30 * 60_000);
+    const settle = await runFullSync(stack.client, taskQueue, 'settle', TIMEOUTS_MS.settle);
     const settleCalls = lmsCalls([...lms.kit.requests.entries]);
     log(`A: settled in ${round(settle.wallMs / 1000)} s; ${settleCalls.gets} GETs, ${settleCalls.writes} writes`);
     const setupWorkerPeak = await setupWorker.stop();
@@ -543,7 +559,7 @@ async function steadyState(options: Options, bundleCode: string): Promise<Steady
     const dataConverter = codecDataConverter(codecFromEnv(stack.env));
     const client = await connectClient({ address: server.address, namespace: 'default', dataConverter });
     cleanup.add(() => client.connection.close());
-    global.gc?.();
+    collectGarbage();
     const beforeWorker = process.memoryUsage().rss;
     const workers = await createWorkers({ config, env: stack.env, address: server.address, dataConverter, workflowBundle: { code: bundleCode } });
     const running = workers.run();
@@ -557,7 +573,7 @@ async function steadyState(options: Options, bundleCode: string): Promise<Steady
     const sampler = new MemorySampler(beforeWorker, server.process.pid);
     log(`A: measured full sync over ${options.employees} employees, nothing to change…`);
     sampler.start();
-    const run = await runFullSync(client, taskQueue, 'steady', 15 * 60_000);
+    const run = await runFullSync(client, taskQueue, 'steady', TIMEOUTS_MS.steady);
     const memory = sampler.stop();
     const hibobSeen = hibobCalls([...hibob.kit.requests.entries]);
     const lmsSeen = lmsCalls([...lms.kit.requests.entries]);
@@ -689,7 +705,7 @@ async function initialLoad(options: Options, bundleCode: string): Promise<Initia
     cleanup.add(() => rmSync(dataDir, { recursive: true, force: true }));
     const server = await startServer();
     cleanup.add(() => server.stop());
-    global.gc?.();
+    collectGarbage();
     const beforeWorker = process.memoryUsage().rss;
     const stack = await startLocalStack({
       temporalAddress: server.address,
@@ -718,8 +734,7 @@ async function initialLoad(options: Options, bundleCode: string): Promise<Initia
     sampler.start();
     let run: FullSyncRun;
     try {
-      // At least three writes per new learner at the limit, with generous room.
-      run = await runFullSync(stack.client, stack.taskQueue, 'initial', Math.max(10 * 60_000, ((options.initial * 6) / limit) * 3_000));
+      run = await runFullSync(stack.client, stack.taskQueue, 'initial', initialTimeoutMs(options));
     } finally {
       clearInterval(progress);
     }
@@ -842,10 +857,12 @@ const quietLogger = {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  const deadlineMs = 10 * 60_000 + (options.only === 'initial' ? 0 : TIMEOUTS_MS.setup + TIMEOUTS_MS.settle + TIMEOUTS_MS.steady) + (options.only === 'steady' ? 0 : initialTimeoutMs(options));
   const watchdog = setTimeout(() => {
-    process.stderr.write(`fullsync bench: still running after ${RUN_DEADLINE_MS / 60_000} min; giving up\n`);
+    process.stderr.write(`fullsync bench: still running after ${Math.round(deadlineMs / 60_000)} min; giving up\n`);
+    for (const server of servers) server.process.kill('SIGKILL');
     process.exit(2);
-  }, RUN_DEADLINE_MS);
+  }, deadlineMs);
   watchdog.unref();
   installWorkerLogging('ERROR');
   const startedAt = new Date();
