@@ -12,8 +12,8 @@
  * See bench/README.md for how to read the output.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { freePort, quietBundleLogger } from '../src/dev/ports';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { Session } from 'node:inspector/promises';
 import { join, relative } from 'node:path';
@@ -87,17 +87,6 @@ function badApi(value: string): never {
 
 // ---- small helpers -------------------------------------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -217,7 +206,7 @@ async function setUp(options: Options, closers: (() => Promise<void>)[]): Promis
   const started = performance.now();
   const [server, bundle] = await Promise.all([
     freePort().then((port) => startDevServer({ port, headless: true, startTimeoutMs: 90_000 })),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietLogger }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietBundleLogger }),
   ]);
   closers.push(() => server.stop());
   const stack = await startLocalStack({
@@ -288,14 +277,6 @@ async function setUp(options: Options, closers: (() => Promise<void>)[]): Promis
 
 const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Barbara', 'Donald', 'Edsger', 'Frances', 'Hedy', 'Ken', 'Linus', 'Margaret', 'Radia'];
 
-const quietLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => process.stderr.write(`workflow bundle: ${message}\n`),
-  error: (message: string) => process.stderr.write(`workflow bundle: ${message}\n`),
-  log: () => undefined,
-};
 
 // ---- 360Learning write rate -------------------------------------------------------------------
 

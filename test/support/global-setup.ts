@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
-import { freePort } from './ports';
+import { freePort, quietBundleLogger } from '../../src/dev/ports';
 
 declare global {
   var __BOBSYNC_TEMPORAL__: RunningDevServer | undefined;
@@ -17,7 +17,7 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   // Emulator contract tests alone need no Temporal.
   if (process.env.BOBSYNC_TEST_SKIP_TEMPORAL === '1') return;
-  const bundle = bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  const bundle = bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietBundleLogger });
   if (!process.env.BOBSYNC_TEST_TEMPORAL_ADDRESS) {
     const port = await freePort();
     const server = await startDevServer({ port, headless: true, startTimeoutMs: 90_000 });
@@ -30,12 +30,3 @@ export default async function globalSetup(): Promise<void> {
   writeFileSync(codePath, (await bundle).code);
   process.env.BOBSYNC_TEST_WORKFLOW_BUNDLE = codePath;
 }
-
-const quietLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => process.stderr.write(`workflow bundle: ${message}\n`),
-  error: (message: string) => process.stderr.write(`workflow bundle: ${message}\n`),
-  log: () => undefined,
-};

@@ -20,11 +20,19 @@ export class SpacingLimiter {
     this.intervalMs = 1000 / (perSecond * HEADROOM);
   }
 
-  /** Resolves when the caller may make its call. */
+  /**
+   * Resolves when the caller may make its call. Slots are granted when the caller wakes, not
+   * reserved in advance: timers that fire late after a busy event loop cannot then release a
+   * burst of calls back to back.
+   */
   async take(): Promise<void> {
-    const now = this.now();
-    const slot = Math.max(now, this.nextSlot);
-    this.nextSlot = slot + this.intervalMs;
-    if (slot > now) await new Promise((resolve) => setTimeout(resolve, slot - now));
+    for (;;) {
+      const now = this.now();
+      if (now >= this.nextSlot) {
+        this.nextSlot = now + this.intervalMs;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.nextSlot - now));
+    }
   }
 }
