@@ -62,7 +62,7 @@ export async function showEmployee(io: CommandIo, employeeId: string, opts: Empl
       return { workflowId, running: false, last: { status, closedAt, outcome: outcome ?? undefined } };
     }
 
-    const state = await handle.query(stateQuery);
+    const state = await queryWithPatience(() => handle.query(stateQuery));
     println(out, `Employee ${employeeId} on ${connection}: workflow ${workflowId} is running`);
     println(out, `  learner      ${state.learnerId ?? 'none yet'}`);
     println(out, `  pending      ${state.pendingEvents} event(s)${state.pendingTimer ? `, re-evaluates at ${state.pendingTimer}` : ''}`);
@@ -98,4 +98,20 @@ function printOutcome(out: Output, o: SyncOutcome, title = 'result'): void {
     for (const op of plan.operations) println(out, `    ${op.op.padEnd(16)} ${op.reason}`);
   } else if (plan.kind === 'park') println(out, `  plan         parked (${plan.code})${plan.reason === o.detail ? '' : `: ${plan.reason}`}`);
   else println(out, `  plan         nothing to do${plan.reason === o.detail ? '' : `: ${plan.reason}`}`);
+}
+
+/**
+ * A query right after the workflow finished a task can reach the server before it has seen the
+ * worker poll again ("no poller seen recently"); asking again a moment later answers it.
+ */
+async function queryWithPatience<T>(query: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await query();
+    } catch (err) {
+      const text = err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause)}` : String(err);
+      if (attempt >= attempts || !/no poller seen/i.test(text)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
+    }
+  }
 }
