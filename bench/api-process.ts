@@ -3,9 +3,10 @@
  * `bench/webhooks.ts --api separate`: same app and router as the local stack, its own Temporal
  * client. Reports its CPU time, event-loop delay and signal-with-start durations when stopped.
  */
+import { timeSignalWithStart } from './shared';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { createApiApp } from '../src/api/app';
 import { createWebhookRouter } from '../src/api/webhooks';
@@ -32,17 +33,7 @@ export type ApiProcessCommand = { kind: 'measure' } | { kind: 'stop' };
 
 async function serve(start: ApiProcessStart): Promise<void> {
   const temporal = await connectClient({ address: start.address, namespace: 'default', dataConverter: codecDataConverter(codecFromEnv(start.env)) });
-  const temporalCalls: number[] = [];
-  const workflow = temporal.workflow;
-  const signalWithStart = workflow.signalWithStart.bind(workflow);
-  workflow.signalWithStart = (async (...args: Parameters<typeof signalWithStart>) => {
-    const t = performance.now();
-    try {
-      return await signalWithStart(...args);
-    } finally {
-      temporalCalls.push(performance.now() - t);
-    }
-  }) as typeof workflow.signalWithStart;
+  const temporalCalls = timeSignalWithStart(temporal);
 
   const app = createApiApp({
     temporal,

@@ -15,9 +15,10 @@
  * worker in this process (as in `npm start`). Results: bench/results/fullsync-latest.json;
  * bench/README.md explains the figures.
  */
+import { freePort, quietBundleLogger } from '../src/dev/ports';
+import { machineInfo } from './shared';
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -100,17 +101,6 @@ const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** di
 const mib = (bytes: number) => round(bytes / 2 ** 20, 0);
 const perEmployee = (n: number, employees: number) => round(n / Math.max(1, employees), 4);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function startServer(): Promise<RunningDevServer> {
   const server = await startDevServer({ port: await freePort(), headless: true, startTimeoutMs: 90_000 });
@@ -770,13 +760,8 @@ async function initialLoad(options: Options, bundleCode: string): Promise<Initia
 // ---- report -------------------------------------------------------------------------------------
 
 function machine() {
-  const cpus = os.cpus();
   return {
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    totalMemoryMiB: Math.round(os.totalmem() / 2 ** 20),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    ...machineInfo(),
     /** Anything else running here skews every figure. */
     loadAverage: os.loadavg().map((n) => round(n, 2)),
   };
@@ -846,14 +831,6 @@ function printInitial(b: InitialLoad): void {
   );
 }
 
-const quietLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => process.stderr.write(`workflow bundle: ${message}\n`),
-  error: (message: string) => process.stderr.write(`workflow bundle: ${message}\n`),
-  log: () => undefined,
-};
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -867,7 +844,7 @@ async function main(): Promise<void> {
   installWorkerLogging('ERROR');
   const startedAt = new Date();
   const loadAverageAtStart = machine().loadAverage;
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietLogger });
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietBundleLogger });
 
   const steady = options.only === 'initial' ? undefined : await steadyState(options, bundle.code);
   if (steady) printSteady(steady);

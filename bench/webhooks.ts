@@ -11,6 +11,7 @@
  * a process of its own (as docker compose runs it), and a load generator in a child process.
  * See bench/README.md for how to read the output.
  */
+import { machineInfo, timeSignalWithStart } from './shared';
 import { fork, type ChildProcess } from 'node:child_process';
 import { freePort, quietBundleLogger } from '../src/dev/ports';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -244,17 +245,7 @@ async function setUp(options: Options, closers: (() => Promise<void>)[]): Promis
   if (queued > 0) throw new Error(`seeding queued ${queued} webhook deliveries; expected none`);
 
   // Instrumentation only: how much of an acknowledgement is Temporal's signal-with-start.
-  const temporalCalls: number[] = [];
-  const workflow = stack.client.workflow;
-  const signalWithStart = workflow.signalWithStart.bind(workflow);
-  workflow.signalWithStart = (async (...args: Parameters<typeof signalWithStart>) => {
-    const t = performance.now();
-    try {
-      return await signalWithStart(...args);
-    } finally {
-      temporalCalls.push(performance.now() - t);
-    }
-  }) as typeof workflow.signalWithStart;
+  const temporalCalls = timeSignalWithStart(stack.client);
 
   log(`setup: Temporal ${server.address}, API ${stack.apiUrl}, ${employeeIds.length} employees seeded (${Math.round(performance.now() - started)} ms)`);
   return {
@@ -631,13 +622,8 @@ async function checkNothingLost(bench: Bench, records: LoadRecord[]): Promise<Lo
 // ---- report -------------------------------------------------------------------------------------
 
 function machine() {
-  const cpus = os.cpus();
   return {
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    totalMemoryMiB: Math.round(os.totalmem() / 2 ** 20),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    ...machineInfo(),
     /** 1-minute load average before and after: other work on the machine skews every figure. */
     loadAverageBefore: LOAD_BEFORE,
     loadAverageAfter: Math.round(os.loadavg()[0]! * 100) / 100,
