@@ -3,7 +3,6 @@
  * `bench/webhooks.ts --api separate`: same app and router as the local stack, its own Temporal
  * client. Reports its CPU time, event-loop delay and signal-with-start durations when stopped.
  */
-import { timeSignalWithStart } from './shared';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -33,11 +32,18 @@ export type ApiProcessCommand = { kind: 'measure' } | { kind: 'stop' };
 
 async function serve(start: ApiProcessStart): Promise<void> {
   const temporal = await connectClient({ address: start.address, namespace: 'default', dataConverter: codecDataConverter(codecFromEnv(start.env)) });
-  const temporalCalls = timeSignalWithStart(temporal);
+  const temporalCalls: number[] = [];
 
   const app = createApiApp({
     temporal,
-    routers: { '/webhooks': createWebhookRouter({ config: start.config, env: start.env, temporal, log: pino({ level: 'silent' }), taskQueue: start.taskQueue }) },
+    routers: { '/webhooks': createWebhookRouter({
+        config: start.config,
+        env: start.env,
+        temporal,
+        log: pino({ level: 'silent' }),
+        taskQueue: start.taskQueue,
+        onAccepted: (_connection, _event, temporalMs) => temporalCalls.push(temporalMs),
+      }) },
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

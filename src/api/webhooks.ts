@@ -3,14 +3,16 @@
  * to retry: 2xx only once Temporal durably holds the event (signal-with-start of the employee's
  * workflow), 503 when Temporal cannot be reached, 4xx for requests that will never succeed.
  */
+import { performance } from 'node:perf_hooks';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { BobsyncConfig } from '../config/schema';
 import { readSecret } from '../config/loader';
 import { employeeWorkflowId } from '../workflows/ids';
 import { hibobEventSignal, type EmployeeSyncInput, type HibobEventSignal } from '../workflows/employee-sync-api';
 import { parseHibobWebhook, verifyBobSignature } from './hibob-webhook';
+import { RecentWorkflows } from './recent-workflows';
 
 export interface WebhookRouterOptions {
   config: BobsyncConfig;
@@ -23,14 +25,16 @@ export interface WebhookRouterOptions {
   maxBodyBytes?: number;
   /** How long to wait for Temporal before answering 503. */
   temporalTimeoutMs?: number;
-  /** Observes each accepted event (metrics). */
-  onAccepted?: (connection: string, event: HibobEventSignal) => void;
+  /** Observes each accepted event and how long Temporal took to take it, in ms (metrics). */
+  onAccepted?: (connection: string, event: HibobEventSignal, temporalMs: number) => void;
 }
 
 export function createWebhookRouter(options: WebhookRouterOptions): Router {
   const router = express.Router();
   const taskQueue = options.taskQueue ?? options.config.temporal.taskQueue;
   const connections = new Map(options.config.connections.map((c) => [c.name, c]));
+  // Half the employee workflow's 10-minute idle period, for a margin against clock and timing.
+  const recent = new RecentWorkflows(5 * 60_000, 50_000);
 
   router.post(
     '/hibob/:connection',
@@ -58,22 +62,17 @@ export function createWebhookRouter(options: WebhookRouterOptions): Router {
       const signal: HibobEventSignal = { ...parsed.event, receivedAt: new Date().toISOString() };
       const workflowId = employeeWorkflowId(name, signal.employeeId);
       const input: EmployeeSyncInput = { connection: name, employeeId: signal.employeeId, taskQueue };
+      const temporalStarted = performance.now();
       try {
         await options.temporal.connection.withDeadline(Date.now() + (options.temporalTimeoutMs ?? 5_000), () =>
-          options.temporal.workflow.signalWithStart('employeeSync', {
-            workflowId,
-            taskQueue,
-            args: [input],
-            signal: hibobEventSignal,
-            signalArgs: [signal],
-          }),
+          deliverToEmployeeWorkflow(options.temporal, recent, { workflowId, taskQueue, input, signal }),
         );
       } catch (err) {
         options.log.error({ connection: name, workflowId, err: (err as Error).message }, 'Temporal did not accept the event; asking HiBob to retry');
         res.setHeader('Retry-After', '30');
         return res.status(503).json({ error: 'temporarily unable to accept the event; retry later' });
       }
-      options.onAccepted?.(name, signal);
+      options.onAccepted?.(name, signal, performance.now() - temporalStarted);
       return res.status(202).json({ accepted: true, workflowId });
     },
   );
@@ -84,4 +83,38 @@ export function createWebhookRouter(options: WebhookRouterOptions): Router {
     next(err);
   });
   return router;
+}
+
+interface Delivery {
+  workflowId: string;
+  taskQueue: string;
+  input: EmployeeSyncInput;
+  signal: HibobEventSignal;
+}
+
+/**
+ * Signals the employee's workflow when this process delivered to it lately (it most likely still
+ * runs), and signal-with-starts it otherwise. Temporal does noticeably less work for a plain
+ * signal, which skips the start's checks; that matters in a burst of events for the same people.
+ * A workflow that completed meanwhile answers "not found" and is started with the signal.
+ */
+async function deliverToEmployeeWorkflow(temporal: Client, recent: RecentWorkflows, delivery: Delivery): Promise<void> {
+  if (recent.likelyRunning(delivery.workflowId)) {
+    try {
+      await temporal.workflow.getHandle(delivery.workflowId).signal(hibobEventSignal, delivery.signal);
+      recent.delivered(delivery.workflowId);
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      recent.forget(delivery.workflowId);
+    }
+  }
+  await temporal.workflow.signalWithStart('employeeSync', {
+    workflowId: delivery.workflowId,
+    taskQueue: delivery.taskQueue,
+    args: [delivery.input],
+    signal: hibobEventSignal,
+    signalArgs: [delivery.signal],
+  });
+  recent.delivered(delivery.workflowId);
 }

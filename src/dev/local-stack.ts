@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import pino from 'pino';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createApiApp } from '../api/app';
-import { createWebhookRouter } from '../api/webhooks';
+import { createWebhookRouter, type WebhookRouterOptions } from '../api/webhooks';
 import { codecDataConverter, codecFromEnv } from '../codec/aes-gcm-codec';
 import { parseConfig } from '../config/loader';
 import type { BobsyncConfig } from '../config/schema';
@@ -50,6 +50,8 @@ export interface LocalStackOptions extends StartEmulatorsOptions {
   worker?: boolean;
   /** Where blobs go (BOBSYNC_DATA_DIR). */
   dataDir?: string;
+  /** Passed to the webhook router: observes each accepted event. */
+  onWebhookAccepted?: WebhookRouterOptions['onAccepted'];
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -89,7 +91,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   if (options.api) {
     const app = createApiApp({
       temporal: client,
-      routers: { '/webhooks': createWebhookRouter({ config, env, temporal: client, log: pino({ level: 'silent' }), taskQueue }) },
+      routers: { '/webhooks': createWebhookRouter({ config, env, temporal: client, log: pino({ level: 'silent' }), taskQueue, onAccepted: options.onWebhookAccepted }) },
     });
     api = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));

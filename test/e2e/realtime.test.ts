@@ -109,6 +109,26 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
     expect(learnersOf(linus.id)).toHaveLength(1);
   });
 
+  it('starts the workflow again when it ended since the last event, without a retry from HiBob', async () => {
+    const frances = hire('Frances', 'Allen', 'frances.allen@northwind.example');
+    await until('Frances active', () => learnerOf(frances.id)?.status === 'active');
+    const handle = stack.client.workflow.getHandle(employeeWorkflowId('demo-360', frances.id));
+    const firstRun = (await handle.describe()).runId;
+    // The API delivered to this workflow a moment ago, so it will try a plain signal first.
+    await handle.terminate('ended between two events');
+
+    hibob().updateEmployee(frances.id, { surname: 'Allen-Spencer' });
+    await until('update applied', () => learnerOf(frances.id)?.lastName === 'Allen-Spencer');
+    expect((await handle.describe()).runId).not.toBe(firstRun);
+    expect(learnersOf(frances.id)).toHaveLength(1);
+    const attempts = hibob()
+      .webhookDeliveries()
+      .filter((d) => (d.payload as { data?: { employeeId?: string } }).data?.employeeId === frances.id)
+      .flatMap((d) => d.attempts);
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(attempts.every((a) => a.status === 202)).toBe(true);
+  });
+
   it('has one effect for duplicated deliveries', async () => {
     const ken = hire('Ken', 'Thompson', 'ken@northwind.example');
     await until('Ken active', () => learnerOf(ken.id)?.status === 'active');
