@@ -15,6 +15,8 @@ export interface DevServerOptions {
   uiPort?: number;
   /** SQLite file; omit for an in-memory server. */
   dbFile?: string;
+  /** SQLite pragmas for the file (default: FILE_DB_PRAGMAS). */
+  sqlitePragmas?: Record<string, string>;
   /** Where the server's own log goes (default: discarded). */
   logFile?: string;
   namespace?: string;
@@ -59,6 +61,14 @@ export async function waitForTemporal(address: string, timeoutMs: number, child?
   throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
 }
 
+/**
+ * With the file's default rollback journal every commit waits for the disk: 300 signals/s with a
+ * worker took seconds per signal-with-start (p50 3 s) on a 2-core machine. A write-ahead log,
+ * synced at checkpoints rather than at every commit, took 35 ms. A process crash loses nothing
+ * with WAL; a power cut may lose the last commits, which suits a local, single-machine Temporal.
+ */
+export const FILE_DB_PRAGMAS: Readonly<Record<string, string>> = { journal_mode: 'wal', synchronous: 'normal' };
+
 export async function startDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
   const cli = ensureTemporalCli();
   const port = options.port ?? 7233;
@@ -71,6 +81,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   if (options.dbFile) {
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
+    for (const [pragma, value] of Object.entries(options.sqlitePragmas ?? FILE_DB_PRAGMAS)) args.push('--sqlite-pragma', `${pragma}=${value}`);
   }
   for (const [name, type] of Object.entries(options.searchAttributes ?? {})) {
     args.push('--search-attribute', `${name}=${type}`);
