@@ -1,4 +1,5 @@
-/** Pieces both benchmarks use: the machine a figure was measured on. */
+/** Pieces the benchmarks share: the machine a figure was measured on, percentiles, CPU time. */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 export function machineInfo() {
@@ -10,4 +11,38 @@ export function machineInfo() {
     node: process.version,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
   };
+}
+
+export interface Distribution {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentiles, in the unit given, rounded to 0.1. */
+export function distribution(values: number[]): Distribution {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : NaN);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : NaN;
+  return { count: sorted.length, p50: round(at(50)), p90: round(at(90)), p99: round(at(99)), max: round(at(100)), mean: round(mean) };
+}
+
+export const fmt = (d: Distribution, unit = 'ms') => `p50 ${d.p50} / p90 ${d.p90} / p99 ${d.p99} / max ${d.max} ${unit}`;
+
+/** CPU time (user + system) of any process on this machine, from /proc; undefined elsewhere. */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which sits in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / 100;
+  } catch {
+    return undefined;
+  }
 }

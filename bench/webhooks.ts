@@ -11,10 +11,10 @@
  * a process of its own (as docker compose runs it), and a load generator in a child process.
  * See bench/README.md for how to read the output.
  */
-import { machineInfo } from './shared';
+import { distribution, fmt, machineInfo, processCpuMs, type Distribution } from './shared';
 import { fork, type ChildProcess } from 'node:child_process';
 import { freePort, quietBundleLogger } from '../src/dev/ports';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Session } from 'node:inspector/promises';
 import { join, relative } from 'node:path';
@@ -98,40 +98,6 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: n
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
-  }
-}
-
-interface Distribution {
-  count: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-
-/** Nearest-rank percentiles, in the unit given, rounded to 0.1. */
-function distribution(values: number[]): Distribution {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : NaN);
-  const round = (n: number) => Math.round(n * 10) / 10;
-  const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : NaN;
-  return { count: sorted.length, p50: round(at(50)), p90: round(at(90)), p99: round(at(99)), max: round(at(100)), mean: round(mean) };
-}
-
-const fmt = (d: Distribution, unit = 'ms') => `p50 ${d.p50} / p90 ${d.p90} / p99 ${d.p99} / max ${d.max} ${unit}`;
-
-/** CPU time (user + system) of any process on this machine, from /proc; undefined elsewhere. */
-function processCpuMs(pid: number | undefined): number | undefined {
-  if (!pid) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which sits in parentheses and may contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks * 1000) / 100;
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,0 +1,21 @@
+/** Runs the floor benchmark's minimal workflow. Forked by bench/temporal-floor.ts; not run by hand. */
+import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { installWorkerLogging } from '../../src/worker';
+import { quietBundleLogger } from '../../src/dev/ports';
+
+async function main(): Promise<void> {
+  const [address, taskQueue] = process.argv.slice(2);
+  installWorkerLogging('ERROR');
+  const connection = await NativeConnection.connect({ address });
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietBundleLogger });
+  const worker = await Worker.create({ connection, taskQueue: taskQueue!, workflowBundle: bundle });
+  process.send?.('ready');
+  process.on('disconnect', () => worker.shutdown());
+  await worker.run();
+  await connection.close();
+}
+
+main().catch((err: Error) => {
+  console.error(err.message);
+  process.exit(1);
+});
