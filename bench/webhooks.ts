@@ -368,6 +368,13 @@ interface Throughput {
   ackMs: Distribution;
   /** From when a request was due to its answer: includes waiting for a free connection. */
   ackFromDueMs: Distribution;
+  /**
+   * The same split by whether the API had delivered to that employee earlier in the phase: an
+   * employee's first event mostly starts its workflow (signal-with-start), later ones find it
+   * running (plain signal).
+   */
+  ackFirstEventMs: Distribution;
+  ackLaterEventsMs: Distribution;
   /** Temporal taking each event (signal, or signal-with-start), as seen from the API process. */
   temporalMs: Distribution;
   /** Event-loop delay of the process serving the API, and of the one running worker and emulators. */
@@ -389,6 +396,18 @@ interface LostCheck {
   /** What the employee workflows' histories hold (every run): the work Temporal did for the events. */
   history: { events: number; workflowTasks: number; activities: number; timers: number };
   checkMs: number;
+}
+
+function ackByFirstEvent(records: LoadRecord[]): { ackFirstEventMs: Distribution; ackLaterEventsMs: Distribution } {
+  const seen = new Set<string>();
+  const first: number[] = [];
+  const later: number[] = [];
+  for (const r of [...records].sort((a, b) => a.sentMs - b.sentMs)) {
+    const isFirst = !seen.has(r.employeeId);
+    seen.add(r.employeeId);
+    if (r.status) (isFirst ? first : later).push(r.doneMs - r.sentMs);
+  }
+  return { ackFirstEventMs: distribution(first), ackLaterEventsMs: distribution(later) };
 }
 
 /** A TypeScript file of bench/ in a child process of its own, talking over IPC. */
@@ -518,6 +537,7 @@ async function throughput(bench: Bench, options: Options): Promise<Throughput> {
     drainSpanS: Math.round(drainSpanS * 100) / 100,
     ackMs: distribution(records.filter((r) => r.status).map((r) => r.doneMs - r.sentMs)),
     ackFromDueMs: distribution(records.filter((r) => r.status).map((r) => r.doneMs - r.dueMs)),
+    ...ackByFirstEvent(records),
     temporalMs: distribution(apiStats?.temporalCalls ?? bench.temporalCalls),
     apiLoopDelayMs: apiStats?.loop ?? stackLoop,
     stackLoopDelayMs: stackLoop,
@@ -663,6 +683,8 @@ async function main(): Promise<void> {
         ['A accepted/s', `${load.acceptedPerSecond} (sent over ${load.sendSpanS} s); ${load.acceptedPerSecondWithDrain} counting the last answers (${load.drainSpanS} s)`],
         ['A ack latency', fmt(load.ackMs)],
         ['A ack from due time', fmt(load.ackFromDueMs)],
+        ['A ack, first event', `${fmt(load.ackFirstEventMs)} (${load.ackFirstEventMs.count} employees' first event)`],
+        ['A ack, later events', `${fmt(load.ackLaterEventsMs)} (${load.ackLaterEventsMs.count})`],
         ['A Temporal accepting', fmt(load.temporalMs)],
         ['A API event-loop delay', `${fmt(load.apiLoopDelayMs)} (p99.9 ${load.apiLoopDelayMs.p999})`],
         ...(load.api === 'separate' ? ([['A stack event-loop delay', `${fmt(load.stackLoopDelayMs)}`]] as [string, string][]) : []),
