@@ -23,6 +23,8 @@ export interface StartEmulatorsOptions {
   only?: EmulatorName[];
   employees?: number;
   seed?: number;
+  /** Seeds the HiBob ids of people created later (hires); stacks sharing a Temporal server need their own. */
+  hibobIdSeed?: number;
   ports?: { hibob?: number; learning360?: number; skillcast?: number };
   host?: string;
   /** Options of the 360Learning emulator (rate limits, page sizes). */
@@ -56,6 +58,7 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
     if (wanted.has('hibob')) {
       const emulator = new HibobEmulator({
         serviceUsers: [{ id: DEMO_CREDENTIALS.hibobServiceUserId, token: DEMO_CREDENTIALS.hibobToken }],
+        idSeed: options.hibobIdSeed,
       });
       emulator.seed(generateDemoEmployees({ count: options.employees ?? 60, seed: options.seed ?? 42 }));
       result.hibob = { emulator, server: await emulator.start(options.ports?.hibob ?? 4010, host) };

@@ -23,7 +23,7 @@ describe('bobsync employee', () => {
   const learnerOf = (employeeId: string) => lms().dump().users.find((u) => u.externalIds.some((x) => x.value === employeeId));
 
   beforeAll(async () => {
-    stack = await startTestStack({ name: 'cli-employee', employees: 3, seed: 9, only: ['hibob', '360learning'] });
+    stack = await startTestStack({ name: 'cli-employee', employees: 3, seed: 13, only: ['hibob', '360learning'] });
   });
   afterAll(async () => {
     await stack?.close();

@@ -32,6 +32,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     taskQueue: uniqueTaskQueue(options.name ?? 'stack'),
     codecKeys: TEST_CODEC_KEYS,
     workflowBundle: workflowBundle(),
+    // Employee workflow ids name the connection and the HiBob id, not the task queue, and every
+    // stack shares one Temporal server: people hired in different stacks need different ids.
+    hibobIdSeed: options.hibobIdSeed ?? Math.floor(Math.random() * 2 ** 31),
     smtpUrl: smtp?.url,
     // Blobs (snapshots, plans, reports) of one stack never meet another's.
     dataDir: options.dataDir ?? mkdtempSync(join(tmpdir(), 'bobsync-data-')),
