@@ -4,11 +4,12 @@
  * webhook to the matching 360Learning write. Prints figures; asserts nothing.
  *
  *   npx tsx bench/webhooks.ts [--rate 300] [--duration 20] [--employees 500] [--samples 50] [--concurrency 64]
- *                             [--api in-process|separate] [--profile]
+ *                             [--api in-process|separate] [--profile] [--temporal host:port]
  *
- * Everything runs on 127.0.0.1: its own Temporal dev server (in memory), the emulators and the
- * worker in this process, the API with them (as `npm start` runs it) or, with --api separate, in
- * a process of its own (as docker compose runs it), and a load generator in a child process.
+ * Everything runs on 127.0.0.1: its own Temporal dev server (in memory) unless --temporal names
+ * one run elsewhere, the emulators and the worker in this process, the API with them (as
+ * `npm start` runs it) or, with --api separate, in a process of its own (as docker compose runs
+ * it), and a load generator in a child process.
  * See bench/README.md for how to read the output.
  */
 import { distribution, fmt, machineInfo, processCpuMs, type Distribution } from './shared';
@@ -25,7 +26,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { codecFromEnv, generateCodecKey } from '../src/codec/aes-gcm-codec';
 import { DEMO_CREDENTIALS } from '../src/dev/emulators';
 import { startLocalStack, type LocalStack } from '../src/dev/local-stack';
-import { startDevServer, type RunningDevServer } from '../src/dev/temporal-dev-server';
+import { startDevServer, waitForTemporal } from '../src/dev/temporal-dev-server';
 import { DEFAULT_COMPANY_ID, DEFAULT_HR_ADMIN_ID, type HibobEmulator } from '../src/emulators/hibob';
 import type { Learning360Emulator } from '../src/emulators/learning360';
 import { installWorkerLogging } from '../src/worker';
@@ -49,6 +50,8 @@ interface Options {
   api: 'in-process' | 'separate';
   /** CPU-profile the main thread of the worker-and-emulators process during phase A. */
   profile: boolean;
+  /** A Temporal frontend (host:port) run elsewhere, instead of a dev server started here. */
+  temporal?: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -62,6 +65,7 @@ function parseOptions(argv: string[]): Options {
       concurrency: { type: 'string', default: '64' },
       api: { type: 'string', default: 'in-process' },
       profile: { type: 'boolean', default: false },
+      temporal: { type: 'string' },
     },
     strict: true,
   });
@@ -78,6 +82,7 @@ function parseOptions(argv: string[]): Options {
     samples: Math.min(employees, Math.floor(num('samples', values.samples, 1, 1_000))),
     concurrency: Math.floor(num('concurrency', values.concurrency, 1, 1_024)),
     api: values.api === 'separate' ? 'separate' : values.api === 'in-process' ? 'in-process' : badApi(values.api),
+    temporal: values.temporal,
     profile: values.profile,
   };
 }
@@ -156,8 +161,14 @@ function log(line: string): void {
 
 // ---- setup ------------------------------------------------------------------------------------
 
+/** The Temporal under test: a dev server started here (its process is known), or one elsewhere. */
+interface TemporalUnderTest {
+  address: string;
+  pid?: number;
+}
+
 interface Bench {
-  server: RunningDevServer;
+  temporal: TemporalUnderTest;
   stack: LocalStack;
   hibob: HibobEmulator;
   lms: Learning360Emulator;
@@ -168,19 +179,28 @@ interface Bench {
   temporalCalls: number[];
 }
 
+async function startTemporal(options: Options, closers: (() => Promise<void>)[]): Promise<TemporalUnderTest> {
+  if (options.temporal) {
+    await waitForTemporal(options.temporal, 30_000);
+    return { address: options.temporal };
+  }
+  const server = await startDevServer({ port: await freePort(), headless: true, startTimeoutMs: 90_000 });
+  closers.push(() => server.stop());
+  return { address: server.address, pid: server.process.pid };
+}
+
 async function setUp(options: Options, closers: (() => Promise<void>)[]): Promise<Bench> {
   installWorkerLogging('ERROR');
   const started = performance.now();
-  const [server, bundle] = await Promise.all([
-    freePort().then((port) => startDevServer({ port, headless: true, startTimeoutMs: 90_000 })),
+  const [temporal, bundle] = await Promise.all([
+    startTemporal(options, closers),
     bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietBundleLogger }),
   ]);
-  closers.push(() => server.stop());
   // Instrumentation only: how much of an acknowledgement is spent waiting for Temporal.
   const temporalCalls: number[] = [];
   const stack = await startLocalStack({
     onWebhookAccepted: (_connection, _event, temporalMs) => temporalCalls.push(temporalMs),
-    temporalAddress: server.address,
+    temporalAddress: temporal.address,
     taskQueue: `bench-webhooks-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     codecKeys: `bench:${generateCodecKey()}`,
     workflowBundle: { code: bundle.code },
@@ -214,9 +234,9 @@ async function setUp(options: Options, closers: (() => Promise<void>)[]): Promis
   if (queued > 0) throw new Error(`seeding queued ${queued} webhook deliveries; expected none`);
 
 
-  log(`setup: Temporal ${server.address}, API ${stack.apiUrl}, ${employeeIds.length} employees seeded (${Math.round(performance.now() - started)} ms)`);
+  log(`setup: Temporal ${temporal.address}${temporal.pid ? '' : ' (run elsewhere)'}, API ${stack.apiUrl}, ${employeeIds.length} employees seeded (${Math.round(performance.now() - started)} ms)`);
   return {
-    server,
+    temporal,
     stack,
     hibob,
     lms,
@@ -468,7 +488,7 @@ function startApiProcess(bench: Bench): Promise<ApiProcess> {
           }),
       });
     });
-    const start: ApiProcessStart = { address: bench.server.address, config: bench.stack.config, env: bench.stack.env, taskQueue: bench.stack.taskQueue };
+    const start: ApiProcessStart = { address: bench.temporal.address, config: bench.stack.config, env: bench.stack.env, taskQueue: bench.stack.taskQueue };
     child.send(start);
   });
 }
@@ -495,14 +515,14 @@ async function throughput(bench: Bench, options: Options): Promise<Throughput> {
   const result = await runGenerator(plan, () => {
     loop.enable();
     apiProcess?.measure();
-    cpuAt = { self: process.cpuUsage(), server: processCpuMs(bench.server.process.pid), wall: performance.now() };
+    cpuAt = { self: process.cpuUsage(), server: processCpuMs(bench.temporal.pid), wall: performance.now() };
   });
   loop.disable();
   const apiStats = await apiProcess?.stop();
   const profile = await stopProfile?.();
   const wallMs = cpuAt ? performance.now() - cpuAt.wall : NaN;
   const self = cpuAt ? process.cpuUsage(cpuAt.self) : { user: NaN, system: NaN };
-  const serverNow = processCpuMs(bench.server.process.pid);
+  const serverNow = processCpuMs(bench.temporal.pid);
   const pct = (ms: number) => Math.round((ms / wallMs) * 1000) / 10;
   const ms = (ns: number) => Math.round(ns / 1e4) / 100;
   const stackLoop = { p50: ms(loop.percentile(50)), p90: ms(loop.percentile(90)), p99: ms(loop.percentile(99)), p999: ms(loop.percentile(99.9)), max: ms(loop.max), mean: ms(loop.mean), count: loop.count };
