@@ -16,7 +16,7 @@
  * bench/README.md explains the figures.
  */
 import { freePort, quietBundleLogger } from '../src/dev/ports';
-import { machineInfo } from './shared';
+import { machineInfo, numberOption } from './shared';
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -77,16 +77,11 @@ function parseOptions(argv: string[]): Options {
     },
     strict: true,
   });
-  const num = (name: string, raw: string, min: number, max: number): number => {
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max} (got "${raw}")`);
-    return n;
-  };
   if (values.only !== undefined && values.only !== 'steady' && values.only !== 'initial') throw new Error('--only takes steady or initial');
   return {
-    employees: Math.floor(num('employees', values.employees, 1, 10_000)),
-    initial: Math.floor(num('initial', values.initial, 1, 10_000)),
-    writeLimit: num('write-limit', values['write-limit'], 0.5, 1_000),
+    employees: Math.floor(numberOption('employees', values.employees, 1, 10_000)),
+    initial: Math.floor(numberOption('initial', values.initial, 1, 10_000)),
+    writeLimit: numberOption('write-limit', values['write-limit'], 0.5, 1_000),
     only: values.only,
   };
 }

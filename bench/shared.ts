@@ -46,3 +46,10 @@ export function processCpuMs(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
+
+/** A numeric command-line option within bounds, or an error that names the option and the range. */
+export function numberOption(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max} (got "${raw}")`);
+  return n;
+}

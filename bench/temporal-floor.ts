@@ -21,7 +21,7 @@ import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../src/dev/ports';
 import { startDevServer } from '../src/dev/temporal-dev-server';
 import { eventSignal } from './floor/workflows';
-import { distribution, fmt, machineInfo, processCpuMs, type Distribution } from './shared';
+import { distribution, fmt, machineInfo, numberOption, processCpuMs, type Distribution } from './shared';
 
 const LOAD_BEFORE = Math.round(os.loadavg()[0]! * 100) / 100;
 const TASK_QUEUE = 'floor';
@@ -124,10 +124,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { rate: { type: 'string', default: '300' }, duration: { type: 'string', default: '10' }, workflows: { type: 'string', default: '500' } },
   });
-  const rate = Number(values.rate);
-  const durationS = Number(values.duration);
-  const workflows = Number(values.workflows);
-  if (![rate, durationS, workflows].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--rate, --duration and --workflows take positive whole numbers');
+  const rate = Math.floor(numberOption('rate', values.rate, 1, 5_000));
+  const durationS = Math.floor(numberOption('duration', values.duration, 1, 600));
+  const workflows = Math.floor(numberOption('workflows', values.workflows, 1, 20_000));
 
   const results: SetupResult[] = [];
   for (const setup of ['server alone', 'minimal worker', 'minimal worker, signal'] as const) {

@@ -12,7 +12,7 @@
  * it), and a load generator in a child process.
  * See bench/README.md for how to read the output.
  */
-import { distribution, fmt, machineInfo, processCpuMs, type Distribution } from './shared';
+import { distribution, fmt, machineInfo, numberOption, processCpuMs, type Distribution } from './shared';
 import { fork, type ChildProcess } from 'node:child_process';
 import { freePort, quietBundleLogger } from '../src/dev/ports';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -69,18 +69,13 @@ function parseOptions(argv: string[]): Options {
     },
     strict: true,
   });
-  const num = (name: string, raw: string, min: number, max: number): number => {
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max} (got "${raw}")`);
-    return n;
-  };
-  const employees = Math.floor(num('employees', values.employees, 1, 20_000));
+  const employees = Math.floor(numberOption('employees', values.employees, 1, 20_000));
   return {
-    rate: num('rate', values.rate, 1, 5_000),
-    durationS: num('duration', values.duration, 1, 600),
+    rate: numberOption('rate', values.rate, 1, 5_000),
+    durationS: numberOption('duration', values.duration, 1, 600),
     employees,
-    samples: Math.min(employees, Math.floor(num('samples', values.samples, 1, 1_000))),
-    concurrency: Math.floor(num('concurrency', values.concurrency, 1, 1_024)),
+    samples: Math.min(employees, Math.floor(numberOption('samples', values.samples, 1, 1_000))),
+    concurrency: Math.floor(numberOption('concurrency', values.concurrency, 1, 1_024)),
     api: values.api === 'separate' ? 'separate' : values.api === 'in-process' ? 'in-process' : badApi(values.api),
     temporal: values.temporal,
     profile: values.profile,
