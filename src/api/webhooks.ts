@@ -1,7 +1,7 @@
 /**
  * POST /webhooks/hibob/:connection — the real-time entry point. The answer tells HiBob whether
- * to retry: 2xx only once Temporal durably holds the event (signal-with-start of the employee's
- * workflow), 503 when Temporal cannot be reached, 4xx for requests that will never succeed.
+ * to retry: 2xx only once Temporal durably holds the event (a signal, or a signal-with-start, to the
+ * employee's workflow), 503 when Temporal cannot be reached, 4xx for requests that will never succeed.
  */
 import { performance } from 'node:perf_hooks';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
