@@ -16,9 +16,9 @@
  * bench/README.md explains the figures.
  */
 import { freePort, quietBundleLogger } from '../src/dev/ports';
-import { machineInfo, numberOption } from './shared';
+import { machineInfo, numberOption, writeLatestResult } from './shared';
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -855,10 +855,7 @@ async function main(): Promise<void> {
     steadyState: steady ?? null,
     initialLoad: initial ?? null,
   };
-  const dir = join(__dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'fullsync-latest.json');
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  const file = writeLatestResult('fullsync', result);
   const m = result.machine;
   log('');
   log(`fullsync benchmark — ${m.cpus} × ${m.cpuModel}, ${Math.round(m.totalMemoryMiB / 1024)} GiB, Node ${m.node}; ${result.durationS} s in all`);

@@ -1,5 +1,6 @@
 /** Pieces the benchmarks share: the machine a figure was measured on, percentiles, CPU time. */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import os from 'node:os';
 
 export function machineInfo() {
@@ -52,4 +53,13 @@ export function numberOption(name: string, raw: string, min: number, max: number
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max} (got "${raw}")`);
   return n;
+}
+
+/** Writes bench/results/<name>-latest.json (committed: the figures the README quotes) and returns its path. */
+export function writeLatestResult(name: string, result: unknown): string {
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}-latest.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
 }

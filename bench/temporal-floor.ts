@@ -12,7 +12,6 @@
  *   npx tsx bench/temporal-floor.ts [--rate 300] [--duration 10] [--workflows 500]
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,7 +20,7 @@ import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../src/dev/ports';
 import { startDevServer } from '../src/dev/temporal-dev-server';
 import { eventSignal } from './floor/workflows';
-import { distribution, fmt, machineInfo, numberOption, processCpuMs, type Distribution } from './shared';
+import { distribution, fmt, machineInfo, numberOption, processCpuMs, writeLatestResult, type Distribution } from './shared';
 
 const LOAD_BEFORE = Math.round(os.loadavg()[0]! * 100) / 100;
 const TASK_QUEUE = 'floor';
@@ -134,10 +133,7 @@ async function main(): Promise<void> {
     results.push(await measure(setup, rate, durationS, workflows));
   }
   const machine = { ...machineInfo(), loadAverageBefore: LOAD_BEFORE, loadAverageAfter: Math.round(os.loadavg()[0]! * 100) / 100 };
-  const dir = join(__dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'temporal-floor-latest.json');
-  writeFileSync(file, `${JSON.stringify({ benchmark: 'temporal-floor', startedAt: new Date().toISOString(), machine, parameters: { rate, durationS, workflows }, results }, null, 2)}\n`);
+  const file = writeLatestResult('temporal-floor', { benchmark: 'temporal-floor', startedAt: new Date().toISOString(), machine, parameters: { rate, durationS, workflows }, results });
 
   console.log(`\nTemporal floor — ${machine.cpus} × ${machine.cpuModel}, load average ${machine.loadAverageBefore} before, ${machine.loadAverageAfter} after`);
   for (const r of results) {

@@ -12,10 +12,10 @@
  * it), and a load generator in a child process.
  * See bench/README.md for how to read the output.
  */
-import { distribution, fmt, machineInfo, numberOption, processCpuMs, type Distribution } from './shared';
+import { distribution, fmt, machineInfo, numberOption, processCpuMs, writeLatestResult, type Distribution } from './shared';
 import { fork, type ChildProcess } from 'node:child_process';
 import { freePort, quietBundleLogger } from '../src/dev/ports';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Session } from 'node:inspector/promises';
 import { join, relative } from 'node:path';
@@ -680,10 +680,7 @@ async function main(): Promise<void> {
         met: load.acceptedPerSecond >= 300 * 0.99 && load.ackMs.p99 < 100 && load.check.lost === 0 && load.check.missingWorkflows === 0,
       },
     };
-    const dir = join(__dirname, 'results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'webhooks-latest.json');
-    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    const file = writeLatestResult('webhooks', result);
 
     const m = result.machine;
     log('');
