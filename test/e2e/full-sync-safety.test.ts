@@ -9,7 +9,7 @@ import type { SyncReport } from '../../src/reports/types';
 import { fullSync } from '../../src/workflows';
 import { approveUpdate, progressQuery, rejectUpdate, type FullSyncResult } from '../../src/workflows/full-sync-api';
 import { recordHistoryIfAsked } from '../support/histories';
-import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { eventually, fastFullSync, startTestStack, type TestStack } from '../support/stack';
 
 jest.setTimeout(300_000);
 
@@ -39,12 +39,7 @@ describe('full sync safety', () => {
       employees: 60,
       seed: 5,
       only: ['hibob', '360learning'],
-      learning360: { writesPerSecond: 60, getPerSecond: 200 },
-      configure: (config) => {
-        const c = config.connections[0]!;
-        if (c.destination.type === '360learning') Object.assign(c.destination, { writesPerSecond: 50, readsPerSecond: 150 });
-        c.fullSync = { ...c.fullSync, batchSize: 10, parallelism: 3, concurrencyPerBatch: 4 };
-      },
+      ...fastFullSync({ batchSize: 10, parallelism: 3, concurrencyPerBatch: 4 }),
     });
     // Initial load; webhooks for what follows are switched off until a test wants them.
     const sub = hibob().listWebhooks()[0]!;

@@ -10,7 +10,7 @@ import type { SyncReport } from '../../src/reports/types';
 import { fullSync } from '../../src/workflows';
 import type { FullSyncResult } from '../../src/workflows/full-sync-api';
 import { recordHistoryIfAsked } from '../support/histories';
-import { startTestStack, type TestStack } from '../support/stack';
+import { fastFullSync, startTestStack, type TestStack } from '../support/stack';
 
 jest.setTimeout(300_000);
 
@@ -37,12 +37,7 @@ describe('full sync: initial load, then nothing to do', () => {
       employees: 200,
       seed: 11,
       only: ['hibob', '360learning'],
-      learning360: { writesPerSecond: 60, getPerSecond: 200 },
-      configure: (config) => {
-        const c = config.connections[0]!;
-        if (c.destination.type === '360learning') Object.assign(c.destination, { writesPerSecond: 50, readsPerSecond: 150 });
-        c.fullSync = { ...c.fullSync, batchSize: 20, parallelism: 4, concurrencyPerBatch: 5 };
-      },
+      ...fastFullSync({ batchSize: 20, parallelism: 4, concurrencyPerBatch: 5 }),
     });
   });
   afterAll(async () => {

@@ -14,7 +14,7 @@ import { renderProgress, runSync } from '../../src/cli/sync';
 import { runtimeSettings } from '../../src/config/runtime';
 import type { SyncReport } from '../../src/reports/types';
 import type { FullSyncResult } from '../../src/workflows/full-sync-api';
-import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { eventually, fastFullSync, startTestStack, type TestStack } from '../support/stack';
 
 jest.setTimeout(180_000);
 
@@ -37,12 +37,7 @@ describe('bobsync sync, approve and reject', () => {
       employees: 12,
       seed: 21,
       only: ['hibob', '360learning'],
-      learning360: { writesPerSecond: 60, getPerSecond: 200 },
-      configure: (config) => {
-        const c = config.connections[0]!;
-        if (c.destination.type === '360learning') Object.assign(c.destination, { writesPerSecond: 50, readsPerSecond: 150 });
-        c.fullSync = { ...c.fullSync, batchSize: 4, parallelism: 2, concurrencyPerBatch: 4 };
-      },
+      ...fastFullSync({ batchSize: 4, parallelism: 2, concurrencyPerBatch: 4 }),
     });
   });
   afterAll(async () => {
