@@ -196,7 +196,7 @@ export class HibobDirectory {
       if (rec.employeeIdInCompany === null) rec.employeeIdInCompany = nextEmployeeId++;
       const today = this.localToday(rec);
       for (let t = nextTransition(rec, today), i = 0; t && i < 8; t = nextTransition(rec, today), i++) applyTransition(rec, t);
-      this.o.store.put(rec);
+      this.o.store.put(rec, { lagged: false });
     }
     return records.length;
   }

@@ -16,15 +16,16 @@ import { peopleRoutes } from './http/people-routes';
 import { DEFAULT_NAMED_LISTS, DEFAULT_SITES, ListIndex } from './lists';
 import { AsyncReportFiles, DEFAULT_REPORTS } from './reports';
 import { EmployeeStore } from './store';
-import type {
-  CustomFieldConfig,
-  HibobEmployeeRecord,
-  HibobEmployeeSeed,
-  HibobEventType,
-  NamedList,
-  ReportDefinition,
-  ServiceUserConfig,
-  SiteConfig,
+import {
+  HibobAdminError,
+  type CustomFieldConfig,
+  type HibobEmployeeRecord,
+  type HibobEmployeeSeed,
+  type HibobEventType,
+  type NamedList,
+  type ReportDefinition,
+  type ServiceUserConfig,
+  type SiteConfig,
 } from './types';
 import { WebhookSender, type WebhookDelivery, type WebhookSubscription, type WebhookSubscriptionInput, type WebhookSubscriptionPatch } from './webhooks';
 
@@ -39,7 +40,7 @@ export interface HibobEmulatorOptions {
   rateLimits?: Partial<Record<RateGroup, number>>;
   /** Send Retry-After with 429 (Bob does not document one; default off). */
   retryAfterHeader?: boolean;
-  /** Reads show data as it was this long ago (0–20 000; default 0). */
+  /** Reads show data as it was this long ago (0–20 000; default 0; `reset` returns to it). */
   readAfterWriteLagMs?: number;
   /** Waits between delivery attempts; default 1, 10, 20, 40, 80, 160 minutes. */
   webhookRetryScheduleMs?: number[];
@@ -87,7 +88,19 @@ export interface HibobSettingsPatch extends Partial<HibobSettings> {
 }
 
 export const DEFAULT_COMPANY_ID = 636192;
+/** Longest read-after-write lag Bob documents (contract §4.10). */
+export const MAX_READ_LAG_SECONDS = 20;
 export const DEFAULT_HR_ADMIN_ID = '3332883804594373380';
+
+/** A lag given in `unit` as milliseconds if it lies within 0–20 s, else a 400 naming `name` and the range. */
+function checkLagMs(value: unknown, name: string, unit: 's' | 'ms'): number {
+  const scale = unit === 's' ? 1000 : 1;
+  const max = (MAX_READ_LAG_SECONDS * 1000) / scale;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
+    throw new HibobAdminError(400, 'invalid_request', `${name} must be a number from 0 to ${max}`);
+  }
+  return unit === 's' ? Math.round(value * scale) : value;
+}
 
 function mergeLists(base: NamedList[], extra: NamedList[] = []): NamedList[] {
   const byName = new Map(base.map((l) => [l.name, l]));
@@ -112,7 +125,7 @@ export class HibobEmulator {
     const sites = options.sites ?? DEFAULT_SITES;
     const lists = new ListIndex(mergeLists(DEFAULT_NAMED_LISTS, options.namedLists));
     const catalog = new FieldCatalog(options.customFields ?? DEFAULT_CUSTOM_FIELDS);
-    const store = new EmployeeStore(this.kit.clock, options.readAfterWriteLagMs ?? 0);
+    const store = new EmployeeStore(this.kit.clock, checkLagMs(options.readAfterWriteLagMs ?? 0, 'readAfterWriteLagMs', 'ms'));
     this.webhooks = new WebhookSender({
       clock: this.kit.clock,
       companyId,
@@ -229,9 +242,10 @@ export class HibobEmulator {
     return this.directory.seed(employees);
   }
 
-  /** Back to a fresh emulator: no employees, subscriptions, report files, counters or faults. */
+  /** Back to a fresh emulator: no employees, subscriptions, report files, counters or faults, and the configured read lag (default 0). */
   reset(): void {
     this.directory.clear();
+    this.ctx.store.lagMs = this.options.readAfterWriteLagMs ?? 0;
     this.webhooks.reset();
     this.ctx.asyncReports.clear();
     this.ctx.rateLimits.reset();
@@ -301,6 +315,23 @@ export class HibobEmulator {
     return this.directory.tick();
   }
 
+  // ---- read-after-write lag --------------------------------------------------------------
+
+  /** Seconds a change stays hidden from API reads (contract §4.10); 0 = reads see every change at once. */
+  getReadLag(): number {
+    return this.ctx.store.lagMs / 1000;
+  }
+
+  /**
+   * Makes API reads (people read and search, lifecycle, reports) serve each employee as it was
+   * before a change until `seconds` (0–20) after it; a new employee reads as absent meanwhile.
+   * Webhooks still go out at change time, so a consumer that reads at once sees old data.
+   */
+  setReadLag(seconds: number): number {
+    this.ctx.store.lagMs = checkLagMs(seconds, 'seconds', 's');
+    return this.getReadLag();
+  }
+
   // ---- webhooks ------------------------------------------------------------------------
 
   /** Registers a receiver; a ping test runs first unless `ping: false`. */
@@ -367,11 +398,13 @@ export class HibobEmulator {
   }
 
   updateSettings(patch: HibobSettingsPatch): ReturnType<HibobEmulator['getSettings']> {
+    // Checked before anything changes, so a rejected patch leaves every setting as it was.
+    const lagMs = patch.readAfterWriteLagMs === undefined ? undefined : checkLagMs(patch.readAfterWriteLagMs, 'readAfterWriteLagMs', 'ms');
     const s = this.ctx.settings;
     if (patch.reportAsyncDelayMs !== undefined) s.reportAsyncDelayMs = patch.reportAsyncDelayMs;
     if (patch.csvBom !== undefined) s.csvBom = patch.csvBom;
     if (patch.htmlQuirks !== undefined) s.htmlQuirks = patch.htmlQuirks;
-    if (patch.readAfterWriteLagMs !== undefined) this.ctx.store.lagMs = patch.readAfterWriteLagMs;
+    if (lagMs !== undefined) this.ctx.store.lagMs = lagMs;
     for (const [group, limit] of Object.entries(patch.rateLimits ?? {})) this.ctx.rateLimits.setLimit(group as RateGroup, limit);
     if (patch.retryAfterHeader !== undefined) this.ctx.rateLimits.retryAfterHeader = patch.retryAfterHeader;
     if (patch.webhookRetryScheduleMs) this.webhooks.retryScheduleMs = [...patch.webhookRetryScheduleMs];

@@ -2,13 +2,21 @@
  * In-memory employees with optional read-after-write lag: reads see each employee as it was
  * `lagMs` ago (contract §4.10), writes are visible to the admin API at once.
  * Stored records are never mutated in place; every change puts a new copy.
+ *
+ * With a lag, every change stays hidden from API readers until `lagMs` after it was made:
+ * - an edit (fields, email, termination, rehire, lifecycle step) reads as the version before it;
+ * - a newly created employee reads as absent (404 on read, missing from search and reports),
+ *   the "null" of the contract, since there is no older version to serve;
+ * - a deletion is seen at once: a deleted employee disappears from every read (contract §13);
+ * - seeding is the starting state, not a change, and is visible at once.
  */
 import type { EmulatorClock } from '../common/clock';
 import type { HibobEmployeeRecord } from './types';
 
 interface Version {
   at: number;
-  record: HibobEmployeeRecord;
+  /** undefined = the employee did not exist yet. */
+  record: HibobEmployeeRecord | undefined;
 }
 
 export class EmployeeStore {
@@ -30,13 +38,18 @@ export class EmployeeStore {
     if (ms === 0) this.versions.clear();
   }
 
-  put(record: HibobEmployeeRecord): void {
+  /** Stores the latest state; `lagged: false` makes it visible to readers at once (seeding). */
+  put(record: HibobEmployeeRecord, { lagged = true }: { lagged?: boolean } = {}): void {
     const previous = this.current.get(record.id);
     this.current.set(record.id, record);
     if (this.lag === 0) return;
+    if (!lagged) {
+      this.versions.delete(record.id);
+      return;
+    }
     const now = this.clock.nowMs();
-    // A record written before the lag was switched on counts as long visible.
-    const list = this.versions.get(record.id) ?? (previous ? [{ at: -Infinity, record: previous }] : []);
+    // A record written before the lag was switched on counts as long visible; a new one as long absent.
+    const list = this.versions.get(record.id) ?? [{ at: -Infinity, record: previous }];
     list.push({ at: now, record });
     // Keep the newest version that is already visible plus everything still hidden.
     const cutoff = now - this.lag;
@@ -72,7 +85,10 @@ export class EmployeeStore {
     return this.current.size;
   }
 
-  /** The state API readers see now: the newest version at least `lagMs` old (or the first one). */
+  /**
+   * The state API readers see now: the newest version at least `lagMs` old (or the oldest one
+   * kept, after the lag grew); undefined while the employee's creation is still hidden.
+   */
   visible(id: string): HibobEmployeeRecord | undefined {
     const latest = this.current.get(id);
     if (!latest || this.lag === 0) return latest;
@@ -85,6 +101,11 @@ export class EmployeeStore {
   }
 
   visibleAll(): HibobEmployeeRecord[] {
-    return [...this.current.keys()].map((id) => this.visible(id)!);
+    const out: HibobEmployeeRecord[] = [];
+    for (const id of this.current.keys()) {
+      const rec = this.visible(id);
+      if (rec) out.push(rec);
+    }
+    return out;
   }
 }

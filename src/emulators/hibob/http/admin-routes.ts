@@ -175,6 +175,15 @@ export function adminRoutes(emu: HibobEmulator): Router {
     res.status(204).end();
   });
 
+  // Read-after-write lag in seconds (0–20): API reads serve each change only this long after it.
+  router.get('/read-lag', (_req, res) => {
+    res.json({ seconds: emu.getReadLag() });
+  });
+
+  router.put('/read-lag', (req, res) => {
+    res.json({ seconds: emu.setReadLag(body(req).seconds as number) });
+  });
+
   router.get('/settings', (_req, res) => {
     res.json(emu.getSettings());
   });
