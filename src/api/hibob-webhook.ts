@@ -59,6 +59,15 @@ export type ParsedWebhook =
   | { kind: 'ignored'; type: string; reason: string }
   | { kind: 'invalid'; reason: string };
 
+/**
+ * What an employee id may look like. HiBob backend ids are ~19-digit strings (contract §13); the
+ * rule also takes other short opaque ids, so an id in an unexpected but harmless form is still
+ * synced rather than refused for good. It keeps out what no HiBob id holds and what would break the
+ * employee's workflow id or the re-read by id: huge values, whitespace and control characters,
+ * `/`, and `@` (which would turn the re-read into an email lookup).
+ */
+const HIBOB_EMPLOYEE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 const EMPLOYEE_EVENTS = /^(employee\.(created|updated|deleted|joined|left|inactivated|activated|temporaryLeave)|table\.entry\.(created|updated))$/;
 
 function fieldIdOf(update: z.infer<typeof fieldUpdate>): string {
@@ -85,6 +94,10 @@ export function parseHibobWebhook(rawBody: Buffer): ParsedWebhook {
   if (!EMPLOYEE_EVENTS.test(envelope.type)) return { kind: 'ignored', type: envelope.type, reason: 'not an employee event' };
   const employeeId = envelope.data.employeeId;
   if (!employeeId) return { kind: 'invalid', reason: 'data.employeeId: required for employee events' };
+  // The value itself stays out of the reason: it may be kilobytes long or hold control characters.
+  if (!HIBOB_EMPLOYEE_ID.test(employeeId)) {
+    return { kind: 'invalid', reason: `data.employeeId: not a HiBob id (${employeeId.length} characters; expected 1-64 letters, digits, "_" or "-")` };
+  }
   const updates = envelope.data.fieldUpdates ?? envelope.data.fieldUpdatesIds ?? [];
   const dedupeKey = createHash('sha256')
     .update(JSON.stringify([envelope.type, employeeId, envelope.triggeredAt, envelope.data]))

@@ -73,6 +73,29 @@ describe('HiBob webhook envelope', () => {
     expect(parseHibobWebhook(body(envelope({})))).toEqual({ kind: 'invalid', reason: 'data.employeeId: required for employee events' });
   });
 
+  it.each([
+    ['5,000 characters', '7'.repeat(5_000)],
+    ['65 characters', '1'.repeat(65)],
+    ['a newline', '3332883854254932743\n'],
+    ['a NUL', '3332883854254932743\u0000'],
+    ['an escape sequence', '\u001b[31m3332883854254932743'],
+    ['a space', '3332883854254932743 '],
+    ['a slash', '3332883854254932743/../x'],
+    ['an email address', 'jane.doe@example.com'],
+  ])('rejects an employee id with %s, naming the field but not echoing the value', (_name, employeeId) => {
+    const parsed = parseHibobWebhook(body(envelope({ employeeId })));
+    expect(parsed).toEqual({ kind: 'invalid', reason: expect.stringMatching(/^data\.employeeId: not a HiBob id/) });
+    if (parsed.kind === 'invalid') expect(parsed.reason).not.toContain(employeeId);
+  });
+
+  it('rejects an empty employee id', () => {
+    expect(parseHibobWebhook(body(envelope({ employeeId: '' })))).toEqual({ kind: 'invalid', reason: expect.stringContaining('data.employeeId') });
+  });
+
+  it.each(['3332883854254932743', '1', '1'.repeat(64), 'E-1001', 'emp_42'])('accepts the employee id %s', (employeeId) => {
+    expect(parseHibobWebhook(body(envelope({ employeeId })))).toMatchObject({ kind: 'event', event: { employeeId } });
+  });
+
   it('gives the same delivery the same dedupe key and different events different keys', () => {
     const a = parseHibobWebhook(body(envelope({ employeeId: '1', fieldUpdates: [{ fieldId: 'root.email' }] })));
     const again = parseHibobWebhook(body(envelope({ employeeId: '1', fieldUpdates: [{ fieldId: 'root.email' }] })));
