@@ -4,8 +4,16 @@
  */
 import type { CurrentLearner, Match, Operation, Plan } from '../domain/types';
 
-/** A HiBob employee record as the API returned it (dual shape), or absence when deleted. */
-export type FetchedEmployee = { found: true; record: Record<string, unknown> } | { found: false };
+/**
+ * A HiBob employee record as the API returned it (dual shape), or absence when deleted. The
+ * digests (one per field the mapping reads, `null` for an empty value) let the workflow see that
+ * a field named by a webhook still reads as it was last applied: HiBob's read-after-write lag.
+ */
+export type FetchedEmployee = ({ found: true; record: Record<string, unknown> } | { found: false }) & {
+  digests?: Record<string, string | null>;
+  /** source.readAfterWriteLagSeconds of the connection. */
+  readLagSeconds?: number;
+};
 
 export interface LearnerLookup {
   match: Match;

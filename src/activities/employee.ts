@@ -4,6 +4,7 @@
  * means mapping rules can change without breaking the replay of running workflows.
  */
 import { desiredLearner } from '../domain/desired';
+import { fieldDigests } from '../domain/field-digests';
 import { fingerprint } from '../domain/fingerprint';
 import { hibobFieldsFor, normaliseEmployee } from '../domain/normalise';
 import { planContextFor, planEmployee } from '../domain/plan';
@@ -15,11 +16,14 @@ import { normaliseOptions } from './learning360';
 
 export function employeeActivities(registry: ConnectionRegistry, now: () => Date = () => new Date()) {
   return {
-    /** POST /people/{id} with every field the mapping needs, labels appended for list fields. */
+    /** POST /people/{id} with every field the mapping needs, labels appended for list fields, and a digest of each. */
     fetchEmployee: async (connection: string, employeeId: string): Promise<FetchedEmployee> => {
-      const mapping = registry.connection(connection).mapping;
-      const record = await registry.hibob(connection).getEmployee(employeeId, hibobFieldsFor(mapping), 'APPEND');
-      return record ? { found: true, record } : { found: false };
+      const { mapping, source } = registry.connection(connection);
+      const fields = hibobFieldsFor(mapping);
+      const record = await registry.hibob(connection).getEmployee(employeeId, fields, 'APPEND');
+      const readLagSeconds = source.readAfterWriteLagSeconds;
+      if (!record) return { found: false, readLagSeconds };
+      return { found: true, record, digests: fieldDigests(normaliseEmployee(record, normaliseOptions(mapping)), fields), readLagSeconds };
     },
 
     planEmployee: async (

@@ -32,6 +32,8 @@ export interface CarriedState {
   pending: HibobEventSignal[];
   seenKeys: string[];
   recheckAt?: string;
+  /** Digest of each HiBob field as last applied, to tell a stale read after an edit. */
+  appliedDigests?: Record<string, string | null>;
 }
 
 export interface SyncOutcome {
@@ -42,6 +44,8 @@ export interface SyncOutcome {
   operations: Operation['op'][];
   /** A manager link waits for the manager's learner to exist. */
   deferredManager?: boolean;
+  /** HiBob was read again this many times because the first read still showed the values before the edit. */
+  rereads?: number;
   plan?: PlanOutcome;
 }
 
@@ -64,3 +68,11 @@ export interface SyncNowRequest {
   reason?: string;
 }
 export const syncNowUpdate = defineUpdate<SyncOutcome, [SyncNowRequest]>('syncNow');
+
+/** An effective date a full sync found ahead: the workflow re-evaluates the employee then (earliest wins). */
+export interface RecheckRequest {
+  /** ISO instant. */
+  at: string;
+  reason: string;
+}
+export const scheduleRecheckSignal = defineSignal<[RecheckRequest]>('scheduleRecheck');

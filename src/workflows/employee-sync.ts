@@ -1,9 +1,10 @@
 /**
  * One workflow per connection and employee: the single writer for that person (design
- * decision 1). Webhook events arrive as signals and are handled strictly in arrival order;
- * each handling re-reads HiBob (events are triggers, HiBob is the truth), plans against the
- * learner's current state and applies the plan one rate-limited write at a time. Effective
- * dates (pre-start activation, end-of-last-day deactivation) wait as durable timers.
+ * decisions 1 and 10). Webhook events (signals), on-demand syncs (the `syncNow` update, which
+ * full syncs use too) and due effective dates (pre-start activation, end-of-last-day
+ * deactivation) only put work on one queue; one loop takes it off in arrival order and runs one
+ * sync at a time. Each sync re-reads HiBob (events are triggers, HiBob is the truth), plans
+ * against the learner's current state and applies the plan one rate-limited write at a time.
  */
 import {
   ActivityFailure,
@@ -11,30 +12,56 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   workflowInfo,
   type RetryPolicy,
 } from '@temporalio/workflow';
-import type { EmployeeActivities } from '../activities/employee-types';
+import type { EmployeeActivities, FetchedEmployee, LearnerLookup } from '../activities/employee-types';
 import type { Plan } from '../domain/types';
 import {
   hibobEventSignal,
+  scheduleRecheckSignal,
   stateQuery,
   syncNowUpdate,
   type EmployeeSyncInput,
   type HibobEventSignal,
   type SyncOutcome,
 } from './employee-sync-api';
+import { rereadPauses, staleReadReason } from './read-lag';
 import { taskQueues } from './task-queues';
 
 /** An idle workflow completes; the LMS external-id link, not the workflow, is the durable identity. */
 const IDLE_TIMEOUT_MS = 10 * 60_000;
 /** A manager not provisioned yet is tried again after this long. */
 const DEFERRED_MANAGER_RETRY_MS = 5 * 60_000;
+/** A sync for a due effective date that failed is tried again after this long. */
+const RETRY_AFTER_FAILURE_MS = 5 * 60_000;
 const MAX_SEEN_KEYS = 200;
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
+/** Histories written before the read-lag re-read existed replay without it. */
+const READ_LAG_PATCH = 'hibob-read-lag-reread';
+
+/** What the loop runs: webhook events (consecutive ones share one sync), an on-demand sync, or a due timer. */
+type Work =
+  /** `baseline`: the digests applied when the first of these events arrived, to tell a stale read. */
+  | { kind: 'events'; events: HibobEventSignal[]; baseline?: Record<string, string | null> }
+  | { kind: 'onDemand'; reason?: string; outcome?: SyncOutcome }
+  | { kind: 'timer' };
+
+/** What a sync triggered by webhook events knows of them. */
+interface EventContext {
+  /** Field ids the events named as changed. */
+  namedFields: string[];
+  types: string[];
+  /** Digests applied when the first event arrived. */
+  baseline?: Record<string, string | null>;
+  /** When the first event arrived (epoch ms). */
+  since: number;
+}
 
 export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcome | undefined> {
   const queues = taskQueues(input.taskQueue);
@@ -50,17 +77,31 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
   let lastFingerprint = carried?.lastFingerprint;
   let lastOutcome = carried?.lastOutcome;
   let recheckAt = carried?.recheckAt;
-  const pending: HibobEventSignal[] = [...(carried?.pending ?? [])];
+  let appliedDigests = carried?.appliedDigests;
+  const queue: Work[] = carried?.pending.length ? [{ kind: 'events', events: [...carried.pending], baseline: carried.appliedDigests }] : [];
   const seen = new Set<string>(carried?.seenKeys ?? []);
   let processed = 0;
-  let busy = false;
+  /** Set when a signal moves the timer, so the loop's wait is recomputed. */
+  let timerMoved = false;
 
   setHandler(hibobEventSignal, (event) => {
     // HiBob delivers at least once: the same delivery twice has one effect.
     if (seen.has(event.dedupeKey)) return;
     seen.add(event.dedupeKey);
     if (seen.size > MAX_SEEN_KEYS) seen.delete(seen.values().next().value as string);
-    pending.push(event);
+    // Events waiting together are covered by one re-read: HiBob holds the latest state.
+    const last = queue[queue.length - 1];
+    if (last?.kind === 'events') last.events.push(event);
+    else queue.push({ kind: 'events', events: [event], baseline: appliedDigests });
+  });
+  setHandler(scheduleRecheckSignal, (request) => {
+    const at = Date.parse(request.at);
+    if (Number.isNaN(at)) return;
+    // One timer per workflow: the earliest instant wins, and a sync then re-plans the next one.
+    if (!recheckAt || at < Date.parse(recheckAt)) {
+      recheckAt = new Date(at).toISOString();
+      timerMoved = true;
+    }
   });
   setHandler(stateQuery, () => ({
     connection: input.connection,
@@ -68,42 +109,91 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     learnerId,
     lastFingerprint,
     lastOutcome,
-    pendingEvents: pending.length,
+    pendingEvents: queue.reduce((n, w) => n + (w.kind === 'events' ? w.events.length : 0), 0),
     pendingTimer: recheckAt,
     processed,
   }));
   setHandler(syncNowUpdate, async (request) => {
-    await condition(() => !busy);
-    const outcome = await exclusive(() => sync(`on demand${request.reason ? `: ${request.reason}` : ''}`, true));
-    lastOutcome = outcome;
-    return outcome;
+    const work: Work & { kind: 'onDemand' } = { kind: 'onDemand', reason: request.reason };
+    queue.push(work);
+    await condition(() => work.outcome !== undefined);
+    return work.outcome!;
   });
 
-  async function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    busy = true;
-    try {
-      return await fn();
-    } finally {
-      busy = false;
+  /** The only caller of sync(): one piece of work at a time, in arrival order. */
+  async function run(work: Work): Promise<void> {
+    switch (work.kind) {
+      case 'events':
+        lastOutcome = await sync(work.events.map((e) => e.type).join(', '), false, {
+          namedFields: work.events.flatMap((e) => e.fieldIds),
+          types: work.events.map((e) => e.type),
+          baseline: work.baseline,
+          since: Math.min(...work.events.map((e) => Date.parse(e.receivedAt) || Date.now())),
+        });
+        processed += work.events.length;
+        return;
+      case 'onDemand':
+        lastOutcome = await sync(`on demand${work.reason ? `: ${work.reason}` : ''}`, true);
+        work.outcome = lastOutcome;
+        return;
+      case 'timer':
+        // A sync since the timer was queued may already have moved it on.
+        if (recheckAt && Date.parse(recheckAt) <= Date.now()) lastOutcome = await sync('effective date reached', true);
+        return;
     }
   }
 
-  async function sync(trigger: string, force = false): Promise<SyncOutcome> {
+  async function readAndPlan(force: boolean): Promise<{ fetched: FetchedEmployee; lookup: LearnerLookup; plan: Plan }> {
+    const fetched = await hibob.fetchEmployee(input.connection, input.employeeId);
+    const record = fetched.found ? fetched.record : null;
+    const lookup = await lmsReads.lookupLearner(input.connection, input.employeeId, record, learnerId);
+    const plan = await local.planEmployee(input.connection, input.employeeId, record, lookup, force ? undefined : lastFingerprint);
+    return { fetched, lookup, plan };
+  }
+
+  /**
+   * Re-reads HiBob while the fields the events named still read as before they arrived, until
+   * the read-after-write lag has passed since the first of them arrived.
+   */
+  async function sync(trigger: string, force: boolean, events?: EventContext): Promise<SyncOutcome> {
     const at = new Date().toISOString();
     try {
-      const fetched = await hibob.fetchEmployee(input.connection, input.employeeId);
-      const record = fetched.found ? fetched.record : null;
-      const lookup = await lmsReads.lookupLearner(input.connection, input.employeeId, record, learnerId);
-      const plan: Plan = await local.planEmployee(input.connection, input.employeeId, record, lookup, force ? undefined : lastFingerprint);
+      let read = await readAndPlan(force);
+      let rereads = 0;
+      if (events && (events.namedFields.length > 0 || events.types.includes('employee.created')) && patched(READ_LAG_PATCH)) {
+        const lagLeft = (read.fetched.readLagSeconds ?? 0) - (Date.now() - events.since) / 1000;
+        for (const pause of rereadPauses(lagLeft)) {
+          const stale = staleReadReason({
+            namedFields: events.namedFields,
+            digests: read.fetched.digests,
+            applied: events.baseline,
+            planChangesNothing: read.plan.outcome.kind === 'noop',
+            found: read.fetched.found,
+            eventTypes: events.types,
+          });
+          if (!stale) break;
+          await sleep(pause);
+          read = await readAndPlan(force);
+          rereads += 1;
+        }
+      }
+      const { fetched, lookup, plan } = read;
       if (lookup.match.kind !== 'none') learnerId = lookup.match.learner.learnerId;
       recheckAt = plan.recheckAt;
       const outcome = await carryOut(plan, trigger, at, fetched.found);
       lastFingerprint = outcome.result === 'failed' ? undefined : plan.fingerprint;
+      if (fetched.digests) appliedDigests = fetched.digests;
+      if (rereads > 0) {
+        outcome.rereads = rereads;
+        outcome.detail = [outcome.detail, `HiBob read ${rereads + 1} times (read-after-write lag)`].filter(Boolean).join('; ');
+      }
       return outcome;
     } catch (err) {
       const reason = failureMessage(err);
       await general.reportFailure(input.connection, { employeeId: input.employeeId, code: 'syncFailed', reason, at });
       lastFingerprint = undefined;
+      // A due effective date whose sync failed is tried again later, not at once in a loop.
+      if (recheckAt && Date.parse(recheckAt) <= Date.now()) recheckAt = new Date(Date.now() + RETRY_AFTER_FAILURE_MS).toISOString();
       return { at, trigger, result: 'failed', detail: reason, operations: [] };
     }
   }
@@ -137,25 +227,41 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     return { at, trigger, result: found ? 'applied' : 'deleted', detail: notes.join('; '), operations: done, deferredManager, plan: outcome };
   }
 
+  const timerDue = () => recheckAt !== undefined && Date.parse(recheckAt) <= Date.now();
+  const onDemandWaiting = () => queue.some((w) => w.kind === 'onDemand');
+
   for (;;) {
-    const waitMs = recheckAt ? Math.max(0, Date.parse(recheckAt) - Date.now()) : IDLE_TIMEOUT_MS;
-    const woken = await condition(() => pending.length > 0 && !busy, waitMs);
-    if (woken) {
-      const batch = pending.splice(0, pending.length);
-      // One re-read covers every event that queued up meanwhile: HiBob holds the latest state.
-      lastOutcome = await exclusive(() => sync(batch.map((e) => e.type).join(', ')));
-      processed += batch.length;
-    } else if (recheckAt && Date.parse(recheckAt) <= Date.now()) {
-      lastOutcome = await exclusive(() => sync('effective date reached', true));
-    } else if (!recheckAt && pending.length === 0 && !busy) {
-      await condition(allHandlersFinished);
-      if (pending.length === 0) return lastOutcome;
+    if (timerDue() && !queue.some((w) => w.kind === 'timer')) queue.push({ kind: 'timer' });
+    const work = queue.shift();
+    if (work) {
+      await run(work);
+    } else {
+      timerMoved = false;
+      const waitMs = recheckAt ? Math.max(0, Date.parse(recheckAt) - Date.now()) : IDLE_TIMEOUT_MS;
+      const woken = await condition(() => queue.length > 0 || timerMoved, waitMs);
+      if (!woken && !recheckAt) {
+        // Idle: finish, unless an update or signal came in meanwhile.
+        await condition(() => allHandlersFinished() || queue.length > 0);
+        if (queue.length === 0) return lastOutcome;
+      }
+      continue;
     }
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
-      await condition(() => allHandlersFinished() && !busy);
+      // Callers of syncNow wait for their answer in this run: answer them first.
+      if (onDemandWaiting()) continue;
+      await condition(() => allHandlersFinished() || onDemandWaiting());
+      if (onDemandWaiting()) continue;
       await continueAsNew<typeof employeeSync>({
         ...input,
-        carried: { learnerId, lastFingerprint, lastOutcome, pending, seenKeys: [...seen], recheckAt },
+        carried: {
+          learnerId,
+          lastFingerprint,
+          lastOutcome,
+          pending: queue.flatMap((w) => (w.kind === 'events' ? w.events : [])),
+          seenKeys: [...seen],
+          recheckAt,
+          appliedDigests,
+        },
       });
     }
   }

@@ -244,6 +244,26 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
     expect(state.lastOutcome).toMatchObject({ result: 'parked' });
   });
 
+  it.each([5, 20])('applies an edit while HiBob serves the old record for %i s after it', async (lagSeconds) => {
+    const katherine = hire('Katherine', `Johnson${lagSeconds}`, `katherine.${lagSeconds}@northwind.example`);
+    await until('Katherine active', () => learnerOf(katherine.id)?.status === 'active');
+    const handle = stack.client.workflow.getHandle(employeeWorkflowId('demo-360', katherine.id));
+    hibob().setReadLag(lagSeconds);
+    try {
+      const edited = Date.now();
+      hibob().updateEmployee(katherine.id, { surname: `Goble${lagSeconds}` });
+      // Within the lag HiBob still answers with the old surname: the first re-read changes nothing.
+      const learner = await eventually(() => (learnerOf(katherine.id)?.lastName === `Goble${lagSeconds}` ? learnerOf(katherine.id) : undefined), 60_000, 'edit applied');
+      expect(Date.now() - edited).toBeGreaterThanOrEqual(lagSeconds * 1000 - 500);
+      expect(learner._id).toBeDefined();
+      const { lastOutcome } = await handle.query(stateQuery);
+      expect(lastOutcome?.rereads).toBeGreaterThanOrEqual(1);
+      expect(lastOutcome?.detail).toMatch(/read-after-write lag/);
+    } finally {
+      hibob().setReadLag(0);
+    }
+  });
+
   it('provisions one employee on demand through the syncNow update', async () => {
     const hedy = hire('Hedy', 'Lamarr', 'hedy@northwind.example');
     await until('Hedy active', () => learnerOf(hedy.id)?.status === 'active');

@@ -1,0 +1,66 @@
+/**
+ * HiBob's read-after-write lag (contract §4.10): for up to 20 s after an edit, a changed value
+ * may read as old or empty. A webhook names the fields that changed; when the re-read shows those
+ * fields as they were last applied, the read is stale and is taken again after a pause.
+ * Pure and deterministic, so the employee workflow can use it.
+ */
+
+export interface ReadLagCheck {
+  /** Field ids the webhook events named. */
+  namedFields: readonly string[];
+  /** Digests of the fields the mapping reads, as just read (`null` = empty). */
+  digests: Readonly<Record<string, string | null>> | undefined;
+  /** Digests as applied when the events arrived; undefined when this workflow had applied nothing yet. */
+  applied: Readonly<Record<string, string | null>> | undefined;
+  /** The plan from this read changes nothing. */
+  planChangesNothing: boolean;
+  /** HiBob found the employee. */
+  found: boolean;
+  /** Types of the events (`employee.created`, …). */
+  eventTypes: readonly string[];
+}
+
+/** The named fields the mapping reads: only those can make a read look stale. */
+export function mappedNamedFields(namedFields: readonly string[], digests: Readonly<Record<string, unknown>> | undefined): string[] {
+  if (!digests) return [];
+  return [...new Set(namedFields)].filter((id) => id in digests);
+}
+
+/**
+ * Why the read looks stale, or undefined when it looks current. Events naming no mapped field
+ * (or no field at all) never look stale: they cost no wait.
+ */
+export function staleReadReason(check: ReadLagCheck): string | undefined {
+  // A new hire may read as absent at first; a deleted one is gone at once.
+  if (!check.found) {
+    const created = check.eventTypes.includes('employee.created') && !check.eventTypes.includes('employee.deleted');
+    return created ? 'a new employee does not read yet' : undefined;
+  }
+  const named = mappedNamedFields(check.namedFields, check.digests);
+  if (named.length === 0 || !check.digests) return undefined;
+  const digests = check.digests;
+  const applied = check.applied ?? {};
+  const known = named.filter((id) => id in applied);
+  if (known.length) {
+    const same = known.filter((id) => applied[id] === digests[id]);
+    if (same.length) return `${same.join(', ')} still read${same.length === 1 ? 's' : ''} as before the edit`;
+    const emptied = known.filter((id) => digests[id] === null && typeof applied[id] === 'string');
+    if (emptied.length) return `${emptied.join(', ')} read${emptied.length === 1 ? 's' : ''} empty`;
+  }
+  // A named field of unknown last value (nothing applied yet in this workflow): a read that changes
+  // nothing after an edit of a mapped field is suspect.
+  if (known.length < named.length && check.planChangesNothing) return `${named.join(', ')} changed in HiBob but the read changes nothing`;
+  return undefined;
+}
+
+/** Pauses before each re-read: short first (most lags are brief), then doubling, within the budget. */
+export function rereadPauses(budgetSeconds: number): number[] {
+  const pauses: number[] = [];
+  let left = Math.max(0, budgetSeconds) * 1000;
+  for (let pause = 2_000; left > 0; pause *= 2) {
+    const next = Math.min(pause, left);
+    pauses.push(next);
+    left -= next;
+  }
+  return pauses;
+}
