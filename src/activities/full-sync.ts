@@ -14,7 +14,7 @@ import { createMailer } from '../notifications/mailer';
 import { previewAttachments, renderPreviewEmail, renderReportEmail, reportAttachments, reportCsv, reportXlsx, planPreviewCsv, planPreviewXlsx } from '../reports';
 import type { EmployeeAction, PlanRow, ReportRow, RowOutcome, SafeguardState, SyncReport } from '../reports/types';
 import { employeeWorkflowId } from '../workflows/ids';
-import { syncNowUpdate, type EmployeeSyncInput, type SyncOutcome } from '../workflows/employee-sync-api';
+import { scheduleRecheckSignal, syncNowUpdate, type EmployeeSyncInput, type SyncOutcome } from '../workflows/employee-sync-api';
 import type { BatchResult, FullSyncResult, PlannedSync } from '../workflows/full-sync-api';
 import type { ConnectionRegistry } from './deps';
 import { learning360Activities, normaliseOptions } from './learning360';
@@ -68,6 +68,25 @@ export function managerDepths(employees: { id: string; managerId?: string | null
   };
   for (const e of employees) depthOf(e.id, new Set());
   return depths;
+}
+
+/** An effective date ahead that a full sync leaves to the employee's workflow. */
+interface PendingTimer {
+  employeeId: string;
+  at: string;
+  reason: string;
+}
+
+const isProtectedNoop = (plan: Plan) => plan.outcome.kind === 'noop' && plan.outcome.reason.startsWith('protected');
+
+/** The count a retried activity had reached, from its last heartbeat (0 on a first attempt). */
+function heartbeatProgress(): number {
+  try {
+    const details: unknown = Context.current().info.heartbeatDetails;
+    return typeof details === 'number' && details >= 0 ? details : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function heartbeat(details?: unknown): void {
@@ -141,6 +160,8 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const stored: StoredPlan = { rows: [], unchanged: {} };
       const seen = new Set<string>();
       const claimedMails = new Map<string, string>();
+      const horizonEnd = now.getTime() + fullSync.timerHorizonDays * 86_400_000;
+      const timers: PendingTimer[] = [];
 
       for (const [i, record] of records.entries()) {
         if (i % 200 === 0) heartbeat({ planned: i });
@@ -179,7 +200,9 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
             plan = { ...plan, outcome: { kind: 'park', code: 'conflict', reason: `HiBob employee ${claimant} has the same email (${mail}); two people are never merged, resolve it in HiBob` } };
           } else if (mail) claimedMails.set(mail, employee.id);
         }
-        if (plan.outcome.kind === 'noop' && !plan.outcome.reason.startsWith('protected')) {
+        const status = !isParked(desired) && desired.inScope && !isProtectedNoop(plan) ? desired.status : undefined;
+        if (status?.changesAt && Date.parse(status.changesAt) <= horizonEnd) timers.push({ employeeId: employee.id, at: status.changesAt, reason: status.reason });
+        if (plan.outcome.kind === 'noop' && !isProtectedNoop(plan)) {
           stored.unchanged[employee.id] = plan.fingerprint;
           continue;
         }
@@ -235,8 +258,12 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         for (let i = 0; i < ids.length; i += fullSync.batchSize) refs.push(await blobs.putJson(`${runKey}/${prefix}-${refs.length}.json`, ids.slice(i, i + fullSync.batchSize)));
         return refs;
       };
+      // Employees applied now get their timer from that sync; the others need one set.
+      const appliedNow = new Set(applyNow);
+      const pendingTimers = timers.filter((t) => !appliedNow.has(t.employeeId));
       return {
         runKey,
+        timers: dryRun || pendingTimers.length === 0 ? undefined : { ref: await blobs.putJson(`${runKey}/timers.json`, pendingTimers), count: pendingTimers.length },
         planRef: await blobs.putJson(`${runKey}/plan.json`, stored),
         hibobEmployees: records.length,
         lmsLearners: index.snapshot.users.length,
@@ -296,6 +323,30 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       } finally {
         clearInterval(beat);
       }
+    },
+
+    /**
+     * Makes each employee's workflow hold a timer for its effective date: signal-with-start, so a
+     * running workflow keeps its one timer (the earliest instant wins) and a missing one is
+     * started to wait. Resumes after the last employee a retried attempt had reached.
+     */
+    armEmployeeTimers: async (connection: string, ref: BlobRef, taskQueue: string): Promise<number> => {
+      const timers = await blobs.getJson<PendingTimer[]>(ref);
+      const client = getClient();
+      let done = heartbeatProgress();
+      for (; done < timers.length; done++) {
+        const { employeeId, at, reason } = timers[done]!;
+        const input: EmployeeSyncInput = { connection, employeeId, taskQueue };
+        await client.workflow.signalWithStart('employeeSync', {
+          workflowId: employeeWorkflowId(connection, employeeId),
+          taskQueue,
+          args: [input],
+          signal: scheduleRecheckSignal,
+          signalArgs: [{ at, reason }],
+        });
+        heartbeat(done + 1);
+      }
+      return timers.length;
     },
 
     storeBatchOutcomes: async (runKey: string, index: number, data: Record<string, SyncOutcome> | string[], kind: 'outcomes' | 'deferred' = 'outcomes'): Promise<BlobRef> => {

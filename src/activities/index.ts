@@ -31,6 +31,7 @@ export function createActivities(deps: ActivityDeps & { taskQueue: string }) {
       storeBatchOutcomes: full.storeBatchOutcomes,
       rebatch: full.rebatch,
       finishFullSync: full.finishFullSync,
+      armEmployeeTimers: full.armEmployeeTimers,
     }),
   };
 }

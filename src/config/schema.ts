@@ -33,6 +33,16 @@ export const hibobSource = z
       .max(50)
       .default(5)
       .describe('Reads of one employee (POST /people/{id}) per second; HiBob publishes no figure, so stay modest.'),
+    readAfterWriteLagSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(120)
+      .default(20)
+      .describe(
+        'HiBob may serve the old value of an edited field for up to 20 s. When a webhook names mapped fields that still read as before, ' +
+          'bobsync reads again (after 2, 4, 8… s) for up to this long before concluding nothing changed. 0 turns the re-read off.',
+      ),
   })
   .strict();
 
@@ -104,6 +114,15 @@ export const connectionSchema = z
         batchSize: z.number().int().min(1).max(1000).default(50).describe('Changed employees per batch workflow.'),
         parallelism: z.number().int().min(1).max(50).default(4).describe('Batches running at once.'),
         concurrencyPerBatch: z.number().int().min(1).max(100).default(10).describe('Employees synced at once inside a batch.'),
+        timerHorizonDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(366)
+          .default(35)
+          .describe(
+            'An activation or deactivation due within this many days gets a durable timer in the employee’s workflow; later ones are picked up by a later full sync.',
+          ),
       })
       .strict()
       .prefault({}),

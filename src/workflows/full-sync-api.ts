@@ -48,6 +48,11 @@ export interface PlannedSync {
   settings: { parallelism: number; concurrencyPerBatch: number; approvalTimeoutMs: number };
   safeguard: SafeguardState;
   apiCalls: { hibob: number; lmsReads: number };
+  /**
+   * Employees not applied in this run with an effective date ahead (within the horizon): their
+   * workflows are made to hold a timer for it. Absent in dry runs.
+   */
+  timers?: { ref: BlobRef; count: number };
 }
 
 export interface BatchResult {
@@ -67,6 +72,8 @@ export interface FullSyncResult {
   outcomes: Partial<Record<RowOutcome, number>>;
   safeguard?: SafeguardState;
   durationMs: number;
+  /** Employee workflows made to hold a timer for an effective date ahead. */
+  timersArmed?: number;
 }
 
 export interface SyncBatchInput {

@@ -5,7 +5,7 @@
  * its own employee workflow (the single writer), which re-reads HiBob: a webhook applied while
  * the sync runs is never overwritten by the older snapshot. Unchanged employees cost nothing.
  */
-import { condition, executeChild, proxyActivities, setHandler, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
+import { condition, executeChild, patched, proxyActivities, setHandler, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
 import type { FullSyncActivities } from '../activities/full-sync';
 import type { BlobRef } from '../blobstore/blob-store';
 import type { RowOutcome, SafeguardState } from '../reports/types';
@@ -92,10 +92,16 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
     }
   }
 
+  // Effective dates ahead (a hire starting next month, a leaver's last day) get a durable timer.
+  let timersArmed: number | undefined;
+  if (plan.timers && patched('full-sync-arms-timers')) {
+    timersArmed = await general.armEmployeeTimers(input.connection, plan.timers.ref, input.taskQueue);
+  }
+
   progress.phase = 'report';
   const report = await general.finishFullSync(input.connection, runKey, plan, results, { ...meta, previewRefs: preview }, progress.safeguard);
   progress.phase = 'done';
-  return report;
+  return timersArmed === undefined ? report : { ...report, timersArmed };
 
   /** Employees synced before their manager had a learner get one more pass, now that it has. */
   async function retryDeferredManagers(): Promise<void> {

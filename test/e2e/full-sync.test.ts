@@ -8,6 +8,7 @@ import { blobStoreFromEnv } from '../../src/blobstore';
 import type { UserDump } from '../../src/emulators/learning360/company';
 import type { SyncReport } from '../../src/reports/types';
 import { fullSync } from '../../src/workflows';
+import { stateQuery } from '../../src/workflows/employee-sync-api';
 import type { FullSyncResult } from '../../src/workflows/full-sync-api';
 import { recordHistoryIfAsked } from '../support/histories';
 import { fastFullSync, startTestStack, type TestStack } from '../support/stack';
@@ -118,5 +119,63 @@ describe('full sync: initial load, then nothing to do', () => {
     expect(Object.keys(second.byAction).filter((a) => a !== 'noop' && a !== 'park' && (second.byAction as Record<string, number>)[a]! > 0)).toEqual([]);
     const report = await blobStoreFromEnv(stack.env).getJson<SyncReport>(second.reportRef);
     expect(report.rows.every((r) => r.action === 'park')).toBe(true);
+  });
+});
+
+describe('full sync: effective dates ahead become timers in the employee workflows', () => {
+  let stack: TestStack;
+  const hibob = () => stack.emulators.hibob!.emulator;
+  const run = () =>
+    stack.client.workflow.execute(fullSync, {
+      taskQueue: stack.taskQueue,
+      workflowId: `bobsync/demo-360/full-sync/timers-${Date.now()}`,
+      args: [{ connection: 'demo-360', taskQueue: stack.taskQueue, trigger: 'test' }],
+    });
+  const isoDate = (daysAhead: number) => new Date(Date.now() + daysAhead * 86_400_000).toISOString().slice(0, 10);
+  /** Local midnight of `date` in London as a UTC instant, from the platform's own zone data. */
+  const londonMidnight = (date: string) => {
+    const noon = new Date(`${date}T12:00:00Z`);
+    const offset = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', timeZoneName: 'longOffset' }).formatToParts(noon).find((p) => p.type === 'timeZoneName')!.value;
+    const sign = offset.includes('-') ? -1 : 1;
+    const [h, m] = (offset.replace('GMT', '') || '+00:00').slice(1).split(':').map(Number);
+    return new Date(Date.parse(`${date}T00:00:00Z`) - sign * ((h ?? 0) * 60 + (m ?? 0)) * 60_000).toISOString();
+  };
+  const running = async (workflowId: string) => {
+    const runs = [];
+    for await (const w of stack.client.workflow.list({ query: `WorkflowId = '${workflowId}' AND ExecutionStatus = 'Running'` })) runs.push(w);
+    return runs;
+  };
+
+  beforeAll(async () => {
+    stack = await startTestStack({ name: 'fullsync-timers', employees: 0, only: ['hibob', '360learning'], ...fastFullSync({ batchSize: 10, parallelism: 2, concurrencyPerBatch: 5 }) });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('an employee starting in 3 weeks gets exactly one workflow holding the activation timer; one starting in 2 years gets none', async () => {
+    const person = (firstName: string, startDate: string) =>
+      hibob().createEmployee({ firstName, surname: 'Future', email: `${firstName.toLowerCase()}@northwind.example`, startDate, site: 'London', department: 'Engineering', title: 'Software Engineer' });
+    const soon = person('Soon', isoDate(21));
+    const later = person('Later', isoDate(730));
+    const soonId = `bobsync/demo-360/employee/${soon.id}`;
+    const laterId = `bobsync/demo-360/employee/${later.id}`;
+    // This stack has no webhook API: only the full sync sees them, as for people hired before go-live.
+    await expect(stack.client.workflow.getHandle(soonId).describe()).rejects.toThrow(/not found/i);
+
+    const result = await run();
+    expect(result.timersArmed).toBe(1);
+    expect(await running(soonId)).toHaveLength(1);
+    const state = await stack.client.workflow.getHandle(soonId).query(stateQuery);
+    expect(state.pendingTimer).toBe(londonMidnight(soon.startDate!));
+    await expect(stack.client.workflow.getHandle(laterId).describe()).rejects.toThrow(/not found/i);
+
+    // The next night's run keeps the one workflow and its one timer.
+    const firstRun = (await stack.client.workflow.getHandle(soonId).describe()).runId;
+    await run();
+    const runs = await running(soonId);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.runId).toBe(firstRun);
+    expect((await stack.client.workflow.getHandle(soonId).query(stateQuery)).pendingTimer).toBe(state.pendingTimer);
   });
 });
