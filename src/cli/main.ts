@@ -7,6 +7,7 @@ import { ConfigError, loadConfigFile, missingSecrets } from '../config/loader';
 import { configJsonSchema } from '../config/schema';
 import { runtimeSettings } from '../config/runtime';
 import { ensureTemporalCli } from '../dev/temporal-cli';
+import { ensureTemporalTestServer } from '../dev/temporal-test-server';
 import { resolve } from 'node:path';
 import { runEmbedded } from '../dev/embedded';
 import { startEmulators } from '../dev/emulators';
@@ -96,13 +97,18 @@ export function buildProgram(): Command {
     .description('Print the JSON Schema of bobsync.yaml (for editor completion and validation)')
     .action(() => print(JSON.stringify(configJsonSchema(), null, 2)));
 
-  const temporal = program.command('temporal').description('The Temporal CLI bobsync uses for its dev server');
+  const temporal = program.command('temporal').description('The Temporal CLI bobsync uses for its dev server, and the test server of workflow tests');
   temporal
     .command('ensure')
     .description('Find the Temporal CLI, building it with Go into the cache when missing; print its path')
-    .action(() => {
+    .option('--test-server', "also find Temporal's time-skipping test server, fetching it with Maven into the cache when missing (needs Java)")
+    .action(async (opts: { testServer?: boolean }) => {
       const cli = ensureTemporalCli();
       print(`temporal CLI (${cli.source}): ${cli.path}`);
+      if (opts.testServer) {
+        const server = await ensureTemporalTestServer();
+        print(`time-skipping test server (${server.source}): ${server.path}`);
+      }
     });
 
   program

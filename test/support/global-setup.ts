@@ -2,13 +2,11 @@
  * Starts one real Temporal dev server for the whole test run (in memory, headless) and builds
  * the workflow bundle once; both are handed to test files through the environment. One server
  * and one bundle, instead of one per file, keep a cold 2-core machine inside its time limits.
+ * Workflow tests (test/workflow) bring their own time-skipping server: see ./workflow-setup.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
-import { freePort, quietBundleLogger } from '../../src/dev/ports';
+import { freePort } from '../../src/dev/ports';
+import { ensureWorkflowBundle } from './workflow-bundle';
 
 declare global {
   var __BOBSYNC_TEMPORAL__: RunningDevServer | undefined;
@@ -17,7 +15,7 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   // Emulator contract tests alone need no Temporal.
   if (process.env.BOBSYNC_TEST_SKIP_TEMPORAL === '1') return;
-  const bundle = bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietBundleLogger });
+  const bundle = ensureWorkflowBundle();
   if (!process.env.BOBSYNC_TEST_TEMPORAL_ADDRESS) {
     const port = await freePort();
     const server = await startDevServer({ port, headless: true, startTimeoutMs: 90_000 });
@@ -25,8 +23,5 @@ export default async function globalSetup(): Promise<void> {
     process.env.BOBSYNC_TEST_TEMPORAL_ADDRESS = server.address;
     process.env.BOBSYNC_TEST_TEMPORAL_CLI = server.cliPath;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'bobsync-test-'));
-  const codePath = join(dir, 'workflow-bundle.js');
-  writeFileSync(codePath, (await bundle).code);
-  process.env.BOBSYNC_TEST_WORKFLOW_BUNDLE = codePath;
+  await bundle;
 }
