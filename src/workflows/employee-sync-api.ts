@@ -23,6 +23,8 @@ export interface EmployeeSyncInput {
   taskQueue: string;
   /** State carried over continue-as-new. */
   carried?: CarriedState;
+  /** Continue as new past this many history events (default 2,000); tests lower it. */
+  historyEventsBeforeContinue?: number;
 }
 
 export interface CarriedState {

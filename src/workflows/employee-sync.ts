@@ -246,7 +246,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
       }
       continue;
     }
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.historyEventsBeforeContinue ?? HISTORY_EVENTS_BEFORE_CONTINUE)) {
       // Callers of syncNow wait for their answer in this run: answer them first.
       if (onDemandWaiting()) continue;
       await condition(() => allHandlersFinished() || onDemandWaiting());
