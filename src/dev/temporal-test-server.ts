@@ -13,12 +13,12 @@
  * the server's classes (recorded once, here) and a quick-start JIT and GC.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { freePort } from './ports';
+import { findOnPath, isExecutable, toolCacheDir } from './tool-cache';
 
 export const TEMPORAL_TEST_SERVER_VERSION = '1.32.1';
 const GROUP = 'io.temporal';
@@ -38,25 +38,10 @@ const JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-XX:-UsePerfD
 const SERVER_PROPERTIES = ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn'];
 
 export function temporalTestServerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'bobsync', `temporal-test-server-${TEMPORAL_TEST_SERVER_VERSION}`);
+  return toolCacheDir(`temporal-test-server-${TEMPORAL_TEST_SERVER_VERSION}`, env);
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
 
 const libDir = (cacheDir: string) => join(cacheDir, 'lib');
 const serverJar = (cacheDir: string) => join(libDir(cacheDir), `${ARTIFACT}-${TEMPORAL_TEST_SERVER_VERSION}.jar`);

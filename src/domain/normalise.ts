@@ -66,7 +66,8 @@ function toLabel(value: unknown): string | null | undefined {
   return undefined;
 }
 
-function nested(node: unknown, path: readonly string[]): unknown {
+/** The value at `path` inside nested objects, or undefined where the path stops. */
+export function nested(node: unknown, path: readonly string[]): unknown {
   let at = node;
   for (const key of path) {
     if (!isObject(at) || !(key in at)) return undefined;

@@ -16,7 +16,7 @@
  *
  * Pure: no I/O, no clock.
  */
-import { normaliseEmployee, type NormaliseOptions } from './normalise';
+import { nested, normaliseEmployee, type NormaliseOptions } from './normalise';
 import type { NormalisedEmployee, SourceField, SourceValue } from './types';
 
 export type ReportHumanReadable = 'APPEND' | 'REPLACE';
@@ -187,14 +187,6 @@ function fieldIdOfSlashKey(key: string): string {
   return key.slice(1).split('/').join('.');
 }
 
-function nested(node: unknown, path: readonly string[]): unknown {
-  let at = node;
-  for (const key of path) {
-    if (!isObject(at) || !(key in at)) return undefined;
-    at = at[key];
-  }
-  return at;
-}
 
 function setPath(target: JsonObject, path: readonly string[], value: unknown): void {
   let node = target;

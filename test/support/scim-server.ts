@@ -8,10 +8,11 @@
  * and the independent server are held to the same core behaviour.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from '../../src/dev/ports';
+import { findOnPath, isExecutable, toolCacheDir } from '../../src/dev/tool-cache';
 import { ScimApiError, ScimClient, ScimConfigurationError, enterpriseOf, type ScimClientOptions, type ScimUser } from '../../src/clients/scim';
 
 export const SCIM2_SERVER_VERSION = '0.8.3';
@@ -32,24 +33,7 @@ const PINNED_REQUIREMENTS = [
 ];
 
 export function scim2ServerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'bobsync', `scim2-server-${SCIM2_SERVER_VERSION}`);
-}
-
-const isExecutable = (path: string) => {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-function findOnPath(names: string[], env: NodeJS.ProcessEnv): string | undefined {
-  for (const name of names) {
-    for (const dir of (env.PATH ?? '').split(delimiter)) if (dir && isExecutable(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
+  return toolCacheDir(`scim2-server-${SCIM2_SERVER_VERSION}`, env);
 }
 
 export type Scim2ServerInstall = { python: string; source: 'cache' | 'installed'; installMs: number } | { unavailable: string };
