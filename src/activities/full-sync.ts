@@ -4,7 +4,7 @@
  */
 import { Context, getClient } from '@temporalio/activity';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import type { BlobRef, BlobStore } from '../blobstore/blob-store';
+import { BlobNotFoundError, type BlobRef, type BlobStore } from '../blobstore/blob-store';
 import { desiredLearner, isParked, managedGroupRoles } from '../domain/desired';
 import { evaluateSafeguards, planFromSnapshot, planRow, SnapshotIndex, type LmsSnapshot, type SnapshotUser } from '../domain/full-plan';
 import { hibobFieldsFor, normaliseEmployee } from '../domain/normalise';
@@ -103,8 +103,11 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
   async function loadState(connection: string): Promise<ConnectionState> {
     try {
       return await blobs.getJson<ConnectionState>(stateKey(connection));
-    } catch {
-      return { fingerprints: {} };
+    } catch (err) {
+      // Only a first run has no state. Any other failure must stop the run: an empty state would
+      // silently turn off the HiBob-drop safeguard and force every learner to be read in full.
+      if (err instanceof BlobNotFoundError) return { fingerprints: {} };
+      throw err;
     }
   }
 

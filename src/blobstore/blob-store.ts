@@ -13,6 +13,14 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
 /** A reference small enough for any payload: where the blob is and how to check it. */
+/** No blob under this key: the one error a reader may take as "nothing stored yet". */
+export class BlobNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`no blob "${key}"`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
 export interface BlobRef {
   key: string;
   bytes: number;
@@ -62,7 +70,10 @@ export class FileBlobStore implements BlobStore {
 
   async getBytes(ref: BlobRef | string): Promise<Buffer> {
     const key = typeof ref === 'string' ? ref : ref.key;
-    const data = gunzipSync(await this.open(await readFile(this.path(key))));
+    const sealed = await readFile(this.path(key)).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? new BlobNotFoundError(key) : err;
+    });
+    const data = gunzipSync(await this.open(sealed));
     if (typeof ref !== 'string' && createHash('sha256').update(data).digest('hex') !== ref.sha256) {
       throw new Error(`blob "${key}" does not match its reference (changed or corrupted)`);
     }

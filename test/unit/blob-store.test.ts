@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileBlobStore } from '../../src/blobstore/blob-store';
+import { BlobNotFoundError, FileBlobStore } from '../../src/blobstore/blob-store';
 import { codecFromEnv } from '../../src/codec/aes-gcm-codec';
 import { testCodecEnv } from '../support/codec';
 
@@ -34,6 +34,16 @@ describe('file blob store', () => {
     await expect(plain.getJson(ref)).rejects.toThrow(/does not match its reference/);
     await expect(plain.putJson('../escape.json', {})).rejects.toThrow(/invalid blob key/);
     await expect(plain.putJson('/abs.json', {})).rejects.toThrow(/invalid blob key/);
+  });
+
+  it('tells a missing blob apart from one it cannot read', async () => {
+    const dir = root();
+    const store = new FileBlobStore(dir, codecFromEnv(testCodecEnv));
+    await expect(store.getJson('state/none.json')).rejects.toBeInstanceOf(BlobNotFoundError);
+    writeFileSync(join(dir, 'broken.json'), 'not a sealed blob');
+    const unreadable = await store.getJson('broken.json').catch((err: unknown) => err);
+    expect(unreadable).toBeInstanceOf(Error);
+    expect(unreadable).not.toBeInstanceOf(BlobNotFoundError);
   });
 
   it('writes atomically: no temporary files are left behind', async () => {
