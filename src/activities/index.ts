@@ -35,5 +35,13 @@ export function createActivities(deps: ActivityDeps & { taskQueue: string }) {
     }),
   };
 }
+/**
+ * What each task queue serves. Workflows type their activity proxies with these, so calling an
+ * activity on a queue whose Worker does not register it is a compile error, not a stuck run.
+ */
 export type Activities = ReturnType<typeof createActivities>;
+export type HibobActivities = Activities['hibob'];
 export type HibobSearchActivities = Activities['hibobSearch'];
+export type LmsReadActivities = Activities['lmsReads'];
+export type LmsWriteActivities = Activities['lmsWrites'];
+export type WorkflowQueueActivities = Activities['workflows'];

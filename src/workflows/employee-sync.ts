@@ -20,7 +20,8 @@ import {
   workflowInfo,
   type RetryPolicy,
 } from '@temporalio/workflow';
-import type { EmployeeActivities, FetchedEmployee, LearnerLookup } from '../activities/employee-types';
+import type { FetchedEmployee, LearnerLookup } from '../activities/employee-types';
+import type { HibobActivities, LmsReadActivities, LmsWriteActivities, WorkflowQueueActivities } from '../activities';
 import type { Plan } from '../domain/types';
 import {
   hibobEventSignal,
@@ -66,11 +67,12 @@ interface EventContext {
 export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcome | undefined> {
   const queues = taskQueues(input.taskQueue);
   const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 };
-  const hibob = proxyActivities<EmployeeActivities>({ taskQueue: queues.hibob, startToCloseTimeout: '30 seconds', retry });
-  const lmsReads = proxyActivities<EmployeeActivities>({ taskQueue: queues.lmsReads, startToCloseTimeout: '1 minute', retry });
-  const lmsWrites = proxyActivities<EmployeeActivities>({ taskQueue: queues.lmsWrites, startToCloseTimeout: '30 seconds', retry });
-  const local = proxyLocalActivities<EmployeeActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
-  const general = proxyActivities<EmployeeActivities>({ taskQueue: queues.workflows, startToCloseTimeout: '30 seconds', retry });
+  const hibob = proxyActivities<HibobActivities>({ taskQueue: queues.hibob, startToCloseTimeout: '30 seconds', retry });
+  const lmsReads = proxyActivities<LmsReadActivities>({ taskQueue: queues.lmsReads, startToCloseTimeout: '1 minute', retry });
+  const lmsWrites = proxyActivities<LmsWriteActivities>({ taskQueue: queues.lmsWrites, startToCloseTimeout: '30 seconds', retry });
+  // Local activities run on the Worker of the workflows' own queue.
+  const local = proxyLocalActivities<WorkflowQueueActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
+  const general = proxyActivities<WorkflowQueueActivities>({ taskQueue: queues.workflows, startToCloseTimeout: '30 seconds', retry });
 
   const carried = input.carried;
   let learnerId = carried?.learnerId;

@@ -6,7 +6,7 @@
  * the sync runs is never overwritten by the older snapshot. Unchanged employees cost nothing.
  */
 import { condition, executeChild, patched, proxyActivities, setHandler, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
-import type { FullSyncActivities } from '../activities/full-sync';
+import type { HibobSearchActivities, LmsReadActivities, WorkflowQueueActivities } from '../activities';
 import type { BlobRef } from '../blobstore/blob-store';
 import type { RowOutcome, SafeguardState } from '../reports/types';
 import {
@@ -27,9 +27,9 @@ import { taskQueues } from './task-queues';
 export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
   const queues = taskQueues(input.taskQueue);
   const retry: RetryPolicy = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 };
-  const search = proxyActivities<FullSyncActivities>({ taskQueue: queues.hibobSearch, startToCloseTimeout: '30 minutes', heartbeatTimeout: '2 minutes', retry });
-  const lmsReads = proxyActivities<FullSyncActivities>({ taskQueue: queues.lmsReads, startToCloseTimeout: '4 hours', heartbeatTimeout: '2 minutes', retry });
-  const general = proxyActivities<FullSyncActivities>({ taskQueue: queues.workflows, startToCloseTimeout: '30 minutes', retry });
+  const search = proxyActivities<HibobSearchActivities>({ taskQueue: queues.hibobSearch, startToCloseTimeout: '30 minutes', heartbeatTimeout: '2 minutes', retry });
+  const lmsReads = proxyActivities<LmsReadActivities>({ taskQueue: queues.lmsReads, startToCloseTimeout: '4 hours', heartbeatTimeout: '2 minutes', retry });
+  const general = proxyActivities<WorkflowQueueActivities>({ taskQueue: queues.workflows, startToCloseTimeout: '30 minutes', retry });
 
   const info = workflowInfo();
   const dryRun = input.dryRun ?? false;

@@ -4,14 +4,14 @@
  * store; the parent gets counts and a reference.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { FullSyncActivities } from '../activities/full-sync';
+import type { WorkflowQueueActivities } from '../activities';
 import type { RowOutcome } from '../reports/types';
 import type { BatchResult, SyncBatchInput } from './full-sync-api';
 import type { SyncOutcome } from './employee-sync-api';
 import { taskQueues } from './task-queues';
 
 export async function syncBatch(input: SyncBatchInput): Promise<BatchResult> {
-  const general = proxyActivities<FullSyncActivities>({
+  const general = proxyActivities<WorkflowQueueActivities>({
     taskQueue: taskQueues(input.taskQueue).workflows,
     // Waits for the employee's own workflow, which may itself be retrying a rate-limited write.
     startToCloseTimeout: '30 minutes',
