@@ -62,9 +62,17 @@ export const learning360Destination = z
   })
   .strict();
 
+/** Why a Skillcast connection is refused, worded for the operator who wrote one. */
+export const SKILLCAST_PLANNED =
+  'Skillcast (SCIM 2.0) is planned and not available yet; bobsync syncs to 360Learning today. Remove this connection or set its destination to 360learning';
+
+/**
+ * Skillcast over SCIM 2.0. The shape is settled, but bobsync cannot sync to Skillcast yet, so
+ * a connection of this type fails validation with SKILLCAST_PLANNED.
+ */
 export const skillcastDestination = z
   .object({
-    type: z.literal('skillcast'),
+    type: z.literal('skillcast').refine(() => false, { message: SKILLCAST_PLANNED }),
     baseUrl: url.describe('SCIM base, e.g. https://acme.skillcast.io/skillcastApi/scim'),
     token: secretRef,
     domain: z.string().min(1).describe('User domain the SCIM API user writes to.'),
@@ -72,14 +80,20 @@ export const skillcastDestination = z
     uniqueIdentifier: z.enum(['email', 'employeeId']).default('email'),
     requestsPerSecond: z.number().positive().max(100).default(5),
   })
-  .strict();
+  .strict()
+  .describe('Skillcast (SCIM 2.0): planned, not available yet. bobsync syncs to 360Learning today, and a connection of this type fails validation.');
 
 export const connectionSchema = z
   .object({
     name: connectionName,
     enabled: z.boolean().default(true),
     source: hibobSource,
-    destination: z.discriminatedUnion('type', [learning360Destination, skillcastDestination]),
+    destination: z.discriminatedUnion('type', [learning360Destination, skillcastDestination], {
+      error: (issue) =>
+        issue.code === 'invalid_union'
+          ? 'must be 360learning, the destination bobsync syncs to today (Skillcast over SCIM 2.0 is planned and not available yet)'
+          : undefined,
+    }),
     /** Field mapping, filters, status rules and groups: filled in by the sync engine's schema. */
     mapping: mappingSchema.prefault({}),
     safety: z

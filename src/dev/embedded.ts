@@ -1,7 +1,9 @@
 /**
  * The embedded default behind `npm start`: everything bobsync needs, on this machine, in one
  * command. Temporal's dev server keeps its history in a SQLite file under the data dir, the
- * emulators stand in for HiBob, 360Learning and Skillcast, and the worker and API run in-process.
+ * emulators stand in for HiBob and 360Learning, and the worker and API run in-process. The
+ * Skillcast SCIM emulator runs as well, for developing the planned Skillcast destination; the
+ * demo config has no connection to it.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -94,7 +96,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   try {
-    say('Starting the HiBob, 360Learning and Skillcast emulators…');
+    say('Starting the HiBob and 360Learning emulators, and the Skillcast one for development (bobsync does not sync to Skillcast yet)…');
     const emulators = await startEmulators({
       employees: options.employees,
       seed: options.seed,
@@ -110,11 +112,10 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
       HIBOB_SERVICE_USER_TOKEN: env.HIBOB_SERVICE_USER_TOKEN ?? DEMO_CREDENTIALS.hibobToken,
       HIBOB_WEBHOOK_SECRET: env.HIBOB_WEBHOOK_SECRET ?? DEMO_CREDENTIALS.hibobWebhookSecret,
       LEARNING360_CLIENT_SECRET: env.LEARNING360_CLIENT_SECRET ?? DEMO_CREDENTIALS.learning360ClientSecret,
-      SKILLCAST_SCIM_TOKEN: env.SKILLCAST_SCIM_TOKEN ?? DEMO_CREDENTIALS.skillcastToken,
       BOBSYNC_CODEC_KEYS: env.BOBSYNC_CODEC_KEYS ?? `dev:${codecKey(dataDir)}`,
     });
     const configPath = join(dataDir, 'bobsync.dev.yaml');
-    writeFileSync(configPath, embeddedConfigYaml(emulators.hibob!.server.url, emulators.learning360!.server.url, emulators.skillcast!.server.url, await demoGroups(emulators.learning360!.server.url)));
+    writeFileSync(configPath, embeddedConfigYaml(emulators.hibob!.server.url, emulators.learning360!.server.url, await demoGroups(emulators.learning360!.server.url)));
     const ctx = loadContext({ config: configPath }, env);
 
     say('Starting the worker and the webhook API…');
@@ -161,7 +162,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
  * The config `bobsync dev` writes for the demo tenant: what a customer would declare for the
  * same company (site time zones, custom fields, group rules), pointing at the emulators.
  */
-export function embeddedConfigYaml(hibobUrl: string, learning360Url: string, skillcastUrl: string, groups: DemoGroups): string {
+export function embeddedConfigYaml(hibobUrl: string, learning360Url: string, groups: DemoGroups): string {
   const header = '# Written by `bobsync dev` for the local emulators. Secrets are env references, set by `bobsync dev`.\n';
   const source = {
     type: 'hibob',
@@ -204,12 +205,6 @@ export function embeddedConfigYaml(hibobUrl: string, learning360Url: string, ski
             groups: groupRules,
             status,
           },
-        },
-        {
-          name: 'demo-skillcast',
-          source,
-          destination: { type: 'skillcast', baseUrl: `${skillcastUrl}/skillcastApi/scim`, token: { env: 'SKILLCAST_SCIM_TOKEN' }, domain: 'Employees' },
-          mapping: { status },
         },
       ],
     })

@@ -64,14 +64,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     HIBOB_SERVICE_USER_TOKEN: DEMO_CREDENTIALS.hibobToken,
     HIBOB_WEBHOOK_SECRET: DEMO_CREDENTIALS.hibobWebhookSecret,
     LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret,
-    SKILLCAST_SCIM_TOKEN: DEMO_CREDENTIALS.skillcastToken,
     ...(options.smtpUrl ? { BOBSYNC_SMTP_URL: options.smtpUrl } : {}),
   };
   const config = parseConfig(
     embeddedConfigYaml(
       emulators.hibob?.server.url ?? 'http://127.0.0.1:9',
       emulators.learning360?.server.url ?? 'http://127.0.0.1:9',
-      emulators.skillcast?.server.url ?? 'http://127.0.0.1:9',
       emulators.learning360 ? await demoGroups(emulators.learning360.server.url) : { root: '0'.repeat(24), byName: {} },
     ),
   );

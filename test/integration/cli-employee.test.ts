@@ -72,6 +72,6 @@ describe('bobsync employee', () => {
   });
 
   it('names the known connections when asked for an unknown one', async () => {
-    await expect(showEmployee(cliIo(stack), '123', { connection: 'nope' })).rejects.toThrow('no connection "nope" in test config (known: demo-360, demo-skillcast)');
+    await expect(showEmployee(cliIo(stack), '123', { connection: 'nope' })).rejects.toThrow('no connection "nope" in test config (known: demo-360)');
   });
 });

@@ -1,6 +1,7 @@
 import { ConfigError, missingSecrets, parseConfig, readSecret, secretReferences } from '../../src/config/loader';
 import { configJsonSchema } from '../../src/config/schema';
 import { runtimeSettings } from '../../src/config/runtime';
+import { embeddedConfigYaml } from '../../src/dev/embedded';
 
 const valid = `
 connections:
@@ -15,6 +16,20 @@ connections:
       clientId: client-1
       clientSecret: { env: L360_SECRET }
       defaultGroupId: 507f1f77bcf86cd799439011
+  - name: acme-360-us
+    source:
+      type: hibob
+      serviceUserId: SERVICE-1
+      serviceUserToken: { env: HIBOB_TOKEN }
+    destination:
+      type: 360learning
+      baseUrl: https://app.us.360learning.com
+      clientId: client-2
+      clientSecret: { env: L360_US_SECRET }
+      defaultGroupId: 65a0c0ffee0000000000e001
+`;
+
+const skillcastConnection = `
   - name: acme-skillcast
     source:
       type: hibob
@@ -26,6 +41,9 @@ connections:
       token: { env: SKILLCAST_TOKEN }
       domain: Employees
 `;
+
+const SKILLCAST_PLANNED_PROBLEM =
+  'connections[2].destination.type: Skillcast (SCIM 2.0) is planned and not available yet; bobsync syncs to 360Learning today. Remove this connection or set its destination to 360learning.';
 
 function problemsOf(text: string): string[] {
   try {
@@ -40,7 +58,7 @@ function problemsOf(text: string): string[] {
 describe('bobsync.yaml', () => {
   it('accepts a valid file and fills documented defaults', () => {
     const config = parseConfig(valid);
-    expect(config.connections.map((c) => c.name)).toEqual(['acme-360', 'acme-skillcast']);
+    expect(config.connections.map((c) => c.name)).toEqual(['acme-360', 'acme-360-us']);
     expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'bobsync' });
     const first = config.connections[0]!;
     expect(first.source.baseUrl).toBe('https://api.hibob.com/v1');
@@ -64,15 +82,29 @@ describe('bobsync.yaml', () => {
   });
 
   it('names an unknown key so typos surface', () => {
-    const problems = problemsOf(valid.replace('      domain: Employees', '      domain: Employees\n      domian: Oops'));
+    const problems = problemsOf(valid.replace('      defaultGroupId: 65a0c0ffee0000000000e001', '      defaultGroupId: 65a0c0ffee0000000000e001\n      writesPerSecnd: 5'));
     expect(problems[0]).toContain('connections[1].destination');
-    expect(problems[0]).toContain('"domian"');
+    expect(problems[0]).toContain('"writesPerSecnd"');
   });
 
   it('explains a wrong destination type, a bad group id and a duplicate connection name', () => {
-    expect(problemsOf(valid.replace('type: skillcast', 'type: moodle'))[0]).toContain("connections[1].destination.type: Invalid discriminator value. Expected '360learning' | 'skillcast'");
+    expect(problemsOf(valid.replace('type: 360learning\n      baseUrl', 'type: moodle\n      baseUrl'))).toEqual([
+      'connections[1].destination.type: must be 360learning, the destination bobsync syncs to today (Skillcast over SCIM 2.0 is planned and not available yet).',
+    ]);
     expect(problemsOf(valid.replace('507f1f77bcf86cd799439011', 'not-an-id'))[0]).toContain('24 hex characters');
-    expect(problemsOf(valid.replace('acme-skillcast', 'acme-360'))[0]).toContain('"acme-360" is used twice');
+    expect(problemsOf(valid.replace('acme-360-us', 'acme-360'))).toEqual(['connections[1].name: connection name "acme-360" is used twice; names must be unique.']);
+  });
+
+  it('refuses a Skillcast connection: it is planned, and says what to do instead', () => {
+    expect(problemsOf(valid + skillcastConnection)).toEqual([SKILLCAST_PLANNED_PROBLEM]);
+    // The one reason stands alone: nothing else in a connection that is to go is worth fixing.
+    const sloppy = (valid + skillcastConnection).replace('      domain: Employees\n', '      domian: Employees\n      token: inline\n').replace('      token: { env: SKILLCAST_TOKEN }\n', '');
+    expect(problemsOf(sloppy)).toEqual([SKILLCAST_PLANNED_PROBLEM]);
+    // Problems elsewhere in the file are still reported alongside it.
+    expect(problemsOf((valid + skillcastConnection).replace('507f1f77bcf86cd799439011', 'not-an-id'))).toEqual([
+      expect.stringContaining('connections[0].destination.defaultGroupId'),
+      SKILLCAST_PLANNED_PROBLEM,
+    ]);
   });
 
   it('reports YAML syntax errors and an empty file', () => {
@@ -82,11 +114,11 @@ describe('bobsync.yaml', () => {
 
   it('lists secret references and names each unset variable without reading values', () => {
     const config = parseConfig(valid);
-    expect(secretReferences(config).map((r) => r.ref.env)).toEqual(['HIBOB_TOKEN', 'HIBOB_WEBHOOK_SECRET', 'L360_SECRET', 'HIBOB_TOKEN', 'SKILLCAST_TOKEN']);
+    expect(secretReferences(config).map((r) => r.ref.env)).toEqual(['HIBOB_TOKEN', 'HIBOB_WEBHOOK_SECRET', 'L360_SECRET', 'HIBOB_TOKEN', 'L360_US_SECRET']);
     const missing = missingSecrets(config, { HIBOB_TOKEN: 'x', HIBOB_WEBHOOK_SECRET: 'y' });
     expect(missing).toEqual([
       'L360_SECRET is not set (needed by connections[0].destination.clientSecret); export it before starting bobsync.',
-      'SKILLCAST_TOKEN is not set (needed by connections[1].destination.token); export it before starting bobsync.',
+      'L360_US_SECRET is not set (needed by connections[1].destination.clientSecret); export it before starting bobsync.',
     ]);
     expect(readSecret({ env: 'HIBOB_TOKEN' }, { HIBOB_TOKEN: 'tok' })).toBe('tok');
     expect(() => readSecret({ env: 'NOPE' }, {})).toThrow('NOPE is not set');
@@ -97,6 +129,12 @@ describe('bobsync.yaml', () => {
     expect(schema.properties).toHaveProperty('connections');
     expect(JSON.stringify(schema)).toContain('360learning');
     expect(schema.required).toContain('connections');
+  });
+
+  it('keeps the Skillcast destination in the JSON Schema, described as planned', () => {
+    const text = JSON.stringify(configJsonSchema());
+    expect(text).toContain('"const":"skillcast"');
+    expect(text).toContain('Skillcast (SCIM 2.0): planned, not available yet.');
   });
 });
 
@@ -119,7 +157,14 @@ describe('committed editor schema', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { readFileSync } = require('node:fs') as typeof import('node:fs');
     const config = parseConfig(readFileSync(`${__dirname}/../../bobsync.example.yaml`, 'utf8'));
-    expect(config.connections).toHaveLength(2);
+    expect(config.connections.map((c) => c.destination.type)).toEqual(['360learning']);
+  });
+});
+
+describe('the demo config `npm start` writes', () => {
+  it('is valid and syncs to 360Learning only', () => {
+    const config = parseConfig(embeddedConfigYaml('http://127.0.0.1:4010', 'http://127.0.0.1:4020', { root: '507f1f77bcf86cd799439011', byName: {} }));
+    expect(config.connections.map((c) => [c.name, c.destination.type])).toEqual([['demo-360', '360learning']]);
   });
 });
 
