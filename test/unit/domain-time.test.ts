@@ -79,5 +79,109 @@ describe('localMidnightUtc', () => {
 
   it('rejects something that is not a date', () => {
     expect(() => localMidnightUtc('31/03/2026', 'UTC')).toThrow(RangeError);
+    expect(() => localMidnightUtc('2026-02-30', 'UTC')).toThrow(RangeError);
+    expect(() => localMidnightUtc('2026-03-01T00:00', 'UTC')).toThrow(RangeError);
+  });
+});
+
+const HOUR = 3_600_000;
+
+// Each clock change of 2026 in four zones, with the local midnight (as a UTC instant) of the day
+// before, the day of and the day after it.
+const changes: { zone: string; change: string; midnights: [string, string, string] }[] = [
+  // Australia/Sydney: daylight time ends on the first Sunday of April (03:00 AEDT → 02:00 AEST)
+  // and starts on the first Sunday of October (02:00 AEST → 03:00 AEDT).
+  { zone: 'Australia/Sydney', change: '2026-04-05', midnights: ['2026-04-03T13:00:00.000Z', '2026-04-04T13:00:00.000Z', '2026-04-05T14:00:00.000Z'] },
+  { zone: 'Australia/Sydney', change: '2026-10-04', midnights: ['2026-10-02T14:00:00.000Z', '2026-10-03T14:00:00.000Z', '2026-10-04T13:00:00.000Z'] },
+  // America/New_York: second Sunday of March, first Sunday of November, both at 02:00.
+  { zone: 'America/New_York', change: '2026-03-08', midnights: ['2026-03-07T05:00:00.000Z', '2026-03-08T05:00:00.000Z', '2026-03-09T04:00:00.000Z'] },
+  { zone: 'America/New_York', change: '2026-11-01', midnights: ['2026-10-31T04:00:00.000Z', '2026-11-01T04:00:00.000Z', '2026-11-02T05:00:00.000Z'] },
+  // Europe/Berlin: last Sunday of March and of October, at 01:00 UTC.
+  { zone: 'Europe/Berlin', change: '2026-03-29', midnights: ['2026-03-27T23:00:00.000Z', '2026-03-28T23:00:00.000Z', '2026-03-29T22:00:00.000Z'] },
+  { zone: 'Europe/Berlin', change: '2026-10-25', midnights: ['2026-10-23T22:00:00.000Z', '2026-10-24T22:00:00.000Z', '2026-10-25T23:00:00.000Z'] },
+  // Asia/Jerusalem (Tel Aviv): the Friday before the last Sunday of March, and the last Sunday of October.
+  { zone: 'Asia/Jerusalem', change: '2026-03-27', midnights: ['2026-03-25T22:00:00.000Z', '2026-03-26T22:00:00.000Z', '2026-03-27T21:00:00.000Z'] },
+  { zone: 'Asia/Jerusalem', change: '2026-10-25', midnights: ['2026-10-23T21:00:00.000Z', '2026-10-24T21:00:00.000Z', '2026-10-25T22:00:00.000Z'] },
+];
+
+describe('clock changes', () => {
+  describe.each(changes)('$zone on $change', ({ zone, change, midnights }) => {
+    const days = [addDays(change, -1), change, addDays(change, 1)];
+
+    it('places local midnight of the day before, of and after the change', () => {
+      expect(days.map((d) => localMidnightUtc(d, zone).toISOString())).toEqual(midnights);
+    });
+
+    it('gives the date of instants just before and just after each local midnight', () => {
+      for (const [i, day] of days.entries()) {
+        const start = Date.parse(midnights[i]!);
+        expect(localDate(new Date(start - 1), zone)).toBe(addDays(day, -1));
+        expect(localDate(new Date(start - 1000), zone)).toBe(addDays(day, -1));
+        expect(localDate(new Date(start), zone)).toBe(day);
+        expect(localDate(new Date(start + 1), zone)).toBe(day);
+        expect(describeInstant(new Date(start), zone)).toBe(`${day} 00:00 ${zone}`);
+        expect(describeInstant(new Date(start - 60_000), zone)).toBe(`${addDays(day, -1)} 23:59 ${zone}`);
+      }
+    });
+
+    it('counts calendar days, not 24-hour steps, across the change', () => {
+      expect(addDays(days[0]!, 2)).toBe(days[2]);
+      expect(addDays(days[2]!, -2)).toBe(days[0]);
+      const before = localMidnightUtc(days[0]!, zone).getTime();
+      const after = localMidnightUtc(addDays(days[0]!, 2), zone).getTime();
+      // The two days hold the clock change: one hour more or less than 48.
+      expect(Math.abs(after - before - 48 * HOUR)).toBe(HOUR);
+      // Two days of 24 hours from local midnight land an hour off local midnight.
+      expect(describeInstant(new Date(before + 48 * HOUR), zone)).not.toMatch(/ 00:00 /);
+    });
+  });
+
+  // The same rules over several years: the day of the change is 23 or 25 hours long, its
+  // neighbours 24.
+  const sundays = (year: number, month: number): string[] => {
+    const out: string[] = [];
+    for (let day = 1; day <= 31; day++) {
+      const at = new Date(Date.UTC(year, month - 1, day));
+      if (at.getUTCMonth() === month - 1 && at.getUTCDay() === 0) out.push(at.toISOString().slice(0, 10));
+    }
+    return out;
+  };
+  const rules: [string, (year: number) => [string, string]][] = [
+    ['Australia/Sydney', (y) => [sundays(y, 4)[0]!, sundays(y, 10)[0]!]],
+    ['America/New_York', (y) => [sundays(y, 11)[0]!, sundays(y, 3)[1]!]],
+    ['Europe/Berlin', (y) => [sundays(y, 10).at(-1)!, sundays(y, 3).at(-1)!]],
+    ['Asia/Jerusalem', (y) => [sundays(y, 10).at(-1)!, addDays(sundays(y, 3).at(-1)!, -2)]],
+  ];
+  const hours = (date: string, zone: string) =>
+    (localMidnightUtc(addDays(date, 1), zone).getTime() - localMidnightUtc(date, zone).getTime()) / HOUR;
+
+  it.each(rules)('%s follows its rule from 2024 to 2030', (zone, rule) => {
+    for (let year = 2024; year <= 2030; year++) {
+      const [back, forward] = rule(year);
+      expect([hours(addDays(back, -1), zone), hours(back, zone), hours(addDays(back, 1), zone)]).toEqual([24, 25, 24]);
+      expect([hours(addDays(forward, -1), zone), hours(forward, zone), hours(addDays(forward, 1), zone)]).toEqual([24, 23, 24]);
+    }
+  });
+});
+
+describe('invalid input', () => {
+  it('rejects unknown zones and things that are not zone names', () => {
+    for (const zone of ['Mars/Olympus', 'Europe/Londres', ' Europe/London', '+05:00', '-03:30', '2026-01-01T00:00Z', '2026-01-01T00:00[Europe/London]', 'Z']) {
+      expect(isTimeZone(zone)).toBe(false);
+    }
+    expect(isTimeZone('europe/berlin')).toBe(true);
+    expect(isTimeZone('Etc/GMT+5')).toBe(true);
+  });
+
+  it('throws RangeError for an unknown zone', () => {
+    expect(() => localMidnightUtc('2026-03-29', 'Mars/Olympus')).toThrow(RangeError);
+    expect(() => localDate(new Date('2026-03-29T00:00:00Z'), 'Mars/Olympus')).toThrow(RangeError);
+    expect(() => describeInstant(new Date('2026-03-29T00:00:00Z'), 'Mars/Olympus')).toThrow(RangeError);
+  });
+
+  it('throws RangeError for an invalid instant or date', () => {
+    expect(() => localDate(new Date(Number.NaN), 'UTC')).toThrow(RangeError);
+    expect(() => addDays('2026-02-30', 1)).toThrow(RangeError);
+    expect(() => addDays('31/03/2026', 1)).toThrow(RangeError);
   });
 });

@@ -105,8 +105,8 @@ describe('dates', () => {
     expect(zonedMidnight('2025-03-10', 'America/New_York').toISOString()).toBe('2025-03-10T04:00:00.000Z');
     expect(zonedMidnight('2025-03-09', 'America/New_York').toISOString()).toBe('2025-03-09T05:00:00.000Z');
     expect(zonedMidnight('2025-07-01', 'Asia/Jerusalem').toISOString()).toBe('2025-06-30T21:00:00.000Z');
-    expect(localDate('Australia/Sydney', new Date('2025-03-09T13:00:00Z'))).toBe('2025-03-10');
-    expect(localDate('Australia/Sydney', new Date('2025-03-09T12:59:59Z'))).toBe('2025-03-09');
+    expect(localDate(new Date('2025-03-09T13:00:00Z'), 'Australia/Sydney')).toBe('2025-03-10');
+    expect(localDate(new Date('2025-03-09T12:59:59Z'), 'Australia/Sydney')).toBe('2025-03-09');
   });
 
   it('computes periods and adds days', () => {

@@ -1,74 +1,47 @@
-/** Calendar helpers on `YYYY-MM-DD` strings and IANA time zones. Pure, no clock reads. */
+/**
+ * Calendar helpers on `YYYY-MM-DD` strings and IANA time zones, on the Temporal API
+ * (`@js-temporal/polyfill`). Pure, no clock reads; functions taking an instant and a zone take the zone last.
+ */
+import { Temporal } from '@js-temporal/polyfill';
 import type { DateFormat } from './types';
 
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function isIsoDate(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
-  const m = ISO_DATE.exec(value);
-  if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.toISOString().slice(0, 10) === value;
+  if (typeof value !== 'string' || !ISO_DATE.test(value)) return false;
+  try {
+    Temporal.PlainDate.from(value, { overflow: 'reject' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function plainDate(isoDate: string): Temporal.PlainDate {
+  if (!isIsoDate(isoDate)) throw new RangeError(`not a calendar date: ${JSON.stringify(isoDate)}`);
+  return Temporal.PlainDate.from(isoDate);
 }
 
 export function addDays(isoDate: string, days: number): string {
-  const d = new Date(`${isoDate}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
+  return plainDate(isoDate).add({ days }).toString();
 }
 
+/** Whole days from `fromIso` to `toIso`; negative when `toIso` is earlier. */
 export function daysBetween(fromIso: string, toIso: string): number {
-  return Math.round((Date.parse(`${toIso}T00:00:00Z`) - Date.parse(`${fromIso}T00:00:00Z`)) / 86_400_000);
-}
-
-const partsFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function partsFormatter(timeZone: string): Intl.DateTimeFormat {
-  let f = partsFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    partsFormatters.set(timeZone, f);
-  }
-  return f;
-}
-
-function zonedParts(timeZone: string, at: Date): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const p of partsFormatter(timeZone).formatToParts(at)) {
-    if (p.type !== 'literal') out[p.type] = Number(p.value);
-  }
-  return out;
+  return plainDate(fromIso).until(plainDate(toIso), { largestUnit: 'day' }).days;
 }
 
 /** The calendar date at `at` in `timeZone`. */
-export function localDate(timeZone: string, at: Date): string {
-  const p = zonedParts(timeZone, at);
-  return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+export function localDate(at: Date, timeZone: string): string {
+  return Temporal.Instant.fromEpochMilliseconds(at.getTime()).toZonedDateTimeISO(timeZone).toPlainDate().toString();
 }
 
-/** Local wall time minus UTC at `at`, in milliseconds. */
-function zoneOffsetMs(timeZone: string, at: Date): number {
-  const p = zonedParts(timeZone, at);
-  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day, p.hour! % 24, p.minute, p.second);
-  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
-}
-
-/** The instant local midnight starts `isoDate` in `timeZone`. */
+/**
+ * The instant `isoDate` starts in `timeZone`: local midnight, or the first instant on that date
+ * where a clock change skips midnight; the earlier one where midnight happens twice.
+ */
 export function zonedMidnight(isoDate: string, timeZone: string): Date {
-  const wall = Date.parse(`${isoDate}T00:00:00Z`);
-  let guess = wall - zoneOffsetMs(timeZone, new Date(wall));
-  // A second pass settles dates where the offset differs between the guess and the answer.
-  guess = wall - zoneOffsetMs(timeZone, new Date(guess));
-  return new Date(guess);
+  return new Date(plainDate(isoDate).toZonedDateTime({ timeZone }).epochMilliseconds);
 }
 
 export function formatDisplayDate(isoDate: string, format: DateFormat): string {

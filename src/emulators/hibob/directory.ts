@@ -167,7 +167,7 @@ export class HibobDirectory {
 
   /** The employee's current local date (midnight in their site's zone starts a new one). */
   localToday(rec: Pick<HibobEmployeeRecord, 'siteId'>): string {
-    return localDate(this.timeZoneOf(rec), this.o.clock.now());
+    return localDate(this.o.clock.now(), this.timeZoneOf(rec));
   }
 
   /** Read context over what API callers see (`visible`) or the latest state. */
@@ -177,7 +177,7 @@ export class HibobDirectory {
     for (const r of records) if (r.reportsTo) reports.set(r.reportsTo, (reports.get(r.reportsTo) ?? 0) + 1);
     return {
       companyId: this.o.companyId,
-      today: localDate(this.o.defaultTimeZone, this.o.clock.now()),
+      today: localDate(this.o.clock.now(), this.o.defaultTimeZone),
       lists: this.o.lists,
       lookup: (id) => (visible ? this.o.store.visible(id) : this.o.store.get(id)),
       directReports: (id) => reports.get(id) ?? 0,
@@ -377,7 +377,7 @@ export class HibobDirectory {
     for (const rec of this.o.store.all()) {
       const zone = this.timeZoneOf(rec);
       let today = todayByZone.get(zone);
-      if (!today) todayByZone.set(zone, (today = localDate(zone, now)));
+      if (!today) todayByZone.set(zone, (today = localDate(now, zone)));
       if (nextTransition(rec, today)) applied.push(...this.settleOne(rec.id, 'system'));
     }
     return applied;
