@@ -1,7 +1,10 @@
 /**
  * Activities of the full sync: snapshots into the blob store, planning from snapshots, the
- * preview, applying one employee through its own workflow, and the report.
+ * preview, applying one employee through its own workflow, and the ending: the report, the
+ * state the next run starts from, and the report e-mail, each an activity of its own so a
+ * retry repeats nothing the others did.
  */
+import { createHash } from 'node:crypto';
 import { Context, getClient } from '@temporalio/activity';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { BlobNotFoundError, type BlobRef, type BlobStore } from '../blobstore/blob-store';
@@ -10,6 +13,7 @@ import { evaluateSafeguards, planFromSnapshot, planRow, SnapshotIndex, type LmsS
 import { hibobFieldsFor, normaliseEmployee } from '../domain/normalise';
 import { planContextFor, planEmployee } from '../domain/plan';
 import type { Plan, StandardField } from '../domain/types';
+import nodemailer from 'nodemailer';
 import { createMailer } from '../notifications/mailer';
 import { previewAttachments, renderPreviewEmail, renderReportEmail, reportAttachments, reportCsv, reportXlsx, planPreviewCsv, planPreviewXlsx } from '../reports';
 import type { EmployeeAction, PlanRow, ReportRow, RowOutcome, SafeguardState, SyncReport } from '../reports/types';
@@ -45,6 +49,31 @@ interface ConnectionState {
 }
 
 const stateKey = (connection: string) => `state/${connection}/full-sync.json`;
+
+/** The report's metadata: the run's, and when the run finished (chosen by the workflow, so every attempt agrees). */
+type ReportMeta = RunMeta & { finishedAt: string };
+
+/** What became of a run's report e-mail. */
+export interface ReportMailing {
+  /** Sent now; sent by an earlier attempt (nothing sent again); or no SMTP server or recipients configured. */
+  status: 'sent' | 'alreadySent' | 'notConfigured';
+  messageId?: string;
+}
+
+/** Written beside a run's report once its e-mail went out. */
+interface MailedMarker {
+  messageId: string;
+  sentAt: string;
+  to: string[];
+}
+
+const mailedKey = (runKey: string) => `${runKey}/report-mailed.json`;
+
+/** One Message-ID per workflow run, so a mail server or client can drop a second copy of the report. */
+export function reportMessageId(workflowId: string, runId: string): string {
+  const digest = createHash('sha256').update(`${workflowId}\n${runId}`).digest('hex').slice(0, 32);
+  return `<full-sync-report.${digest}@bobsync>`;
+}
 
 /** An employee synced twice in one run (a deferred manager): what was done adds up, the last result stands. */
 function mergeOutcomes(first: SyncOutcome | undefined, second: SyncOutcome): SyncOutcome {
@@ -109,6 +138,104 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       if (err instanceof BlobNotFoundError) return { fingerprints: {} };
       throw err;
     }
+  }
+
+  /** The report of a run from its plan and batch outcomes, with the summary the workflow keeps. */
+  async function composeReport(connection: string, plan: PlannedSync, results: BatchResult[], meta: ReportMeta, safeguard?: SafeguardState): Promise<{ report: SyncReport; result: Omit<FullSyncResult, 'reportRef'> }> {
+    const stored = await blobs.getJson<StoredPlan>(plan.planRef);
+    const outcomes: Record<string, SyncOutcome> = {};
+    for (const result of results) {
+      for (const [id, outcome] of Object.entries(await blobs.getJson<Record<string, SyncOutcome>>(result.ref))) {
+        outcomes[id] = mergeOutcomes(outcomes[id], outcome);
+      }
+    }
+    const rows: ReportRow[] = stored.rows.map(({ fingerprint: _f, held, ...row }) => {
+      const done = outcomes[row.employeeId];
+      let outcome: RowOutcome;
+      if (meta.dryRun) outcome = row.action === 'park' ? 'parked' : 'planned';
+      else if (row.action === 'park') outcome = 'parked';
+      else if (row.action === 'protected') outcome = 'skipped';
+      else if (done) outcome = done.result === 'failed' ? 'failed' : done.result === 'parked' ? 'parked' : done.result === 'unchanged' || (done.result === 'deleted' && done.operations.length === 0) ? 'unchanged' : 'applied';
+      else outcome = held ? 'held' : 'skipped';
+      return { ...row, action: held && outcome === 'held' ? 'held' : row.action, outcome, detail: done?.detail ?? (held && outcome === 'held' ? `held: ${safeguard?.decision ?? 'not approved'}` : undefined) };
+    });
+    const byOutcome: Partial<Record<RowOutcome, number>> = { unchanged: Object.keys(stored.unchanged).length };
+    for (const row of rows) byOutcome[row.outcome] = (byOutcome[row.outcome] ?? 0) + 1;
+    const report: SyncReport = {
+      connection,
+      destination: registry.connection(connection).destination.type,
+      workflowId: meta.workflowId,
+      runId: meta.runId,
+      dryRun: meta.dryRun,
+      startedAt: meta.startedAt,
+      finishedAt: meta.finishedAt,
+      durationMs: Date.parse(meta.finishedAt) - Date.parse(meta.startedAt),
+      totals: { hibobEmployees: plan.hibobEmployees, lmsLearners: plan.lmsLearners },
+      counts: { byAction: plan.byAction, byOutcome },
+      apiCalls: { hibob: plan.apiCalls.hibob + rows.filter((r) => outcomes[r.employeeId]).length, lmsReads: plan.apiCalls.lmsReads, lmsWrites: results.reduce((n, r) => n + r.writes, 0) },
+      safeguard: safeguard?.tripped ? safeguard : undefined,
+      rows,
+      errors: rows.filter((r) => r.outcome === 'failed' || r.outcome === 'parked').map((r) => ({ employeeId: r.employeeId, code: r.outcome, reason: r.detail ?? r.reason })),
+    };
+    const result = {
+      connection,
+      dryRun: meta.dryRun,
+      previewRefs: meta.previewRefs,
+      byAction: plan.byAction,
+      outcomes: byOutcome,
+      safeguard,
+      durationMs: report.durationMs,
+    };
+    return { report, result };
+  }
+
+  async function writeReport(runKey: string, report: SyncReport): Promise<BlobRef> {
+    const ref = await blobs.putJson(`${runKey}/report.json`, report);
+    await blobs.putBytes(`${runKey}/report.csv`, Buffer.from(reportCsv(report)));
+    await blobs.putBytes(`${runKey}/report.xlsx`, await reportXlsx(report));
+    return ref;
+  }
+
+  /** Employees applied or found in step keep their new fingerprint; any other changed employee is read again next run. */
+  async function writeState(connection: string, planRef: BlobRef, report: SyncReport): Promise<void> {
+    const stored = await blobs.getJson<StoredPlan>(planRef);
+    const state = await loadState(connection);
+    const outcomeOf = new Map(report.rows.map((r) => [r.employeeId, r.outcome]));
+    const fingerprints = { ...state.fingerprints, ...stored.unchanged };
+    for (const row of stored.rows) {
+      const outcome = outcomeOf.get(row.employeeId);
+      if (outcome === 'applied' || outcome === 'unchanged') fingerprints[row.employeeId] = row.fingerprint;
+      else delete fingerprints[row.employeeId];
+    }
+    await blobs.putJson(stateKey(connection), { hibobEmployees: report.totals.hibobEmployees, finishedAt: report.finishedAt, fingerprints } satisfies ConnectionState);
+  }
+
+  async function mailReport(connection: string, runKey: string, report: SyncReport): Promise<ReportMailing> {
+    const { notifications } = registry.connection(connection);
+    if (!env.BOBSYNC_SMTP_URL || notifications.to.length === 0) return { status: 'notConfigured' };
+    const marker = mailedKey(runKey);
+    try {
+      const mailed = await blobs.getJson<MailedMarker>(marker);
+      return { status: 'alreadySent', messageId: mailed.messageId };
+    } catch (err) {
+      // Only a missing marker means "not sent yet": when the store cannot tell, sending could repeat the mail.
+      if (!(err instanceof BlobNotFoundError)) throw err;
+    }
+    const messageId = reportMessageId(report.workflowId, report.runId);
+    const transport = nodemailer.createTransport(env.BOBSYNC_SMTP_URL);
+    try {
+      await transport.sendMail({
+        ...renderReportEmail(report),
+        messageId,
+        from: notifications.from,
+        to: notifications.to.join(', '),
+        attachments: await reportAttachments(report),
+      });
+    } finally {
+      transport.close();
+    }
+    await blobs.putJson(marker, { messageId, sentAt: new Date().toISOString(), to: notifications.to } satisfies MailedMarker);
+    return { status: 'sent', messageId };
   }
 
   return {
@@ -365,78 +492,45 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       return out;
     },
 
-    /** Merges plan and outcomes into the report, stores and mails it, and remembers what this run saw. */
+    /**
+     * The report in one step: merges, stores, saves state and mails. Runs that were already
+     * under way when the ending was split into buildReport, saveSyncState and sendReportEmail
+     * still end here.
+     */
     finishFullSync: async (connection: string, runKey: string, plan: PlannedSync, results: BatchResult[], meta: RunMeta, safeguard?: SafeguardState): Promise<FullSyncResult> => {
-      const stored = await blobs.getJson<StoredPlan>(plan.planRef);
-      const outcomes: Record<string, SyncOutcome> = {};
-      for (const result of results) {
-        for (const [id, outcome] of Object.entries(await blobs.getJson<Record<string, SyncOutcome>>(result.ref))) {
-          outcomes[id] = mergeOutcomes(outcomes[id], outcome);
-        }
-      }
-      const finishedAt = new Date();
-      const rows: ReportRow[] = stored.rows.map(({ fingerprint: _f, held, ...row }) => {
-        const done = outcomes[row.employeeId];
-        let outcome: RowOutcome;
-        if (meta.dryRun) outcome = row.action === 'park' ? 'parked' : 'planned';
-        else if (row.action === 'park') outcome = 'parked';
-        else if (row.action === 'protected') outcome = 'skipped';
-        else if (done) outcome = done.result === 'failed' ? 'failed' : done.result === 'parked' ? 'parked' : done.result === 'unchanged' || (done.result === 'deleted' && done.operations.length === 0) ? 'unchanged' : 'applied';
-        else outcome = held ? 'held' : 'skipped';
-        return { ...row, action: held && outcome === 'held' ? 'held' : row.action, outcome, detail: done?.detail ?? (held && outcome === 'held' ? `held: ${safeguard?.decision ?? 'not approved'}` : undefined) };
-      });
-      const byOutcome: Partial<Record<RowOutcome, number>> = { unchanged: Object.keys(stored.unchanged).length };
-      for (const row of rows) byOutcome[row.outcome] = (byOutcome[row.outcome] ?? 0) + 1;
-      const report: SyncReport = {
-        connection,
-        destination: registry.connection(connection).destination.type,
-        workflowId: meta.workflowId,
-        runId: meta.runId,
-        dryRun: meta.dryRun,
-        startedAt: meta.startedAt,
-        finishedAt: finishedAt.toISOString(),
-        durationMs: finishedAt.getTime() - Date.parse(meta.startedAt),
-        totals: { hibobEmployees: plan.hibobEmployees, lmsLearners: plan.lmsLearners },
-        counts: { byAction: plan.byAction, byOutcome },
-        apiCalls: { hibob: plan.apiCalls.hibob + rows.filter((r) => outcomes[r.employeeId]).length, lmsReads: plan.apiCalls.lmsReads, lmsWrites: results.reduce((n, r) => n + r.writes, 0) },
-        safeguard: safeguard?.tripped ? safeguard : undefined,
-        rows,
-        errors: rows.filter((r) => r.outcome === 'failed' || r.outcome === 'parked').map((r) => ({ employeeId: r.employeeId, code: r.outcome, reason: r.detail ?? r.reason })),
-      };
-      const reportRef = await blobs.putJson(`${runKey}/report.json`, report);
-      await blobs.putBytes(`${runKey}/report.csv`, Buffer.from(reportCsv(report)));
-      await blobs.putBytes(`${runKey}/report.xlsx`, await reportXlsx(report));
+      const { report, result } = await composeReport(connection, plan, results, { ...meta, finishedAt: new Date().toISOString() }, safeguard);
+      const reportRef = await writeReport(runKey, report);
+      if (!meta.dryRun) await writeState(connection, plan.planRef, report);
+      await mailReport(connection, runKey, report);
+      return { ...result, reportRef };
+    },
 
-      if (!meta.dryRun) {
-        const state = await loadState(connection);
-        const fingerprints = { ...state.fingerprints, ...stored.unchanged };
-        for (const row of stored.rows) {
-          const r = rows.find((x) => x.employeeId === row.employeeId);
-          if (r?.outcome === 'applied' || r?.outcome === 'unchanged') fingerprints[row.employeeId] = row.fingerprint;
-          else delete fingerprints[row.employeeId];
-        }
-        await blobs.putJson(stateKey(connection), { hibobEmployees: plan.hibobEmployees, finishedAt: report.finishedAt, fingerprints } satisfies ConnectionState);
-      }
+    /**
+     * Merges plan and outcomes into the report and stores it as JSON, CSV and XLSX. Dated by
+     * `meta.finishedAt`, so a retry writes the same blobs under the same keys.
+     */
+    buildReport: async (connection: string, runKey: string, plan: PlannedSync, results: BatchResult[], meta: ReportMeta, safeguard?: SafeguardState): Promise<FullSyncResult> => {
+      const { report, result } = await composeReport(connection, plan, results, meta, safeguard);
+      return { ...result, reportRef: await writeReport(runKey, report) };
+    },
 
-      const { notifications } = registry.connection(connection);
-      if (env.BOBSYNC_SMTP_URL && notifications.to.length) {
-        const mailer = createMailer(env.BOBSYNC_SMTP_URL);
-        try {
-          await mailer.send({ ...renderReportEmail(report), from: notifications.from, to: notifications.to, attachments: await reportAttachments(report) });
-        } finally {
-          mailer.close();
-        }
-      }
-      return {
-        connection,
-        dryRun: meta.dryRun,
-        reportRef,
-        previewRefs: meta.previewRefs,
-        byAction: plan.byAction,
-        outcomes: byOutcome,
-        safeguard,
-        durationMs: report.durationMs,
-      };
+    /**
+     * Remembers what the run saw: the people count and the fingerprint of every employee now
+     * in step. Written from the plan and the stored report, so a retry writes the same state.
+     */
+    saveSyncState: async (connection: string, planRef: BlobRef, reportRef: BlobRef): Promise<void> => {
+      const report = await blobs.getJson<SyncReport>(reportRef);
+      if (report.dryRun) return;
+      await writeState(connection, planRef, report);
+    },
+
+    /**
+     * Mails the stored report to the connection's recipients, once per run: a marker written
+     * after the send makes a retry skip it, and the Message-ID derived from the run lets the
+     * receiving side drop the copy a retry sends when the marker could not be written.
+     */
+    sendReportEmail: async (connection: string, runKey: string, reportRef: BlobRef): Promise<ReportMailing> => {
+      return mailReport(connection, runKey, await blobs.getJson<SyncReport>(reportRef));
     },
   };
 }

@@ -31,6 +31,9 @@ export function createActivities(deps: ActivityDeps & { taskQueue: string }) {
       storeBatchOutcomes: full.storeBatchOutcomes,
       rebatch: full.rebatch,
       finishFullSync: full.finishFullSync,
+      buildReport: full.buildReport,
+      saveSyncState: full.saveSyncState,
+      sendReportEmail: full.sendReportEmail,
       armEmployeeTimers: full.armEmployeeTimers,
     }),
   };

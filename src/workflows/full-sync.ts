@@ -4,6 +4,8 @@
  * employees are applied in batch child workflows with a sliding window, each employee through
  * its own employee workflow (the single writer), which re-reads HiBob: a webhook applied while
  * the sync runs is never overwritten by the older snapshot. Unchanged employees cost nothing.
+ * The run ends with the report, the state the next run compares against, and the report
+ * e-mail, in that order.
  */
 import { condition, executeChild, patched, proxyActivities, setHandler, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
 import type { HibobSearchActivities, LmsReadActivities, WorkflowQueueActivities } from '../activities';
@@ -99,7 +101,16 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
   }
 
   progress.phase = 'report';
-  const report = await general.finishFullSync(input.connection, runKey, plan, results, { ...meta, previewRefs: preview }, progress.safeguard);
+  let report: FullSyncResult;
+  if (patched('full-sync-report-split')) {
+    // One effect per activity: a retried e-mail rewrites no report, a retried report saves no state twice.
+    const finishedAt = new Date().toISOString();
+    report = await general.buildReport(input.connection, runKey, plan, results, { ...meta, previewRefs: preview, finishedAt }, progress.safeguard);
+    if (!dryRun) await general.saveSyncState(input.connection, plan.planRef, report.reportRef);
+    await general.sendReportEmail(input.connection, runKey, report.reportRef);
+  } else {
+    report = await general.finishFullSync(input.connection, runKey, plan, results, { ...meta, previewRefs: preview }, progress.safeguard);
+  }
   progress.phase = 'done';
   return timersArmed === undefined ? report : { ...report, timersArmed };
 

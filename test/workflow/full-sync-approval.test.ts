@@ -39,7 +39,7 @@ function stubActivities(log: ActivityLog): QueueActivities {
       apiCalls: { hibob: 1, lmsReads: 0 },
     }),
   };
-  const workflows: Stubs<'writePreview' | 'loadBatch' | 'syncEmployeeNow' | 'storeBatchOutcomes' | 'rebatch' | 'finishFullSync'> = {
+  const workflows: Stubs<'writePreview' | 'loadBatch' | 'syncEmployeeNow' | 'storeBatchOutcomes' | 'rebatch' | 'buildReport' | 'saveSyncState' | 'sendReportEmail'> = {
     writePreview: async (_connection, runKey) => ({ csv: ref(`${runKey}/preview.csv`), xlsx: ref(`${runKey}/preview.xlsx`) }),
     loadBatch: async (batch) => BATCHES[batch.key] ?? [],
     syncEmployeeNow: async (_connection, employeeId): Promise<SyncOutcome> => ({
@@ -51,7 +51,7 @@ function stubActivities(log: ActivityLog): QueueActivities {
     }),
     storeBatchOutcomes: async (runKey, index, _data, kind = 'outcomes') => ref(`${runKey}/${kind}-${index}.json`),
     rebatch: async () => [],
-    finishFullSync: async (connection, runKey, plan, results, meta, safeguard): Promise<FullSyncResult> => ({
+    buildReport: async (connection, runKey, plan, results, meta, safeguard): Promise<FullSyncResult> => ({
       connection,
       dryRun: meta.dryRun,
       reportRef: ref(`${runKey}/report.json`),
@@ -61,6 +61,8 @@ function stubActivities(log: ActivityLog): QueueActivities {
       safeguard,
       durationMs: 0,
     }),
+    saveSyncState: async () => undefined,
+    sendReportEmail: async () => ({ status: 'sent', messageId: '<report@test>' }),
   };
   return { hibobSearch: log.stub(hibobSearch), lmsReads: log.stub(lmsReads), workflows: log.stub(workflows) };
 }
@@ -109,7 +111,7 @@ describe('fullSync approval window on the time-skipping server', () => {
     // After it: nothing held was loaded or synced, and the report says why.
     expect(loaded(log)).toEqual(['batch-0']);
     expect(synced(log)).toEqual(['emp-1', 'emp-2']);
-    const finish = log.of('finishFullSync');
+    const finish = log.of('buildReport');
     expect(finish).toHaveLength(1);
     expect(finish[0]!.args[5]).toEqual({ ...SAFEGUARD, decision: 'timedOut', decidedBy: undefined });
     expect(finish[0]!.args[3]).toHaveLength(1);
@@ -130,7 +132,9 @@ describe('fullSync approval window on the time-skipping server', () => {
       loadBatch: taskQueue,
       syncEmployeeNow: taskQueue,
       storeBatchOutcomes: taskQueue,
-      finishFullSync: taskQueue,
+      buildReport: taskQueue,
+      saveSyncState: taskQueue,
+      sendReportEmail: taskQueue,
     });
   });
 
@@ -149,7 +153,7 @@ describe('fullSync approval window on the time-skipping server', () => {
     expect(synced(log)).toEqual(['emp-1', 'emp-2', 'emp-7', 'emp-8', 'emp-9']);
     expect(result.safeguard).toEqual({ ...SAFEGUARD, decision: 'approved', decidedBy: 'alice' });
     expect(result.outcomes).toEqual({ applied: 5 });
-    const [finish] = log.of('finishFullSync');
+    const [finish] = log.of('buildReport');
     const [preview] = log.of('writePreview');
     expect(finish!.scheduledAt - preview!.scheduledAt).toBeLessThan(APPROVAL_TIMEOUT_MS);
   });
