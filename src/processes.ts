@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { createApiApp } from './api/app';
 import { createWebhookRouter } from './api/webhooks';
-import { loadContext, type CommandContext } from './cli/context';
+import { loadContext, type CommandContext } from './config/context';
 import { codecDataConverter, codecFromEnv } from './codec/aes-gcm-codec';
 import { codecRouterFromEnv } from './codec/codec-server';
 import { createLogger } from './logging';

@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ApiError } from '../clients/http/errors';
 import type { CustomFieldDefinition, Learning360Client, User360 } from '../clients/learning360/client';
-import type { MappingConfig } from '../config/mapping-schema';
+import type { MappingConfig } from '../domain/mapping-schema';
 import { desiredLearner, isParked } from '../domain/desired';
 import { normaliseEmployee } from '../domain/normalise';
 import type { CurrentLearner, Match, Operation, StandardField } from '../domain/types';

@@ -1,7 +1,7 @@
 import { getClient, log } from '@temporalio/activity';
 import { renderFailureDigest } from '../notifications/digest';
 import { createMailer, type Mailer } from '../notifications/mailer';
-import { failureSignal, type FailureNotifierInput } from '../workflows/failure-notifier';
+import { failureNotifierWorkflowType, failureSignal, type FailureNotifierInput } from '../workflows/failure-notifier-api';
 import { notifierWorkflowId } from '../workflows/ids';
 import type { ConnectionRegistry } from './deps';
 import type { EmployeeFailure } from './employee-types';
@@ -19,7 +19,7 @@ export function notificationActivities(registry: ConnectionRegistry, env: NodeJS
         digestWindowSeconds: notifications.digestWindowSeconds,
         minIntervalSeconds: notifications.minIntervalSeconds,
       };
-      await getClient().workflow.signalWithStart('failureNotifier', {
+      await getClient().workflow.signalWithStart(failureNotifierWorkflowType, {
         workflowId: notifierWorkflowId(connection),
         taskQueue,
         args: [input],

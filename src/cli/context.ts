@@ -1,27 +1,2 @@
-/** What most commands need: the validated config, the runtime settings and a Temporal address. */
-import { resolve } from 'node:path';
-import { assertSecretsPresent, loadConfigFile } from '../config/loader';
-import { runtimeSettings, type RuntimeSettings } from '../config/runtime';
-import type { BobsyncConfig } from '../config/schema';
-
-export interface CommandContext {
-  config: BobsyncConfig;
-  configPath: string;
-  runtime: RuntimeSettings;
-  address: string;
-  namespace: string;
-}
-
-export function loadContext(opts: { config?: string }, env: NodeJS.ProcessEnv = process.env, requireSecrets = true): CommandContext {
-  const runtime = runtimeSettings(env);
-  const configPath = resolve(opts.config ?? runtime.BOBSYNC_CONFIG);
-  const config = loadConfigFile(configPath);
-  if (requireSecrets) assertSecretsPresent(config, env);
-  return {
-    config,
-    configPath,
-    runtime,
-    address: runtime.TEMPORAL_ADDRESS ?? config.temporal.address,
-    namespace: runtime.TEMPORAL_NAMESPACE ?? config.temporal.namespace,
-  };
-}
+/** The context every command starts from; it is loaded below the CLI so processes share it. */
+export { loadContext, type CommandContext } from '../config/context';

@@ -5,9 +5,9 @@
  */
 import type { Client } from '@temporalio/client';
 import { codecDataConverter, codecFromEnv } from '../codec/aes-gcm-codec';
+import type { CommandContext } from '../config/context';
 import type { ConnectionConfig } from '../config/schema';
 import { connectClient } from '../temporal/client';
-import type { CommandContext } from './context';
 
 /** A place to print: process.stdout, or anything with `write` (tests collect the text). */
 export interface Output {

@@ -14,7 +14,7 @@ import { startEmulators } from '../dev/emulators';
 import { runApiProcess, runHealthCheck, runWorkerProcess } from '../processes';
 import { waitForSignal } from '../shutdown';
 import { decideApproval } from './approval';
-import { loadContext } from './context';
+import { loadContext } from '../config/context';
 import { showEmployee } from './employee';
 import { stdoutOutput, type CommandIo } from './io';
 import { createSchedule, deleteSchedule, describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule, type ScheduleOptions } from './schedule';

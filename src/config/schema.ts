@@ -3,7 +3,7 @@
  * to an environment variable ({ env: NAME }), resolved at start-up by the loader.
  */
 import { z } from 'zod';
-import { mappingSchema } from './mapping-schema';
+import { mappingSchema } from '../domain/mapping-schema';
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 

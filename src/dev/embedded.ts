@@ -10,7 +10,7 @@ import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { generateCodecKey } from '../codec/aes-gcm-codec';
-import { loadContext } from '../cli/context';
+import { loadContext } from '../config/context';
 import { waitForSignal } from '../shutdown';
 import { startApi, startWorker, runHealthCheck } from '../processes';
 import { stdoutOutput } from '../cli/io';

@@ -6,7 +6,7 @@
  * (in scope and not inactive). For a leaver the faulty value is simply left untouched, so a
  * bad email never keeps a terminated employee's learner active.
  */
-import type { MappingConfig } from '../config/mapping-schema';
+import type { MappingConfig } from './mapping-schema';
 import { describeCondition, describeExpression, evaluateCondition, evaluateExpression, unreadableFields, type Truth } from './expressions';
 import { evaluateStatus } from './status';
 import { isIsoDate } from './time';

@@ -5,7 +5,7 @@
  * Conditions use three-valued logic for the same reason: a condition over a field HiBob did not
  * return is neither true nor false, so nothing is added, removed or deactivated on a guess.
  */
-import type { Condition, FieldCondition, Transform, ValueExpression } from '../config/mapping-schema';
+import type { Condition, FieldCondition, Transform, ValueExpression } from './mapping-schema';
 import { parseTemplate, type TemplatePart } from './template';
 import type { NormalisedEmployee, SourceField, SourceValue } from './types';
 

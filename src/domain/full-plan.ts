@@ -4,12 +4,11 @@
  * the fingerprints of the last run and, for the few employees a snapshot cannot settle, a
  * deep lookup.
  */
-import type { MappingConfig } from '../config/mapping-schema';
-import type { EmployeeAction, PlanRow } from '../reports/types';
+import type { MappingConfig } from './mapping-schema';
 import { isParked } from './desired';
 import { planContextFor, planEmployee, planFingerprint } from './plan';
 import { isProtected } from './protection';
-import type { CurrentLearner, DesiredLearner, GroupRole, Match, ParkedEmployee, Plan, StandardField } from './types';
+import type { CurrentLearner, DesiredLearner, EmployeeAction, GroupRole, Match, ParkedEmployee, Plan, PlanRow, StandardField } from './types';
 
 export interface SnapshotUser {
   learnerId: string;

@@ -16,5 +16,5 @@ export {
 } from './expressions';
 export { parseTemplate, templateFields, TemplateSyntaxError, type TemplatePart } from './template';
 export { addDays, describeInstant, isIsoDate, isTimeZone, localDate, localMidnightUtc } from './time';
-export type { MappingConfig, MappingInput, StatusRules, Condition, ValueExpression, Transform } from '../config/mapping-schema';
-export { mappingSchema, defaultMapping } from '../config/mapping-schema';
+export type { MappingConfig, MappingInput, StatusRules, Condition, ValueExpression, Transform } from './mapping-schema';
+export { mappingSchema, defaultMapping } from './mapping-schema';

@@ -7,7 +7,7 @@
  * (absent); slash keys fill in when a nested value is missing. Display values come from the
  * `humanReadable` sibling (humanReadable: APPEND) at the same nested path.
  */
-import type { MappingConfig } from '../config/mapping-schema';
+import type { MappingConfig } from './mapping-schema';
 import { conditionFields, expressionFields, fieldText } from './expressions';
 import { isTimeZone } from './time';
 import type { NormalisedEmployee, SourceField, SourceValue } from './types';

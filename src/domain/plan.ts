@@ -20,7 +20,7 @@
  * so the client decides how to clear (omit, or a platform-specific empty value); the plan only
  * says the value should no longer be there.
  */
-import type { MappingConfig } from '../config/mapping-schema';
+import type { MappingConfig } from './mapping-schema';
 import { isParked, managedGroupRoles } from './desired';
 import { fingerprint } from './fingerprint';
 import type {

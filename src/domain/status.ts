@@ -17,7 +17,7 @@
  * An active decision with a termination ahead changes to inactive at the end of the last day.
  * End dates before the start date belong to an earlier employment (rehire) and are ignored.
  */
-import type { StatusRules } from '../config/mapping-schema';
+import type { StatusRules } from './mapping-schema';
 import { addDays, describeInstant, isIsoDate, isTimeZone, localDate, localMidnightUtc } from './time';
 import type { LearnerStatus, NormalisedEmployee, StatusDecision } from './types';
 

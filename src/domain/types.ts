@@ -174,3 +174,31 @@ export interface Plan {
   /** A stable hash of the desired learner, so an unchanged employee is recognised without a diff. */
   fingerprint: string;
 }
+
+/** The one-word summary of what a plan does to an employee's learner. */
+export type EmployeeAction =
+  | 'create'
+  | 'update'
+  | 'deactivate'
+  | 'reactivate'
+  | 'noop'
+  | 'park'
+  /** On the protected list: never changed. */
+  | 'protected'
+  /** Held back by a safeguard, waiting for approval. */
+  | 'held';
+
+/** One employee of a full-sync plan, as the plan preview and the report show it. */
+export interface PlanRow {
+  employeeId: string;
+  /** Display name and email help a reader find the person; they never leave the report. */
+  displayName?: string;
+  email?: string;
+  learnerId?: string;
+  action: EmployeeAction;
+  /** Field-level changes (old → new) with the mapping rule that produced each. */
+  changes: FieldChange[];
+  /** Operations in order, e.g. ["updateFields", "addGroupRole"]. */
+  operations: Operation['op'][];
+  reason: string;
+}

@@ -3,8 +3,9 @@
  * byte order mark because Excel otherwise reads the file in the local code page and mangles
  * names such as "Zoë" or "Łukasz".
  */
+import type { PlanRow } from '../domain/types';
 import { formatChanges, formatOperations } from './format';
-import type { PlanRow, SyncReport } from './types';
+import type { SyncReport } from './types';
 
 const BOM = '\uFEFF';
 const EOL = '\r\n';

@@ -2,8 +2,8 @@
  * Wording, ordering and counting shared by the CSV, XLSX and HTML renderings, so that the email
  * body and its attachments say the same thing in the same words.
  */
-import type { FieldChange } from '../domain/types';
-import type { EmployeeAction, PlanRow, ReportRow, RowOutcome, SafeguardState, SyncReport } from './types';
+import type { EmployeeAction, FieldChange, PlanRow } from '../domain/types';
+import type { ReportRow, RowOutcome, SafeguardState, SyncReport } from './types';
 
 /** What a plan preview carries besides its rows (the XLSX summary sheet, the approval email). */
 export interface PreviewMeta {

@@ -4,13 +4,13 @@
  * classes, no images, no links, no scripts. Every HR value goes through `esc`.
  */
 import type { RenderedEmail } from '../notifications/digest';
-import type { FieldChange } from '../domain/types';
+import type { EmployeeAction, FieldChange, PlanRow } from '../domain/types';
 import {
   ACTION_LABEL, ACTIONS, DESTINATION_LABEL, OUTCOME_LABEL, OUTCOMES, describeTally, formatDuration, formatOperations,
   formatTime, formatValue, headline, isAwaitingApproval, personName, plural, reportStatus, reportSubject, rowsByImportance,
   safeguardSentence, tallyPlan, type PreviewMeta, type ReportStatus,
 } from './format';
-import type { EmployeeAction, PlanRow, RowOutcome, SyncReport } from './types';
+import type { RowOutcome, SyncReport } from './types';
 
 /** What the approval email needs beyond the preview: the workflow to signal, and when it gives up. */
 export interface PreviewEmailMeta extends PreviewMeta {

@@ -2,11 +2,12 @@
  * Full-sync reports and plan previews, rendered for people: an email body, and CSV and XLSX
  * attachments that carry every row the body has no room for.
  */
+import type { PlanRow } from '../domain/types';
 import type { Attachment } from '../notifications/mailer';
 import { planPreviewCsv, reportCsv } from './csv';
 import { fileDate, fileSlug, type PreviewMeta } from './format';
 import { planPreviewXlsx, reportXlsx } from './xlsx';
-import type { PlanRow, SyncReport } from './types';
+import type { SyncReport } from './types';
 
 export * from './types';
 export { reportCsv, planPreviewCsv } from './csv';

@@ -2,34 +2,10 @@
  * What a full sync produces for people to read: a plan preview before anything is written, and
  * a report after. Plain data, rendered to HTML, CSV and XLSX by the modules beside this one.
  */
-import type { FieldChange, Operation } from '../domain/types';
+import type { EmployeeAction, PlanRow } from '../domain/types';
 
-/** The one-word summary of what a plan does to an employee's learner. */
-export type EmployeeAction =
-  | 'create'
-  | 'update'
-  | 'deactivate'
-  | 'reactivate'
-  | 'noop'
-  | 'park'
-  /** On the protected list: never changed. */
-  | 'protected'
-  /** Held back by a safeguard, waiting for approval. */
-  | 'held';
-
-export interface PlanRow {
-  employeeId: string;
-  /** Display name and email help a reader find the person; they never leave the report. */
-  displayName?: string;
-  email?: string;
-  learnerId?: string;
-  action: EmployeeAction;
-  /** Field-level changes (old → new) with the mapping rule that produced each. */
-  changes: FieldChange[];
-  /** Operations in order, e.g. ["updateFields", "addGroupRole"]. */
-  operations: Operation['op'][];
-  reason: string;
-}
+/** A plan's rows are the domain's; reports add what became of each. */
+export type { EmployeeAction, PlanRow } from '../domain/types';
 
 export type RowOutcome = 'applied' | 'unchanged' | 'parked' | 'failed' | 'skipped' | 'held' | 'planned';
 

@@ -8,8 +8,8 @@ import {
   ACTION_LABEL, ACTIONS, DESTINATION_LABEL, OUTCOME_LABEL, OUTCOMES, formatChanges, formatDuration, formatOperations,
   headline, safeguardSentence, toDate, type PreviewMeta,
 } from './format';
-import type { FieldChange } from '../domain/types';
-import type { PlanRow, ReportRow, SafeguardState, SyncReport } from './types';
+import type { FieldChange, PlanRow } from '../domain/types';
+import type { ReportRow, SafeguardState, SyncReport } from './types';
 
 type CellValue = string | number | Date | undefined;
 
