@@ -1,26 +1,11 @@
 import { addDays, daysBetween, isIsoDate, localDate, periodBetween, zonedMidnight } from '../../src/emulators/hibob/dates';
+import { CLOCK_CHANGES_2026 } from '../fixtures/clock-changes-2026';
 
 const HOUR = 3_600_000;
 
-// Each clock change of 2026 in four zones, with the local midnight (as a UTC instant) of the day
-// before, the day of and the day after it.
-const changes: { zone: string; change: string; midnights: [string, string, string] }[] = [
-  // Australia/Sydney: daylight time ends on the first Sunday of April, starts on the first Sunday of October.
-  { zone: 'Australia/Sydney', change: '2026-04-05', midnights: ['2026-04-03T13:00:00.000Z', '2026-04-04T13:00:00.000Z', '2026-04-05T14:00:00.000Z'] },
-  { zone: 'Australia/Sydney', change: '2026-10-04', midnights: ['2026-10-02T14:00:00.000Z', '2026-10-03T14:00:00.000Z', '2026-10-04T13:00:00.000Z'] },
-  // America/New_York: second Sunday of March, first Sunday of November.
-  { zone: 'America/New_York', change: '2026-03-08', midnights: ['2026-03-07T05:00:00.000Z', '2026-03-08T05:00:00.000Z', '2026-03-09T04:00:00.000Z'] },
-  { zone: 'America/New_York', change: '2026-11-01', midnights: ['2026-10-31T04:00:00.000Z', '2026-11-01T04:00:00.000Z', '2026-11-02T05:00:00.000Z'] },
-  // Europe/Berlin: last Sunday of March and of October.
-  { zone: 'Europe/Berlin', change: '2026-03-29', midnights: ['2026-03-27T23:00:00.000Z', '2026-03-28T23:00:00.000Z', '2026-03-29T22:00:00.000Z'] },
-  { zone: 'Europe/Berlin', change: '2026-10-25', midnights: ['2026-10-23T22:00:00.000Z', '2026-10-24T22:00:00.000Z', '2026-10-25T23:00:00.000Z'] },
-  // Asia/Jerusalem (Tel Aviv): the Friday before the last Sunday of March, and the last Sunday of October.
-  { zone: 'Asia/Jerusalem', change: '2026-03-27', midnights: ['2026-03-25T22:00:00.000Z', '2026-03-26T22:00:00.000Z', '2026-03-27T21:00:00.000Z'] },
-  { zone: 'Asia/Jerusalem', change: '2026-10-25', midnights: ['2026-10-23T21:00:00.000Z', '2026-10-24T21:00:00.000Z', '2026-10-25T22:00:00.000Z'] },
-];
 
 describe('HiBob emulator dates around clock changes', () => {
-  describe.each(changes)('$zone on $change', ({ zone, change, midnights }) => {
+  describe.each(CLOCK_CHANGES_2026)('$zone on $change', ({ zone, change, midnights }) => {
     const days = [addDays(change, -1), change, addDays(change, 1)];
 
     it('places local midnight of the day before, of and after the change', () => {
