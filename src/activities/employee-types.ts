@@ -1,8 +1,8 @@
 /**
- * Signatures of the activities the employee workflow calls. Workflows import this file as
- * types only; the implementations live beside it.
+ * Shapes the employee workflow exchanges with its activities. Workflows import this file as
+ * types only; the activities' own signatures come from src/activities (index.ts).
  */
-import type { CurrentLearner, Match, Operation, Plan } from '../domain/types';
+import type { CurrentLearner, Match } from '../domain/types';
 
 /**
  * A HiBob employee record as the API returned it (dual shape), or absence when deleted. The
@@ -30,13 +30,6 @@ export interface AppliedOperation {
   note: string;
 }
 
-export interface EmployeeActivities {
-  fetchEmployee(connection: string, employeeId: string): Promise<FetchedEmployee>;
-  lookupLearner(connection: string, employeeId: string, record: Record<string, unknown> | null, knownLearnerId?: string): Promise<LearnerLookup>;
-  planEmployee(connection: string, employeeId: string, record: Record<string, unknown> | null, lookup: LearnerLookup, previousFingerprint?: string): Promise<Plan>;
-  applyOperation(connection: string, employeeId: string, learnerId: string | undefined, operation: Operation): Promise<AppliedOperation>;
-  reportFailure(connection: string, failure: EmployeeFailure): Promise<void>;
-}
 
 export interface EmployeeFailure {
   employeeId: string;
