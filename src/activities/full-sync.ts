@@ -13,7 +13,6 @@ import { evaluateSafeguards, planFromSnapshot, planRow, SnapshotIndex, type LmsS
 import { hibobFieldsFor, normaliseEmployee } from '../domain/normalise';
 import { planContextFor, planEmployee } from '../domain/plan';
 import type { Plan, StandardField } from '../domain/types';
-import nodemailer from 'nodemailer';
 import { createMailer } from '../notifications/mailer';
 import { previewAttachments, renderPreviewEmail, renderReportEmail, reportAttachments, reportCsv, reportXlsx, planPreviewCsv, planPreviewXlsx } from '../reports';
 import type { EmployeeAction, PlanRow, ReportRow, RowOutcome, SafeguardState, SyncReport } from '../reports/types';
@@ -222,17 +221,11 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       if (!(err instanceof BlobNotFoundError)) throw err;
     }
     const messageId = reportMessageId(report.workflowId, report.runId);
-    const transport = nodemailer.createTransport(env.BOBSYNC_SMTP_URL);
+    const mailer = createMailer(env.BOBSYNC_SMTP_URL);
     try {
-      await transport.sendMail({
-        ...renderReportEmail(report),
-        messageId,
-        from: notifications.from,
-        to: notifications.to.join(', '),
-        attachments: await reportAttachments(report),
-      });
+      await mailer.send({ ...renderReportEmail(report), messageId, from: notifications.from, to: notifications.to, attachments: await reportAttachments(report) });
     } finally {
-      transport.close();
+      mailer.close();
     }
     await blobs.putJson(marker, { messageId, sentAt: new Date().toISOString(), to: notifications.to } satisfies MailedMarker);
     return { status: 'sent', messageId };

@@ -8,7 +8,8 @@ export interface Attachment {
 }
 
 export interface Mailer {
-  send(message: RenderedEmail & { from: string; to: string[]; attachments?: Attachment[] }): Promise<{ messageId: string }>;
+  /** `messageId` fixes the Message-ID, so a repeated send of the same message can be recognised by the receiver. */
+  send(message: RenderedEmail & { from: string; to: string[]; attachments?: Attachment[]; messageId?: string }): Promise<{ messageId: string }>;
   close(): void;
 }
 
@@ -24,6 +25,7 @@ export function createMailer(smtpUrl: string): Mailer {
         text: message.text,
         html: message.html,
         attachments: message.attachments,
+        ...(message.messageId ? { messageId: message.messageId } : {}),
       });
       return { messageId: String(info.messageId) };
     },
