@@ -2,6 +2,7 @@
  * POST /webhooks/hibob/:connection — the real-time entry point. The answer tells HiBob whether
  * to retry: 2xx only once Temporal durably holds the event (a signal, or a signal-with-start, to the
  * employee's workflow), 503 when Temporal cannot be reached, 4xx for requests that will never succeed.
+ * One delivery reaches every enabled connection reading the same HiBob company (see fan-out.ts).
  */
 import { performance } from 'node:perf_hooks';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -11,6 +12,7 @@ import type { BobsyncConfig } from '../config/schema';
 import { readSecret } from '../config/loader';
 import { employeeWorkflowId } from '../workflows/ids';
 import { hibobEventSignal, type EmployeeSyncInput, type HibobEventSignal } from '../workflows/employee-sync-api';
+import { connectionsOfSameSource } from './fan-out';
 import { parseHibobWebhook, verifyBobSignature } from './hibob-webhook';
 import { RecentWorkflows } from './recent-workflows';
 
@@ -25,7 +27,10 @@ export interface WebhookRouterOptions {
   maxBodyBytes?: number;
   /** How long to wait for Temporal before answering 503. */
   temporalTimeoutMs?: number;
-  /** Observes each accepted event and how long Temporal took to take it, in ms (metrics). */
+  /**
+   * Observes each accepted event and how long Temporal took to take it, in ms (metrics): once per
+   * connection reached, and only when the delivery is answered 2xx.
+   */
   onAccepted?: (connection: string, event: HibobEventSignal, temporalMs: number) => void;
 }
 
@@ -60,20 +65,37 @@ export function createWebhookRouter(options: WebhookRouterOptions): Router {
       if (parsed.kind === 'ignored') return res.status(202).json({ ignored: parsed.type, reason: parsed.reason });
 
       const signal: HibobEventSignal = { ...parsed.event, receivedAt: new Date().toISOString() };
-      const workflowId = employeeWorkflowId(name, signal.employeeId);
-      const input: EmployeeSyncInput = { connection: name, employeeId: signal.employeeId, taskQueue };
+      const targets = connectionsOfSameSource(options.config, name);
+      const deadline = Date.now() + (options.temporalTimeoutMs ?? 5_000);
       const temporalStarted = performance.now();
-      try {
-        await options.temporal.connection.withDeadline(Date.now() + (options.temporalTimeoutMs ?? 5_000), () =>
-          deliverToEmployeeWorkflow(options.temporal, recent, { workflowId, taskQueue, input, signal }),
+      // Concurrently, so a delivery to several connections answers HiBob about as fast as one.
+      const outcomes = await Promise.all(
+        targets.map(async (target): Promise<DeliveryOutcome> => {
+          const workflowId = employeeWorkflowId(target, signal.employeeId);
+          const input: EmployeeSyncInput = { connection: target, employeeId: signal.employeeId, taskQueue };
+          try {
+            await options.temporal.connection.withDeadline(deadline, () =>
+              deliverToEmployeeWorkflow(options.temporal, recent, { workflowId, taskQueue, input, signal }),
+            );
+            return { ok: true, connection: target, workflowId, temporalMs: performance.now() - temporalStarted };
+          } catch (err) {
+            return { ok: false, connection: target, workflowId, error: (err as Error).message };
+          }
+        }),
+      );
+      const failed = outcomes.filter((o) => !o.ok);
+      if (failed.length > 0) {
+        // HiBob retries the whole delivery: the connections already reached get the event again,
+        // which is harmless since their workflows re-read HiBob before deciding anything.
+        options.log.error(
+          { connection: name, failed: failed.map((o) => ({ connection: o.connection, workflowId: o.workflowId, err: o.error })) },
+          `Temporal did not accept the event for ${failed.map((o) => o.connection).join(', ')}; asking HiBob to retry`,
         );
-      } catch (err) {
-        options.log.error({ connection: name, workflowId, err: (err as Error).message }, 'Temporal did not accept the event; asking HiBob to retry');
         res.setHeader('Retry-After', '30');
         return res.status(503).json({ error: 'temporarily unable to accept the event; retry later' });
       }
-      options.onAccepted?.(name, signal, performance.now() - temporalStarted);
-      return res.status(202).json({ accepted: true, workflowId });
+      for (const o of outcomes) if (o.ok) options.onAccepted?.(o.connection, signal, o.temporalMs);
+      return res.status(202).json({ accepted: true, workflowId: employeeWorkflowId(name, signal.employeeId), connections: targets });
     },
   );
 
@@ -84,6 +106,10 @@ export function createWebhookRouter(options: WebhookRouterOptions): Router {
   });
   return router;
 }
+
+type DeliveryOutcome =
+  | { ok: true; connection: string; workflowId: string; temporalMs: number }
+  | { ok: false; connection: string; workflowId: string; error: string };
 
 interface Delivery {
   workflowId: string;
