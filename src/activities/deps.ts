@@ -7,7 +7,8 @@ import type { BobsyncConfig, ConnectionConfig } from '../config/schema';
 import { readSecret } from '../config/loader';
 import { HibobClient } from '../clients/hibob/client';
 import { Learning360Client } from '../clients/learning360/client';
-import type { Learning360DestinationConfig } from '../config/schema';
+import { ScimClient } from '../clients/scim/client';
+import type { Learning360DestinationConfig, SkillcastDestinationConfig } from '../config/schema';
 import { ApplicationFailure } from '@temporalio/activity';
 
 export interface ActivityDeps {
@@ -21,6 +22,7 @@ export interface ActivityDeps {
 export class ConnectionRegistry {
   private readonly hibobClients = new Map<string, HibobClient>();
   private readonly learning360Clients = new Map<string, Learning360Client>();
+  private readonly scimClients = new Map<string, ScimClient>();
 
   constructor(private readonly deps: ActivityDeps) {}
 
@@ -53,6 +55,36 @@ export class ConnectionRegistry {
       throw ApplicationFailure.nonRetryable(`Connection "${name}" writes to ${destination.type}, not 360Learning`, 'WrongDestination');
     }
     return destination;
+  }
+
+  /** The connection's Skillcast destination; fails for good when it is another kind. */
+  skillcastDestination(name: string): SkillcastDestinationConfig {
+    const { destination } = this.connection(name);
+    if (destination.type !== 'skillcast') {
+      throw ApplicationFailure.nonRetryable(`Connection "${name}" writes to ${destination.type}, not Skillcast`, 'WrongDestination');
+    }
+    return destination;
+  }
+
+  /**
+   * One SCIM client per connection: discovery is read once, and its request spacing keeps this
+   * worker under the connection's requestsPerSecond between task-queue dispatches.
+   */
+  scim(name: string): ScimClient {
+    let client = this.scimClients.get(name);
+    if (!client) {
+      const destination = this.skillcastDestination(name);
+      client = new ScimClient({
+        baseUrl: destination.baseUrl,
+        token: readSecret(destination.token, this.deps.env),
+        extensionUrn: destination.extensionUrn,
+        customAttributes: this.connection(name).mapping.customFields.map((f) => f.name),
+        requestsPerSecond: destination.requestsPerSecond,
+        fetch: this.deps.fetch,
+      });
+      this.scimClients.set(name, client);
+    }
+    return client;
   }
 
   /** One client per connection, so its token cache and rate spacing are shared by all activities. */

@@ -12,7 +12,8 @@ import { isProtected } from '../domain/protection';
 import type { Plan } from '../domain/types';
 import type { ConnectionRegistry } from './deps';
 import type { FetchedEmployee, LearnerLookup } from './employee-types';
-import { normaliseOptions } from './learning360';
+import { destinationTraits } from './traits';
+import { normaliseOptions } from './wanted-learner';
 
 export function employeeActivities(registry: ConnectionRegistry, now: () => Date = () => new Date()) {
   return {
@@ -39,12 +40,11 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
         return { employeeId, fingerprint: fingerprint({ protected: match.learner.learnerId }), outcome: { kind: 'noop', reason: 'protected user: never changed by bobsync' } };
       }
       if (!record) return planForDeletedEmployee(employeeId, lookup);
-      const { defaultGroupId } = registry.learning360Destination(connection);
       const desired = desiredLearner(normaliseEmployee(record, normaliseOptions(mapping)), mapping, now());
       return planEmployee({
         desired,
         match: lookup.match,
-        context: planContextFor(mapping, defaultGroupId, lookup.managerLearnerIds, lookup.linkedManagerLearnerIds),
+        context: planContextFor(mapping, destinationTraits(registry, connection), lookup.managerLearnerIds, lookup.linkedManagerLearnerIds),
         previousFingerprint,
       });
     },

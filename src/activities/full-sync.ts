@@ -8,11 +8,12 @@ import { createHash } from 'node:crypto';
 import { Context, getClient } from '@temporalio/activity';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { BlobNotFoundError, type BlobRef, type BlobStore } from '../blobstore/blob-store';
-import { desiredLearner, isParked, managedGroupRoles } from '../domain/desired';
-import { evaluateSafeguards, planFromSnapshot, planRow, SnapshotIndex, type LmsSnapshot, type SnapshotUser } from '../domain/full-plan';
-import { hibobFieldsFor, normaliseEmployee } from '../domain/normalise';
+import { desiredLearner, isParked } from '../domain/desired';
+import { evaluateSafeguards, planFromSnapshot, planRow, SnapshotIndex, type LmsSnapshot } from '../domain/full-plan';
+import { normaliseEmployee } from '../domain/normalise';
 import { planContextFor, planEmployee } from '../domain/plan';
-import type { Plan, StandardField } from '../domain/types';
+import { isProtected } from '../domain/protection';
+import type { Plan } from '../domain/types';
 import { createMailer } from '../notifications/mailer';
 import { previewAttachments, renderPreviewEmail, renderReportEmail, reportAttachments, reportCsv, reportXlsx, planPreviewCsv, planPreviewXlsx } from '../reports';
 import type { EmployeeAction, PlanRow, ReportRow, RowOutcome, SafeguardState, SyncReport } from '../reports/types';
@@ -20,9 +21,10 @@ import { employeeWorkflowId } from '../workflows/ids';
 import { scheduleRecheckSignal, syncNowUpdate, type EmployeeSyncInput, type SyncOutcome } from '../workflows/employee-sync-api';
 import type { BatchResult, FullSyncResult, PlannedSync } from '../workflows/full-sync-api';
 import type { ConnectionRegistry } from './deps';
-import { learning360Activities, normaliseOptions } from './learning360';
-
-const STANDARD_FIELDS: readonly StandardField[] = ['mail', 'firstName', 'lastName', 'job', 'organization', 'phone', 'lang'];
+import { hibobReportClients, readHibobPopulation, type HibobPopulation, type HibobPopulationProblem } from './hibob-snapshot';
+import { lmsActivities } from './lms';
+import { destinationTraits } from './traits';
+import { normaliseOptions } from './wanted-learner';
 
 /** What the plan blob holds: every changed row, and the ids of unchanged employees with their fingerprints. */
 interface StoredPlan {
@@ -117,6 +119,15 @@ function heartbeatProgress(): number {
   }
 }
 
+/** The activity's cancellation, passed on to HTTP calls (none outside an activity). */
+function cancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}
+
 function heartbeat(details?: unknown): void {
   try {
     Context.current().heartbeat(details);
@@ -125,8 +136,32 @@ function heartbeat(details?: unknown): void {
   }
 }
 
+/** Report rows a run could not use, kept beside its HiBob snapshot. */
+interface PopulationProblems {
+  problems: HibobPopulationProblem[];
+  heldEmployeeIds: string[];
+}
+
+const problemsKey = (runKey: string) => `${runKey}/hibob-problems.json`;
+
 export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStore, env: NodeJS.ProcessEnv) {
-  const lms = learning360Activities(registry);
+  const lms = lmsActivities(registry);
+  const reportClients = hibobReportClients(env);
+
+  /** Everyone HiBob has for the connection: one people search, or the connection's custom report. */
+  function readPopulation(connection: string): Promise<HibobPopulation> {
+    const options = { heartbeat, signal: cancellationSignal() };
+    return readHibobPopulation({ hibob: registry.hibob(connection), reports: reportClients }, registry.connection(connection), options);
+  }
+
+  async function loadPopulationProblems(runKey: string): Promise<PopulationProblems> {
+    try {
+      return await blobs.getJson<PopulationProblems>(problemsKey(runKey));
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) return { problems: [], heldEmployeeIds: [] };
+      throw err;
+    }
+  }
 
   async function loadState(connection: string): Promise<ConnectionState> {
     try {
@@ -234,48 +269,25 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
   return {
     /** One search for everyone (HiBob has no pagination), every field the mapping needs, inactive people included. */
     snapshotHibob: async (connection: string, runKey: string): Promise<{ ref: BlobRef; count: number }> => {
-      const { mapping } = registry.connection(connection);
-      const employees = await registry.hibob(connection).searchPeople({ fields: hibobFieldsFor(mapping), showInactive: true, humanReadable: 'APPEND' });
-      return { ref: await blobs.putJson(`${runKey}/hibob.json`, employees), count: employees.length };
+      const population = await readPopulation(connection);
+      // Report rows that name nobody usable are parked by the plan, never taken for leavers.
+      if (population.problems.length || population.heldEmployeeIds.length) {
+        await blobs.putJson(problemsKey(runKey), { problems: population.problems, heldEmployeeIds: population.heldEmployeeIds } satisfies PopulationProblems);
+      }
+      return { ref: await blobs.putJson(`${runKey}/hibob.json`, population.records), count: population.records.length };
     },
 
-    /** Users, HiBob links and members of managed groups: the paged lists, nothing per user. */
+    /** Every learner the connection can see, from the LMS's paged lists (nothing per user for 360Learning's snapshot). */
     snapshotLms: async (connection: string, runKey: string): Promise<{ ref: BlobRef; count: number }> => {
-      const client = registry.learning360(connection);
-      const { externalIdPlatform } = registry.learning360Destination(connection);
-      const { mapping } = registry.connection(connection);
-      const users: SnapshotUser[] = [];
-      for await (const page of client.listUsers()) {
-        for (const u of page) {
-          const fields: SnapshotUser['fields'] = {};
-          for (const name of STANDARD_FIELDS) {
-            const value = (u as Record<string, unknown>)[name];
-            if (typeof value === 'string') fields[name] = value;
-          }
-          users.push({ learnerId: u._id, status: u.status, fields });
-        }
-        heartbeat({ users: users.length });
-      }
-      const externalIds: LmsSnapshot['externalIds'] = [];
-      for await (const page of client.listExternalIds(externalIdPlatform)) externalIds.push(...page.map((x) => ({ value: x.value, targetId: x.targetId })));
-      const groupRoles: LmsSnapshot['groupRoles'] = [];
-      const managed = managedGroupRoles(mapping);
-      for (const groupId of new Set(managed.map((g) => g.groupId))) {
-        for (const member of await client.getGroupRoles(groupId)) {
-          if (managed.some((g) => g.groupId === groupId && g.role === member.role)) groupRoles.push({ groupId, role: member.role as never, userId: member.userId });
-        }
-        heartbeat({ groups: groupId });
-      }
-      const snapshot: LmsSnapshot = { users, externalIds, groupRoles };
-      return { ref: await blobs.putJson(`${runKey}/lms.json`, snapshot), count: users.length };
+      const snapshot = await lms.snapshot(connection, heartbeat);
+      return { ref: await blobs.putJson(`${runKey}/lms.json`, snapshot), count: snapshot.users.length };
     },
 
     planFullSync: async (connection: string, runKey: string, hibobRef: BlobRef, lmsRef: BlobRef, dryRun: boolean): Promise<PlannedSync> => {
       const config = registry.connection(connection);
       const { mapping, safety, fullSync } = config;
-      const destination = registry.learning360Destination(connection);
-      const client = registry.learning360(connection);
-      const readsBefore = client.calls.get;
+      const destination = destinationTraits(registry, connection);
+      const readsBefore = lms.reads(connection);
       const records = await blobs.getJson<Record<string, unknown>[]>(hibobRef);
       const index = new SnapshotIndex(await blobs.getJson<LmsSnapshot>(lmsRef));
       const state = await loadState(connection);
@@ -296,7 +308,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           desired,
           index,
           mapping,
-          defaultGroupId: destination.defaultGroupId,
+          destination,
           protectedUsers: safety.protectedUsers,
           lastFingerprint: state.fingerprints[employee.id],
         });
@@ -312,7 +324,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           plan = planEmployee({
             desired,
             match: lookup.match,
-            context: planContextFor(mapping, destination.defaultGroupId, lookup.managerLearnerIds, lookup.linkedManagerLearnerIds),
+            context: planContextFor(mapping, destination, lookup.managerLearnerIds, lookup.linkedManagerLearnerIds),
           });
         }
         // Two HiBob people with one address: the first claims it, the second is a conflict now, not after a write.
@@ -338,10 +350,18 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         if (!isParked(desired) || plan.outcome.kind === 'park') stored.rows.push({ ...row, fingerprint: plan.fingerprint });
       }
 
+      // Report rows without a usable identity are in HiBob all the same: parked, and not leavers.
+      const { problems, heldEmployeeIds } = await loadPopulationProblems(runKey);
+      for (const id of heldEmployeeIds) seen.add(id);
+      for (const problem of problems) {
+        const employeeId = problem.employeeId ?? `report row ${problem.row}`;
+        stored.rows.push({ employeeId, email: problem.identity, action: 'park', changes: [], operations: [], reason: problem.message, fingerprint: `problem:${employeeId}` });
+      }
+
       // Linked learners whose employee HiBob no longer returns: deleted in HiBob.
       for (const [employeeId, learnerId] of index.learnerOfEmployee) {
         const user = index.byLearner.get(learnerId);
-        if (seen.has(employeeId) || !user || user.status === 'deleted') continue;
+        if (seen.has(employeeId) || !user || user.status === 'deleted' || isProtected({ learnerId, fields: user.fields }, safety.protectedUsers)) continue;
         stored.rows.push({
           employeeId,
           email: user.fields.mail,
@@ -397,7 +417,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         heldCount: held.length,
         safeguard: guard,
         settings: { parallelism: fullSync.parallelism, concurrencyPerBatch: fullSync.concurrencyPerBatch, approvalTimeoutMs: safety.approvalTimeoutHours * 3_600_000 },
-        apiCalls: { hibob: 1, lmsReads: client.calls.get - readsBefore },
+        apiCalls: { hibob: 1, lmsReads: lms.reads(connection) - readsBefore },
       };
     },
 

@@ -4,7 +4,7 @@ import { employeeActivities } from './employee';
 import { fullSyncActivities } from './full-sync';
 import { withFailureClassification } from './failures';
 import { healthActivities } from './health';
-import { learning360Activities } from './learning360';
+import { lmsActivities } from './lms';
 import { notificationActivities } from './notifications';
 
 /**
@@ -14,7 +14,7 @@ import { notificationActivities } from './notifications';
 export function createActivities(deps: ActivityDeps & { taskQueue: string }) {
   const registry = new ConnectionRegistry(deps);
   const employee = employeeActivities(registry);
-  const lms = learning360Activities(registry);
+  const lms = lmsActivities(registry);
   const full = fullSyncActivities(registry, deps.blobs ?? blobStoreFromEnv(deps.env), deps.env);
   return {
     hibob: withFailureClassification({ fetchEmployee: employee.fetchEmployee }),

@@ -6,12 +6,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ApiError } from '../clients/http/errors';
 import type { CustomFieldDefinition, Learning360Client, User360 } from '../clients/learning360/client';
-import type { MappingConfig } from '../domain/mapping-schema';
-import { desiredLearner, isParked } from '../domain/desired';
-import { normaliseEmployee } from '../domain/normalise';
-import type { CurrentLearner, Match, Operation, StandardField } from '../domain/types';
+import { managedGroupRoles } from '../domain/desired';
+import type { LmsSnapshot, SnapshotUser } from '../domain/full-plan';
+import type { CurrentLearner, GroupRole, Match, Operation, StandardField } from '../domain/types';
 import type { ConnectionRegistry } from './deps';
 import type { AppliedOperation, LearnerLookup } from './employee-types';
+import { wantedLearner } from './wanted-learner';
 
 const STANDARD_FIELDS: readonly StandardField[] = ['mail', 'firstName', 'lastName', 'job', 'organization', 'phone', 'lang'];
 
@@ -77,11 +77,7 @@ export function learning360Activities(registry: ConnectionRegistry) {
       client.getManagers(user._id),
       catalog(connection).byId(),
     ]);
-    const fields: CurrentLearner['fields'] = {};
-    for (const name of STANDARD_FIELDS) {
-      const value = (user as Record<string, unknown>)[name];
-      if (typeof value === 'string') fields[name] = value;
-    }
+    const fields = standardFieldsOf(user);
     const customFields: Record<string, string> = {};
     for (const v of values) {
       const definition = fieldsById.get(v.customFieldId);
@@ -104,8 +100,7 @@ export function learning360Activities(registry: ConnectionRegistry) {
       else if (knownLearnerId) user = undefined; // a link removed by hand is not trusted blindly
       if (user) lookup.match = { kind: 'externalId', learner: await currentLearner(connection, user, employeeId) };
     }
-    const desired = record ? desiredLearner(normaliseEmployee(record, normaliseOptions(mapping)), mapping, new Date()) : undefined;
-    const wanted = desired && !isParked(desired) ? desired : undefined;
+    const wanted = wantedLearner(record, mapping);
     if (lookup.match.kind === 'none' && wanted?.fields.mail && mapping.match.order.includes('email')) {
       const byMail = (await client.findUsersByMail(wanted.fields.mail))[0];
       if (byMail) {
@@ -223,13 +218,46 @@ export function learning360Activities(registry: ConnectionRegistry) {
     }
   }
 
-  return { lookupLearner, applyOperation };
+  /** Users, HiBob links and members of managed groups: the paged lists, nothing per user. */
+  async function snapshot(connection: string, progress: (details: unknown) => void): Promise<LmsSnapshot> {
+    const client = registry.learning360(connection);
+    const { externalIdPlatform } = registry.learning360Destination(connection);
+    const mapping = mappingOf(connection);
+    const users: SnapshotUser[] = [];
+    for await (const page of client.listUsers()) {
+      for (const u of page) users.push({ learnerId: u._id, status: u.status, fields: standardFieldsOf(u) });
+      progress({ users: users.length });
+    }
+    const externalIds: LmsSnapshot['externalIds'] = [];
+    for await (const page of client.listExternalIds(externalIdPlatform)) externalIds.push(...page.map((x) => ({ value: x.value, targetId: x.targetId })));
+    const groupRoles: LmsSnapshot['groupRoles'] = [];
+    const managed = managedGroupRoles(mapping);
+    for (const groupId of new Set(managed.map((g) => g.groupId))) {
+      for (const member of await client.getGroupRoles(groupId)) {
+        if (managed.some((g) => g.groupId === groupId && g.role === member.role)) groupRoles.push({ groupId, role: member.role as GroupRole['role'], userId: member.userId });
+      }
+      progress({ groups: groupId });
+    }
+    return { users, externalIds, groupRoles };
+  }
+
+  return {
+    lookupLearner,
+    applyOperation,
+    snapshot,
+    reads: (connection: string) => registry.learning360(connection).calls.get,
+  };
+}
+
+function standardFieldsOf(user: User360): Partial<Record<StandardField, string>> {
+  const fields: Partial<Record<StandardField, string>> = {};
+  for (const name of STANDARD_FIELDS) {
+    const value = (user as Record<string, unknown>)[name];
+    if (typeof value === 'string') fields[name] = value;
+  }
+  return fields;
 }
 
 function omitEmpty(fields: Partial<Record<StandardField, string>>): Partial<Record<StandardField, string>> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => typeof v === 'string' && v.length > 0));
-}
-
-export function normaliseOptions(mapping: MappingConfig): Parameters<typeof normaliseEmployee>[1] {
-  return { siteTimeZones: mapping.status.siteTimeZones, timeZoneField: mapping.status.timeZoneField };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, SKILLCAST_PLANNED, type BobsyncConfig, type SecretRef } from './schema';
+import { configSchema, type BobsyncConfig, type SecretRef } from './schema';
 
 /** A config problem, worded for the operator: where it is, what is wrong, how to fix it. */
 export class ConfigError extends Error {
@@ -52,19 +52,8 @@ export function parseConfig(text: string, source = 'bobsync.yaml'): BobsyncConfi
   }
   const raw: unknown = doc.toJS();
   const parsed = configSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new ConfigError(withoutNoiseUnderPlanned(parsed.error.issues).map((i) => describeIssue(i, raw)), source);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => describeIssue(i, raw)), source);
   return parsed.data;
-}
-
-/**
- * A destination that is not available yet is refused whatever its other fields say, so the
- * operator reads that one reason rather than a list of fields to fix in a connection to remove.
- */
-function withoutNoiseUnderPlanned(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] {
-  const planned = issues.filter((i) => i.message === SKILLCAST_PLANNED).map((i) => formatPath(i.path.slice(0, -1)));
-  if (planned.length === 0) return issues;
-  const under = (path: string) => planned.some((p) => path === p || path.startsWith(`${p}.`));
-  return issues.filter((i) => i.message === SKILLCAST_PLANNED || !under(formatPath(i.path)));
 }
 
 export function loadConfigFile(path: string): BobsyncConfig {

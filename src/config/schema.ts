@@ -43,6 +43,29 @@ export const hibobSource = z
         'HiBob may serve the old value of an edited field for up to 20 s. When a webhook names mapped fields that still read as before, ' +
           'bobsync reads again (after 2, 4, 8… s) for up to this long before concluding nothing changed. 0 turns the re-read off.',
       ),
+    report: z
+      .object({
+        name: z.string().min(1).describe('Name of the HiBob company report, as listed in Bob (GET /company/reports).'),
+        identityColumn: z
+          .string()
+          .min(1)
+          .default('Email')
+          .describe('Column that identifies a row: the HiBob employee id column (e.g. "Bob ID") or the work email column.'),
+        humanReadable: z
+          .boolean()
+          .default(true)
+          .describe('Download list values as their labels (Skillcast’s advice); false reads machine values (list ids).'),
+        columns: z
+          .record(z.string().min(1), z.string().min(1))
+          .default({})
+          .describe('Column name → HiBob field id, for columns the report names differently from the field (e.g. "Bob ID": root.id).'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'Read full syncs from this HiBob custom report instead of a people search, as Skillcast’s own HiBob provisioning does. ' +
+          'Every field the mapping reads must be a column of the report; a missing column stops the run before any write. Webhooks still read one person at a time.',
+      ),
   })
   .strict();
 
@@ -62,26 +85,36 @@ export const learning360Destination = z
   })
   .strict();
 
-/** Why a Skillcast connection is refused, worded for the operator who wrote one. */
-export const SKILLCAST_PLANNED =
-  'Skillcast (SCIM 2.0) is planned and not available yet; bobsync syncs to 360Learning today. Remove this connection or set its destination to 360learning';
-
 /**
- * Skillcast over SCIM 2.0. The shape is settled, but bobsync cannot sync to Skillcast yet, so
- * a connection of this type fails validation with SKILLCAST_PLANNED.
+ * Skillcast over SCIM 2.0. The SCIM API user's domain access decides which users bobsync can
+ * see and change: users of any other domain are invisible to it and never touched.
  */
 export const skillcastDestination = z
   .object({
-    type: z.literal('skillcast').refine(() => false, { message: SKILLCAST_PLANNED }),
+    type: z.literal('skillcast'),
     baseUrl: url.describe('SCIM base, e.g. https://acme.skillcast.io/skillcastApi/scim'),
-    token: secretRef,
-    domain: z.string().min(1).describe('User domain the SCIM API user writes to.'),
-    extensionUrn: z.string().default('urn:ietf:params:scim:schemas:extension:skillcast:2.0:User'),
-    uniqueIdentifier: z.enum(['email', 'employeeId']).default('email'),
-    requestsPerSecond: z.number().positive().max(100).default(5),
+    token: secretRef.describe('Session ID of the Skillcast API user with "Enable SCIM v2 API" and "Manage Users".'),
+    domain: z
+      .string()
+      .min(1)
+      .describe('The user domain this connection provisions; give the SCIM API user access to this domain only, so no other domain is read or changed.'),
+    extensionUrn: z
+      .string()
+      .default('urn:ietf:params:scim:schemas:extension:skillcast:2.0:User')
+      .describe('Schema URN carrying Skillcast attributes (custom fields); checked against the server’s /Schemas.'),
+    uniqueIdentifier: z
+      .literal('email', { error: 'Skillcast domains keyed on employee ID are not supported yet; use email' })
+      .default('email')
+      .describe('What the domain is keyed on: the SCIM userName is the work email.'),
+    requestsPerSecond: z
+      .number()
+      .positive()
+      .max(100)
+      .default(5)
+      .describe('SCIM requests per second for this connection (Skillcast publishes no limit); enforced on a task queue of the connection’s own.'),
   })
   .strict()
-  .describe('Skillcast (SCIM 2.0): planned, not available yet. bobsync syncs to 360Learning today, and a connection of this type fails validation.');
+  .describe('Skillcast (SCIM 2.0).');
 
 export const connectionSchema = z
   .object({
@@ -91,7 +124,7 @@ export const connectionSchema = z
     destination: z.discriminatedUnion('type', [learning360Destination, skillcastDestination], {
       error: (issue) =>
         issue.code === 'invalid_union'
-          ? 'must be 360learning, the destination bobsync syncs to today (Skillcast over SCIM 2.0 is planned and not available yet)'
+          ? 'must be 360learning or skillcast'
           : undefined,
     }),
     /** Field mapping, filters, status rules and groups: filled in by the sync engine's schema. */
@@ -115,6 +148,13 @@ export const connectionSchema = z
           .max(100)
           .default(20)
           .describe('HiBob returning this much fewer people than the last run (a permission change?) also asks for approval.'),
+        approval: z
+          .enum(['always', 'firstRun', 'onSafeguard', 'never'])
+          .optional()
+          .describe(
+            'When a full sync waits for `bobsync approve`: always (every run’s plan), firstRun (the first run’s plan, then onSafeguard), ' +
+              'onSafeguard (only deactivations a safeguard holds), never (held deactivations are skipped and reported). Default: firstRun for Skillcast, onSafeguard for 360Learning.',
+          ),
         approvalTimeoutHours: z.number().positive().max(24 * 30).default(72).describe('Unanswered approvals are rejected after this long.'),
       })
       .strict()
@@ -151,7 +191,23 @@ export const connectionSchema = z
       .strict()
       .default({ to: [], from: 'bobsync@localhost', digestWindowSeconds: 60, minIntervalSeconds: 900 }),
   })
-  .strict();
+  .strict()
+  .superRefine((connection, ctx) => {
+    if (connection.destination.type === 'skillcast' && connection.mapping.groups.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mapping', 'groups'],
+        message: 'Skillcast has no group roles over SCIM; remove mapping.groups and build audience groups in Skillcast from attributes (mapping.customFields)',
+      });
+    }
+  });
+
+export type ApprovalMode = 'always' | 'firstRun' | 'onSafeguard' | 'never';
+
+/** The connection's approval mode, with the destination's default when the config leaves it out. */
+export function approvalMode(connection: Pick<ConnectionConfig, 'safety' | 'destination'>): ApprovalMode {
+  return connection.safety.approval ?? (connection.destination.type === 'skillcast' ? 'firstRun' : 'onSafeguard');
+}
 
 export const configSchema = z
   .object({

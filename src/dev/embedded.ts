@@ -1,9 +1,9 @@
 /**
  * The embedded default behind `npm start`: everything bobsync needs, on this machine, in one
  * command. Temporal's dev server keeps its history in a SQLite file under the data dir, the
- * emulators stand in for HiBob and 360Learning, and the worker and API run in-process. The
- * Skillcast SCIM emulator runs as well, for developing the planned Skillcast destination; the
- * demo config has no connection to it.
+ * emulators stand in for HiBob, 360Learning and Skillcast, and the worker and API run
+ * in-process. The demo config has two connections reading the same HiBob company: demo-360 and
+ * demo-skillcast.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -96,7 +96,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   try {
-    say('Starting the HiBob and 360Learning emulators, and the Skillcast one for development (bobsync does not sync to Skillcast yet)…');
+    say('Starting the HiBob, 360Learning and Skillcast emulators…');
     const emulators = await startEmulators({
       employees: options.employees,
       seed: options.seed,
@@ -112,10 +112,12 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
       HIBOB_SERVICE_USER_TOKEN: env.HIBOB_SERVICE_USER_TOKEN ?? DEMO_CREDENTIALS.hibobToken,
       HIBOB_WEBHOOK_SECRET: env.HIBOB_WEBHOOK_SECRET ?? DEMO_CREDENTIALS.hibobWebhookSecret,
       LEARNING360_CLIENT_SECRET: env.LEARNING360_CLIENT_SECRET ?? DEMO_CREDENTIALS.learning360ClientSecret,
+      SKILLCAST_SCIM_TOKEN: env.SKILLCAST_SCIM_TOKEN ?? DEMO_CREDENTIALS.skillcastToken,
       BOBSYNC_CODEC_KEYS: env.BOBSYNC_CODEC_KEYS ?? `dev:${codecKey(dataDir)}`,
     });
     const configPath = join(dataDir, 'bobsync.dev.yaml');
-    writeFileSync(configPath, embeddedConfigYaml(emulators.hibob!.server.url, emulators.learning360!.server.url, await demoGroups(emulators.learning360!.server.url)));
+    const learning360Url = emulators.learning360!.server.url;
+    writeFileSync(configPath, embeddedConfigYaml(emulators.hibob!.server.url, learning360Url, await demoGroups(learning360Url), emulators.skillcast!.server.url));
     const ctx = loadContext({ config: configPath }, env);
 
     say('Starting the worker and the webhook API…');
@@ -162,7 +164,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
  * The config `bobsync dev` writes for the demo tenant: what a customer would declare for the
  * same company (site time zones, custom fields, group rules), pointing at the emulators.
  */
-export function embeddedConfigYaml(hibobUrl: string, learning360Url: string, groups: DemoGroups): string {
+export function embeddedConfigYaml(hibobUrl: string, learning360Url: string, groups: DemoGroups, skillcastUrl?: string): string {
   const header = '# Written by `bobsync dev` for the local emulators. Secrets are env references, set by `bobsync dev`.\n';
   const source = {
     type: 'hibob',
@@ -206,6 +208,32 @@ export function embeddedConfigYaml(hibobUrl: string, learning360Url: string, gro
             status,
           },
         },
+        ...(skillcastUrl
+          ? [
+              {
+                name: 'demo-skillcast',
+                source,
+                destination: {
+                  type: 'skillcast',
+                  baseUrl: `${skillcastUrl}/skillcastApi/scim`,
+                  token: { env: 'SKILLCAST_SCIM_TOKEN' },
+                  domain: 'Employees',
+                  requestsPerSecond: 20,
+                },
+                mapping: {
+                  // Portal attributes, by their exact names in Skillcast.
+                  customFields: [
+                    { name: 'Department', source: { from: 'work.department', label: true } },
+                    { name: 'Site', source: { from: 'work.site' } },
+                    { name: 'Start Date', type: 'date', source: { from: 'work.startDate' } },
+                  ],
+                  status,
+                },
+                // The demo's first run applies at once; a real tenant keeps firstRun and approves the preview.
+                safety: { approval: 'onSafeguard' },
+              },
+            ]
+          : []),
       ],
     })
   );

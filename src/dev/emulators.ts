@@ -47,7 +47,7 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
       const lines: string[] = [];
       if (result.hibob) lines.push(`HiBob emulator        ${result.hibob.server.url}/v1   (service user ${DEMO_CREDENTIALS.hibobServiceUserId})`);
       if (result.learning360) lines.push(`360Learning emulator  ${result.learning360.server.url}/api/v2   (client ${DEMO_CREDENTIALS.learning360ClientId})`);
-      if (result.skillcast) lines.push(`Skillcast emulator    ${result.skillcast.server.url}/skillcastApi/scim   (for development; bobsync does not sync to Skillcast yet)`);
+      if (result.skillcast) lines.push(`Skillcast emulator    ${result.skillcast.server.url}/skillcastApi/scim   (token ${DEMO_CREDENTIALS.skillcastToken})`);
       return lines;
     },
     async close() {

@@ -64,6 +64,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     HIBOB_SERVICE_USER_TOKEN: DEMO_CREDENTIALS.hibobToken,
     HIBOB_WEBHOOK_SECRET: DEMO_CREDENTIALS.hibobWebhookSecret,
     LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret,
+    SKILLCAST_SCIM_TOKEN: DEMO_CREDENTIALS.skillcastToken,
     ...(options.smtpUrl ? { BOBSYNC_SMTP_URL: options.smtpUrl } : {}),
   };
   const config = parseConfig(
@@ -71,6 +72,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       emulators.hibob?.server.url ?? 'http://127.0.0.1:9',
       emulators.learning360?.server.url ?? 'http://127.0.0.1:9',
       emulators.learning360 ? await demoGroups(emulators.learning360.server.url) : { root: '0'.repeat(24), byName: {} },
+      emulators.skillcast?.server.url,
     ),
   );
   config.temporal = { address, namespace: 'default', taskQueue };

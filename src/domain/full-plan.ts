@@ -8,12 +8,15 @@ import type { MappingConfig } from './mapping-schema';
 import { isParked } from './desired';
 import { planContextFor, planEmployee, planFingerprint } from './plan';
 import { isProtected } from './protection';
-import type { CurrentLearner, DesiredLearner, EmployeeAction, GroupRole, Match, ParkedEmployee, Plan, PlanRow, StandardField } from './types';
+import type { CurrentLearner, DesiredLearner, DestinationTraits, EmployeeAction, GroupRole, Match, ParkedEmployee, Plan, PlanRow, StandardField } from './types';
 
 export interface SnapshotUser {
   learnerId: string;
   status: CurrentLearner['status'];
   fields: Partial<Record<StandardField, string>>;
+  /** Present when the destination's list carries them (SCIM). */
+  customFields?: Record<string, string>;
+  managerIds?: string[];
 }
 
 /** The cheap, paged view of the LMS: users, HiBob links and the members of managed groups. */
@@ -21,6 +24,11 @@ export interface LmsSnapshot {
   users: SnapshotUser[];
   externalIds: { value: string; targetId: string }[];
   groupRoles: (GroupRole & { userId: string })[];
+  /**
+   * The list shows every learner in full (SCIM resources carry custom attributes and the
+   * manager), so a plan is made from the snapshot alone and no learner is read again.
+   */
+  complete?: boolean;
 }
 
 export class SnapshotIndex {
@@ -61,7 +69,7 @@ export interface SnapshotPlanInput {
   desired: DesiredLearner | ParkedEmployee;
   index: SnapshotIndex;
   mapping: MappingConfig;
-  defaultGroupId: string;
+  destination: DestinationTraits;
   protectedUsers: readonly string[];
   /** Fingerprint recorded for this employee by the last full sync, if any. */
   lastFingerprint?: string;
@@ -79,8 +87,8 @@ function snapshotLearner(index: SnapshotIndex, learnerId: string): CurrentLearne
     learnerId,
     status: user.status,
     fields: user.fields,
-    customFields: {},
-    managerIds: [],
+    customFields: user.customFields ?? {},
+    managerIds: user.managerIds ?? [],
     groups: index.rolesOf.get(learnerId) ?? [],
     externalId: index.employeeOfLearner.get(learnerId),
   };
@@ -112,9 +120,12 @@ export function planFromSnapshot(input: SnapshotPlanInput): SnapshotPlan {
   const managerLearnerId = managerEmployeeId ? index.learnerOfEmployee.get(managerEmployeeId) : undefined;
   const managerLearnerIds: Record<string, string> =
     managerEmployeeId && managerLearnerId && index.byLearner.get(managerLearnerId)?.status !== 'deleted' ? { [managerEmployeeId]: managerLearnerId } : {};
-  const context = planContextFor(mapping, input.defaultGroupId, managerLearnerIds, Object.values(managerLearnerIds));
+  // A complete snapshot shows the current managers too: those linked to HiBob were set by bobsync.
+  const linkedManagers = Object.values(managerLearnerIds);
+  if (index.snapshot.complete && match.kind !== 'none') linkedManagers.push(...match.learner.managerIds.filter((id) => index.employeeOfLearner.has(id)));
+  const context = planContextFor(mapping, input.destination, managerLearnerIds, linkedManagers);
 
-  if (match.kind === 'none' || isParked(desired)) {
+  if (match.kind === 'none' || isParked(desired) || index.snapshot.complete) {
     return { kind: 'planned', learnerId, plan: planEmployee({ desired, match, context }) };
   }
   const fingerprint = planFingerprint(desired, match, context);

@@ -26,6 +26,7 @@ import { fingerprint } from './fingerprint';
 import type {
   CurrentLearner,
   DesiredLearner,
+  DestinationTraits,
   FieldChange,
   GroupRole,
   Match,
@@ -50,19 +51,21 @@ function roleKey(g: GroupRole): string {
   return `${g.groupId.toLowerCase()}/${g.role}`;
 }
 
-/** Builds the plan context from a connection's mapping and its default group. */
+/** Builds the plan context from a connection's mapping and what its destination needs. */
 export function planContextFor(
   mapping: MappingConfig,
-  defaultGroupId: string,
+  destination: DestinationTraits,
   managerLearnerIds: Record<string, string> = {},
   linkedManagerLearnerIds?: string[],
 ): PlanContext {
   const context: PlanContext = {
     managerLearnerIds,
     managedGroupRoles: managedGroupRoles(mapping),
-    defaultMembership: { groupId: defaultGroupId, role: 'learner' },
     onLeaveScope: mapping.scope.onLeaveScope,
   };
+  if (destination.defaultGroupId !== undefined) context.defaultMembership = { groupId: destination.defaultGroupId, role: 'learner' };
+  if (destination.createsActiveLearners) context.createsActiveLearners = true;
+  if (destination.refusesApostropheInMail) context.refusesApostropheInMail = true;
   if (linkedManagerLearnerIds) context.linkedManagerLearnerIds = linkedManagerLearnerIds;
   return context;
 }
@@ -195,6 +198,19 @@ function managerOperations(desired: DesiredLearner, learnerId: string | undefine
   return ops;
 }
 
+function membershipOf(context: PlanContext): GroupRole[] {
+  return context.defaultMembership ? [context.defaultMembership] : [];
+}
+
+function withMembership<T extends Extract<Operation, { op: 'create' | 'restore' }>>(op: T, context: PlanContext): T {
+  return context.defaultMembership ? { ...op, membership: context.defaultMembership } : op;
+}
+
+/** 360Learning invites a new learner (activated as the plan's last step); SCIM creates it active. */
+function statusAfterCreate(context: PlanContext): CurrentLearner['status'] {
+  return context.createsActiveLearners ? 'active' : 'invited';
+}
+
 /** Plans the changes that make the LMS match the desired learner. Pure and deterministic. */
 export function planEmployee(input: PlanInput): Plan {
   const { desired, match, context, previousFingerprint } = input;
@@ -212,6 +228,9 @@ export function planEmployee(input: PlanInput): Plan {
   const park = (reason: string, code: 'missingEmail' | 'conflict') => plan({ kind: 'park', reason, code });
 
   if (previousFingerprint !== undefined && previousFingerprint === fp) return noop('unchanged since the last applied plan');
+  if (context.refusesApostropheInMail && desired.fields.mail?.includes("'")) {
+    return plan({ kind: 'park', code: 'invalidEmail', reason: `the destination refuses emails with an apostrophe (${desired.fields.mail}); change the address in HiBob` });
+  }
 
   const learner: CurrentLearner | undefined = match.kind === 'none' ? undefined : match.learner;
   const linked = match.kind === 'externalId' || (learner !== undefined && learner.externalId === desired.employeeId);
@@ -252,23 +271,27 @@ export function planEmployee(input: PlanInput): Plan {
   if (!learner) {
     const created = setFields(desired.fields);
     if (created.mail === undefined) return park('a learner cannot be created without an email (fields.mail gives none)', 'missingEmail');
-    ops.push({ op: 'create', fields: created, membership: context.defaultMembership, reason: `new learner: ${statusReason}` });
+    ops.push(withMembership({ op: 'create', fields: created, reason: `new learner: ${statusReason}` }, context));
     ops.push({ op: 'linkExternalId', reason: 'store the HiBob employee id on the new learner' });
-    base = { fields: created, customFields: {}, groups: [context.defaultMembership], managerIds: [], status: 'invited' };
+    base = { fields: created, customFields: {}, groups: membershipOf(context), managerIds: [], status: statusAfterCreate(context) };
   } else if (restoring) {
     // Restore with the address the deleted account has, so 360Learning restores it instead of creating a second account.
     const mail = learner.fields.mail ?? (typeof desired.fields.mail === 'string' ? desired.fields.mail : undefined);
     if (mail === undefined) return park(`deleted learner ${learner.learnerId} cannot be restored without an email`, 'missingEmail');
     const restored = { ...setFields(desired.fields), mail };
-    ops.push({
-      op: 'restore',
-      fields: restored,
-      membership: context.defaultMembership,
-      reason: `rehire or return: learner ${learner.learnerId} was deactivated; restoring the same account keeps its training history (${statusReason})`,
-    });
+    ops.push(
+      withMembership(
+        {
+          op: 'restore',
+          fields: restored,
+          reason: `rehire or return: learner ${learner.learnerId} was deactivated; restoring the same account keeps its training history (${statusReason})`,
+        },
+        context,
+      ),
+    );
     if (!linked) ops.push({ op: 'linkExternalId', reason: `adopt learner ${learner.learnerId} found by email: store the HiBob employee id` });
     // Group roles do not come back with the account.
-    base = { ...learner, fields: { ...learner.fields, ...restored }, groups: [context.defaultMembership], status: 'invited' };
+    base = { ...learner, fields: { ...learner.fields, ...restored }, groups: membershipOf(context), status: statusAfterCreate(context) };
   } else {
     if (!linked) ops.push({ op: 'linkExternalId', reason: `adopt learner ${learner.learnerId} found by email: store the HiBob employee id` });
     base = learner;

@@ -117,14 +117,26 @@ export type Match =
   | { kind: 'externalId'; learner: CurrentLearner }
   | { kind: 'email'; learner: CurrentLearner };
 
+/** What planning needs to know about the destination a connection writes to. */
+export interface DestinationTraits {
+  /** 360Learning: the group every new learner joins. */
+  defaultGroupId?: string;
+  createsActiveLearners?: boolean;
+  refusesApostropheInMail?: boolean;
+}
+
 /** Context the plan needs beyond the two sides. */
 export interface PlanContext {
   /** Manager's HiBob id → learner id, for managers already provisioned. */
   managerLearnerIds: Record<string, string>;
   /** Group roles the connector owns: only these are ever added or removed. */
   managedGroupRoles: GroupRole[];
-  /** Group every new learner joins at creation (360Learning requires one membership). */
-  defaultMembership: GroupRole;
+  /** Group every new learner joins at creation (360Learning requires one membership; SCIM has none). */
+  defaultMembership?: GroupRole;
+  /** A created or restored learner is active at once (SCIM `active: true`) rather than invited. */
+  createsActiveLearners?: boolean;
+  /** The destination refuses emails with an apostrophe (Skillcast): such an employee is parked, nothing sent. */
+  refusesApostropheInMail?: boolean;
   /**
    * Which of the learner's current managers are learners linked to a HiBob employee, i.e. were set
    * from HiBob and may be replaced. Managers outside this list were set by hand and are kept.
@@ -136,9 +148,9 @@ export interface PlanContext {
 }
 
 export type Operation =
-  | { op: 'create'; fields: Partial<Record<StandardField, string>>; membership: GroupRole; reason: string }
+  | { op: 'create'; fields: Partial<Record<StandardField, string>>; membership?: GroupRole; reason: string }
   /** A deleted learner comes back (360Learning: POST with the same mail answers 200 and restores it). */
-  | { op: 'restore'; fields: Partial<Record<StandardField, string>>; membership: GroupRole; reason: string }
+  | { op: 'restore'; fields: Partial<Record<StandardField, string>>; membership?: GroupRole; reason: string }
   | { op: 'linkExternalId'; reason: string }
   | { op: 'updateFields'; changes: FieldChange[]; reason: string }
   /** Replace-all write of the merged custom values (owned fields changed, others preserved). */

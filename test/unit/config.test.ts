@@ -1,5 +1,5 @@
 import { ConfigError, missingSecrets, parseConfig, readSecret, secretReferences } from '../../src/config/loader';
-import { configJsonSchema } from '../../src/config/schema';
+import { approvalMode, configJsonSchema } from '../../src/config/schema';
 import { runtimeSettings } from '../../src/config/runtime';
 import { embeddedConfigYaml } from '../../src/dev/embedded';
 
@@ -41,9 +41,6 @@ const skillcastConnection = `
       token: { env: SKILLCAST_TOKEN }
       domain: Employees
 `;
-
-const SKILLCAST_PLANNED_PROBLEM =
-  'connections[2].destination.type: Skillcast (SCIM 2.0) is planned and not available yet; bobsync syncs to 360Learning today. Remove this connection or set its destination to 360learning.';
 
 function problemsOf(text: string): string[] {
   try {
@@ -89,22 +86,24 @@ describe('bobsync.yaml', () => {
 
   it('explains a wrong destination type, a bad group id and a duplicate connection name', () => {
     expect(problemsOf(valid.replace('type: 360learning\n      baseUrl', 'type: moodle\n      baseUrl'))).toEqual([
-      'connections[1].destination.type: must be 360learning, the destination bobsync syncs to today (Skillcast over SCIM 2.0 is planned and not available yet).',
+      'connections[1].destination.type: must be 360learning or skillcast.',
     ]);
     expect(problemsOf(valid.replace('507f1f77bcf86cd799439011', 'not-an-id'))[0]).toContain('24 hex characters');
     expect(problemsOf(valid.replace('acme-360-us', 'acme-360'))).toEqual(['connections[1].name: connection name "acme-360" is used twice; names must be unique.']);
   });
 
-  it('refuses a Skillcast connection: it is planned, and says what to do instead', () => {
-    expect(problemsOf(valid + skillcastConnection)).toEqual([SKILLCAST_PLANNED_PROBLEM]);
-    // The one reason stands alone: nothing else in a connection that is to go is worth fixing.
-    const sloppy = (valid + skillcastConnection).replace('      domain: Employees\n', '      domian: Employees\n      token: inline\n').replace('      token: { env: SKILLCAST_TOKEN }\n', '');
-    expect(problemsOf(sloppy)).toEqual([SKILLCAST_PLANNED_PROBLEM]);
-    // Problems elsewhere in the file are still reported alongside it.
-    expect(problemsOf((valid + skillcastConnection).replace('507f1f77bcf86cd799439011', 'not-an-id'))).toEqual([
-      expect.stringContaining('connections[0].destination.defaultGroupId'),
-      SKILLCAST_PLANNED_PROBLEM,
+  it('accepts a Skillcast connection with its defaults, and refuses what SCIM cannot do', () => {
+    const config = parseConfig(valid + skillcastConnection);
+    const skillcast = config.connections[2]!;
+    if (skillcast.destination.type !== 'skillcast') throw new Error('wrong destination');
+    expect(skillcast.destination).toMatchObject({ domain: 'Employees', uniqueIdentifier: 'email', requestsPerSecond: 5 });
+    expect(approvalMode(skillcast)).toBe('firstRun');
+    expect(approvalMode(config.connections[0]!)).toBe('onSafeguard');
+    expect(problemsOf((valid + skillcastConnection).replace('      domain: Employees\n', '      domain: Employees\n      uniqueIdentifier: employeeId\n'))).toEqual([
+      'connections[2].destination.uniqueIdentifier: Skillcast domains keyed on employee ID are not supported yet; use email.',
     ]);
+    const withGroups = `${valid + skillcastConnection}    mapping:\n      groups:\n        - when: { field: work.department, equals: Sales }\n          groupId: 507f1f77bcf86cd799439011\n          role: learner\n`;
+    expect(problemsOf(withGroups)).toEqual([expect.stringContaining('connections[2].mapping.groups: Skillcast has no group roles over SCIM')]);
   });
 
   it('reports YAML syntax errors and an empty file', () => {
@@ -131,10 +130,11 @@ describe('bobsync.yaml', () => {
     expect(schema.required).toContain('connections');
   });
 
-  it('keeps the Skillcast destination in the JSON Schema, described as planned', () => {
+  it('describes the Skillcast destination and the report source in the JSON Schema', () => {
     const text = JSON.stringify(configJsonSchema());
     expect(text).toContain('"const":"skillcast"');
-    expect(text).toContain('Skillcast (SCIM 2.0): planned, not available yet.');
+    expect(text).not.toContain('planned, not available');
+    expect(text).toContain('HiBob custom report');
   });
 });
 

@@ -117,7 +117,7 @@ export function applyOperations(current: CurrentLearner | undefined, operations:
   for (const op of operations) {
     if (op.op === 'create') {
       if (l) throw new Error('create on an existing learner');
-      l = { learnerId: 'new-learner', status: 'invited', fields: { ...op.fields }, customFields: {}, managerIds: [], groups: [op.membership] };
+      l = { learnerId: 'new-learner', status: 'invited', fields: { ...op.fields }, customFields: {}, managerIds: [], groups: op.membership ? [op.membership] : [] };
       continue;
     }
     if (!l) throw new Error(`${op.op} before the learner exists`);
@@ -125,7 +125,7 @@ export function applyOperations(current: CurrentLearner | undefined, operations:
       case 'restore':
         if (l.status !== 'deleted') throw new Error('restore of a learner that is not deleted');
         if (l.fields.mail && op.fields.mail !== l.fields.mail) throw new Error('restore must use the deleted account\'s address');
-        l = { ...l, status: 'invited', fields: { ...l.fields, ...op.fields }, groups: [op.membership] };
+        l = { ...l, status: 'invited', fields: { ...l.fields, ...op.fields }, groups: op.membership ? [op.membership] : [] };
         break;
       case 'linkExternalId':
         l.externalId = employeeId;

@@ -42,7 +42,7 @@ function want(spec: RawEmployeeSpec = {}, m: MappingConfig = mapping(), now = NO
 }
 
 function context(m: MappingConfig = mapping(), managers: Record<string, string> = { [MANAGER]: MANAGER_LEARNER, other: OLD_MANAGER_LEARNER }): PlanContext {
-  return planContextFor(m, GROUP_DEFAULT, managers);
+  return planContextFor(m, { defaultGroupId: GROUP_DEFAULT }, managers);
 }
 
 const byId = (l: CurrentLearner): Match => ({ kind: 'externalId', learner: l });
@@ -552,13 +552,13 @@ describe('the domain barrel, end to end', () => {
     const e = domain.normaliseEmployee(raw, { siteTimeZones: m.status.siteTimeZones });
     expect(e.siteTimeZone).toBe('Europe/London');
     const d = domain.desiredLearner(e, m, NOW);
-    const plan = domain.planEmployee({ desired: d, match: { kind: 'none' }, context: domain.planContextFor(m, GROUP_DEFAULT) });
+    const plan = domain.planEmployee({ desired: d, match: { kind: 'none' }, context: domain.planContextFor(m, { defaultGroupId: GROUP_DEFAULT }) });
     expect(plan.outcome).toEqual({ kind: 'noop', reason: 'no learner yet: starts on 2026-03-30; activation at 2026-03-30 00:00 Europe/London' });
     expect(plan.recheckAt).toBe('2026-03-29T23:00:00.000Z');
     const then = domain.planEmployee({
       desired: domain.desiredLearner(e, m, new Date(plan.recheckAt!)),
       match: { kind: 'none' },
-      context: domain.planContextFor(m, GROUP_DEFAULT),
+      context: domain.planContextFor(m, { defaultGroupId: GROUP_DEFAULT }),
     });
     expect(then.outcome.kind === 'apply' && then.outcome.operations.map((o) => o.op)).toEqual(['create', 'linkExternalId', 'activate']);
     expect(then.outcome.kind === 'apply' && then.outcome.operations[0]).toMatchObject({

@@ -1,0 +1,29 @@
+/**
+ * The LMS side of a sync, whichever LMS a connection writes to: every activity names its
+ * connection, and the connection's destination type picks 360Learning or Skillcast (SCIM). The
+ * plan between them is the same; only reading and writing differ.
+ */
+import type { Operation } from '../domain/types';
+import type { LmsSnapshot } from '../domain/full-plan';
+import type { ConnectionRegistry } from './deps';
+import type { AppliedOperation, LearnerLookup } from './employee-types';
+import { learning360Activities } from './learning360';
+import { skillcastActivities } from './skillcast';
+
+export function lmsActivities(registry: ConnectionRegistry) {
+  const learning360 = learning360Activities(registry);
+  const skillcast = skillcastActivities(registry);
+  const of = (connection: string) => (registry.connection(connection).destination.type === 'skillcast' ? skillcast : learning360);
+  return {
+    /** The employee's learner: by the stored link first, then (for first adoption) by email. */
+    lookupLearner: (connection: string, employeeId: string, record: Record<string, unknown> | null, knownLearnerId?: string): Promise<LearnerLookup> =>
+      of(connection).lookupLearner(connection, employeeId, record, knownLearnerId),
+    /** One planned operation; every one is idempotent, so a retry never makes a second account. */
+    applyOperation: (connection: string, employeeId: string, learnerId: string | undefined, operation: Operation): Promise<AppliedOperation> =>
+      of(connection).applyOperation(connection, employeeId, learnerId, operation),
+    /** Every learner the connection can see, from the paged lists. */
+    snapshot: (connection: string, progress: (details: unknown) => void): Promise<LmsSnapshot> => of(connection).snapshot(connection, progress),
+    /** GET requests this worker has sent to the connection's LMS so far. */
+    reads: (connection: string): number => of(connection).reads(connection),
+  };
+}

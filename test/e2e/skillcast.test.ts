@@ -1,0 +1,117 @@
+/**
+ * HiBob → Skillcast over SCIM 2.0, end to end on the real dev server and the Skillcast emulator:
+ * add, update, archive and reactivate by full sync, nothing written when nothing changed, and
+ * users of another domain or on the protected list left alone.
+ */
+import { blobStoreFromEnv } from '../../src/blobstore';
+import type { SyncReport } from '../../src/reports/types';
+import type { AdminUserView } from '../../src/emulators/skillcast';
+import { fullSync } from '../../src/workflows';
+import type { FullSyncResult } from '../../src/workflows/full-sync-api';
+import { startTestStack, type TestStack } from '../support/stack';
+
+jest.setTimeout(300_000);
+
+const EXTENSION = 'urn:ietf:params:scim:schemas:extension:skillcast:2.0:User';
+
+describe('full sync to Skillcast', () => {
+  let stack: TestStack;
+  const skillcast = () => stack.emulators.skillcast!.emulator;
+  const hibob = () => stack.emulators.hibob!.emulator;
+  const domainUsers = (domain = 'Employees'): AdminUserView[] => skillcast().users(domain)[domain] ?? [];
+  const userOf = (employeeId: string) => {
+    const found = domainUsers().filter((u) => u.externalId === employeeId);
+    if (found.length > 1) throw new Error(`employee ${employeeId} has ${found.length} Skillcast users`);
+    return found[0];
+  };
+  const writes = () => skillcast().kit.requests.entries.filter((e) => e.method !== 'GET' && e.path.includes('/scim/'));
+  const run = (): Promise<FullSyncResult> =>
+    stack.client.workflow.execute(fullSync, {
+      taskQueue: stack.taskQueue,
+      workflowId: `bobsync/demo-skillcast/full-sync/test-${Date.now()}`,
+      args: [{ connection: 'demo-skillcast', taskQueue: stack.taskQueue, trigger: 'test' }],
+    });
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      name: 'skillcast',
+      employees: 40,
+      seed: 21,
+      only: ['hibob', 'skillcast'],
+      configure: (config) => {
+        config.connections = config.connections.filter((c) => c.name === 'demo-skillcast');
+        const c = config.connections[0]!;
+        if (c.destination.type === 'skillcast') c.destination.requestsPerSecond = 100;
+        c.fullSync = { ...c.fullSync, batchSize: 10, parallelism: 4, concurrencyPerBatch: 5 };
+        c.safety = { ...c.safety, approval: 'onSafeguard', maxDeactivationPercent: 100, protectedUsers: ['auditor@northwind.example'] };
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  let auditorOf = '';
+  const activeEmployees = () => hibob().listEmployees().filter((e) => e.status === 'Active' && e.lifecycleStatus === 'employed' && e.email);
+
+  it('adds every active employee, linked by the HiBob id, with mapped attributes', async () => {
+    // Someone kept active by hand in another domain, with the address of a HiBob employee.
+    const managers = new Set(hibob().listEmployees().map((e) => e.reportsTo));
+    const kept = activeEmployees().find((e) => !managers.has(e.id));
+    skillcast().seedUsers([{ userName: kept!.email!, emails: [{ value: kept!.email!, primary: true }], active: true }], 'Always active');
+    // An auditor's account, linked to a HiBob employee but on the protected list.
+    const dan = activeEmployees().find((e) => e.id !== kept!.id && !managers.has(e.id))!;
+    auditorOf = dan.id;
+    skillcast().seedUsers([{ userName: 'auditor@northwind.example', externalId: dan.id, active: true }]);
+    const result = await run();
+    expect(result.byAction.create).toBeGreaterThan(20);
+
+    const ada = activeEmployees().find((e) => e.id !== kept!.id)!;
+    const user = userOf(ada.id);
+    expect(user).toMatchObject({ userName: ada.email, active: true, name: { givenName: ada.firstName, familyName: ada.surname } });
+    expect((user as Record<string, unknown>)[EXTENSION]).toMatchObject({ Site: expect.any(String), Department: expect.any(String) });
+    // The other domain's user is neither read nor changed; its employee is reported, not duplicated.
+    const elsewhere = skillcast().users('Always active')['Always active'];
+    expect(elsewhere).toEqual([expect.objectContaining({ userName: kept!.email, active: true })]);
+    expect(elsewhere?.[0]).not.toHaveProperty('externalId');
+    expect(userOf(kept!.id)).toBeUndefined();
+    expect(result.outcomes.failed ?? 0).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a second run changes nothing: the only write is the refused create of the other domain’s address', async () => {
+    skillcast().kit.requests.clear();
+    const result = await run();
+    expect(writes().filter((w) => w.status < 400)).toEqual([]);
+    expect(writes().map((w) => [w.method, w.status])).toEqual([['POST', 409]]);
+    expect(result.byAction.create ?? 0).toBe(1);
+    expect(result.byAction.update ?? 0).toBe(0);
+    const report = await blobStoreFromEnv(stack.env).getJson<SyncReport>(result.reportRef);
+    expect(report.rows.filter((r) => r.action === 'park').map((r) => r.reason)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/apostrophe|email/)]),
+    );
+  });
+
+  it('updates, archives and reactivates the same user, and leaves a protected user alone', async () => {
+    const [ann, ben, cat] = activeEmployees().filter((e) => userOf(e.id) && e.id !== auditorOf).slice(0, 3);
+    const catUser = userOf(cat!.id)!;
+    hibob().deleteEmployee(auditorOf);
+    hibob().updateEmployee(ann!.id, { surname: 'Renamed' });
+    hibob().terminate(ben!.id, { terminationDate: '2025-06-30' });
+    hibob().deleteEmployee(cat!.id);
+    await run();
+    expect(userOf(ann!.id)?.name).toMatchObject({ familyName: 'Renamed' });
+    expect(userOf(ben!.id)?.active).toBe(false);
+    expect(userOf(cat!.id)?.active).toBe(false);
+    expect(domainUsers().find((u) => u.userName === 'auditor@northwind.example')?.active).toBe(true);
+
+    const benBefore = userOf(ben!.id)!;
+    hibob().rehire(ben!.id, { startDate: '2025-09-01' });
+    skillcast().kit.requests.clear();
+    await run();
+    const benAfter = userOf(ben!.id)!;
+    expect(benAfter.active).toBe(true);
+    expect(benAfter.id).toBe(benBefore.id);
+    expect(catUser.id).toBe(userOf(cat!.id)!.id);
+    expect(writes().filter((w) => w.status < 400).every((w) => w.method === 'PATCH')).toBe(true);
+  });
+});
