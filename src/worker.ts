@@ -4,9 +4,9 @@
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
-import type { BobsyncConfig } from './config/schema';
+import type { BobsyncConfig, ConnectionConfig } from './config/schema';
 import { createActivities } from './activities';
-import { taskQueues } from './workflows/task-queues';
+import { lmsQueue, taskQueues } from './workflows/task-queues';
 
 export interface WorkerSetOptions {
   config: BobsyncConfig;
@@ -38,10 +38,19 @@ function hibobReadsPerSecond(config: BobsyncConfig): number {
   return Math.min(...config.connections.map((c) => c.source.readsPerSecond));
 }
 
-/** The most restrictive 360Learning limit of one kind across connections, per second. */
-function lmsPerSecond(config: BobsyncConfig, kind: 'writesPerSecond' | 'readsPerSecond'): number {
-  const limits = config.connections.flatMap((c) => (c.destination.type === '360learning' ? [c.destination[kind]] : []));
-  return limits.length ? Math.min(...limits) : kind === 'writesPerSecond' ? 10 : 50;
+/** Activities per second one connection's LMS queue may start: the vendor's limit over the requests one activity makes. */
+export function lmsActivitiesPerSecond(connection: ConnectionConfig, kind: 'reads' | 'writes'): number {
+  const { destination } = connection;
+  if (destination.type === 'skillcast') {
+    // A lookup makes up to three GETs (id or externalId, userName, manager); a write one request.
+    return kind === 'reads' ? destination.requestsPerSecond / 3 : destination.requestsPerSecond;
+  }
+  // A 360Learning lookup makes about five GETs.
+  return kind === 'reads' ? destination.readsPerSecond / 5 : destination.writesPerSecond;
+}
+
+function sharedLimit(config: BobsyncConfig, kind: 'reads' | 'writes'): number {
+  return Math.min(...config.connections.map((c) => lmsActivitiesPerSecond(c, kind)));
 }
 
 export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSet> {
@@ -67,19 +76,14 @@ export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSe
       activities: activities.hibobSearch,
       maxTaskQueueActivitiesPerSecond: hibobSearchesPerSecond(options.config),
     }),
-    Worker.create({
-      ...common,
-      taskQueue: queues.lmsReads,
-      activities: activities.lmsReads,
-      // A lookup makes about five GETs.
-      maxTaskQueueActivitiesPerSecond: lmsPerSecond(options.config, 'readsPerSecond') / 5,
-    }),
-    Worker.create({
-      ...common,
-      taskQueue: queues.lmsWrites,
-      activities: activities.lmsWrites,
-      maxTaskQueueActivitiesPerSecond: lmsPerSecond(options.config, 'writesPerSecond'),
-    }),
+    // Each connection's LMS calls on queues of its own, limited to that connection's budget.
+    ...options.config.connections.flatMap((c) => [
+      Worker.create({ ...common, taskQueue: lmsQueue(base, 'reads', c.name), activities: activities.lmsReads, maxTaskQueueActivitiesPerSecond: lmsActivitiesPerSecond(c, 'reads') }),
+      Worker.create({ ...common, taskQueue: lmsQueue(base, 'writes', c.name), activities: activities.lmsWrites, maxTaskQueueActivitiesPerSecond: lmsActivitiesPerSecond(c, 'writes') }),
+    ]),
+    // Activities scheduled on the shared LMS queues before they became per connection still get done.
+    Worker.create({ ...common, taskQueue: queues.lmsReads, activities: activities.lmsReads, maxTaskQueueActivitiesPerSecond: sharedLimit(options.config, 'reads') }),
+    Worker.create({ ...common, taskQueue: queues.lmsWrites, activities: activities.lmsWrites, maxTaskQueueActivitiesPerSecond: sharedLimit(options.config, 'writes') }),
   ]);
 
   let running: Promise<void> | undefined;

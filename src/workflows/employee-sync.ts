@@ -65,7 +65,7 @@ interface EventContext {
 }
 
 export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcome | undefined> {
-  const queues = taskQueues(input.taskQueue);
+  const queues = taskQueues(input.taskQueue, input.connection);
   const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 };
   const hibob = proxyActivities<HibobActivities>({ taskQueue: queues.hibob, startToCloseTimeout: '30 seconds', retry });
   const lmsReads = proxyActivities<LmsReadActivities>({ taskQueue: queues.lmsReads, startToCloseTimeout: '1 minute', retry });

@@ -27,7 +27,7 @@ import { syncBatch } from './sync-batch';
 import { taskQueues } from './task-queues';
 
 export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
-  const queues = taskQueues(input.taskQueue);
+  const queues = taskQueues(input.taskQueue, input.connection);
   const retry: RetryPolicy = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 };
   const search = proxyActivities<HibobSearchActivities>({ taskQueue: queues.hibobSearch, startToCloseTimeout: '30 minutes', heartbeatTimeout: '2 minutes', retry });
   const lmsReads = proxyActivities<LmsReadActivities>({ taskQueue: queues.lmsReads, startToCloseTimeout: '4 hours', heartbeatTimeout: '2 minutes', retry });

@@ -43,10 +43,15 @@ export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment
 /** Activities per task queue of the deployment (src/workflows/task-queues), as the workflows address them. */
 export type QueueActivities = Partial<Record<keyof ReturnType<typeof taskQueues>, object>>;
 
+/** The connection workflow tests name in their inputs. */
+export const TEST_CONNECTION = 'acme-360';
+
 export interface RunWorkersOptions {
   /** Base task queue: the workflows run there, activities on the queues derived from it. */
   taskQueue: string;
   activities: QueueActivities;
+  /** The connection the test's workflows name: its LMS queues are polled (default TEST_CONNECTION). */
+  connection?: string;
   /**
    * How long `body` may take (default 50 s, inside jest's 60 s test timeout). Past it the call
    * fails and the Workers stop, so a stuck test does not leave them polling a server that
@@ -61,7 +66,7 @@ export interface RunWorkersOptions {
  * `body` settles or runs out of time; a Worker that fails meanwhile fails the call.
  */
 export async function runWorkers<T>(env: TestWorkflowEnvironment, options: RunWorkersOptions, body: () => Promise<T>): Promise<T> {
-  const queues = taskQueues(options.taskQueue);
+  const queues = taskQueues(options.taskQueue, options.connection ?? TEST_CONNECTION);
   const common = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
   const workers = await Promise.all(
     (Object.keys(queues) as (keyof typeof queues)[])
