@@ -3,6 +3,7 @@
  * planned operation at a time (apply). Every apply is idempotent, so a retried activity never
  * makes a second account or a second link (design decision 6).
  */
+import { STANDARD_FIELDS } from '../domain/types';
 import { ApplicationFailure } from '@temporalio/activity';
 import { ApiError } from '../clients/http/errors';
 import type { CustomFieldDefinition, Learning360Client, User360 } from '../clients/learning360/client';
@@ -12,8 +13,6 @@ import type { CurrentLearner, GroupRole, Match, Operation, StandardField } from 
 import type { ConnectionRegistry } from './deps';
 import type { AppliedOperation, LearnerLookup } from './employee-types';
 import { wantedLearner } from './wanted-learner';
-
-const STANDARD_FIELDS: readonly StandardField[] = ['mail', 'firstName', 'lastName', 'job', 'organization', 'phone', 'lang'];
 
 /** Custom field definitions by name, read once per connection and refreshed on a miss. */
 class CustomFieldCatalog {

@@ -6,18 +6,17 @@
  * (in scope and not inactive). For a leaver the faulty value is simply left untouched, so a
  * bad email never keeps a terminated employee's learner active.
  */
+import { STANDARD_FIELDS } from './types';
 import type { MappingConfig } from './mapping-schema';
 import { describeCondition, describeExpression, evaluateCondition, evaluateExpression, unreadableFields, type Truth } from './expressions';
 import { evaluateStatus } from './status';
 import { isIsoDate } from './time';
-import type { DesiredLearner, GroupRole, NormalisedEmployee, ParkCode, ParkedEmployee, StandardField } from './types';
+import type { DesiredLearner, GroupRole, NormalisedEmployee, ParkCode, ParkedEmployee } from './types';
 
 export interface DesiredOptions {
   /** 360Learning accepts apostrophes in addresses (o'neil@…); Skillcast rejects them. Default true. */
   allowApostropheInEmail?: boolean;
 }
-
-const STANDARD_FIELDS: readonly StandardField[] = ['mail', 'firstName', 'lastName', 'job', 'organization', 'phone', 'lang'];
 
 const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 const DOMAIN_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;

@@ -20,6 +20,7 @@
  * so the client decides how to clear (omit, or a platform-specific empty value); the plan only
  * says the value should no longer be there.
  */
+import { STANDARD_FIELDS } from './types';
 import type { MappingConfig } from './mapping-schema';
 import { isParked, managedGroupRoles } from './desired';
 import { fingerprint } from './fingerprint';
@@ -44,8 +45,6 @@ export interface PlanInput {
   /** Fingerprint of the last plan applied for this employee; equal → noop without a diff. */
   previousFingerprint?: string;
 }
-
-const STANDARD_FIELDS: readonly StandardField[] = ['mail', 'firstName', 'lastName', 'job', 'organization', 'phone', 'lang'];
 
 function roleKey(g: GroupRole): string {
   return `${g.groupId.toLowerCase()}/${g.role}`;

@@ -54,8 +54,9 @@ export interface StatusDecision {
   nextState?: LearnerStatus;
 }
 
-/** Standard 360Learning user fields the connector may own. */
-export type StandardField = 'mail' | 'firstName' | 'lastName' | 'job' | 'organization' | 'phone' | 'lang';
+/** Standard learner fields the connector may own (360Learning user fields; SCIM core and enterprise attributes). */
+export const STANDARD_FIELDS = ['mail', 'firstName', 'lastName', 'job', 'organization', 'phone', 'lang'] as const;
+export type StandardField = (typeof STANDARD_FIELDS)[number];
 
 export interface DesiredLearner {
   employeeId: string;
