@@ -10,6 +10,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { BobsyncConfig } from '../config/schema';
 import { readSecret } from '../config/loader';
+import { employeeSync } from '../workflows/employee-sync';
 import { employeeWorkflowId } from '../workflows/ids';
 import { hibobEventSignal, type EmployeeSyncInput, type HibobEventSignal } from '../workflows/employee-sync-api';
 import { connectionsOfSameSource } from './fan-out';
@@ -135,7 +136,7 @@ async function deliverToEmployeeWorkflow(temporal: Client, recent: RecentWorkflo
       recent.forget(delivery.workflowId);
     }
   }
-  await temporal.workflow.signalWithStart('employeeSync', {
+  await temporal.workflow.signalWithStart(employeeSync, {
     workflowId: delivery.workflowId,
     taskQueue: delivery.taskQueue,
     args: [delivery.input],

@@ -5,7 +5,7 @@
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { employeeWorkflowId } from '../workflows/ids';
 import { stateQuery, syncNowUpdate, type EmployeeSyncInput, type EmployeeSyncState, type SyncOutcome } from '../workflows/employee-sync-api';
-import type { employeeSync } from '../workflows/employee-sync';
+import { employeeSync } from '../workflows/employee-sync';
 import { println, resolveConnection, withClient, type CommandIo, type Output } from './io';
 
 export interface EmployeeOptions {
@@ -77,7 +77,7 @@ async function syncNow(client: Client, taskQueue: string, connection: string, em
   const input: EmployeeSyncInput = { connection, employeeId, taskQueue };
   return client.workflow.executeUpdateWithStart(syncNowUpdate, {
     args: [{ reason: 'bobsync employee --sync' }],
-    startWorkflowOperation: new WithStartWorkflowOperation<typeof employeeSync>('employeeSync', {
+    startWorkflowOperation: new WithStartWorkflowOperation(employeeSync, {
       workflowId: employeeWorkflowId(connection, employeeId),
       taskQueue,
       args: [input],
