@@ -21,7 +21,9 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
     fetchEmployee: async (connection: string, employeeId: string): Promise<FetchedEmployee> => {
       const { mapping, source } = registry.connection(connection);
       const fields = hibobFieldsFor(mapping);
-      const record = await registry.hibob(connection).getEmployee(employeeId, fields, 'APPEND');
+      // A connection fed by a machine-readable report reads people the same way, so both paths want the same learner.
+      const labels = source.report?.humanReadable === false ? undefined : 'APPEND';
+      const record = await registry.hibob(connection).getEmployee(employeeId, fields, labels);
       const readLagSeconds = source.readAfterWriteLagSeconds;
       if (!record) return { found: false, readLagSeconds };
       return { found: true, record, digests: fieldDigests(normaliseEmployee(record, normaliseOptions(mapping)), fields), readLagSeconds };

@@ -26,7 +26,7 @@ function print(line = ''): void {
 
 export function buildProgram(): Command {
   const program = new Command('bobsync')
-    .description('Keeps 360Learning learners in step with HiBob, on Temporal. Skillcast (SCIM 2.0) is planned.')
+    .description('Keeps 360Learning learners and Skillcast users (SCIM 2.0) in step with HiBob, on Temporal.')
     .showHelpAfterError();
   const configOption = () => new Option('-c, --config <path>', 'bobsync.yaml to use (default: $BOBSYNC_CONFIG or ./bobsync.yaml)');
 

@@ -135,11 +135,18 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
 
     const health = await runHealthCheck({ config: configPath }, env);
 
-    // A first full sync loads the demo company into 360Learning, as on day one of a real tenant.
-    say('Running a first full sync of demo-360 (HiBob → 360Learning)…');
+    // A first full sync per connection loads the demo company into both LMSs, as on day one of a real tenant.
     const io = { ctx, env, out: stdoutOutput() };
-    const first = await runSync(io, { connection: 'demo-360', follow: true, outDir: join(dataDir, 'reports', 'demo-360', 'first-full-sync') });
-    await createSchedule({ ...io, out: { write: () => undefined } }, { connection: 'demo-360' }).catch((err: Error) => say(`  (schedule not created: ${err.message})`));
+    const firstSyncs: { connection: string; workflowId: string; report?: string }[] = [];
+    for (const [connection, what] of [
+      ['demo-360', 'HiBob → 360Learning'],
+      ['demo-skillcast', 'HiBob → Skillcast'],
+    ] as const) {
+      say(`Running a first full sync of ${connection} (${what})…`);
+      const first = await runSync(io, { connection, follow: true, outDir: join(dataDir, 'reports', connection, 'first-full-sync') });
+      firstSyncs.push({ connection, workflowId: first.workflowId, report: first.files ? (first.files['report.xlsx'] ?? Object.values(first.files)[0]) : undefined });
+      await createSchedule({ ...io, out: { write: () => undefined } }, { connection }).catch((err: Error) => say(`  (schedule of ${connection} not created: ${err.message})`));
+    }
     say();
     say('bobsync is ready.');
     say(`  Temporal UI           ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`);
@@ -148,9 +155,11 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     for (const line of emulators.describe()) say(`  ${line}`);
     say(`  Config in use         ${configPath}`);
     say(`  Health check          HiBob reached, sample employee ${health.sampleEmployeeId ?? '(none)'}`);
-    say(`  First full sync       ${first.workflowId}`);
-    if (first.files) say(`  Its report            ${first.files['report.xlsx'] ?? Object.values(first.files)[0]}`);
-    say(`  Nightly schedule      bobsync/demo-360/full-sync (bobsync schedule describe)`);
+    for (const first of firstSyncs) {
+      say(`  First full sync       ${first.workflowId}`);
+      if (first.report) say(`    its report          ${first.report}`);
+      say(`    nightly schedule    bobsync/${first.connection}/full-sync (bobsync schedule describe --connection ${first.connection})`);
+    }
     say();
     say('Ctrl-C stops everything.');
     await waitForSignal();

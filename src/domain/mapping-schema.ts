@@ -232,17 +232,17 @@ const fieldsSchema = z
     job: valueExpressionSchema.nullable().prefault({ from: 'work.title', label: true }),
     organization: valueExpressionSchema.nullable().prefault({ from: 'work.department', label: true }),
     phone: optionalField,
-    lang: optionalField.describe('A 360Learning language code (en, fr, de…); map a HiBob field with { map: … }.'),
+    lang: optionalField.describe('A language code (en, fr, de…): 360Learning lang, SCIM preferredLanguage; map a HiBob field with { map: … }.'),
   })
   .strict()
-  .describe('Standard 360Learning user fields. null (or leaving phone/lang out) = the connector never touches that field.');
+  .describe('Standard learner fields (360Learning user fields; for Skillcast the SCIM userName/emails, name, title, enterprise organization, phoneNumbers, preferredLanguage). null (or leaving phone/lang out) = the connector never touches that field.');
 
 const customFieldSchema = z
   .object({
-    name: z.string().min(1).describe('Custom field name in 360Learning.'),
+    name: z.string().min(1).describe('Custom field name in 360Learning, or the exact name of the Skillcast portal attribute.'),
     type: z.enum(['string', 'date']).default('string').describe('date values must be YYYY-MM-DD.'),
     source: valueExpressionSchema,
-    createIfMissing: z.boolean().default(false).describe('Create the custom field definition when 360Learning lacks it.'),
+    createIfMissing: z.boolean().default(false).describe('Create the custom field definition when 360Learning lacks it (Skillcast attributes are created in the portal).'),
   })
   .strict();
 

@@ -3,6 +3,7 @@
  * add, update, archive and reactivate by full sync, nothing written when nothing changed, and
  * users of another domain or on the protected list left alone.
  */
+import { WorkflowFailedError } from '@temporalio/client';
 import { blobStoreFromEnv } from '../../src/blobstore';
 import type { SyncReport } from '../../src/reports/types';
 import type { AdminUserView } from '../../src/emulators/skillcast';
@@ -113,5 +114,86 @@ describe('full sync to Skillcast', () => {
     expect(benAfter.id).toBe(benBefore.id);
     expect(catUser.id).toBe(userOf(cat!.id)!.id);
     expect(writes().filter((w) => w.status < 400).every((w) => w.method === 'PATCH')).toBe(true);
+  });
+});
+
+describe.each([
+  ['labels (humanReadable)', true],
+  ['machine values', false],
+])('full sync to Skillcast from the HiBob report "LMS feed", %s', (_mode, humanReadable) => {
+  let stack: TestStack;
+  const skillcast = () => stack.emulators.skillcast!.emulator;
+  const hibob = () => stack.emulators.hibob!.emulator;
+  const userOf = (employeeId: string) => skillcast().users('Employees').Employees?.find((u) => u.externalId === employeeId);
+  const writes = () => skillcast().kit.requests.entries.filter((e) => e.method !== 'GET' && e.path.includes('/scim/'));
+  const run = (): Promise<FullSyncResult> =>
+    stack.client.workflow.execute(fullSync, {
+      taskQueue: stack.taskQueue,
+      workflowId: `bobsync/demo-skillcast/full-sync/report-test-${Date.now()}`,
+      args: [{ connection: 'demo-skillcast', taskQueue: stack.taskQueue, trigger: 'test' }],
+    });
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      name: `skillcast-report-${humanReadable ? 'labels' : 'values'}`,
+      employees: 25,
+      // Employee workflow ids name the HiBob id: each stack on the shared server needs people of its own.
+      seed: humanReadable ? 8 : 9,
+      only: ['hibob', 'skillcast'],
+      configure: (config) => {
+        config.connections = config.connections.filter((c) => c.name === 'demo-skillcast');
+        const c = config.connections[0]!;
+        if (c.destination.type === 'skillcast') c.destination.requestsPerSecond = 100;
+        c.source.report = { name: 'LMS feed', identityColumn: 'Bob ID', humanReadable, columns: { 'Bob ID': 'root.id' } };
+        c.safety = { ...c.safety, approval: 'onSafeguard', maxDeactivationPercent: 100 };
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('adds, then updates, archives and reactivates, each ending in Skillcast as planned', async () => {
+    const first = await run();
+    expect(first.byAction.create).toBeGreaterThan(10);
+    const employed = hibob().listEmployees().filter((e) => e.status === 'Active' && e.lifecycleStatus === 'employed' && userOf(e.id));
+    const [ann, ben] = employed;
+    expect(userOf(ann!.id)).toMatchObject({ userName: ann!.email, active: true });
+
+    hibob().updateEmployee(ann!.id, { surname: 'From-Report' });
+    hibob().terminate(ben!.id, { terminationDate: '2025-06-30' });
+    await run();
+    expect((userOf(ann!.id)?.name as { familyName?: string }).familyName).toBe('From-Report');
+    expect(userOf(ben!.id)?.active).toBe(false);
+
+    const benId = userOf(ben!.id)!.id;
+    hibob().rehire(ben!.id, { startDate: '2025-09-01' });
+    await run();
+    expect(userOf(ben!.id)).toMatchObject({ id: benId, active: true });
+
+    skillcast().kit.requests.clear();
+    await run();
+    expect(writes()).toEqual([]);
+  });
+
+  it('a report missing a mapped column fails before any write, naming the column and the report', async () => {
+    const c = stack.config.connections[0]!;
+    const saved = c.mapping.customFields;
+    c.mapping.customFields = [...saved, { name: 'Site', source: { from: 'work.custom.field_1700000000000' }, type: 'string', createIfMissing: false } as never];
+    skillcast().kit.requests.clear();
+    try {
+      const failure = await run().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      const cause = (failure as WorkflowFailedError).cause;
+      const message = (cause?.cause as Error | undefined)?.message ?? cause?.message;
+      expect(message).toMatch(/report "LMS feed"/);
+      expect(message).toMatch(/field_1700000000000/);
+      expect(writes()).toEqual([]);
+    } finally {
+      c.mapping.customFields = saved;
+    }
   });
 });

@@ -162,9 +162,18 @@ describe('committed editor schema', () => {
 });
 
 describe('the demo config `npm start` writes', () => {
-  it('is valid and syncs to 360Learning only', () => {
+  it('is valid and syncs one HiBob company to 360Learning and to Skillcast', () => {
+    const config = parseConfig(embeddedConfigYaml('http://127.0.0.1:4010', 'http://127.0.0.1:4020', { root: '507f1f77bcf86cd799439011', byName: {} }, 'http://127.0.0.1:4030'));
+    expect(config.connections.map((c) => [c.name, c.destination.type])).toEqual([
+      ['demo-360', '360learning'],
+      ['demo-skillcast', 'skillcast'],
+    ]);
+    expect(config.connections[1]!.source).toEqual(config.connections[0]!.source);
+  });
+
+  it('without a Skillcast emulator, has the 360Learning connection only', () => {
     const config = parseConfig(embeddedConfigYaml('http://127.0.0.1:4010', 'http://127.0.0.1:4020', { root: '507f1f77bcf86cd799439011', byName: {} }));
-    expect(config.connections.map((c) => [c.name, c.destination.type])).toEqual([['demo-360', '360learning']]);
+    expect(config.connections.map((c) => c.name)).toEqual(['demo-360']);
   });
 });
 
