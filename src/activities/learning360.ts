@@ -133,8 +133,10 @@ export function learning360Activities(registry: ConnectionRegistry) {
         // A retried create must not make a second account: adopt what a first attempt made.
         const existing = operation.fields.mail ? (await client.findUsersByMail(operation.fields.mail))[0] : undefined;
         if (existing && existing.status !== 'deleted') return { learnerId: existing._id, note: `learner ${existing._id} already existed with this email; adopted` };
-        const { user, restored } = await client.createUser({ ...omitEmpty(operation.fields), membership: operation.membership } as never);
-        return { learnerId: user._id, note: restored ? `restored deleted learner ${user._id}` : `created invited learner ${user._id}` };
+        const invite = destination.sendInvitationEmail && operation.op === 'create';
+        const { user, restored } = await client.createUser({ ...omitEmpty(operation.fields), membership: operation.membership } as never, { sendInvitationEmail: invite });
+        if (restored) return { learnerId: user._id, note: `restored deleted learner ${user._id}` };
+        return { learnerId: user._id, note: `created invited learner ${user._id}${invite ? '; invitation e-mail sent' : ''}` };
       }
       case 'linkExternalId': {
         const id = need();

@@ -80,6 +80,10 @@ export const learning360Destination = z
       .regex(/^[a-fA-F0-9]{24}$/, 'must be a 360Learning group id (24 hex characters)')
       .describe('Group every new learner joins as learner (360Learning requires a membership at creation).'),
     externalIdPlatform: z.string().min(1).default('hibob').describe('Platform name under which the HiBob employee id is stored.'),
+    sendInvitationEmail: z
+      .boolean()
+      .default(false)
+      .describe('Let 360Learning e-mail each new learner an invitation to activate their account; the report names who was invited.'),
     writesPerSecond: z.number().positive().max(10).default(10).describe('360Learning allows 10 writes per second per company.'),
     readsPerSecond: z.number().positive().max(50).default(50),
   })

@@ -227,10 +227,14 @@ export class Learning360Client {
     ) as AsyncGenerator<User360[]>;
   }
 
-  /** POST /users without an invitation email. 201 = new invited user, 200 = a deleted user restored. */
-  async createUser(body: CreateUser360): Promise<{ user: User360; restored: boolean }> {
+  /**
+   * POST /users, with 360Learning's invitation e-mail only when asked. 201 = new invited user,
+   * 200 = a deleted user restored.
+   */
+  async createUser(body: CreateUser360, options: { sendInvitationEmail?: boolean } = {}): Promise<{ user: User360; restored: boolean }> {
+    const sendInvitationEmail = options.sendInvitationEmail ? 'true' : 'false';
     const { data, response } = await this.call('create user', () =>
-      this.api.POST('/api/v2/users', { params: { header: VERSION, query: { sendInvitationEmail: 'false' } }, body }),
+      this.api.POST('/api/v2/users', { params: { header: VERSION, query: { sendInvitationEmail } }, body }),
     );
     return { user: data, restored: response.status === 200 };
   }
