@@ -1,8 +1,10 @@
 /**
  * Full-sync benchmark. Prints figures; asserts nothing.
  *
- *   npx tsx bench/fullsync.ts [--employees 5000] [--initial 1000] [--write-limit 10] [--only steady|initial]
+ *   npx tsx bench/fullsync.ts [--destination 360learning] [--employees 5000] [--initial 1000] [--write-limit 10] [--only steady|initial]
+ *   npx tsx bench/fullsync.ts --destination skillcast [--employees 2000] [--initial 1000] [--requests-per-second 20] [--only steady|initial]
  *
+ * 360Learning (the default):
  * A. Steady state: --employees HiBob people already provisioned in 360Learning and synced once
  *    since, then a full sync that finds nothing to change: wall time, vendor calls and Temporal
  *    work per employee, peak worker memory. The provisioning and the settling sync after it run
@@ -11,13 +13,23 @@
  * B. Initial load: --initial people into an empty 360Learning with its write limit at
  *    --write-limit per second (emulator and connection): how close the apply phase comes to it.
  *
+ * Skillcast (SCIM 2.0, connection demo-skillcast, its requestsPerSecond at --requests-per-second):
+ * A. Steady state: the Skillcast domain seeded with the users a full sync would have made for
+ *    --employees HiBob people, then a full sync that finds nothing to change, against a floor
+ *    measured in the same run: one HiBob people search and the paged SCIM list at that rate.
+ * B. Initial load: --initial people into an empty domain: SCIM requests per second while the
+ *    batches apply, against the configured rate; then a full sync right after, which must write
+ *    nothing.
+ *
  * Everything runs on 127.0.0.1: Temporal dev servers in memory, the emulators, and the measured
- * worker in this process (as in `npm start`). Results: bench/results/fullsync-latest.json;
- * bench/README.md explains the figures.
+ * worker in this process (as in `npm start`). Results: bench/results/fullsync-latest.json
+ * (360Learning) and bench/results/fullsync-skillcast-latest.json; bench/README.md explains the
+ * figures.
  */
 import { freePort, quietBundleLogger } from '../src/dev/ports';
 import { machineInfo, numberOption, writeLatestResult } from './shared';
 import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -26,21 +38,35 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { codecDataConverter, codecFromEnv, generateCodecKey } from '../src/codec/aes-gcm-codec';
-import { hibobSource, learning360Destination, type BobsyncConfig } from '../src/config/schema';
+import { hibobSource, learning360Destination, type BobsyncConfig, type ConnectionConfig, type SkillcastDestinationConfig } from '../src/config/schema';
+import { readSecret } from '../src/config/loader';
 import { startLocalStack, type LocalStack } from '../src/dev/local-stack';
 import { startDevServer, type RunningDevServer } from '../src/dev/temporal-dev-server';
 import { HEADROOM } from '../src/clients/http/spacing-limiter';
+import { HibobClient } from '../src/clients/hibob/client';
+import { ScimClient } from '../src/clients/scim/client';
+import { toUserDocument } from '../src/clients/scim/patch';
+import { readHibobPopulation } from '../src/activities/hibob-snapshot';
+import { SCIM_TRAITS, scimUserToCreate } from '../src/activities/skillcast';
+import { normaliseOptions } from '../src/activities/wanted-learner';
+import { desiredLearner } from '../src/domain/desired';
+import { normaliseEmployee } from '../src/domain/normalise';
+import { planContextFor, planEmployee } from '../src/domain/plan';
+import type { Plan } from '../src/domain/types';
 import { DEFAULT_RATE_LIMITS } from '../src/emulators/hibob';
+import { SCIM_BASE_PATH, type SeedUser } from '../src/emulators/skillcast';
 import type { LoggedRequest } from '../src/emulators/common/request-log';
 import { connectClient } from '../src/temporal/client';
-import { createWorkers, installWorkerLogging } from '../src/worker';
+import { createWorkers, installWorkerLogging, lmsActivitiesPerSecond } from '../src/worker';
 import type { fullSync } from '../src/workflows/full-sync';
 import type { FullSyncResult } from '../src/workflows/full-sync-api';
 import type { SetupWorkerMessage, SetupWorkerReply } from './fullsync-setup-worker';
 
 const CONNECTION = 'demo-360';
+const SKILLCAST_CONNECTION = 'demo-skillcast';
 const SEED = 42;
 /** Bounds of each full sync, so a stuck run ends as a failure rather than a hang. */
 const TIMEOUTS_MS = { setup: 45 * 60_000, settle: 30 * 60_000, steady: 15 * 60_000 };
@@ -54,15 +80,29 @@ const SETUP_FULL_SYNC = { batchSize: 100, parallelism: 8, concurrencyPerBatch: 1
  * the largest that sets up in about 10.
  */
 const DEFAULT_STEADY_EMPLOYEES = 5_000;
+/** Skillcast's steady state needs no provisioning run (the domain is seeded), so the measured run is most of it. */
+const DEFAULT_SKILLCAST_EMPLOYEES = 2_000;
+const DEFAULT_INITIAL = 1_000;
+const DEFAULT_WRITE_LIMIT = 10;
+/** The demo connection's SCIM rate (src/dev/embedded.ts); the schema's own default is 5. */
+const DEFAULT_REQUESTS_PER_SECOND = 20;
+/** The Skillcast initial load: about seven SCIM requests per new user at the configured rate, three times over. */
+const skillcastInitialTimeoutMs = (options: Options) => Math.max(10 * 60_000, ((options.initial * 7) / options.requestsPerSecond) * 3_000);
 
 /** The limits a customer gets without setting any, read from the config schema itself. */
 const DEFAULT_SOURCE = hibobSource.parse({ type: 'hibob', serviceUserId: 'bench', serviceUserToken: { env: 'UNUSED' } });
 const DEFAULT_DESTINATION = learning360Destination.parse({ type: '360learning', clientId: 'bench', clientSecret: { env: 'UNUSED' }, defaultGroupId: '0'.repeat(24) });
 
+type Destination = '360learning' | 'skillcast';
+
 interface Options {
+  destination: Destination;
   employees: number;
   initial: number;
+  /** 360Learning only. */
   writeLimit: number;
+  /** Skillcast only: the connection's requestsPerSecond. */
+  requestsPerSecond: number;
   only?: 'steady' | 'initial';
 }
 
@@ -70,18 +110,27 @@ function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
-      employees: { type: 'string', default: String(DEFAULT_STEADY_EMPLOYEES) },
-      initial: { type: 'string', default: '1000' },
-      'write-limit': { type: 'string', default: '10' },
+      destination: { type: 'string', default: '360learning' },
+      employees: { type: 'string' },
+      initial: { type: 'string', default: String(DEFAULT_INITIAL) },
+      'write-limit': { type: 'string' },
+      'requests-per-second': { type: 'string' },
       only: { type: 'string' },
     },
     strict: true,
   });
   if (values.only !== undefined && values.only !== 'steady' && values.only !== 'initial') throw new Error('--only takes steady or initial');
+  const destination = values.destination;
+  if (destination !== '360learning' && destination !== 'skillcast') throw new Error('--destination takes 360learning or skillcast');
+  if (destination === 'skillcast' && values['write-limit'] !== undefined) throw new Error('--write-limit is for 360Learning; Skillcast takes --requests-per-second');
+  if (destination === '360learning' && values['requests-per-second'] !== undefined) throw new Error('--requests-per-second is for Skillcast; 360Learning takes --write-limit');
+  const defaultEmployees = destination === 'skillcast' ? DEFAULT_SKILLCAST_EMPLOYEES : DEFAULT_STEADY_EMPLOYEES;
   return {
-    employees: Math.floor(numberOption('employees', values.employees, 1, 10_000)),
+    destination,
+    employees: Math.floor(numberOption('employees', values.employees ?? String(defaultEmployees), 1, 10_000)),
     initial: Math.floor(numberOption('initial', values.initial, 1, 10_000)),
-    writeLimit: numberOption('write-limit', values['write-limit'], 0.5, 1_000),
+    writeLimit: numberOption('write-limit', values['write-limit'] ?? String(DEFAULT_WRITE_LIMIT), 0.5, 1_000),
+    requestsPerSecond: numberOption('requests-per-second', values['requests-per-second'] ?? String(DEFAULT_REQUESTS_PER_SECOND), 0.5, 1_000),
     only: values.only,
   };
 }
@@ -221,8 +270,8 @@ const DEFAULT_LIMITS = {
   lmsReadsPerSecond: DEFAULT_DESTINATION.readsPerSecond,
 };
 
-function fullSyncSettings(config: BobsyncConfig) {
-  const { batchSize, parallelism, concurrencyPerBatch } = config.connections.find((c) => c.name === CONNECTION)!.fullSync;
+function fullSyncSettings(config: BobsyncConfig, connection = CONNECTION) {
+  const { batchSize, parallelism, concurrencyPerBatch } = config.connections.find((c) => c.name === connection)!.fullSync;
   return { batchSize, parallelism, concurrencyPerBatch };
 }
 
@@ -241,13 +290,13 @@ interface FullSyncRun {
   wallMs: number;
 }
 
-async function runFullSync(client: Client, taskQueue: string, label: string, timeoutMs: number): Promise<FullSyncRun> {
-  const workflowId = `bobsync/${CONNECTION}/full-sync/bench-${label}-${Date.now()}`;
+async function runFullSync(client: Client, taskQueue: string, label: string, timeoutMs: number, connection = CONNECTION): Promise<FullSyncRun> {
+  const workflowId = `bobsync/${connection}/full-sync/bench-${label}-${Date.now()}`;
   const startedAt = Date.now();
   const result = await client.workflow.execute<typeof fullSync>('fullSync', {
     taskQueue,
     workflowId,
-    args: [{ connection: CONNECTION, taskQueue, trigger: 'bench' }],
+    args: [{ connection, taskQueue, trigger: 'bench' }],
     workflowExecutionTimeout: timeoutMs,
   });
   const finishedAt = Date.now();
@@ -379,6 +428,63 @@ async function temporalWork(client: Client): Promise<TemporalWork> {
   work.actions = executions.length + work.activities + work.activityRetries + work.localActivities + work.timers + work.signals + work.updates;
   return work;
 }
+
+/** One step of a full sync's own history: an activity (scheduled to closed) or its batch children (first started to last closed). */
+interface FullSyncStep {
+  step: string;
+  ms: number;
+}
+
+/** Where a full sync's time went, step by step in the order they ran; `other` is the rest (workflow tasks, starting, returning). */
+async function fullSyncSteps(client: Client, workflowId: string): Promise<FullSyncStep[]> {
+  const E = temporal.api.enums.v1.EventType;
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const events = history.events ?? [];
+  const scheduled = new Map<string, { type: string; at: number }>();
+  const steps: FullSyncStep[] = [];
+  let childrenFrom: number | undefined;
+  let childrenTo = 0;
+  let childrenAt = -1;
+  for (const event of events) {
+    const at = tsToMs(event.eventTime);
+    switch (event.eventType) {
+      case E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        scheduled.set(String(event.eventId), { type: event.activityTaskScheduledEventAttributes?.activityType?.name ?? '?', at });
+        break;
+      case E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+      case E.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+      case E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
+        const attributes = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+        const from = scheduled.get(String(attributes?.scheduledEventId));
+        if (from) steps.push({ step: from.type, ms: at - from.at });
+        break;
+      }
+      case E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        if (childrenFrom === undefined) {
+          childrenFrom = at;
+          childrenAt = steps.length;
+        }
+        break;
+      case E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+      case E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
+        childrenTo = at;
+        break;
+      default:
+        break;
+    }
+  }
+  if (childrenFrom !== undefined) steps.splice(childrenAt, 0, { step: 'batches', ms: childrenTo - childrenFrom });
+  const first = events[0];
+  const last = events.at(-1);
+  if (first && last) {
+    const total = tsToMs(last.eventTime) - tsToMs(first.eventTime);
+    const accounted = steps.reduce((n, s) => n + s.ms, 0);
+    steps.push({ step: 'other', ms: Math.max(0, total - accounted) });
+  }
+  return steps;
+}
+
+const stepsLine = (steps: FullSyncStep[]) => steps.map((s) => `${s.step} ${round(s.ms / 1000, 2)}`).join(', ');
 
 function temporalPerEmployee(work: TemporalWork, employees: number) {
   const executions = Object.values(work.workflows).reduce((a, b) => a + b, 0);
@@ -752,6 +858,532 @@ async function initialLoad(options: Options, bundleCode: string): Promise<Initia
   }
 }
 
+// ---- Skillcast (SCIM 2.0) -----------------------------------------------------------------------
+
+/** The demo's Skillcast connection alone, at the limits a customer gets without setting any, except its SCIM rate. */
+function skillcastOnly(config: BobsyncConfig, requestsPerSecond: number): void {
+  config.connections = config.connections.filter((c) => c.name === SKILLCAST_CONNECTION);
+  const connection = config.connections[0];
+  if (connection?.destination.type !== 'skillcast') throw new Error(`the demo config has no ${SKILLCAST_CONNECTION} connection`);
+  // The stack reads HiBob fast for tests; a customer's config reads at the default rate.
+  connection.source.readsPerSecond = DEFAULT_SOURCE.readsPerSecond;
+  connection.destination.requestsPerSecond = requestsPerSecond;
+}
+
+function skillcastConnection(config: BobsyncConfig): { connection: ConnectionConfig; destination: SkillcastDestinationConfig } {
+  const connection = config.connections.find((c) => c.name === SKILLCAST_CONNECTION);
+  if (connection?.destination.type !== 'skillcast') throw new Error(`the config has no ${SKILLCAST_CONNECTION} connection`);
+  return { connection, destination: connection.destination };
+}
+
+/** The limits the measured Skillcast runs work under, as the worker derives them from the config. */
+function skillcastLimits(config: BobsyncConfig) {
+  const { connection, destination } = skillcastConnection(config);
+  return {
+    hibobReadsPerSecond: connection.source.readsPerSecond,
+    scimRequestsPerSecond: destination.requestsPerSecond,
+    /** Task-queue rate of the connection's LMS reads queue (lookups) and writes queue (one operation each). */
+    lookupActivitiesPerSecond: round(lmsActivitiesPerSecond(connection, 'reads'), 2),
+    writeActivitiesPerSecond: round(lmsActivitiesPerSecond(connection, 'writes'), 2),
+    approval: connection.safety.approval ?? null,
+    fullSync: fullSyncSettings(config, SKILLCAST_CONNECTION),
+  };
+}
+
+function hibobClientOf(connection: ConnectionConfig, env: NodeJS.ProcessEnv): HibobClient {
+  const { source } = connection;
+  return new HibobClient({ baseUrl: source.baseUrl, serviceUserId: source.serviceUserId, token: readSecret(source.serviceUserToken, env) });
+}
+
+/** A SCIM client built as the worker builds the connection's own (src/activities/deps.ts). */
+function scimClientOf(connection: ConnectionConfig, destination: SkillcastDestinationConfig, env: NodeJS.ProcessEnv): ScimClient {
+  return new ScimClient({
+    baseUrl: destination.baseUrl,
+    token: readSecret(destination.token, env),
+    extensionUrn: destination.extensionUrn,
+    customAttributes: connection.mapping.customFields.map((f) => f.name),
+    requestsPerSecond: destination.requestsPerSecond,
+  });
+}
+
+const isScim = (e: LoggedRequest) => e.path.startsWith(SCIM_BASE_PATH);
+const isScimWrite = (e: LoggedRequest) => isScim(e) && e.method !== 'GET' && e.method !== 'HEAD';
+const scimPath = (e: LoggedRequest) => e.path.slice(SCIM_BASE_PATH.length).replace(/^\/v2(?=\/)/, '');
+
+/** The attribute a list request filters on (`externalId`, `userName`), if it filters. */
+function scimFilterAttribute(e: LoggedRequest): string | undefined {
+  const filter = new URLSearchParams(e.query).get('filter');
+  return filter ? (/^\s*([\w.:]+)/.exec(filter)?.[1] ?? 'other') : undefined;
+}
+
+/** One line per kind of SCIM request: user ids folded, lookups named by the attribute they filter on. */
+function scimRoute(e: LoggedRequest): string {
+  const path = scimPath(e).replace(/^\/Users\/[^/]+$/, '/Users/:id');
+  if (e.method === 'GET' && path === '/Users') {
+    const attribute = scimFilterAttribute(e);
+    return attribute ? `GET /Users?filter=${attribute}` : 'GET /Users (list page)';
+  }
+  return `${e.method} ${path}`;
+}
+
+/** Discovery and unfiltered list pages: what a snapshot reads. Every other request serves one employee. */
+function isSnapshotRead(e: LoggedRequest): boolean {
+  if (e.method !== 'GET') return false;
+  const path = scimPath(e);
+  return path === '/ServiceProviderConfig' || path.startsWith('/ResourceTypes') || path.startsWith('/Schemas') || (path === '/Users' && scimFilterAttribute(e) === undefined);
+}
+
+interface ScimCalls {
+  /** Every SCIM request the emulator answered, whatever the status. */
+  requests: number;
+  gets: number;
+  /** POST, PUT, PATCH and DELETE, whatever the status; `writesSucceeded` those answered below 400. */
+  writes: number;
+  writesSucceeded: number;
+  throttled: number;
+  /** Answered 400 or above (429 apart), by route and status. */
+  errors: Record<string, number>;
+  byRoute: Record<string, number>;
+}
+
+function scimCalls(entries: LoggedRequest[]): ScimCalls {
+  const scim = entries.filter(isScim);
+  return {
+    requests: scim.length,
+    gets: scim.filter((e) => !isScimWrite(e)).length,
+    writes: scim.filter(isScimWrite).length,
+    writesSucceeded: scim.filter((e) => isScimWrite(e) && e.status < 400).length,
+    throttled: scim.filter((e) => e.status === 429).length,
+    errors: countBy(
+      scim.filter((e) => e.status >= 400 && e.status !== 429),
+      (e) => `${scimRoute(e)} ${e.status}`,
+    ),
+    byRoute: countBy(scim, scimRoute),
+  };
+}
+
+interface ScimRate {
+  configuredPerSecond: number;
+  /** The client spaces requests at HEADROOM × the configured rate: the most it will ever send. */
+  clientCeilingPerSecond: number;
+  /** SCIM requests (all methods and statuses) from the first request of the batches to the last of the run. */
+  requests: number;
+  firstRequestAfterMs: number;
+  applySpanS: number;
+  /** requests / (last − first). */
+  achievedPerSecond: number;
+  ratio: number;
+  ratioToCeiling: number;
+  /** Over the middle 80 % of the apply phase, without ramp-up and tail. */
+  middlePerSecond: number;
+  /** Most requests that started within any one second (sliding). */
+  peakSlidingSecond: number;
+  /** Whole calendar seconds of the phase at the client's ceiling (rounded down), below it, without requests. */
+  secondsAtCeiling: number;
+  secondsBelowCeiling: number;
+  secondsWithoutRequests: number;
+  /** 1 / ceiling: the client's spacing between two requests. */
+  spacingMs: number;
+  /** Time beyond one spacing between consecutive requests, in gaps shorter than two spacings: timers waking late. */
+  lateS: number;
+  /** Time beyond one spacing in gaps of two spacings or more: no request was waiting for a slot. */
+  starvedS: number;
+  /** How many such gaps, and the longest gap of all. */
+  starvedGaps: number;
+  longestGapMs: number;
+  /** The longest of those gaps: where in the phase they began (seconds after its first request) and how long they were. */
+  longestGaps: { atS: number; ms: number }[];
+  throttled: number;
+}
+
+function scimRate(entries: LoggedRequest[], configured: number, runStartedAt: number): ScimRate {
+  const scim = entries.filter(isScim).sort((a, b) => a.at - b.at);
+  const from = scim.find((e) => !isSnapshotRead(e))?.at ?? runStartedAt;
+  const inPhase = scim.filter((e) => e.at >= from);
+  const times = inPhase.map((e) => e.at);
+  const last = times.at(-1) ?? from;
+  const spanS = (last - from) / 1000;
+  const achieved = spanS > 0 ? times.length / spanS : 0;
+  const ceiling = configured * HEADROOM;
+  const spacing = 1000 / ceiling;
+  let late = 0;
+  let starved = 0;
+  let starvedGaps = 0;
+  let longest = 0;
+  const gaps: { atS: number; ms: number }[] = [];
+  for (let i = 1; i < times.length; i++) {
+    const gap = times[i]! - times[i - 1]!;
+    longest = Math.max(longest, gap);
+    if (gap >= 2 * spacing) {
+      starved += gap - spacing;
+      starvedGaps += 1;
+      gaps.push({ atS: round((times[i - 1]! - from) / 1000), ms: gap });
+    } else if (gap > spacing) late += gap - spacing;
+  }
+  const perSecond = new Map<number, number>();
+  for (const t of times) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
+  let atCeiling = 0;
+  let below = 0;
+  let empty = 0;
+  // Whole seconds strictly inside the phase: the first and last are partial by nature.
+  for (let s = Math.floor(from / 1000) + 1; s < Math.floor(last / 1000); s++) {
+    const n = perSecond.get(s) ?? 0;
+    if (n === 0) empty += 1;
+    else if (n >= Math.floor(ceiling)) atCeiling += 1;
+    else below += 1;
+  }
+  const lo = from + (last - from) * 0.1;
+  const hi = from + (last - from) * 0.9;
+  const middle = times.filter((t) => t >= lo && t <= hi).length;
+  let peak = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= 1000) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  return {
+    configuredPerSecond: configured,
+    clientCeilingPerSecond: round(ceiling, 2),
+    requests: times.length,
+    firstRequestAfterMs: from - runStartedAt,
+    applySpanS: round(spanS),
+    achievedPerSecond: round(achieved, 2),
+    ratio: round(achieved / configured, 3),
+    ratioToCeiling: round(achieved / ceiling, 3),
+    middlePerSecond: hi > lo ? round(middle / ((hi - lo) / 1000), 2) : 0,
+    peakSlidingSecond: peak,
+    secondsAtCeiling: atCeiling,
+    secondsBelowCeiling: below,
+    secondsWithoutRequests: empty,
+    spacingMs: round(spacing, 1),
+    lateS: round(late / 1000),
+    starvedS: round(starved / 1000),
+    starvedGaps,
+    longestGapMs: longest,
+    longestGaps: gaps.sort((a, b) => b.ms - a.ms).slice(0, 5),
+    throttled: inPhase.filter((e) => e.status === 429).length,
+  };
+}
+
+interface SkillcastSeed {
+  /** People the HiBob search returned. */
+  hibobEmployees: number;
+  users: number;
+  /** What the planner makes of each person in an empty domain: create, noop, park, or conflict (an address already claimed). */
+  byPlan: Record<string, number>;
+  ms: number;
+}
+
+/**
+ * What a full sync into an empty domain leaves behind, written straight into the emulator: for
+ * every HiBob person the planner would create a user for, the document the create sends
+ * (scimUserToCreate), with the custom attributes and the manager the plan sets after it. The
+ * planner itself decides who gets a user, so the first full sync over the domain changes nothing.
+ */
+async function seedSkillcast(stack: LocalStack, config: BobsyncConfig): Promise<SkillcastSeed> {
+  const started = Date.now();
+  const { connection, destination } = skillcastConnection(config);
+  const { mapping } = connection;
+  const { records } = await readHibobPopulation({ hibob: hibobClientOf(connection, stack.env) }, connection);
+  const now = new Date();
+  const desired = records.map((r) => desiredLearner(normaliseEmployee(r, normaliseOptions(mapping)), mapping, now));
+  const createOf = (plan: Plan) => (plan.outcome.kind === 'apply' && plan.outcome.operations[0]?.op === 'create' ? plan.outcome.operations[0] : undefined);
+
+  // Who gets a user: as in the planner, the first of two people sharing an address claims it.
+  const ids = new Map<string, string>();
+  const claimed = new Set<string>();
+  const byPlan: Record<string, number> = {};
+  const bare = planContextFor(mapping, SCIM_TRAITS);
+  for (const d of desired) {
+    const plan = planEmployee({ desired: d, match: { kind: 'none' }, context: bare });
+    const mail = createOf(plan)?.fields.mail?.toLowerCase();
+    const kind = !createOf(plan) ? plan.outcome.kind : mail && claimed.has(mail) ? 'conflict' : 'create';
+    byPlan[kind] = (byPlan[kind] ?? 0) + 1;
+    if (kind !== 'create') continue;
+    if (mail) claimed.add(mail);
+    ids.set(d.employeeId, randomUUID());
+  }
+
+  // What each new user carries once its plan has run, managers included.
+  const context = planContextFor(mapping, SCIM_TRAITS, Object.fromEntries(ids));
+  const users: SeedUser[] = [];
+  for (const d of desired) {
+    const id = ids.get(d.employeeId);
+    if (!id) continue;
+    const plan = planEmployee({ desired: d, match: { kind: 'none' }, context });
+    const [create, ...rest] = plan.outcome.kind === 'apply' ? plan.outcome.operations : [];
+    if (create?.op !== 'create') throw new Error(`seeding: no create planned for ${d.employeeId} with managers known`);
+    const input = scimUserToCreate(d.employeeId, create.fields);
+    for (const op of rest) {
+      switch (op.op) {
+        case 'linkExternalId': // the create carries the HiBob id
+        case 'deferManager': // the manager gets no user: the sync leaves the manager unset too
+          break;
+        case 'setCustomFields':
+          input.custom = { ...op.values };
+          break;
+        case 'addManager':
+          input.enterprise = { ...input.enterprise, manager: { value: op.managerLearnerId } };
+          break;
+        default:
+          throw new Error(`seeding: the plan of a new user has ${op.op}, which the seed does not reproduce`);
+      }
+    }
+    users.push({ ...toUserDocument(input, destination.extensionUrn), id });
+  }
+  stack.emulators.skillcast!.emulator.seedUsers(users, destination.domain);
+  return { hibobEmployees: records.length, users: users.length, byPlan, ms: Date.now() - started };
+}
+
+interface SkillcastFloor {
+  /** One HiBob people search (as the full sync's snapshot asks it) and then every SCIM list page, at the connection's rate. */
+  wallMs: number;
+  hibobSearchMs: number;
+  scimListMs: number;
+  /** Discovery (3) and list pages. */
+  scimRequests: number;
+  pages: number;
+  users: number;
+}
+
+/** The least a full sync must do: read HiBob once and list the domain at the configured rate, nothing else. */
+async function skillcastFloor(stack: LocalStack, config: BobsyncConfig): Promise<SkillcastFloor> {
+  const { connection, destination } = skillcastConnection(config);
+  const started = Date.now();
+  await readHibobPopulation({ hibob: hibobClientOf(connection, stack.env) }, connection);
+  const searched = Date.now();
+  const scim = scimClientOf(connection, destination, stack.env);
+  let users = 0;
+  let pages = 0;
+  for await (const page of scim.userPages()) {
+    users += page.users.length;
+    pages += 1;
+  }
+  const finished = Date.now();
+  return { wallMs: finished - started, hibobSearchMs: searched - started, scimListMs: finished - searched, scimRequests: scim.calls.read + scim.calls.write, pages, users };
+}
+
+const usersIn = (stack: LocalStack, domain: string) => stack.emulators.skillcast!.emulator.tenant.store.all().filter((u) => u.domain === domain);
+
+interface SkillcastSteady {
+  employees: number;
+  seed: SkillcastSeed;
+  floor: SkillcastFloor;
+  run: {
+    wallMs: number;
+    workflowDurationMs: number;
+    /** Wall time ÷ the floor's. */
+    ratioToFloor: number;
+    byAction: FullSyncResult['byAction'];
+    outcomes: FullSyncResult['outcomes'];
+    hibob: HibobCalls & { perEmployee: number };
+    scim: ScimCalls & { getsPerEmployee: number; writesPerEmployee: number };
+    temporal: TemporalWork & { perEmployee: ReturnType<typeof temporalPerEmployee> };
+    memory: MemoryFigures;
+    limits: ReturnType<typeof skillcastLimits>;
+    /** The full sync's own history, step by step, in seconds: where the time above the floor goes. */
+    steps: FullSyncStep[];
+  };
+}
+
+async function skillcastSteady(options: Options, bundleCode: string): Promise<SkillcastSteady> {
+  const cleanup = new Cleanup();
+  try {
+    const taskQueue = `bench-fullsync-skillcast-steady-${process.pid}`;
+    const dataDir = mkdtempSync(join(os.tmpdir(), 'bobsync-bench-'));
+    cleanup.add(() => rmSync(dataDir, { recursive: true, force: true }));
+    const server = await startServer();
+    cleanup.add(() => server.stop());
+    const stack = await startLocalStack({
+      temporalAddress: server.address,
+      taskQueue,
+      codecKeys: `bench:${generateCodecKey()}`,
+      workflowBundle: { code: bundleCode },
+      only: ['hibob', 'skillcast'],
+      employees: options.employees,
+      seed: SEED,
+      worker: false,
+      dataDir,
+      configure: (config) => skillcastOnly(config, options.requestsPerSecond),
+    });
+    cleanup.add(() => stack.close());
+    const hibob = stack.emulators.hibob!.emulator;
+    const skillcast = stack.emulators.skillcast!.emulator;
+    const config = stack.config;
+
+    log(`A: seeding Skillcast with the users a full sync would have made for ${options.employees} employees…`);
+    const seed = await seedSkillcast(stack, config);
+    log(`A: seeded ${seed.users} users in ${round(seed.ms / 1000)} s (${counts(seed.byPlan)})`);
+
+    hibob.kit.requests.clear();
+    skillcast.kit.requests.clear();
+    log(`A: floor: one HiBob search and the paged SCIM list at ${options.requestsPerSecond} requests/s…`);
+    const floor = await skillcastFloor(stack, config);
+    log(`A: floor ${round(floor.wallMs / 1000, 2)} s (HiBob ${round(floor.hibobSearchMs / 1000, 2)} s, SCIM ${floor.scimRequests} requests in ${round(floor.scimListMs / 1000, 2)} s)`);
+
+    collectGarbage();
+    const beforeWorker = process.memoryUsage().rss;
+    const dataConverter = codecDataConverter(codecFromEnv(stack.env));
+    const workers = await createWorkers({ config, env: stack.env, address: server.address, dataConverter, workflowBundle: { code: bundleCode } });
+    const running = workers.run();
+    cleanup.add(async () => {
+      await workers.shutdown();
+      await running;
+    });
+
+    hibob.kit.requests.clear();
+    skillcast.kit.requests.clear();
+    const sampler = new MemorySampler(beforeWorker, server.process.pid);
+    log(`A: measured full sync over ${options.employees} employees, nothing to change…`);
+    sampler.start();
+    const run = await runFullSync(stack.client, taskQueue, 'steady', TIMEOUTS_MS.steady, SKILLCAST_CONNECTION);
+    const memory = sampler.stop();
+    const hibobSeen = hibobCalls([...hibob.kit.requests.entries]);
+    const scimSeen = scimCalls([...skillcast.kit.requests.entries]);
+    const work = await temporalWork(stack.client);
+    const steps = await fullSyncSteps(stack.client, run.workflowId);
+    return {
+      employees: options.employees,
+      seed,
+      floor,
+      run: {
+        wallMs: run.wallMs,
+        workflowDurationMs: run.result.durationMs,
+        ratioToFloor: round(run.wallMs / Math.max(1, floor.wallMs), 2),
+        byAction: run.result.byAction,
+        outcomes: run.result.outcomes,
+        hibob: { ...hibobSeen, perEmployee: perEmployee(hibobSeen.total, options.employees) },
+        scim: { ...scimSeen, getsPerEmployee: perEmployee(scimSeen.gets, options.employees), writesPerEmployee: perEmployee(scimSeen.writes, options.employees) },
+        temporal: { ...work, perEmployee: temporalPerEmployee(work, options.employees) },
+        memory,
+        limits: skillcastLimits(config),
+        steps,
+      },
+    };
+  } finally {
+    await cleanup.run();
+  }
+}
+
+interface SkillcastInitial {
+  employees: number;
+  wallMs: number;
+  workflowDurationMs: number;
+  byAction: FullSyncResult['byAction'];
+  outcomes: FullSyncResult['outcomes'];
+  /** Users in the connection's domain afterwards, and how many of them are active. */
+  users: number;
+  activeUsers: number;
+  rate: ScimRate;
+  /** The apply phase's requests per created user, in all and by route. */
+  perCreatedUser: { requests: number; gets: number; writes: number; byRoute: Record<string, number> };
+  scim: ScimCalls;
+  hibob: HibobCalls;
+  /** HiBob reads per second during the apply phase: each employee workflow re-reads its person. */
+  hibobReadsPerSecond: number;
+  temporal: TemporalWork & { perEmployee: ReturnType<typeof temporalPerEmployee> };
+  memory: MemoryFigures;
+  limits: ReturnType<typeof skillcastLimits>;
+  steps: FullSyncStep[];
+  /** The full sync right after, over the same data: nothing to change. */
+  again: {
+    wallMs: number;
+    byAction: FullSyncResult['byAction'];
+    outcomes: FullSyncResult['outcomes'];
+    scim: ScimCalls;
+    hibob: HibobCalls;
+  };
+}
+
+async function skillcastInitial(options: Options, bundleCode: string): Promise<SkillcastInitial> {
+  const cleanup = new Cleanup();
+  try {
+    const rate = options.requestsPerSecond;
+    const dataDir = mkdtempSync(join(os.tmpdir(), 'bobsync-bench-'));
+    cleanup.add(() => rmSync(dataDir, { recursive: true, force: true }));
+    const server = await startServer();
+    cleanup.add(() => server.stop());
+    collectGarbage();
+    const beforeWorker = process.memoryUsage().rss;
+    const stack = await startLocalStack({
+      temporalAddress: server.address,
+      taskQueue: `bench-fullsync-skillcast-initial-${process.pid}`,
+      codecKeys: `bench:${generateCodecKey()}`,
+      workflowBundle: { code: bundleCode },
+      only: ['hibob', 'skillcast'],
+      employees: options.initial,
+      seed: SEED,
+      dataDir,
+      configure: (config) => skillcastOnly(config, rate),
+    });
+    cleanup.add(() => stack.close());
+    const hibob = stack.emulators.hibob!.emulator;
+    const skillcast = stack.emulators.skillcast!.emulator;
+    const { destination } = skillcastConnection(stack.config);
+    hibob.kit.requests.clear();
+    skillcast.kit.requests.clear();
+
+    const sampler = new MemorySampler(beforeWorker, server.process.pid);
+    log(`B: initial load of ${options.initial} employees into an empty Skillcast domain at ${rate} SCIM requests/s…`);
+    const progress = setInterval(() => log(`B: loading… ${usersIn(stack, destination.domain).length} users so far`), 30_000);
+    sampler.start();
+    let run: FullSyncRun;
+    try {
+      run = await runFullSync(stack.client, stack.taskQueue, 'initial', skillcastInitialTimeoutMs(options), SKILLCAST_CONNECTION);
+    } finally {
+      clearInterval(progress);
+    }
+    const memory = sampler.stop();
+    const scimEntries = [...skillcast.kit.requests.entries];
+    const hibobEntries = [...hibob.kit.requests.entries];
+    const scimRateSeen = scimRate(scimEntries, rate, run.startedAt);
+    const applyFrom = run.startedAt + scimRateSeen.firstRequestAfterMs;
+    const applied = scimEntries.filter((e) => isScim(e) && e.at >= applyFrom);
+    const reads = hibobEntries.filter((e) => e.method === 'POST' && /^\/v1\/people\/[^/]+$/.test(e.path) && e.path !== '/v1/people/search' && e.at >= applyFrom).length;
+    const created = Math.max(1, run.result.byAction.create ?? 0);
+    const users = usersIn(stack, destination.domain);
+    log(`B: loaded ${users.length} users in ${round(run.wallMs / 1000)} s; reading back the Temporal histories…`);
+    const work = await temporalWork(stack.client);
+    const steps = await fullSyncSteps(stack.client, run.workflowId);
+
+    hibob.kit.requests.clear();
+    skillcast.kit.requests.clear();
+    log('B: full sync right after, nothing to change…');
+    const again = await runFullSync(stack.client, stack.taskQueue, 'again', TIMEOUTS_MS.steady, SKILLCAST_CONNECTION);
+    return {
+      employees: options.initial,
+      wallMs: run.wallMs,
+      workflowDurationMs: run.result.durationMs,
+      byAction: run.result.byAction,
+      outcomes: run.result.outcomes,
+      users: users.length,
+      activeUsers: users.filter((u) => u.core.active).length,
+      rate: scimRateSeen,
+      perCreatedUser: {
+        requests: round(applied.length / created, 2),
+        gets: round(applied.filter((e) => !isScimWrite(e)).length / created, 2),
+        writes: round(applied.filter(isScimWrite).length / created, 2),
+        byRoute: Object.fromEntries(Object.entries(countBy(applied, scimRoute)).map(([k, n]) => [k, round(n / created, 2)])),
+      },
+      scim: scimCalls(scimEntries),
+      hibob: hibobCalls(hibobEntries),
+      hibobReadsPerSecond: scimRateSeen.applySpanS > 0 ? round(reads / scimRateSeen.applySpanS, 2) : 0,
+      temporal: { ...work, perEmployee: temporalPerEmployee(work, options.initial) },
+      memory,
+      limits: skillcastLimits(stack.config),
+      steps,
+      again: {
+        wallMs: again.wallMs,
+        byAction: again.result.byAction,
+        outcomes: again.result.outcomes,
+        scim: scimCalls([...skillcast.kit.requests.entries]),
+        hibob: hibobCalls([...hibob.kit.requests.entries]),
+      },
+    };
+  } finally {
+    await cleanup.run();
+  }
+}
+
 // ---- report -------------------------------------------------------------------------------------
 
 function machine() {
@@ -826,10 +1458,80 @@ function printInitial(b: InitialLoad): void {
   );
 }
 
+function printSkillcastSteady(a: SkillcastSteady): void {
+  const r = a.run;
+  const t = r.temporal;
+  const f = a.floor;
+  log('');
+  log(`A. Skillcast steady state — ${a.employees} employees, domain seeded as a full sync leaves it, full sync with nothing to change`);
+  log(
+    table([
+      ['seed (not measured)', `${a.seed.users} users written into the emulator in ${round(a.seed.ms / 1000, 1)} s; plan in an empty domain: ${counts(a.seed.byPlan)}`],
+      ['wall time', `${round(r.wallMs / 1000, 2)} s (workflow ${round(r.workflowDurationMs / 1000, 2)} s)`],
+      [
+        'floor',
+        `${round(f.wallMs / 1000, 2)} s: one HiBob search ${round(f.hibobSearchMs / 1000, 2)} s + ${f.scimRequests} SCIM requests (discovery, ${f.pages} pages, ${f.users} users) at ${r.limits.scimRequestsPerSecond}/s ${round(f.scimListMs / 1000, 2)} s`,
+      ],
+      ['ratio to the floor', `${r.ratioToFloor} (wall time ÷ floor)`],
+      ['full-sync steps (s)', stepsLine(r.steps)],
+      ['planned', counts(r.byAction)],
+      ['HiBob calls', `${r.hibob.total} (${r.hibob.perEmployee}/employee): ${counts(r.hibob.byRoute)}`],
+      ['SCIM GETs', `${r.scim.gets} (${r.scim.getsPerEmployee}/employee): ${counts(Object.fromEntries(Object.entries(r.scim.byRoute).filter(([k]) => k.startsWith('GET'))))}`],
+      ['SCIM writes', `${r.scim.writes} (${r.scim.writesPerEmployee}/employee); 429s ${r.scim.throttled}; errors ${counts(r.scim.errors)}`],
+      ['employee workflows', `${t.workflows.employeeSync ?? 0}`],
+      ['workflow executions', `${counts(t.workflows)}`],
+      ['Temporal work', `${t.historyEvents} history events, ${t.workflowTasks} workflow tasks, ${t.activities} activities (${t.activityRetries} retries), ${t.localActivities} local, ${t.timers} timers`],
+      ['Temporal actions', `≈${t.actions} (${t.perEmployee.actions}/employee)`],
+      ['worker process RSS', `peak ${r.memory.peakRssMiB} MiB (idle ${r.memory.idleRssMiB}, before the worker ${r.memory.beforeWorkerRssMiB}); heap peak ${r.memory.peakHeapUsedMiB} MiB`],
+      ['Temporal server RSS', `peak ${r.memory.temporalServerPeakRssMiB ?? '?'} MiB`],
+      ['limits', skillcastLimitsLine(r.limits)],
+    ]),
+  );
+}
+
+function skillcastLimitsLine(l: ReturnType<typeof skillcastLimits>): string {
+  return `HiBob reads ${l.hibobReadsPerSecond}/s, SCIM ${l.scimRequestsPerSecond} requests/s (task queues: ${l.lookupActivitiesPerSecond} lookups/s, ${l.writeActivitiesPerSecond} write operations/s); approval ${l.approval ?? 'default'}; ${JSON.stringify(l.fullSync)}`;
+}
+
+function printSkillcastInitial(b: SkillcastInitial): void {
+  const w = b.rate;
+  const again = b.again;
+  log('');
+  log(`B. Skillcast initial load — ${b.employees} employees into an empty domain at ${w.configuredPerSecond} SCIM requests/s`);
+  log(
+    table([
+      ['wall time', `${round(b.wallMs / 1000, 1)} s (workflow ${round(b.workflowDurationMs / 1000, 1)} s); first request of the batches after ${round(w.firstRequestAfterMs / 1000, 1)} s`],
+      ['planned', counts(b.byAction)],
+      ['full-sync steps (s)', stepsLine(b.steps)],
+      ['outcomes', `${counts(b.outcomes)}; ${b.users} users in the domain (${b.activeUsers} active)`],
+      ['apply phase', `${w.requests} SCIM requests in ${w.applySpanS} s, first to last request of the batches`],
+      ['achieved', `${w.achievedPerSecond} requests/s of ${w.configuredPerSecond}: ratio ${w.ratio} (target ≥ 0.9)`],
+      ['client ceiling', `${w.clientCeilingPerSecond}/s (requests spaced at ${HEADROOM} × the rate): ratio to it ${w.ratioToCeiling}; middle 80 % of the phase ${w.middlePerSecond}/s; peak ${w.peakSlidingSecond} in a second`],
+      ['seconds in apply', `${w.secondsAtCeiling} at the ceiling, ${w.secondsBelowCeiling} below, ${w.secondsWithoutRequests} without requests`],
+      ['time lost', `spacing ${w.spacingMs} ms: ${w.lateS} s in short gaps (timers waking late), ${w.starvedS} s in ${w.starvedGaps} gaps ≥ 2 spacings (nothing waiting)`],
+      ['  longest gaps', w.longestGaps.map((g) => `${g.ms} ms at +${g.atS} s`).join(', ') || 'none'],
+      ['per created user', `${b.perCreatedUser.requests} requests: ${b.perCreatedUser.gets} GETs, ${b.perCreatedUser.writes} writes`],
+      ['  by route', counts(b.perCreatedUser.byRoute)],
+      ['SCIM, whole run', `${b.scim.requests} requests: ${b.scim.gets} GETs, ${b.scim.writes} writes (${b.scim.writesSucceeded} succeeded); 429s ${b.scim.throttled}; errors ${counts(b.scim.errors)}`],
+      ['HiBob', `${b.hibob.total} calls (${b.hibobReadsPerSecond} reads/s while applying, limit ${b.limits.hibobReadsPerSecond}/s)`],
+      ['workflow executions', `${counts(b.temporal.workflows)}`],
+      ['Temporal actions', `≈${b.temporal.actions} (${b.temporal.perEmployee.actions}/employee); ${b.temporal.historyEvents} history events; ${b.temporal.activityRetries} activity retries`],
+      ['worker process RSS', `peak ${b.memory.peakRssMiB} MiB (idle ${b.memory.idleRssMiB}, before the worker ${b.memory.beforeWorkerRssMiB}); heap peak ${b.memory.peakHeapUsedMiB} MiB`],
+      ['Temporal server RSS', `peak ${b.memory.temporalServerPeakRssMiB ?? '?'} MiB`],
+      ['limits', skillcastLimitsLine(b.limits)],
+      ['run right after', `${round(again.wallMs / 1000, 2)} s; planned ${counts(again.byAction)}`],
+      ['  SCIM', `${again.scim.writes} writes (target 0), ${again.scim.gets} GETs: ${counts(again.scim.byRoute)}; errors ${counts(again.scim.errors)}`],
+      ['  HiBob', `${again.hibob.total} calls: ${counts(again.hibob.byRoute)}`],
+    ]),
+  );
+}
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const deadlineMs = 10 * 60_000 + (options.only === 'initial' ? 0 : TIMEOUTS_MS.setup + TIMEOUTS_MS.settle + TIMEOUTS_MS.steady) + (options.only === 'steady' ? 0 : initialTimeoutMs(options));
+  const skillcast = options.destination === 'skillcast';
+  const steadyBudgetMs = skillcast ? TIMEOUTS_MS.steady * 2 : TIMEOUTS_MS.setup + TIMEOUTS_MS.settle + TIMEOUTS_MS.steady;
+  const initialBudgetMs = skillcast ? skillcastInitialTimeoutMs(options) + TIMEOUTS_MS.steady : initialTimeoutMs(options);
+  const deadlineMs = 10 * 60_000 + (options.only === 'initial' ? 0 : steadyBudgetMs) + (options.only === 'steady' ? 0 : initialBudgetMs);
   const watchdog = setTimeout(() => {
     process.stderr.write(`fullsync bench: still running after ${Math.round(deadlineMs / 60_000)} min; giving up\n`);
     for (const server of servers) server.process.kill('SIGKILL');
@@ -841,24 +1543,41 @@ async function main(): Promise<void> {
   const loadAverageAtStart = machine().loadAverage;
   const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietBundleLogger });
 
-  const steady = options.only === 'initial' ? undefined : await steadyState(options, bundle.code);
-  if (steady) printSteady(steady);
-  const initial = options.only === 'steady' ? undefined : await initialLoad(options, bundle.code);
-  if (initial) printInitial(initial);
+  let steady: SteadyState | SkillcastSteady | undefined;
+  let initial: InitialLoad | SkillcastInitial | undefined;
+  let parameters: Record<string, unknown>;
+  if (skillcast) {
+    const { writeLimit: _w, ...rest } = options;
+    parameters = rest;
+    const a = options.only === 'initial' ? undefined : await skillcastSteady(options, bundle.code);
+    if (a) printSkillcastSteady(a);
+    const b = options.only === 'steady' ? undefined : await skillcastInitial(options, bundle.code);
+    if (b) printSkillcastInitial(b);
+    [steady, initial] = [a, b];
+  } else {
+    const { destination: _d, requestsPerSecond: _r, ...rest } = options;
+    parameters = rest;
+    const a = options.only === 'initial' ? undefined : await steadyState(options, bundle.code);
+    if (a) printSteady(a);
+    const b = options.only === 'steady' ? undefined : await initialLoad(options, bundle.code);
+    if (b) printInitial(b);
+    [steady, initial] = [a, b];
+  }
 
+  const name = skillcast ? 'fullsync-skillcast' : 'fullsync';
   const result = {
-    benchmark: 'fullsync',
+    benchmark: name,
     startedAt: startedAt.toISOString(),
     durationS: round((Date.now() - startedAt.getTime()) / 1000),
     machine: { ...machine(), loadAverageAtStart },
-    parameters: options,
+    parameters,
     steadyState: steady ?? null,
     initialLoad: initial ?? null,
   };
-  const file = writeLatestResult('fullsync', result);
+  const file = writeLatestResult(name, result);
   const m = result.machine;
   log('');
-  log(`fullsync benchmark — ${m.cpus} × ${m.cpuModel}, ${Math.round(m.totalMemoryMiB / 1024)} GiB, Node ${m.node}; ${result.durationS} s in all`);
+  log(`${name} benchmark — ${m.cpus} × ${m.cpuModel}, ${Math.round(m.totalMemoryMiB / 1024)} GiB, Node ${m.node}; ${result.durationS} s in all`);
   log(`  load average  ${m.loadAverageAtStart.join(' ')} at the start, ${m.loadAverage.join(' ')} at the end (1, 5, 15 min)`);
   log(`  result  ${file}`);
   clearTimeout(watchdog);
