@@ -11,7 +11,7 @@ import { codecRouterFromEnv } from './codec/codec-server';
 import { createLogger } from './logging';
 import { connectClient } from './temporal/client';
 import { createWorkers, installWorkerLogging, type WorkerSet } from './worker';
-import type { HealthCheckResult } from './workflows/health-check';
+import { healthCheck, type HealthCheckResult } from './workflows/health-check';
 import { waitForSignal } from './shutdown';
 
 export async function startWorker(ctx: CommandContext, env: NodeJS.ProcessEnv = process.env): Promise<WorkerSet> {
@@ -79,7 +79,7 @@ export async function runHealthCheck(opts: { config?: string; connection?: strin
   const connection = opts.connection ?? ctx.config.connections[0]!.name;
   const client = await connectClient({ address: ctx.address, namespace: ctx.namespace, dataConverter: codecDataConverter(codecFromEnv(env)) });
   try {
-    return await client.workflow.execute('healthCheck', {
+    return await client.workflow.execute(healthCheck, {
       taskQueue: ctx.config.temporal.taskQueue,
       workflowId: `bobsync/${connection}/health-check/${Date.now()}`,
       args: [{ connection, taskQueue: ctx.config.temporal.taskQueue }],

@@ -54,7 +54,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   readonly activeKeyId: string;
 
   constructor(options: AesGcmCodecOptions) {
-    const entries = options.keys instanceof Map ? [...options.keys.entries()] : Object.entries(options.keys);
+    const entries: [string, Uint8Array][] = options.keys instanceof Map ? [...(options.keys as ReadonlyMap<string, Uint8Array>).entries()] : Object.entries(options.keys as Readonly<Record<string, Uint8Array>>);
     if (entries.length === 0) throw new CodecConfigError('The payload codec needs at least one key.');
     const keys = new Map<string, Buffer>();
     for (const [id, key] of entries) {

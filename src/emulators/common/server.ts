@@ -69,11 +69,11 @@ export class EmulatorKit {
     });
     router.get('/clock', (_req, res) => res.json({ now: this.clock.now().toISOString() }));
     router.post('/clock/advance', (req, res) => {
-      this.clock.advance(Number(req.body?.ms ?? 0));
+      this.clock.advance(Number((req.body as { ms?: unknown } | undefined)?.ms ?? 0));
       res.json({ now: this.clock.now().toISOString() });
     });
     router.post('/clock/set', (req, res) => {
-      this.clock.set(new Date(String(req.body?.at)));
+      this.clock.set(new Date(String((req.body as { at?: unknown } | undefined)?.at)));
       res.json({ now: this.clock.now().toISOString() });
     });
     return router;

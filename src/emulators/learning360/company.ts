@@ -520,7 +520,7 @@ export class Company {
 
   private grant(groupId: string, userId: string, role: Role): void {
     let members = this.memberships.get(groupId);
-    if (!members) this.memberships.set(groupId, (members = new Map()));
+    if (!members) this.memberships.set(groupId, (members = new Map<string, Set<Role>>()));
     let held = members.get(userId);
     if (!held) members.set(userId, (held = new Set()));
     held.add(role);

@@ -237,7 +237,7 @@ export class Learning360Emulator {
     const now = this.kit.clock.nowMs();
     const second = now - (now % 1000);
     let seconds = this.counts.get(companyId);
-    if (!seconds) this.counts.set(companyId, (seconds = new Map()));
+    if (!seconds) this.counts.set(companyId, (seconds = new Map<number, RequestCount>()));
     let entry = seconds.get(second);
     if (!entry) seconds.set(second, (entry = { second, gets: 0, writes: 0, throttled: 0 }));
     entry[field] += 1;
