@@ -16,10 +16,14 @@ import { isProtected } from '../domain/protection';
 import type { Plan } from '../domain/types';
 import { createMailer } from '../notifications/mailer';
 import { previewAttachments, renderPreviewEmail, renderReportEmail, reportAttachments, reportCsv, reportXlsx, planPreviewCsv, planPreviewXlsx } from '../reports';
-import type { EmployeeAction, PlanRow, ReportRow, RowOutcome, SafeguardState, SyncReport } from '../reports/types';
+import type { ApprovalOutcome, EmployeeAction, PlanApproval, PlanRow, ReportRow, RowOutcome, SafeguardState, SyncReport } from '../reports/types';
+import { approvalMode, type ApprovalMode } from '../config/schema';
+import type { NormalisedEmployee } from '../domain/types';
+import { fingerprint } from '../domain/fingerprint';
+import { employeeSync } from '../workflows/employee-sync';
 import { employeeWorkflowId } from '../workflows/ids';
 import { scheduleRecheckSignal, syncNowUpdate, type EmployeeSyncInput, type SyncOutcome } from '../workflows/employee-sync-api';
-import type { BatchResult, FullSyncResult, PlannedSync } from '../workflows/full-sync-api';
+import type { ApprovalState, BatchResult, ConfirmedPlan, FullSyncResult, PlannedSync } from '../workflows/full-sync-api';
 import type { ConnectionRegistry } from './deps';
 import { hibobReportClients, readHibobPopulation, type HibobPopulation, type HibobPopulationProblem } from './hibob-snapshot';
 import { lmsActivities } from './lms';
@@ -28,8 +32,55 @@ import { normaliseOptions } from './wanted-learner';
 
 /** What the plan blob holds: every changed row, and the ids of unchanged employees with their fingerprints. */
 interface StoredPlan {
-  rows: (PlanRow & { fingerprint: string; held?: boolean })[];
+  /** `sourceDigest`: the digest of the normalised HiBob employee the row was planned from (`sourceDigestOf`). */
+  rows: (PlanRow & { fingerprint: string; held?: boolean; sourceDigest?: string })[];
   unchanged: Record<string, string>;
+}
+
+/**
+ * What an approval binds a row to: the normalised HiBob employee it was planned from. Any
+ * change to it after the preview (a field, a label) gives another digest.
+ */
+export const sourceDigestOf = (employee: NormalisedEmployee): string => fingerprint(employee);
+
+/** The source digest of a row planned for an employee HiBob did not return. */
+const GONE_DIGEST = 'gone';
+
+/** Plan, preview and report rows carry none of the plan's bookkeeping. */
+function withoutBookkeeping(row: StoredPlan['rows'][number]): PlanRow {
+  const { fingerprint: _f, held: _h, sourceDigest: _s, ...rest } = row;
+  return rest;
+}
+
+/** Employee id → why, of the employees an approved plan leaves out (confirmApprovedPlan). */
+type ChangedSinceApproval = Record<string, string>;
+
+/** A run's approval as the report tells it (without the workflow's blob reference). */
+const outcomeOfApproval = ({ changedRef: _c, ...outcome }: ApprovalState): ApprovalOutcome => outcome;
+
+export interface ApprovalInput {
+  mode: ApprovalMode;
+  /** The connection has no saved state: no full sync has finished for it yet. */
+  firstRun: boolean;
+  /** Employees the plan writes to (held ones included) and those a safeguard holds. */
+  toApply: number;
+  held: number;
+  safeguard: SafeguardState;
+}
+
+/**
+ * What a run waits for before applying, from the connection's approval mode: the whole plan
+ * (`always`; `firstRun` on the first run), the deactivations a safeguard holds (`onSafeguard`,
+ * and `firstRun` later on), or nothing (`never`: held deactivations are left undone). A plan
+ * with nothing to apply waits for nothing.
+ */
+export function approvalFor(input: ApprovalInput): PlanApproval {
+  if (input.toApply === 0) return { scope: 'none', reason: 'nothing to apply' };
+  if (input.mode === 'always') return { scope: 'plan', reason: 'approval mode always' };
+  if (input.mode === 'firstRun' && input.firstRun) return { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' };
+  if (input.held === 0) return { scope: 'none', reason: input.safeguard.tripped ? 'safeguard tripped, but it holds nothing' : 'no safeguard tripped' };
+  if (input.mode === 'never') return { scope: 'none', reason: 'held: safeguard, approval mode never' };
+  return { scope: 'held', reason: input.safeguard.reason ?? 'a safeguard holds deactivations' };
 }
 
 interface RunMeta {
@@ -174,8 +225,33 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     }
   }
 
+  /** Whether a full sync of the connection has finished before (approval mode firstRun asks on the first one). */
+  async function hasSavedState(connection: string): Promise<boolean> {
+    try {
+      await blobs.getJson<ConnectionState>(stateKey(connection));
+      return true;
+    } catch (err) {
+      // As loadState: only a missing state means a first run; a store that cannot tell stops the run.
+      if (err instanceof BlobNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** The employee records of a HiBob snapshot, as snapshotHibob stored them. */
+  async function snapshotRecords(ref: BlobRef): Promise<Record<string, unknown>[]> {
+    const stored = await blobs.getJson<Record<string, unknown>[] | { records: Record<string, unknown>[] }>(ref);
+    return Array.isArray(stored) ? stored : stored.records;
+  }
+
   /** The report of a run from its plan and batch outcomes, with the summary the workflow keeps. */
-  async function composeReport(connection: string, plan: PlannedSync, results: BatchResult[], meta: ReportMeta, safeguard?: SafeguardState): Promise<{ report: SyncReport; result: Omit<FullSyncResult, 'reportRef'> }> {
+  async function composeReport(
+    connection: string,
+    plan: PlannedSync,
+    results: BatchResult[],
+    meta: ReportMeta,
+    safeguard?: SafeguardState,
+    approval?: ApprovalState,
+  ): Promise<{ report: SyncReport; result: Omit<FullSyncResult, 'reportRef'> }> {
     const stored = await blobs.getJson<StoredPlan>(plan.planRef);
     const outcomes: Record<string, SyncOutcome> = {};
     for (const result of results) {
@@ -183,15 +259,31 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         outcomes[id] = mergeOutcomes(outcomes[id], outcome);
       }
     }
-    const rows: ReportRow[] = stored.rows.map(({ fingerprint: _f, held, ...row }) => {
+    const changed = approval?.changedRef ? await blobs.getJson<ChangedSinceApproval>(approval.changedRef) : {};
+    // A whole plan nobody approved: nothing in it was applied, and each row says why.
+    const planRefused =
+      approval?.scope === 'plan' && !meta.dryRun && approval.decision !== 'approved'
+        ? `not applied: ${approval.decision === 'rejected' ? `the plan was rejected${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}` : 'nobody approved the plan in time'}`
+        : undefined;
+    const heldDetail = safeguard?.decision === 'notAsked' ? 'held: safeguard, approval mode never' : `held: ${safeguard?.decision ?? 'not approved'}`;
+    const rows: ReportRow[] = stored.rows.map((planned) => {
+      const { held } = planned;
+      const row = withoutBookkeeping(planned);
       const done = outcomes[row.employeeId];
+      const changedWhy = changed[row.employeeId];
       let outcome: RowOutcome;
       if (meta.dryRun) outcome = row.action === 'park' ? 'parked' : 'planned';
       else if (row.action === 'park') outcome = 'parked';
       else if (row.action === 'protected') outcome = 'skipped';
+      else if (changedWhy && !done) outcome = 'changedSinceApproval';
       else if (done) outcome = done.result === 'failed' ? 'failed' : done.result === 'parked' ? 'parked' : done.result === 'unchanged' || (done.result === 'deleted' && done.operations.length === 0) ? 'unchanged' : 'applied';
       else outcome = held ? 'held' : 'skipped';
-      return { ...row, action: held && outcome === 'held' ? 'held' : row.action, outcome, detail: done?.detail ?? (held && outcome === 'held' ? `held: ${safeguard?.decision ?? 'not approved'}` : undefined) };
+      const detail =
+        done?.detail ??
+        (outcome === 'changedSinceApproval' ? `changed since approval: ${changedWhy}; left for the next run` : undefined) ??
+        (outcome === 'held' || outcome === 'skipped' ? planRefused : undefined) ??
+        (held && outcome === 'held' ? heldDetail : undefined);
+      return { ...row, action: held && outcome === 'held' ? 'held' : row.action, outcome, detail };
     });
     const byOutcome: Partial<Record<RowOutcome, number>> = { unchanged: Object.keys(stored.unchanged).length };
     for (const row of rows) byOutcome[row.outcome] = (byOutcome[row.outcome] ?? 0) + 1;
@@ -208,6 +300,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       counts: { byAction: plan.byAction, byOutcome },
       apiCalls: { hibob: plan.apiCalls.hibob + rows.filter((r) => outcomes[r.employeeId]).length, lmsReads: plan.apiCalls.lmsReads, lmsWrites: results.reduce((n, r) => n + r.writes, 0) },
       safeguard: safeguard?.tripped ? safeguard : undefined,
+      approval: approval ? outcomeOfApproval(approval) : undefined,
       rows,
       errors: rows.filter((r) => r.outcome === 'failed' || r.outcome === 'parked').map((r) => ({ employeeId: r.employeeId, code: r.outcome, reason: r.detail ?? r.reason })),
     };
@@ -218,6 +311,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       byAction: plan.byAction,
       outcomes: byOutcome,
       safeguard,
+      ...(approval ? { approval: outcomeOfApproval(approval) } : {}),
       durationMs: report.durationMs,
     };
     return { report, result };
@@ -230,8 +324,13 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     return ref;
   }
 
-  /** Employees applied or found in step keep their new fingerprint; any other changed employee is read again next run. */
+  /**
+   * Employees applied or found in step keep their new fingerprint; any other changed employee
+   * (failed, held, changed since approval…) is read again next run. A whole plan nobody approved
+   * changed nothing: the state stays as it was, so a firstRun connection asks again next run.
+   */
   async function writeState(connection: string, planRef: BlobRef, report: SyncReport): Promise<void> {
+    if (report.approval?.scope === 'plan' && report.approval.decision !== 'approved') return;
     const stored = await blobs.getJson<StoredPlan>(planRef);
     const state = await loadState(connection);
     const outcomeOf = new Map(report.rows.map((r) => [r.employeeId, r.outcome]));
@@ -347,7 +446,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           learnerId,
           currentStatus: learnerId ? index.byLearner.get(learnerId)?.status : undefined,
         });
-        if (!isParked(desired) || plan.outcome.kind === 'park') stored.rows.push({ ...row, fingerprint: plan.fingerprint });
+        if (!isParked(desired) || plan.outcome.kind === 'park') stored.rows.push({ ...row, fingerprint: plan.fingerprint, sourceDigest: sourceDigestOf(employee) });
       }
 
       // Report rows without a usable identity are in HiBob all the same: parked, and not leavers.
@@ -372,6 +471,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           operations: ['deactivate'],
           reason: 'no longer returned by HiBob (deleted, or outside the service user’s population)',
           fingerprint: `gone:${employeeId}`,
+          sourceDigest: GONE_DIGEST,
         });
       }
 
@@ -404,6 +504,10 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       // Employees applied now get their timer from that sync; the others need one set.
       const appliedNow = new Set(applyNow);
       const pendingTimers = timers.filter((t) => !appliedNow.has(t.employeeId));
+      const mode = approvalMode(config);
+      const approval = approvalFor({ mode, firstRun: !(await hasSavedState(connection)), toApply: toApply.length, held: held.length, safeguard: guard });
+      // Approval mode never: what the safeguard holds is left undone without asking anyone.
+      const safeguard: SafeguardState = mode === 'never' && guard.tripped && approval.scope === 'none' ? { ...guard, decision: 'notAsked' } : guard;
       return {
         runKey,
         timers: dryRun || pendingTimers.length === 0 ? undefined : { ref: await blobs.putJson(`${runKey}/timers.json`, pendingTimers), count: pendingTimers.length },
@@ -415,23 +519,32 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         heldBatches: await batchesOf(held, 'held'),
         toApply: toApply.length,
         heldCount: held.length,
-        safeguard: guard,
+        safeguard,
+        approval,
         settings: { parallelism: fullSync.parallelism, concurrencyPerBatch: fullSync.concurrencyPerBatch, approvalTimeoutMs: safety.approvalTimeoutHours * 3_600_000 },
         apiCalls: { hibob: 1, lmsReads: lms.reads(connection) - readsBefore },
       };
     },
 
-    /** CSV and XLSX of the plan; when a safeguard holds deactivations, mailed for approval. */
-    writePreview: async (connection: string, runKey: string, planRef: BlobRef, meta: RunMeta, safeguard: SafeguardState): Promise<{ csv: BlobRef; xlsx: BlobRef }> => {
+    /**
+     * CSV and XLSX of the plan; mailed for approval when the run waits for one: of the whole
+     * plan, or of the deactivations a safeguard holds. Without `approval` (runs begun before
+     * approval modes) a tripped safeguard alone asks.
+     */
+    writePreview: async (connection: string, runKey: string, planRef: BlobRef, meta: RunMeta, safeguard: SafeguardState, approval?: PlanApproval): Promise<{ csv: BlobRef; xlsx: BlobRef }> => {
       const plan = await blobs.getJson<StoredPlan>(planRef);
-      const rows: PlanRow[] = plan.rows.map(({ fingerprint: _f, held, ...row }) => (held ? { ...row, action: 'held' } : row));
-      const previewMeta = { connection, generatedAt: new Date().toISOString(), dryRun: meta.dryRun, safeguard };
+      const rows: PlanRow[] = plan.rows.map((stored) => {
+        const row = withoutBookkeeping(stored);
+        return stored.held ? { ...row, action: 'held' } : row;
+      });
+      const previewMeta = { connection, generatedAt: new Date().toISOString(), dryRun: meta.dryRun, safeguard, approval };
       const refs = {
         csv: await blobs.putBytes(`${runKey}/preview.csv`, Buffer.from(planPreviewCsv(rows))),
         xlsx: await blobs.putBytes(`${runKey}/preview.xlsx`, await planPreviewXlsx(rows, previewMeta)),
       };
       const { notifications, safety } = registry.connection(connection);
-      if (safeguard.tripped && !meta.dryRun && env.BOBSYNC_SMTP_URL && notifications.to.length) {
+      const waits = approval ? approval.scope !== 'none' : safeguard.tripped;
+      if (waits && !meta.dryRun && env.BOBSYNC_SMTP_URL && notifications.to.length) {
         const expiresAt = new Date(Date.now() + safety.approvalTimeoutHours * 3_600_000).toISOString();
         const mail = renderPreviewEmail(rows, { ...previewMeta, workflowId: meta.workflowId, expiresAt });
         const mailer = createMailer(env.BOBSYNC_SMTP_URL);
@@ -456,7 +569,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       try {
         return await getClient().workflow.executeUpdateWithStart(syncNowUpdate, {
         args: [{ reason: 'full sync' }],
-        startWorkflowOperation: new WithStartWorkflowOperation('employeeSync', {
+        startWorkflowOperation: new WithStartWorkflowOperation(employeeSync, {
           workflowId: employeeWorkflowId(connection, employeeId),
           taskQueue,
           args: [input],
@@ -480,7 +593,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       for (; done < timers.length; done++) {
         const { employeeId, at, reason } = timers[done]!;
         const input: EmployeeSyncInput = { connection, employeeId, taskQueue };
-        await client.workflow.signalWithStart('employeeSync', {
+        await client.workflow.signalWithStart(employeeSync, {
           workflowId: employeeWorkflowId(connection, employeeId),
           taskQueue,
           args: [input],
@@ -494,6 +607,48 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
 
     storeBatchOutcomes: async (runKey: string, index: number, data: Record<string, SyncOutcome> | string[], kind: 'outcomes' | 'deferred' = 'outcomes'): Promise<BlobRef> => {
       return blobs.putJson(`${runKey}/${kind}-${index}.json`, data);
+    },
+
+    /**
+     * Binds an approved plan to what the approver saw. `hibobRef` is a HiBob snapshot taken
+     * after the approval by snapshotHibob, read exactly as the plan's was; each employee of the
+     * plan's batches is compared with it by the digest of the normalised HiBob employee. Those
+     * HiBob changed since the preview (or no longer returns) are taken out, listed under
+     * `${runKey}/changed-since-approval.json` and left for the next run; the others are batched
+     * again, in plan order, to be applied as previewed. Same keys on a retry.
+     */
+    confirmApprovedPlan: async (connection: string, runKey: string, plan: PlannedSync, hibobRef: BlobRef): Promise<ConfirmedPlan> => {
+      const { mapping, fullSync } = registry.connection(connection);
+      const stored = await blobs.getJson<StoredPlan>(plan.planRef);
+      const planned = new Map(stored.rows.map((row) => [row.employeeId, row.sourceDigest]));
+      const options = normaliseOptions(mapping);
+      const now = new Map<string, string>();
+      for (const [i, record] of (await snapshotRecords(hibobRef)).entries()) {
+        if (i % 200 === 0) heartbeat({ confirmed: i });
+        let employee: NormalisedEmployee;
+        try {
+          employee = normaliseEmployee(record, options);
+        } catch {
+          continue; // a record without an id names nobody the plan could hold
+        }
+        now.set(employee.id, sourceDigestOf(employee));
+      }
+      const approved = (await Promise.all([...plan.batches, ...plan.heldBatches].map((ref) => blobs.getJson<string[]>(ref)))).flat();
+      const changed: ChangedSinceApproval = {};
+      const kept: string[] = [];
+      for (const id of approved) {
+        const then = planned.get(id);
+        const current = now.get(id) ?? GONE_DIGEST;
+        if (then !== undefined && then === current) kept.push(id);
+        else if (then === undefined) changed[id] = 'the plan holds no HiBob digest to compare with';
+        else if (current === GONE_DIGEST) changed[id] = 'HiBob no longer returns this employee';
+        else if (then === GONE_DIGEST) changed[id] = 'HiBob returns this employee again';
+        else changed[id] = 'the HiBob record changed after the preview';
+      }
+      const batches: BlobRef[] = [];
+      for (let i = 0; i < kept.length; i += fullSync.batchSize) batches.push(await blobs.putJson(`${runKey}/approved-${batches.length}.json`, kept.slice(i, i + fullSync.batchSize)));
+      const changedRef = await blobs.putJson(`${runKey}/changed-since-approval.json`, changed);
+      return { batches, toApply: kept.length, changed: Object.keys(changed).length, changedRef };
     },
 
     /** Gathers the employees several batches deferred into new batches. */
@@ -520,10 +675,11 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
 
     /**
      * Merges plan and outcomes into the report and stores it as JSON, CSV and XLSX. Dated by
-     * `meta.finishedAt`, so a retry writes the same blobs under the same keys.
+     * `meta.finishedAt`, so a retry writes the same blobs under the same keys. `approval`: what
+     * the run waited for and the decision (runs begun before approval modes pass none).
      */
-    buildReport: async (connection: string, runKey: string, plan: PlannedSync, results: BatchResult[], meta: ReportMeta, safeguard?: SafeguardState): Promise<FullSyncResult> => {
-      const { report, result } = await composeReport(connection, plan, results, meta, safeguard);
+    buildReport: async (connection: string, runKey: string, plan: PlannedSync, results: BatchResult[], meta: ReportMeta, safeguard?: SafeguardState, approval?: ApprovalState): Promise<FullSyncResult> => {
+      const { report, result } = await composeReport(connection, plan, results, meta, safeguard, approval);
       return { ...result, reportRef: await writeReport(runKey, report) };
     },
 

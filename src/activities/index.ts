@@ -35,6 +35,7 @@ export function createActivities(deps: ActivityDeps & { taskQueue: string }) {
       saveSyncState: full.saveSyncState,
       sendReportEmail: full.sendReportEmail,
       armEmployeeTimers: full.armEmployeeTimers,
+      confirmApprovedPlan: full.confirmApprovedPlan,
     }),
   };
 }

@@ -181,8 +181,13 @@ function bar(done: number, total: number, size = 20): string {
 }
 
 function printApprovalPrompt(out: Output, workflowId: string, p: FullSyncProgress): void {
-  println(out, `The full sync is waiting for approval: ${p.safeguard?.reason ?? 'a safeguard tripped'}.`);
-  println(out, 'Held deactivations are applied only once someone approves; everything else is done. Decide with:');
+  if (p.approval?.scope === 'plan') {
+    println(out, `The full sync is waiting for approval of its whole plan: ${p.approval.reason}.`);
+    println(out, 'Nothing is applied before someone approves; see the preview. Decide with:');
+  } else {
+    println(out, `The full sync is waiting for approval: ${p.safeguard?.reason ?? 'a safeguard tripped'}.`);
+    println(out, 'Held deactivations are applied only once someone approves; everything else is done. Decide with:');
+  }
   println(out, `  bobsync approve ${workflowId} --by <your name>`);
   println(out, `  bobsync reject ${workflowId} --by <your name>`);
 }
@@ -197,6 +202,12 @@ function printSummary(out: Output, result: FullSyncResult): void {
   if (guard?.tripped) {
     const decided = guard.decision ? `${guard.decision}${guard.decidedBy ? ` by ${guard.decidedBy}` : ''}` : 'no decision';
     println(out, `  safeguard  ${guard.reason ?? 'tripped'}: ${decided}`);
+  }
+  const approval = result.approval;
+  if (approval?.scope === 'plan') {
+    const decided = approval.decision ? `${approval.decision}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}` : 'no decision';
+    const changed = approval.changedSinceApproval ? `; ${approval.changedSinceApproval} changed since approval, left for the next run` : '';
+    println(out, `  approval   whole plan (${approval.reason}): ${decided}${changed}`);
   }
 }
 

@@ -4,7 +4,7 @@
  * names such as "Zoë" or "Łukasz".
  */
 import type { PlanRow } from '../domain/types';
-import { formatChanges, formatOperations } from './format';
+import { formatChanges, formatOperations, outcomeText } from './format';
 import type { SyncReport } from './types';
 
 const BOM = '\uFEFF';
@@ -31,7 +31,7 @@ export const PREVIEW_CSV_HEADER = ['Employee ID', 'Name', 'Email', 'Learner ID',
 
 export function reportCsv(report: SyncReport): string {
   const lines = report.rows.map((r) =>
-    csvLine([r.employeeId, r.displayName, r.email, r.learnerId, r.action, r.outcome, formatChanges(r.changes), formatOperations(r.operations), r.reason, r.detail]),
+    csvLine([r.employeeId, r.displayName, r.email, r.learnerId, r.action, outcomeText(r.outcome), formatChanges(r.changes), formatOperations(r.operations), r.reason, r.detail]),
   );
   return BOM + csvLine(REPORT_CSV_HEADER) + lines.join('');
 }

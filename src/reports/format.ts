@@ -3,7 +3,7 @@
  * body and its attachments say the same thing in the same words.
  */
 import type { EmployeeAction, FieldChange, PlanRow } from '../domain/types';
-import type { ReportRow, RowOutcome, SafeguardState, SyncReport } from './types';
+import type { ApprovalOutcome, PlanApproval, ReportRow, RowOutcome, SafeguardState, SyncReport } from './types';
 
 /** What a plan preview carries besides its rows (the XLSX summary sheet, the approval email). */
 export interface PreviewMeta {
@@ -11,13 +11,15 @@ export interface PreviewMeta {
   generatedAt: string;
   dryRun: boolean;
   safeguard?: SafeguardState;
+  /** What the run waits for before applying; absent means the safeguard alone decides. */
+  approval?: PlanApproval;
 }
 
 /** Order in which actions are listed: what creates or removes access first. */
 export const ACTIONS: readonly EmployeeAction[] = ['create', 'reactivate', 'update', 'deactivate', 'held', 'park', 'protected', 'noop'];
 
 /** Order in which outcomes are listed: what needs a person's attention first. */
-export const OUTCOMES: readonly RowOutcome[] = ['failed', 'held', 'parked', 'applied', 'planned', 'skipped', 'unchanged'];
+export const OUTCOMES: readonly RowOutcome[] = ['failed', 'held', 'changedSinceApproval', 'parked', 'applied', 'planned', 'skipped', 'unchanged'];
 
 export const ACTION_LABEL: Record<EmployeeAction, string> = {
   create: 'Create',
@@ -33,12 +35,16 @@ export const ACTION_LABEL: Record<EmployeeAction, string> = {
 export const OUTCOME_LABEL: Record<RowOutcome, string> = {
   failed: 'Failed',
   held: 'Held',
+  changedSinceApproval: 'Changed since approval',
   parked: 'Parked',
   applied: 'Applied',
   planned: 'Planned',
   skipped: 'Skipped',
   unchanged: 'Unchanged',
 };
+
+/** An outcome as the CSV and the employee tables write it: its id, or words where the id is not one. */
+export const outcomeText = (outcome: RowOutcome): string => (outcome === 'changedSinceApproval' ? 'changed since approval' : outcome);
 
 export const DESTINATION_LABEL: Record<SyncReport['destination'], string> = {
   '360learning': '360Learning',
@@ -102,11 +108,11 @@ export type Bucket =
   | 'unchanged'
   | 'created' | 'reactivated' | 'updated' | 'deactivated'
   | 'toCreate' | 'toReactivate' | 'toUpdate' | 'toDeactivate'
-  | 'parked' | 'held' | 'protected' | 'skipped' | 'failed';
+  | 'parked' | 'held' | 'changedSinceApproval' | 'protected' | 'skipped' | 'failed';
 
 const BUCKET_ORDER: readonly Bucket[] = [
   'unchanged', 'created', 'toCreate', 'reactivated', 'toReactivate', 'updated', 'toUpdate',
-  'deactivated', 'toDeactivate', 'parked', 'held', 'protected', 'skipped', 'failed',
+  'deactivated', 'toDeactivate', 'parked', 'held', 'changedSinceApproval', 'protected', 'skipped', 'failed',
 ];
 
 const BUCKET_WORDS: Record<Bucket, string> = {
@@ -121,6 +127,7 @@ const BUCKET_WORDS: Record<Bucket, string> = {
   toDeactivate: 'to deactivate',
   parked: 'parked',
   held: 'held for approval',
+  changedSinceApproval: 'changed since approval',
   protected: 'protected',
   skipped: 'skipped',
   failed: 'failed',
@@ -135,6 +142,7 @@ export function bucketOf(row: ReportRow, dryRun: boolean): Bucket {
   if (action === 'park' || outcome === 'parked') return 'parked';
   if (action === 'protected') return 'protected';
   if (outcome === 'held') return 'held';
+  if (outcome === 'changedSinceApproval') return 'changedSinceApproval';
   if (outcome === 'skipped') return 'skipped';
   if (action === 'held') return 'held';
   if (action === 'noop' || outcome === 'unchanged') return 'unchanged';
@@ -176,9 +184,45 @@ export type ReportStatus = 'awaitingApproval' | 'dryRun' | 'failures' | 'ok';
 
 export function reportStatus(report: SyncReport): ReportStatus {
   if (report.safeguard?.tripped && !report.safeguard.decision && !report.dryRun) return 'awaitingApproval';
+  if (report.approval?.scope === 'plan' && !report.approval.decision && !report.dryRun) return 'awaitingApproval';
   if (report.dryRun) return 'dryRun';
   if (report.errors.length > 0 || report.rows.some((r) => r.outcome === 'failed')) return 'failures';
   return 'ok';
+}
+
+/**
+ * The categories of Skillcast's bulk-upload preview (contracts: skillcast.md §4), in its order,
+ * plus the employees that cannot be written and why.
+ */
+export type PreviewCategory = 'toAdd' | 'toReactivate' | 'toUpdate' | 'toArchive' | 'errors';
+
+export const PREVIEW_CATEGORIES: readonly PreviewCategory[] = ['toAdd', 'toReactivate', 'toUpdate', 'toArchive', 'errors'];
+
+export const PREVIEW_CATEGORY_TITLE: Record<PreviewCategory, string> = {
+  toAdd: 'To be added',
+  toReactivate: 'To be reactivated',
+  toUpdate: 'To be updated',
+  toArchive: 'To be archived',
+  errors: 'Errors',
+};
+
+/** The preview category of a plan row; protected and unchanged employees have none. */
+export function previewCategoryOf(row: Pick<PlanRow, 'action'>): PreviewCategory | undefined {
+  switch (row.action) {
+    case 'create':
+      return 'toAdd';
+    case 'reactivate':
+      return 'toReactivate';
+    case 'update':
+      return 'toUpdate';
+    case 'deactivate':
+    case 'held':
+      return 'toArchive';
+    case 'park':
+      return 'errors';
+    default:
+      return undefined;
+  }
 }
 
 /** Rows that wait on the safeguard: the deactivations it holds back. */
@@ -220,6 +264,9 @@ export function safeguardSentence(safeguard: SafeguardState | undefined, dryRun:
   if (!safeguard?.tripped) return undefined;
   const why = safeguard.reason ? `: ${safeguard.reason}` : '';
   const by = safeguard.decidedBy ? ` by ${safeguard.decidedBy}` : '';
+  if (safeguard.decision === 'notAsked') {
+    return `Safeguard ${dryRun ? 'would trip' : 'tripped'}${why}. Approval mode never: the held deactivations ${dryRun ? 'would not be' : 'were not'} applied and are reported as held.`;
+  }
   if (dryRun) return `Safeguard would trip${why}. A real run would stop and wait for approval.`;
   switch (safeguard.decision) {
     case undefined:
@@ -230,6 +277,30 @@ export function safeguardSentence(safeguard: SafeguardState | undefined, dryRun:
       return `Safeguard tripped${why}. Rejected${by}; the held changes were not applied.`;
     case 'timedOut':
       return `Safeguard tripped${why}. Nobody decided in time; the held changes were not applied.`;
+  }
+}
+
+/**
+ * Sentences about a whole-plan approval, or undefined when the run did not wait for one (a
+ * safeguard's approval has `safeguardSentence`).
+ */
+export function approvalSentence(approval: ApprovalOutcome | undefined, dryRun: boolean): string | undefined {
+  if (approval?.scope !== 'plan') return undefined;
+  const { reason } = approval;
+  const by = approval.decidedBy ? ` by ${approval.decidedBy}` : '';
+  if (dryRun) return `A real run would wait for approval of the whole plan (${reason}) before applying anything.`;
+  switch (approval.decision) {
+    case undefined:
+      return `The whole plan waits for approval (${reason}); nothing is applied until someone approves it.`;
+    case 'approved': {
+      const changed = approval.changedSinceApproval ?? 0;
+      const left = changed > 0 ? ` ${plural(changed, 'employee')} changed in HiBob since the preview ${changed === 1 ? 'was' : 'were'} left for the next run.` : '';
+      return `The whole plan waited for approval (${reason}). Approved${by}; it was applied as previewed.${left}`;
+    }
+    case 'rejected':
+      return `The whole plan waited for approval (${reason}). Rejected${by}; nothing was applied.`;
+    case 'timedOut':
+      return `The whole plan waited for approval (${reason}). Nobody decided in time; nothing was applied.`;
   }
 }
 

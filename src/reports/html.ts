@@ -6,9 +6,9 @@
 import type { RenderedEmail } from '../notifications/digest';
 import type { EmployeeAction, FieldChange, PlanRow } from '../domain/types';
 import {
-  ACTION_LABEL, ACTIONS, DESTINATION_LABEL, OUTCOME_LABEL, OUTCOMES, describeTally, formatDuration, formatOperations,
-  formatTime, formatValue, headline, isAwaitingApproval, personName, plural, reportStatus, reportSubject, rowsByImportance,
-  safeguardSentence, tallyPlan, type PreviewMeta, type ReportStatus,
+  ACTION_LABEL, ACTIONS, DESTINATION_LABEL, OUTCOME_LABEL, OUTCOMES, approvalSentence, describeTally, formatDuration, formatOperations,
+  formatTime, formatValue, headline, isAwaitingApproval, outcomeText, personName, plural, PREVIEW_CATEGORIES, PREVIEW_CATEGORY_TITLE,
+  previewCategoryOf, reportStatus, reportSubject, rowsByImportance, safeguardSentence, tallyPlan, type PreviewMeta, type ReportStatus,
 } from './format';
 import type { RowOutcome, SyncReport } from './types';
 
@@ -47,7 +47,7 @@ const ACTION_TONE: Record<EmployeeAction, Tone> = {
 };
 
 const OUTCOME_TONE: Record<RowOutcome, Tone> = {
-  failed: TONES.red, held: TONES.amber, parked: TONES.orange, applied: TONES.green,
+  failed: TONES.red, held: TONES.amber, changedSinceApproval: TONES.amber, parked: TONES.orange, applied: TONES.green,
   planned: TONES.blue, skipped: TONES.grey, unchanged: TONES.grey,
 };
 
@@ -118,7 +118,7 @@ function employeeTable(rows: (PlanRow & { outcome?: RowOutcome; detail?: string 
     const ids = [`HiBob ${r.employeeId}`, r.learnerId ? `learner ${r.learnerId}` : undefined].filter(Boolean) as string[];
     const small = (s: string) => `<div style="font-size:12px;line-height:16px;color:${MUTED};word-break:break-all">${s}</div>`;
     const person = `<strong>${esc(personName(r))}</strong>${r.email && r.email !== personName(r) ? small(esc(r.email)) : ''}${small(ids.map(esc).join(' · '))}`;
-    const status = badge(r.action, ACTION_TONE[r.action]) + (r.outcome ? `<br>${badge(r.outcome, OUTCOME_TONE[r.outcome])}` : '');
+    const status = badge(r.action, ACTION_TONE[r.action]) + (r.outcome ? `<br>${badge(outcomeText(r.outcome), OUTCOME_TONE[r.outcome])}` : '');
     const changes = r.changes.length > 0
       ? changeLines(r.changes)
       : `<span style="color:${MUTED}">${esc(formatOperations(r.operations) || '—')}</span>`;
@@ -174,7 +174,7 @@ function textRows(rows: (PlanRow & { outcome?: RowOutcome; detail?: string })[],
   const shown = rowsByImportance(rows).slice(0, limit);
   const lines = shown.flatMap((r) => {
     const who = [`HiBob ${r.employeeId}`, r.email].filter(Boolean).join(', ');
-    const out = [`- ${personName(r)} (${who}): ${r.action}${r.outcome ? `, ${r.outcome}` : ''}`];
+    const out = [`- ${personName(r)} (${who}): ${r.action}${r.outcome ? `, ${outcomeText(r.outcome)}` : ''}`];
     for (const c of r.changes) out.push(`    ${indent(`${c.field}: ${formatValue(c.from)} → ${formatValue(c.to)}`, '      ')}`);
     if (r.changes.length === 0 && r.operations.length > 0) out.push(`    operations: ${formatOperations(r.operations)}`);
     out.push(`    reason: ${indent(r.reason, '      ')}`);
@@ -200,6 +200,7 @@ export function renderReportEmail(report: SyncReport): RenderedEmail {
   const head = headline(report);
   const destination = DESTINATION_LABEL[report.destination];
   const guard = safeguardSentence(report.safeguard, report.dryRun);
+  const approval = approvalSentence(report.approval, report.dryRun);
   const actionTiles = ACTIONS.filter((a) => (report.counts.byAction[a] ?? 0) > 0).map(
     (a): Tile => ({ value: report.counts.byAction[a] ?? 0, label: ACTION_LABEL[a], tone: ACTION_TONE[a] }),
   );
@@ -215,6 +216,7 @@ export function renderReportEmail(report: SyncReport): RenderedEmail {
 
   const sections = [
     section(box(`<strong>${esc(head)}</strong><div style="margin-top:4px;font-size:13px">${esc(totals)}</div>`, STATUS_TONE[status], 16)),
+    approval ? section(box(esc(approval), report.dryRun ? TONES.blue : TONES.amber)) : '',
     guard ? section(box(esc(guard), report.dryRun ? TONES.blue : TONES.amber)) : '',
     section(heading('Employees by action') + tiles(actionTiles) + heading('Outcomes') + tiles(outcomeTiles)),
     section(
@@ -232,6 +234,7 @@ export function renderReportEmail(report: SyncReport): RenderedEmail {
     `${report.connection} → ${destination}, full sync${report.dryRun ? ' (dry run)' : ''}`,
     head,
     totals,
+    ...(approval ? ['', approval] : []),
     ...(guard ? ['', guard] : []),
     '',
     countLine('By action', ACTIONS.filter((a) => (report.counts.byAction[a] ?? 0) > 0).map((a) => [ACTION_LABEL[a], report.counts.byAction[a] ?? 0])),
@@ -258,6 +261,7 @@ export function renderReportEmail(report: SyncReport): RenderedEmail {
  * decide. Without a pending decision (a dry run, say) it is a plain plan preview.
  */
 export function renderPreviewEmail(rows: PlanRow[], meta: PreviewEmailMeta): RenderedEmail {
+  if (meta.approval?.scope === 'plan') return renderPlanApprovalEmail(rows, meta);
   const awaiting = Boolean(meta.safeguard?.tripped && !meta.safeguard.decision && !meta.dryRun);
   const held = rows.filter(isAwaitingApproval);
   const others = rows.filter((r) => !isAwaitingApproval(r) && r.action !== 'noop');
@@ -305,6 +309,63 @@ export function renderPreviewEmail(rows: PlanRow[], meta: PreviewEmailMeta): Ren
     `Plan generated ${formatTime(meta.generatedAt)}`,
     `Workflow ${meta.workflowId}`,
     'The attached spreadsheet lists every employee and every field change.',
+    '',
+  ].join('\n');
+  return { subject, text, html };
+}
+
+/**
+ * The email of a run that waits for approval of its whole plan (approval mode always, or the
+ * first run of a firstRun connection): every change by preview category, and the two commands.
+ */
+function renderPlanApprovalEmail(rows: PlanRow[], meta: PreviewEmailMeta): RenderedEmail {
+  const awaiting = !meta.dryRun;
+  const listed = rows.filter((r) => r.action !== 'noop');
+  const parts = describeTally(tallyPlan(listed), { unchanged: false });
+  const changes = parts.length > 0 ? parts.join(', ') : 'no changes';
+  const subject = awaiting
+    ? `[bobsync] ${meta.connection} full sync needs approval of the whole plan: ${changes}`
+    : `[bobsync] ${meta.connection} plan preview${meta.dryRun ? ' (dry run)' : ''}: ${changes}`;
+  const head = awaiting ? `This plan waits for your approval: ${changes}` : `Plan preview (dry run, nothing will be written): ${changes}`;
+  const why = approvalSentence(meta.approval, meta.dryRun);
+  const guard = safeguardSentence(meta.safeguard, meta.dryRun);
+  const approve = `bobsync approve ${meta.workflowId}`;
+  const reject = `bobsync reject ${meta.workflowId}`;
+  const expiry = meta.expiresAt ? `The request lapses at ${formatTime(meta.expiresAt)} if nobody decides, and then nothing is applied.` : undefined;
+  const bindNote =
+    'Nothing in this plan is applied until someone approves it. Approval applies the plan shown here: an employee whose HiBob record changes after this preview is left out and picked up by the next run.';
+  const code = (s: string) => `<span style="font-family:${MONO};font-size:13px;background:#ffffff;border:1px solid ${TONES.amber.border};padding:1px 6px;white-space:nowrap">${esc(s)}</span>`;
+  const actionTiles = ACTIONS.map((a): Tile => ({ value: rows.filter((r) => r.action === a).length, label: ACTION_LABEL[a], tone: ACTION_TONE[a] })).filter((t) => t.value > 0);
+  const groups = PREVIEW_CATEGORIES.map((c) => ({ title: PREVIEW_CATEGORY_TITLE[c], rows: listed.filter((r) => previewCategoryOf(r) === c) })).filter((g) => g.rows.length > 0);
+  const notes = [why, guard].filter((l): l is string => Boolean(l));
+
+  const sections = [
+    section(box(`<strong>${esc(head)}</strong>${notes.map((n) => `<div style="margin-top:4px;font-size:13px">${esc(n)}</div>`).join('')}`, awaiting ? TONES.amber : TONES.blue, 16)),
+    awaiting
+      ? section(
+          `<p style="margin:8px 0;font-size:14px;line-height:22px">Approve with ${code(approve)}<br>or reject with ${code(reject)}</p>` +
+            `<p style="margin:0;font-size:13px;line-height:18px;color:${MUTED}">${esc([bindNote, expiry].filter(Boolean).join(' '))}</p>`,
+        )
+      : '',
+    section(heading('Employees by action') + tiles(actionTiles)),
+    ...groups.map((g) => section(heading(`${g.title} (${g.rows.length.toLocaleString('en-US')})`) + employeeTable(g.rows))),
+    footer([
+      esc(`Plan generated ${formatTime(meta.generatedAt)}`),
+      esc(`Workflow ${meta.workflowId}`),
+      esc('The attached spreadsheet has a sheet per category: to be added, reactivated, updated (one row per attribute change) and archived, and the errors.'),
+    ]),
+  ].filter(Boolean);
+  const html = page(subject, head, `bobsync · ${awaiting ? 'approval needed' : 'plan preview'}`, esc(meta.connection), sections);
+
+  const text = [
+    `${meta.connection}: ${head}`,
+    ...notes,
+    ...(awaiting ? ['', `Approve:  ${approve}`, `Reject:   ${reject}`, [bindNote, expiry].filter(Boolean).join(' ')] : []),
+    ...groups.flatMap((g) => ['', `${g.title} (${g.rows.length}):`, ...textRows(g.rows)]),
+    '',
+    `Plan generated ${formatTime(meta.generatedAt)}`,
+    `Workflow ${meta.workflowId}`,
+    'The attached spreadsheet has a sheet per category: to be added, reactivated, updated (one row per attribute change) and archived, and the errors.',
     '',
   ].join('\n');
   return { subject, text, html };

@@ -7,7 +7,11 @@ import type { EmployeeAction, PlanRow } from '../domain/types';
 /** A plan's rows are the domain's; reports add what became of each. */
 export type { EmployeeAction, PlanRow } from '../domain/types';
 
-export type RowOutcome = 'applied' | 'unchanged' | 'parked' | 'failed' | 'skipped' | 'held' | 'planned';
+/**
+ * What became of a row. `changedSinceApproval`: the whole plan was approved, but HiBob changed
+ * the employee after the preview, so nothing was written and the next run plans it again.
+ */
+export type RowOutcome = 'applied' | 'unchanged' | 'parked' | 'failed' | 'skipped' | 'held' | 'planned' | 'changedSinceApproval';
 
 export interface ReportRow extends PlanRow {
   outcome: RowOutcome;
@@ -19,8 +23,30 @@ export interface SafeguardState {
   tripped: boolean;
   /** Why it tripped, in words ("42 deactivations, above the limit of 10% (25)"). */
   reason?: string;
+  /** `notAsked`: the connection's approval mode is never, so the held changes were left undone without asking. */
+  decision?: 'approved' | 'rejected' | 'timedOut' | 'notAsked';
+  decidedBy?: string;
+}
+
+/**
+ * What a run waits for before applying: the whole plan (`plan`), only the deactivations a
+ * safeguard holds (`held`), or nothing (`none`; held deactivations, if any, are left undone).
+ */
+export type ApprovalScope = 'plan' | 'held' | 'none';
+
+/** A run's approval, decided with its plan from the connection's approval mode. */
+export interface PlanApproval {
+  scope: ApprovalScope;
+  /** Why, in words ("first run of this connection (approval mode firstRun)", "held: safeguard, approval mode never"). */
+  reason: string;
+}
+
+/** A run's approval and what became of it. */
+export interface ApprovalOutcome extends PlanApproval {
   decision?: 'approved' | 'rejected' | 'timedOut';
   decidedBy?: string;
+  /** Employees of an approved plan left undone because HiBob changed them after the preview. */
+  changedSinceApproval?: number;
 }
 
 export interface SyncReport {
@@ -40,6 +66,8 @@ export interface SyncReport {
   };
   apiCalls: { hibob: number; lmsReads: number; lmsWrites: number };
   safeguard?: SafeguardState;
+  /** Present when the run's approval mode asked for (or decided against) an approval. */
+  approval?: ApprovalOutcome;
   /** Every employee whose action is not `noop` (unchanged employees are only counted). */
   rows: ReportRow[];
   errors: { employeeId: string; code: string; reason: string }[];

@@ -5,11 +5,11 @@
  */
 import ExcelJS from 'exceljs';
 import {
-  ACTION_LABEL, ACTIONS, DESTINATION_LABEL, OUTCOME_LABEL, OUTCOMES, formatChanges, formatDuration, formatOperations,
-  headline, safeguardSentence, toDate, type PreviewMeta,
+  ACTION_LABEL, ACTIONS, DESTINATION_LABEL, OUTCOME_LABEL, OUTCOMES, PREVIEW_CATEGORY_TITLE, approvalSentence, formatChanges,
+  formatDuration, formatOperations, formatValue, headline, outcomeText, previewCategoryOf, safeguardSentence, toDate, type PreviewMeta,
 } from './format';
 import type { FieldChange, PlanRow } from '../domain/types';
-import type { ReportRow, SafeguardState, SyncReport } from './types';
+import type { ApprovalOutcome, ReportRow, SafeguardState, SyncReport } from './types';
 
 type CellValue = string | number | Date | undefined;
 
@@ -122,9 +122,32 @@ function safeguardEntries(safeguard: SafeguardState | undefined, dryRun: boolean
     ...(safeguard?.tripped
       ? ([
           ['Reason', safeguard.reason],
-          ['Decision', safeguard.decision ?? (dryRun ? 'None (dry run)' : 'Waiting for approval')],
+          ['Decision', safeguard.decision === 'notAsked' ? 'Not asked (approval mode never)' : (safeguard.decision ?? (dryRun ? 'None (dry run)' : 'Waiting for approval'))],
           ['Decided by', safeguard.decidedBy],
           ['In words', safeguardSentence(safeguard, dryRun)],
+        ] satisfies SummaryEntry[])
+      : []),
+  ];
+}
+
+const SCOPE_LABEL: Record<ApprovalOutcome['scope'], string> = {
+  plan: 'The whole plan',
+  held: 'Deactivations a safeguard holds',
+  none: 'Nothing',
+};
+
+function approvalEntries(approval: ApprovalOutcome | undefined, dryRun: boolean): SummaryEntry[] {
+  if (!approval) return [];
+  return [
+    { section: 'Approval' },
+    ['Waits for', SCOPE_LABEL[approval.scope]],
+    ['Why', approval.reason],
+    ...(approval.scope === 'plan'
+      ? ([
+          ['Decision', approval.decision ?? (dryRun ? 'None (dry run)' : 'Waiting for approval')],
+          ['Decided by', approval.decidedBy],
+          ['Changed since approval', approval.changedSinceApproval],
+          ['In words', approvalSentence(approval, dryRun)],
         ] satisfies SummaryEntry[])
       : []),
   ];
@@ -178,6 +201,7 @@ export async function reportXlsx(report: SyncReport): Promise<Buffer> {
     ['HiBob', report.apiCalls.hibob],
     ['LMS reads', report.apiCalls.lmsReads],
     ['LMS writes', report.apiCalls.lmsWrites],
+    ...approvalEntries(report.approval, report.dryRun),
     ...safeguardEntries(report.safeguard, report.dryRun),
   ]);
   addTableSheet<ReportRow>(workbook, 'Employees', [
@@ -186,7 +210,7 @@ export async function reportXlsx(report: SyncReport): Promise<Buffer> {
     { header: 'Email', value: (r) => r.email },
     { header: 'Learner ID', value: (r) => r.learnerId },
     { header: 'Action', value: (r) => r.action },
-    { header: 'Outcome', value: (r) => r.outcome },
+    { header: 'Outcome', value: (r) => outcomeText(r.outcome) },
     { header: 'Changes', value: (r) => changesCell(r.changes), wrap: true },
     { header: 'Operations', value: (r) => formatOperations(r.operations), wrap: true },
     { header: 'Reason', value: (r) => r.reason, wrap: true },
@@ -202,10 +226,27 @@ export async function reportXlsx(report: SyncReport): Promise<Buffer> {
   return toBuffer(workbook);
 }
 
+/** One attribute change of an employee to be updated, as the "To be updated" sheet lists it. */
+interface AttributeChange {
+  row: PlanRow;
+  /** Absent when the update changes no attribute (a manager link to set, say): the operations stand in. */
+  change?: FieldChange;
+}
+
+/** "firstName: Łukasz", one attribute a line: what an added employee gets. */
+const attributesCell = (changes: FieldChange[]): string => changes.map((c) => `${c.field}: ${formatValue(c.to)}`).join('\n');
+
+/**
+ * The plan preview: a summary, then the sheets of Skillcast's bulk-upload preview in its order
+ * (to be added, reactivated, updated — one row per attribute change — and archived), the
+ * employees that cannot be written with the reason, and every listed employee.
+ */
 export async function planPreviewXlsx(rows: PlanRow[], meta: PreviewMeta): Promise<Buffer> {
   const workbook = newWorkbook(meta.generatedAt);
   const byAction = new Map<string, number>();
   for (const r of rows) byAction.set(r.action, (byAction.get(r.action) ?? 0) + 1);
+  const inCategory = (category: ReturnType<typeof previewCategoryOf>) => rows.filter((r) => previewCategoryOf(r) === category);
+  const updates = inCategory('toUpdate').flatMap((row): AttributeChange[] => (row.changes.length > 0 ? row.changes.map((change) => ({ row, change })) : [{ row }]));
   addSummarySheet(workbook, [
     { section: 'Plan' },
     ['Connection', meta.connection],
@@ -215,8 +256,49 @@ export async function planPreviewXlsx(rows: PlanRow[], meta: PreviewMeta): Promi
     ['Field changes', rows.reduce((n, r) => n + r.changes.length, 0)],
     { section: 'Employees by action' },
     ...ACTIONS.map((a): SummaryEntry => [ACTION_LABEL[a], byAction.get(a) ?? 0]),
+    ...approvalEntries(meta.approval, meta.dryRun),
     ...safeguardEntries(meta.safeguard, meta.dryRun),
   ]);
+  addTableSheet<PlanRow>(workbook, PREVIEW_CATEGORY_TITLE.toAdd, [
+    { header: 'Employee ID', value: (r) => r.employeeId },
+    { header: 'Name', value: nameOf },
+    { header: 'Email', value: (r) => r.email },
+    { header: 'Attributes', value: (r) => attributesCell(r.changes), wrap: true },
+    { header: 'Reason', value: (r) => r.reason, wrap: true },
+  ], inCategory('toAdd'));
+  addTableSheet<PlanRow>(workbook, PREVIEW_CATEGORY_TITLE.toReactivate, [
+    { header: 'Employee ID', value: (r) => r.employeeId },
+    { header: 'Name', value: nameOf },
+    { header: 'Email', value: (r) => r.email },
+    { header: 'Learner ID', value: (r) => r.learnerId },
+    { header: 'Changes', value: (r) => changesCell(r.changes), wrap: true },
+    { header: 'Reason', value: (r) => r.reason, wrap: true },
+  ], inCategory('toReactivate'));
+  // One row per attribute change, so a reviewer can filter on an attribute or a value across everyone.
+  addTableSheet<AttributeChange>(workbook, PREVIEW_CATEGORY_TITLE.toUpdate, [
+    { header: 'Employee ID', value: (c) => c.row.employeeId },
+    { header: 'Name', value: (c) => nameOf(c.row) },
+    { header: 'Email', value: (c) => c.row.email },
+    { header: 'Attribute', value: (c) => c.change?.field ?? formatOperations(c.row.operations) },
+    { header: 'Old value', value: (c) => c.change?.from ?? undefined, wrap: true },
+    { header: 'New value', value: (c) => c.change?.to ?? undefined, wrap: true },
+    { header: 'Change', value: (c) => (c.change ? `${formatValue(c.change.from)} → ${formatValue(c.change.to)}` : undefined), wrap: true },
+    { header: 'Rule', value: (c) => c.change?.rule ?? c.row.reason, wrap: true },
+  ], updates);
+  addTableSheet<PlanRow>(workbook, PREVIEW_CATEGORY_TITLE.toArchive, [
+    { header: 'Employee ID', value: (r) => r.employeeId },
+    { header: 'Name', value: nameOf },
+    { header: 'Email', value: (r) => r.email },
+    { header: 'Learner ID', value: (r) => r.learnerId },
+    { header: 'Reason', value: (r) => r.reason, wrap: true },
+    { header: 'Note', value: (r) => (r.action === 'held' ? heldNote(meta) : undefined), wrap: true },
+  ], inCategory('toArchive'));
+  addTableSheet<PlanRow>(workbook, PREVIEW_CATEGORY_TITLE.errors, [
+    { header: 'Employee ID', value: (r) => r.employeeId },
+    { header: 'Name', value: nameOf },
+    { header: 'Email', value: (r) => r.email },
+    { header: 'Reason', value: (r) => r.reason, wrap: true },
+  ], inCategory('errors'));
   addTableSheet<PlanRow>(workbook, 'Employees', [
     { header: 'Employee ID', value: (r) => r.employeeId },
     { header: 'Name', value: nameOf },
@@ -227,16 +309,11 @@ export async function planPreviewXlsx(rows: PlanRow[], meta: PreviewMeta): Promi
     { header: 'Operations', value: (r) => formatOperations(r.operations), wrap: true },
     { header: 'Reason', value: (r) => r.reason, wrap: true },
   ], rows);
-  // One row per field change, so a reviewer can filter on a field or a value across everyone.
-  const changes = rows.flatMap((row) => row.changes.map((change) => ({ row, change })));
-  addTableSheet<{ row: PlanRow; change: FieldChange }>(workbook, 'Changes', [
-    { header: 'Employee ID', value: (c) => c.row.employeeId },
-    { header: 'Name', value: (c) => c.row.displayName },
-    { header: 'Action', value: (c) => c.row.action },
-    { header: 'Field', value: (c) => c.change.field },
-    { header: 'Old value', value: (c) => c.change.from ?? undefined, wrap: true },
-    { header: 'New value', value: (c) => c.change.to ?? undefined, wrap: true },
-    { header: 'Rule', value: (c) => c.change.rule, wrap: true },
-  ], changes);
   return toBuffer(workbook);
+}
+
+/** Why an archive is held, as the "To be archived" sheet notes it. */
+function heldNote(meta: PreviewMeta): string {
+  if (meta.safeguard?.decision === 'notAsked') return 'Held by the safeguard; approval mode never: not archived in this run';
+  return 'Held by the safeguard: archived only once approved';
 }

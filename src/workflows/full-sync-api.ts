@@ -4,7 +4,9 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BlobRef } from '../blobstore/blob-store';
-import type { EmployeeAction, RowOutcome, SafeguardState } from '../reports/types';
+import type { ApprovalOutcome, EmployeeAction, PlanApproval, RowOutcome, SafeguardState } from '../reports/types';
+
+export type { ApprovalOutcome, ApprovalScope, PlanApproval } from '../reports/types';
 
 export interface FullSyncInput {
   connection: string;
@@ -30,6 +32,24 @@ export interface FullSyncProgress {
   batchesTotal: number;
   batchesDone: number;
   safeguard?: SafeguardState;
+  /** What the run waits for (or waited for) before applying, and the decision. */
+  approval?: ApprovalState;
+}
+
+/** A run's approval as the workflow keeps it: the outcome, and which employees an approved plan left out. */
+export interface ApprovalState extends ApprovalOutcome {
+  /** Employee id → why, of the employees HiBob changed after the preview (written by confirmApprovedPlan). */
+  changedRef?: BlobRef;
+}
+
+/** An approved plan checked against HiBob again: what is applied, and who is left for the next run. */
+export interface ConfirmedPlan {
+  /** Batches of the approved employees whose HiBob record is as it was at plan time, in plan order. */
+  batches: BlobRef[];
+  toApply: number;
+  /** Employees left out because HiBob changed them (or no longer returns them) since the preview. */
+  changed: number;
+  changedRef: BlobRef;
 }
 
 /** The plan as the workflow holds it: counts and references, never the rows themselves. */
@@ -47,6 +67,12 @@ export interface PlannedSync {
   heldCount: number;
   settings: { parallelism: number; concurrencyPerBatch: number; approvalTimeoutMs: number };
   safeguard: SafeguardState;
+  /**
+   * What the run waits for, from the connection's approval mode: the whole plan, the held
+   * deactivations, or nothing (held deactivations are then left undone). Absent from plans made
+   * before approval modes; the safeguard alone decides then.
+   */
+  approval?: PlanApproval;
   apiCalls: { hibob: number; lmsReads: number };
   /**
    * Employees not applied in this run with an effective date ahead (within the horizon): their
@@ -71,6 +97,8 @@ export interface FullSyncResult {
   byAction: Partial<Record<EmployeeAction, number>>;
   outcomes: Partial<Record<RowOutcome, number>>;
   safeguard?: SafeguardState;
+  /** The run's approval when its mode asked for (or decided against) one. */
+  approval?: ApprovalOutcome;
   durationMs: number;
   /** Employee workflows made to hold a timer for an effective date ahead. */
   timersArmed?: number;
@@ -91,9 +119,12 @@ export interface Decision {
 }
 
 export const progressQuery = defineQuery<FullSyncProgress>('progress');
-/** Approve or reject deactivations held by a safeguard. Updates answer with the new state. */
-export const approveUpdate = defineUpdate<SafeguardState, [Decision]>('approve');
-export const rejectUpdate = defineUpdate<SafeguardState, [Decision]>('reject');
+/** The answer to approve and reject: the safeguard's state, and the run's approval when it waited for its whole plan. */
+export type ApprovalAnswer = SafeguardState & { approval?: ApprovalOutcome };
+
+/** Approve or reject what the run waits for: its whole plan, or the deactivations a safeguard holds. Updates answer with the new state. */
+export const approveUpdate = defineUpdate<ApprovalAnswer, [Decision]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalAnswer, [Decision]>('reject');
 /** The same as signals, for `temporal workflow signal --name approve`. */
 export const approveSignal = defineSignal<[Decision]>('approve');
 export const rejectSignal = defineSignal<[Decision]>('reject');

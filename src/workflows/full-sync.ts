@@ -6,17 +6,24 @@
  * the sync runs is never overwritten by the older snapshot. Unchanged employees cost nothing.
  * The run ends with the report, the state the next run compares against, and the report
  * e-mail, in that order.
+ *
+ * What a run waits for comes with its plan, from the connection's approval mode: the whole plan
+ * (nothing is applied before `bobsync approve`; once approved, HiBob is read again and employees
+ * changed since the preview are left for the next run), the deactivations a safeguard holds
+ * (everything else is applied first), or nothing (held deactivations are left undone).
  */
 import { condition, executeChild, patched, proxyActivities, setHandler, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
 import type { HibobSearchActivities, LmsReadActivities, WorkflowQueueActivities } from '../activities';
 import type { BlobRef } from '../blobstore/blob-store';
-import type { RowOutcome, SafeguardState } from '../reports/types';
+import type { RowOutcome } from '../reports/types';
 import {
   approveSignal,
   approveUpdate,
   progressQuery,
   rejectSignal,
   rejectUpdate,
+  type ApprovalAnswer,
+  type ApprovalState,
   type BatchResult,
   type Decision,
   type FullSyncInput,
@@ -50,10 +57,12 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
   const awaitingApproval = (_decision: Decision) => {
     if (progress.phase !== 'awaitingApproval') throw new Error(`nothing is waiting for approval (phase: ${progress.phase})`);
   };
-  const answer = (approved: boolean) => async (d: Decision): Promise<SafeguardState> => {
+  const answer = (approved: boolean) => async (d: Decision): Promise<ApprovalAnswer> => {
     record(approved)(d);
-    await condition(() => progress.safeguard?.decision !== undefined);
-    return progress.safeguard!;
+    await condition(() => progress.safeguard?.decision !== undefined || progress.approval?.decision !== undefined);
+    if (progress.approval?.scope !== 'plan') return progress.safeguard!;
+    const { changedRef: _ref, ...approval } = progress.approval;
+    return { ...progress.safeguard!, approval };
   };
   setHandler(approveUpdate, answer(true), { validator: awaitingApproval });
   setHandler(rejectUpdate, answer(false), { validator: awaitingApproval });
@@ -68,16 +77,30 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
   const plan = await lmsReads.planFullSync(input.connection, runKey, hibob.ref, lms.ref, dryRun);
   progress.planned = plan.byAction;
   progress.safeguard = plan.safeguard;
+  // Runs begun before approval modes (and plans without one) wait for held deactivations only.
+  const approvalModes = patched('full-sync-approval-modes');
+  const approval: ApprovalState =
+    approvalModes && plan.approval
+      ? { ...plan.approval }
+      : plan.heldCount > 0
+        ? { scope: 'held', reason: plan.safeguard.reason ?? 'a safeguard holds deactivations' }
+        : { scope: 'none', reason: 'nothing held' };
+  if (approvalModes) progress.approval = approval;
 
   const meta = { connection: input.connection, workflowId: info.workflowId, runId: info.runId, dryRun, startedAt, trigger: input.trigger ?? 'manual' };
-  const preview = await general.writePreview(input.connection, runKey, plan.planRef, meta, plan.safeguard);
+  const preview = approvalModes
+    ? await general.writePreview(input.connection, runKey, plan.planRef, meta, plan.safeguard, plan.approval)
+    : await general.writePreview(input.connection, runKey, plan.planRef, meta, plan.safeguard);
 
-  if (!dryRun) {
+  if (!dryRun && approval.scope === 'plan') {
+    await applyApprovedPlan();
+  } else if (!dryRun) {
     progress.phase = 'apply';
     progress.toApply = plan.toApply - plan.heldCount;
     await applyBatches(plan.batches);
     await retryDeferredManagers();
-    if (plan.heldCount > 0) {
+    // Only scope held waits here. With scope none (approval mode never) held deactivations are left undone; the report says so.
+    if (plan.heldCount > 0 && approval.scope === 'held') {
       progress.phase = 'awaitingApproval';
       const answered = await condition(() => decision !== undefined, plan.settings.approvalTimeoutMs);
       progress.safeguard = {
@@ -95,8 +118,10 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
   }
 
   // Effective dates ahead (a hire starting next month, a leaver's last day) get a durable timer.
+  // A whole plan nobody approved arms none: the employees' workflows would apply it unapproved.
+  const planRefused = approval.scope === 'plan' && !dryRun && progress.approval?.decision !== 'approved';
   let timersArmed: number | undefined;
-  if (plan.timers && patched('full-sync-arms-timers')) {
+  if (plan.timers && patched('full-sync-arms-timers') && !planRefused) {
     timersArmed = await general.armEmployeeTimers(input.connection, plan.timers.ref, input.taskQueue);
   }
 
@@ -105,7 +130,10 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
   if (patched('full-sync-report-split')) {
     // One effect per activity: a retried e-mail rewrites no report, a retried report saves no state twice.
     const finishedAt = new Date().toISOString();
-    report = await general.buildReport(input.connection, runKey, plan, results, { ...meta, previewRefs: preview, finishedAt }, progress.safeguard);
+    const reportMeta = { ...meta, previewRefs: preview, finishedAt };
+    report = approvalModes
+      ? await general.buildReport(input.connection, runKey, plan, results, reportMeta, progress.safeguard, progress.approval)
+      : await general.buildReport(input.connection, runKey, plan, results, reportMeta, progress.safeguard);
     if (!dryRun) await general.saveSyncState(input.connection, plan.planRef, report.reportRef);
     await general.sendReportEmail(input.connection, runKey, report.reportRef);
   } else {
@@ -113,6 +141,34 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
   }
   progress.phase = 'done';
   return timersArmed === undefined ? report : { ...report, timersArmed };
+
+  /**
+   * Waits for approval of the whole plan, then applies what was approved: HiBob is read again
+   * as the snapshot read it, and employees HiBob changed since the preview are left out (the
+   * report lists them as changed since approval; the next run plans them again). Rejected or
+   * unanswered in time, nothing is applied.
+   */
+  async function applyApprovedPlan(): Promise<void> {
+    progress.phase = 'awaitingApproval';
+    progress.toApply = plan.toApply;
+    const answered = await condition(() => decision !== undefined, plan.settings.approvalTimeoutMs);
+    const verdict = !answered ? 'timedOut' : decision!.approved ? 'approved' : 'rejected';
+    // Approving the whole plan approves the deactivations a safeguard holds in it as well.
+    if (plan.safeguard.tripped) progress.safeguard = { ...plan.safeguard, decision: verdict, decidedBy: decision?.by };
+    progress.approval = { ...approval, decision: verdict, decidedBy: decision?.by };
+    progress.phase = 'apply';
+    if (verdict !== 'approved') {
+      progress.toApply = 0;
+      return;
+    }
+    const fresh = await search.snapshotHibob(input.connection, `${runKey}/approved`);
+    const confirmed = await general.confirmApprovedPlan(input.connection, runKey, plan, fresh.ref);
+    progress.approval = { ...progress.approval, changedSinceApproval: confirmed.changed, changedRef: confirmed.changedRef };
+    if (confirmed.changed > 0) progress.outcomes.changedSinceApproval = confirmed.changed;
+    progress.toApply = confirmed.toApply;
+    await applyBatches(confirmed.batches);
+    await retryDeferredManagers();
+  }
 
   /** Employees synced before their manager had a learner get one more pass, now that it has. */
   async function retryDeferredManagers(): Promise<void> {

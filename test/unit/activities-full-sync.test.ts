@@ -12,6 +12,10 @@
  * The ending of a run: buildReport and saveSyncState write the same blobs however often they
  * run, and sendReportEmail mails a run's report once, to a real SMTP server on loopback, even
  * when it runs again.
+ *
+ * Approval modes: planFullSync decides what a run waits for, writePreview mails a whole plan for
+ * approval, and confirmApprovedPlan, against the HiBob emulator over HTTP, takes out of an
+ * approved plan the employees HiBob changed after the preview.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,18 +25,29 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import { DefaultLogger } from '@temporalio/worker';
 import { ConnectionRegistry } from '../../src/activities/deps';
-import { fullSyncActivities, reportMessageId } from '../../src/activities/full-sync';
+import { approvalFor, fullSyncActivities, reportMessageId } from '../../src/activities/full-sync';
 import { BlobNotFoundError, FileBlobStore, type BlobRef, type BlobStore } from '../../src/blobstore/blob-store';
 import { codecFromEnv } from '../../src/codec/aes-gcm-codec';
 import { parseConfig } from '../../src/config/loader';
 import { scheduleRecheckSignal, type EmployeeSyncInput, type RecheckRequest } from '../../src/workflows/employee-sync-api';
 import type { SyncOutcome } from '../../src/workflows/employee-sync-api';
-import type { FullSyncResult, PlannedSync } from '../../src/workflows/full-sync-api';
+import type { ApprovalState, ConfirmedPlan, FullSyncResult, PlannedSync } from '../../src/workflows/full-sync-api';
 import { employeeWorkflowId } from '../../src/workflows/ids';
 import type { SyncReport } from '../../src/reports/types';
 import { sampleReport } from '../fixtures/reports/sample-report';
 import { testCodecEnv } from '../support/codec';
 import { startSmtpSink, type SmtpSink } from '../support/smtp';
+import ExcelJS from 'exceljs';
+import { parse, stringify } from 'yaml';
+import type { BobsyncConfig } from '../../src/config/schema';
+import { embeddedConfigYaml } from '../../src/dev/embedded';
+import { DEMO_CREDENTIALS } from '../../src/dev/emulators';
+import type { LmsSnapshot } from '../../src/domain/full-plan';
+import type { RunningServer } from '../../src/emulators/common/server';
+import { DEFAULT_SITES, DEPARTMENTS, HibobEmulator } from '../../src/emulators/hibob';
+import type { HibobEmployeeSeed } from '../../src/emulators/hibob/types';
+import type { PlanApproval } from '../../src/reports/types';
+import { GROUP_DEFAULT, GROUP_ENG, GROUP_LONDON, GROUP_SALES } from './domain-fixtures';
 
 const CONNECTION = 'acme-360';
 const TASK_QUEUE = 'bobsync';
@@ -86,8 +101,9 @@ function standInClient(failOn?: number) {
   const client = {
     withAbortSignal: <R>(_signal: AbortSignal, fn: () => R): R => fn(),
     workflow: {
-      signalWithStart: async (workflowType: string, options: Omit<SignalWithStart, 'workflowType'>) => {
-        calls.push({ workflowType, ...options });
+      signalWithStart: async (workflowType: string | ((...args: never[]) => unknown), options: Omit<SignalWithStart, 'workflowType'>) => {
+        // The activity passes the workflow function; Temporal starts it by its name.
+        calls.push({ workflowType: typeof workflowType === 'string' ? workflowType : workflowType.name, ...options });
         if (calls.length === failOn) throw new Error('Temporal frontend unavailable');
         return { workflowId: options.workflowId };
       },
@@ -373,5 +389,230 @@ describe('sendReportEmail', () => {
     await expect(reportEnv('sendReportEmail').run(sendReportEmail, CONNECTION, RUN_KEY, reportRef)).resolves.toEqual({ status: 'notConfigured' });
     expect(smtp.messages).toEqual([]);
     await expect(blobs.getJson(marker)).rejects.toBeInstanceOf(BlobNotFoundError);
+  });
+});
+
+describe('approvalFor', () => {
+  const quiet = { tripped: false };
+  const tripped = { tripped: true, reason: '3 deactivations, above the limit of 2' };
+  const base = { firstRun: false, toApply: 5, held: 0, safeguard: quiet };
+
+  it.each([
+    ['always, every run', { ...base, mode: 'always' as const }, { scope: 'plan', reason: 'approval mode always' }],
+    ['firstRun, the first run', { ...base, mode: 'firstRun' as const, firstRun: true }, { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' }],
+    ['firstRun, a later run', { ...base, mode: 'firstRun' as const }, { scope: 'none', reason: 'no safeguard tripped' }],
+    ['firstRun, a later run the safeguard stops', { ...base, mode: 'firstRun' as const, held: 3, safeguard: tripped }, { scope: 'held', reason: tripped.reason }],
+    ['onSafeguard, nothing held', { ...base, mode: 'onSafeguard' as const }, { scope: 'none', reason: 'no safeguard tripped' }],
+    ['onSafeguard, deactivations held', { ...base, mode: 'onSafeguard' as const, held: 3, safeguard: tripped }, { scope: 'held', reason: tripped.reason }],
+    ['never, deactivations held', { ...base, mode: 'never' as const, held: 3, safeguard: tripped }, { scope: 'none', reason: 'held: safeguard, approval mode never' }],
+    ['always, nothing to apply', { ...base, mode: 'always' as const, toApply: 0 }, { scope: 'none', reason: 'nothing to apply' }],
+    ['firstRun, a first run with nothing to apply', { ...base, mode: 'firstRun' as const, firstRun: true, toApply: 0 }, { scope: 'none', reason: 'nothing to apply' }],
+  ])('%s', (_what, input, expected) => {
+    expect(approvalFor(input)).toEqual(expected);
+  });
+});
+
+describe('approval modes against the HiBob emulator', () => {
+  const DEMO = 'demo-360';
+  const NOW = new Date('2025-06-16T12:00:00Z');
+  const LONDON = DEFAULT_SITES.find((s) => s.name === 'London')!;
+  const [ANNA, BEN, CARA, DAN] = ['3332883894235038601', '3332883894235038602', '3332883894235038603', '3332883894235038604'];
+  /** 360Learning is never called: its client is only made for the read counter. */
+  const env = { HIBOB_SERVICE_USER_TOKEN: DEMO_CREDENTIALS.hibobToken, LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret };
+  /** Nobody in the LMS yet: everyone is a creation, planned from the snapshot alone. */
+  const EMPTY_LMS: LmsSnapshot = { users: [], externalIds: [], groupRoles: [], complete: true };
+
+  let emulator: HibobEmulator;
+  let server: RunningServer;
+  let smtp: SmtpSink;
+
+  const person = (id: string, firstName: string, surname: string): HibobEmployeeSeed => ({
+    id,
+    firstName,
+    surname,
+    email: `${firstName.toLowerCase()}.${surname.toLowerCase()}@northwind.example`,
+    department: DEPARTMENTS.platform,
+    siteId: LONDON.id,
+    startDate: '2021-03-01',
+    lifecycleStatus: 'employed',
+    title: null,
+    reportsTo: null,
+    terminationDate: null,
+    lastDayOfWork: null,
+  });
+
+  /** The demo 360Learning connection with the approval mode given (none: the destination's default). */
+  function demoConfig(approval?: string, notifications?: object): BobsyncConfig {
+    const groups = { root: GROUP_DEFAULT, byName: { Engineering: GROUP_ENG, Sales: GROUP_SALES, London: GROUP_LONDON } };
+    const raw = parse(embeddedConfigYaml(server.url, 'http://127.0.0.1:9', groups)) as { connections: { name: string; safety?: object }[] };
+    raw.connections = raw.connections
+      .filter((c) => c.name === DEMO)
+      .map((c) => ({ ...c, safety: { ...c.safety, ...(approval ? { approval } : {}) }, ...(notifications ? { notifications } : {}) }));
+    return parseConfig(stringify(raw), 'demo config');
+  }
+
+  const activitiesFor = (config: BobsyncConfig, extraEnv: NodeJS.ProcessEnv = {}) =>
+    fullSyncActivities(new ConnectionRegistry({ config, env: { ...env, ...extraEnv } }), blobs, extraEnv);
+
+  const runActivity = <P extends unknown[], R>(fn: (...args: P) => Promise<R>, ...args: P): Promise<R> =>
+    new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run<P, R, typeof fn>(fn, ...args);
+
+  /** Snapshots HiBob, and plans against an empty LMS, as the full sync does. */
+  async function plan(activities: ReturnType<typeof activitiesFor>, runKey = RUN_KEY) {
+    const hibob = await runActivity(activities.snapshotHibob, DEMO, runKey);
+    const lmsRef = await blobs.putJson(`${runKey}/lms.json`, EMPTY_LMS);
+    return runActivity(activities.planFullSync, DEMO, runKey, hibob.ref, lmsRef, false);
+  }
+
+  const batchIds = async (refs: BlobRef[]) => (await Promise.all(refs.map((r) => blobs.getJson<string[]>(r)))).flat().sort();
+
+  beforeAll(async () => {
+    emulator = new HibobEmulator({ serviceUsers: [{ id: DEMO_CREDENTIALS.hibobServiceUserId, token: DEMO_CREDENTIALS.hibobToken }], lifecycleTickMs: 0 });
+    server = await emulator.start(0);
+    smtp = await startSmtpSink();
+  });
+  afterAll(async () => {
+    await server?.close();
+    await smtp?.close();
+  });
+  beforeEach(() => {
+    emulator.reset();
+    emulator.kit.clock.set(NOW);
+    emulator.setReadLag(0);
+    emulator.seed([person(ANNA, 'Anna', 'Berg'), person(BEN, 'Ben', 'Cole'), person(CARA, 'Cara', 'Diaz'), person(DAN, 'Dan', 'Eze')]);
+    smtp.messages.length = 0;
+  });
+
+  it('planFullSync records, on each planned row, the digest of the HiBob employee it was planned from', async () => {
+    const planned = await plan(activitiesFor(demoConfig('always')));
+    const stored = await blobs.getJson<{ rows: { employeeId: string; sourceDigest?: string }[] }>(planned.planRef);
+    expect(stored.rows.map((r) => r.employeeId).sort()).toEqual([ANNA, BEN, CARA, DAN].sort());
+    for (const row of stored.rows) expect(row.sourceDigest).toMatch(/^[0-9a-f]{16}$/);
+    expect(new Set(stored.rows.map((r) => r.sourceDigest)).size).toBe(4);
+  });
+
+  it('confirmApprovedPlan leaves out the employees HiBob changed or no longer returns since the preview, and keeps the rest as planned', async () => {
+    const activities = activitiesFor(demoConfig('always'));
+    const planned = await plan(activities);
+    expect(planned.approval).toEqual({ scope: 'plan', reason: 'approval mode always' });
+    expect(await batchIds([...planned.batches, ...planned.heldBatches])).toEqual([ANNA, BEN, CARA, DAN].sort());
+
+    // Between the preview and the approval: Ben's surname changes, Cara is deleted.
+    emulator.updateEmployee(BEN, { surname: 'Cole-Martin' });
+    emulator.deleteEmployee(CARA);
+
+    const fresh = await runActivity(activities.snapshotHibob, DEMO, `${RUN_KEY}/approved`);
+    const confirmed: ConfirmedPlan = await runActivity(activities.confirmApprovedPlan, DEMO, RUN_KEY, planned, fresh.ref);
+
+    expect(confirmed).toMatchObject({ toApply: 2, changed: 2 });
+    expect(await batchIds(confirmed.batches)).toEqual([ANNA, DAN].sort());
+    expect(confirmed.batches.every((b) => b.key.startsWith(`${RUN_KEY}/approved-`))).toBe(true);
+    expect(await blobs.getJson(confirmed.changedRef)).toEqual({
+      [BEN]: 'the HiBob record changed after the preview',
+      [CARA]: 'HiBob no longer returns this employee',
+    });
+
+    // A retry writes the same answer under the same keys.
+    const again = await runActivity(activities.confirmApprovedPlan, DEMO, RUN_KEY, planned, fresh.ref);
+    expect(again).toEqual(confirmed);
+  });
+
+  it('confirmApprovedPlan keeps everyone when HiBob is as it was', async () => {
+    const activities = activitiesFor(demoConfig('always'));
+    const planned = await plan(activities);
+    const fresh = await runActivity(activities.snapshotHibob, DEMO, `${RUN_KEY}/approved`);
+    const confirmed = await runActivity(activities.confirmApprovedPlan, DEMO, RUN_KEY, planned, fresh.ref);
+    expect(confirmed).toMatchObject({ toApply: 4, changed: 0 });
+    expect(await batchIds(confirmed.batches)).toEqual([ANNA, BEN, CARA, DAN].sort());
+  });
+
+  it('the report lists the employees changed since approval, and the state leaves them for the next run', async () => {
+    const activities = activitiesFor(demoConfig('always'));
+    const planned = await plan(activities);
+    emulator.updateEmployee(BEN, { surname: 'Cole-Martin' });
+    const fresh = await runActivity(activities.snapshotHibob, DEMO, `${RUN_KEY}/approved`);
+    const confirmed = await runActivity(activities.confirmApprovedPlan, DEMO, RUN_KEY, planned, fresh.ref);
+    const applied: SyncOutcome = { at: NOW.toISOString(), trigger: 'full sync', result: 'applied', detail: 'created', operations: ['create'] };
+    const outcomesRef = await blobs.putJson(`${RUN_KEY}/outcomes-0.json`, Object.fromEntries([ANNA, CARA, DAN].map((id) => [id, applied])));
+    const approval: ApprovalState = { ...planned.approval!, decision: 'approved', decidedBy: 'hr-lead', changedSinceApproval: confirmed.changed, changedRef: confirmed.changedRef };
+    const meta = { connection: DEMO, workflowId: 'full-sync/demo-360', runId: 'run-1', dryRun: false, startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), trigger: 'test' };
+
+    const built = await runActivity(activities.buildReport, DEMO, RUN_KEY, planned, [{ ref: outcomesRef, outcomes: { applied: 3 }, writes: 3 }], meta, planned.safeguard, approval);
+    const report = await blobs.getJson<SyncReport>(built.reportRef);
+    expect(report.rows.map((r) => [r.employeeId, r.outcome]).sort()).toEqual([[ANNA, 'applied'], [BEN, 'changedSinceApproval'], [CARA, 'applied'], [DAN, 'applied']].sort());
+    expect(report.rows.find((r) => r.employeeId === BEN)?.detail).toBe('changed since approval: the HiBob record changed after the preview; left for the next run');
+    expect(report.approval).toEqual({ scope: 'plan', reason: 'approval mode always', decision: 'approved', decidedBy: 'hr-lead', changedSinceApproval: 1 });
+    expect(built.outcomes).toMatchObject({ applied: 3, changedSinceApproval: 1 });
+    expect((await blobs.getBytes(`${RUN_KEY}/report.csv`)).toString('utf8')).toContain(',changed since approval,');
+
+    await runActivity(activities.saveSyncState, DEMO, planned.planRef, built.reportRef);
+    const state = await blobs.getJson<{ fingerprints: Record<string, string> }>(`state/${DEMO}/full-sync.json`);
+    expect(Object.keys(state.fingerprints).sort()).toEqual([ANNA, CARA, DAN].sort());
+  });
+
+  it('a whole plan nobody approved is reported as not applied and saves no state', async () => {
+    const activities = activitiesFor(demoConfig('firstRun'));
+    const planned = await plan(activities);
+    expect(planned.approval).toEqual({ scope: 'plan', reason: 'first run of this connection, approval mode firstRun' });
+    const meta = { connection: DEMO, workflowId: 'full-sync/demo-360', runId: 'run-1', dryRun: false, startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), trigger: 'test' };
+
+    const built = await runActivity(activities.buildReport, DEMO, RUN_KEY, planned, [], meta, planned.safeguard, { ...planned.approval!, decision: 'rejected', decidedBy: 'hr-lead' });
+    const report = await blobs.getJson<SyncReport>(built.reportRef);
+    expect(report.rows.every((r) => r.outcome === 'skipped' && r.detail === 'not applied: the plan was rejected by hr-lead')).toBe(true);
+
+    await runActivity(activities.saveSyncState, DEMO, planned.planRef, built.reportRef);
+    await expect(blobs.getJson(`state/${DEMO}/full-sync.json`)).rejects.toBeInstanceOf(BlobNotFoundError);
+    // Still the first run: the next one asks again.
+    expect((await plan(activities, `${RUN_KEY}-next`)).approval?.scope).toBe('plan');
+  });
+
+  it.each<[string, string | undefined, boolean, PlanApproval]>([
+    ['firstRun asks for the whole plan on the first run', 'firstRun', false, { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' }],
+    ['firstRun asks nothing once a run has finished', 'firstRun', true, { scope: 'none', reason: 'no safeguard tripped' }],
+    ['the 360Learning default (onSafeguard) asks nothing on a first run without a tripped safeguard', undefined, false, { scope: 'none', reason: 'no safeguard tripped' }],
+  ])('planFullSync: %s', async (_what, mode, hasState, expected) => {
+    if (hasState) await blobs.putJson(`state/${DEMO}/full-sync.json`, { hibobEmployees: 4, finishedAt: NOW.toISOString(), fingerprints: {} });
+    const planned = await plan(activitiesFor(demoConfig(mode)));
+    expect(planned.approval).toEqual(expected);
+  });
+
+  it('planFullSync asks nothing when the plan has nothing to apply', async () => {
+    emulator.reset();
+    const planned = await plan(activitiesFor(demoConfig('always')));
+    expect(planned.toApply).toBe(0);
+    expect(planned.approval).toEqual({ scope: 'none', reason: 'nothing to apply' });
+  });
+
+  it('writePreview mails a whole plan for approval to the connection’s recipients, with the spreadsheet and the command', async () => {
+    const config = demoConfig('always', { to: ['hr@northwind.example'], from: 'bobsync@northwind.example' });
+    const activities = activitiesFor(config, { BOBSYNC_SMTP_URL: smtp.url });
+    const planned = await plan(activities);
+    const meta = { connection: DEMO, workflowId: 'bobsync/demo-360/full-sync/run-1', runId: 'run-1', dryRun: false, startedAt: NOW.toISOString(), trigger: 'test' };
+
+    const refs = await runActivity(activities.writePreview, DEMO, RUN_KEY, planned.planRef, meta, planned.safeguard, planned.approval);
+
+    const [mail] = await smtp.waitFor(1);
+    expect(mail!.to).toMatchObject({ text: 'hr@northwind.example' });
+    expect(mail!.subject).toBe('[bobsync] demo-360 full sync needs approval of the whole plan: 4 to create');
+    expect(mail!.text).toContain('bobsync approve bobsync/demo-360/full-sync/run-1');
+    const xlsx = mail!.attachments.find((a) => a.filename?.endsWith('.xlsx'))!;
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(xlsx.content as never);
+    expect(book.worksheets.map((w) => w.name)).toEqual(['Summary', 'To be added', 'To be reactivated', 'To be updated', 'To be archived', 'Errors', 'Employees']);
+    expect(book.getWorksheet('To be added')!.rowCount).toBe(1 + 4);
+    // The stored preview is the same workbook's data, without the plan's bookkeeping.
+    expect((await blobs.getBytes(refs.csv)).toString('utf8')).not.toContain('sourceDigest');
+  });
+
+  it('writePreview mails nothing when the run waits for nothing (approval mode never)', async () => {
+    const config = demoConfig('never', { to: ['hr@northwind.example'], from: 'bobsync@northwind.example' });
+    const activities = activitiesFor(config, { BOBSYNC_SMTP_URL: smtp.url });
+    const planned = await plan(activities);
+    const meta = { connection: DEMO, workflowId: 'bobsync/demo-360/full-sync/run-1', runId: 'run-1', dryRun: false, startedAt: NOW.toISOString(), trigger: 'test' };
+    const held = { tripped: true, reason: 'test', decision: 'notAsked' as const };
+
+    await runActivity(activities.writePreview, DEMO, RUN_KEY, planned.planRef, meta, held, { scope: 'none', reason: 'held: safeguard, approval mode never' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(smtp.messages).toEqual([]);
   });
 });

@@ -35,6 +35,12 @@ describe('report CSV', () => {
     ]);
   });
 
+  it('writes an employee changed since approval in words', () => {
+    const changed = reportCsv(sampleReport({ rows: [{ ...sampleRows[0]!, outcome: 'changedSinceApproval', detail: 'changed since approval: left for the next run' }] }));
+    const [, row] = read(changed);
+    expect(row!.slice(5, 6)).toEqual(['changed since approval']);
+  });
+
   it('quotes commas, quotes and line breaks so they come back intact', () => {
     const parked = rows.find((r) => r[0] === '1004');
     expect(parked).toEqual(['1004', "Anna O'Brien", "anna.o'brien@acme", '', 'park', 'parked', '', '', COMMA_QUOTE_REASON, '']);

@@ -144,6 +144,80 @@ describe('approval email', () => {
   });
 });
 
+describe('whole-plan approval email', () => {
+  const meta: PreviewEmailMeta = { ...previewMeta, safeguard: { tripped: false }, approval: { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' } };
+  const mail = renderPreviewEmail(samplePlan(), meta);
+
+  it('asks for approval of the whole plan, says why, and gives both commands', () => {
+    expect(mail.subject).toBe('[bobsync] acme-360 full sync needs approval of the whole plan: 1 to create, 1 to reactivate, 4 to update, 1 to deactivate, 1 parked, 3 held for approval, 1 protected');
+    expect(mail.text).toContain('The whole plan waits for approval (first run of this connection, approval mode firstRun); nothing is applied until someone approves it.');
+    expect(mail.text).toContain('Approve:  bobsync approve full-sync/acme-360/2026-03-02T06:00:00Z');
+    expect(mail.text).toContain('Reject:   bobsync reject full-sync/acme-360/2026-03-02T06:00:00Z');
+    expect(mail.text).toContain('an employee whose HiBob record changes after this preview is left out and picked up by the next run');
+    expect(mail.html).toContain('bobsync approve full-sync/acme-360/2026-03-02T06:00:00Z');
+  });
+
+  it('lists the changes by the categories of the preview spreadsheet', () => {
+    const headings = [...mail.text.matchAll(/^(To be \w+|Errors) \((\d+)\):$/gm)].map((m) => [m[1], Number(m[2])]);
+    expect(headings).toEqual([['To be added', 1], ['To be reactivated', 1], ['To be updated', 4], ['To be archived', 4], ['Errors', 1]]);
+    expect(mail.html).toContain('To be archived (4)');
+  });
+
+  it('escapes every HR value and uses nothing a mail client would block', () => {
+    for (const value of hrValues.filter((v) => !sampleRows.some((r) => r.detail === v) && !sampleRows.some((r) => r.action === 'protected' && (r.displayName === v || r.email === v || r.reason === v)))) {
+      expect(mail.html).toContain(escaped(value));
+    }
+    expectMailSafe(mail.html);
+  });
+
+  it('mentions a tripped safeguard, whose deactivations are part of the plan', () => {
+    const tripped = renderPreviewEmail(samplePlan(), { ...meta, safeguard: previewMeta.safeguard });
+    expect(tripped.text).toContain('Safeguard tripped: 4 deactivations, above the limit of 0.5% (2).');
+  });
+
+  it('is a plain preview in a dry run', () => {
+    const dry = renderPreviewEmail(samplePlan(), { ...meta, dryRun: true });
+    expect(dry.subject).toMatch(/^\[bobsync\] acme-360 plan preview \(dry run\): /);
+    expect(dry.text).toContain('A real run would wait for approval of the whole plan (first run of this connection, approval mode firstRun) before applying anything.');
+    expect(dry.text).not.toContain('bobsync approve');
+  });
+});
+
+describe('report email after a whole-plan approval', () => {
+  it('says when the plan was rejected and nothing was applied', () => {
+    const rows = sampleRows.map((r): ReportRow => ({ ...r, outcome: 'skipped', detail: 'not applied: the plan was rejected by hr-lead' }));
+    const mail = renderReportEmail(sampleReport({ rows, errors: [], approval: { scope: 'plan', reason: 'approval mode always', decision: 'rejected', decidedBy: 'hr-lead' } }));
+    expect(mail.text).toContain('The whole plan waited for approval (approval mode always). Rejected by hr-lead; nothing was applied.');
+    expect(mail.html).toContain('Rejected by hr-lead; nothing was applied.');
+  });
+
+  it('says when nobody approved in time', () => {
+    const mail = renderReportEmail(sampleReport({ approval: { scope: 'plan', reason: 'approval mode always', decision: 'timedOut' } }));
+    expect(mail.text).toContain('Nobody decided in time; nothing was applied.');
+  });
+
+  it('shows employees changed since approval as such', () => {
+    const rows: ReportRow[] = [{ ...sampleRows[0]!, outcome: 'changedSinceApproval', detail: 'changed since approval: the HiBob record changed after the preview; left for the next run' }];
+    const mail = renderReportEmail(sampleReport({
+      rows, errors: [], counts: { byAction: { noop: 412, update: 1 }, byOutcome: { unchanged: 412, changedSinceApproval: 1 } },
+      approval: { scope: 'plan', reason: 'approval mode always', decision: 'approved', decidedBy: 'hr-lead', changedSinceApproval: 1 },
+    }));
+    expect(mail.subject).toBe('[bobsync] acme-360 full sync: 1 changed since approval');
+    expect(mail.text).toContain('Zoë Müller (HiBob 1001, zoe.mueller@acme.example): update, changed since approval');
+    expect(mail.text).toContain('By outcome: Changed since approval 1, Unchanged 412');
+    expect(mail.text).toContain('1 employee changed in HiBob since the preview was left for the next run.');
+    expect(mail.html).toContain('changed since approval');
+  });
+
+  it('says that approval mode never left the held deactivations undone', () => {
+    const held: ReportRow[] = [{ employeeId: '1', displayName: 'Leaver 1', action: 'held', outcome: 'held', changes: [], operations: ['deactivate'], reason: 'missing from HiBob', detail: 'held: safeguard, approval mode never' }];
+    const mail = renderReportEmail(sampleReport({ rows: held, errors: [], safeguard: { tripped: true, reason: '1 deactivation, above the limit of 0', decision: 'notAsked' } }));
+    expect(mail.subject).toBe('[bobsync] acme-360 full sync: 1 held for approval');
+    expect(mail.text).toContain('Approval mode never: the held deactivations were not applied and are reported as held.');
+    expect(mail.text).toContain('held: safeguard, approval mode never');
+  });
+});
+
 // Looks at the email in a real browser where one is installed; CI has none, and relies on the
 // golden files above.
 const chromium = '/usr/bin/chromium';

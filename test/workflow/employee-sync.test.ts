@@ -100,8 +100,7 @@ class World {
 
   activities() {
     const registry = {
-      connection: () => ({ mapping, safety: { protectedUsers: [] } }),
-      learning360Destination: () => ({ defaultGroupId: GROUP_DEFAULT }),
+      connection: () => ({ mapping, safety: { protectedUsers: [] }, destination: { type: '360learning', defaultGroupId: GROUP_DEFAULT } }),
     } as unknown as ConnectionRegistry;
     const fields = hibobFieldsFor(mapping);
     return {

@@ -4,6 +4,7 @@ import type { BlobRef } from '../../src/blobstore/blob-store';
 import type { SafeguardState } from '../../src/reports/types';
 import type { SyncOutcome } from '../../src/workflows/employee-sync-api';
 import { fullSync } from '../../src/workflows/full-sync';
+import { lmsQueue } from '../../src/workflows/task-queues';
 import { approveUpdate, progressQuery, type FullSyncResult, type PlannedSync } from '../../src/workflows/full-sync-api';
 import { ActivityLog, runWorkers, timeSkippingEnvironment, uniqueTaskQueue, waitFor, type QueueActivities } from '../support/time-skipping';
 
@@ -126,8 +127,8 @@ describe('fullSync approval window on the time-skipping server', () => {
     const queueOf = Object.fromEntries(log.calls.map((c) => [c.name, c.taskQueue]));
     expect(queueOf).toEqual({
       snapshotHibob: `${taskQueue}-hibob-search`,
-      snapshotLms: `${taskQueue}-lms-reads`,
-      planFullSync: `${taskQueue}-lms-reads`,
+      snapshotLms: lmsQueue(taskQueue, 'reads', 'acme-360'),
+      planFullSync: lmsQueue(taskQueue, 'reads', 'acme-360'),
       writePreview: taskQueue,
       loadBatch: taskQueue,
       syncEmployeeNow: taskQueue,
