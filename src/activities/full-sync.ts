@@ -10,7 +10,9 @@ import { WithStartWorkflowOperation } from '@temporalio/client';
 import { BlobNotFoundError, type BlobRef, type BlobStore } from '../blobstore/blob-store';
 import { desiredLearner, isParked } from '../domain/desired';
 import { evaluateSafeguards, planFromSnapshot, planRow, SnapshotIndex, type LmsSnapshot } from '../domain/full-plan';
-import { normaliseEmployee } from '../domain/normalise';
+import { hibobFieldsFor, normaliseEmployee } from '../domain/normalise';
+import { fieldDigests } from '../domain/field-digests';
+import type { MappingConfig } from '../domain/mapping-schema';
 import { planContextFor, planEmployee } from '../domain/plan';
 import { isProtected } from '../domain/protection';
 import type { Plan } from '../domain/types';
@@ -38,10 +40,11 @@ interface StoredPlan {
 }
 
 /**
- * What an approval binds a row to: the normalised HiBob employee it was planned from. Any
- * change to it after the preview (a field, a label) gives another digest.
+ * What an approval binds a row to: the values of the HiBob fields the mapping reads, as the
+ * plan read them. A change to any of them after the preview gives another digest; a change
+ * elsewhere (say, the manager's display name shown beside a report's manager id) does not.
  */
-export const sourceDigestOf = (employee: NormalisedEmployee): string => fingerprint(employee);
+export const sourceDigestOf = (employee: NormalisedEmployee, mapping: MappingConfig): string => fingerprint(fieldDigests(employee, hibobFieldsFor(mapping)));
 
 /** The source digest of a row planned for an employee HiBob did not return. */
 const GONE_DIGEST = 'gone';
@@ -446,7 +449,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           learnerId,
           currentStatus: learnerId ? index.byLearner.get(learnerId)?.status : undefined,
         });
-        if (!isParked(desired) || plan.outcome.kind === 'park') stored.rows.push({ ...row, fingerprint: plan.fingerprint, sourceDigest: sourceDigestOf(employee) });
+        if (!isParked(desired) || plan.outcome.kind === 'park') stored.rows.push({ ...row, fingerprint: plan.fingerprint, sourceDigest: sourceDigestOf(employee, mapping) });
       }
 
       // Report rows without a usable identity are in HiBob all the same: parked, and not leavers.
@@ -631,7 +634,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         } catch {
           continue; // a record without an id names nobody the plan could hold
         }
-        now.set(employee.id, sourceDigestOf(employee));
+        now.set(employee.id, sourceDigestOf(employee, mapping));
       }
       const approved = (await Promise.all([...plan.batches, ...plan.heldBatches].map((ref) => blobs.getJson<string[]>(ref)))).flat();
       const changed: ChangedSinceApproval = {};

@@ -4,12 +4,13 @@
  * users of another domain or on the protected list left alone.
  */
 import { WorkflowFailedError } from '@temporalio/client';
+import ExcelJS from 'exceljs';
 import { blobStoreFromEnv } from '../../src/blobstore';
 import type { SyncReport } from '../../src/reports/types';
 import type { AdminUserView } from '../../src/emulators/skillcast';
 import { fullSync } from '../../src/workflows';
-import type { FullSyncResult } from '../../src/workflows/full-sync-api';
-import { startTestStack, type TestStack } from '../support/stack';
+import { approveUpdate, progressQuery, type FullSyncResult } from '../../src/workflows/full-sync-api';
+import { eventually, startTestStack, type TestStack } from '../support/stack';
 
 jest.setTimeout(300_000);
 
@@ -195,5 +196,70 @@ describe.each([
     } finally {
       c.mapping.customFields = saved;
     }
+  });
+});
+
+describe('a first Skillcast run waits for approval of its preview, and applies the plan that was approved', () => {
+  let stack: TestStack;
+  const skillcast = () => stack.emulators.skillcast!.emulator;
+  const hibob = () => stack.emulators.hibob!.emulator;
+  const domainUsers = () => skillcast().users('Employees').Employees ?? [];
+  const writes = () => skillcast().kit.requests.entries.filter((e) => e.method !== 'GET' && e.path.includes('/scim/'));
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      name: 'skillcast-approval',
+      employees: 20,
+      seed: 31,
+      only: ['hibob', 'skillcast'],
+      configure: (config) => {
+        config.connections = config.connections.filter((c) => c.name === 'demo-skillcast');
+        const c = config.connections[0]!;
+        // Skillcast's default: the first run's whole plan waits for a person.
+        delete c.safety.approval;
+        if (c.destination.type === 'skillcast') c.destination.requestsPerSecond = 100;
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('an employee edited in HiBob before the approval is left out as changed since approval; the others land as previewed', async () => {
+    const handle = await stack.client.workflow.start(fullSync, {
+      taskQueue: stack.taskQueue,
+      workflowId: `bobsync/demo-skillcast/full-sync/approval-test-${Date.now()}`,
+      args: [{ connection: 'demo-skillcast', taskQueue: stack.taskQueue, trigger: 'test' }],
+    });
+    const waiting = await eventually(async () => {
+      const p = await handle.query(progressQuery);
+      return p.phase === 'awaitingApproval' ? p : undefined;
+    }, 60_000, 'the run waiting for approval');
+    expect(waiting.approval).toMatchObject({ scope: 'plan' });
+    expect(writes()).toEqual([]);
+
+    const edited = hibob().listEmployees().find((e) => e.status === 'Active' && e.lifecycleStatus === 'employed' && e.email)!;
+    hibob().updateEmployee(edited.id, { surname: 'Edited-After-Preview' });
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'test' }] });
+    const result = await handle.result();
+    expect(result.approval).toMatchObject({ scope: 'plan', decision: 'approved', changedSinceApproval: 1 });
+
+    // The preview as an approver read it: every other person to be added is in Skillcast, as previewed.
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load((await blobStoreFromEnv(stack.env).getBytes(result.previewRefs!.xlsx)) as never);
+    const sheet = book.getWorksheet('To be added')!;
+    const previewed: { employeeId: string; email: string }[] = [];
+    sheet.eachRow((row, n) => {
+      if (n > 1) previewed.push({ employeeId: row.getCell(1).text, email: row.getCell(3).text });
+    });
+    expect(previewed.length).toBeGreaterThan(10);
+    expect(previewed.map((p) => p.employeeId)).toContain(edited.id);
+    const applied = domainUsers().map((u) => ({ employeeId: String(u.externalId), email: String(u.userName) }));
+    expect(applied.sort((a, b) => a.employeeId.localeCompare(b.employeeId))).toEqual(
+      previewed.filter((p) => p.employeeId !== edited.id).sort((a, b) => a.employeeId.localeCompare(b.employeeId)),
+    );
+
+    const report = await blobStoreFromEnv(stack.env).getJson<SyncReport>(result.reportRef);
+    expect(report.rows.find((r) => r.employeeId === edited.id)?.outcome).toBe('changedSinceApproval');
   });
 });
