@@ -23,6 +23,7 @@ import { approvalMode, type ApprovalMode } from '../config/schema';
 import type { NormalisedEmployee } from '../domain/types';
 import { fingerprint } from '../domain/fingerprint';
 import { employeeSync } from '../workflows/employee-sync';
+import { rowOutcome } from '../workflows/sync-batch';
 import { employeeWorkflowId } from '../workflows/ids';
 import { scheduleRecheckSignal, syncNowUpdate, type EmployeeSyncInput, type SyncOutcome } from '../workflows/employee-sync-api';
 import type { ApprovalState, BatchResult, ConfirmedPlan, FullSyncResult, PlannedSync } from '../workflows/full-sync-api';
@@ -279,7 +280,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       else if (row.action === 'park') outcome = 'parked';
       else if (row.action === 'protected') outcome = 'skipped';
       else if (changedWhy && !done) outcome = 'changedSinceApproval';
-      else if (done) outcome = done.result === 'failed' ? 'failed' : done.result === 'parked' ? 'parked' : done.result === 'unchanged' || (done.result === 'deleted' && done.operations.length === 0) ? 'unchanged' : 'applied';
+      else if (done) outcome = rowOutcome(done);
       else outcome = held ? 'held' : 'skipped';
       const detail =
         done?.detail ??

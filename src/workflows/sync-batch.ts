@@ -40,6 +40,7 @@ export async function syncBatch(input: SyncBatchInput): Promise<BatchResult> {
   return { ref, outcomes: counts, writes, deferred };
 }
 
+/** What an employee's sync outcome counts as in batch counts and in the report: one mapping for both. */
 export function rowOutcome(outcome: SyncOutcome): RowOutcome {
   switch (outcome.result) {
     case 'applied':
