@@ -14,6 +14,59 @@ import type { ConnectionRegistry } from './deps';
 import type { AppliedOperation, LearnerLookup } from './employee-types';
 import { wantedLearner } from './wanted-learner';
 
+/** 360Learning's cap on a custom field's authorized values. */
+export const MAX_AUTHORIZED_VALUES = 300;
+
+/**
+ * Changes to one custom field's authorized values, one at a time in this process: the list is
+ * replaced as a whole, so two employees bringing new values at once would otherwise each write
+ * the list without the other's value.
+ */
+const authorizedValueWriters = new Map<string, Promise<unknown>>();
+
+function oneWriterPerField<T>(customFieldId: string, change: () => Promise<T>): Promise<T> {
+  const previous = authorizedValueWriters.get(customFieldId) ?? Promise.resolve();
+  const next = previous.then(change, change);
+  const settled = next.catch(() => undefined);
+  authorizedValueWriters.set(customFieldId, settled);
+  void settled.then(() => {
+    if (authorizedValueWriters.get(customFieldId) === settled) authorizedValueWriters.delete(customFieldId);
+  });
+  return next;
+}
+
+/**
+ * Makes sure `value` may be written to a custom field with authorized values. `strict` fields
+ * only take values 360Learning already lists; `extend` fields get the value added (never a value
+ * removed). Another worker may replace the list at the same moment, so the addition is read
+ * back and made again until it holds.
+ */
+async function authorize(client: Learning360Client, field: CustomFieldDefinition, value: string, mode: 'extend' | 'strict'): Promise<void> {
+  const allowed = await client.getAuthorizedValues(field._id);
+  if (allowed.length === 0 || allowed.includes(value)) return;
+  if (mode === 'strict') {
+    throw ApplicationFailure.nonRetryable(
+      `"${value}" is not an authorized value of custom field "${field.name}" (authorizedValues: strict); add it in 360Learning or change it in HiBob`,
+      'unauthorizedValue',
+    );
+  }
+  await oneWriterPerField(field._id, async () => {
+    for (let attempt = 1; ; attempt++) {
+      const current = await client.getAuthorizedValues(field._id);
+      if (current.includes(value)) return;
+      if (current.length >= MAX_AUTHORIZED_VALUES) {
+        throw ApplicationFailure.nonRetryable(
+          `custom field "${field.name}" already has ${current.length} authorized values, 360Learning's maximum, so "${value}" cannot be added; remove unused values in 360Learning`,
+          'authorizedValuesFull',
+        );
+      }
+      await client.replaceAuthorizedValues(field._id, [...current, value]);
+      // Read back: a concurrent replace from another worker may have dropped it.
+      if ((await client.getAuthorizedValues(field._id)).includes(value) || attempt >= 5) return;
+    }
+  });
+}
+
 /** Custom field definitions by name, read once per connection and refreshed on a miss. */
 class CustomFieldCatalog {
   private byName?: Map<string, CustomFieldDefinition>;
@@ -180,9 +233,7 @@ export function learning360Activities(registry: ConnectionRegistry) {
             merged.delete(name);
             continue;
           }
-          const authorized = await client.getAuthorizedValues(definition._id);
-          // A field with authorized values rejects others: extend the list first, never shrink it.
-          if (authorized.length > 0 && !authorized.includes(value)) await client.replaceAuthorizedValues(definition._id, [...authorized, value]);
+          await authorize(client, definition, value, declared?.authorizedValues ?? 'extend');
           merged.set(name, { customFieldId: definition._id, type: definition.type, value });
         }
         await client.replaceUserCustomValues(id, [...merged.values()]);

@@ -243,6 +243,12 @@ const customFieldSchema = z
     type: z.enum(['string', 'date']).default('string').describe('date values must be YYYY-MM-DD.'),
     source: valueExpressionSchema,
     createIfMissing: z.boolean().default(false).describe('Create the custom field definition when 360Learning lacks it (Skillcast attributes are created in the portal).'),
+    authorizedValues: z
+      .enum(['extend', 'strict'])
+      .default('extend')
+      .describe(
+        '360Learning fields with authorized values: extend adds a new value to the list (never removes one; at most 300); strict writes only values already listed and reports the employee otherwise.',
+      ),
   })
   .strict();
 

@@ -1,0 +1,109 @@
+/**
+ * The 360Learning side of a sync against the emulator over HTTP: the invitation e-mail is the
+ * connection's choice (off by default), and custom fields with authorized values are extended
+ * one writer at a time, or kept strict.
+ */
+import { ConnectionRegistry } from '../../src/activities/deps';
+import { lmsActivities } from '../../src/activities/lms';
+import { parseConfig } from '../../src/config/loader';
+import type { BobsyncConfig } from '../../src/config/schema';
+import { demoGroups, embeddedConfigYaml } from '../../src/dev/embedded';
+import { DEMO_CREDENTIALS } from '../../src/dev/emulators';
+import type { RunningServer } from '../../src/emulators/common/server';
+import { Learning360Emulator } from '../../src/emulators/learning360';
+
+let emulator: Learning360Emulator;
+let server: RunningServer;
+
+beforeAll(async () => {
+  emulator = new Learning360Emulator();
+  server = await emulator.start(0);
+});
+afterAll(async () => {
+  await server.close();
+});
+
+async function demo(adjust: (connection: BobsyncConfig['connections'][number]) => void = () => undefined) {
+  const config = parseConfig(embeddedConfigYaml('http://127.0.0.1:9', server.url, await demoGroups(server.url)));
+  const connection = config.connections[0]!;
+  if (connection.destination.type !== '360learning') throw new Error('wrong destination');
+  adjust(connection);
+  const lms = lmsActivities(new ConnectionRegistry({ config, env: { LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret } }));
+  return { lms, membership: { groupId: connection.destination.defaultGroupId, role: 'learner' as const } };
+}
+
+async function createLearner(sendInvitationEmail: boolean | undefined, mail: string) {
+  const { lms, membership } = await demo((c) => {
+    if (c.destination.type === '360learning' && sendInvitationEmail !== undefined) c.destination.sendInvitationEmail = sendInvitationEmail;
+  });
+  return lms.applyOperation('demo-360', '3332883894235038486', undefined, { op: 'create', fields: { mail, firstName: 'Ada', lastName: 'Lovelace' }, membership, reason: 'test' });
+}
+
+describe('360Learning invitation e-mails', () => {
+  it('are not sent by default', async () => {
+    const applied = await createLearner(undefined, 'quiet@northwind.example');
+    expect(applied.note).not.toContain('invitation');
+    expect(emulator.invitations().filter((i) => i.mail === 'quiet@northwind.example')).toEqual([]);
+  });
+
+  it('are sent to each created learner when the connection asks, and the outcome names it', async () => {
+    const applied = await createLearner(true, 'invited@northwind.example');
+    expect(applied.note).toContain('invitation e-mail sent');
+    expect(emulator.invitations()).toEqual([expect.objectContaining({ mail: 'invited@northwind.example', userId: applied.learnerId, reason: 'created' })]);
+  });
+});
+
+describe('custom fields with authorized values', () => {
+  const setSite = (lms: Awaited<ReturnType<typeof demo>>['lms'], learnerId: string, value: string) =>
+    lms.applyOperation('demo-360', `emp-${learnerId}`, learnerId, {
+      op: 'setCustomFields',
+      values: { Site: value },
+      changes: [{ field: 'Site', from: undefined, to: value, rule: 'test' }],
+      reason: 'test',
+    });
+
+  async function learners(n: number, lms: Awaited<ReturnType<typeof demo>>['lms'], membership: Awaited<ReturnType<typeof demo>>['membership'], prefix: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const made = await lms.applyOperation('demo-360', `${prefix}-${i}`, undefined, { op: 'create', fields: { mail: `${prefix}-${i}@northwind.example` }, membership, reason: 'test' });
+      ids.push(made.learnerId!);
+    }
+    return ids;
+  }
+
+  it('six employees bringing six new values at once all get theirs, and the list keeps every value', async () => {
+    emulator.seed({ customFields: [{ name: 'Site', authorizedValues: ['London'] }] });
+    const { lms, membership } = await demo();
+    const ids = await learners(6, lms, membership, 'site');
+    const sites = ['Paris', 'Berlin', 'Madrid', 'Rome', 'Lisbon', 'Dublin'];
+    await Promise.all(ids.map((id, i) => setSite(lms, id, sites[i]!)));
+    const field = emulator.dump().customFields.find((f) => f.name === 'Site')!;
+    expect([...field.authorizedValues].sort()).toEqual(['London', ...sites].sort());
+  });
+
+  it('a strict field refuses a value it does not list, naming the field and the value, and writes nothing', async () => {
+    const { lms, membership } = await demo((c) => {
+      c.mapping.customFields = c.mapping.customFields.map((f) => (f.name === 'Site' ? { ...f, authorizedValues: 'strict' } : f));
+    });
+    const [id] = await learners(1, lms, membership, 'strict');
+    await expect(setSite(lms, id!, 'Atlantis')).rejects.toThrow(/"Atlantis" is not an authorized value of custom field "Site"/);
+    expect(emulator.dump().customFields.find((f) => f.name === 'Site')!.authorizedValues).not.toContain('Atlantis');
+    await expect(setSite(lms, id!, 'London')).resolves.toMatchObject({ note: expect.stringContaining('Site') });
+  });
+
+  it('a field at 360Learning’s 300-value cap fails with a clear reason instead of a rejected write', async () => {
+    emulator.seed({ customFields: [{ name: 'Cost centre', authorizedValues: Array.from({ length: 300 }, (_, i) => `CC-${i}`) }] });
+    const { lms, membership } = await demo((c) => {
+      c.mapping.customFields = [...c.mapping.customFields, { name: 'Cost centre', type: 'string', source: { from: 'work.department' }, createIfMissing: false, authorizedValues: 'extend' } as never];
+    });
+    const [id] = await learners(1, lms, membership, 'cap');
+    await expect(
+      lms.applyOperation('demo-360', 'cap-employee', id, {
+        op: 'setCustomFields',
+        values: { 'Cost centre': 'CC-new' },
+        changes: [{ field: 'Cost centre', from: undefined, to: 'CC-new', rule: 'test' }],
+        reason: 'test',
+      }),
+    ).rejects.toThrow(/already has 300 authorized values, 360Learning's maximum/);
+  });
+});
