@@ -3,9 +3,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
-import { builtinModules } from 'node:module';
-
-const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**', 'src/clients/learning360/core-api.d.ts'] },
@@ -41,7 +38,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js', '**/*.mjs'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
   },
@@ -49,12 +46,18 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox.
     files: ['src/workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code must be deterministic: do I/O in an activity.' })),
-        patterns: [
-          { group: ['../activities/*', '../activities', '../clients/*', '../api/*', '../emulators/*'], allowTypeImports: true,
-            message: 'Workflows import activities and clients as types only (proxyActivities).' },
-        ],
+      // An allow-list: values come from @temporalio/workflow and from files of src/workflows
+      // (`./x`, never climbing out with `..`); everything else (activities, clients, reports, the
+      // domain, npm packages, Node built-ins) only as `import type`. `npm run deps:check` holds the
+      // same line on the resolved import graph.
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{
+          regex: '^(?!@temporalio/workflow$|\\./(?!(.*/)?\\.\\.(/|$)))',
+          caseSensitive: true,
+          allowTypeImports: true,
+          message: 'Workflow code runs in Temporal\'s deterministic sandbox: import values only from @temporalio/workflow '
+            + 'and files in src/workflows; anything else with `import type` (activities via proxyActivities). Do I/O in an activity.',
+        }],
       }],
       'no-restricted-globals': ['error',
         { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' },

@@ -1,0 +1,109 @@
+// Import rules for src, checked by `npm run deps:check` (and CI): no runtime import cycle, and
+// no layer imports one above it. Lower layers first: domain (pure planning logic), clients
+// (vendor HTTP), workflows (Temporal's deterministic sandbox); above them activities, api,
+// reports, config; on top the entry points (cli, processes.ts, worker.ts). The dev stack
+// (src/dev) and the vendor emulators (src/emulators) sit outside the product.
+
+// `import type` and `import('…').T` are erased by tsc: they exist for the type checker only.
+const TYPE_ONLY = ['type-only', 'type-import'];
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment:
+        'This import closes a cycle of imports that survives compilation. Break it: move the shared ' +
+        'part down a layer, or import only types from the other side. Cycles made only of ' +
+        '`import type` edges vanish at runtime and are allowed (workflows name activity types, ' +
+        'activities start workflows).',
+      from: { path: '^src/' },
+      to: { circular: true, viaOnly: { dependencyTypesNot: TYPE_ONLY } },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'This import does not resolve, so no other rule can judge it. Fix the path or add the package.',
+      from: { path: '^src/' },
+      to: { couldNotResolve: true },
+    },
+    {
+      name: 'domain-is-pure',
+      severity: 'error',
+      comment:
+        'src/domain is pure planning logic every layer builds on; it imports nothing else from src ' +
+        '(not even types). Move what it needs into src/domain, or pass it in.',
+      from: { path: '^src/domain/' },
+      to: { path: '^src/', pathNot: '^src/domain/' },
+    },
+    {
+      name: 'workflows-value-imports',
+      severity: 'error',
+      comment:
+        "Workflow code runs in Temporal's deterministic sandbox and is bundled on its own: values come " +
+        'from @temporalio/workflow and other files in src/workflows only. Anything else is `import type` ' +
+        '(activities go through proxyActivities); I/O belongs in an activity.',
+      from: { path: '^src/workflows/' },
+      to: {
+        pathNot: ['^src/workflows/', '^node_modules/@temporalio/workflow/'],
+        dependencyTypesNot: TYPE_ONLY,
+      },
+    },
+    {
+      name: 'workflows-type-imports',
+      severity: 'error',
+      comment:
+        'Workflows name the types of what they call and what they return: activities, reports, the ' +
+        'blob store, clients and the domain. Nothing above those (api, cli, config, entry points).',
+      from: { path: '^src/workflows/' },
+      to: {
+        path: '^src/',
+        pathNot: '^src/(workflows|domain|activities|reports|blobstore|clients)/',
+      },
+    },
+    {
+      name: 'clients-stay-low',
+      severity: 'error',
+      comment:
+        'Vendor clients know HTTP and their vendor only; activities, workflows, the api, the cli and ' +
+        'the entry points use them, never the other way round.',
+      from: { path: '^src/clients/' },
+      to: { path: ['^src/(activities|workflows|api|cli|dev)/', '^src/(processes|worker)\\.ts$'] },
+    },
+    {
+      name: 'entry-points-on-top',
+      severity: 'error',
+      comment:
+        'cli, processes.ts and worker.ts wire the product together; nothing below them imports them.',
+      from: { path: '^src/', pathNot: ['^src/(cli|dev)/', '^src/(processes|worker)\\.ts$'] },
+      to: { path: ['^src/cli/', '^src/(processes|worker)\\.ts$'] },
+    },
+    {
+      name: 'product-not-to-emulators',
+      severity: 'error',
+      comment:
+        'The vendor emulators are for local runs and tests; product code never imports them (only ' +
+        'src/dev starts them).',
+      from: { path: '^src/', pathNot: '^src/(dev|emulators)/' },
+      to: { path: '^src/emulators/' },
+    },
+    {
+      name: 'product-not-to-dev',
+      severity: 'error',
+      comment:
+        'The dev stack (embedded Temporal, emulators, tool downloads) is not product code. Only ' +
+        'src/cli/main.ts may import it: `bobsync dev`, `bobsync emulators` and `bobsync temporal ensure` ' +
+        'are sub-commands of the one binary, and main.ts only parses their arguments and calls src/dev.',
+      from: { path: '^src/', pathNot: ['^src/(dev|emulators)/', '^src/cli/main\\.ts$'] },
+      to: { path: '^src/dev/' },
+    },
+  ],
+  options: {
+    // Only src is checked; packages are recorded as leaves (so the workflow rule sees them) but not read.
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    // Read type-only imports too, and mark them `type-only`: the rules above tell them apart.
+    tsPreCompilationDeps: true,
+  },
+};
