@@ -6,6 +6,7 @@ import { withFailureClassification } from './failures';
 import { healthActivities } from './health';
 import { lmsActivities } from './lms';
 import { notificationActivities } from './notifications';
+import { runNoticeActivities } from './run-notices';
 
 /**
  * Activities grouped by the task queue they run on. Each vendor's calls have a queue of their
@@ -36,6 +37,7 @@ export function createActivities(deps: ActivityDeps & { taskQueue: string }) {
       sendReportEmail: full.sendReportEmail,
       armEmployeeTimers: full.armEmployeeTimers,
       confirmApprovedPlan: full.confirmApprovedPlan,
+      ...runNoticeActivities(registry, deps.env),
     }),
   };
 }

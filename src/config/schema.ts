@@ -160,6 +160,15 @@ export const connectionSchema = z
               'onSafeguard (only deactivations a safeguard holds), never (held deactivations are skipped and reported). Default: firstRun for Skillcast, onSafeguard for 360Learning.',
           ),
         approvalTimeoutHours: z.number().positive().max(24 * 30).default(72).describe('Unanswered approvals are rejected after this long.'),
+        approvalReminderHours: z
+          .number()
+          .min(0)
+          .max(24 * 30)
+          .default(24)
+          .describe(
+            'While a full sync waits for approval, notifications.to get a reminder after this many hours, and again every this many hours ' +
+              'until someone approves or rejects or the request lapses. 0 sends no reminders.',
+          ),
       })
       .strict()
       .prefault({}),
@@ -180,6 +189,15 @@ export const connectionSchema = z
           .default(35)
           .describe(
             'An activation or deactivation due within this many days gets a durable timer in the employee’s workflow; later ones are picked up by a later full sync.',
+          ),
+        runTimeoutHours: z
+          .number()
+          .positive()
+          .max(24 * 30)
+          .default(12)
+          .describe(
+            'A full sync still running after this many hours is stopped, and notifications.to are told in which phase it was. ' +
+              'Time spent waiting for approval does not count: that wait has its own limit, safety.approvalTimeoutHours.',
           ),
       })
       .strict()

@@ -113,6 +113,46 @@ export interface SyncBatchInput {
   concurrency: number;
 }
 
+/** A run's own limit and reminders, from the connection's config, read when the run starts. */
+export interface RunNoticeSettings {
+  /** fullSync.runTimeoutHours: how long the run may work; time waiting for approval does not count. */
+  runTimeoutHours: number;
+  /** safety.approvalReminderHours: how often a pending approval is recalled by e-mail; 0 never. */
+  approvalReminderHours: number;
+}
+
+/** How a run ended without finishing: an error, someone cancelled it, or it passed fullSync.runTimeoutHours. */
+export type RunEnding = 'failed' | 'cancelled' | 'timedOut';
+
+/** What the e-mail about a run that did not finish says. */
+export interface RunFailureNotice {
+  workflowId: string;
+  runId: string;
+  /** Where the run was when it stopped. */
+  phase: FullSyncPhase;
+  kind: RunEnding;
+  /** The error in words; for a time-out, the limit that was passed. */
+  error: string;
+  startedAt?: string;
+  dryRun?: boolean;
+}
+
+/** What a reminder about a pending approval says. */
+export interface ApprovalReminderNotice {
+  workflowId: string;
+  runId: string;
+  /** The whole plan waits, or the deactivations a safeguard holds. */
+  scope: 'plan' | 'held';
+  /** Why the run waits, in words. */
+  reason: string;
+  /** Employees the plan would change, or deactivations held. */
+  waiting: number;
+  since: string;
+  expiresAt: string;
+  /** 1 for the first reminder, 2 for the second… */
+  reminder: number;
+}
+
 export interface Decision {
   by?: string;
   reason?: string;

@@ -84,8 +84,8 @@ status:
     );
     const m = config.connections[0]!.mapping;
     expect(m.match.order).toEqual(['externalId']);
-    expect(m.customFields[0]).toEqual({ name: 'Start date', type: 'date', source: { from: 'work.startDate' }, createIfMissing: false });
-    expect(m.customFields[1]).toEqual({ name: 'Cost centre', type: 'string', source: { value: '4711' }, createIfMissing: true });
+    expect(m.customFields[0]).toEqual({ name: 'Start date', type: 'date', source: { from: 'work.startDate' }, createIfMissing: false, authorizedValues: 'extend' });
+    expect(m.customFields[1]).toEqual({ name: 'Cost centre', type: 'string', source: { value: '4711' }, createIfMissing: true, authorizedValues: 'extend' });
     expect(m.groups[0]).toEqual({ when: { field: 'work.department', equals: '209192163' }, groupId: '65a0c0ffee0000000000e001', role: 'learner' });
     expect(m.groups[1]!.role).toBe('coach');
     expect(m.status.inactiveLifecycleStatuses).toEqual(['terminated', 'garden leave']);
