@@ -8,20 +8,13 @@ import { createHash } from 'node:crypto';
 import { Context, getClient } from '@temporalio/activity';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { BlobNotFoundError, type BlobRef, type BlobStore } from '../blobstore/blob-store';
-import { desiredLearner, isParked } from '../domain/desired';
-import { evaluateSafeguards, planFromSnapshot, planRow, SnapshotIndex, type LmsSnapshot } from '../domain/full-plan';
-import { hibobFieldsFor, normaliseEmployee } from '../domain/normalise';
-import { fieldDigests } from '../domain/field-digests';
-import type { MappingConfig } from '../domain/mapping-schema';
-import { planContextFor, planEmployee } from '../domain/plan';
-import { isProtected } from '../domain/protection';
-import type { Plan } from '../domain/types';
+import { GONE_DIGEST, planFullRun, SnapshotIndex, sourceDigestOf, type LmsSnapshot, type PendingTimer, type PlannedRow } from '../domain/full-plan';
+import { normaliseEmployee } from '../domain/normalise';
 import { createMailer } from '../notifications/mailer';
 import { previewAttachments, renderPreviewEmail, renderReportEmail, reportAttachments, reportCsv, reportXlsx, planPreviewCsv, planPreviewXlsx } from '../reports';
-import type { ApprovalOutcome, EmployeeAction, PlanApproval, PlanRow, ReportRow, RowOutcome, SafeguardState, SyncReport } from '../reports/types';
-import { approvalMode, type ApprovalMode } from '../config/schema';
+import type { ApprovalOutcome, PlanApproval, PlanRow, ReportRow, RowOutcome, SafeguardState, SyncReport } from '../reports/types';
+import { approvalMode } from '../config/schema';
 import type { NormalisedEmployee } from '../domain/types';
-import { fingerprint } from '../domain/fingerprint';
 import { employeeSync } from '../workflows/employee-sync';
 import { rowOutcome } from '../workflows/sync-batch';
 import { employeeWorkflowId } from '../workflows/ids';
@@ -36,19 +29,9 @@ import { normaliseOptions } from './wanted-learner';
 /** What the plan blob holds: every changed row, and the ids of unchanged employees with their fingerprints. */
 interface StoredPlan {
   /** `sourceDigest`: the digest of the normalised HiBob employee the row was planned from (`sourceDigestOf`). */
-  rows: (PlanRow & { fingerprint: string; held?: boolean; sourceDigest?: string })[];
+  rows: PlannedRow[];
   unchanged: Record<string, string>;
 }
-
-/**
- * What an approval binds a row to: the values of the HiBob fields the mapping reads, as the
- * plan read them. A change to any of them after the preview gives another digest; a change
- * elsewhere (say, the manager's display name shown beside a report's manager id) does not.
- */
-export const sourceDigestOf = (employee: NormalisedEmployee, mapping: MappingConfig): string => fingerprint(fieldDigests(employee, hibobFieldsFor(mapping)));
-
-/** The source digest of a row planned for an employee HiBob did not return. */
-const GONE_DIGEST = 'gone';
 
 /** Plan, preview and report rows carry none of the plan's bookkeeping. */
 function withoutBookkeeping(row: StoredPlan['rows'][number]): PlanRow {
@@ -61,31 +44,6 @@ type ChangedSinceApproval = Record<string, string>;
 
 /** A run's approval as the report tells it (without the workflow's blob reference). */
 const outcomeOfApproval = ({ changedRef: _c, ...outcome }: ApprovalState): ApprovalOutcome => outcome;
-
-export interface ApprovalInput {
-  mode: ApprovalMode;
-  /** The connection has no saved state: no full sync has finished for it yet. */
-  firstRun: boolean;
-  /** Employees the plan writes to (held ones included) and those a safeguard holds. */
-  toApply: number;
-  held: number;
-  safeguard: SafeguardState;
-}
-
-/**
- * What a run waits for before applying, from the connection's approval mode: the whole plan
- * (`always`; `firstRun` on the first run), the deactivations a safeguard holds (`onSafeguard`,
- * and `firstRun` later on), or nothing (`never`: held deactivations are left undone). A plan
- * with nothing to apply waits for nothing.
- */
-export function approvalFor(input: ApprovalInput): PlanApproval {
-  if (input.toApply === 0) return { scope: 'none', reason: 'nothing to apply' };
-  if (input.mode === 'always') return { scope: 'plan', reason: 'approval mode always' };
-  if (input.mode === 'firstRun' && input.firstRun) return { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' };
-  if (input.held === 0) return { scope: 'none', reason: input.safeguard.tripped ? 'safeguard tripped, but it holds nothing' : 'no safeguard tripped' };
-  if (input.mode === 'never') return { scope: 'none', reason: 'held: safeguard, approval mode never' };
-  return { scope: 'held', reason: input.safeguard.reason ?? 'a safeguard holds deactivations' };
-}
 
 interface RunMeta {
   connection: string;
@@ -138,31 +96,6 @@ function mergeOutcomes(first: SyncOutcome | undefined, second: SyncOutcome): Syn
   const result = second.result === 'unchanged' && first.result === 'applied' ? 'applied' : second.result;
   return { ...second, result, operations, detail: [first.detail, second.detail].filter(Boolean).join('; ') };
 }
-
-/** How far below the top of the reporting tree each employee sits (cycles are cut). */
-export function managerDepths(employees: { id: string; managerId?: string | null }[]): Map<string, number> {
-  const managerOf = new Map(employees.map((e) => [e.id, e.managerId ?? undefined]));
-  const depths = new Map<string, number>();
-  const depthOf = (id: string, seen: Set<string>): number => {
-    const known = depths.get(id);
-    if (known !== undefined) return known;
-    const manager = managerOf.get(id);
-    const d = manager && managerOf.has(manager) && !seen.has(manager) ? depthOf(manager, seen.add(id)) + 1 : 0;
-    depths.set(id, d);
-    return d;
-  };
-  for (const e of employees) depthOf(e.id, new Set());
-  return depths;
-}
-
-/** An effective date ahead that a full sync leaves to the employee's workflow. */
-interface PendingTimer {
-  employeeId: string;
-  at: string;
-  reason: string;
-}
-
-const isProtectedNoop = (plan: Plan) => plan.outcome.kind === 'noop' && plan.outcome.reason.startsWith('protected');
 
 /** The count a retried activity had reached, from its last heartbeat (0 on a first attempt). */
 function heartbeatProgress(): number {
@@ -389,142 +322,53 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     planFullSync: async (connection: string, runKey: string, hibobRef: BlobRef, lmsRef: BlobRef, dryRun: boolean): Promise<PlannedSync> => {
       const config = registry.connection(connection);
       const { mapping, safety, fullSync } = config;
-      const destination = destinationTraits(registry, connection);
       const readsBefore = lms.reads(connection);
       const records = await blobs.getJson<Record<string, unknown>[]>(hibobRef);
       const index = new SnapshotIndex(await blobs.getJson<LmsSnapshot>(lmsRef));
       const state = await loadState(connection);
-      const now = new Date();
-      const stored: StoredPlan = { rows: [], unchanged: {} };
-      const seen = new Set<string>();
-      const claimedMails = new Map<string, string>();
-      const horizonEnd = now.getTime() + fullSync.timerHorizonDays * 86_400_000;
-      const timers: PendingTimer[] = [];
-
-      for (const [i, record] of records.entries()) {
-        if (i % 200 === 0) heartbeat({ planned: i });
-        const employee = normaliseEmployee(record, normaliseOptions(mapping));
-        seen.add(employee.id);
-        const desired = desiredLearner(employee, mapping, now);
-        const snap = planFromSnapshot({
-          employeeId: employee.id,
-          desired,
-          index,
-          mapping,
-          destination,
-          protectedUsers: safety.protectedUsers,
-          lastFingerprint: state.fingerprints[employee.id],
-        });
-        let plan: Plan;
-        let learnerId: string | undefined;
-        if (snap.kind === 'planned') {
-          plan = snap.plan;
-          learnerId = snap.learnerId;
-        } else {
-          // Custom values and managers are not in the snapshot: read this learner in full.
-          const lookup = await lms.lookupLearner(connection, employee.id, record, snap.learnerId);
-          learnerId = lookup.match.kind === 'none' ? undefined : lookup.match.learner.learnerId;
-          plan = planEmployee({
-            desired,
-            match: lookup.match,
-            context: planContextFor(mapping, destination, lookup.managerLearnerIds, lookup.linkedManagerLearnerIds),
-          });
-        }
-        // Two HiBob people with one address: the first claims it, the second is a conflict now, not after a write.
-        if (plan.outcome.kind === 'apply' && plan.outcome.operations[0]?.op === 'create') {
-          const mail = plan.outcome.operations[0].fields.mail?.toLowerCase();
-          const claimant = mail ? claimedMails.get(mail) : undefined;
-          if (mail && claimant) {
-            plan = { ...plan, outcome: { kind: 'park', code: 'conflict', reason: `HiBob employee ${claimant} has the same email (${mail}); two people are never merged, resolve it in HiBob` } };
-          } else if (mail) claimedMails.set(mail, employee.id);
-        }
-        const status = !isParked(desired) && desired.inScope && !isProtectedNoop(plan) ? desired.status : undefined;
-        if (status?.changesAt && Date.parse(status.changesAt) <= horizonEnd) timers.push({ employeeId: employee.id, at: status.changesAt, reason: status.reason });
-        if (plan.outcome.kind === 'noop' && !isProtectedNoop(plan)) {
-          stored.unchanged[employee.id] = plan.fingerprint;
-          continue;
-        }
-        const row = planRow(plan, {
-          displayName: [employee.fields['root.firstName']?.value, employee.fields['root.surname']?.value].filter(Boolean).join(' ') || undefined,
-          email: typeof employee.email === 'string' ? employee.email : undefined,
-          learnerId,
-          currentStatus: learnerId ? index.byLearner.get(learnerId)?.status : undefined,
-        });
-        if (!isParked(desired) || plan.outcome.kind === 'park') stored.rows.push({ ...row, fingerprint: plan.fingerprint, sourceDigest: sourceDigestOf(employee, mapping) });
-      }
-
-      // Report rows without a usable identity are in HiBob all the same: parked, and not leavers.
       const { problems, heldEmployeeIds } = await loadPopulationProblems(runKey);
-      for (const id of heldEmployeeIds) seen.add(id);
-      for (const problem of problems) {
-        const employeeId = problem.employeeId ?? `report row ${problem.row}`;
-        stored.rows.push({ employeeId, email: problem.identity, action: 'park', changes: [], operations: [], reason: problem.message, fingerprint: `problem:${employeeId}` });
-      }
-
-      // Linked learners whose employee HiBob no longer returns: deleted in HiBob.
-      for (const [employeeId, learnerId] of index.learnerOfEmployee) {
-        const user = index.byLearner.get(learnerId);
-        if (seen.has(employeeId) || !user || user.status === 'deleted' || isProtected({ learnerId, fields: user.fields }, safety.protectedUsers)) continue;
-        stored.rows.push({
-          employeeId,
-          email: user.fields.mail,
-          displayName: [user.fields.firstName, user.fields.lastName].filter(Boolean).join(' ') || undefined,
-          learnerId,
-          action: 'deactivate',
-          changes: [{ field: 'status', from: user.status, to: 'deleted', rule: 'no longer in HiBob' }],
-          operations: ['deactivate'],
-          reason: 'no longer returned by HiBob (deleted, or outside the service user’s population)',
-          fingerprint: `gone:${employeeId}`,
-          sourceDigest: GONE_DIGEST,
-        });
-      }
-
-      const deactivations = stored.rows.filter((r) => r.action === 'deactivate').length;
-      const guard = evaluateSafeguards({
-        deactivations,
-        activeLinkedLearners: index.activeLinkedLearners(),
-        hibobEmployees: records.length,
-        previousHibobEmployees: state.hibobEmployees,
-        maxDeactivationPercent: safety.maxDeactivationPercent,
-        maxDeactivations: safety.maxDeactivations,
-        maxHibobDropPercent: safety.maxHibobDropPercent,
-      });
-      for (const row of stored.rows) if (guard.tripped && row.action === 'deactivate') row.held = true;
-
-      const byAction: Partial<Record<EmployeeAction, number>> = { noop: Object.keys(stored.unchanged).length };
-      for (const row of stored.rows) byAction[row.action] = (byAction[row.action] ?? 0) + 1;
-
-      // Managers first, so their reports find a learner to link to.
-      const depth = managerDepths(records.map((r) => normaliseEmployee(r, normaliseOptions(mapping))));
-      const toApply = stored.rows.filter((r) => r.action !== 'park' && r.action !== 'protected').sort((a, b) => (depth.get(a.employeeId) ?? 0) - (depth.get(b.employeeId) ?? 0));
-      const applyNow = toApply.filter((r) => !r.held).map((r) => r.employeeId);
-      const held = toApply.filter((r) => r.held).map((r) => r.employeeId);
+      const plan = await planFullRun(
+        {
+          records,
+          normalise: normaliseOptions(mapping),
+          mapping,
+          destination: destinationTraits(registry, connection),
+          index,
+          safety,
+          previous: state,
+          problems,
+          heldEmployeeIds,
+          now: new Date(),
+          timerHorizonDays: fullSync.timerHorizonDays,
+          approvalMode: approvalMode(config),
+          firstRun: !(await hasSavedState(connection)),
+          progress: (i) => {
+            if (i % 200 === 0) heartbeat({ planned: i });
+          },
+        },
+        // Custom values and managers are not in the snapshot: the learner is read in full.
+        (employeeId, record, learnerId) => lms.lookupLearner(connection, employeeId, record, learnerId),
+      );
       const batchesOf = async (ids: string[], prefix: string) => {
         const refs: BlobRef[] = [];
         if (dryRun) return refs;
         for (let i = 0; i < ids.length; i += fullSync.batchSize) refs.push(await blobs.putJson(`${runKey}/${prefix}-${refs.length}.json`, ids.slice(i, i + fullSync.batchSize)));
         return refs;
       };
-      // Employees applied now get their timer from that sync; the others need one set.
-      const appliedNow = new Set(applyNow);
-      const pendingTimers = timers.filter((t) => !appliedNow.has(t.employeeId));
-      const mode = approvalMode(config);
-      const approval = approvalFor({ mode, firstRun: !(await hasSavedState(connection)), toApply: toApply.length, held: held.length, safeguard: guard });
-      // Approval mode never: what the safeguard holds is left undone without asking anyone.
-      const safeguard: SafeguardState = mode === 'never' && guard.tripped && approval.scope === 'none' ? { ...guard, decision: 'notAsked' } : guard;
+      const stored: StoredPlan = { rows: plan.rows, unchanged: plan.unchanged };
       return {
         runKey,
-        timers: dryRun || pendingTimers.length === 0 ? undefined : { ref: await blobs.putJson(`${runKey}/timers.json`, pendingTimers), count: pendingTimers.length },
+        timers: dryRun || plan.pendingTimers.length === 0 ? undefined : { ref: await blobs.putJson(`${runKey}/timers.json`, plan.pendingTimers), count: plan.pendingTimers.length },
         planRef: await blobs.putJson(`${runKey}/plan.json`, stored),
         hibobEmployees: records.length,
         lmsLearners: index.snapshot.users.length,
-        byAction,
-        batches: await batchesOf(applyNow, 'batch'),
-        heldBatches: await batchesOf(held, 'held'),
-        toApply: toApply.length,
-        heldCount: held.length,
-        safeguard,
-        approval,
+        byAction: plan.byAction,
+        batches: await batchesOf(plan.applyNow, 'batch'),
+        heldBatches: await batchesOf(plan.held, 'held'),
+        toApply: plan.toApply,
+        heldCount: plan.held.length,
+        safeguard: plan.safeguard,
+        approval: plan.approval,
         settings: { parallelism: fullSync.parallelism, concurrencyPerBatch: fullSync.concurrencyPerBatch, approvalTimeoutMs: safety.approvalTimeoutHours * 3_600_000 },
         apiCalls: { hibob: 1, lmsReads: lms.reads(connection) - readsBefore },
       };

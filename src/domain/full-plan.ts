@@ -1,14 +1,30 @@
 /**
  * Full-sync planning from snapshots: which employees changed, and what to do about them,
- * without touching the LMS per employee. Pure; the activity around it supplies the snapshots,
- * the fingerprints of the last run and, for the few employees a snapshot cannot settle, a
- * deep lookup.
+ * without touching the LMS per employee; then what the whole run does: learners whose employee
+ * is gone, the safeguards, the order of the writes, the effective dates left to the employees'
+ * workflows and what the run waits for. Pure; the activity around it supplies the snapshots,
+ * the state of the last run and, for the few employees a snapshot cannot settle, a deep lookup.
  */
 import type { MappingConfig } from './mapping-schema';
-import { isParked } from './desired';
+import { desiredLearner, isParked } from './desired';
+import { fieldDigests } from './field-digests';
+import { fingerprint } from './fingerprint';
+import { hibobFieldsFor, normaliseEmployee, type NormaliseOptions } from './normalise';
 import { planContextFor, planEmployee, planFingerprint } from './plan';
 import { isProtected } from './protection';
-import type { CurrentLearner, DesiredLearner, DestinationTraits, EmployeeAction, GroupRole, Match, ParkedEmployee, Plan, PlanRow, StandardField } from './types';
+import type {
+  CurrentLearner,
+  DesiredLearner,
+  DestinationTraits,
+  EmployeeAction,
+  GroupRole,
+  Match,
+  NormalisedEmployee,
+  ParkedEmployee,
+  Plan,
+  PlanRow,
+  StandardField,
+} from './types';
 
 export interface SnapshotUser {
   learnerId: string;
@@ -205,8 +221,15 @@ export interface SafeguardInput {
   maxHibobDropPercent: number;
 }
 
+/** Whether a safeguard stops a plan's deactivations, and why. */
+export interface SafeguardVerdict {
+  tripped: boolean;
+  /** Why it tripped, in words. */
+  reason?: string;
+}
+
 /** Decides whether the deactivations of a plan must wait for a person's approval, and says why. */
-export function evaluateSafeguards(input: SafeguardInput): { tripped: boolean; reason?: string } {
+export function evaluateSafeguards(input: SafeguardInput): SafeguardVerdict {
   const reasons: string[] = [];
   const byPercent = Math.floor((input.activeLinkedLearners * input.maxDeactivationPercent) / 100);
   const limit = input.maxDeactivations === undefined ? byPercent : Math.min(byPercent, input.maxDeactivations);
@@ -223,4 +246,376 @@ export function evaluateSafeguards(input: SafeguardInput): { tripped: boolean; r
     }
   }
   return reasons.length ? { tripped: true, reason: reasons.join('; ') } : { tripped: false };
+}
+
+/**
+ * A row of a run's plan, with what the run itself needs: the fingerprint the next run compares
+ * with, whether a safeguard holds it, and `sourceDigest`, the digest of the normalised HiBob
+ * employee the row was planned from (`sourceDigestOf`).
+ */
+export type PlannedRow = PlanRow & { fingerprint: string; held?: boolean; sourceDigest?: string };
+
+/**
+ * What an approval binds a row to: the values of the HiBob fields the mapping reads, as the
+ * plan read them. A change to any of them after the preview gives another digest; a change
+ * elsewhere (say, the manager's display name shown beside a report's manager id) does not.
+ */
+export const sourceDigestOf = (employee: NormalisedEmployee, mapping: MappingConfig): string => fingerprint(fieldDigests(employee, hibobFieldsFor(mapping)));
+
+/** The source digest of a row planned for an employee HiBob did not return. */
+export const GONE_DIGEST = 'gone';
+
+/** An effective date ahead that a full sync leaves to the employee's workflow. */
+export interface PendingTimer {
+  employeeId: string;
+  at: string;
+  reason: string;
+}
+
+/** What the LMS holds for one employee when its learner is read in full. */
+export interface LearnerView {
+  match: Match;
+  /** Manager's HiBob id → learner id, for the one manager this employee has (if provisioned). */
+  managerLearnerIds: Record<string, string>;
+  /** Learner ids of current managers that are linked to HiBob employees. */
+  linkedManagerLearnerIds: string[];
+}
+
+/**
+ * Reads in full the learner of an employee the snapshot cannot settle: its HiBob id, its HiBob
+ * record and the learner the snapshot matched.
+ */
+export type DeepLookup = (employeeId: string, record: Record<string, unknown>, learnerId: string) => Promise<LearnerView>;
+
+export interface PopulationInput {
+  /** The HiBob records, in the order HiBob returned them. */
+  records: readonly Record<string, unknown>[];
+  normalise?: NormaliseOptions;
+  mapping: MappingConfig;
+  destination: DestinationTraits;
+  index: SnapshotIndex;
+  protectedUsers: readonly string[];
+  /** Employee id → the fingerprint the last full sync recorded. */
+  fingerprints: Readonly<Record<string, string>>;
+  now: Date;
+  /** Effective dates up to this instant (epoch milliseconds) are handed on as timers; later ones wait for a later run. */
+  horizonEnd: number;
+  /** Told the position of each employee before it is planned. */
+  progress?: (position: number) => void;
+}
+
+export interface PopulationPlan {
+  /** Employees with something to do, or parked, in HiBob's order. */
+  rows: PlannedRow[];
+  /** Employee id → fingerprint of each employee already in step. */
+  unchanged: Record<string, string>;
+  /** Effective dates within the horizon, in HiBob's order. */
+  timers: PendingTimer[];
+  /** HiBob ids of every employee HiBob returned. */
+  seen: Set<string>;
+  /** The normalised employees, in HiBob's order. */
+  employees: NormalisedEmployee[];
+}
+
+const isProtectedNoop = (plan: Plan) => plan.outcome.kind === 'noop' && plan.outcome.reason.startsWith('protected');
+
+/**
+ * Two HiBob people with one address: the first to be created claims it, the second is a
+ * conflict now, not after a write. `claimed` (address → HiBob id) carries the claims from one
+ * employee to the next.
+ */
+function parkSecondClaimant(plan: Plan, employeeId: string, claimed: Map<string, string>): Plan {
+  if (plan.outcome.kind !== 'apply' || plan.outcome.operations[0]?.op !== 'create') return plan;
+  const mail = plan.outcome.operations[0].fields.mail?.toLowerCase();
+  if (!mail) return plan;
+  const claimant = claimed.get(mail);
+  if (!claimant) {
+    claimed.set(mail, employeeId);
+    return plan;
+  }
+  return { ...plan, outcome: { kind: 'park', code: 'conflict', reason: `HiBob employee ${claimant} has the same email (${mail}); two people are never merged, resolve it in HiBob` } };
+}
+
+/** The effective date ahead an employee's workflow must wake up for, when it falls within the horizon. */
+function timerOf(employeeId: string, desired: DesiredLearner | ParkedEmployee, plan: Plan, horizonEnd: number): PendingTimer | undefined {
+  const status = !isParked(desired) && desired.inScope && !isProtectedNoop(plan) ? desired.status : undefined;
+  return status?.changesAt && Date.parse(status.changesAt) <= horizonEnd ? { employeeId, at: status.changesAt, reason: status.reason } : undefined;
+}
+
+/**
+ * Plans every employee HiBob returned: from the snapshot where it can tell, through `lookup`
+ * otherwise. Employees already in step go to `unchanged`; the others become rows, except an
+ * employee parked only by the mapping whose plan is not a park (a leaver with a faulty value).
+ */
+export async function planPopulation(input: PopulationInput, lookup: DeepLookup): Promise<PopulationPlan> {
+  const { mapping, destination, index } = input;
+  const out: PopulationPlan = { rows: [], unchanged: {}, timers: [], seen: new Set(), employees: [] };
+  const claimed = new Map<string, string>();
+  for (const [i, record] of input.records.entries()) {
+    input.progress?.(i);
+    const employee = normaliseEmployee(record, input.normalise);
+    out.employees.push(employee);
+    out.seen.add(employee.id);
+    const desired = desiredLearner(employee, mapping, input.now);
+    const snap = planFromSnapshot({
+      employeeId: employee.id,
+      desired,
+      index,
+      mapping,
+      destination,
+      protectedUsers: input.protectedUsers,
+      lastFingerprint: input.fingerprints[employee.id],
+    });
+    let plan: Plan;
+    let learnerId: string | undefined;
+    if (snap.kind === 'planned') {
+      plan = snap.plan;
+      learnerId = snap.learnerId;
+    } else {
+      // Custom values and managers are not in the snapshot: read this learner in full.
+      const found = await lookup(employee.id, record, snap.learnerId);
+      learnerId = found.match.kind === 'none' ? undefined : found.match.learner.learnerId;
+      plan = planEmployee({ desired, match: found.match, context: planContextFor(mapping, destination, found.managerLearnerIds, found.linkedManagerLearnerIds) });
+    }
+    plan = parkSecondClaimant(plan, employee.id, claimed);
+    const timer = timerOf(employee.id, desired, plan, input.horizonEnd);
+    if (timer) out.timers.push(timer);
+    if (plan.outcome.kind === 'noop' && !isProtectedNoop(plan)) {
+      out.unchanged[employee.id] = plan.fingerprint;
+      continue;
+    }
+    const row = planRow(plan, {
+      displayName: [employee.fields['root.firstName']?.value, employee.fields['root.surname']?.value].filter(Boolean).join(' ') || undefined,
+      email: typeof employee.email === 'string' ? employee.email : undefined,
+      learnerId,
+      currentStatus: learnerId ? index.byLearner.get(learnerId)?.status : undefined,
+    });
+    if (!isParked(desired) || plan.outcome.kind === 'park') out.rows.push({ ...row, fingerprint: plan.fingerprint, sourceDigest: sourceDigestOf(employee, mapping) });
+  }
+  return out;
+}
+
+/** A row of a HiBob report the run could not use (no usable identity, a duplicate). */
+export interface PopulationProblem {
+  /** 1-based row of the report. */
+  row: number;
+  employeeId?: string;
+  identity?: string;
+  message: string;
+}
+
+/** Report rows without a usable identity are in HiBob all the same: parked, and not leavers. */
+export function problemRows(problems: readonly PopulationProblem[]): PlannedRow[] {
+  return problems.map((problem) => {
+    const employeeId = problem.employeeId ?? `report row ${problem.row}`;
+    return { employeeId, email: problem.identity, action: 'park', changes: [], operations: [], reason: problem.message, fingerprint: `problem:${employeeId}` };
+  });
+}
+
+/**
+ * Linked learners whose employee HiBob no longer returns (deleted in HiBob, or outside the
+ * service user's population): deactivated. Not a learner already deleted or protected, nor one
+ * whose employee is in `seen` or `heldEmployeeIds` (report rows left out, still in HiBob).
+ */
+export function goneRows(index: SnapshotIndex, seen: ReadonlySet<string>, protectedUsers: readonly string[], heldEmployeeIds: readonly string[] = []): PlannedRow[] {
+  const held = new Set(heldEmployeeIds);
+  const rows: PlannedRow[] = [];
+  for (const [employeeId, learnerId] of index.learnerOfEmployee) {
+    const user = index.byLearner.get(learnerId);
+    if (seen.has(employeeId) || held.has(employeeId) || !user || user.status === 'deleted' || isProtected({ learnerId, fields: user.fields }, protectedUsers)) continue;
+    rows.push({
+      employeeId,
+      email: user.fields.mail,
+      displayName: [user.fields.firstName, user.fields.lastName].filter(Boolean).join(' ') || undefined,
+      learnerId,
+      action: 'deactivate',
+      changes: [{ field: 'status', from: user.status, to: 'deleted', rule: 'no longer in HiBob' }],
+      operations: ['deactivate'],
+      reason: 'no longer returned by HiBob (deleted, or outside the service user’s population)',
+      fingerprint: `gone:${employeeId}`,
+      sourceDigest: GONE_DIGEST,
+    });
+  }
+  return rows;
+}
+
+/** A tripped safeguard holds every deactivation of the plan until someone approves it. */
+export function holdDeactivations(rows: readonly PlannedRow[], safeguard: SafeguardVerdict): PlannedRow[] {
+  return rows.map((row) => (safeguard.tripped && row.action === 'deactivate' ? { ...row, held: true } : row));
+}
+
+/** Rows per action, with the employees already in step as `noop`. */
+export function countByAction(rows: readonly PlanRow[], unchanged: number): Partial<Record<EmployeeAction, number>> {
+  const byAction: Partial<Record<EmployeeAction, number>> = { noop: unchanged };
+  for (const row of rows) byAction[row.action] = (byAction[row.action] ?? 0) + 1;
+  return byAction;
+}
+
+/** How far below the top of the reporting tree each employee sits (cycles are cut). */
+export function managerDepths(employees: readonly { id: string; managerId?: string | null }[]): Map<string, number> {
+  const managerOf = new Map(employees.map((e) => [e.id, e.managerId ?? undefined]));
+  const depths = new Map<string, number>();
+  const depthOf = (id: string, seen: Set<string>): number => {
+    const known = depths.get(id);
+    if (known !== undefined) return known;
+    const manager = managerOf.get(id);
+    const d = manager && managerOf.has(manager) && !seen.has(manager) ? depthOf(manager, seen.add(id)) + 1 : 0;
+    depths.set(id, d);
+    return d;
+  };
+  for (const e of employees) depthOf(e.id, new Set());
+  return depths;
+}
+
+/**
+ * The rows that write to the LMS (not parked, not protected), managers first so their reports
+ * find a learner to link to; rows at one depth keep the plan's order.
+ */
+export function applyOrder<R extends Pick<PlanRow, 'employeeId' | 'action'>>(rows: readonly R[], depths: ReadonlyMap<string, number>): R[] {
+  return rows.filter((r) => r.action !== 'park' && r.action !== 'protected').sort((a, b) => (depths.get(a.employeeId) ?? 0) - (depths.get(b.employeeId) ?? 0));
+}
+
+/** The employee ids to apply now and those a safeguard holds, each in the order given. */
+export function splitHeld(rows: readonly { employeeId: string; held?: boolean }[]): { applyNow: string[]; held: string[] } {
+  return { applyNow: rows.filter((r) => !r.held).map((r) => r.employeeId), held: rows.filter((r) => r.held).map((r) => r.employeeId) };
+}
+
+/** Employees applied now get their timer from that sync; the others need one set. */
+export function pendingTimers(timers: readonly PendingTimer[], appliedNow: readonly string[]): PendingTimer[] {
+  const applied = new Set(appliedNow);
+  return timers.filter((t) => !applied.has(t.employeeId));
+}
+
+/** How a connection asks for approval before a run writes. */
+export type ApprovalMode = 'always' | 'firstRun' | 'onSafeguard' | 'never';
+
+/**
+ * What a run waits for before applying: the whole plan (`plan`), only the deactivations a
+ * safeguard holds (`held`), or nothing (`none`), and why, in words.
+ */
+export interface ApprovalDecision {
+  scope: 'plan' | 'held' | 'none';
+  reason: string;
+}
+
+export interface ApprovalInput {
+  mode: ApprovalMode;
+  /** The connection has no saved state: no full sync has finished for it yet. */
+  firstRun: boolean;
+  /** Employees the plan writes to (held ones included) and those a safeguard holds. */
+  toApply: number;
+  held: number;
+  safeguard: SafeguardVerdict;
+}
+
+/**
+ * What a run waits for before applying, from the connection's approval mode: the whole plan
+ * (`always`; `firstRun` on the first run), the deactivations a safeguard holds (`onSafeguard`,
+ * and `firstRun` later on), or nothing (`never`: held deactivations are left undone). A plan
+ * with nothing to apply waits for nothing.
+ */
+export function approvalFor(input: ApprovalInput): ApprovalDecision {
+  if (input.toApply === 0) return { scope: 'none', reason: 'nothing to apply' };
+  if (input.mode === 'always') return { scope: 'plan', reason: 'approval mode always' };
+  if (input.mode === 'firstRun' && input.firstRun) return { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' };
+  if (input.held === 0) return { scope: 'none', reason: input.safeguard.tripped ? 'safeguard tripped, but it holds nothing' : 'no safeguard tripped' };
+  if (input.mode === 'never') return { scope: 'none', reason: 'held: safeguard, approval mode never' };
+  return { scope: 'held', reason: input.safeguard.reason ?? 'a safeguard holds deactivations' };
+}
+
+/** A safeguard's verdict as the run keeps it: `notAsked` when approval mode never leaves what it holds undone. */
+export type SafeguardOutcome = SafeguardVerdict & { decision?: 'notAsked' };
+
+/** What the run waits for, and the safeguard as the run keeps it. */
+export function decideApproval(input: ApprovalInput): { approval: ApprovalDecision; safeguard: SafeguardOutcome } {
+  const approval = approvalFor(input);
+  // Approval mode never: what the safeguard holds is left undone without asking anyone.
+  const safeguard: SafeguardOutcome = input.mode === 'never' && input.safeguard.tripped && approval.scope === 'none' ? { ...input.safeguard, decision: 'notAsked' } : input.safeguard;
+  return { approval, safeguard };
+}
+
+export interface FullRunInput {
+  /** The HiBob records, in the order HiBob returned them. */
+  records: readonly Record<string, unknown>[];
+  normalise?: NormaliseOptions;
+  mapping: MappingConfig;
+  destination: DestinationTraits;
+  index: SnapshotIndex;
+  /** The connection's protected learners and safeguard limits. */
+  safety: Pick<SafeguardInput, 'maxDeactivationPercent' | 'maxDeactivations' | 'maxHibobDropPercent'> & { protectedUsers: readonly string[] };
+  /** What the last full sync left: its people count and each employee's fingerprint. */
+  previous: { hibobEmployees?: number; fingerprints: Readonly<Record<string, string>> };
+  /** Report rows HiBob returned that the run could not use, and the HiBob ids among them. */
+  problems: readonly PopulationProblem[];
+  heldEmployeeIds: readonly string[];
+  now: Date;
+  /** How many days ahead effective dates are handed on to the employees' workflows. */
+  timerHorizonDays: number;
+  approvalMode: ApprovalMode;
+  /** No full sync has finished for the connection yet. */
+  firstRun: boolean;
+  /** Told the position of each employee before it is planned. */
+  progress?: (position: number) => void;
+}
+
+export interface FullRunPlan {
+  /** Every changed row: HiBob's employees in HiBob's order, then unusable report rows, then learners whose employee is gone. */
+  rows: PlannedRow[];
+  /** Employee id → fingerprint of each employee already in step. */
+  unchanged: Record<string, string>;
+  byAction: Partial<Record<EmployeeAction, number>>;
+  /** Employees the plan writes to, held ones included. */
+  toApply: number;
+  /** Employee ids to apply now and those a safeguard holds, managers first. */
+  applyNow: string[];
+  held: string[];
+  /** Effective dates within the horizon of the employees not applied now. */
+  pendingTimers: PendingTimer[];
+  safeguard: SafeguardOutcome;
+  approval: ApprovalDecision;
+}
+
+/** A full sync's plan, from HiBob's records and the LMS snapshot; `lookup` reads the learners the snapshot cannot settle. */
+export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Promise<FullRunPlan> {
+  const { index, safety } = input;
+  const population = await planPopulation(
+    {
+      records: input.records,
+      normalise: input.normalise,
+      mapping: input.mapping,
+      destination: input.destination,
+      index,
+      protectedUsers: safety.protectedUsers,
+      fingerprints: input.previous.fingerprints,
+      now: input.now,
+      horizonEnd: input.now.getTime() + input.timerHorizonDays * 86_400_000,
+      progress: input.progress,
+    },
+    lookup,
+  );
+  const planned = [...population.rows, ...problemRows(input.problems), ...goneRows(index, population.seen, safety.protectedUsers, input.heldEmployeeIds)];
+  const verdict = evaluateSafeguards({
+    deactivations: planned.filter((r) => r.action === 'deactivate').length,
+    activeLinkedLearners: index.activeLinkedLearners(),
+    hibobEmployees: input.records.length,
+    previousHibobEmployees: input.previous.hibobEmployees,
+    maxDeactivationPercent: safety.maxDeactivationPercent,
+    maxDeactivations: safety.maxDeactivations,
+    maxHibobDropPercent: safety.maxHibobDropPercent,
+  });
+  const rows = holdDeactivations(planned, verdict);
+  const toApply = applyOrder(rows, managerDepths(population.employees));
+  const { applyNow, held } = splitHeld(toApply);
+  const { approval, safeguard } = decideApproval({ mode: input.approvalMode, firstRun: input.firstRun, toApply: toApply.length, held: held.length, safeguard: verdict });
+  return {
+    rows,
+    unchanged: population.unchanged,
+    byAction: countByAction(rows, Object.keys(population.unchanged).length),
+    toApply: toApply.length,
+    applyNow,
+    held,
+    pendingTimers: pendingTimers(population.timers, applyNow),
+    safeguard,
+    approval,
+  };
 }

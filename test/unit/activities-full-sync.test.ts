@@ -25,7 +25,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import { DefaultLogger } from '@temporalio/worker';
 import { ConnectionRegistry } from '../../src/activities/deps';
-import { approvalFor, fullSyncActivities, reportMessageId } from '../../src/activities/full-sync';
+import { fullSyncActivities, reportMessageId } from '../../src/activities/full-sync';
 import { BlobNotFoundError, FileBlobStore, type BlobRef, type BlobStore } from '../../src/blobstore/blob-store';
 import { codecFromEnv } from '../../src/codec/aes-gcm-codec';
 import { parseConfig } from '../../src/config/loader';
@@ -389,26 +389,6 @@ describe('sendReportEmail', () => {
     await expect(reportEnv('sendReportEmail').run(sendReportEmail, CONNECTION, RUN_KEY, reportRef)).resolves.toEqual({ status: 'notConfigured' });
     expect(smtp.messages).toEqual([]);
     await expect(blobs.getJson(marker)).rejects.toBeInstanceOf(BlobNotFoundError);
-  });
-});
-
-describe('approvalFor', () => {
-  const quiet = { tripped: false };
-  const tripped = { tripped: true, reason: '3 deactivations, above the limit of 2' };
-  const base = { firstRun: false, toApply: 5, held: 0, safeguard: quiet };
-
-  it.each([
-    ['always, every run', { ...base, mode: 'always' as const }, { scope: 'plan', reason: 'approval mode always' }],
-    ['firstRun, the first run', { ...base, mode: 'firstRun' as const, firstRun: true }, { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' }],
-    ['firstRun, a later run', { ...base, mode: 'firstRun' as const }, { scope: 'none', reason: 'no safeguard tripped' }],
-    ['firstRun, a later run the safeguard stops', { ...base, mode: 'firstRun' as const, held: 3, safeguard: tripped }, { scope: 'held', reason: tripped.reason }],
-    ['onSafeguard, nothing held', { ...base, mode: 'onSafeguard' as const }, { scope: 'none', reason: 'no safeguard tripped' }],
-    ['onSafeguard, deactivations held', { ...base, mode: 'onSafeguard' as const, held: 3, safeguard: tripped }, { scope: 'held', reason: tripped.reason }],
-    ['never, deactivations held', { ...base, mode: 'never' as const, held: 3, safeguard: tripped }, { scope: 'none', reason: 'held: safeguard, approval mode never' }],
-    ['always, nothing to apply', { ...base, mode: 'always' as const, toApply: 0 }, { scope: 'none', reason: 'nothing to apply' }],
-    ['firstRun, a first run with nothing to apply', { ...base, mode: 'firstRun' as const, firstRun: true, toApply: 0 }, { scope: 'none', reason: 'nothing to apply' }],
-  ])('%s', (_what, input, expected) => {
-    expect(approvalFor(input)).toEqual(expected);
   });
 });
 
