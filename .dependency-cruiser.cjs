@@ -74,8 +74,7 @@ module.exports = {
     {
       name: 'entry-points-on-top',
       severity: 'error',
-      comment:
-        'cli, processes.ts and worker.ts wire the product together; nothing below them imports them.',
+      comment: 'cli, processes.ts and worker.ts wire the product together; nothing below them imports them.',
       from: { path: '^src/', pathNot: ['^src/(cli|dev)/', '^src/(processes|worker)\\.ts$'] },
       to: { path: ['^src/cli/', '^src/(processes|worker)\\.ts$'] },
     },

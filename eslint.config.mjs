@@ -11,7 +11,10 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: { ...globals.node },
-      parserOptions: { projectService: { allowDefaultProject: ['*.mjs', '*.js', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.mjs', '*.js', 'bin/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -50,16 +53,23 @@ export default tseslint.config(
       // (`./x`, never climbing out with `..`); everything else (activities, clients, reports, the
       // domain, npm packages, Node built-ins) only as `import type`. `npm run deps:check` holds the
       // same line on the resolved import graph.
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{
-          regex: '^(?!@temporalio/workflow$|\\./(?!(.*/)?\\.\\.(/|$)))',
-          caseSensitive: true,
-          allowTypeImports: true,
-          message: 'Workflow code runs in Temporal\'s deterministic sandbox: import values only from @temporalio/workflow '
-            + 'and files in src/workflows; anything else with `import type` (activities via proxyActivities). Do I/O in an activity.',
-        }],
-      }],
-      'no-restricted-globals': ['error',
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!@temporalio/workflow$|\\./(?!(.*/)?\\.\\.(/|$)))',
+              caseSensitive: true,
+              allowTypeImports: true,
+              message:
+                "Workflow code runs in Temporal's deterministic sandbox: import values only from @temporalio/workflow " +
+                'and files in src/workflows; anything else with `import type` (activities via proxyActivities). Do I/O in an activity.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
         { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' },
         { name: 'setInterval', message: 'Use a workflow timer loop.' },
         { name: 'process', message: 'Workflow code cannot read the process environment.' },

@@ -10,13 +10,21 @@ module.exports = {
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
-      displayName: 'integration', testEnvironment: 'node', transform,
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
       setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/contract/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/test/integration/**/*.test.ts',
+        '<rootDir>/test/contract/**/*.test.ts',
+        '<rootDir>/test/e2e/**/*.test.ts',
+      ],
       slowTestThreshold: 30,
     },
     {
-      displayName: 'workflow', testEnvironment: 'node', transform,
+      displayName: 'workflow',
+      testEnvironment: 'node',
+      transform,
       globalSetup: '<rootDir>/test/support/workflow-setup.ts',
       setupFiles: ['<rootDir>/test/support/time-skipping-runtime.ts'],
       testMatch: ['<rootDir>/test/workflow/**/*.test.ts'],

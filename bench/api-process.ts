@@ -31,19 +31,25 @@ export type ApiProcessMessage = { kind: 'listening'; url: string } | { kind: 'st
 export type ApiProcessCommand = { kind: 'measure' } | { kind: 'stop' };
 
 async function serve(start: ApiProcessStart): Promise<void> {
-  const temporal = await connectClient({ address: start.address, namespace: 'default', dataConverter: codecDataConverter(codecFromEnv(start.env)) });
+  const temporal = await connectClient({
+    address: start.address,
+    namespace: 'default',
+    dataConverter: codecDataConverter(codecFromEnv(start.env)),
+  });
   const temporalCalls: number[] = [];
 
   const app = createApiApp({
     temporal,
-    routers: { '/webhooks': createWebhookRouter({
+    routers: {
+      '/webhooks': createWebhookRouter({
         config: start.config,
         env: start.env,
         temporal,
         log: pino({ level: 'silent' }),
         taskQueue: start.taskQueue,
         onAccepted: (_connection, _event, temporalMs) => temporalCalls.push(temporalMs),
-      }) },
+      }),
+    },
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -81,7 +87,10 @@ async function serve(start: ApiProcessStart): Promise<void> {
       process.send?.({ kind: 'stats', stats } satisfies ApiProcessMessage, () => process.disconnect());
     });
   });
-  process.send?.({ kind: 'listening', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } satisfies ApiProcessMessage);
+  process.send?.({
+    kind: 'listening',
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+  } satisfies ApiProcessMessage);
 }
 
 if (require.main === module && process.send) {

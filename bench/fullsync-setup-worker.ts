@@ -7,8 +7,10 @@ import { codecDataConverter, codecFromEnv } from '../src/codec/aes-gcm-codec';
 import type { BobsyncConfig } from '../src/config/schema';
 import { createWorkers, installWorkerLogging, type WorkerSet } from '../src/worker';
 
-export type SetupWorkerMessage = { kind: 'start'; config: BobsyncConfig; address: string; bundleCode: string } | { kind: 'stop' };
-export type SetupWorkerReply = { kind: 'ready' } | { kind: 'stopped'; peakRssBytes: number } | { kind: 'failed'; message: string };
+export type SetupWorkerMessage =
+  { kind: 'start'; config: BobsyncConfig; address: string; bundleCode: string } | { kind: 'stop' };
+export type SetupWorkerReply =
+  { kind: 'ready' } | { kind: 'stopped'; peakRssBytes: number } | { kind: 'failed'; message: string };
 
 let workers: WorkerSet | undefined;
 let running: Promise<void> | undefined;

@@ -41,7 +41,13 @@ import { temporal } from '@temporalio/proto';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { codecDataConverter, codecFromEnv, generateCodecKey } from '../src/codec/aes-gcm-codec';
-import { hibobSource, learning360Destination, type BobsyncConfig, type ConnectionConfig, type SkillcastDestinationConfig } from '../src/config/schema';
+import {
+  hibobSource,
+  learning360Destination,
+  type BobsyncConfig,
+  type ConnectionConfig,
+  type SkillcastDestinationConfig,
+} from '../src/config/schema';
 import { readSecret } from '../src/config/loader';
 import { startLocalStack, type LocalStack } from '../src/dev/local-stack';
 import { startDevServer, type RunningDevServer } from '../src/dev/temporal-dev-server';
@@ -71,7 +77,8 @@ const SEED = 42;
 /** Bounds of each full sync, so a stuck run ends as a failure rather than a hang. */
 const TIMEOUTS_MS = { setup: 45 * 60_000, settle: 30 * 60_000, steady: 15 * 60_000 };
 /** The initial load: its writes at the limit (about seven per learner), three times over. */
-const initialTimeoutMs = (options: Options) => Math.max(10 * 60_000, ((options.initial * 7) / options.writeLimit) * 3_000);
+const initialTimeoutMs = (options: Options) =>
+  Math.max(10 * 60_000, ((options.initial * 7) / options.writeLimit) * 3_000);
 /** Limits of the provisioning run: high enough that CPU, not a rate limit, sets its pace. */
 const SETUP_PER_SECOND = 1000;
 const SETUP_FULL_SYNC = { batchSize: 100, parallelism: 8, concurrencyPerBatch: 12 };
@@ -87,11 +94,21 @@ const DEFAULT_WRITE_LIMIT = 10;
 /** The demo connection's SCIM rate (src/dev/embedded.ts); the schema's own default is 5. */
 const DEFAULT_REQUESTS_PER_SECOND = 20;
 /** The Skillcast initial load: about seven SCIM requests per new user at the configured rate, three times over. */
-const skillcastInitialTimeoutMs = (options: Options) => Math.max(10 * 60_000, ((options.initial * 7) / options.requestsPerSecond) * 3_000);
+const skillcastInitialTimeoutMs = (options: Options) =>
+  Math.max(10 * 60_000, ((options.initial * 7) / options.requestsPerSecond) * 3_000);
 
 /** The limits a customer gets without setting any, read from the config schema itself. */
-const DEFAULT_SOURCE = hibobSource.parse({ type: 'hibob', serviceUserId: 'bench', serviceUserToken: { env: 'UNUSED' } });
-const DEFAULT_DESTINATION = learning360Destination.parse({ type: '360learning', clientId: 'bench', clientSecret: { env: 'UNUSED' }, defaultGroupId: '0'.repeat(24) });
+const DEFAULT_SOURCE = hibobSource.parse({
+  type: 'hibob',
+  serviceUserId: 'bench',
+  serviceUserToken: { env: 'UNUSED' },
+});
+const DEFAULT_DESTINATION = learning360Destination.parse({
+  type: '360learning',
+  clientId: 'bench',
+  clientSecret: { env: 'UNUSED' },
+  defaultGroupId: '0'.repeat(24),
+});
 
 type Destination = '360learning' | 'skillcast';
 
@@ -119,18 +136,27 @@ function parseOptions(argv: string[]): Options {
     },
     strict: true,
   });
-  if (values.only !== undefined && values.only !== 'steady' && values.only !== 'initial') throw new Error('--only takes steady or initial');
+  if (values.only !== undefined && values.only !== 'steady' && values.only !== 'initial')
+    throw new Error('--only takes steady or initial');
   const destination = values.destination;
-  if (destination !== '360learning' && destination !== 'skillcast') throw new Error('--destination takes 360learning or skillcast');
-  if (destination === 'skillcast' && values['write-limit'] !== undefined) throw new Error('--write-limit is for 360Learning; Skillcast takes --requests-per-second');
-  if (destination === '360learning' && values['requests-per-second'] !== undefined) throw new Error('--requests-per-second is for Skillcast; 360Learning takes --write-limit');
+  if (destination !== '360learning' && destination !== 'skillcast')
+    throw new Error('--destination takes 360learning or skillcast');
+  if (destination === 'skillcast' && values['write-limit'] !== undefined)
+    throw new Error('--write-limit is for 360Learning; Skillcast takes --requests-per-second');
+  if (destination === '360learning' && values['requests-per-second'] !== undefined)
+    throw new Error('--requests-per-second is for Skillcast; 360Learning takes --write-limit');
   const defaultEmployees = destination === 'skillcast' ? DEFAULT_SKILLCAST_EMPLOYEES : DEFAULT_STEADY_EMPLOYEES;
   return {
     destination,
     employees: Math.floor(numberOption('employees', values.employees ?? String(defaultEmployees), 1, 10_000)),
     initial: Math.floor(numberOption('initial', values.initial, 1, 10_000)),
     writeLimit: numberOption('write-limit', values['write-limit'] ?? String(DEFAULT_WRITE_LIMIT), 0.5, 1_000),
-    requestsPerSecond: numberOption('requests-per-second', values['requests-per-second'] ?? String(DEFAULT_REQUESTS_PER_SECOND), 0.5, 1_000),
+    requestsPerSecond: numberOption(
+      'requests-per-second',
+      values['requests-per-second'] ?? String(DEFAULT_REQUESTS_PER_SECOND),
+      0.5,
+      1_000,
+    ),
     only: values.only,
   };
 }
@@ -144,7 +170,6 @@ function log(line: string): void {
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const mib = (bytes: number) => round(bytes / 2 ** 20, 0);
 const perEmployee = (n: number, employees: number) => round(n / Math.max(1, employees), 4);
-
 
 async function startServer(): Promise<RunningDevServer> {
   const server = await startDevServer({ port: await freePort(), headless: true, startTimeoutMs: 90_000 });
@@ -271,7 +296,9 @@ const DEFAULT_LIMITS = {
 };
 
 function fullSyncSettings(config: BobsyncConfig, connection = CONNECTION) {
-  const { batchSize, parallelism, concurrencyPerBatch } = config.connections.find((c) => c.name === connection)!.fullSync;
+  const { batchSize, parallelism, concurrencyPerBatch } = config.connections.find(
+    (c) => c.name === connection,
+  )!.fullSync;
   return { batchSize, parallelism, concurrencyPerBatch };
 }
 
@@ -290,7 +317,13 @@ interface FullSyncRun {
   wallMs: number;
 }
 
-async function runFullSync(client: Client, taskQueue: string, label: string, timeoutMs: number, connection = CONNECTION): Promise<FullSyncRun> {
+async function runFullSync(
+  client: Client,
+  taskQueue: string,
+  label: string,
+  timeoutMs: number,
+  connection = CONNECTION,
+): Promise<FullSyncRun> {
   const workflowId = `bobsync/${connection}/full-sync/bench-${label}-${Date.now()}`;
   const startedAt = Date.now();
   const result = await client.workflow.execute<typeof fullSync>('fullSync', {
@@ -338,7 +371,10 @@ function lmsCalls(entries: LoggedRequest[]): LmsCalls {
     tokenRequests: answered.filter(isToken).length,
     throttled: entries.filter((e) => e.status === 429).length,
     otherErrors: answered.filter((e) => e.status >= 400).length,
-    byRoute: countBy(answered.filter((e) => !isToken(e)), route),
+    byRoute: countBy(
+      answered.filter((e) => !isToken(e)),
+      route,
+    ),
   };
 }
 
@@ -349,7 +385,11 @@ interface HibobCalls {
 }
 
 function hibobCalls(entries: LoggedRequest[]): HibobCalls {
-  return { total: entries.length, throttled: entries.filter((e) => e.status === 429).length, byRoute: countBy(entries, route) };
+  return {
+    total: entries.length,
+    throttled: entries.filter((e) => e.status === 429).length,
+    byRoute: countBy(entries, route),
+  };
 }
 
 // ---- what Temporal did --------------------------------------------------------------------------
@@ -377,7 +417,8 @@ interface TemporalWork {
 async function temporalWork(client: Client): Promise<TemporalWork> {
   const E = temporal.api.enums.v1.EventType;
   const executions: { workflowId: string; runId: string; type: string }[] = [];
-  for await (const info of client.workflow.list()) executions.push({ workflowId: info.workflowId, runId: info.runId, type: info.type });
+  for await (const info of client.workflow.list())
+    executions.push({ workflowId: info.workflowId, runId: info.runId, type: info.type });
   const work: TemporalWork = {
     workflows: countBy(executions, (e) => e.type),
     historyEvents: 0,
@@ -425,7 +466,14 @@ async function temporalWork(client: Client): Promise<TemporalWork> {
     }
   };
   await Promise.all(Array.from({ length: 8 }, reader));
-  work.actions = executions.length + work.activities + work.activityRetries + work.localActivities + work.timers + work.signals + work.updates;
+  work.actions =
+    executions.length +
+    work.activities +
+    work.activityRetries +
+    work.localActivities +
+    work.timers +
+    work.signals +
+    work.updates;
   return work;
 }
 
@@ -449,12 +497,18 @@ async function fullSyncSteps(client: Client, workflowId: string): Promise<FullSy
     const at = tsToMs(event.eventTime);
     switch (event.eventType) {
       case E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-        scheduled.set(String(event.eventId), { type: event.activityTaskScheduledEventAttributes?.activityType?.name ?? '?', at });
+        scheduled.set(String(event.eventId), {
+          type: event.activityTaskScheduledEventAttributes?.activityType?.name ?? '?',
+          at,
+        });
         break;
       case E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
       case E.EVENT_TYPE_ACTIVITY_TASK_FAILED:
       case E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
-        const attributes = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+        const attributes =
+          event.activityTaskCompletedEventAttributes ??
+          event.activityTaskFailedEventAttributes ??
+          event.activityTaskTimedOutEventAttributes;
         const from = scheduled.get(String(attributes?.scheduledEventId));
         if (from) steps.push({ step: from.type, ms: at - from.at });
         break;
@@ -615,7 +669,12 @@ async function steadyState(options: Options, bundleCode: string): Promise<Steady
       lmsReadsPerSecond: SETUP_PER_SECOND,
       fullSync: SETUP_FULL_SYNC,
     });
-    const setupWorker = await startSetupWorker(stack.env, { kind: 'start', config: setupConfig, address: setupServer.address, bundleCode });
+    const setupWorker = await startSetupWorker(stack.env, {
+      kind: 'start',
+      config: setupConfig,
+      address: setupServer.address,
+      bundleCode,
+    });
     const progress = setInterval(() => log(`A: provisioning… ${lms.dump().users.length} learners so far`), 30_000);
     let setup: FullSyncRun;
     try {
@@ -642,7 +701,10 @@ async function steadyState(options: Options, bundleCode: string): Promise<Steady
 
     // Back to the defaults, on both sides.
     hibob.updateSettings({ rateLimits: { 'people.read': DEFAULT_RATE_LIMITS['people.read'] } });
-    setLms360Limits(stack, { writesPerSecond: DEFAULT_DESTINATION.writesPerSecond, getPerSecond: DEFAULT_DESTINATION.readsPerSecond });
+    setLms360Limits(stack, {
+      writesPerSecond: DEFAULT_DESTINATION.writesPerSecond,
+      getPerSecond: DEFAULT_DESTINATION.readsPerSecond,
+    });
     const config = withLimits(stack.config, DEFAULT_LIMITS);
 
     const server = await startServer();
@@ -652,7 +714,13 @@ async function steadyState(options: Options, bundleCode: string): Promise<Steady
     cleanup.add(() => client.connection.close());
     collectGarbage();
     const beforeWorker = process.memoryUsage().rss;
-    const workers = await createWorkers({ config, env: stack.env, address: server.address, dataConverter, workflowBundle: { code: bundleCode } });
+    const workers = await createWorkers({
+      config,
+      env: stack.env,
+      address: server.address,
+      dataConverter,
+      workflowBundle: { code: bundleCode },
+    });
     const running = workers.run();
     cleanup.add(async () => {
       await workers.shutdown();
@@ -693,7 +761,11 @@ async function steadyState(options: Options, bundleCode: string): Promise<Steady
         byAction: run.result.byAction,
         outcomes: run.result.outcomes,
         hibob: { ...hibobSeen, perEmployee: perEmployee(hibobSeen.total, options.employees) },
-        lms: { ...lmsSeen, getsPerEmployee: perEmployee(lmsSeen.gets, options.employees), writesPerEmployee: perEmployee(lmsSeen.writes, options.employees) },
+        lms: {
+          ...lmsSeen,
+          getsPerEmployee: perEmployee(lmsSeen.gets, options.employees),
+          writesPerEmployee: perEmployee(lmsSeen.writes, options.employees),
+        },
         temporal: { ...work, perEmployee: temporalPerEmployee(work, options.employees) },
         memory,
         limits: { ...DEFAULT_LIMITS, fullSync: fullSyncSettings(config) },
@@ -834,7 +906,13 @@ async function initialLoad(options: Options, bundleCode: string): Promise<Initia
     const hibobEntries = [...hibob.kit.requests.entries];
     const rate = writeRate(lmsEntries, limit, run.startedAt);
     const applyFrom = run.startedAt + rate.firstWriteAfterMs;
-    const reads = hibobEntries.filter((e) => e.method === 'POST' && /^\/v1\/people\/[^/]+$/.test(e.path) && e.path !== '/v1/people/search' && e.at >= applyFrom).length;
+    const reads = hibobEntries.filter(
+      (e) =>
+        e.method === 'POST' &&
+        /^\/v1\/people\/[^/]+$/.test(e.path) &&
+        e.path !== '/v1/people/search' &&
+        e.at >= applyFrom,
+    ).length;
     const work = await temporalWork(stack.client);
     const created = run.result.byAction.create ?? 0;
     return {
@@ -851,7 +929,12 @@ async function initialLoad(options: Options, bundleCode: string): Promise<Initia
       hibobReadsPerSecond: rate.applySpanS > 0 ? round(reads / rate.applySpanS, 2) : 0,
       temporal: { ...work, perEmployee: temporalPerEmployee(work, options.initial) },
       memory,
-      limits: { ...DEFAULT_LIMITS, lmsWritesPerSecond: limit, emulatorWritesPerSecond: limit, fullSync: fullSyncSettings(stack.config) },
+      limits: {
+        ...DEFAULT_LIMITS,
+        lmsWritesPerSecond: limit,
+        emulatorWritesPerSecond: limit,
+        fullSync: fullSyncSettings(stack.config),
+      },
     };
   } finally {
     await cleanup.run();
@@ -864,15 +947,20 @@ async function initialLoad(options: Options, bundleCode: string): Promise<Initia
 function skillcastOnly(config: BobsyncConfig, requestsPerSecond: number): void {
   config.connections = config.connections.filter((c) => c.name === SKILLCAST_CONNECTION);
   const connection = config.connections[0];
-  if (connection?.destination.type !== 'skillcast') throw new Error(`the demo config has no ${SKILLCAST_CONNECTION} connection`);
+  if (connection?.destination.type !== 'skillcast')
+    throw new Error(`the demo config has no ${SKILLCAST_CONNECTION} connection`);
   // The stack reads HiBob fast for tests; a customer's config reads at the default rate.
   connection.source.readsPerSecond = DEFAULT_SOURCE.readsPerSecond;
   connection.destination.requestsPerSecond = requestsPerSecond;
 }
 
-function skillcastConnection(config: BobsyncConfig): { connection: ConnectionConfig; destination: SkillcastDestinationConfig } {
+function skillcastConnection(config: BobsyncConfig): {
+  connection: ConnectionConfig;
+  destination: SkillcastDestinationConfig;
+} {
   const connection = config.connections.find((c) => c.name === SKILLCAST_CONNECTION);
-  if (connection?.destination.type !== 'skillcast') throw new Error(`the config has no ${SKILLCAST_CONNECTION} connection`);
+  if (connection?.destination.type !== 'skillcast')
+    throw new Error(`the config has no ${SKILLCAST_CONNECTION} connection`);
   return { connection, destination: connection.destination };
 }
 
@@ -892,11 +980,19 @@ function skillcastLimits(config: BobsyncConfig) {
 
 function hibobClientOf(connection: ConnectionConfig, env: NodeJS.ProcessEnv): HibobClient {
   const { source } = connection;
-  return new HibobClient({ baseUrl: source.baseUrl, serviceUserId: source.serviceUserId, token: readSecret(source.serviceUserToken, env) });
+  return new HibobClient({
+    baseUrl: source.baseUrl,
+    serviceUserId: source.serviceUserId,
+    token: readSecret(source.serviceUserToken, env),
+  });
 }
 
 /** A SCIM client built as the worker builds the connection's own (src/activities/deps.ts). */
-function scimClientOf(connection: ConnectionConfig, destination: SkillcastDestinationConfig, env: NodeJS.ProcessEnv): ScimClient {
+function scimClientOf(
+  connection: ConnectionConfig,
+  destination: SkillcastDestinationConfig,
+  env: NodeJS.ProcessEnv,
+): ScimClient {
   return new ScimClient({
     baseUrl: destination.baseUrl,
     token: readSecret(destination.token, env),
@@ -930,7 +1026,12 @@ function scimRoute(e: LoggedRequest): string {
 function isSnapshotRead(e: LoggedRequest): boolean {
   if (e.method !== 'GET') return false;
   const path = scimPath(e);
-  return path === '/ServiceProviderConfig' || path.startsWith('/ResourceTypes') || path.startsWith('/Schemas') || (path === '/Users' && scimFilterAttribute(e) === undefined);
+  return (
+    path === '/ServiceProviderConfig' ||
+    path.startsWith('/ResourceTypes') ||
+    path.startsWith('/Schemas') ||
+    (path === '/Users' && scimFilterAttribute(e) === undefined)
+  );
 }
 
 interface ScimCalls {
@@ -1086,7 +1187,10 @@ async function seedSkillcast(stack: LocalStack, config: BobsyncConfig): Promise<
   const { records } = await readHibobPopulation({ hibob: hibobClientOf(connection, stack.env) }, connection);
   const now = new Date();
   const desired = records.map((r) => desiredLearner(normaliseEmployee(r, normaliseOptions(mapping)), mapping, now));
-  const createOf = (plan: Plan) => (plan.outcome.kind === 'apply' && plan.outcome.operations[0]?.op === 'create' ? plan.outcome.operations[0] : undefined);
+  const createOf = (plan: Plan) =>
+    plan.outcome.kind === 'apply' && plan.outcome.operations[0]?.op === 'create'
+      ? plan.outcome.operations[0]
+      : undefined;
 
   // Who gets a user: as in the planner, the first of two people sharing an address claims it.
   const ids = new Map<string, string>();
@@ -1159,10 +1263,18 @@ async function skillcastFloor(stack: LocalStack, config: BobsyncConfig): Promise
     pages += 1;
   }
   const finished = Date.now();
-  return { wallMs: finished - started, hibobSearchMs: searched - started, scimListMs: finished - searched, scimRequests: scim.calls.read + scim.calls.write, pages, users };
+  return {
+    wallMs: finished - started,
+    hibobSearchMs: searched - started,
+    scimListMs: finished - searched,
+    scimRequests: scim.calls.read + scim.calls.write,
+    pages,
+    users,
+  };
 }
 
-const usersIn = (stack: LocalStack, domain: string) => stack.emulators.skillcast!.emulator.tenant.store.all().filter((u) => u.domain === domain);
+const usersIn = (stack: LocalStack, domain: string) =>
+  stack.emulators.skillcast!.emulator.tenant.store.all().filter((u) => u.domain === domain);
 
 interface SkillcastSteady {
   employees: number;
@@ -1218,12 +1330,20 @@ async function skillcastSteady(options: Options, bundleCode: string): Promise<Sk
     skillcast.kit.requests.clear();
     log(`A: floor: one HiBob search and the paged SCIM list at ${options.requestsPerSecond} requests/s…`);
     const floor = await skillcastFloor(stack, config);
-    log(`A: floor ${round(floor.wallMs / 1000, 2)} s (HiBob ${round(floor.hibobSearchMs / 1000, 2)} s, SCIM ${floor.scimRequests} requests in ${round(floor.scimListMs / 1000, 2)} s)`);
+    log(
+      `A: floor ${round(floor.wallMs / 1000, 2)} s (HiBob ${round(floor.hibobSearchMs / 1000, 2)} s, SCIM ${floor.scimRequests} requests in ${round(floor.scimListMs / 1000, 2)} s)`,
+    );
 
     collectGarbage();
     const beforeWorker = process.memoryUsage().rss;
     const dataConverter = codecDataConverter(codecFromEnv(stack.env));
-    const workers = await createWorkers({ config, env: stack.env, address: server.address, dataConverter, workflowBundle: { code: bundleCode } });
+    const workers = await createWorkers({
+      config,
+      env: stack.env,
+      address: server.address,
+      dataConverter,
+      workflowBundle: { code: bundleCode },
+    });
     const running = workers.run();
     cleanup.add(async () => {
       await workers.shutdown();
@@ -1252,7 +1372,11 @@ async function skillcastSteady(options: Options, bundleCode: string): Promise<Sk
         byAction: run.result.byAction,
         outcomes: run.result.outcomes,
         hibob: { ...hibobSeen, perEmployee: perEmployee(hibobSeen.total, options.employees) },
-        scim: { ...scimSeen, getsPerEmployee: perEmployee(scimSeen.gets, options.employees), writesPerEmployee: perEmployee(scimSeen.writes, options.employees) },
+        scim: {
+          ...scimSeen,
+          getsPerEmployee: perEmployee(scimSeen.gets, options.employees),
+          writesPerEmployee: perEmployee(scimSeen.writes, options.employees),
+        },
         temporal: { ...work, perEmployee: temporalPerEmployee(work, options.employees) },
         memory,
         limits: skillcastLimits(config),
@@ -1324,11 +1448,20 @@ async function skillcastInitial(options: Options, bundleCode: string): Promise<S
 
     const sampler = new MemorySampler(beforeWorker, server.process.pid);
     log(`B: initial load of ${options.initial} employees into an empty Skillcast domain at ${rate} SCIM requests/s…`);
-    const progress = setInterval(() => log(`B: loading… ${usersIn(stack, destination.domain).length} users so far`), 30_000);
+    const progress = setInterval(
+      () => log(`B: loading… ${usersIn(stack, destination.domain).length} users so far`),
+      30_000,
+    );
     sampler.start();
     let run: FullSyncRun;
     try {
-      run = await runFullSync(stack.client, stack.taskQueue, 'initial', skillcastInitialTimeoutMs(options), SKILLCAST_CONNECTION);
+      run = await runFullSync(
+        stack.client,
+        stack.taskQueue,
+        'initial',
+        skillcastInitialTimeoutMs(options),
+        SKILLCAST_CONNECTION,
+      );
     } finally {
       clearInterval(progress);
     }
@@ -1338,7 +1471,13 @@ async function skillcastInitial(options: Options, bundleCode: string): Promise<S
     const scimRateSeen = scimRate(scimEntries, rate, run.startedAt);
     const applyFrom = run.startedAt + scimRateSeen.firstRequestAfterMs;
     const applied = scimEntries.filter((e) => isScim(e) && e.at >= applyFrom);
-    const reads = hibobEntries.filter((e) => e.method === 'POST' && /^\/v1\/people\/[^/]+$/.test(e.path) && e.path !== '/v1/people/search' && e.at >= applyFrom).length;
+    const reads = hibobEntries.filter(
+      (e) =>
+        e.method === 'POST' &&
+        /^\/v1\/people\/[^/]+$/.test(e.path) &&
+        e.path !== '/v1/people/search' &&
+        e.at >= applyFrom,
+    ).length;
     const created = Math.max(1, run.result.byAction.create ?? 0);
     const users = usersIn(stack, destination.domain);
     log(`B: loaded ${users.length} users in ${round(run.wallMs / 1000)} s; reading back the Temporal histories…`);
@@ -1362,7 +1501,9 @@ async function skillcastInitial(options: Options, bundleCode: string): Promise<S
         requests: round(applied.length / created, 2),
         gets: round(applied.filter((e) => !isScimWrite(e)).length / created, 2),
         writes: round(applied.filter(isScimWrite).length / created, 2),
-        byRoute: Object.fromEntries(Object.entries(countBy(applied, scimRoute)).map(([k, n]) => [k, round(n / created, 2)])),
+        byRoute: Object.fromEntries(
+          Object.entries(countBy(applied, scimRoute)).map(([k, n]) => [k, round(n / created, 2)]),
+        ),
       },
       scim: scimCalls(scimEntries),
       hibob: hibobCalls(hibobEntries),
@@ -1412,7 +1553,10 @@ function printSteady(a: SteadyState): void {
   log(`A. steady state — ${a.employees} employees provisioned, full sync with nothing to change`);
   log(
     table([
-      ['setup (not measured)', `${a.setup.learners} learners, ${a.setup.lmsWrites} writes in ${round(a.setup.wallMs / 1000)} s at ${a.setup.limits.perSecond}/s limits; outcomes ${counts(a.setup.outcomes)}`],
+      [
+        'setup (not measured)',
+        `${a.setup.learners} learners, ${a.setup.lmsWrites} writes in ${round(a.setup.wallMs / 1000)} s at ${a.setup.limits.perSecond}/s limits; outcomes ${counts(a.setup.outcomes)}`,
+      ],
       [
         'settling run (not measured)',
         `${a.setup.settle.lms.gets} GETs (${a.setup.settle.lms.getsPerEmployee}/employee), ${a.setup.settle.lms.writes} writes in ${round(a.setup.settle.wallMs / 1000)} s; at the default ${DEFAULT_DESTINATION.readsPerSecond} GET/s ≈ ${round(a.setup.settle.atDefaultReadLimitS / 60)} min`,
@@ -1421,14 +1565,29 @@ function printSteady(a: SteadyState): void {
       ['planned', counts(r.byAction)],
       ['HiBob calls', `${r.hibob.total} (${r.hibob.perEmployee}/employee): ${counts(r.hibob.byRoute)}`],
       ['360L GETs', `${r.lms.gets} (${r.lms.getsPerEmployee}/employee): ${counts(r.lms.byRoute)}`],
-      ['360L writes', `${r.lms.writes} (${r.lms.writesPerEmployee}/employee); token requests ${r.lms.tokenRequests}; 429s ${r.lms.throttled}`],
+      [
+        '360L writes',
+        `${r.lms.writes} (${r.lms.writesPerEmployee}/employee); token requests ${r.lms.tokenRequests}; 429s ${r.lms.throttled}`,
+      ],
       ['employee workflows', `${t.workflows.employeeSync ?? 0}`],
       ['workflow executions', `${counts(t.workflows)}`],
-      ['Temporal work', `${t.historyEvents} history events, ${t.workflowTasks} workflow tasks, ${t.activities} activities (${t.activityRetries} retries), ${t.localActivities} local, ${t.timers} timers`],
-      ['Temporal actions', `≈${t.actions} (${t.perEmployee.actions}/employee); history events ${t.perEmployee.historyEvents}/employee`],
-      ['worker process RSS', `peak ${r.memory.peakRssMiB} MiB (idle ${r.memory.idleRssMiB}, before the worker ${r.memory.beforeWorkerRssMiB}); heap peak ${r.memory.peakHeapUsedMiB} MiB`],
+      [
+        'Temporal work',
+        `${t.historyEvents} history events, ${t.workflowTasks} workflow tasks, ${t.activities} activities (${t.activityRetries} retries), ${t.localActivities} local, ${t.timers} timers`,
+      ],
+      [
+        'Temporal actions',
+        `≈${t.actions} (${t.perEmployee.actions}/employee); history events ${t.perEmployee.historyEvents}/employee`,
+      ],
+      [
+        'worker process RSS',
+        `peak ${r.memory.peakRssMiB} MiB (idle ${r.memory.idleRssMiB}, before the worker ${r.memory.beforeWorkerRssMiB}); heap peak ${r.memory.peakHeapUsedMiB} MiB`,
+      ],
       ['Temporal server RSS', `peak ${r.memory.temporalServerPeakRssMiB ?? '?'} MiB`],
-      ['limits', `HiBob reads ${r.limits.hibobReadsPerSecond}/s, 360L writes ${r.limits.lmsWritesPerSecond}/s, reads ${r.limits.lmsReadsPerSecond}/s; ${JSON.stringify(r.limits.fullSync)}`],
+      [
+        'limits',
+        `HiBob reads ${r.limits.hibobReadsPerSecond}/s, 360L writes ${r.limits.lmsWritesPerSecond}/s, reads ${r.limits.lmsReadsPerSecond}/s; ${JSON.stringify(r.limits.fullSync)}`,
+      ],
     ]),
   );
 }
@@ -1439,21 +1598,45 @@ function printInitial(b: InitialLoad): void {
   log(`B. initial load — ${b.employees} employees into an empty 360Learning at ${w.limitPerSecond} writes/s`);
   log(
     table([
-      ['wall time', `${round(b.wallMs / 1000, 1)} s (workflow ${round(b.workflowDurationMs / 1000, 1)} s); first write after ${round(w.firstWriteAfterMs / 1000, 1)} s`],
+      [
+        'wall time',
+        `${round(b.wallMs / 1000, 1)} s (workflow ${round(b.workflowDurationMs / 1000, 1)} s); first write after ${round(w.firstWriteAfterMs / 1000, 1)} s`,
+      ],
       ['planned', counts(b.byAction)],
       ['outcomes', `${counts(b.outcomes)}; ${b.learners} learners in 360Learning`],
-      ['writes', `${w.writes} (${b.writesPerCreatedLearner} per created learner): ${counts(Object.fromEntries(Object.entries(b.lms.byRoute).filter(([k]) => !k.startsWith('GET'))))}`],
+      [
+        'writes',
+        `${w.writes} (${b.writesPerCreatedLearner} per created learner): ${counts(Object.fromEntries(Object.entries(b.lms.byRoute).filter(([k]) => !k.startsWith('GET'))))}`,
+      ],
       ['apply phase', `${w.applySpanS} s from first to last write`],
       ['achieved', `${w.achievedPerSecond} writes/s of ${w.limitPerSecond}: ratio ${w.ratio} (target ≥ 0.9)`],
-      ['client ceiling', `${w.clientCeilingPerSecond}/s (writes spaced at ${HEADROOM} × the limit): ratio to it ${w.ratioToCeiling}; middle 80 % of the phase ${w.middlePerSecond}/s`],
-      ['seconds in apply', `${w.secondsAtLimit} at the limit, ${w.secondsBelowLimit} below, ${w.secondsWithoutWrites} without writes; peak ${w.peakPerSecond}/s`],
+      [
+        'client ceiling',
+        `${w.clientCeilingPerSecond}/s (writes spaced at ${HEADROOM} × the limit): ratio to it ${w.ratioToCeiling}; middle 80 % of the phase ${w.middlePerSecond}/s`,
+      ],
+      [
+        'seconds in apply',
+        `${w.secondsAtLimit} at the limit, ${w.secondsBelowLimit} below, ${w.secondsWithoutWrites} without writes; peak ${w.peakPerSecond}/s`,
+      ],
       ['429s', `${w.throttled} on writes, ${b.lms.throttled} in all`],
-      ['other calls', `360L GETs ${b.lms.gets}, HiBob ${b.hibob.total} (${b.hibobReadsPerSecond} reads/s while applying), 360L errors ${b.lms.otherErrors}`],
+      [
+        'other calls',
+        `360L GETs ${b.lms.gets}, HiBob ${b.hibob.total} (${b.hibobReadsPerSecond} reads/s while applying), 360L errors ${b.lms.otherErrors}`,
+      ],
       ['workflow executions', `${counts(b.temporal.workflows)}`],
-      ['Temporal actions', `≈${b.temporal.actions} (${b.temporal.perEmployee.actions}/employee); ${b.temporal.historyEvents} history events; ${b.temporal.activityRetries} activity retries`],
-      ['worker process RSS', `peak ${b.memory.peakRssMiB} MiB (idle ${b.memory.idleRssMiB}, before the worker ${b.memory.beforeWorkerRssMiB}); heap peak ${b.memory.peakHeapUsedMiB} MiB`],
+      [
+        'Temporal actions',
+        `≈${b.temporal.actions} (${b.temporal.perEmployee.actions}/employee); ${b.temporal.historyEvents} history events; ${b.temporal.activityRetries} activity retries`,
+      ],
+      [
+        'worker process RSS',
+        `peak ${b.memory.peakRssMiB} MiB (idle ${b.memory.idleRssMiB}, before the worker ${b.memory.beforeWorkerRssMiB}); heap peak ${b.memory.peakHeapUsedMiB} MiB`,
+      ],
       ['Temporal server RSS', `peak ${b.memory.temporalServerPeakRssMiB ?? '?'} MiB`],
-      ['limits', `HiBob reads ${b.limits.hibobReadsPerSecond}/s, 360L writes ${b.limits.lmsWritesPerSecond}/s, reads ${b.limits.lmsReadsPerSecond}/s; ${JSON.stringify(b.limits.fullSync)}`],
+      [
+        'limits',
+        `HiBob reads ${b.limits.hibobReadsPerSecond}/s, 360L writes ${b.limits.lmsWritesPerSecond}/s, reads ${b.limits.lmsReadsPerSecond}/s; ${JSON.stringify(b.limits.fullSync)}`,
+      ],
     ]),
   );
 }
@@ -1463,10 +1646,15 @@ function printSkillcastSteady(a: SkillcastSteady): void {
   const t = r.temporal;
   const f = a.floor;
   log('');
-  log(`A. Skillcast steady state — ${a.employees} employees, domain seeded as a full sync leaves it, full sync with nothing to change`);
+  log(
+    `A. Skillcast steady state — ${a.employees} employees, domain seeded as a full sync leaves it, full sync with nothing to change`,
+  );
   log(
     table([
-      ['seed (not measured)', `${a.seed.users} users written into the emulator in ${round(a.seed.ms / 1000, 1)} s; plan in an empty domain: ${counts(a.seed.byPlan)}`],
+      [
+        'seed (not measured)',
+        `${a.seed.users} users written into the emulator in ${round(a.seed.ms / 1000, 1)} s; plan in an empty domain: ${counts(a.seed.byPlan)}`,
+      ],
       ['wall time', `${round(r.wallMs / 1000, 2)} s (workflow ${round(r.workflowDurationMs / 1000, 2)} s)`],
       [
         'floor',
@@ -1476,13 +1664,25 @@ function printSkillcastSteady(a: SkillcastSteady): void {
       ['full-sync steps (s)', stepsLine(r.steps)],
       ['planned', counts(r.byAction)],
       ['HiBob calls', `${r.hibob.total} (${r.hibob.perEmployee}/employee): ${counts(r.hibob.byRoute)}`],
-      ['SCIM GETs', `${r.scim.gets} (${r.scim.getsPerEmployee}/employee): ${counts(Object.fromEntries(Object.entries(r.scim.byRoute).filter(([k]) => k.startsWith('GET'))))}`],
-      ['SCIM writes', `${r.scim.writes} (${r.scim.writesPerEmployee}/employee); 429s ${r.scim.throttled}; errors ${counts(r.scim.errors)}`],
+      [
+        'SCIM GETs',
+        `${r.scim.gets} (${r.scim.getsPerEmployee}/employee): ${counts(Object.fromEntries(Object.entries(r.scim.byRoute).filter(([k]) => k.startsWith('GET'))))}`,
+      ],
+      [
+        'SCIM writes',
+        `${r.scim.writes} (${r.scim.writesPerEmployee}/employee); 429s ${r.scim.throttled}; errors ${counts(r.scim.errors)}`,
+      ],
       ['employee workflows', `${t.workflows.employeeSync ?? 0}`],
       ['workflow executions', `${counts(t.workflows)}`],
-      ['Temporal work', `${t.historyEvents} history events, ${t.workflowTasks} workflow tasks, ${t.activities} activities (${t.activityRetries} retries), ${t.localActivities} local, ${t.timers} timers`],
+      [
+        'Temporal work',
+        `${t.historyEvents} history events, ${t.workflowTasks} workflow tasks, ${t.activities} activities (${t.activityRetries} retries), ${t.localActivities} local, ${t.timers} timers`,
+      ],
       ['Temporal actions', `≈${t.actions} (${t.perEmployee.actions}/employee)`],
-      ['worker process RSS', `peak ${r.memory.peakRssMiB} MiB (idle ${r.memory.idleRssMiB}, before the worker ${r.memory.beforeWorkerRssMiB}); heap peak ${r.memory.peakHeapUsedMiB} MiB`],
+      [
+        'worker process RSS',
+        `peak ${r.memory.peakRssMiB} MiB (idle ${r.memory.idleRssMiB}, before the worker ${r.memory.beforeWorkerRssMiB}); heap peak ${r.memory.peakHeapUsedMiB} MiB`,
+      ],
       ['Temporal server RSS', `peak ${r.memory.temporalServerPeakRssMiB ?? '?'} MiB`],
       ['limits', skillcastLimitsLine(r.limits)],
     ]),
@@ -1497,30 +1697,62 @@ function printSkillcastInitial(b: SkillcastInitial): void {
   const w = b.rate;
   const again = b.again;
   log('');
-  log(`B. Skillcast initial load — ${b.employees} employees into an empty domain at ${w.configuredPerSecond} SCIM requests/s`);
+  log(
+    `B. Skillcast initial load — ${b.employees} employees into an empty domain at ${w.configuredPerSecond} SCIM requests/s`,
+  );
   log(
     table([
-      ['wall time', `${round(b.wallMs / 1000, 1)} s (workflow ${round(b.workflowDurationMs / 1000, 1)} s); first request of the batches after ${round(w.firstRequestAfterMs / 1000, 1)} s`],
+      [
+        'wall time',
+        `${round(b.wallMs / 1000, 1)} s (workflow ${round(b.workflowDurationMs / 1000, 1)} s); first request of the batches after ${round(w.firstRequestAfterMs / 1000, 1)} s`,
+      ],
       ['planned', counts(b.byAction)],
       ['full-sync steps (s)', stepsLine(b.steps)],
       ['outcomes', `${counts(b.outcomes)}; ${b.users} users in the domain (${b.activeUsers} active)`],
       ['apply phase', `${w.requests} SCIM requests in ${w.applySpanS} s, first to last request of the batches`],
       ['achieved', `${w.achievedPerSecond} requests/s of ${w.configuredPerSecond}: ratio ${w.ratio} (target ≥ 0.9)`],
-      ['client ceiling', `${w.clientCeilingPerSecond}/s (requests spaced at ${HEADROOM} × the rate): ratio to it ${w.ratioToCeiling}; middle 80 % of the phase ${w.middlePerSecond}/s; peak ${w.peakSlidingSecond} in a second`],
-      ['seconds in apply', `${w.secondsAtCeiling} at the ceiling, ${w.secondsBelowCeiling} below, ${w.secondsWithoutRequests} without requests`],
-      ['time lost', `spacing ${w.spacingMs} ms: ${w.lateS} s in short gaps (timers waking late), ${w.starvedS} s in ${w.starvedGaps} gaps ≥ 2 spacings (nothing waiting)`],
+      [
+        'client ceiling',
+        `${w.clientCeilingPerSecond}/s (requests spaced at ${HEADROOM} × the rate): ratio to it ${w.ratioToCeiling}; middle 80 % of the phase ${w.middlePerSecond}/s; peak ${w.peakSlidingSecond} in a second`,
+      ],
+      [
+        'seconds in apply',
+        `${w.secondsAtCeiling} at the ceiling, ${w.secondsBelowCeiling} below, ${w.secondsWithoutRequests} without requests`,
+      ],
+      [
+        'time lost',
+        `spacing ${w.spacingMs} ms: ${w.lateS} s in short gaps (timers waking late), ${w.starvedS} s in ${w.starvedGaps} gaps ≥ 2 spacings (nothing waiting)`,
+      ],
       ['  longest gaps', w.longestGaps.map((g) => `${g.ms} ms at +${g.atS} s`).join(', ') || 'none'],
-      ['per created user', `${b.perCreatedUser.requests} requests: ${b.perCreatedUser.gets} GETs, ${b.perCreatedUser.writes} writes`],
+      [
+        'per created user',
+        `${b.perCreatedUser.requests} requests: ${b.perCreatedUser.gets} GETs, ${b.perCreatedUser.writes} writes`,
+      ],
       ['  by route', counts(b.perCreatedUser.byRoute)],
-      ['SCIM, whole run', `${b.scim.requests} requests: ${b.scim.gets} GETs, ${b.scim.writes} writes (${b.scim.writesSucceeded} succeeded); 429s ${b.scim.throttled}; errors ${counts(b.scim.errors)}`],
-      ['HiBob', `${b.hibob.total} calls (${b.hibobReadsPerSecond} reads/s while applying, limit ${b.limits.hibobReadsPerSecond}/s)`],
+      [
+        'SCIM, whole run',
+        `${b.scim.requests} requests: ${b.scim.gets} GETs, ${b.scim.writes} writes (${b.scim.writesSucceeded} succeeded); 429s ${b.scim.throttled}; errors ${counts(b.scim.errors)}`,
+      ],
+      [
+        'HiBob',
+        `${b.hibob.total} calls (${b.hibobReadsPerSecond} reads/s while applying, limit ${b.limits.hibobReadsPerSecond}/s)`,
+      ],
       ['workflow executions', `${counts(b.temporal.workflows)}`],
-      ['Temporal actions', `≈${b.temporal.actions} (${b.temporal.perEmployee.actions}/employee); ${b.temporal.historyEvents} history events; ${b.temporal.activityRetries} activity retries`],
-      ['worker process RSS', `peak ${b.memory.peakRssMiB} MiB (idle ${b.memory.idleRssMiB}, before the worker ${b.memory.beforeWorkerRssMiB}); heap peak ${b.memory.peakHeapUsedMiB} MiB`],
+      [
+        'Temporal actions',
+        `≈${b.temporal.actions} (${b.temporal.perEmployee.actions}/employee); ${b.temporal.historyEvents} history events; ${b.temporal.activityRetries} activity retries`,
+      ],
+      [
+        'worker process RSS',
+        `peak ${b.memory.peakRssMiB} MiB (idle ${b.memory.idleRssMiB}, before the worker ${b.memory.beforeWorkerRssMiB}); heap peak ${b.memory.peakHeapUsedMiB} MiB`,
+      ],
       ['Temporal server RSS', `peak ${b.memory.temporalServerPeakRssMiB ?? '?'} MiB`],
       ['limits', skillcastLimitsLine(b.limits)],
       ['run right after', `${round(again.wallMs / 1000, 2)} s; planned ${counts(again.byAction)}`],
-      ['  SCIM', `${again.scim.writes} writes (target 0), ${again.scim.gets} GETs: ${counts(again.scim.byRoute)}; errors ${counts(again.scim.errors)}`],
+      [
+        '  SCIM',
+        `${again.scim.writes} writes (target 0), ${again.scim.gets} GETs: ${counts(again.scim.byRoute)}; errors ${counts(again.scim.errors)}`,
+      ],
       ['  HiBob', `${again.hibob.total} calls: ${counts(again.hibob.byRoute)}`],
     ]),
   );
@@ -1529,9 +1761,14 @@ function printSkillcastInitial(b: SkillcastInitial): void {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const skillcast = options.destination === 'skillcast';
-  const steadyBudgetMs = skillcast ? TIMEOUTS_MS.steady * 2 : TIMEOUTS_MS.setup + TIMEOUTS_MS.settle + TIMEOUTS_MS.steady;
-  const initialBudgetMs = skillcast ? skillcastInitialTimeoutMs(options) + TIMEOUTS_MS.steady : initialTimeoutMs(options);
-  const deadlineMs = 10 * 60_000 + (options.only === 'initial' ? 0 : steadyBudgetMs) + (options.only === 'steady' ? 0 : initialBudgetMs);
+  const steadyBudgetMs = skillcast
+    ? TIMEOUTS_MS.steady * 2
+    : TIMEOUTS_MS.setup + TIMEOUTS_MS.settle + TIMEOUTS_MS.steady;
+  const initialBudgetMs = skillcast
+    ? skillcastInitialTimeoutMs(options) + TIMEOUTS_MS.steady
+    : initialTimeoutMs(options);
+  const deadlineMs =
+    10 * 60_000 + (options.only === 'initial' ? 0 : steadyBudgetMs) + (options.only === 'steady' ? 0 : initialBudgetMs);
   const watchdog = setTimeout(() => {
     process.stderr.write(`fullsync bench: still running after ${Math.round(deadlineMs / 60_000)} min; giving up\n`);
     for (const server of servers) server.process.kill('SIGKILL');
@@ -1541,7 +1778,10 @@ async function main(): Promise<void> {
   installWorkerLogging('ERROR');
   const startedAt = new Date();
   const loadAverageAtStart = machine().loadAverage;
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietBundleLogger });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../src/workflows'),
+    logger: quietBundleLogger,
+  });
 
   let steady: SteadyState | SkillcastSteady | undefined;
   let initial: InitialLoad | SkillcastInitial | undefined;
@@ -1577,8 +1817,12 @@ async function main(): Promise<void> {
   const file = writeLatestResult(name, result);
   const m = result.machine;
   log('');
-  log(`${name} benchmark — ${m.cpus} × ${m.cpuModel}, ${Math.round(m.totalMemoryMiB / 1024)} GiB, Node ${m.node}; ${result.durationS} s in all`);
-  log(`  load average  ${m.loadAverageAtStart.join(' ')} at the start, ${m.loadAverage.join(' ')} at the end (1, 5, 15 min)`);
+  log(
+    `${name} benchmark — ${m.cpus} × ${m.cpuModel}, ${Math.round(m.totalMemoryMiB / 1024)} GiB, Node ${m.node}; ${result.durationS} s in all`,
+  );
+  log(
+    `  load average  ${m.loadAverageAtStart.join(' ')} at the start, ${m.loadAverage.join(' ')} at the end (1, 5, 15 min)`,
+  );
   log(`  result  ${file}`);
   clearTimeout(watchdog);
 }

@@ -26,13 +26,22 @@ export interface Distribution {
 /** Nearest-rank percentiles, in the unit given, rounded to 0.1. */
 export function distribution(values: number[]): Distribution {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : NaN);
+  const at = (p: number) =>
+    sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : NaN;
   const round = (n: number) => Math.round(n * 10) / 10;
   const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : NaN;
-  return { count: sorted.length, p50: round(at(50)), p90: round(at(90)), p99: round(at(99)), max: round(at(100)), mean: round(mean) };
+  return {
+    count: sorted.length,
+    p50: round(at(50)),
+    p90: round(at(90)),
+    p99: round(at(99)),
+    max: round(at(100)),
+    mean: round(mean),
+  };
 }
 
-export const fmt = (d: Distribution, unit = 'ms') => `p50 ${d.p50} / p90 ${d.p90} / p99 ${d.p99} / max ${d.max} ${unit}`;
+export const fmt = (d: Distribution, unit = 'ms') =>
+  `p50 ${d.p50} / p90 ${d.p90} / p99 ${d.p99} / max ${d.max} ${unit}`;
 
 /** CPU time (user + system) of any process on this machine, from /proc; undefined elsewhere. */
 export function processCpuMs(pid: number | undefined): number | undefined {
@@ -51,7 +60,8 @@ export function processCpuMs(pid: number | undefined): number | undefined {
 /** A numeric command-line option within bounds, or an error that names the option and the range. */
 export function numberOption(name: string, raw: string, min: number, max: number): number {
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max} (got "${raw}")`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new Error(`--${name} must be a number from ${min} to ${max} (got "${raw}")`);
   return n;
 }
 

@@ -20,7 +20,15 @@ import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../src/dev/ports';
 import { startDevServer } from '../src/dev/temporal-dev-server';
 import { eventSignal } from './floor/workflows';
-import { distribution, fmt, machineInfo, numberOption, processCpuMs, writeLatestResult, type Distribution } from './shared';
+import {
+  distribution,
+  fmt,
+  machineInfo,
+  numberOption,
+  processCpuMs,
+  writeLatestResult,
+  type Distribution,
+} from './shared';
 
 const LOAD_BEFORE = Math.round(os.loadavg()[0]! * 100) / 100;
 const TASK_QUEUE = 'floor';
@@ -37,7 +45,10 @@ interface SetupResult {
 }
 
 async function startWorker(address: string): Promise<ChildProcess> {
-  const child = fork(join(__dirname, 'floor', 'worker.ts'), [address, TASK_QUEUE], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(__dirname, 'floor', 'worker.ts'), [address, TASK_QUEUE], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`the floor worker exited with code ${code}`)));
@@ -56,7 +67,13 @@ async function stopWorker(worker: ChildProcess): Promise<void> {
 }
 
 /** Calls at `rate` per second for `durationS`, round-robin over the workflows; open loop. */
-async function drive(client: Client, setup: Setup, rate: number, durationS: number, workflows: number): Promise<{ latencies: number[]; failed: number }> {
+async function drive(
+  client: Client,
+  setup: Setup,
+  rate: number,
+  durationS: number,
+  workflows: number,
+): Promise<{ latencies: number[]; failed: number }> {
   const latencies: number[] = [];
   let failed = 0;
   const total = rate * durationS;
@@ -64,7 +81,12 @@ async function drive(client: Client, setup: Setup, rate: number, durationS: numb
   const call = (i: number): Promise<unknown> => {
     const workflowId = `floor-${i % workflows}`;
     if (setup === 'minimal worker, signal') return client.workflow.getHandle(workflowId).signal(eventSignal, payload);
-    return client.workflow.signalWithStart('awaitEvents', { taskQueue: TASK_QUEUE, workflowId, signal: eventSignal, signalArgs: [payload] });
+    return client.workflow.signalWithStart('awaitEvents', {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      signal: eventSignal,
+      signalArgs: [payload],
+    });
   };
   const started = performance.now();
   const inFlight: Promise<void>[] = [];
@@ -93,9 +115,14 @@ async function measure(setup: Setup, rate: number, durationS: number, workflows:
     if (setup !== 'server alone') worker = await startWorker(server.address);
     if (setup === 'minimal worker, signal') {
       // Not measured: start every workflow once, so the measured calls find them running.
-      for (let i = 0; i < workflows; i++) await client.workflow.start('awaitEvents', { taskQueue: TASK_QUEUE, workflowId: `floor-${i}` });
+      for (let i = 0; i < workflows; i++)
+        await client.workflow.start('awaitEvents', { taskQueue: TASK_QUEUE, workflowId: `floor-${i}` });
     }
-    const cpuBefore = { temporal: processCpuMs(server.process.pid), worker: processCpuMs(worker?.pid), caller: process.cpuUsage() };
+    const cpuBefore = {
+      temporal: processCpuMs(server.process.pid),
+      worker: processCpuMs(worker?.pid),
+      caller: process.cpuUsage(),
+    };
     const { latencies, failed } = await drive(client, setup, rate, durationS, workflows);
     const calls = latencies.length + failed;
     const per1000 = (before: number | undefined, after: number | undefined) =>
@@ -121,7 +148,11 @@ async function measure(setup: Setup, rate: number, durationS: number, workflows:
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { rate: { type: 'string', default: '300' }, duration: { type: 'string', default: '10' }, workflows: { type: 'string', default: '500' } },
+    options: {
+      rate: { type: 'string', default: '300' },
+      duration: { type: 'string', default: '10' },
+      workflows: { type: 'string', default: '500' },
+    },
   });
   const rate = Math.floor(numberOption('rate', values.rate, 1, 5_000));
   const durationS = Math.floor(numberOption('duration', values.duration, 1, 600));
@@ -132,13 +163,27 @@ async function main(): Promise<void> {
     console.log(`${setup}: ${rate}/s for ${durationS} s over ${workflows} workflows…`);
     results.push(await measure(setup, rate, durationS, workflows));
   }
-  const machine = { ...machineInfo(), loadAverageBefore: LOAD_BEFORE, loadAverageAfter: Math.round(os.loadavg()[0]! * 100) / 100 };
-  const file = writeLatestResult('temporal-floor', { benchmark: 'temporal-floor', startedAt: new Date().toISOString(), machine, parameters: { rate, durationS, workflows }, results });
+  const machine = {
+    ...machineInfo(),
+    loadAverageBefore: LOAD_BEFORE,
+    loadAverageAfter: Math.round(os.loadavg()[0]! * 100) / 100,
+  };
+  const file = writeLatestResult('temporal-floor', {
+    benchmark: 'temporal-floor',
+    startedAt: new Date().toISOString(),
+    machine,
+    parameters: { rate, durationS, workflows },
+    results,
+  });
 
-  console.log(`\nTemporal floor — ${machine.cpus} × ${machine.cpuModel}, load average ${machine.loadAverageBefore} before, ${machine.loadAverageAfter} after`);
+  console.log(
+    `\nTemporal floor — ${machine.cpus} × ${machine.cpuModel}, load average ${machine.loadAverageBefore} before, ${machine.loadAverageAfter} after`,
+  );
   for (const r of results) {
     const cpu = r.cpuMsPer1000;
-    console.log(`  ${r.setup.padEnd(24)} ${fmt(r.latencyMs)}; ${r.failed} failed; CPU ms per 1,000 calls: Temporal ${cpu.temporal ?? '?'}, worker ${cpu.worker ?? '-'}, caller ${cpu.caller}`);
+    console.log(
+      `  ${r.setup.padEnd(24)} ${fmt(r.latencyMs)}; ${r.failed} failed; CPU ms per 1,000 calls: Temporal ${cpu.temporal ?? '?'}, worker ${cpu.worker ?? '-'}, caller ${cpu.caller}`,
+    );
   }
   console.log(`  result                   ${file}`);
 }

@@ -118,7 +118,15 @@ export function runLoad(plan: LoadPlan, onStart: (at: number) => void): Promise<
         if (settled) return;
         settled = true;
         inFlight--;
-        records.push({ employeeId: p.employeeId, triggeredAt: p.triggeredAt, dueMs, sentMs, doneMs: now(), status, ...(error ? { error } : {}) });
+        records.push({
+          employeeId: p.employeeId,
+          triggeredAt: p.triggeredAt,
+          dueMs,
+          sentMs,
+          doneMs: now(),
+          status,
+          ...(error ? { error } : {}),
+        });
         pump();
       };
       const req = http.request(
@@ -128,7 +136,12 @@ export function runLoad(plan: LoadPlan, onStart: (at: number) => void): Promise<
           path: target.pathname,
           method: 'POST',
           agent,
-          headers: { 'content-type': 'application/json', 'content-length': p.body.length, 'bob-signature': p.signature, 'user-agent': 'Bob-Webhooks/2' },
+          headers: {
+            'content-type': 'application/json',
+            'content-length': p.body.length,
+            'bob-signature': p.signature,
+            'user-agent': 'Bob-Webhooks/2',
+          },
         },
         (res) => {
           res.resume();

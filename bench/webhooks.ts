@@ -12,7 +12,15 @@
  * it), and a load generator in a child process.
  * See bench/README.md for how to read the output.
  */
-import { distribution, fmt, machineInfo, numberOption, processCpuMs, writeLatestResult, type Distribution } from './shared';
+import {
+  distribution,
+  fmt,
+  machineInfo,
+  numberOption,
+  processCpuMs,
+  writeLatestResult,
+  type Distribution,
+} from './shared';
 import { fork, type ChildProcess } from 'node:child_process';
 import { freePort, quietBundleLogger } from '../src/dev/ports';
 import { writeFileSync } from 'node:fs';
@@ -87,7 +95,6 @@ function badApi(value: string): never {
 }
 
 // ---- small helpers -------------------------------------------------------------------------
-
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -228,8 +235,9 @@ async function setUp(options: Options, closers: (() => Promise<void>)[]): Promis
   const queued = hibob.getWebhook(subscription.id).pending;
   if (queued > 0) throw new Error(`seeding queued ${queued} webhook deliveries; expected none`);
 
-
-  log(`setup: Temporal ${temporal.address}${temporal.pid ? '' : ' (run elsewhere)'}, API ${stack.apiUrl}, ${employeeIds.length} employees seeded (${Math.round(performance.now() - started)} ms)`);
+  log(
+    `setup: Temporal ${temporal.address}${temporal.pid ? '' : ' (run elsewhere)'}, API ${stack.apiUrl}, ${employeeIds.length} employees seeded (${Math.round(performance.now() - started)} ms)`,
+  );
   return {
     temporal,
     stack,
@@ -248,8 +256,20 @@ async function setUp(options: Options, closers: (() => Promise<void>)[]): Promis
   };
 }
 
-const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Barbara', 'Donald', 'Edsger', 'Frances', 'Hedy', 'Ken', 'Linus', 'Margaret', 'Radia'];
-
+const FIRST_NAMES = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Barbara',
+  'Donald',
+  'Edsger',
+  'Frances',
+  'Hedy',
+  'Ken',
+  'Linus',
+  'Margaret',
+  'Radia',
+];
 
 // ---- 360Learning write rate -------------------------------------------------------------------
 
@@ -273,7 +293,8 @@ function writeRate(lms: Learning360Emulator, limit: number, fromMs: number, toMs
   const busy = seconds.filter((s) => s.writes > 0);
   const writes = busy.reduce((n, s) => n + s.writes, 0);
   const peakPerSecond = Math.max(0, ...seconds.map((s) => s.writes));
-  const isWrite = (e: { method: string; path: string; at: number }) => e.method !== 'GET' && !e.path.includes('oauth2') && e.at >= fromMs && e.at <= toMs;
+  const isWrite = (e: { method: string; path: string; at: number }) =>
+    e.method !== 'GET' && !e.path.includes('oauth2') && e.at >= fromMs && e.at <= toMs;
   return {
     limitPerSecond: limit,
     peakPerSecond,
@@ -307,7 +328,12 @@ async function endToEnd(bench: Bench, options: Options, limit: number): Promise<
   const primeFrom = Date.now();
   // The first sync creates the mapped custom fields; done alone, later ones find them.
   hibob.emitEvent('employee.updated', { employeeId: sample[0]! });
-  await waitFor('the first learner to be active', () => (bench.learnersOf().get(sample[0]!)?.status === 'active' ? true : undefined), 60_000, 100);
+  await waitFor(
+    'the first learner to be active',
+    () => (bench.learnersOf().get(sample[0]!)?.status === 'active' ? true : undefined),
+    60_000,
+    100,
+  );
   for (const id of sample.slice(1)) hibob.emitEvent('employee.updated', { employeeId: id });
   const learners = await waitFor(
     'primed learners to be active',
@@ -338,7 +364,8 @@ async function endToEnd(bench: Bench, options: Options, limit: number): Promise<
         `PATCH ${path}`,
         () => {
           const entries = lms.kit.requests.entries;
-          for (let k = from; k < entries.length; k++) if (entries[k]!.method === 'PATCH' && entries[k]!.path === path) return entries[k];
+          for (let k = from; k < entries.length; k++)
+            if (entries[k]!.method === 'PATCH' && entries[k]!.path === path) return entries[k];
           return undefined;
         },
         30_000,
@@ -346,7 +373,12 @@ async function endToEnd(bench: Bench, options: Options, limit: number): Promise<
       );
       const delivery = hibob
         .webhookDeliveries(bench.subscriptionId)
-        .filter((d) => d.kind === 'event' && d.type === 'employee.updated' && (d.payload as { data?: { employeeId?: string } }).data?.employeeId === id)
+        .filter(
+          (d) =>
+            d.kind === 'event' &&
+            d.type === 'employee.updated' &&
+            (d.payload as { data?: { employeeId?: string } }).data?.employeeId === id,
+        )
         .at(-1);
       const attempt = delivery?.attempts[0];
       if (!attempt) throw new Error(`no delivery recorded for employee ${id}`);
@@ -359,7 +391,14 @@ async function endToEnd(bench: Bench, options: Options, limit: number): Promise<
     // Idle between samples: the next one must not queue behind this one's tail.
     await sleep(100);
   }
-  return { samples: sample.length, primeMs, latencyMs: distribution(latencies), ackMs: distribution(acks), timeouts, primingWrites };
+  return {
+    samples: sample.length,
+    primeMs,
+    latencyMs: distribution(latencies),
+    ackMs: distribution(acks),
+    timeouts,
+    primingWrites,
+  };
 }
 
 // ---- phase A: acknowledgement throughput and latency ---------------------------------------------
@@ -396,7 +435,13 @@ interface Throughput {
   apiLoopDelayMs: LoopDelay;
   stackLoopDelayMs: LoopDelay;
   /** Percent of one core; the API's own figure only when it runs apart (otherwise inside the stack's). */
-  cpu: { apiProcessPct: number | null; stackProcessPct: number; generatorPct: number; temporalServerPct: number | null; windowS: number };
+  cpu: {
+    apiProcessPct: number | null;
+    stackProcessPct: number;
+    generatorPct: number;
+    temporalServerPct: number | null;
+    windowS: number;
+  };
   profile?: ProfileSummary;
   check: LostCheck;
 }
@@ -483,7 +528,12 @@ function startApiProcess(bench: Bench): Promise<ApiProcess> {
           }),
       });
     });
-    const start: ApiProcessStart = { address: bench.temporal.address, config: bench.stack.config, env: bench.stack.env, taskQueue: bench.stack.taskQueue };
+    const start: ApiProcessStart = {
+      address: bench.temporal.address,
+      config: bench.stack.config,
+      env: bench.stack.env,
+      taskQueue: bench.stack.taskQueue,
+    };
     child.send(start);
   });
 }
@@ -502,7 +552,9 @@ async function throughput(bench: Bench, options: Options): Promise<Throughput> {
     timeoutMs: 10_000,
     graceMs: 10_000,
   };
-  log(`phase A: ${options.rate}/s for ${options.durationS} s over ${options.employees} employees (≤${options.concurrency} in flight, API ${options.api})…`);
+  log(
+    `phase A: ${options.rate}/s for ${options.durationS} s over ${options.employees} employees (≤${options.concurrency} in flight, API ${options.api})…`,
+  );
   bench.temporalCalls.length = 0;
   const loop = monitorEventLoopDelay({ resolution: 5 });
   let cpuAt: { self: NodeJS.CpuUsage; server: number | undefined; wall: number } | undefined;
@@ -520,7 +572,15 @@ async function throughput(bench: Bench, options: Options): Promise<Throughput> {
   const serverNow = processCpuMs(bench.temporal.pid);
   const pct = (ms: number) => Math.round((ms / wallMs) * 1000) / 10;
   const ms = (ns: number) => Math.round(ns / 1e4) / 100;
-  const stackLoop = { p50: ms(loop.percentile(50)), p90: ms(loop.percentile(90)), p99: ms(loop.percentile(99)), p999: ms(loop.percentile(99.9)), max: ms(loop.max), mean: ms(loop.mean), count: loop.count };
+  const stackLoop = {
+    p50: ms(loop.percentile(50)),
+    p90: ms(loop.percentile(90)),
+    p99: ms(loop.percentile(99)),
+    p999: ms(loop.percentile(99.9)),
+    max: ms(loop.max),
+    mean: ms(loop.mean),
+    count: loop.count,
+  };
 
   const records = result.records;
   const accepted = records.filter((r) => r.status >= 200 && r.status < 300);
@@ -597,7 +657,9 @@ async function checkNothingLost(bench: Bench, records: LoadRecord[]): Promise<Lo
       let runId: string | undefined;
       try {
         for (let hops = 0; hops < 100; hops++) {
-          const run = await bench.stack.client.workflow.getHandle(employeeWorkflowId(CONNECTION, employeeId), runId).fetchHistory();
+          const run = await bench.stack.client.workflow
+            .getHandle(employeeWorkflowId(CONNECTION, employeeId), runId)
+            .fetchHistory();
           for (const event of run.events ?? []) {
             history.events++;
             if (event.workflowTaskCompletedEventAttributes) history.workflowTasks++;
@@ -625,7 +687,15 @@ async function checkNothingLost(bench: Bench, records: LoadRecord[]): Promise<Lo
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
-  return { workflows: sentBy.size, missingWorkflows, signals, lost, unacknowledgedButHeld, history, checkMs: Math.round(performance.now() - started) };
+  return {
+    workflows: sentBy.size,
+    missingWorkflows,
+    signals,
+    lost,
+    unacknowledgedButHeld,
+    history,
+    checkMs: Math.round(performance.now() - started),
+  };
 }
 
 // ---- report -------------------------------------------------------------------------------------
@@ -656,7 +726,9 @@ async function main(): Promise<void> {
   try {
     const bench = await setUp(options, closers);
     const limit = Math.min(
-      ...bench.stack.config.connections.flatMap((c) => (c.destination.type === '360learning' ? [c.destination.writesPerSecond] : [])),
+      ...bench.stack.config.connections.flatMap((c) =>
+        c.destination.type === '360learning' ? [c.destination.writesPerSecond] : [],
+      ),
     );
     const runFrom = Date.now();
     // End to end first, while the system is idle: phase A leaves minutes of rate-limited
@@ -677,7 +749,11 @@ async function main(): Promise<void> {
         /** Sending runs off a 1 ms timer: within 1% of the rate counts as keeping up. */
         tolerance: 0.01,
         ackP99Ms: 100,
-        met: load.acceptedPerSecond >= 300 * 0.99 && load.ackMs.p99 < 100 && load.check.lost === 0 && load.check.missingWorkflows === 0,
+        met:
+          load.acceptedPerSecond >= 300 * 0.99 &&
+          load.ackMs.p99 < 100 &&
+          load.check.lost === 0 &&
+          load.check.missingWorkflows === 0,
       },
     };
     const file = writeLatestResult('webhooks', result);
@@ -687,31 +763,48 @@ async function main(): Promise<void> {
     log(`webhooks benchmark — ${m.cpus} × ${m.cpuModel}, ${Math.round(m.totalMemoryMiB / 1024)} GiB, Node ${m.node}`);
     log(
       table([
-        ['parameters', `rate ${options.rate}/s, duration ${options.durationS} s, employees ${options.employees}, concurrency ${options.concurrency}, e2e samples ${options.samples}, API ${options.api}`],
+        [
+          'parameters',
+          `rate ${options.rate}/s, duration ${options.durationS} s, employees ${options.employees}, concurrency ${options.concurrency}, e2e samples ${options.samples}, API ${options.api}`,
+        ],
         ['load average (1 min)', `${m.loadAverageBefore} before, ${m.loadAverageAfter} after, on ${m.cpus} cores`],
-        ['A sent / planned', `${load.sent} / ${load.planned}${load.unsent ? ` (${load.unsent} not sent in time)` : ''}`],
+        [
+          'A sent / planned',
+          `${load.sent} / ${load.planned}${load.unsent ? ` (${load.unsent} not sent in time)` : ''}`,
+        ],
         ['A accepted (2xx)', `${load.accepted}`],
         ['A rejected', `${load.rejected}${load.rejected ? ` ${JSON.stringify(load.statuses)}` : ''}`],
-        ['A accepted/s', `${load.acceptedPerSecond} (sent over ${load.sendSpanS} s); ${load.acceptedPerSecondWithDrain} counting the last answers (${load.drainSpanS} s)`],
+        [
+          'A accepted/s',
+          `${load.acceptedPerSecond} (sent over ${load.sendSpanS} s); ${load.acceptedPerSecondWithDrain} counting the last answers (${load.drainSpanS} s)`,
+        ],
         ['A ack latency', fmt(load.ackMs)],
         ['A ack from due time', fmt(load.ackFromDueMs)],
         ['A ack, first event', `${fmt(load.ackFirstEventMs)} (${load.ackFirstEventMs.count} employees' first event)`],
         ['A ack, later events', `${fmt(load.ackLaterEventsMs)} (${load.ackLaterEventsMs.count})`],
         ['A Temporal accepting', fmt(load.temporalMs)],
         ['A API event-loop delay', `${fmt(load.apiLoopDelayMs)} (p99.9 ${load.apiLoopDelayMs.p999})`],
-        ...(load.api === 'separate' ? ([['A stack event-loop delay', `${fmt(load.stackLoopDelayMs)}`]] as [string, string][]) : []),
+        ...(load.api === 'separate'
+          ? ([['A stack event-loop delay', `${fmt(load.stackLoopDelayMs)}`]] as [string, string][])
+          : []),
         [
           'A CPU (% of one core)',
           load.api === 'separate'
             ? `API ${load.cpu.apiProcessPct}%, worker+emulators ${load.cpu.stackProcessPct}%, Temporal ${load.cpu.temporalServerPct ?? '?'}%, generator ${load.cpu.generatorPct}%`
             : `API+worker+emulators ${load.cpu.stackProcessPct}%, Temporal ${load.cpu.temporalServerPct ?? '?'}%, generator ${load.cpu.generatorPct}%`,
         ],
-        ['A lost', `${load.check.lost} (${load.check.signals} signals found in ${load.check.workflows - load.check.missingWorkflows}/${load.check.workflows} workflows; ${load.check.unacknowledgedButHeld} held but not acknowledged; checked in ${load.check.checkMs} ms)`],
+        [
+          'A lost',
+          `${load.check.lost} (${load.check.signals} signals found in ${load.check.workflows - load.check.missingWorkflows}/${load.check.workflows} workflows; ${load.check.unacknowledgedButHeld} held but not acknowledged; checked in ${load.check.checkMs} ms)`,
+        ],
         [
           'A Temporal work',
           `${load.check.history.events} history events: ${load.check.history.workflowTasks} workflow tasks, ${load.check.history.activities} activities, ${load.check.history.timers} timers for ${load.check.signals} signals`,
         ],
-        ['B end-to-end', `${fmt(e2e.latencyMs)} (${e2e.latencyMs.count}/${e2e.samples}${e2e.timeouts ? `, ${e2e.timeouts} timed out` : ''})`],
+        [
+          'B end-to-end',
+          `${fmt(e2e.latencyMs)} (${e2e.latencyMs.count}/${e2e.samples}${e2e.timeouts ? `, ${e2e.timeouts} timed out` : ''})`,
+        ],
         ['B of which ack', fmt(e2e.ackMs)],
         ['B priming', `${e2e.samples} learners created in ${(e2e.primeMs / 1000).toFixed(1)} s`],
         [
@@ -724,7 +817,13 @@ async function main(): Promise<void> {
         ],
         ...(load.profile
           ? ([
-              [load.api === 'separate' ? 'A profile (stack thread)' : 'A profile (API+stack thread)', `idle ${load.profile.idlePct}%; ${load.profile.busiest.slice(0, 8).map((b) => `${b.area} ${b.pct}%`).join(', ')}`],
+              [
+                load.api === 'separate' ? 'A profile (stack thread)' : 'A profile (API+stack thread)',
+                `idle ${load.profile.idlePct}%; ${load.profile.busiest
+                  .slice(0, 8)
+                  .map((b) => `${b.area} ${b.pct}%`)
+                  .join(', ')}`,
+              ],
               ['A profile file', load.profile.file],
             ] as [string, string][])
           : []),

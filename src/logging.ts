@@ -6,7 +6,15 @@ export function createLogger(name: string, level = process.env.BOBSYNC_LOG_LEVEL
     name,
     level,
     redact: {
-      paths: ['*.token', '*.secret', '*.password', '*.authorization', '*.clientSecret', 'headers.authorization', 'headers["bob-signature"]'],
+      paths: [
+        '*.token',
+        '*.secret',
+        '*.password',
+        '*.authorization',
+        '*.clientSecret',
+        'headers.authorization',
+        'headers["bob-signature"]',
+      ],
       censor: '[redacted]',
     },
   });

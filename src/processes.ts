@@ -15,15 +15,26 @@ import { healthCheck, type HealthCheckResult } from './workflows/health-check';
 import { waitForSignal } from './shutdown';
 
 export async function startWorker(ctx: CommandContext, env: NodeJS.ProcessEnv = process.env): Promise<WorkerSet> {
-  return createWorkers({ config: ctx.config, env, address: ctx.address, namespace: ctx.namespace, dataConverter: codecDataConverter(codecFromEnv(env)) });
+  return createWorkers({
+    config: ctx.config,
+    env,
+    address: ctx.address,
+    namespace: ctx.namespace,
+    dataConverter: codecDataConverter(codecFromEnv(env)),
+  });
 }
 
 export async function runWorkerProcess(opts: { config?: string }): Promise<void> {
   const log = createLogger('worker');
   const ctx = loadContext(opts);
-  installWorkerLogging(ctx.runtime.BOBSYNC_LOG_LEVEL === 'debug' || ctx.runtime.BOBSYNC_LOG_LEVEL === 'trace' ? 'DEBUG' : 'INFO');
+  installWorkerLogging(
+    ctx.runtime.BOBSYNC_LOG_LEVEL === 'debug' || ctx.runtime.BOBSYNC_LOG_LEVEL === 'trace' ? 'DEBUG' : 'INFO',
+  );
   const set = await startWorker(ctx);
-  log.info({ address: ctx.address, namespace: ctx.namespace, connections: ctx.config.connections.map((c) => c.name) }, 'worker started');
+  log.info(
+    { address: ctx.address, namespace: ctx.namespace, connections: ctx.config.connections.map((c) => c.name) },
+    'worker started',
+  );
   const running = set.run();
   const signal = await Promise.race([waitForSignal(), running.then(() => 'done' as const)]);
   if (signal !== 'done') {
@@ -40,7 +51,11 @@ export interface RunningApi {
 
 export async function startApi(ctx: CommandContext, env: NodeJS.ProcessEnv = process.env): Promise<RunningApi> {
   const codec = codecFromEnv(env);
-  const temporal = await connectClient({ address: ctx.address, namespace: ctx.namespace, dataConverter: codecDataConverter(codec) });
+  const temporal = await connectClient({
+    address: ctx.address,
+    namespace: ctx.namespace,
+    dataConverter: codecDataConverter(codec),
+  });
   const log = createLogger('api');
   const app = createApiApp({
     temporal,
@@ -50,7 +65,9 @@ export async function startApi(ctx: CommandContext, env: NodeJS.ProcessEnv = pro
     },
   });
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(ctx.runtime.BOBSYNC_API_PORT, ctx.runtime.BOBSYNC_API_HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+    const s = app.listen(ctx.runtime.BOBSYNC_API_PORT, ctx.runtime.BOBSYNC_API_HOST, (err?: Error) =>
+      err ? reject(err) : resolve(s),
+    );
   });
   return {
     url: `http://${ctx.runtime.BOBSYNC_API_HOST}:${ctx.runtime.BOBSYNC_API_PORT}`,
@@ -74,10 +91,17 @@ export async function runApiProcess(opts: { config?: string }): Promise<void> {
   await api.close();
 }
 
-export async function runHealthCheck(opts: { config?: string; connection?: string }, env: NodeJS.ProcessEnv = process.env): Promise<HealthCheckResult> {
+export async function runHealthCheck(
+  opts: { config?: string; connection?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<HealthCheckResult> {
   const ctx = loadContext(opts, env);
   const connection = opts.connection ?? ctx.config.connections[0]!.name;
-  const client = await connectClient({ address: ctx.address, namespace: ctx.namespace, dataConverter: codecDataConverter(codecFromEnv(env)) });
+  const client = await connectClient({
+    address: ctx.address,
+    namespace: ctx.namespace,
+    dataConverter: codecDataConverter(codecFromEnv(env)),
+  });
   try {
     return await client.workflow.execute(healthCheck, {
       taskQueue: ctx.config.temporal.taskQueue,

@@ -2,7 +2,14 @@
  * The bobsync worker: one process, one Temporal Worker per task queue. Workflows run on the
  * base queue; vendor calls run on queues of their own with task-queue rate limits.
  */
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { BobsyncConfig, ConnectionConfig } from './config/schema';
 import { createActivities } from './activities';
@@ -59,17 +66,29 @@ export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSe
   const queues = taskQueues(base);
   const namespace = options.namespace ?? options.config.temporal.namespace;
   const connection = await NativeConnection.connect({ address: options.address }).catch((err: Error) => {
-    throw new Error(`Cannot reach Temporal at ${options.address} (${err.message}). Start Temporal or set TEMPORAL_ADDRESS / temporal.address.`);
+    throw new Error(
+      `Cannot reach Temporal at ${options.address} (${err.message}). Start Temporal or set TEMPORAL_ADDRESS / temporal.address.`,
+    );
   });
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: require.resolve('./workflows') };
 
-  const activities = createActivities({ config: options.config, env, fetch: options.fetch, taskQueue: queues.workflows });
+  const activities = createActivities({
+    config: options.config,
+    env,
+    fetch: options.fetch,
+    taskQueue: queues.workflows,
+  });
   const common = { connection, namespace, dataConverter: options.dataConverter };
   const workers = await Promise.all([
     Worker.create({ ...common, taskQueue: queues.workflows, ...workflowSource, activities: activities.workflows }),
-    Worker.create({ ...common, taskQueue: queues.hibob, activities: activities.hibob, maxTaskQueueActivitiesPerSecond: hibobReadsPerSecond(options.config) }),
+    Worker.create({
+      ...common,
+      taskQueue: queues.hibob,
+      activities: activities.hibob,
+      maxTaskQueueActivitiesPerSecond: hibobReadsPerSecond(options.config),
+    }),
     Worker.create({
       ...common,
       taskQueue: queues.hibobSearch,
@@ -78,12 +97,32 @@ export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSe
     }),
     // Each connection's LMS calls on queues of its own, limited to that connection's budget.
     ...options.config.connections.flatMap((c) => [
-      Worker.create({ ...common, taskQueue: lmsQueue(base, 'reads', c.name), activities: activities.lmsReads, maxTaskQueueActivitiesPerSecond: lmsActivitiesPerSecond(c, 'reads') }),
-      Worker.create({ ...common, taskQueue: lmsQueue(base, 'writes', c.name), activities: activities.lmsWrites, maxTaskQueueActivitiesPerSecond: lmsActivitiesPerSecond(c, 'writes') }),
+      Worker.create({
+        ...common,
+        taskQueue: lmsQueue(base, 'reads', c.name),
+        activities: activities.lmsReads,
+        maxTaskQueueActivitiesPerSecond: lmsActivitiesPerSecond(c, 'reads'),
+      }),
+      Worker.create({
+        ...common,
+        taskQueue: lmsQueue(base, 'writes', c.name),
+        activities: activities.lmsWrites,
+        maxTaskQueueActivitiesPerSecond: lmsActivitiesPerSecond(c, 'writes'),
+      }),
     ]),
     // Activities scheduled on the shared LMS queues before they became per connection still get done.
-    Worker.create({ ...common, taskQueue: queues.lmsReads, activities: activities.lmsReads, maxTaskQueueActivitiesPerSecond: sharedLimit(options.config, 'reads') }),
-    Worker.create({ ...common, taskQueue: queues.lmsWrites, activities: activities.lmsWrites, maxTaskQueueActivitiesPerSecond: sharedLimit(options.config, 'writes') }),
+    Worker.create({
+      ...common,
+      taskQueue: queues.lmsReads,
+      activities: activities.lmsReads,
+      maxTaskQueueActivitiesPerSecond: sharedLimit(options.config, 'reads'),
+    }),
+    Worker.create({
+      ...common,
+      taskQueue: queues.lmsWrites,
+      activities: activities.lmsWrites,
+      maxTaskQueueActivitiesPerSecond: sharedLimit(options.config, 'writes'),
+    }),
   ]);
 
   let running: Promise<void> | undefined;

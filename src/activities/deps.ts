@@ -29,7 +29,8 @@ export class ConnectionRegistry {
   connection(name: string): ConnectionConfig {
     const found = this.deps.config.connections.find((c) => c.name === name);
     // A workflow naming a connection that is not configured will never succeed by retrying.
-    if (!found) throw ApplicationFailure.nonRetryable(`No connection named "${name}" in the config`, 'UnknownConnection');
+    if (!found)
+      throw ApplicationFailure.nonRetryable(`No connection named "${name}" in the config`, 'UnknownConnection');
     return found;
   }
 
@@ -52,7 +53,10 @@ export class ConnectionRegistry {
   learning360Destination(name: string): Learning360DestinationConfig {
     const { destination } = this.connection(name);
     if (destination.type !== '360learning') {
-      throw ApplicationFailure.nonRetryable(`Connection "${name}" writes to ${destination.type}, not 360Learning`, 'WrongDestination');
+      throw ApplicationFailure.nonRetryable(
+        `Connection "${name}" writes to ${destination.type}, not 360Learning`,
+        'WrongDestination',
+      );
     }
     return destination;
   }
@@ -61,7 +65,10 @@ export class ConnectionRegistry {
   skillcastDestination(name: string): SkillcastDestinationConfig {
     const { destination } = this.connection(name);
     if (destination.type !== 'skillcast') {
-      throw ApplicationFailure.nonRetryable(`Connection "${name}" writes to ${destination.type}, not Skillcast`, 'WrongDestination');
+      throw ApplicationFailure.nonRetryable(
+        `Connection "${name}" writes to ${destination.type}, not Skillcast`,
+        'WrongDestination',
+      );
     }
     return destination;
   }

@@ -30,7 +30,6 @@ export interface AppliedOperation {
   note: string;
 }
 
-
 export interface EmployeeFailure {
   employeeId: string;
   code: string;

@@ -26,7 +26,12 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
       const record = await registry.hibob(connection).getEmployee(employeeId, fields, labels);
       const readLagSeconds = source.readAfterWriteLagSeconds;
       if (!record) return { found: false, readLagSeconds };
-      return { found: true, record, digests: fieldDigests(normaliseEmployee(record, normaliseOptions(mapping)), fields), readLagSeconds };
+      return {
+        found: true,
+        record,
+        digests: fieldDigests(normaliseEmployee(record, normaliseOptions(mapping)), fields),
+        readLagSeconds,
+      };
     },
 
     planEmployee: async (
@@ -39,14 +44,23 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
       const { mapping, safety } = registry.connection(connection);
       const { match } = lookup;
       if (match.kind !== 'none' && isProtected(match.learner, safety.protectedUsers)) {
-        return { employeeId, fingerprint: fingerprint({ protected: match.learner.learnerId }), outcome: { kind: 'noop', reason: 'protected user: never changed by bobsync' } };
+        return {
+          employeeId,
+          fingerprint: fingerprint({ protected: match.learner.learnerId }),
+          outcome: { kind: 'noop', reason: 'protected user: never changed by bobsync' },
+        };
       }
       if (!record) return planForDeletedEmployee(employeeId, lookup);
       const desired = desiredLearner(normaliseEmployee(record, normaliseOptions(mapping)), mapping, now());
       return planEmployee({
         desired,
         match: lookup.match,
-        context: planContextFor(mapping, destinationTraits(registry, connection), lookup.managerLearnerIds, lookup.linkedManagerLearnerIds),
+        context: planContextFor(
+          mapping,
+          destinationTraits(registry, connection),
+          lookup.managerLearnerIds,
+          lookup.linkedManagerLearnerIds,
+        ),
         previousFingerprint,
       });
     },
@@ -59,7 +73,11 @@ export function planForDeletedEmployee(employeeId: string, lookup: LearnerLookup
   const learner = match.kind === 'externalId' ? match.learner : undefined;
   const print = fingerprint({ deleted: employeeId, learner: learner?.learnerId, status: learner?.status });
   if (!learner || learner.status === 'deleted') {
-    return { employeeId, fingerprint: print, outcome: { kind: 'noop', reason: 'deleted in HiBob; no active learner is linked' } };
+    return {
+      employeeId,
+      fingerprint: print,
+      outcome: { kind: 'noop', reason: 'deleted in HiBob; no active learner is linked' },
+    };
   }
   return {
     employeeId,

@@ -9,7 +9,13 @@ import { ApiError } from '../clients/http/errors';
 export function toActivityFailure(err: unknown): unknown {
   if (!(err instanceof ApiError)) return err;
   const details = [{ service: err.service, status: err.status, code: err.code }];
-  if (!err.retryable) return ApplicationFailure.create({ message: err.message, type: `${err.service}:${err.code}`, nonRetryable: true, details });
+  if (!err.retryable)
+    return ApplicationFailure.create({
+      message: err.message,
+      type: `${err.service}:${err.code}`,
+      nonRetryable: true,
+      details,
+    });
   return ApplicationFailure.create({
     message: err.message,
     type: `${err.service}:${err.code}`,
@@ -19,7 +25,9 @@ export function toActivityFailure(err: unknown): unknown {
 }
 
 /** Wraps every function of an activity object so vendor errors are classified on the way out. */
-export function withFailureClassification<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+export function withFailureClassification<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  activities: T,
+): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(activities)) {
     wrapped[name] = async (...args: never[]) => {

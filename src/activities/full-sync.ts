@@ -8,20 +8,61 @@ import { createHash } from 'node:crypto';
 import { Context, getClient } from '@temporalio/activity';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { BlobNotFoundError, type BlobRef, type BlobStore } from '../blobstore/blob-store';
-import { GONE_DIGEST, planFullRun, SnapshotIndex, sourceDigestOf, type LmsSnapshot, type PendingTimer, type PlannedRow } from '../domain/full-plan';
+import {
+  GONE_DIGEST,
+  planFullRun,
+  SnapshotIndex,
+  sourceDigestOf,
+  type LmsSnapshot,
+  type PendingTimer,
+  type PlannedRow,
+} from '../domain/full-plan';
 import { normaliseEmployee } from '../domain/normalise';
 import { createMailer } from '../notifications/mailer';
-import { previewAttachments, renderPreviewEmail, renderReportEmail, reportAttachments, reportCsv, reportXlsx, planPreviewCsv, planPreviewXlsx } from '../reports';
-import type { ApprovalOutcome, PlanApproval, PlanRow, ReportRow, RowOutcome, SafeguardState, SyncReport } from '../reports/types';
+import {
+  previewAttachments,
+  renderPreviewEmail,
+  renderReportEmail,
+  reportAttachments,
+  reportCsv,
+  reportXlsx,
+  planPreviewCsv,
+  planPreviewXlsx,
+} from '../reports';
+import type {
+  ApprovalOutcome,
+  PlanApproval,
+  PlanRow,
+  ReportRow,
+  RowOutcome,
+  SafeguardState,
+  SyncReport,
+} from '../reports/types';
 import { approvalMode } from '../config/schema';
 import type { NormalisedEmployee } from '../domain/types';
 import { employeeSync } from '../workflows/employee-sync';
 import { rowOutcome } from '../workflows/sync-batch';
 import { employeeWorkflowId } from '../workflows/ids';
-import { scheduleRecheckSignal, syncNowUpdate, type EmployeeSyncInput, type SyncOutcome } from '../workflows/employee-sync-api';
-import type { ApprovalState, BatchResult, ConfirmedPlan, FullSyncResult, PlannedSync } from '../workflows/full-sync-api';
+import {
+  scheduleRecheckSignal,
+  syncNowUpdate,
+  type EmployeeSyncInput,
+  type SyncOutcome,
+} from '../workflows/employee-sync-api';
+import type {
+  ApprovalState,
+  BatchResult,
+  ConfirmedPlan,
+  FullSyncResult,
+  PlannedSync,
+} from '../workflows/full-sync-api';
 import type { ConnectionRegistry } from './deps';
-import { hibobReportClients, readHibobPopulation, type HibobPopulation, type HibobPopulationProblem } from './hibob-snapshot';
+import {
+  hibobReportClients,
+  readHibobPopulation,
+  type HibobPopulation,
+  type HibobPopulationProblem,
+} from './hibob-snapshot';
 import { lmsActivities } from './lms';
 import { destinationTraits } from './traits';
 import { normaliseOptions } from './wanted-learner';
@@ -139,7 +180,11 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
   /** Everyone HiBob has for the connection: one people search, or the connection's custom report. */
   function readPopulation(connection: string): Promise<HibobPopulation> {
     const options = { heartbeat, signal: cancellationSignal() };
-    return readHibobPopulation({ hibob: registry.hibob(connection), reports: reportClients }, registry.connection(connection), options);
+    return readHibobPopulation(
+      { hibob: registry.hibob(connection), reports: reportClients },
+      registry.connection(connection),
+      options,
+    );
   }
 
   async function loadPopulationProblems(runKey: string): Promise<PopulationProblems> {
@@ -202,7 +247,10 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       approval?.scope === 'plan' && !meta.dryRun && approval.decision !== 'approved'
         ? `not applied: ${approval.decision === 'rejected' ? `the plan was rejected${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}` : 'nobody approved the plan in time'}`
         : undefined;
-    const heldDetail = safeguard?.decision === 'notAsked' ? 'held: safeguard, approval mode never' : `held: ${safeguard?.decision ?? 'not approved'}`;
+    const heldDetail =
+      safeguard?.decision === 'notAsked'
+        ? 'held: safeguard, approval mode never'
+        : `held: ${safeguard?.decision ?? 'not approved'}`;
     const rows: ReportRow[] = stored.rows.map((planned) => {
       const { held } = planned;
       const row = withoutBookkeeping(planned);
@@ -217,7 +265,9 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       else outcome = held ? 'held' : 'skipped';
       const detail =
         done?.detail ??
-        (outcome === 'changedSinceApproval' ? `changed since approval: ${changedWhy}; left for the next run` : undefined) ??
+        (outcome === 'changedSinceApproval'
+          ? `changed since approval: ${changedWhy}; left for the next run`
+          : undefined) ??
         (outcome === 'held' || outcome === 'skipped' ? planRefused : undefined) ??
         (held && outcome === 'held' ? heldDetail : undefined);
       return { ...row, action: held && outcome === 'held' ? 'held' : row.action, outcome, detail };
@@ -235,11 +285,17 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       durationMs: Date.parse(meta.finishedAt) - Date.parse(meta.startedAt),
       totals: { hibobEmployees: plan.hibobEmployees, lmsLearners: plan.lmsLearners },
       counts: { byAction: plan.byAction, byOutcome },
-      apiCalls: { hibob: plan.apiCalls.hibob + rows.filter((r) => outcomes[r.employeeId]).length, lmsReads: plan.apiCalls.lmsReads, lmsWrites: results.reduce((n, r) => n + r.writes, 0) },
+      apiCalls: {
+        hibob: plan.apiCalls.hibob + rows.filter((r) => outcomes[r.employeeId]).length,
+        lmsReads: plan.apiCalls.lmsReads,
+        lmsWrites: results.reduce((n, r) => n + r.writes, 0),
+      },
       safeguard: safeguard?.tripped ? safeguard : undefined,
       approval: approval ? outcomeOfApproval(approval) : undefined,
       rows,
-      errors: rows.filter((r) => r.outcome === 'failed' || r.outcome === 'parked').map((r) => ({ employeeId: r.employeeId, code: r.outcome, reason: r.detail ?? r.reason })),
+      errors: rows
+        .filter((r) => r.outcome === 'failed' || r.outcome === 'parked')
+        .map((r) => ({ employeeId: r.employeeId, code: r.outcome, reason: r.detail ?? r.reason })),
     };
     const result = {
       connection,
@@ -277,7 +333,11 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       if (outcome === 'applied' || outcome === 'unchanged') fingerprints[row.employeeId] = row.fingerprint;
       else delete fingerprints[row.employeeId];
     }
-    await blobs.putJson(stateKey(connection), { hibobEmployees: report.totals.hibobEmployees, finishedAt: report.finishedAt, fingerprints } satisfies ConnectionState);
+    await blobs.putJson(stateKey(connection), {
+      hibobEmployees: report.totals.hibobEmployees,
+      finishedAt: report.finishedAt,
+      fingerprints,
+    } satisfies ConnectionState);
   }
 
   async function mailReport(connection: string, runKey: string, report: SyncReport): Promise<ReportMailing> {
@@ -294,11 +354,21 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     const messageId = reportMessageId(report.workflowId, report.runId);
     const mailer = createMailer(env.BOBSYNC_SMTP_URL);
     try {
-      await mailer.send({ ...renderReportEmail(report), messageId, from: notifications.from, to: notifications.to, attachments: await reportAttachments(report) });
+      await mailer.send({
+        ...renderReportEmail(report),
+        messageId,
+        from: notifications.from,
+        to: notifications.to,
+        attachments: await reportAttachments(report),
+      });
     } finally {
       mailer.close();
     }
-    await blobs.putJson(marker, { messageId, sentAt: new Date().toISOString(), to: notifications.to } satisfies MailedMarker);
+    await blobs.putJson(marker, {
+      messageId,
+      sentAt: new Date().toISOString(),
+      to: notifications.to,
+    } satisfies MailedMarker);
     return { status: 'sent', messageId };
   }
 
@@ -308,7 +378,10 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const population = await readPopulation(connection);
       // Report rows that name nobody usable are parked by the plan, never taken for leavers.
       if (population.problems.length || population.heldEmployeeIds.length) {
-        await blobs.putJson(problemsKey(runKey), { problems: population.problems, heldEmployeeIds: population.heldEmployeeIds } satisfies PopulationProblems);
+        await blobs.putJson(problemsKey(runKey), {
+          problems: population.problems,
+          heldEmployeeIds: population.heldEmployeeIds,
+        } satisfies PopulationProblems);
       }
       return { ref: await blobs.putJson(`${runKey}/hibob.json`, population.records), count: population.records.length };
     },
@@ -319,7 +392,13 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       return { ref: await blobs.putJson(`${runKey}/lms.json`, snapshot), count: snapshot.users.length };
     },
 
-    planFullSync: async (connection: string, runKey: string, hibobRef: BlobRef, lmsRef: BlobRef, dryRun: boolean): Promise<PlannedSync> => {
+    planFullSync: async (
+      connection: string,
+      runKey: string,
+      hibobRef: BlobRef,
+      lmsRef: BlobRef,
+      dryRun: boolean,
+    ): Promise<PlannedSync> => {
       const config = registry.connection(connection);
       const { mapping, safety, fullSync } = config;
       const readsBefore = lms.reads(connection);
@@ -352,13 +431,22 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const batchesOf = async (ids: string[], prefix: string) => {
         const refs: BlobRef[] = [];
         if (dryRun) return refs;
-        for (let i = 0; i < ids.length; i += fullSync.batchSize) refs.push(await blobs.putJson(`${runKey}/${prefix}-${refs.length}.json`, ids.slice(i, i + fullSync.batchSize)));
+        for (let i = 0; i < ids.length; i += fullSync.batchSize)
+          refs.push(
+            await blobs.putJson(`${runKey}/${prefix}-${refs.length}.json`, ids.slice(i, i + fullSync.batchSize)),
+          );
         return refs;
       };
       const stored: StoredPlan = { rows: plan.rows, unchanged: plan.unchanged };
       return {
         runKey,
-        timers: dryRun || plan.pendingTimers.length === 0 ? undefined : { ref: await blobs.putJson(`${runKey}/timers.json`, plan.pendingTimers), count: plan.pendingTimers.length },
+        timers:
+          dryRun || plan.pendingTimers.length === 0
+            ? undefined
+            : {
+                ref: await blobs.putJson(`${runKey}/timers.json`, plan.pendingTimers),
+                count: plan.pendingTimers.length,
+              },
         planRef: await blobs.putJson(`${runKey}/plan.json`, stored),
         hibobEmployees: records.length,
         lmsLearners: index.snapshot.users.length,
@@ -369,7 +457,11 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         heldCount: plan.held.length,
         safeguard: plan.safeguard,
         approval: plan.approval,
-        settings: { parallelism: fullSync.parallelism, concurrencyPerBatch: fullSync.concurrencyPerBatch, approvalTimeoutMs: safety.approvalTimeoutHours * 3_600_000 },
+        settings: {
+          parallelism: fullSync.parallelism,
+          concurrencyPerBatch: fullSync.concurrencyPerBatch,
+          approvalTimeoutMs: safety.approvalTimeoutHours * 3_600_000,
+        },
         apiCalls: { hibob: 1, lmsReads: lms.reads(connection) - readsBefore },
       };
     },
@@ -379,13 +471,26 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
      * plan, or of the deactivations a safeguard holds. Without `approval` (runs begun before
      * approval modes) a tripped safeguard alone asks.
      */
-    writePreview: async (connection: string, runKey: string, planRef: BlobRef, meta: RunMeta, safeguard: SafeguardState, approval?: PlanApproval): Promise<{ csv: BlobRef; xlsx: BlobRef }> => {
+    writePreview: async (
+      connection: string,
+      runKey: string,
+      planRef: BlobRef,
+      meta: RunMeta,
+      safeguard: SafeguardState,
+      approval?: PlanApproval,
+    ): Promise<{ csv: BlobRef; xlsx: BlobRef }> => {
       const plan = await blobs.getJson<StoredPlan>(planRef);
       const rows: PlanRow[] = plan.rows.map((stored) => {
         const row = withoutBookkeeping(stored);
         return stored.held ? { ...row, action: 'held' } : row;
       });
-      const previewMeta = { connection, generatedAt: new Date().toISOString(), dryRun: meta.dryRun, safeguard, approval };
+      const previewMeta = {
+        connection,
+        generatedAt: new Date().toISOString(),
+        dryRun: meta.dryRun,
+        safeguard,
+        approval,
+      };
       const refs = {
         csv: await blobs.putBytes(`${runKey}/preview.csv`, Buffer.from(planPreviewCsv(rows))),
         xlsx: await blobs.putBytes(`${runKey}/preview.xlsx`, await planPreviewXlsx(rows, previewMeta)),
@@ -397,7 +502,12 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         const mail = renderPreviewEmail(rows, { ...previewMeta, workflowId: meta.workflowId, expiresAt });
         const mailer = createMailer(env.BOBSYNC_SMTP_URL);
         try {
-          await mailer.send({ ...mail, from: notifications.from, to: notifications.to, attachments: await previewAttachments(rows, previewMeta) });
+          await mailer.send({
+            ...mail,
+            from: notifications.from,
+            to: notifications.to,
+            attachments: await previewAttachments(rows, previewMeta),
+          });
         } finally {
           mailer.close();
         }
@@ -416,11 +526,11 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const beat = setInterval(() => heartbeat({ employeeId }), 5_000);
       try {
         return await getClient().workflow.executeUpdateWithStart(syncNowUpdate, {
-        args: [{ reason: 'full sync' }],
-        startWorkflowOperation: new WithStartWorkflowOperation(employeeSync, {
-          workflowId: employeeWorkflowId(connection, employeeId),
-          taskQueue,
-          args: [input],
+          args: [{ reason: 'full sync' }],
+          startWorkflowOperation: new WithStartWorkflowOperation(employeeSync, {
+            workflowId: employeeWorkflowId(connection, employeeId),
+            taskQueue,
+            args: [input],
             workflowIdConflictPolicy: 'USE_EXISTING',
           }),
         });
@@ -453,7 +563,12 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       return timers.length;
     },
 
-    storeBatchOutcomes: async (runKey: string, index: number, data: Record<string, SyncOutcome> | string[], kind: 'outcomes' | 'deferred' = 'outcomes'): Promise<BlobRef> => {
+    storeBatchOutcomes: async (
+      runKey: string,
+      index: number,
+      data: Record<string, SyncOutcome> | string[],
+      kind: 'outcomes' | 'deferred' = 'outcomes',
+    ): Promise<BlobRef> => {
       return blobs.putJson(`${runKey}/${kind}-${index}.json`, data);
     },
 
@@ -465,7 +580,12 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
      * `${runKey}/changed-since-approval.json` and left for the next run; the others are batched
      * again, in plan order, to be applied as previewed. Same keys on a retry.
      */
-    confirmApprovedPlan: async (connection: string, runKey: string, plan: PlannedSync, hibobRef: BlobRef): Promise<ConfirmedPlan> => {
+    confirmApprovedPlan: async (
+      connection: string,
+      runKey: string,
+      plan: PlannedSync,
+      hibobRef: BlobRef,
+    ): Promise<ConfirmedPlan> => {
       const { mapping, fullSync } = registry.connection(connection);
       const stored = await blobs.getJson<StoredPlan>(plan.planRef);
       const planned = new Map(stored.rows.map((row) => [row.employeeId, row.sourceDigest]));
@@ -481,7 +601,9 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         }
         now.set(employee.id, sourceDigestOf(employee, mapping));
       }
-      const approved = (await Promise.all([...plan.batches, ...plan.heldBatches].map((ref) => blobs.getJson<string[]>(ref)))).flat();
+      const approved = (
+        await Promise.all([...plan.batches, ...plan.heldBatches].map((ref) => blobs.getJson<string[]>(ref)))
+      ).flat();
       const changed: ChangedSinceApproval = {};
       const kept: string[] = [];
       for (const id of approved) {
@@ -494,7 +616,10 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         else changed[id] = 'the HiBob record changed after the preview';
       }
       const batches: BlobRef[] = [];
-      for (let i = 0; i < kept.length; i += fullSync.batchSize) batches.push(await blobs.putJson(`${runKey}/approved-${batches.length}.json`, kept.slice(i, i + fullSync.batchSize)));
+      for (let i = 0; i < kept.length; i += fullSync.batchSize)
+        batches.push(
+          await blobs.putJson(`${runKey}/approved-${batches.length}.json`, kept.slice(i, i + fullSync.batchSize)),
+        );
       const changedRef = await blobs.putJson(`${runKey}/changed-since-approval.json`, changed);
       return { batches, toApply: kept.length, changed: Object.keys(changed).length, changedRef };
     },
@@ -504,7 +629,8 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const ids = (await Promise.all(refs.map((r) => blobs.getJson<string[]>(r)))).flat();
       const size = registry.connection(connection).fullSync.batchSize;
       const out: BlobRef[] = [];
-      for (let i = 0; i < ids.length; i += size) out.push(await blobs.putJson(`${runKey}/round-${round}-${out.length}.json`, ids.slice(i, i + size)));
+      for (let i = 0; i < ids.length; i += size)
+        out.push(await blobs.putJson(`${runKey}/round-${round}-${out.length}.json`, ids.slice(i, i + size)));
       return out;
     },
 
@@ -513,8 +639,21 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
      * under way when the ending was split into buildReport, saveSyncState and sendReportEmail
      * still end here.
      */
-    finishFullSync: async (connection: string, runKey: string, plan: PlannedSync, results: BatchResult[], meta: RunMeta, safeguard?: SafeguardState): Promise<FullSyncResult> => {
-      const { report, result } = await composeReport(connection, plan, results, { ...meta, finishedAt: new Date().toISOString() }, safeguard);
+    finishFullSync: async (
+      connection: string,
+      runKey: string,
+      plan: PlannedSync,
+      results: BatchResult[],
+      meta: RunMeta,
+      safeguard?: SafeguardState,
+    ): Promise<FullSyncResult> => {
+      const { report, result } = await composeReport(
+        connection,
+        plan,
+        results,
+        { ...meta, finishedAt: new Date().toISOString() },
+        safeguard,
+      );
       const reportRef = await writeReport(runKey, report);
       if (!meta.dryRun) await writeState(connection, plan.planRef, report);
       await mailReport(connection, runKey, report);
@@ -526,7 +665,15 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
      * `meta.finishedAt`, so a retry writes the same blobs under the same keys. `approval`: what
      * the run waited for and the decision (runs begun before approval modes pass none).
      */
-    buildReport: async (connection: string, runKey: string, plan: PlannedSync, results: BatchResult[], meta: ReportMeta, safeguard?: SafeguardState, approval?: ApprovalState): Promise<FullSyncResult> => {
+    buildReport: async (
+      connection: string,
+      runKey: string,
+      plan: PlannedSync,
+      results: BatchResult[],
+      meta: ReportMeta,
+      safeguard?: SafeguardState,
+      approval?: ApprovalState,
+    ): Promise<FullSyncResult> => {
       const { report, result } = await composeReport(connection, plan, results, meta, safeguard, approval);
       return { ...result, reportRef: await writeReport(runKey, report) };
     },

@@ -12,11 +12,17 @@ export function healthActivities(registry: ConnectionRegistry) {
   return {
     /** Reads one employee (the first the search returns) from the connection's HiBob. */
     async readSampleEmployee(connection: string): Promise<SampleEmployee | null> {
-      const people = await registry.hibob(connection).searchPeople({ fields: ['root.id', 'root.email'], showInactive: true });
+      const people = await registry
+        .hibob(connection)
+        .searchPeople({ fields: ['root.id', 'root.email'], showInactive: true });
       const first = people[0];
       if (!first) return null;
       const detail = await registry.hibob(connection).getEmployee(first.id);
-      return { employeeId: first.id, hasEmail: typeof detail?.email === 'string', fieldsRead: detail ? Object.keys(detail).length : 0 };
+      return {
+        employeeId: first.id,
+        hasEmail: typeof detail?.email === 'string',
+        fieldsRead: detail ? Object.keys(detail).length : 0,
+      };
     },
   };
 }

@@ -12,7 +12,12 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HibobClient } from '../clients/hibob/client';
-import { HibobReportClient, type HibobReportClientOptions, type ReportDownloadMode, type ReportView } from '../clients/hibob/reports';
+import {
+  HibobReportClient,
+  type HibobReportClientOptions,
+  type ReportDownloadMode,
+  type ReportView,
+} from '../clients/hibob/reports';
 import { readSecret } from '../config/loader';
 import type { ConnectionConfig } from '../config/schema';
 import { conditionFields, expressionFields } from '../domain/expressions';
@@ -54,7 +59,8 @@ export interface HibobPopulationProblem {
 export interface HibobPopulation {
   /** What normaliseEmployee reads, one per employee. */
   records: Record<string, unknown>[];
-  source: { kind: 'search' } | { kind: 'report'; reportName: string; reportId: number | string; humanReadable: boolean };
+  source:
+    { kind: 'search' } | { kind: 'report'; reportName: string; reportId: number | string; humanReadable: boolean };
   /** Report rows left out (no usable identity, duplicates): the caller parks them in the report; the ids/keys in heldEmployeeIds/heldKeys must not count as leavers. */
   problems: HibobPopulationProblem[];
   /** HiBob ids of rows left out. */
@@ -92,8 +98,10 @@ export function reportFieldUses(mapping: MappingConfig): Map<string, string[]> {
     uses.set(fieldId, list);
   };
   for (const [fieldId, use] of Object.entries(STATUS_FIELDS)) add(fieldId, use);
-  for (const [name, expr] of Object.entries(mapping.fields)) if (expr) expressionFields(expr).forEach((f) => add(f, `fields.${name}`));
-  for (const custom of mapping.customFields) expressionFields(custom.source).forEach((f) => add(f, `customFields "${custom.name}"`));
+  for (const [name, expr] of Object.entries(mapping.fields))
+    if (expr) expressionFields(expr).forEach((f) => add(f, `fields.${name}`));
+  for (const custom of mapping.customFields)
+    expressionFields(custom.source).forEach((f) => add(f, `customFields "${custom.name}"`));
   mapping.groups.forEach((rule, i) => conditionFields(rule.when).forEach((f) => add(f, `groups[${i}]`)));
   if (mapping.scope.include) conditionFields(mapping.scope.include).forEach((f) => add(f, 'scope.include'));
   if (mapping.scope.exclude) conditionFields(mapping.scope.exclude).forEach((f) => add(f, 'scope.exclude'));
@@ -107,14 +115,19 @@ export function reportFieldUses(mapping: MappingConfig): Map<string, string[]> {
 }
 
 /** Column name of a field: the connection's column mapping first, then the field's metadata name, then its id. */
-function columnNameOf(fieldId: string, configured: Readonly<Record<string, string>>, metadata: ReadonlyMap<string, FieldNaming>): string {
+function columnNameOf(
+  fieldId: string,
+  configured: Readonly<Record<string, string>>,
+  metadata: ReadonlyMap<string, FieldNaming>,
+): string {
   const named = Object.entries(configured).find(([, id]) => id === fieldId);
   return named ? named[0] : (metadata.get(fieldId)?.name ?? fieldId);
 }
 
 type JsonObject = Record<string, unknown>;
 
-const isObject = (value: unknown): value is JsonObject => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is JsonObject =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Where a field sits in a record: root fields at the top level, others at their id. */
 const pathOf = (fieldId: string) => (fieldId.startsWith('root.') ? fieldId.slice('root.'.length) : fieldId).split('.');
@@ -205,26 +218,39 @@ export async function readHibobPopulation(
 
   if (!report) {
     const beat = heartbeat && (() => heartbeat({ phase: 'search' }));
-    const records = await beating(deps.hibob.searchPeople({ fields: hibobFieldsFor(mapping), showInactive: true, humanReadable: 'APPEND' }), beat, interval);
+    const records = await beating(
+      deps.hibob.searchPeople({ fields: hibobFieldsFor(mapping), showInactive: true, humanReadable: 'APPEND' }),
+      beat,
+      interval,
+    );
     heartbeat?.({ phase: 'search', employees: records.length });
     return { records, source: { kind: 'search' }, problems: [], heldEmployeeIds: [], heldKeys: [] };
   }
 
-  if (!deps.reports) throw new Error(`connection "${connection.name}" reads a HiBob report, but no report client was given`);
+  if (!deps.reports)
+    throw new Error(`connection "${connection.name}" reads a HiBob report, but no report client was given`);
   const client = deps.reports(connection);
   const { signal } = options;
   const view = findReportByName(await client.listReports({ signal }), report.name);
   heartbeat?.({ phase: 'report', report: view.name, reportId: view.id });
 
   const started = Date.now();
-  const beat = heartbeat && (() => heartbeat({ phase: 'report', report: view.name, reportId: view.id, waitedMs: Date.now() - started }));
+  const beat =
+    heartbeat &&
+    (() => heartbeat({ phase: 'report', report: view.name, reportId: view.id, waitedMs: Date.now() - started }));
   // Field metadata names the columns the connection does not name. Bob's machine-readable file
   // is the APPEND file without its humanReadable mirror, so the report is always asked with APPEND.
   const fields = await client.listFields({ signal });
-  const download = await beating(client.downloadJson(view.id, { mode: options.downloadMode ?? 'auto', humanReadable: 'APPEND', signal }), beat, interval);
+  const download = await beating(
+    client.downloadJson(view.id, { mode: options.downloadMode ?? 'auto', humanReadable: 'APPEND', signal }),
+    beat,
+    interval,
+  );
   const rows = report.humanReadable
     ? download.employees
-    : download.employees.map((row) => Object.fromEntries(Object.entries(row).filter(([key]) => key !== 'humanReadable')));
+    : download.employees.map((row) =>
+        Object.fromEntries(Object.entries(row).filter(([key]) => key !== 'humanReadable')),
+      );
   heartbeat?.({ phase: 'report', report: view.name, reportId: view.id, rows: rows.length, via: download.via });
 
   const metadata = new Map(fields.map((f) => [f.id, f]));
@@ -244,7 +270,9 @@ export async function readHibobPopulation(
       timeZoneField: mapping.status.timeZoneField,
     },
   );
-  const columnProblems: { code: string; column?: string; message: string }[] = result.ok ? [] : result.errors.map((e) => ({ code: e.code, column: e.column, message: e.message }));
+  const columnProblems: { code: string; column?: string; message: string }[] = result.ok
+    ? []
+    : result.errors.map((e) => ({ code: e.code, column: e.column, message: e.message }));
   if (result.ok && Object.keys(mapping.status.siteTimeZones).length > 0) {
     const present = new Set(result.report.columns.map((c) => c.fieldId));
     if (!SITE_FIELDS.some((f) => present.has(f))) {
@@ -305,14 +333,20 @@ export async function readHibobPopulation(
 }
 
 /** Report-client settings a caller may tune (tests shorten the polling). */
-export type HibobReportClientTuning = Partial<Pick<HibobReportClientOptions, 'poll' | 'timeoutMs' | 'downloadsPerMinute'>>;
+export type HibobReportClientTuning = Partial<
+  Pick<HibobReportClientOptions, 'poll' | 'timeoutMs' | 'downloadsPerMinute'>
+>;
 
 /**
  * One report client per connection (its download budget is per service user and must be shared
  * by every run), built from the connection's source on first use. Build this once per worker
  * and pass the returned function as `HibobSnapshotSource.reports`.
  */
-export function hibobReportClients(env: NodeJS.ProcessEnv, fetchImpl?: typeof fetch, tuning: HibobReportClientTuning = {}): (connection: ConnectionConfig) => HibobReportClient {
+export function hibobReportClients(
+  env: NodeJS.ProcessEnv,
+  fetchImpl?: typeof fetch,
+  tuning: HibobReportClientTuning = {},
+): (connection: ConnectionConfig) => HibobReportClient {
   const clients = new Map<string, HibobReportClient>();
   return (connection) => {
     const { source } = connection;

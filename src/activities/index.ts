@@ -20,7 +20,11 @@ export function createActivities(deps: ActivityDeps & { taskQueue: string }) {
   return {
     hibob: withFailureClassification({ fetchEmployee: employee.fetchEmployee }),
     hibobSearch: withFailureClassification({ ...healthActivities(registry), snapshotHibob: full.snapshotHibob }),
-    lmsReads: withFailureClassification({ lookupLearner: lms.lookupLearner, snapshotLms: full.snapshotLms, planFullSync: full.planFullSync }),
+    lmsReads: withFailureClassification({
+      lookupLearner: lms.lookupLearner,
+      snapshotLms: full.snapshotLms,
+      planFullSync: full.planFullSync,
+    }),
     lmsWrites: withFailureClassification({ applyOperation: lms.applyOperation }),
     /** Runs beside the workflows: local activities (planning), notifications, full-sync bookkeeping. */
     workflows: withFailureClassification({

@@ -41,7 +41,12 @@ function oneWriterPerField<T>(customFieldId: string, change: () => Promise<T>): 
  * removed). Another worker may replace the list at the same moment, so the addition is read
  * back and made again until it holds.
  */
-async function authorize(client: Learning360Client, field: CustomFieldDefinition, value: string, mode: 'extend' | 'strict'): Promise<void> {
+async function authorize(
+  client: Learning360Client,
+  field: CustomFieldDefinition,
+  value: string,
+  mode: 'extend' | 'strict',
+): Promise<void> {
   const allowed = await client.getAuthorizedValues(field._id);
   if (allowed.length === 0 || allowed.includes(value)) return;
   if (mode === 'strict') {
@@ -74,7 +79,8 @@ class CustomFieldCatalog {
   constructor(private readonly client: Learning360Client) {}
 
   async all(refresh = false): Promise<Map<string, CustomFieldDefinition>> {
-    if (!this.byName || refresh) this.byName = new Map((await this.client.listUserCustomFields()).map((f) => [f.name, f]));
+    if (!this.byName || refresh)
+      this.byName = new Map((await this.client.listUserCustomFields()).map((f) => [f.name, f]));
     return this.byName;
   }
 
@@ -98,7 +104,8 @@ class CustomFieldCatalog {
       pending = this.client
         .createUserCustomField(name, type)
         .catch(async (err: unknown) => {
-          const existing = err instanceof ApiError && err.code === 'nameAlreadyTaken' ? (await this.all(true)).get(name) : undefined;
+          const existing =
+            err instanceof ApiError && err.code === 'nameAlreadyTaken' ? (await this.all(true)).get(name) : undefined;
           if (!existing) throw err;
           return existing;
         })
@@ -135,11 +142,24 @@ export function learning360Activities(registry: ConnectionRegistry) {
       const definition = fieldsById.get(v.customFieldId);
       if (definition) customFields[definition.name] = v.value;
     }
-    return { learnerId: user._id, status: user.status, fields, customFields, managerIds, groups: roles.map((r) => ({ groupId: r.groupId, role: r.role })), externalId };
+    return {
+      learnerId: user._id,
+      status: user.status,
+      fields,
+      customFields,
+      managerIds,
+      groups: roles.map((r) => ({ groupId: r.groupId, role: r.role })),
+      externalId,
+    };
   }
 
   /** The employee's learner: by the stored HiBob id first, then (for first adoption) by email. */
-  async function lookupLearner(connection: string, employeeId: string, record: Record<string, unknown> | null, knownLearnerId?: string): Promise<LearnerLookup> {
+  async function lookupLearner(
+    connection: string,
+    employeeId: string,
+    record: Record<string, unknown> | null,
+    knownLearnerId?: string,
+  ): Promise<LearnerLookup> {
     const client = registry.learning360(connection);
     const { externalIdPlatform } = registry.learning360Destination(connection);
     const mapping = mappingOf(connection);
@@ -157,7 +177,10 @@ export function learning360Activities(registry: ConnectionRegistry) {
       const byMail = (await client.findUsersByMail(wanted.fields.mail))[0];
       if (byMail) {
         const owner = await client.findExternalIdOfUser(externalIdPlatform, byMail._id);
-        lookup.match = { kind: 'email', learner: await currentLearner(connection, byMail, owner?.value) } satisfies Match;
+        lookup.match = {
+          kind: 'email',
+          learner: await currentLearner(connection, byMail, owner?.value),
+        } satisfies Match;
       }
     }
     if (wanted?.managerEmployeeId && mapping.manager.enabled) {
@@ -167,17 +190,24 @@ export function learning360Activities(registry: ConnectionRegistry) {
     }
     if (lookup.match.kind !== 'none') {
       for (const managerId of lookup.match.learner.managerIds) {
-        if (await client.findExternalIdOfUser(externalIdPlatform, managerId)) lookup.linkedManagerLearnerIds.push(managerId);
+        if (await client.findExternalIdOfUser(externalIdPlatform, managerId))
+          lookup.linkedManagerLearnerIds.push(managerId);
       }
     }
     return lookup;
   }
 
-  async function applyOperation(connection: string, employeeId: string, learnerId: string | undefined, operation: Operation): Promise<AppliedOperation> {
+  async function applyOperation(
+    connection: string,
+    employeeId: string,
+    learnerId: string | undefined,
+    operation: Operation,
+  ): Promise<AppliedOperation> {
     const client = registry.learning360(connection);
     const destination = registry.learning360Destination(connection);
     const need = (): string => {
-      if (!learnerId) throw ApplicationFailure.nonRetryable(`${operation.op} needs a learner, but none is linked yet`, 'NoLearner');
+      if (!learnerId)
+        throw ApplicationFailure.nonRetryable(`${operation.op} needs a learner, but none is linked yet`, 'NoLearner');
       return learnerId;
     };
     switch (operation.op) {
@@ -185,11 +215,18 @@ export function learning360Activities(registry: ConnectionRegistry) {
       case 'restore': {
         // A retried create must not make a second account: adopt what a first attempt made.
         const existing = operation.fields.mail ? (await client.findUsersByMail(operation.fields.mail))[0] : undefined;
-        if (existing && existing.status !== 'deleted') return { learnerId: existing._id, note: `learner ${existing._id} already existed with this email; adopted` };
+        if (existing && existing.status !== 'deleted')
+          return { learnerId: existing._id, note: `learner ${existing._id} already existed with this email; adopted` };
         const invite = destination.sendInvitationEmail && operation.op === 'create';
-        const { user, restored } = await client.createUser({ ...omitEmpty(operation.fields), membership: operation.membership } as never, { sendInvitationEmail: invite });
+        const { user, restored } = await client.createUser(
+          { ...omitEmpty(operation.fields), membership: operation.membership } as never,
+          { sendInvitationEmail: invite },
+        );
         if (restored) return { learnerId: user._id, note: `restored deleted learner ${user._id}` };
-        return { learnerId: user._id, note: `created invited learner ${user._id}${invite ? '; invitation e-mail sent' : ''}` };
+        return {
+          learnerId: user._id,
+          note: `created invited learner ${user._id}${invite ? '; invitation e-mail sent' : ''}`,
+        };
       }
       case 'linkExternalId': {
         const id = need();
@@ -199,7 +236,10 @@ export function learning360Activities(registry: ConnectionRegistry) {
           if (!(err instanceof ApiError) || err.status !== 400) throw err;
           const existing = await client.findExternalId(destination.externalIdPlatform, employeeId);
           if (existing?.targetId === id) return { note: 'external id already linked' };
-          throw ApplicationFailure.nonRetryable(`cannot link HiBob ${employeeId} to learner ${id}: ${err.code}`, 'conflict');
+          throw ApplicationFailure.nonRetryable(
+            `cannot link HiBob ${employeeId} to learner ${id}: ${err.code}`,
+            'conflict',
+          );
         }
         return { note: `linked learner ${id} to HiBob ${employeeId}` };
       }
@@ -213,7 +253,9 @@ export function learning360Activities(registry: ConnectionRegistry) {
           else patch[change.field] = change.to;
         }
         if (Object.keys(patch).length) await client.updateUser(id, patch);
-        return { note: `updated ${Object.keys(patch).join(', ') || 'nothing'}${skipped.length ? ` (cannot clear ${skipped.join(', ')})` : ''}` };
+        return {
+          note: `updated ${Object.keys(patch).join(', ') || 'nothing'}${skipped.length ? ` (cannot clear ${skipped.join(', ')})` : ''}`,
+        };
       }
       case 'setCustomFields': {
         const id = need();
@@ -228,7 +270,11 @@ export function learning360Activities(registry: ConnectionRegistry) {
           let definition = await definitions.find(name);
           const declared = mapping.customFields.find((f) => f.name === name);
           if (!definition && declared?.createIfMissing) definition = await definitions.create(name, declared.type);
-          if (!definition) throw ApplicationFailure.nonRetryable(`custom field "${name}" does not exist in 360Learning (set createIfMissing or create it)`, 'customFieldNotFound');
+          if (!definition)
+            throw ApplicationFailure.nonRetryable(
+              `custom field "${name}" does not exist in 360Learning (set createIfMissing or create it)`,
+              'customFieldNotFound',
+            );
           if (value === null) {
             merged.delete(name);
             continue;
@@ -281,12 +327,14 @@ export function learning360Activities(registry: ConnectionRegistry) {
       progress({ users: users.length });
     }
     const externalIds: LmsSnapshot['externalIds'] = [];
-    for await (const page of client.listExternalIds(externalIdPlatform)) externalIds.push(...page.map((x) => ({ value: x.value, targetId: x.targetId })));
+    for await (const page of client.listExternalIds(externalIdPlatform))
+      externalIds.push(...page.map((x) => ({ value: x.value, targetId: x.targetId })));
     const groupRoles: LmsSnapshot['groupRoles'] = [];
     const managed = managedGroupRoles(mapping);
     for (const groupId of new Set(managed.map((g) => g.groupId))) {
       for (const member of await client.getGroupRoles(groupId)) {
-        if (managed.some((g) => g.groupId === groupId && g.role === member.role)) groupRoles.push({ groupId, role: member.role as GroupRole['role'], userId: member.userId });
+        if (managed.some((g) => g.groupId === groupId && g.role === member.role))
+          groupRoles.push({ groupId, role: member.role as GroupRole['role'], userId: member.userId });
       }
       progress({ groups: groupId });
     }

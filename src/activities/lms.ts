@@ -13,16 +13,26 @@ import { skillcastActivities } from './skillcast';
 export function lmsActivities(registry: ConnectionRegistry) {
   const learning360 = learning360Activities(registry);
   const skillcast = skillcastActivities(registry);
-  const of = (connection: string) => (registry.connection(connection).destination.type === 'skillcast' ? skillcast : learning360);
+  const of = (connection: string) =>
+    registry.connection(connection).destination.type === 'skillcast' ? skillcast : learning360;
   return {
     /** The employee's learner: by the stored link first, then (for first adoption) by email. */
-    lookupLearner: (connection: string, employeeId: string, record: Record<string, unknown> | null, knownLearnerId?: string): Promise<LearnerLookup> =>
-      of(connection).lookupLearner(connection, employeeId, record, knownLearnerId),
+    lookupLearner: (
+      connection: string,
+      employeeId: string,
+      record: Record<string, unknown> | null,
+      knownLearnerId?: string,
+    ): Promise<LearnerLookup> => of(connection).lookupLearner(connection, employeeId, record, knownLearnerId),
     /** One planned operation; every one is idempotent, so a retry never makes a second account. */
-    applyOperation: (connection: string, employeeId: string, learnerId: string | undefined, operation: Operation): Promise<AppliedOperation> =>
-      of(connection).applyOperation(connection, employeeId, learnerId, operation),
+    applyOperation: (
+      connection: string,
+      employeeId: string,
+      learnerId: string | undefined,
+      operation: Operation,
+    ): Promise<AppliedOperation> => of(connection).applyOperation(connection, employeeId, learnerId, operation),
     /** Every learner the connection can see, from the paged lists. */
-    snapshot: (connection: string, progress: (details: unknown) => void): Promise<LmsSnapshot> => of(connection).snapshot(connection, progress),
+    snapshot: (connection: string, progress: (details: unknown) => void): Promise<LmsSnapshot> =>
+      of(connection).snapshot(connection, progress),
     /** GET requests this worker has sent to the connection's LMS so far. */
     reads: (connection: string): number => of(connection).reads(connection),
   };

@@ -1,7 +1,11 @@
 import { getClient, log } from '@temporalio/activity';
 import { renderFailureDigest } from '../notifications/digest';
 import { createMailer, type Mailer } from '../notifications/mailer';
-import { failureNotifierWorkflowType, failureSignal, type FailureNotifierInput } from '../workflows/failure-notifier-api';
+import {
+  failureNotifierWorkflowType,
+  failureSignal,
+  type FailureNotifierInput,
+} from '../workflows/failure-notifier-api';
 import { notifierWorkflowId } from '../workflows/ids';
 import type { ConnectionRegistry } from './deps';
 import type { EmployeeFailure } from './employee-types';
@@ -31,11 +35,18 @@ export function notificationActivities(registry: ConnectionRegistry, env: NodeJS
     async sendFailureDigest(connection: string, failures: EmployeeFailure[]): Promise<void> {
       const { notifications } = registry.connection(connection);
       if (!smtpUrl || notifications.to.length === 0) {
-        log.warn('failure digest not mailed: set BOBSYNC_SMTP_URL and notifications.to', { connection, failures: failures.length });
+        log.warn('failure digest not mailed: set BOBSYNC_SMTP_URL and notifications.to', {
+          connection,
+          failures: failures.length,
+        });
         return;
       }
       mailer ??= createMailer(smtpUrl);
-      await mailer.send({ ...renderFailureDigest(connection, failures), from: notifications.from, to: notifications.to });
+      await mailer.send({
+        ...renderFailureDigest(connection, failures),
+        from: notifications.from,
+        to: notifications.to,
+      });
     },
   };
 }

@@ -39,7 +39,10 @@ export function runNoticeActivities(registry: ConnectionRegistry, env: NodeJS.Pr
   async function mail(connection: string, rendered: RenderedEmail, messageId: string): Promise<NoticeMailing> {
     const { notifications } = registry.connection(connection);
     if (!env.BOBSYNC_SMTP_URL || notifications.to.length === 0) {
-      log.warn('full-sync notice not mailed: set BOBSYNC_SMTP_URL and notifications.to', { connection, subject: rendered.subject });
+      log.warn('full-sync notice not mailed: set BOBSYNC_SMTP_URL and notifications.to', {
+        connection,
+        subject: rendered.subject,
+      });
       return { status: 'notConfigured' };
     }
     const mailer = createMailer(env.BOBSYNC_SMTP_URL);
@@ -67,7 +70,11 @@ export function runNoticeActivities(registry: ConnectionRegistry, env: NodeJS.Pr
     /** Reminds the connection's recipients that a full sync still waits for approval. */
     sendApprovalReminder: async (connection: string, reminder: ApprovalReminderNotice): Promise<NoticeMailing> => {
       const messageId = runNoticeMessageId(reminder.workflowId, reminder.runId, `reminder-${reminder.reminder}`);
-      return mail(connection, renderApprovalReminderEmail(connection, reminder, location(), new Date().toISOString()), messageId);
+      return mail(
+        connection,
+        renderApprovalReminderEmail(connection, reminder, location(), new Date().toISOString()),
+        messageId,
+      );
     },
   };
 }

@@ -12,7 +12,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ScimClient } from '../clients/scim/client';
 import { ScimApiError } from '../clients/scim/errors';
-import { customAttributesOf, enterpriseOf, type ScimUser, type ScimUserChanges, type ScimUserInput } from '../clients/scim/types';
+import {
+  customAttributesOf,
+  enterpriseOf,
+  type ScimUser,
+  type ScimUserChanges,
+  type ScimUserInput,
+} from '../clients/scim/types';
 import type { LmsSnapshot, SnapshotUser } from '../domain/full-plan';
 import type { CurrentLearner, DestinationTraits, Operation, StandardField } from '../domain/types';
 import type { ConnectionRegistry } from './deps';
@@ -36,7 +42,8 @@ export function scimFields(user: ScimUser): Partial<Record<StandardField, string
     lang: user.preferredLanguage,
   };
   const fields: Partial<Record<StandardField, string>> = {};
-  for (const [name, value] of Object.entries(values)) if (typeof value === 'string' && value !== '') fields[name as StandardField] = value;
+  for (const [name, value] of Object.entries(values))
+    if (typeof value === 'string' && value !== '') fields[name as StandardField] = value;
   return fields;
 }
 
@@ -104,9 +111,15 @@ export function scimChangesOf(fields: Partial<Record<StandardField, string | nul
 /** The document of a new user: every mapped field, linked to the employee, active. */
 export function scimUserToCreate(employeeId: string, fields: Partial<Record<StandardField, string>>): ScimUserInput {
   const mail = fields.mail;
-  if (!mail) throw ApplicationFailure.nonRetryable('a Skillcast user cannot be created without an email', 'missingEmail');
+  if (!mail)
+    throw ApplicationFailure.nonRetryable('a Skillcast user cannot be created without an email', 'missingEmail');
   const changes = scimChangesOf(fields);
-  const input: ScimUserInput = { userName: mail, externalId: employeeId, active: true, emails: [{ value: mail, type: 'work', primary: true }] };
+  const input: ScimUserInput = {
+    userName: mail,
+    externalId: employeeId,
+    active: true,
+    emails: [{ value: mail, type: 'work', primary: true }],
+  };
   if (changes.name) input.name = changes.name as ScimUserInput['name'];
   const displayName = [fields.firstName, fields.lastName].filter(Boolean).join(' ');
   if (displayName) input.displayName = displayName;
@@ -121,14 +134,24 @@ export function skillcastActivities(registry: ConnectionRegistry) {
   const extensionOf = (connection: string) => registry.skillcastDestination(connection).extensionUrn;
 
   /** A user the stored id points at counts only while it still carries this employee's HiBob id. */
-  async function linkedUser(client: ScimClient, employeeId: string, knownLearnerId?: string): Promise<ScimUser | undefined> {
+  async function linkedUser(
+    client: ScimClient,
+    employeeId: string,
+    knownLearnerId?: string,
+  ): Promise<ScimUser | undefined> {
     const found = await client.findUser({ id: knownLearnerId, externalId: employeeId });
     if (!found) return undefined;
-    if (found.matchedBy === 'id' && found.user.externalId !== employeeId) return client.findUserByExternalId(employeeId);
+    if (found.matchedBy === 'id' && found.user.externalId !== employeeId)
+      return client.findUserByExternalId(employeeId);
     return found.user;
   }
 
-  async function lookupLearner(connection: string, employeeId: string, record: Record<string, unknown> | null, knownLearnerId?: string): Promise<LearnerLookup> {
+  async function lookupLearner(
+    connection: string,
+    employeeId: string,
+    record: Record<string, unknown> | null,
+    knownLearnerId?: string,
+  ): Promise<LearnerLookup> {
     const client = registry.scim(connection);
     const extensionUrn = extensionOf(connection);
     const { mapping } = registry.connection(connection);
@@ -154,7 +177,11 @@ export function skillcastActivities(registry: ConnectionRegistry) {
     return lookup;
   }
 
-  async function create(client: ScimClient, employeeId: string, fields: Partial<Record<StandardField, string>>): Promise<AppliedOperation> {
+  async function create(
+    client: ScimClient,
+    employeeId: string,
+    fields: Partial<Record<StandardField, string>>,
+  ): Promise<AppliedOperation> {
     let result;
     try {
       result = await client.createUser(scimUserToCreate(employeeId, fields));
@@ -171,17 +198,26 @@ export function skillcastActivities(registry: ConnectionRegistry) {
     const { user, linked } = result;
     if (!linked) return { learnerId: user.id, note: `created Skillcast user ${user.id}` };
     if (user.externalId && user.externalId !== employeeId) {
-      throw ApplicationFailure.nonRetryable(`${fields.mail} is Skillcast user ${user.id}, linked to HiBob employee ${user.externalId}; two people are never merged`, 'conflict');
+      throw ApplicationFailure.nonRetryable(
+        `${fields.mail} is Skillcast user ${user.id}, linked to HiBob employee ${user.externalId}; two people are never merged`,
+        'conflict',
+      );
     }
     // A retried create, or a user made by hand: the same person, adopted, never duplicated.
     if (user.active === false) await client.reactivateUser(user.id);
     return { learnerId: user.id, note: `Skillcast user ${user.id} already had this userName; adopted` };
   }
 
-  async function applyOperation(connection: string, employeeId: string, learnerId: string | undefined, operation: Operation): Promise<AppliedOperation> {
+  async function applyOperation(
+    connection: string,
+    employeeId: string,
+    learnerId: string | undefined,
+    operation: Operation,
+  ): Promise<AppliedOperation> {
     const client = registry.scim(connection);
     const need = (): string => {
-      if (!learnerId) throw ApplicationFailure.nonRetryable(`${operation.op} needs a learner, but none is linked yet`, 'NoLearner');
+      if (!learnerId)
+        throw ApplicationFailure.nonRetryable(`${operation.op} needs a learner, but none is linked yet`, 'NoLearner');
       return learnerId;
     };
     switch (operation.op) {
@@ -189,7 +225,9 @@ export function skillcastActivities(registry: ConnectionRegistry) {
         return create(client, employeeId, operation.fields);
       case 'restore': {
         // Skillcast reactivates the archived user: same account, training history kept.
-        const user = (learnerId ? await client.getUser(learnerId) : undefined) ?? (operation.fields.mail ? await client.findUserByUserName(operation.fields.mail) : undefined);
+        const user =
+          (learnerId ? await client.getUser(learnerId) : undefined) ??
+          (operation.fields.mail ? await client.findUserByUserName(operation.fields.mail) : undefined);
         if (!user) return create(client, employeeId, operation.fields);
         await client.updateUser(user.id, { ...scimChangesOf(operation.fields), active: true }, { current: user });
         return { learnerId: user.id, note: `reactivated Skillcast user ${user.id}` };
@@ -197,12 +235,18 @@ export function skillcastActivities(registry: ConnectionRegistry) {
       case 'linkExternalId': {
         const id = need();
         const holder = await client.findUserByExternalId(employeeId);
-        if (holder && holder.id !== id) throw ApplicationFailure.nonRetryable(`HiBob ${employeeId} is already linked to Skillcast user ${holder.id}`, 'conflict');
+        if (holder && holder.id !== id)
+          throw ApplicationFailure.nonRetryable(
+            `HiBob ${employeeId} is already linked to Skillcast user ${holder.id}`,
+            'conflict',
+          );
         if (!holder) await client.updateUser(id, { externalId: employeeId });
         return { note: holder ? 'external id already linked' : `linked Skillcast user ${id} to HiBob ${employeeId}` };
       }
       case 'updateFields': {
-        const changes = Object.fromEntries(operation.changes.map((c) => [c.field, c.to])) as Partial<Record<StandardField, string | null>>;
+        const changes = Object.fromEntries(operation.changes.map((c) => [c.field, c.to])) as Partial<
+          Record<StandardField, string | null>
+        >;
         await client.updateUser(need(), scimChangesOf(changes));
         return { note: `updated ${operation.changes.map((c) => c.field).join(', ')}` };
       }
@@ -224,7 +268,8 @@ export function skillcastActivities(registry: ConnectionRegistry) {
       case 'removeManager': {
         const id = need();
         const user = await client.getUser(id);
-        if (user && enterpriseOf(user).manager?.value === operation.managerLearnerId) await client.updateUser(id, { enterprise: { manager: null } });
+        if (user && enterpriseOf(user).manager?.value === operation.managerLearnerId)
+          await client.updateUser(id, { enterprise: { manager: null } });
         return { note: `manager ${operation.managerLearnerId} removed` };
       }
       case 'deferManager':
@@ -245,7 +290,13 @@ export function skillcastActivities(registry: ConnectionRegistry) {
     for await (const page of client.userPages()) {
       for (const user of page.users) {
         const learner = learnerFromScim(user, extensionUrn);
-        users.push({ learnerId: learner.learnerId, status: learner.status, fields: learner.fields, customFields: learner.customFields, managerIds: learner.managerIds });
+        users.push({
+          learnerId: learner.learnerId,
+          status: learner.status,
+          fields: learner.fields,
+          customFields: learner.customFields,
+          managerIds: learner.managerIds,
+        });
         if (user.externalId) externalIds.push({ value: user.externalId, targetId: user.id });
       }
       progress({ users: users.length });
@@ -253,5 +304,10 @@ export function skillcastActivities(registry: ConnectionRegistry) {
     return { users, externalIds, groupRoles: [], complete: true };
   }
 
-  return { lookupLearner, applyOperation, snapshot, reads: (connection: string) => registry.scim(connection).calls.read };
+  return {
+    lookupLearner,
+    applyOperation,
+    snapshot,
+    reads: (connection: string) => registry.scim(connection).calls.read,
+  };
 }

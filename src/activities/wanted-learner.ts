@@ -12,7 +12,11 @@ export function normaliseOptions(mapping: MappingConfig): Parameters<typeof norm
 }
 
 /** The desired learner of a record, or undefined when there is no record or it is parked. */
-export function wantedLearner(record: Record<string, unknown> | null, mapping: MappingConfig, now: Date = new Date()): DesiredLearner | undefined {
+export function wantedLearner(
+  record: Record<string, unknown> | null,
+  mapping: MappingConfig,
+  now: Date = new Date(),
+): DesiredLearner | undefined {
   if (!record) return undefined;
   const desired = desiredLearner(normaliseEmployee(record, normaliseOptions(mapping)), mapping, now);
   return isParked(desired) ? undefined : desired;

@@ -20,7 +20,9 @@ export function createApiApp(deps: ApiDependencies): Express {
   });
   app.get('/readyz', async (_req, res) => {
     try {
-      await deps.temporal.connection.withDeadline(Date.now() + 2_000, () => deps.temporal.workflowService.getSystemInfo({}));
+      await deps.temporal.connection.withDeadline(Date.now() + 2_000, () =>
+        deps.temporal.workflowService.getSystemInfo({}),
+      );
       res.json({ status: 'ready', temporal: 'ok' });
     } catch (err) {
       res.status(503).json({ status: 'not ready', temporal: (err as Error).message });

@@ -10,7 +10,10 @@ import type { BobsyncConfig, HibobSourceConfig } from '../config/schema';
  * connection reads with, so two connections agreeing on both see the same employees; the company
  * id in the payload cannot decide it, as the config does not hold it.
  */
-export function sameHibobSource(a: Pick<HibobSourceConfig, 'baseUrl' | 'serviceUserId'>, b: Pick<HibobSourceConfig, 'baseUrl' | 'serviceUserId'>): boolean {
+export function sameHibobSource(
+  a: Pick<HibobSourceConfig, 'baseUrl' | 'serviceUserId'>,
+  b: Pick<HibobSourceConfig, 'baseUrl' | 'serviceUserId'>,
+): boolean {
   return withoutTrailingSlash(a.baseUrl) === withoutTrailingSlash(b.baseUrl) && a.serviceUserId === b.serviceUserId;
 }
 
@@ -21,7 +24,9 @@ export function sameHibobSource(a: Pick<HibobSourceConfig, 'baseUrl' | 'serviceU
 export function connectionsOfSameSource(config: Pick<BobsyncConfig, 'connections'>, name: string): string[] {
   const named = config.connections.find((c) => c.name === name);
   if (!named || !named.enabled) return [];
-  const others = config.connections.filter((c) => c.name !== name && c.enabled && sameHibobSource(c.source, named.source));
+  const others = config.connections.filter(
+    (c) => c.name !== name && c.enabled && sameHibobSource(c.source, named.source),
+  );
   return [name, ...others.map((c) => c.name)];
 }
 

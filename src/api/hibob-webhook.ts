@@ -68,7 +68,8 @@ export type ParsedWebhook =
  */
 const HIBOB_EMPLOYEE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-const EMPLOYEE_EVENTS = /^(employee\.(created|updated|deleted|joined|left|inactivated|activated|temporaryLeave)|table\.entry\.(created|updated))$/;
+const EMPLOYEE_EVENTS =
+  /^(employee\.(created|updated|deleted|joined|left|inactivated|activated|temporaryLeave)|table\.entry\.(created|updated))$/;
 
 function fieldIdOf(update: z.infer<typeof fieldUpdate>): string {
   if (typeof update === 'string') return update;
@@ -91,12 +92,16 @@ export function parseHibobWebhook(rawBody: Buffer): ParsedWebhook {
     return { kind: 'invalid', reason: `${issue.path.join('.') || 'body'}: ${issue.message}` };
   }
   const envelope = parsed.data;
-  if (!EMPLOYEE_EVENTS.test(envelope.type)) return { kind: 'ignored', type: envelope.type, reason: 'not an employee event' };
+  if (!EMPLOYEE_EVENTS.test(envelope.type))
+    return { kind: 'ignored', type: envelope.type, reason: 'not an employee event' };
   const employeeId = envelope.data.employeeId;
   if (!employeeId) return { kind: 'invalid', reason: 'data.employeeId: required for employee events' };
   // The value itself stays out of the reason: it may be kilobytes long or hold control characters.
   if (!HIBOB_EMPLOYEE_ID.test(employeeId)) {
-    return { kind: 'invalid', reason: `data.employeeId: not a HiBob id (${employeeId.length} characters; expected 1-64 letters, digits, "_" or "-")` };
+    return {
+      kind: 'invalid',
+      reason: `data.employeeId: not a HiBob id (${employeeId.length} characters; expected 1-64 letters, digits, "_" or "-")`,
+    };
   }
   const updates = envelope.data.fieldUpdates ?? envelope.data.fieldUpdatesIds ?? [];
   const dedupeKey = createHash('sha256')

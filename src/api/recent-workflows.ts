@@ -27,7 +27,8 @@ export class RecentWorkflows {
     // Re-inserting moves the key to the end, so Map order stays oldest-first.
     this.deliveredAt.delete(workflowId);
     this.deliveredAt.set(workflowId, this.now());
-    if (this.deliveredAt.size > this.maxEntries) this.deliveredAt.delete(this.deliveredAt.keys().next().value as string);
+    if (this.deliveredAt.size > this.maxEntries)
+      this.deliveredAt.delete(this.deliveredAt.keys().next().value as string);
   }
 
   forget(workflowId: string): void {

@@ -89,14 +89,19 @@ export function createWebhookRouter(options: WebhookRouterOptions): Router {
         // HiBob retries the whole delivery: the connections already reached get the event again,
         // which is harmless since their workflows re-read HiBob before deciding anything.
         options.log.error(
-          { connection: name, failed: failed.map((o) => ({ connection: o.connection, workflowId: o.workflowId, err: o.error })) },
+          {
+            connection: name,
+            failed: failed.map((o) => ({ connection: o.connection, workflowId: o.workflowId, err: o.error })),
+          },
           `Temporal did not accept the event for ${failed.map((o) => o.connection).join(', ')}; asking HiBob to retry`,
         );
         res.setHeader('Retry-After', '30');
         return res.status(503).json({ error: 'temporarily unable to accept the event; retry later' });
       }
       for (const o of outcomes) if (o.ok) options.onAccepted?.(o.connection, signal, o.temporalMs);
-      return res.status(202).json({ accepted: true, workflowId: employeeWorkflowId(name, signal.employeeId), connections: targets });
+      return res
+        .status(202)
+        .json({ accepted: true, workflowId: employeeWorkflowId(name, signal.employeeId), connections: targets });
     },
   );
 

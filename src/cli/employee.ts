@@ -4,7 +4,13 @@
  */
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { employeeWorkflowId } from '../workflows/ids';
-import { stateQuery, syncNowUpdate, type EmployeeSyncInput, type EmployeeSyncState, type SyncOutcome } from '../workflows/employee-sync-api';
+import {
+  stateQuery,
+  syncNowUpdate,
+  type EmployeeSyncInput,
+  type EmployeeSyncState,
+  type SyncOutcome,
+} from '../workflows/employee-sync-api';
 import { employeeSync } from '../workflows/employee-sync';
 import { println, resolveConnection, withClient, type CommandIo, type Output } from './io';
 
@@ -25,7 +31,11 @@ export interface EmployeeView {
   last?: { status: string; closedAt?: Date; outcome?: SyncOutcome };
 }
 
-export async function showEmployee(io: CommandIo, employeeId: string, opts: EmployeeOptions = {}): Promise<EmployeeView> {
+export async function showEmployee(
+  io: CommandIo,
+  employeeId: string,
+  opts: EmployeeOptions = {},
+): Promise<EmployeeView> {
   const connection = resolveConnection(io, opts.connection).name;
   const workflowId = employeeWorkflowId(connection, employeeId);
   const out = io.out;
@@ -48,7 +58,10 @@ export async function showEmployee(io: CommandIo, employeeId: string, opts: Empl
       closedAt = d.closeTime;
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      println(out, `No workflow runs for employee ${employeeId} on ${connection}: no webhook or full sync has touched them here yet.`);
+      println(
+        out,
+        `No workflow runs for employee ${employeeId} on ${connection}: no webhook or full sync has touched them here yet.`,
+      );
       println(out, `  \`bobsync employee ${employeeId} --connection ${connection} --sync\` provisions them now.`);
       return { workflowId, running: false };
     }
@@ -56,7 +69,10 @@ export async function showEmployee(io: CommandIo, employeeId: string, opts: Empl
     if (status !== 'RUNNING') {
       // An idle employee workflow completes with its last outcome; the next event starts a new one.
       const outcome = status === 'COMPLETED' ? await handle.result().catch(() => undefined) : undefined;
-      println(out, `No workflow runs for employee ${employeeId} on ${connection} now; the last one is ${status.toLowerCase()}${closedAt ? ` since ${closedAt.toISOString()}` : ''}.`);
+      println(
+        out,
+        `No workflow runs for employee ${employeeId} on ${connection} now; the last one is ${status.toLowerCase()}${closedAt ? ` since ${closedAt.toISOString()}` : ''}.`,
+      );
       if (outcome) printOutcome(out, outcome, 'last outcome');
       println(out, `  The next HiBob event starts it again; --sync does so now.`);
       return { workflowId, running: false, last: { status, closedAt, outcome: outcome ?? undefined } };
@@ -65,7 +81,10 @@ export async function showEmployee(io: CommandIo, employeeId: string, opts: Empl
     const state = await queryWithPatience(() => handle.query(stateQuery));
     println(out, `Employee ${employeeId} on ${connection}: workflow ${workflowId} is running`);
     println(out, `  learner      ${state.learnerId ?? 'none yet'}`);
-    println(out, `  pending      ${state.pendingEvents} event(s)${state.pendingTimer ? `, re-evaluates at ${state.pendingTimer}` : ''}`);
+    println(
+      out,
+      `  pending      ${state.pendingEvents} event(s)${state.pendingTimer ? `, re-evaluates at ${state.pendingTimer}` : ''}`,
+    );
     println(out, `  processed    ${state.processed} event(s) in this run`);
     if (state.lastOutcome) printOutcome(out, state.lastOutcome, 'last outcome');
     return { workflowId, running: true, state };
@@ -73,7 +92,12 @@ export async function showEmployee(io: CommandIo, employeeId: string, opts: Empl
 }
 
 /** The same update-with-start the full sync uses, so a running workflow is reused, never doubled. */
-async function syncNow(client: Client, taskQueue: string, connection: string, employeeId: string): Promise<SyncOutcome> {
+async function syncNow(
+  client: Client,
+  taskQueue: string,
+  connection: string,
+  employeeId: string,
+): Promise<SyncOutcome> {
   const input: EmployeeSyncInput = { connection, employeeId, taskQueue };
   return client.workflow.executeUpdateWithStart(syncNowUpdate, {
     args: [{ reason: 'bobsync employee --sync' }],
@@ -96,7 +120,8 @@ function printOutcome(out: Output, o: SyncOutcome, title = 'result'): void {
   if (plan.kind === 'apply') {
     println(out, '  plan');
     for (const op of plan.operations) println(out, `    ${op.op.padEnd(16)} ${op.reason}`);
-  } else if (plan.kind === 'park') println(out, `  plan         parked (${plan.code})${plan.reason === o.detail ? '' : `: ${plan.reason}`}`);
+  } else if (plan.kind === 'park')
+    println(out, `  plan         parked (${plan.code})${plan.reason === o.detail ? '' : `: ${plan.reason}`}`);
   else println(out, `  plan         nothing to do${plan.reason === o.detail ? '' : `: ${plan.reason}`}`);
 }
 

@@ -45,7 +45,11 @@ export function println(out: Output, line = ''): void {
 
 export async function withClient<T>(io: CommandIo, fn: (client: Client) => Promise<T>): Promise<T> {
   if (io.client) return fn(io.client);
-  const client = await connectClient({ address: io.ctx.address, namespace: io.ctx.namespace, dataConverter: codecDataConverter(codecFromEnv(io.env)) });
+  const client = await connectClient({
+    address: io.ctx.address,
+    namespace: io.ctx.namespace,
+    dataConverter: codecDataConverter(codecFromEnv(io.env)),
+  });
   try {
     return await fn(client);
   } finally {
@@ -58,7 +62,10 @@ export function resolveConnection(io: CommandIo, name?: string): ConnectionConfi
   const { connections } = io.ctx.config;
   if (!name) return connections[0]!;
   const found = connections.find((c) => c.name === name);
-  if (!found) throw new Error(`no connection "${name}" in ${io.ctx.configPath} (known: ${connections.map((c) => c.name).join(', ')})`);
+  if (!found)
+    throw new Error(
+      `no connection "${name}" in ${io.ctx.configPath} (known: ${connections.map((c) => c.name).join(', ')})`,
+    );
   return found;
 }
 
@@ -74,7 +81,22 @@ export function workflowUiUrl(io: CommandIo, workflowId: string): string {
 }
 
 // Changes first, then what needs a look, then what was left alone.
-const COUNT_ORDER = ['create', 'update', 'deactivate', 'reactivate', 'applied', 'planned', 'held', 'failed', 'park', 'parked', 'protected', 'skipped', 'noop', 'unchanged'];
+const COUNT_ORDER = [
+  'create',
+  'update',
+  'deactivate',
+  'reactivate',
+  'applied',
+  'planned',
+  'held',
+  'failed',
+  'park',
+  'parked',
+  'protected',
+  'skipped',
+  'noop',
+  'unchanged',
+];
 
 /** "9 create · 1 park · 2 noop", leaving out zeros. */
 export function formatCounts(counts: Partial<Record<string, number>>): string {

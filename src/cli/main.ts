@@ -17,7 +17,15 @@ import { decideApproval } from './approval';
 import { loadContext } from '../config/context';
 import { showEmployee } from './employee';
 import { stdoutOutput, type CommandIo } from './io';
-import { createSchedule, deleteSchedule, describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule, type ScheduleOptions } from './schedule';
+import {
+  createSchedule,
+  deleteSchedule,
+  describeSchedule,
+  pauseSchedule,
+  triggerSchedule,
+  unpauseSchedule,
+  type ScheduleOptions,
+} from './schedule';
 import { runSync } from './sync';
 
 function print(line = ''): void {
@@ -28,11 +36,14 @@ export function buildProgram(): Command {
   const program = new Command('bobsync')
     .description('Keeps 360Learning learners and Skillcast users (SCIM 2.0) in step with HiBob, on Temporal.')
     .showHelpAfterError();
-  const configOption = () => new Option('-c, --config <path>', 'bobsync.yaml to use (default: $BOBSYNC_CONFIG or ./bobsync.yaml)');
+  const configOption = () =>
+    new Option('-c, --config <path>', 'bobsync.yaml to use (default: $BOBSYNC_CONFIG or ./bobsync.yaml)');
 
   program
     .command('dev')
-    .description('Run everything locally: Temporal dev server + UI, demo HiBob/360Learning/Skillcast emulators, worker, webhook API')
+    .description(
+      'Run everything locally: Temporal dev server + UI, demo HiBob/360Learning/Skillcast emulators, worker, webhook API',
+    )
     .option('--employees <n>', 'demo employees to seed into the HiBob emulator', '60')
     .option('--seed <n>', 'seed of the demo data generator', '42')
     .option('--fresh', 'delete the local Temporal database and start from an empty history')
@@ -71,7 +82,11 @@ export function buildProgram(): Command {
         only: only as ('hibob' | '360learning' | 'skillcast')[] | undefined,
         employees: Number(opts.employees),
         seed: Number(opts.seed),
-        ports: { hibob: Number(opts.hibobPort), learning360: Number(opts.learning360Port), skillcast: Number(opts.skillcastPort) },
+        ports: {
+          hibob: Number(opts.hibobPort),
+          learning360: Number(opts.learning360Port),
+          skillcast: Number(opts.skillcastPort),
+        },
       });
       for (const line of running.describe()) print(line);
       print('Admin APIs live under /__admin on each emulator. Ctrl-C stops them.');
@@ -90,18 +105,25 @@ export function buildProgram(): Command {
       const parsed = loadConfigFile(path);
       const missing = opts.env ? missingSecrets(parsed) : [];
       if (missing.length) throw new ConfigError(missing, 'environment');
-      print(`${path} is valid: ${parsed.connections.length} connection(s): ${parsed.connections.map((c) => `${c.name} (hibob → ${c.destination.type})`).join(', ')}`);
+      print(
+        `${path} is valid: ${parsed.connections.length} connection(s): ${parsed.connections.map((c) => `${c.name} (hibob → ${c.destination.type})`).join(', ')}`,
+      );
     });
   config
     .command('schema')
     .description('Print the JSON Schema of bobsync.yaml (for editor completion and validation)')
     .action(() => print(JSON.stringify(configJsonSchema(), null, 2)));
 
-  const temporal = program.command('temporal').description('The Temporal CLI bobsync uses for its dev server, and the test server of workflow tests');
+  const temporal = program
+    .command('temporal')
+    .description('The Temporal CLI bobsync uses for its dev server, and the test server of workflow tests');
   temporal
     .command('ensure')
     .description('Find the Temporal CLI, building it with Go into the cache when missing; print its path')
-    .option('--test-server', "also find Temporal's time-skipping test server, fetching it with Maven into the cache when missing (needs Java)")
+    .option(
+      '--test-server',
+      "also find Temporal's time-skipping test server, fetching it with Maven into the cache when missing (needs Java)",
+    )
     .action(async (opts: { testServer?: boolean }) => {
       const cli = ensureTemporalCli();
       print(`temporal CLI (${cli.source}): ${cli.path}`);
@@ -121,7 +143,11 @@ export function buildProgram(): Command {
     });
 
   // Operator commands talk to Temporal only: the connections' secrets are not needed, the codec keys are.
-  const operatorIo = (opts: { config?: string }): CommandIo => ({ ctx: loadContext(opts, process.env, false), env: process.env, out: stdoutOutput() });
+  const operatorIo = (opts: { config?: string }): CommandIo => ({
+    ctx: loadContext(opts, process.env, false),
+    env: process.env,
+    out: stdoutOutput(),
+  });
   const connectionOption = () => new Option('--connection <name>', 'connection (default: the first in the config)');
 
   program
@@ -132,15 +158,35 @@ export function buildProgram(): Command {
     .option('--dry-run', 'plan only and write nothing; waits for the plan and saves the preview files')
     .option('--follow', 'show live progress until it finishes, then the summary and the report files')
     .option('--wait', 'wait until it finishes (no progress line), then the summary and the report files')
-    .option('--out <dir>', 'folder for report.csv/.xlsx/.json and preview.csv/.xlsx (default ./bobsync-reports/<connection>/<start time>)')
-    .action(async (opts: { config?: string; connection?: string; dryRun?: boolean; follow?: boolean; wait?: boolean; out?: string }) => {
-      await runSync(operatorIo(opts), { connection: opts.connection, dryRun: opts.dryRun, follow: opts.follow, wait: opts.wait, outDir: opts.out });
-    });
+    .option(
+      '--out <dir>',
+      'folder for report.csv/.xlsx/.json and preview.csv/.xlsx (default ./bobsync-reports/<connection>/<start time>)',
+    )
+    .action(
+      async (opts: {
+        config?: string;
+        connection?: string;
+        dryRun?: boolean;
+        follow?: boolean;
+        wait?: boolean;
+        out?: string;
+      }) => {
+        await runSync(operatorIo(opts), {
+          connection: opts.connection,
+          dryRun: opts.dryRun,
+          follow: opts.follow,
+          wait: opts.wait,
+          outDir: opts.out,
+        });
+      },
+    );
 
   for (const decision of ['approve', 'reject'] as const) {
     program
       .command(`${decision} <workflowId>`)
-      .description(`${decision === 'approve' ? 'Approve' : 'Reject'} the deactivations a full-sync safeguard holds back`)
+      .description(
+        `${decision === 'approve' ? 'Approve' : 'Reject'} the deactivations a full-sync safeguard holds back`,
+      )
       .addOption(configOption())
       .option('--by <name>', 'who decides, for the report (default: $USER)')
       .action(async (workflowId: string, opts: { config?: string; by?: string }) => {
@@ -148,8 +194,14 @@ export function buildProgram(): Command {
       });
   }
 
-  const schedule = program.command('schedule').description('The Temporal Schedule of the full sync (id bobsync/<connection>/full-sync)');
-  const scheduleCommand = (name: string, description: string, run: (io: CommandIo, opts: ScheduleOptions) => Promise<unknown>) =>
+  const schedule = program
+    .command('schedule')
+    .description('The Temporal Schedule of the full sync (id bobsync/<connection>/full-sync)');
+  const scheduleCommand = (
+    name: string,
+    description: string,
+    run: (io: CommandIo, opts: ScheduleOptions) => Promise<unknown>,
+  ) =>
     schedule
       .command(name)
       .description(description)
@@ -158,7 +210,11 @@ export function buildProgram(): Command {
       .action(async (opts: ScheduleOptions & { config?: string }) => {
         await run(operatorIo(opts), opts);
       });
-  scheduleCommand('create', 'Create the schedule (cron in UTC from --cron or connection.fullSync.schedule)', createSchedule)
+  scheduleCommand(
+    'create',
+    'Create the schedule (cron in UTC from --cron or connection.fullSync.schedule)',
+    createSchedule,
+  )
     .option('--cron <expression>', 'cron expression, UTC, e.g. "0 2 * * *"')
     .option('--update', 'when it exists, replace its cron and action');
   scheduleCommand('describe', 'Show state, cron, next runs and recent runs', describeSchedule);

@@ -49,7 +49,11 @@ const POLICIES = { overlap: 'SKIP', catchupWindow: '1 hour', pauseOnFailure: fal
 
 function target(io: CommandIo, opts: ScheduleOptions) {
   const connection = resolveConnection(io, opts.connection);
-  return { connection, scheduleId: fullSyncScheduleId(connection.name), cron: opts.cron ?? connection.fullSync.schedule };
+  return {
+    connection,
+    scheduleId: fullSyncScheduleId(connection.name),
+    cron: opts.cron ?? connection.fullSync.schedule,
+  };
 }
 
 export type ScheduleCreated = 'created' | 'exists' | 'updated';
@@ -72,7 +76,10 @@ export async function createSchedule(io: CommandIo, opts: ScheduleOptions = {}):
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
       if (!opts.update) {
-        println(io.out, `Schedule ${scheduleId} already exists. \`bobsync schedule describe\` shows it; \`bobsync schedule create --update\` replaces its cron and action.`);
+        println(
+          io.out,
+          `Schedule ${scheduleId} already exists. \`bobsync schedule describe\` shows it; \`bobsync schedule create --update\` replaces its cron and action.`,
+        );
         return 'exists';
       }
       await client.schedule.getHandle(scheduleId).update((previous) => ({
@@ -80,13 +87,20 @@ export async function createSchedule(io: CommandIo, opts: ScheduleOptions = {}):
         action,
         policies: POLICIES,
         // Paused stays paused: an update changes what runs, not whether it runs.
-        state: { paused: previous.state.paused, note: previous.state.paused ? previous.state.note : note, remainingActions: previous.state.remainingActions },
+        state: {
+          paused: previous.state.paused,
+          note: previous.state.paused ? previous.state.note : note,
+          remainingActions: previous.state.remainingActions,
+        },
       }));
       println(io.out, `Updated schedule ${scheduleId}: full sync of ${connection.name} at "${cron}" (UTC).`);
       await printNextRuns(io, client, scheduleId);
       return 'updated';
     }
-    println(io.out, `Created schedule ${scheduleId}: full sync of ${connection.name} at "${cron}" (UTC), on task queue ${taskQueue}.`);
+    println(
+      io.out,
+      `Created schedule ${scheduleId}: full sync of ${connection.name} at "${cron}" (UTC), on task queue ${taskQueue}.`,
+    );
     await printNextRuns(io, client, scheduleId);
     return 'created';
   });
@@ -94,7 +108,14 @@ export async function createSchedule(io: CommandIo, opts: ScheduleOptions = {}):
 
 async function printNextRuns(io: CommandIo, client: Client, scheduleId: string): Promise<void> {
   const d = await client.schedule.getHandle(scheduleId).describe();
-  if (d.info.nextActionTimes.length) println(io.out, `  next runs  ${d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()).join(', ')}`);
+  if (d.info.nextActionTimes.length)
+    println(
+      io.out,
+      `  next runs  ${d.info.nextActionTimes
+        .slice(0, 3)
+        .map((t) => t.toISOString())
+        .join(', ')}`,
+    );
 }
 
 export interface ScheduleView {
@@ -126,16 +147,37 @@ export async function describeSchedule(io: CommandIo, opts: ScheduleOptions = {}
     const out = io.out;
     println(out, `Schedule ${scheduleId}`);
     println(out, `  state        ${view.paused ? 'PAUSED' : 'active'}${view.note ? ` (${view.note})` : ''}`);
-    println(out, `  when         ${view.cron.length ? view.cron.map((c) => `"${c}"`).join(', ') : '(no calendar)'} ${view.timezone}`);
-    println(out, `  starts       ${view.workflowType} on task queue ${view.taskQueue}${view.workflowIdPrefix ? `, ids ${view.workflowIdPrefix}-<time>` : ''}`);
+    println(
+      out,
+      `  when         ${view.cron.length ? view.cron.map((c) => `"${c}"`).join(', ') : '(no calendar)'} ${view.timezone}`,
+    );
+    println(
+      out,
+      `  starts       ${view.workflowType} on task queue ${view.taskQueue}${view.workflowIdPrefix ? `, ids ${view.workflowIdPrefix}-<time>` : ''}`,
+    );
     println(out, `  input        ${view.input.map((a) => JSON.stringify(a)).join(' ')}`);
-    println(out, `  policies     overlap ${view.overlap}, catch-up window ${Math.round(view.catchupWindowMs / 60_000)} min`);
-    println(out, `  next runs    ${view.paused ? '(paused) ' : ''}${view.nextRuns.slice(0, 5).map((t) => t.toISOString()).join(', ') || 'none'}`);
-    println(out, `  actions      ${view.actionsTaken} taken, ${view.skippedOverlap} skipped because a run was still going`);
+    println(
+      out,
+      `  policies     overlap ${view.overlap}, catch-up window ${Math.round(view.catchupWindowMs / 60_000)} min`,
+    );
+    println(
+      out,
+      `  next runs    ${view.paused ? '(paused) ' : ''}${
+        view.nextRuns
+          .slice(0, 5)
+          .map((t) => t.toISOString())
+          .join(', ') || 'none'
+      }`,
+    );
+    println(
+      out,
+      `  actions      ${view.actionsTaken} taken, ${view.skippedOverlap} skipped because a run was still going`,
+    );
     if (view.running.length) println(out, `  running      ${view.running.join(', ')}`);
     if (view.recent.length) {
       println(out, '  recent runs');
-      for (const r of view.recent.slice(-5)) println(out, `    ${r.takenAt.toISOString()}  ${r.workflowId}  ${r.status ?? ''}`.trimEnd());
+      for (const r of view.recent.slice(-5))
+        println(out, `    ${r.takenAt.toISOString()}  ${r.workflowId}  ${r.status ?? ''}`.trimEnd());
     }
     for (const w of view.warnings) println(out, `  warning: ${w}`);
     return view;
@@ -146,21 +188,32 @@ async function describeOrExplain(client: Client, scheduleId: string, connection:
   try {
     return await client.schedule.getHandle(scheduleId).describe();
   } catch (err) {
-    if (err instanceof ScheduleNotFoundError) throw new Error(`no schedule ${scheduleId}: create it with \`bobsync schedule create --connection ${connection}\``);
+    if (err instanceof ScheduleNotFoundError)
+      throw new Error(
+        `no schedule ${scheduleId}: create it with \`bobsync schedule create --connection ${connection}\``,
+      );
     throw err;
   }
 }
 
-async function toView(client: Client, io: CommandIo, d: ScheduleDescription, connection: string): Promise<ScheduleView> {
+async function toView(
+  client: Client,
+  io: CommandIo,
+  d: ScheduleDescription,
+  connection: string,
+): Promise<ScheduleView> {
   const action = d.action;
   const taskQueue = io.ctx.config.temporal.taskQueue;
   const warnings: string[] = [];
   if (action.workflowType !== 'fullSync') warnings.push(`it starts ${action.workflowType}, not fullSync`);
-  if (action.taskQueue !== taskQueue) warnings.push(`it runs on task queue ${action.taskQueue}, but this deployment's is ${taskQueue}`);
+  if (action.taskQueue !== taskQueue)
+    warnings.push(`it runs on task queue ${action.taskQueue}, but this deployment's is ${taskQueue}`);
   const input = (action.args ?? []) as unknown[];
   const first = input[0] as Partial<FullSyncInput> | undefined;
-  if (first?.connection !== connection) warnings.push(`its input names connection ${JSON.stringify(first?.connection)}, not ${connection}`);
-  if (first?.taskQueue !== action.taskQueue) warnings.push(`its input's taskQueue ${JSON.stringify(first?.taskQueue)} is not the task queue it runs on`);
+  if (first?.connection !== connection)
+    warnings.push(`its input names connection ${JSON.stringify(first?.connection)}, not ${connection}`);
+  if (first?.taskQueue !== action.taskQueue)
+    warnings.push(`its input's taskQueue ${JSON.stringify(first?.taskQueue)} is not the task queue it runs on`);
   if (first?.dryRun) warnings.push('its input asks for a dry run: scheduled runs write nothing');
   const recent = await Promise.all(
     d.info.recentActions.map(async (a) => {
@@ -170,7 +223,13 @@ async function toView(client: Client, io: CommandIo, d: ScheduleDescription, con
         .describe()
         .then((x) => x.status.name.toLowerCase())
         .catch(() => undefined);
-      return { scheduledAt: a.scheduledAt, takenAt: a.takenAt, workflowId: wf.workflowId, runId: wf.firstExecutionRunId, status };
+      return {
+        scheduledAt: a.scheduledAt,
+        takenAt: a.takenAt,
+        workflowId: wf.workflowId,
+        runId: wf.firstExecutionRunId,
+        status,
+      };
     }),
   );
   return {
@@ -201,8 +260,11 @@ async function toView(client: Client, io: CommandIo, d: ScheduleDescription, con
 export function calendarToCron(c: CalendarSpecDescription): string {
   const field = <U>(ranges: Range<U>[], toNumber: (u: U) => number, min: number, max: number): string => {
     const numeric = ranges.map((r) => ({ start: toNumber(r.start), end: toNumber(r.end), step: r.step || 1 }));
-    if (numeric.length === 1 && numeric[0]!.start <= min && numeric[0]!.end >= max) return numeric[0]!.step > 1 ? `*/${numeric[0]!.step}` : '*';
-    return numeric.map((r) => (r.end > r.start ? `${r.start}-${r.end}${r.step > 1 ? `/${r.step}` : ''}` : `${r.start}`)).join(',');
+    if (numeric.length === 1 && numeric[0]!.start <= min && numeric[0]!.end >= max)
+      return numeric[0]!.step > 1 ? `*/${numeric[0]!.step}` : '*';
+    return numeric
+      .map((r) => (r.end > r.start ? `${r.start}-${r.end}${r.step > 1 ? `/${r.step}` : ''}` : `${r.start}`))
+      .join(',');
   };
   const same = (n: number) => n;
   const cron = [
@@ -213,7 +275,10 @@ export function calendarToCron(c: CalendarSpecDescription): string {
     field(c.dayOfWeek, (d) => DAYS_OF_WEEK.indexOf(d), 0, 6),
   ].join(' ');
   const second = field(c.second, same, 0, 0);
-  const extra = [second !== '*' && second !== '0' ? `second ${second}` : '', c.year.length ? `year ${field(c.year, same, 0, 0)}` : ''].filter(Boolean);
+  const extra = [
+    second !== '*' && second !== '0' ? `second ${second}` : '',
+    c.year.length ? `year ${field(c.year, same, 0, 0)}` : '',
+  ].filter(Boolean);
   return extra.length ? `${cron} (${extra.join(', ')})` : cron;
 }
 
@@ -223,14 +288,19 @@ export async function pauseSchedule(io: CommandIo, opts: ScheduleOptions = {}): 
     await describeOrExplain(client, scheduleId, connection.name);
     await client.schedule.getHandle(scheduleId).pause(`Paused by ${operatorName(io.env)} with bobsync schedule pause`);
   });
-  println(io.out, `Paused schedule ${scheduleId}: no full sync of ${connection.name} starts until \`bobsync schedule unpause\`. A run already going continues.`);
+  println(
+    io.out,
+    `Paused schedule ${scheduleId}: no full sync of ${connection.name} starts until \`bobsync schedule unpause\`. A run already going continues.`,
+  );
 }
 
 export async function unpauseSchedule(io: CommandIo, opts: ScheduleOptions = {}): Promise<void> {
   const { connection, scheduleId } = target(io, opts);
   await withClient(io, async (client) => {
     await describeOrExplain(client, scheduleId, connection.name);
-    await client.schedule.getHandle(scheduleId).unpause(`Unpaused by ${operatorName(io.env)} with bobsync schedule unpause`);
+    await client.schedule
+      .getHandle(scheduleId)
+      .unpause(`Unpaused by ${operatorName(io.env)} with bobsync schedule unpause`);
     println(io.out, `Unpaused schedule ${scheduleId}.`);
     await printNextRuns(io, client, scheduleId);
   });
@@ -240,7 +310,10 @@ export async function unpauseSchedule(io: CommandIo, opts: ScheduleOptions = {})
  * Starts a run now, outside the calendar. With the schedule's own overlap policy (skip): when a
  * run is still going, Temporal starts nothing. Returns the id of the run it started, if any.
  */
-export async function triggerSchedule(io: CommandIo, opts: ScheduleOptions & { waitMs?: number } = {}): Promise<string | undefined> {
+export async function triggerSchedule(
+  io: CommandIo,
+  opts: ScheduleOptions & { waitMs?: number } = {},
+): Promise<string | undefined> {
   const { connection, scheduleId } = target(io, opts);
   return withClient(io, async (client) => {
     const handle = client.schedule.getHandle(scheduleId);
@@ -259,7 +332,10 @@ export async function triggerSchedule(io: CommandIo, opts: ScheduleOptions & { w
       }
       if (Date.now() > deadline) {
         const running = d.info.runningActions.map((a) => a.workflow.workflowId);
-        println(io.out, `Triggered schedule ${scheduleId}, but no run has started${running.length ? `: ${running.join(', ')} is still running, and the schedule skips overlapping runs` : ' yet'}.`);
+        println(
+          io.out,
+          `Triggered schedule ${scheduleId}, but no run has started${running.length ? `: ${running.join(', ')} is still running, and the schedule skips overlapping runs` : ' yet'}.`,
+        );
         return undefined;
       }
       await new Promise((r) => setTimeout(r, 250));
@@ -273,5 +349,8 @@ export async function deleteSchedule(io: CommandIo, opts: ScheduleOptions = {}):
     await describeOrExplain(client, scheduleId, connection.name);
     await client.schedule.getHandle(scheduleId).delete();
   });
-  println(io.out, `Deleted schedule ${scheduleId}. Runs it already started continue; \`bobsync sync\` still runs one by hand.`);
+  println(
+    io.out,
+    `Deleted schedule ${scheduleId}. Runs it already started continue; \`bobsync sync\` still runs one by hand.`,
+  );
 }

@@ -7,9 +7,23 @@ import { join, resolve } from 'node:path';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { blobStoreFromEnv, type BlobStore } from '../blobstore';
 import type { fullSync } from '../workflows/full-sync';
-import { progressQuery, type FullSyncInput, type FullSyncProgress, type FullSyncResult } from '../workflows/full-sync-api';
+import {
+  progressQuery,
+  type FullSyncInput,
+  type FullSyncProgress,
+  type FullSyncResult,
+} from '../workflows/full-sync-api';
 import { fullSyncWorkflowId } from '../workflows/ids';
-import { formatCounts, formatDuration, println, resolveConnection, withClient, workflowUiUrl, type CommandIo, type Output } from './io';
+import {
+  formatCounts,
+  formatDuration,
+  println,
+  resolveConnection,
+  withClient,
+  workflowUiUrl,
+  type CommandIo,
+  type Output,
+} from './io';
 
 export interface SyncOptions {
   connection?: string;
@@ -48,7 +62,10 @@ export async function runSync(io: CommandIo, opts: SyncOptions = {}): Promise<Sy
   return withClient(io, async (client) => {
     if (!dryRun) {
       const running = await runningFullSync(client, connection, taskQueue);
-      if (running) throw new Error(`a full sync of ${connection} is already running: ${running}. Wait for it (or follow it in the Temporal UI) before starting another.`);
+      if (running)
+        throw new Error(
+          `a full sync of ${connection} is already running: ${running}. Wait for it (or follow it in the Temporal UI) before starting another.`,
+        );
     }
     const input: FullSyncInput = { connection, taskQueue, dryRun, trigger: 'cli' };
     const handle = await client.workflow.start<typeof fullSync>('fullSync', { taskQueue, workflowId, args: [input] });
@@ -64,7 +81,9 @@ export async function runSync(io: CommandIo, opts: SyncOptions = {}): Promise<Sy
     run.askedForApproval = watched.askedForApproval;
     run.result = watched.result;
     printSummary(out, watched.result);
-    const dir = resolve(opts.outDir ?? join('bobsync-reports', connection, startedAt.toISOString().slice(0, 19).replace(/:/g, '-') + 'Z'));
+    const dir = resolve(
+      opts.outDir ?? join('bobsync-reports', connection, startedAt.toISOString().slice(0, 19).replace(/:/g, '-') + 'Z'),
+    );
     run.files = await saveRunFiles(blobStoreFromEnv(io.env), watched.result, dir);
     printFiles(out, watched.result, run.files);
     return run;
@@ -81,7 +100,12 @@ async function runningFullSync(client: Client, connection: string, taskQueue: st
   return undefined;
 }
 
-async function watch(handle: FullSyncHandle, out: Output, follow: boolean, pollMs: number): Promise<{ result: FullSyncResult; askedForApproval: boolean }> {
+async function watch(
+  handle: FullSyncHandle,
+  out: Output,
+  follow: boolean,
+  pollMs: number,
+): Promise<{ result: FullSyncResult; askedForApproval: boolean }> {
   let settled: { ok: true; result: FullSyncResult } | { ok: false; error: unknown } | undefined;
   const finished = handle.result().then(
     (result) => (settled = { ok: true, result }),
@@ -90,7 +114,10 @@ async function watch(handle: FullSyncHandle, out: Output, follow: boolean, pollM
   const line = new ProgressLine(out);
   let askedForApproval = false;
   while (!settled) {
-    const progress = await Promise.race([handle.query(progressQuery).catch(() => undefined), finished.then(() => undefined)]);
+    const progress = await Promise.race([
+      handle.query(progressQuery).catch(() => undefined),
+      finished.then(() => undefined),
+    ]);
     if (progress && !settled) {
       if (follow) line.show(renderProgress(progress, out.isTTY ? out.columns || 100 : Infinity), progress.phase);
       if (progress.phase === 'awaitingApproval' && !askedForApproval) {
@@ -193,20 +220,29 @@ function printApprovalPrompt(out: Output, workflowId: string, p: FullSyncProgres
 }
 
 function printSummary(out: Output, result: FullSyncResult): void {
-  println(out, `Full sync of ${result.connection} finished in ${formatDuration(result.durationMs)}${result.dryRun ? ' (dry run: nothing was written)' : ''}`);
+  println(
+    out,
+    `Full sync of ${result.connection} finished in ${formatDuration(result.durationMs)}${result.dryRun ? ' (dry run: nothing was written)' : ''}`,
+  );
   println(out, `  planned    ${formatCounts(result.byAction)}`);
   println(out, `  outcome    ${formatCounts(result.outcomes)}`);
   const failed = result.outcomes.failed ?? 0;
   if (failed > 0) println(out, `  ${failed} employee(s) failed: see the report for each reason`);
   const guard = result.safeguard;
   if (guard?.tripped) {
-    const decided = guard.decision ? `${guard.decision}${guard.decidedBy ? ` by ${guard.decidedBy}` : ''}` : 'no decision';
+    const decided = guard.decision
+      ? `${guard.decision}${guard.decidedBy ? ` by ${guard.decidedBy}` : ''}`
+      : 'no decision';
     println(out, `  safeguard  ${guard.reason ?? 'tripped'}: ${decided}`);
   }
   const approval = result.approval;
   if (approval?.scope === 'plan') {
-    const decided = approval.decision ? `${approval.decision}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}` : 'no decision';
-    const changed = approval.changedSinceApproval ? `; ${approval.changedSinceApproval} changed since approval, left for the next run` : '';
+    const decided = approval.decision
+      ? `${approval.decision}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}`
+      : 'no decision';
+    const changed = approval.changedSinceApproval
+      ? `; ${approval.changedSinceApproval} changed since approval, left for the next run`
+      : '';
     println(out, `  approval   whole plan (${approval.reason}): ${decided}${changed}`);
   }
 }
@@ -231,7 +267,11 @@ function printFiles(out: Output, result: FullSyncResult, files: Record<string, s
  * Copies the run's report and preview out of the blob store (where they are sealed) into `dir`.
  * The report's CSV and XLSX sit beside its JSON under the run's key.
  */
-export async function saveRunFiles(blobs: BlobStore, result: FullSyncResult, dir: string): Promise<Record<string, string>> {
+export async function saveRunFiles(
+  blobs: BlobStore,
+  result: FullSyncResult,
+  dir: string,
+): Promise<Record<string, string>> {
   const sibling = (name: string) => result.reportRef.key.replace(/[^/]+$/, name);
   const sources: [string, () => Promise<Buffer>][] = [
     ['report.csv', () => blobs.getBytes(sibling('report.csv'))],
@@ -249,7 +289,9 @@ export async function saveRunFiles(blobs: BlobStore, result: FullSyncResult, dir
     try {
       data = await read();
     } catch (err) {
-      throw new Error(`cannot read ${name} of the run from the blob store (${(err as Error).message}); run this command where the worker's BOBSYNC_DATA_DIR is reachable`);
+      throw new Error(
+        `cannot read ${name} of the run from the blob store (${(err as Error).message}); run this command where the worker's BOBSYNC_DATA_DIR is reachable`,
+      );
     }
     const path = join(dir, name);
     // Reports name people: readable by the operator only.

@@ -26,7 +26,8 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const KEY_HINT = 'Generate a key with `openssl rand -base64 32` (or `node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64\'))"`)';
+const KEY_HINT =
+  "Generate a key with `openssl rand -base64 32` (or `node -e \"console.log(require('crypto').randomBytes(32).toString('base64'))\"`)";
 
 /** The codec configuration is missing or malformed. Messages never contain key material. */
 export class CodecConfigError extends Error {
@@ -54,18 +55,25 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   readonly activeKeyId: string;
 
   constructor(options: AesGcmCodecOptions) {
-    const entries: [string, Uint8Array][] = options.keys instanceof Map ? [...(options.keys as ReadonlyMap<string, Uint8Array>).entries()] : Object.entries(options.keys as Readonly<Record<string, Uint8Array>>);
+    const entries: [string, Uint8Array][] =
+      options.keys instanceof Map
+        ? [...(options.keys as ReadonlyMap<string, Uint8Array>).entries()]
+        : Object.entries(options.keys as Readonly<Record<string, Uint8Array>>);
     if (entries.length === 0) throw new CodecConfigError('The payload codec needs at least one key.');
     const keys = new Map<string, Buffer>();
     for (const [id, key] of entries) {
       assertKeyId(id);
       if (key.length !== KEY_BYTES) {
-        throw new CodecConfigError(`Codec key "${id}" is ${key.length} bytes long; AES-256 needs exactly ${KEY_BYTES}.`);
+        throw new CodecConfigError(
+          `Codec key "${id}" is ${key.length} bytes long; AES-256 needs exactly ${KEY_BYTES}.`,
+        );
       }
       keys.set(id, Buffer.from(key));
     }
     if (!keys.has(options.activeKeyId)) {
-      throw new CodecConfigError(`Active codec key "${options.activeKeyId}" is not among the configured keys (${[...keys.keys()].join(', ')}).`);
+      throw new CodecConfigError(
+        `Active codec key "${options.activeKeyId}" is not among the configured keys (${[...keys.keys()].join(', ')}).`,
+      );
     }
     this.#keys = keys;
     this.activeKeyId = options.activeKeyId;
@@ -101,7 +109,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       // Payloads written before encryption was switched on (or by other tools) pass through.
       if (metadataText(payload, METADATA_ENCODING) !== ENCODING_ENCRYPTED) return payload;
       const keyId = metadataText(payload, METADATA_KEY_ID);
-      if (!keyId) throw new CodecDecodeError(`Encrypted payload has no "${METADATA_KEY_ID}" metadata; cannot choose a key.`);
+      if (!keyId)
+        throw new CodecDecodeError(`Encrypted payload has no "${METADATA_KEY_ID}" metadata; cannot choose a key.`);
       const key = this.#keys.get(keyId);
       if (!key) {
         throw new CodecDecodeError(
@@ -110,7 +119,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
         );
       }
       const sealed = payload.data ?? new Uint8Array();
-      if (sealed.length < IV_BYTES + TAG_BYTES) throw new CodecDecodeError(`Encrypted payload (key "${keyId}") is truncated.`);
+      if (sealed.length < IV_BYTES + TAG_BYTES)
+        throw new CodecDecodeError(`Encrypted payload (key "${keyId}") is truncated.`);
       const iv = sealed.subarray(0, IV_BYTES);
       const tag = sealed.subarray(sealed.length - TAG_BYTES);
       const body = sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES);
@@ -121,7 +131,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
         decipher.setAuthTag(tag);
         plain = Buffer.concat([decipher.update(body), decipher.final()]);
       } catch {
-        throw new CodecDecodeError(`Encrypted payload failed authentication with codec key "${keyId}": it was altered or sealed with a different key.`);
+        throw new CodecDecodeError(
+          `Encrypted payload failed authentication with codec key "${keyId}": it was altered or sealed with a different key.`,
+        );
       }
       return temporal.api.common.v1.Payload.decode(plain);
     });
@@ -142,17 +154,24 @@ export class AesGcmPayloadCodec implements PayloadCodec {
  */
 export function parseCodecKeys(value: string, variable = ENV_CODEC_KEYS): Map<string, Buffer> {
   const keys = new Map<string, Buffer>();
-  const items = value.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
   if (items.length === 0) throw new CodecConfigError(`${variable} is empty. ${usage(variable)}`);
   items.forEach((item, index) => {
     const colon = item.indexOf(':');
     if (colon <= 0) {
-      throw new CodecConfigError(`${variable}: entry ${index + 1} is not of the form keyId:base64Key. ${usage(variable)}`);
+      throw new CodecConfigError(
+        `${variable}: entry ${index + 1} is not of the form keyId:base64Key. ${usage(variable)}`,
+      );
     }
     const id = item.slice(0, colon).trim();
     const encoded = item.slice(colon + 1).trim();
     if (!KEY_ID_PATTERN.test(id)) {
-      throw new CodecConfigError(`${variable}: key id at entry ${index + 1} must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+      throw new CodecConfigError(
+        `${variable}: key id at entry ${index + 1} must be 1-64 characters of A-Z a-z 0-9 . _ -`,
+      );
     }
     if (keys.has(id)) throw new CodecConfigError(`${variable}: key id "${id}" appears more than once.`);
     if (!BASE64_PATTERN.test(encoded)) {
@@ -160,7 +179,9 @@ export function parseCodecKeys(value: string, variable = ENV_CODEC_KEYS): Map<st
     }
     const key = Buffer.from(encoded, 'base64');
     if (key.length !== KEY_BYTES) {
-      throw new CodecConfigError(`${variable}: key "${id}" decodes to ${key.length} bytes; AES-256 needs ${KEY_BYTES}. ${KEY_HINT}.`);
+      throw new CodecConfigError(
+        `${variable}: key "${id}" decodes to ${key.length} bytes; AES-256 needs ${KEY_BYTES}. ${KEY_HINT}.`,
+      );
     }
     keys.set(id, key);
   });
@@ -174,13 +195,17 @@ export function parseCodecKeys(value: string, variable = ENV_CODEC_KEYS): Map<st
 export function codecFromEnv(env: NodeJS.ProcessEnv = process.env): AesGcmPayloadCodec {
   const raw = env[ENV_CODEC_KEYS];
   if (raw === undefined || raw.trim() === '') {
-    throw new CodecConfigError(`${ENV_CODEC_KEYS} is not set: payloads sent to Temporal are encrypted and need a key. ${usage(ENV_CODEC_KEYS)}`);
+    throw new CodecConfigError(
+      `${ENV_CODEC_KEYS} is not set: payloads sent to Temporal are encrypted and need a key. ${usage(ENV_CODEC_KEYS)}`,
+    );
   }
   const keys = parseCodecKeys(raw);
   const requested = env[ENV_CODEC_ACTIVE_KEY]?.trim();
   const activeKeyId = requested || keys.keys().next().value!;
   if (!keys.has(activeKeyId)) {
-    throw new CodecConfigError(`${ENV_CODEC_ACTIVE_KEY}="${activeKeyId}" names no key in ${ENV_CODEC_KEYS} (known: ${[...keys.keys()].join(', ')}).`);
+    throw new CodecConfigError(
+      `${ENV_CODEC_ACTIVE_KEY}="${activeKeyId}" names no key in ${ENV_CODEC_KEYS} (known: ${[...keys.keys()].join(', ')}).`,
+    );
   }
   return new AesGcmPayloadCodec({ keys, activeKeyId });
 }
@@ -201,7 +226,8 @@ export function generateCodecKey(): string {
 }
 
 function assertKeyId(id: string): void {
-  if (!KEY_ID_PATTERN.test(id)) throw new CodecConfigError(`Codec key id "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+  if (!KEY_ID_PATTERN.test(id))
+    throw new CodecConfigError(`Codec key id "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
 }
 
 // Binding the key id into the tag makes a relabelled payload fail instead of decrypting oddly.

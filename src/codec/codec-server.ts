@@ -81,7 +81,8 @@ export function createCodecRouter(options: CodecRouterOptions): Router {
       return;
     }
     try {
-      const result = direction === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
+      const result =
+        direction === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
       res.json({ payloads: result.map(payloadToJson) });
     } catch (err) {
       // Unknown key id or tampered payload: the message names the key id and is safe to show.
@@ -107,10 +108,16 @@ export function createCodecRouter(options: CodecRouterOptions): Router {
  * Router options from the environment: `BOBSYNC_CODEC_CORS_ORIGINS` (comma-separated,
  * default http://localhost:8233) and `BOBSYNC_CODEC_AUTH_TOKEN` (optional).
  */
-export function codecRouterOptionsFromEnv(codec: PayloadCodec, env: NodeJS.ProcessEnv = process.env): CodecRouterOptions {
+export function codecRouterOptionsFromEnv(
+  codec: PayloadCodec,
+  env: NodeJS.ProcessEnv = process.env,
+): CodecRouterOptions {
   const rawOrigins = env[ENV_CODEC_CORS_ORIGINS];
   const corsOrigins = rawOrigins
-    ? rawOrigins.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter((o) => o.length > 0)
+    ? rawOrigins
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter((o) => o.length > 0)
     : DEFAULT_CODEC_CORS_ORIGINS;
   const authToken = env[ENV_CODEC_AUTH_TOKEN]?.trim() || undefined;
   return { codec, corsOrigins, authToken };
@@ -125,13 +132,16 @@ export function payloadsFromJson(body: unknown): Payload[] {
   // Protobuf JSON leaves out empty lists: the Temporal CLI sends `{}` for "no payloads".
   if (typeof body === 'object' && body !== null && (body as { payloads?: unknown }).payloads === undefined) return [];
   if (typeof body !== 'object' || body === null || !Array.isArray((body as { payloads?: unknown }).payloads)) {
-    throw new InvalidPayloadJsonError('Body must be JSON of the form {"payloads": [{"metadata": {...}, "data": "<base64>"}]}.');
+    throw new InvalidPayloadJsonError(
+      'Body must be JSON of the form {"payloads": [{"metadata": {...}, "data": "<base64>"}]}.',
+    );
   }
   return (body as { payloads: unknown[] }).payloads.map((item, index) => payloadFromJson(item, index));
 }
 
 export function payloadFromJson(item: unknown, index = 0): Payload {
-  if (typeof item !== 'object' || item === null) throw new InvalidPayloadJsonError(`payloads[${index}] must be an object.`);
+  if (typeof item !== 'object' || item === null)
+    throw new InvalidPayloadJsonError(`payloads[${index}] must be an object.`);
   const { metadata, data } = item as { metadata?: unknown; data?: unknown };
   const out: Record<string, Uint8Array> = {};
   if (metadata !== undefined && metadata !== null) {
@@ -142,7 +152,10 @@ export function payloadFromJson(item: unknown, index = 0): Payload {
       out[name] = base64Bytes(value, `payloads[${index}].metadata.${name}`);
     }
   }
-  return { metadata: out, data: data === undefined || data === null ? new Uint8Array() : base64Bytes(data, `payloads[${index}].data`) };
+  return {
+    metadata: out,
+    data: data === undefined || data === null ? new Uint8Array() : base64Bytes(data, `payloads[${index}].data`),
+  };
 }
 
 export function payloadToJson(payload: Payload): JsonPayload {
@@ -157,6 +170,7 @@ export function payloadToJson(payload: Payload): JsonPayload {
 const BASE64_ANY = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 function base64Bytes(value: unknown, where: string): Uint8Array {
-  if (typeof value !== 'string' || !BASE64_ANY.test(value)) throw new InvalidPayloadJsonError(`${where} must be a base64 string.`);
+  if (typeof value !== 'string' || !BASE64_ANY.test(value))
+    throw new InvalidPayloadJsonError(`${where} must be a base64 string.`);
   return new Uint8Array(Buffer.from(value, value.includes('-') || value.includes('_') ? 'base64url' : 'base64'));
 }

@@ -12,7 +12,11 @@ export interface CommandContext {
   namespace: string;
 }
 
-export function loadContext(opts: { config?: string }, env: NodeJS.ProcessEnv = process.env, requireSecrets = true): CommandContext {
+export function loadContext(
+  opts: { config?: string },
+  env: NodeJS.ProcessEnv = process.env,
+  requireSecrets = true,
+): CommandContext {
   const runtime = runtimeSettings(env);
   const configPath = resolve(opts.config ?? runtime.BOBSYNC_CONFIG);
   const config = loadConfigFile(configPath);

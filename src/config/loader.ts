@@ -15,7 +15,10 @@ export class ConfigError extends Error {
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+  return path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    '',
+  );
 }
 
 const SECRET_FIELDS = new Set(['serviceUserToken', 'webhookSecret', 'clientSecret', 'token']);
@@ -48,11 +51,18 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 export function parseConfig(text: string, source = 'bobsync.yaml'): BobsyncConfig {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `YAML syntax: ${e.message}`), source);
+    throw new ConfigError(
+      doc.errors.map((e) => `YAML syntax: ${e.message}`),
+      source,
+    );
   }
   const raw: unknown = doc.toJS();
   const parsed = configSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => describeIssue(i, raw)), source);
+  if (!parsed.success)
+    throw new ConfigError(
+      parsed.error.issues.map((i) => describeIssue(i, raw)),
+      source,
+    );
   return parsed.data;
 }
 
@@ -62,7 +72,9 @@ export function loadConfigFile(path: string): BobsyncConfig {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(
-      [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)}). Pass --config PATH or set BOBSYNC_CONFIG.`],
+      [
+        `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)}). Pass --config PATH or set BOBSYNC_CONFIG.`,
+      ],
       path,
     );
   }
@@ -76,7 +88,8 @@ export function secretReferences(config: BobsyncConfig): { where: string; ref: S
     const base = `connections[${i}]`;
     refs.push({ where: `${base}.source.serviceUserToken`, ref: c.source.serviceUserToken });
     if (c.source.webhookSecret) refs.push({ where: `${base}.source.webhookSecret`, ref: c.source.webhookSecret });
-    if (c.destination.type === '360learning') refs.push({ where: `${base}.destination.clientSecret`, ref: c.destination.clientSecret });
+    if (c.destination.type === '360learning')
+      refs.push({ where: `${base}.destination.clientSecret`, ref: c.destination.clientSecret });
     else refs.push({ where: `${base}.destination.token`, ref: c.destination.token });
   });
   return refs;
@@ -96,7 +109,11 @@ export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.env)
   return value;
 }
 
-export function assertSecretsPresent(config: BobsyncConfig, env: NodeJS.ProcessEnv = process.env, source = 'environment'): void {
+export function assertSecretsPresent(
+  config: BobsyncConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  source = 'environment',
+): void {
   const missing = missingSecrets(config, env);
   if (missing.length) throw new ConfigError(missing, source);
 }

@@ -13,7 +13,10 @@ const runtimeSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().optional(),
   BOBSYNC_API_PORT: port.default(3000),
   BOBSYNC_API_HOST: z.string().default('127.0.0.1'),
-  BOBSYNC_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must look like smtp://host:port or smtps://user:pass@host:port').optional(),
+  BOBSYNC_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must look like smtp://host:port or smtps://user:pass@host:port')
+    .optional(),
   BOBSYNC_DATA_DIR: z.string().default('.data'),
   BOBSYNC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -10,12 +10,17 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 export const secretRef = z
   .object({ env: z.string().regex(ENV_NAME, 'must be an environment variable name such as HIBOB_TOKEN') })
   .strict()
-  .describe('A secret taken from the environment: { env: VARIABLE_NAME }. Secrets are never written in the config file.');
+  .describe(
+    'A secret taken from the environment: { env: VARIABLE_NAME }. Secrets are never written in the config file.',
+  );
 export type SecretRef = z.infer<typeof secretRef>;
 
 const connectionName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and dashes (it appears in workflow ids and webhook URLs)');
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'use lower-case letters, digits and dashes (it appears in workflow ids and webhook URLs)',
+  );
 
 const url = z.url({ message: 'must be an absolute http(s) URL' });
 
@@ -26,7 +31,13 @@ export const hibobSource = z
     serviceUserId: z.string().min(1).describe('ID of the HiBob service user (not secret).'),
     serviceUserToken: secretRef.describe('Token of the HiBob service user.'),
     webhookSecret: secretRef.optional().describe('Signing secret of the HiBob webhook pointing at this connection.'),
-    searchRequestsPerMinute: z.number().int().min(1).max(50).default(50).describe('HiBob allows 50 people searches per minute.'),
+    searchRequestsPerMinute: z
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .default(50)
+      .describe('HiBob allows 50 people searches per minute.'),
     readsPerSecond: z
       .number()
       .positive()
@@ -50,15 +61,21 @@ export const hibobSource = z
           .string()
           .min(1)
           .default('Email')
-          .describe('Column that identifies a row: the HiBob employee id column (e.g. "Bob ID") or the work email column.'),
+          .describe(
+            'Column that identifies a row: the HiBob employee id column (e.g. "Bob ID") or the work email column.',
+          ),
         humanReadable: z
           .boolean()
           .default(true)
-          .describe('Download list values as their labels (Skillcast’s advice); false reads machine values (list ids).'),
+          .describe(
+            'Download list values as their labels (Skillcast’s advice); false reads machine values (list ids).',
+          ),
         columns: z
           .record(z.string().min(1), z.string().min(1))
           .default({})
-          .describe('Column name → HiBob field id, for columns the report names differently from the field (e.g. "Bob ID": root.id).'),
+          .describe(
+            'Column name → HiBob field id, for columns the report names differently from the field (e.g. "Bob ID": root.id).',
+          ),
       })
       .strict()
       .optional()
@@ -72,19 +89,32 @@ export const hibobSource = z
 export const learning360Destination = z
   .object({
     type: z.literal('360learning'),
-    baseUrl: url.default('https://app.360learning.com').describe('EU: https://app.360learning.com, US: https://app.us.360learning.com'),
+    baseUrl: url
+      .default('https://app.360learning.com')
+      .describe('EU: https://app.360learning.com, US: https://app.us.360learning.com'),
     clientId: z.string().min(1),
     clientSecret: secretRef,
     defaultGroupId: z
       .string()
       .regex(/^[a-fA-F0-9]{24}$/, 'must be a 360Learning group id (24 hex characters)')
       .describe('Group every new learner joins as learner (360Learning requires a membership at creation).'),
-    externalIdPlatform: z.string().min(1).default('hibob').describe('Platform name under which the HiBob employee id is stored.'),
+    externalIdPlatform: z
+      .string()
+      .min(1)
+      .default('hibob')
+      .describe('Platform name under which the HiBob employee id is stored.'),
     sendInvitationEmail: z
       .boolean()
       .default(false)
-      .describe('Let 360Learning e-mail each new learner an invitation to activate their account; the report names who was invited.'),
-    writesPerSecond: z.number().positive().max(10).default(10).describe('360Learning allows 10 writes per second per company.'),
+      .describe(
+        'Let 360Learning e-mail each new learner an invitation to activate their account; the report names who was invited.',
+      ),
+    writesPerSecond: z
+      .number()
+      .positive()
+      .max(10)
+      .default(10)
+      .describe('360Learning allows 10 writes per second per company.'),
     readsPerSecond: z.number().positive().max(50).default(50),
   })
   .strict();
@@ -101,7 +131,9 @@ export const skillcastDestination = z
     domain: z
       .string()
       .min(1)
-      .describe('The user domain this connection provisions; give the SCIM API user access to this domain only, so no other domain is read or changed.'),
+      .describe(
+        'The user domain this connection provisions; give the SCIM API user access to this domain only, so no other domain is read or changed.',
+      ),
     extensionUrn: z
       .string()
       .default('urn:ietf:params:scim:schemas:extension:skillcast:2.0:User')
@@ -115,7 +147,9 @@ export const skillcastDestination = z
       .positive()
       .max(100)
       .default(5)
-      .describe('SCIM requests per second for this connection (Skillcast publishes no limit); enforced on a task queue of the connection’s own.'),
+      .describe(
+        'SCIM requests per second for this connection (Skillcast publishes no limit); enforced on a task queue of the connection’s own.',
+      ),
   })
   .strict()
   .describe('Skillcast (SCIM 2.0).');
@@ -126,10 +160,7 @@ export const connectionSchema = z
     enabled: z.boolean().default(true),
     source: hibobSource,
     destination: z.discriminatedUnion('type', [learning360Destination, skillcastDestination], {
-      error: (issue) =>
-        issue.code === 'invalid_union'
-          ? 'must be 360learning or skillcast'
-          : undefined,
+      error: (issue) => (issue.code === 'invalid_union' ? 'must be 360learning or skillcast' : undefined),
     }),
     /** Field mapping, filters, status rules and groups: filled in by the sync engine's schema. */
     mapping: mappingSchema.prefault({}),
@@ -138,20 +169,31 @@ export const connectionSchema = z
         protectedUsers: z
           .array(z.string().min(1))
           .default([])
-          .describe('Emails or LMS user ids that bobsync never changes or deactivates (admins, auditors, service accounts).'),
+          .describe(
+            'Emails or LMS user ids that bobsync never changes or deactivates (admins, auditors, service accounts).',
+          ),
         maxDeactivationPercent: z
           .number()
           .min(0)
           .max(100)
           .default(10)
-          .describe('A full sync that would deactivate more than this share of active learners stops and asks for approval.'),
-        maxDeactivations: z.number().int().min(0).optional().describe('Absolute limit on deactivations per full sync; the lower of the two limits applies.'),
+          .describe(
+            'A full sync that would deactivate more than this share of active learners stops and asks for approval.',
+          ),
+        maxDeactivations: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe('Absolute limit on deactivations per full sync; the lower of the two limits applies.'),
         maxHibobDropPercent: z
           .number()
           .min(0)
           .max(100)
           .default(20)
-          .describe('HiBob returning this much fewer people than the last run (a permission change?) also asks for approval.'),
+          .describe(
+            'HiBob returning this much fewer people than the last run (a permission change?) also asks for approval.',
+          ),
         approval: z
           .enum(['always', 'firstRun', 'onSafeguard', 'never'])
           .optional()
@@ -159,7 +201,12 @@ export const connectionSchema = z
             'When a full sync waits for `bobsync approve`: always (every run’s plan), firstRun (the first run’s plan, then onSafeguard), ' +
               'onSafeguard (only deactivations a safeguard holds), never (held deactivations are skipped and reported). Default: firstRun for Skillcast, onSafeguard for 360Learning.',
           ),
-        approvalTimeoutHours: z.number().positive().max(24 * 30).default(72).describe('Unanswered approvals are rejected after this long.'),
+        approvalTimeoutHours: z
+          .number()
+          .positive()
+          .max(24 * 30)
+          .default(72)
+          .describe('Unanswered approvals are rejected after this long.'),
         approvalReminderHours: z
           .number()
           .min(0)
@@ -180,7 +227,13 @@ export const connectionSchema = z
           .describe('Cron expression (UTC) of the scheduled full sync, used by `bobsync schedule create`.'),
         batchSize: z.number().int().min(1).max(1000).default(50).describe('Changed employees per batch workflow.'),
         parallelism: z.number().int().min(1).max(50).default(4).describe('Batches running at once.'),
-        concurrencyPerBatch: z.number().int().min(1).max(100).default(10).describe('Employees synced at once inside a batch.'),
+        concurrencyPerBatch: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(10)
+          .describe('Employees synced at once inside a batch.'),
         timerHorizonDays: z
           .number()
           .int()
@@ -204,11 +257,29 @@ export const connectionSchema = z
       .prefault({}),
     notifications: z
       .object({
-        to: z.array(z.email()).default([]).describe('Who hears about employees that cannot be synced, and gets full-sync reports.'),
+        to: z
+          .array(z.email())
+          .default([])
+          .describe('Who hears about employees that cannot be synced, and gets full-sync reports.'),
         // Local names such as bobsync@localhost are fine as a sender.
-        from: z.string().regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').default('bobsync@localhost'),
-        digestWindowSeconds: z.number().int().min(0).max(3600).default(60).describe('Failures within this window go out as one email.'),
-        minIntervalSeconds: z.number().int().min(0).max(86_400).default(900).describe('At most one failure email per this many seconds; a storm becomes a digest.'),
+        from: z
+          .string()
+          .regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address')
+          .default('bobsync@localhost'),
+        digestWindowSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(3600)
+          .default(60)
+          .describe('Failures within this window go out as one email.'),
+        minIntervalSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(86_400)
+          .default(900)
+          .describe('At most one failure email per this many seconds; a storm becomes a digest.'),
       })
       .strict()
       .default({ to: [], from: 'bobsync@localhost', digestWindowSeconds: 60, minIntervalSeconds: 900 }),
@@ -219,7 +290,8 @@ export const connectionSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['mapping', 'groups'],
-        message: 'Skillcast has no group roles over SCIM; remove mapping.groups and build audience groups in Skillcast from attributes (mapping.customFields)',
+        message:
+          'Skillcast has no group roles over SCIM; remove mapping.groups and build audience groups in Skillcast from attributes (mapping.customFields)',
       });
     }
   });
@@ -235,7 +307,10 @@ export const configSchema = z
   .object({
     temporal: z
       .object({
-        address: z.string().default('127.0.0.1:7233').describe('host:port of the Temporal frontend; TEMPORAL_ADDRESS overrides.'),
+        address: z
+          .string()
+          .default('127.0.0.1:7233')
+          .describe('host:port of the Temporal frontend; TEMPORAL_ADDRESS overrides.'),
         namespace: z.string().default('default'),
         taskQueue: z.string().default('bobsync'),
       })
@@ -247,7 +322,12 @@ export const configSchema = z
       .superRefine((connections, ctx) => {
         const seen = new Set<string>();
         connections.forEach((c, i) => {
-          if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `connection name "${c.name}" is used twice; names must be unique` });
+          if (seen.has(c.name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'name'],
+              message: `connection name "${c.name}" is used twice; names must be unique`,
+            });
           seen.add(c.name);
         });
       }),

@@ -46,11 +46,17 @@ async function demoGroups(baseUrl: string): Promise<DemoGroups> {
   const tokenResponse = await fetch(`${baseUrl}/api/v2/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ grant_type: 'client_credentials', client_id: DEMO_CREDENTIALS.learning360ClientId, client_secret: DEMO_CREDENTIALS.learning360ClientSecret }),
+    body: JSON.stringify({
+      grant_type: 'client_credentials',
+      client_id: DEMO_CREDENTIALS.learning360ClientId,
+      client_secret: DEMO_CREDENTIALS.learning360ClientSecret,
+    }),
   });
   const { access_token } = (await tokenResponse.json()) as { access_token: string };
   const groups = (await (
-    await fetch(`${baseUrl}/api/v2/groups`, { headers: { authorization: `Bearer ${access_token}`, '360-api-version': 'v2.0' } })
+    await fetch(`${baseUrl}/api/v2/groups`, {
+      headers: { authorization: `Bearer ${access_token}`, '360-api-version': 'v2.0' },
+    })
   ).json()) as { _id: string; name: string; parentId?: string }[];
   const root = groups.find((g) => !g.parentId);
   if (!root) throw new Error('the 360Learning emulator has no root group');
@@ -74,9 +80,15 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
   const env = options.env ?? process.env;
   const dataDir = resolve(env.BOBSYNC_DATA_DIR ?? '.data');
   mkdirSync(dataDir, { recursive: true });
-  const busy = (await Promise.all(Object.entries(PORTS).map(async ([name, port]) => ((await portInUse(port)) ? `${name} (${port})` : undefined)))).filter(Boolean);
+  const busy = (
+    await Promise.all(
+      Object.entries(PORTS).map(async ([name, port]) => ((await portInUse(port)) ? `${name} (${port})` : undefined)),
+    )
+  ).filter(Boolean);
   if (busy.length) {
-    throw new Error(`These ports are already in use: ${busy.join(', ')}. Stop what listens there (an earlier \`npm start\`?) and run again.`);
+    throw new Error(
+      `These ports are already in use: ${busy.join(', ')}. Stop what listens there (an earlier \`npm start\`?) and run again.`,
+    );
   }
   if (options.fresh) rmSync(join(dataDir, 'temporal.db'), { force: true });
 
@@ -108,7 +120,8 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     Object.assign(env, {
       TEMPORAL_ADDRESS: temporal.address,
       BOBSYNC_API_PORT: String(PORTS.api),
-      BOBSYNC_CODEC_CORS_ORIGINS: env.BOBSYNC_CODEC_CORS_ORIGINS ?? `http://127.0.0.1:${PORTS.temporalUi},http://localhost:${PORTS.temporalUi}`,
+      BOBSYNC_CODEC_CORS_ORIGINS:
+        env.BOBSYNC_CODEC_CORS_ORIGINS ?? `http://127.0.0.1:${PORTS.temporalUi},http://localhost:${PORTS.temporalUi}`,
       HIBOB_SERVICE_USER_TOKEN: env.HIBOB_SERVICE_USER_TOKEN ?? DEMO_CREDENTIALS.hibobToken,
       HIBOB_WEBHOOK_SECRET: env.HIBOB_WEBHOOK_SECRET ?? DEMO_CREDENTIALS.hibobWebhookSecret,
       LEARNING360_CLIENT_SECRET: env.LEARNING360_CLIENT_SECRET ?? DEMO_CREDENTIALS.learning360ClientSecret,
@@ -117,7 +130,15 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     });
     const configPath = join(dataDir, 'bobsync.dev.yaml');
     const learning360Url = emulators.learning360!.server.url;
-    writeFileSync(configPath, embeddedConfigYaml(emulators.hibob!.server.url, learning360Url, await demoGroups(learning360Url), emulators.skillcast!.server.url));
+    writeFileSync(
+      configPath,
+      embeddedConfigYaml(
+        emulators.hibob!.server.url,
+        learning360Url,
+        await demoGroups(learning360Url),
+        emulators.skillcast!.server.url,
+      ),
+    );
     const ctx = loadContext({ config: configPath }, env);
 
     say('Starting the worker and the webhook API…');
@@ -131,7 +152,11 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     stops.push(() => api.close());
     // HiBob's webhooks for the demo connection point at the local API, signed with its secret.
     const webhookUrl = `${api.url}/webhooks/hibob/demo-360`;
-    emulators.hibob!.emulator.subscribeWebhook({ url: webhookUrl, secret: env.HIBOB_WEBHOOK_SECRET!, name: 'bobsync demo-360' });
+    emulators.hibob!.emulator.subscribeWebhook({
+      url: webhookUrl,
+      secret: env.HIBOB_WEBHOOK_SECRET!,
+      name: 'bobsync demo-360',
+    });
 
     const health = await runHealthCheck({ config: configPath }, env);
 
@@ -143,9 +168,19 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
       ['demo-skillcast', 'HiBob → Skillcast'],
     ] as const) {
       say(`Running a first full sync of ${connection} (${what})…`);
-      const first = await runSync(io, { connection, follow: true, outDir: join(dataDir, 'reports', connection, 'first-full-sync') });
-      firstSyncs.push({ connection, workflowId: first.workflowId, report: first.files ? (first.files['report.xlsx'] ?? Object.values(first.files)[0]) : undefined });
-      await createSchedule({ ...io, out: { write: () => undefined } }, { connection }).catch((err: Error) => say(`  (schedule of ${connection} not created: ${err.message})`));
+      const first = await runSync(io, {
+        connection,
+        follow: true,
+        outDir: join(dataDir, 'reports', connection, 'first-full-sync'),
+      });
+      firstSyncs.push({
+        connection,
+        workflowId: first.workflowId,
+        report: first.files ? (first.files['report.xlsx'] ?? Object.values(first.files)[0]) : undefined,
+      });
+      await createSchedule({ ...io, out: { write: () => undefined } }, { connection }).catch((err: Error) =>
+        say(`  (schedule of ${connection} not created: ${err.message})`),
+      );
     }
     say();
     say('bobsync is ready.');
@@ -158,7 +193,9 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     for (const first of firstSyncs) {
       say(`  First full sync       ${first.workflowId}`);
       if (first.report) say(`    its report          ${first.report}`);
-      say(`    nightly schedule    bobsync/${first.connection}/full-sync (bobsync schedule describe --connection ${first.connection})`);
+      say(
+        `    nightly schedule    bobsync/${first.connection}/full-sync (bobsync schedule describe --connection ${first.connection})`,
+      );
     }
     say();
     say('Ctrl-C stops everything.');
@@ -173,8 +210,14 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
  * The config `bobsync dev` writes for the demo tenant: what a customer would declare for the
  * same company (site time zones, custom fields, group rules), pointing at the emulators.
  */
-export function embeddedConfigYaml(hibobUrl: string, learning360Url: string, groups: DemoGroups, skillcastUrl?: string): string {
-  const header = '# Written by `bobsync dev` for the local emulators. Secrets are env references, set by `bobsync dev`.\n';
+export function embeddedConfigYaml(
+  hibobUrl: string,
+  learning360Url: string,
+  groups: DemoGroups,
+  skillcastUrl?: string,
+): string {
+  const header =
+    '# Written by `bobsync dev` for the local emulators. Secrets are env references, set by `bobsync dev`.\n';
   const source = {
     type: 'hibob',
     baseUrl: `${hibobUrl}/v1`,

@@ -45,13 +45,26 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
   const result: RunningEmulators = {
     describe() {
       const lines: string[] = [];
-      if (result.hibob) lines.push(`HiBob emulator        ${result.hibob.server.url}/v1   (service user ${DEMO_CREDENTIALS.hibobServiceUserId})`);
-      if (result.learning360) lines.push(`360Learning emulator  ${result.learning360.server.url}/api/v2   (client ${DEMO_CREDENTIALS.learning360ClientId})`);
-      if (result.skillcast) lines.push(`Skillcast emulator    ${result.skillcast.server.url}/skillcastApi/scim   (token ${DEMO_CREDENTIALS.skillcastToken})`);
+      if (result.hibob)
+        lines.push(
+          `HiBob emulator        ${result.hibob.server.url}/v1   (service user ${DEMO_CREDENTIALS.hibobServiceUserId})`,
+        );
+      if (result.learning360)
+        lines.push(
+          `360Learning emulator  ${result.learning360.server.url}/api/v2   (client ${DEMO_CREDENTIALS.learning360ClientId})`,
+        );
+      if (result.skillcast)
+        lines.push(
+          `Skillcast emulator    ${result.skillcast.server.url}/skillcastApi/scim   (token ${DEMO_CREDENTIALS.skillcastToken})`,
+        );
       return lines;
     },
     async close() {
-      await Promise.all([result.hibob?.server.close(), result.learning360?.server.close(), result.skillcast?.server.close()]);
+      await Promise.all([
+        result.hibob?.server.close(),
+        result.learning360?.server.close(),
+        result.skillcast?.server.close(),
+      ]);
     },
   };
   try {

@@ -57,7 +57,12 @@ export interface LocalStackOptions extends StartEmulatorsOptions {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const address = options.temporalAddress;
   const taskQueue = options.taskQueue;
-  const emulators = await startEmulators({ employees: 5, seed: 7, ...options, ports: { hibob: 0, learning360: 0, skillcast: 0 } });
+  const emulators = await startEmulators({
+    employees: 5,
+    seed: 7,
+    ...options,
+    ports: { hibob: 0, learning360: 0, skillcast: 0 },
+  });
   const env: NodeJS.ProcessEnv = {
     BOBSYNC_CODEC_KEYS: options.codecKeys,
     ...(options.dataDir ? { BOBSYNC_DATA_DIR: options.dataDir } : {}),
@@ -78,11 +83,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   config.temporal = { address, namespace: 'default', taskQueue };
   for (const connection of config.connections) {
     connection.source.readsPerSecond = 50;
-    connection.notifications = { ...connection.notifications, to: ['hr-systems@example.com'], digestWindowSeconds: 1, minIntervalSeconds: 0 };
+    connection.notifications = {
+      ...connection.notifications,
+      to: ['hr-systems@example.com'],
+      digestWindowSeconds: 1,
+      minIntervalSeconds: 0,
+    };
   }
   options.configure?.(config);
   const dataConverter = codecDataConverter(codecFromEnv(env));
-  const workers = options.worker === false ? undefined : await createWorkers({ config, env, address, dataConverter, workflowBundle: options.workflowBundle });
+  const workers =
+    options.worker === false
+      ? undefined
+      : await createWorkers({ config, env, address, dataConverter, workflowBundle: options.workflowBundle });
   const running = workers?.run();
   const client = await connectClient({ address, namespace: 'default', dataConverter });
 
@@ -91,7 +104,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   if (options.api) {
     const app = createApiApp({
       temporal: client,
-      routers: { '/webhooks': createWebhookRouter({ config, env, temporal: client, log: pino({ level: 'silent' }), taskQueue, onAccepted: options.onWebhookAccepted }) },
+      routers: {
+        '/webhooks': createWebhookRouter({
+          config,
+          env,
+          temporal: client,
+          log: pino({ level: 'silent' }),
+          taskQueue,
+          onAccepted: options.onWebhookAccepted,
+        }),
+      },
     });
     api = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -99,7 +121,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
     const hibob = emulators.hibob?.emulator;
     hibob?.updateSettings({ webhookRetryScheduleMs: [200, 500, 1000, 2000, 4000] });
-    hibob?.subscribeWebhook({ url: `${apiUrl}/webhooks/hibob/demo-360`, secret: DEMO_CREDENTIALS.hibobWebhookSecret, name: 'test', ping: false });
+    hibob?.subscribeWebhook({
+      url: `${apiUrl}/webhooks/hibob/demo-360`,
+      secret: DEMO_CREDENTIALS.hibobWebhookSecret,
+      name: 'test',
+      ping: false,
+    });
   }
 
   return {
@@ -124,7 +151,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 }
 
 /** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -134,7 +165,8 @@ export async function eventually<T>(probe: () => T | undefined | Promise<T | und
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

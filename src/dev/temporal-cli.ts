@@ -16,15 +16,15 @@ export function temporalCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return toolCacheDir(`temporal-${TEMPORAL_CLI_VERSION}`, env);
 }
 
-
-
 export type CliSource = 'env' | 'path' | 'cache' | 'built';
 
 /** Returns the CLI path if it can be found without building. */
 export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): { path: string; source: CliSource } | undefined {
   if (env.TEMPORAL_CLI) {
     if (!isExecutable(env.TEMPORAL_CLI)) {
-      throw new Error(`TEMPORAL_CLI points to ${env.TEMPORAL_CLI}, which is not an executable file. Fix the path or unset TEMPORAL_CLI.`);
+      throw new Error(
+        `TEMPORAL_CLI points to ${env.TEMPORAL_CLI}, which is not an executable file. Fix the path or unset TEMPORAL_CLI.`,
+      );
     }
     return { path: env.TEMPORAL_CLI, source: 'env' };
   }

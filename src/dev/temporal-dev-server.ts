@@ -74,14 +74,26 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   const port = options.port ?? 7233;
   const uiPort = options.uiPort ?? port + 1000;
   const namespace = options.namespace ?? 'default';
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
+  ];
   if (options.headless) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
   if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (options.dbFile) {
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
-    for (const [pragma, value] of Object.entries(options.sqlitePragmas ?? FILE_DB_PRAGMAS)) args.push('--sqlite-pragma', `${pragma}=${value}`);
+    for (const [pragma, value] of Object.entries(options.sqlitePragmas ?? FILE_DB_PRAGMAS))
+      args.push('--sqlite-pragma', `${pragma}=${value}`);
   }
   for (const [name, type] of Object.entries(options.searchAttributes ?? {})) {
     args.push('--search-attribute', `${name}=${type}`);

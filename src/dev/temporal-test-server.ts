@@ -13,7 +13,17 @@
  * the server's classes (recorded once, here) and a quick-start JIT and GC.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { Connection } from '@temporalio/client';
@@ -41,15 +51,15 @@ export function temporalTestServerCacheDir(env: NodeJS.ProcessEnv = process.env)
   return toolCacheDir(`temporal-test-server-${TEMPORAL_TEST_SERVER_VERSION}`, env);
 }
 
-
-
 const libDir = (cacheDir: string) => join(cacheDir, 'lib');
 const serverJar = (cacheDir: string) => join(libDir(cacheDir), `${ARTIFACT}-${TEMPORAL_TEST_SERVER_VERSION}.jar`);
 
 export type TestServerSource = 'env' | 'cache' | 'fetched';
 
 /** Returns the launcher if it exists already; never fetches or starts anything. */
-export function findTemporalTestServer(env: NodeJS.ProcessEnv = process.env): { path: string; source: TestServerSource } | undefined {
+export function findTemporalTestServer(
+  env: NodeJS.ProcessEnv = process.env,
+): { path: string; source: TestServerSource } | undefined {
   if (env.TEMPORAL_TEST_SERVER) {
     if (!isExecutable(env.TEMPORAL_TEST_SERVER)) {
       throw new Error(
@@ -68,7 +78,8 @@ export function findTemporalTestServer(env: NodeJS.ProcessEnv = process.env): { 
 function findJava(env: NodeJS.ProcessEnv): string {
   if (env.JAVA_HOME) {
     const java = join(env.JAVA_HOME, 'bin', 'java');
-    if (!isExecutable(java)) throw new Error(`JAVA_HOME is ${env.JAVA_HOME}, but ${java} is not an executable file. Fix or unset JAVA_HOME.`);
+    if (!isExecutable(java))
+      throw new Error(`JAVA_HOME is ${env.JAVA_HOME}, but ${java} is not an executable file. Fix or unset JAVA_HOME.`);
     return java;
   }
   const java = findOnPath('java', env);
@@ -86,7 +97,8 @@ function findJava(env: NodeJS.ProcessEnv): string {
 function javaVersion(java: string): string {
   const result = spawnSync(java, ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const text = `${result.stderr ?? ''}${result.stdout ?? ''}`.trim();
-  if (result.status !== 0 || !text) throw new Error(`${java} -version failed (exit ${result.status ?? result.signal}): ${text || 'no output'}`);
+  if (result.status !== 0 || !text)
+    throw new Error(`${java} -version failed (exit ${result.status ?? result.signal}): ${text || 'no output'}`);
   return text.split('\n').join(' | ');
 }
 
@@ -140,16 +152,30 @@ function fetchJars(cacheDir: string, env: NodeJS.ProcessEnv, log: (line: string)
   writeFileSync(pom, pomXml());
   const partial = join(cacheDir, `lib.partial-${process.pid}`);
   rmSync(partial, { recursive: true, force: true });
-  log(`Fetching Temporal's time-skipping test server ${TEMPORAL_TEST_SERVER_VERSION} with Maven into ${cacheDir} (once)…`);
+  log(
+    `Fetching Temporal's time-skipping test server ${TEMPORAL_TEST_SERVER_VERSION} with Maven into ${cacheDir} (once)…`,
+  );
   const result = spawnSync(
     mvn,
-    ['-B', '-q', '-f', pom, `${DEPENDENCY_PLUGIN}:copy-dependencies`, `-DoutputDirectory=${partial}`, '-DincludeScope=runtime'],
+    [
+      '-B',
+      '-q',
+      '-f',
+      pom,
+      `${DEPENDENCY_PLUGIN}:copy-dependencies`,
+      `-DoutputDirectory=${partial}`,
+      '-DincludeScope=runtime',
+    ],
     { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 * 1024 * 1024 },
   );
   // Quiet Maven prints only problems (and terminal resets, dropped here).
   const output = stripVTControlCharacters(`${result.stdout ?? ''}${result.stderr ?? ''}`).trim();
   const fetched = existsSync(partial) ? readdirSync(partial) : [];
-  const expected = [`${ARTIFACT}-${TEMPORAL_TEST_SERVER_VERSION}.jar`, `temporal-sdk-${TEMPORAL_TEST_SERVER_VERSION}.jar`, `slf4j-simple-${SLF4J_VERSION}.jar`];
+  const expected = [
+    `${ARTIFACT}-${TEMPORAL_TEST_SERVER_VERSION}.jar`,
+    `temporal-sdk-${TEMPORAL_TEST_SERVER_VERSION}.jar`,
+    `slf4j-simple-${SLF4J_VERSION}.jar`,
+  ];
   const missing = expected.filter((jar) => !fetched.includes(jar));
   if (result.status !== 0 || missing.length > 0) {
     rmSync(partial, { recursive: true, force: true });
@@ -191,7 +217,9 @@ async function waitForServer(port: number, child: ChildProcess, timeoutMs: numbe
   let lastError: unknown;
   while (Date.now() - started < timeoutMs) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`The time-skipping test server exited (${child.exitCode ?? child.signalCode}) before it answered; its output is in ${logFile}.`);
+      throw new Error(
+        `The time-skipping test server exited (${child.exitCode ?? child.signalCode}) before it answered; its output is in ${logFile}.`,
+      );
     }
     try {
       const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 1_000 });
@@ -207,7 +235,9 @@ async function waitForServer(port: number, child: ChildProcess, timeoutMs: numbe
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  throw new Error(`The time-skipping test server did not answer within ${timeoutMs} ms (${String(lastError)}); its output is in ${logFile}.`);
+  throw new Error(
+    `The time-skipping test server did not answer within ${timeoutMs} ms (${String(lastError)}); its output is in ${logFile}.`,
+  );
 }
 
 /** Starts a command with its output going to a log file. */
@@ -225,14 +255,22 @@ function spawnLogged(command: string, args: string[], logFile: string): ChildPro
  * class-data archive the JVM maps at the next start instead of parsing those classes again.
  * Java 13 and newer can; with an older Java the launcher runs without one.
  */
-async function writeClassArchive(cacheDir: string, java: string, log: (line: string) => void): Promise<string | undefined> {
+async function writeClassArchive(
+  cacheDir: string,
+  java: string,
+  log: (line: string) => void,
+): Promise<string | undefined> {
   const archive = join(cacheDir, ARCHIVE);
   const partial = `${archive}.partial-${process.pid}`;
   const logFile = join(cacheDir, 'class-archive.log');
   rmSync(partial, { force: true });
   const cp = classpath(cacheDir);
   const port = await freePort();
-  const child = spawnLogged(java, [`-XX:ArchiveClassesAtExit=${partial}`, ...JVM_FLAGS, ...SERVER_PROPERTIES, '-cp', cp, MAIN_CLASS, String(port)], logFile);
+  const child = spawnLogged(
+    java,
+    [`-XX:ArchiveClassesAtExit=${partial}`, ...JVM_FLAGS, ...SERVER_PROPERTIES, '-cp', cp, MAIN_CLASS, String(port)],
+    logFile,
+  );
   try {
     await waitForServer(port, child, VERIFY_START_TIMEOUT_MS, logFile);
   } catch (err) {
@@ -243,7 +281,11 @@ async function writeClassArchive(cacheDir: string, java: string, log: (line: str
   // The archive is written while the JVM shuts down; it replaces the previous one in one rename.
   await stop(child, 'SIGTERM');
   // Only an archive this JVM accepts for this classpath is kept (-Xshare:on fails otherwise).
-  const check = spawnSync(java, [...JVM_FLAGS, '-Xshare:on', `-XX:SharedArchiveFile=${partial}`, '-cp', cp, '-version'], { stdio: 'ignore' });
+  const check = spawnSync(
+    java,
+    [...JVM_FLAGS, '-Xshare:on', `-XX:SharedArchiveFile=${partial}`, '-cp', cp, '-version'],
+    { stdio: 'ignore' },
+  );
   if (!existsSync(partial) || check.status !== 0) {
     rmSync(partial, { force: true });
     rmSync(archive, { force: true });
@@ -259,7 +301,11 @@ async function writeClassArchive(cacheDir: string, java: string, log: (line: str
 
 function launcherScript(cacheDir: string, java: string, version: string, archive: string | undefined): string {
   // -Xshare:auto: should the JVM refuse the archive, it starts without it rather than failing.
-  const flags = [...JVM_FLAGS, ...(archive ? ['-Xshare:auto', `-XX:SharedArchiveFile=${archive}`] : []), ...SERVER_PROPERTIES];
+  const flags = [
+    ...JVM_FLAGS,
+    ...(archive ? ['-Xshare:auto', `-XX:SharedArchiveFile=${archive}`] : []),
+    ...SERVER_PROPERTIES,
+  ];
   return [
     '#!/bin/sh',
     `# Temporal time-skipping test server ${TEMPORAL_TEST_SERVER_VERSION}. Usage: ${LAUNCHER} <port> [--enable-time-skipping]`,

@@ -8,7 +8,14 @@
  */
 import { STANDARD_FIELDS } from './types';
 import type { MappingConfig } from './mapping-schema';
-import { describeCondition, describeExpression, evaluateCondition, evaluateExpression, unreadableFields, type Truth } from './expressions';
+import {
+  describeCondition,
+  describeExpression,
+  evaluateCondition,
+  evaluateExpression,
+  unreadableFields,
+  type Truth,
+} from './expressions';
 import { evaluateStatus } from './status';
 import { isIsoDate } from './time';
 import type { DesiredLearner, GroupRole, NormalisedEmployee, ParkCode, ParkedEmployee } from './types';
@@ -35,7 +42,8 @@ export function emailProblem(mail: string, options: DesiredOptions = {}): string
   const local = mail.slice(0, at);
   const domain = mail.slice(at + 1);
   if (local.length > 64) return 'has more than 64 characters before the @';
-  if (options.allowApostropheInEmail === false && local.includes("'")) return 'contains an apostrophe, which this destination rejects';
+  if (options.allowApostropheInEmail === false && local.includes("'"))
+    return 'contains an apostrophe, which this destination rejects';
   if (!LOCAL_PART.test(local)) return 'has characters or dots before the @ that addresses cannot hold';
   const labels = domain.split('.');
   if (labels.length < 2) return 'has a domain without a dot';
@@ -66,8 +74,10 @@ function scopeDecision(employee: NormalisedEmployee, mapping: MappingConfig): { 
   const { include, exclude } = mapping.scope;
   const included = include ? evaluateCondition(include, employee) : true;
   const excluded = exclude ? evaluateCondition(exclude, employee) : false;
-  if (included === false && include) return { inScope: false, why: `out of scope: scope.include is not met (${describeCondition(include)})` };
-  if (excluded === true && exclude) return { inScope: false, why: `out of scope: scope.exclude matches (${describeCondition(exclude)})` };
+  if (included === false && include)
+    return { inScope: false, why: `out of scope: scope.include is not met (${describeCondition(include)})` };
+  if (excluded === true && exclude)
+    return { inScope: false, why: `out of scope: scope.exclude matches (${describeCondition(exclude)})` };
   if (included === undefined || excluded === undefined) {
     const unread = [include, exclude].flatMap((c) => (c ? unreadableFields(c, employee) : []));
     return {
@@ -117,7 +127,9 @@ export function desiredLearner(
     const mail = fields.mail;
     if (typeof mail !== 'string') {
       problem(
-        mail === null ? 'HiBob holds no email for this employee' : 'HiBob did not return the email field (check the service user may read it)',
+        mail === null
+          ? 'HiBob holds no email for this employee'
+          : 'HiBob did not return the email field (check the service user may read it)',
         'missingEmail',
       );
       delete fields.mail;
@@ -137,7 +149,10 @@ export function desiredLearner(
     if (value === undefined) continue;
     const text = value;
     if (custom.type === 'date' && value !== null && !isIsoDate(value)) {
-      problem(`custom field "${custom.name}" is a date field and needs YYYY-MM-DD, but the mapping gives "${text}"`, 'invalidValue');
+      problem(
+        `custom field "${custom.name}" is a date field and needs YYYY-MM-DD, but the mapping gives "${text}"`,
+        'invalidValue',
+      );
       continue;
     }
     customFields[custom.name] = value;

@@ -65,7 +65,9 @@ function mapLookup(t: Extract<Transform, { map: unknown }>): Map<string, string>
 const ISO_DATE_PREFIX = /^(\d{4})-(\d{2})-(\d{2})(?:$|T)/;
 
 function titleCase(value: string): string {
-  return value.toLowerCase().replace(/(^|[\s\-'’(/"])(\p{L})/gu, (_m, before: string, letter: string) => before + letter.toUpperCase());
+  return value
+    .toLowerCase()
+    .replace(/(^|[\s\-'’(/"])(\p{L})/gu, (_m, before: string, letter: string) => before + letter.toUpperCase());
 }
 
 export function applyTransform(value: string, t: Transform): string {
@@ -98,14 +100,18 @@ export function applyTransform(value: string, t: Transform): string {
 }
 
 /** Transforms apply to text only: unreadable stays unreadable, empty stays empty. */
-export function applyTransforms(value: string | null | undefined, transforms: readonly Transform[] | undefined): string | null | undefined {
+export function applyTransforms(
+  value: string | null | undefined,
+  transforms: readonly Transform[] | undefined,
+): string | null | undefined {
   if (value === undefined || value === null || !transforms) return value;
   return transforms.reduce((v, t) => applyTransform(v, t), value);
 }
 
 export function describeTransform(t: Transform): string {
   if (typeof t === 'string') return t;
-  if ('map' in t) return `map(${Object.keys(t.map).length} values${t.default !== undefined ? `, default "${t.default}"` : ''})`;
+  if ('map' in t)
+    return `map(${Object.keys(t.map).length} values${t.default !== undefined ? `, default "${t.default}"` : ''})`;
   if ('replace' in t) return `replace(/${t.replace.pattern}/${t.replace.flags ?? 'g'} → "${t.replace.with}")`;
   if ('date' in t) return `date(${t.date.format})`;
   return `truncate(${t.truncate})`;
@@ -225,7 +231,8 @@ export function describeCondition(c: Condition): string {
     const subject = `${c.field}${c.label ? ' (label)' : ''}`;
     const tests: string[] = [];
     if (c.exists !== undefined) tests.push(c.exists ? 'is set' : 'is empty');
-    if (c.equals !== undefined) tests.push(Array.isArray(c.equals) ? `equals one of ${quoteList(c.equals)}` : `equals "${c.equals}"`);
+    if (c.equals !== undefined)
+      tests.push(Array.isArray(c.equals) ? `equals one of ${quoteList(c.equals)}` : `equals "${c.equals}"`);
     if (c.in !== undefined) tests.push(`in ${quoteList(c.in)}`);
     if (c.notIn !== undefined) tests.push(`not in ${quoteList(c.notIn)}`);
     if (c.matches !== undefined) tests.push(`matches /${c.matches}/`);
@@ -245,5 +252,9 @@ export function conditionFields(c: Condition): string[] {
 
 /** Fields a condition needs that HiBob did not return for this employee. */
 export function unreadableFields(c: Condition, employee: NormalisedEmployee): string[] {
-  return [...new Set(conditionFields(c).filter((f) => employee.fields[f] === undefined || employee.fields[f].value === undefined))];
+  return [
+    ...new Set(
+      conditionFields(c).filter((f) => employee.fields[f] === undefined || employee.fields[f].value === undefined),
+    ),
+  ];
 }

@@ -75,7 +75,8 @@ export class SnapshotIndex {
   /** Active or invited learners linked to a HiBob employee: the base of the deactivation limit. */
   activeLinkedLearners(): number {
     let n = 0;
-    for (const learnerId of this.employeeOfLearner.keys()) if (this.byLearner.get(learnerId)?.status !== 'deleted' && this.byLearner.has(learnerId)) n++;
+    for (const learnerId of this.employeeOfLearner.keys())
+      if (this.byLearner.get(learnerId)?.status !== 'deleted' && this.byLearner.has(learnerId)) n++;
     return n;
   }
 }
@@ -110,7 +111,12 @@ function snapshotLearner(index: SnapshotIndex, learnerId: string): CurrentLearne
   };
 }
 
-export function matchFromSnapshot(employeeId: string, desired: DesiredLearner | ParkedEmployee, index: SnapshotIndex, mapping: MappingConfig): Match {
+export function matchFromSnapshot(
+  employeeId: string,
+  desired: DesiredLearner | ParkedEmployee,
+  index: SnapshotIndex,
+  mapping: MappingConfig,
+): Match {
   if (mapping.match.order.includes('externalId')) {
     const linked = index.learnerOfEmployee.get(employeeId);
     const learner = linked ? snapshotLearner(index, linked) : undefined;
@@ -130,15 +136,26 @@ export function planFromSnapshot(input: SnapshotPlanInput): SnapshotPlan {
   const match = matchFromSnapshot(employeeId, desired, index, mapping);
   const learnerId = match.kind === 'none' ? undefined : match.learner.learnerId;
   if (match.kind !== 'none' && isProtected(match.learner, input.protectedUsers)) {
-    return { kind: 'planned', learnerId, plan: { employeeId, fingerprint: `protected:${match.learner.learnerId}`, outcome: { kind: 'noop', reason: 'protected user: never changed by bobsync' } } };
+    return {
+      kind: 'planned',
+      learnerId,
+      plan: {
+        employeeId,
+        fingerprint: `protected:${match.learner.learnerId}`,
+        outcome: { kind: 'noop', reason: 'protected user: never changed by bobsync' },
+      },
+    };
   }
   const managerEmployeeId = !isParked(desired) ? desired.managerEmployeeId : undefined;
   const managerLearnerId = managerEmployeeId ? index.learnerOfEmployee.get(managerEmployeeId) : undefined;
   const managerLearnerIds: Record<string, string> =
-    managerEmployeeId && managerLearnerId && index.byLearner.get(managerLearnerId)?.status !== 'deleted' ? { [managerEmployeeId]: managerLearnerId } : {};
+    managerEmployeeId && managerLearnerId && index.byLearner.get(managerLearnerId)?.status !== 'deleted'
+      ? { [managerEmployeeId]: managerLearnerId }
+      : {};
   // A complete snapshot shows the current managers too: those linked to HiBob were set by bobsync.
   const linkedManagers = Object.values(managerLearnerIds);
-  if (index.snapshot.complete && match.kind !== 'none') linkedManagers.push(...match.learner.managerIds.filter((id) => index.employeeOfLearner.has(id)));
+  if (index.snapshot.complete && match.kind !== 'none')
+    linkedManagers.push(...match.learner.managerIds.filter((id) => index.employeeOfLearner.has(id)));
   const context = planContextFor(mapping, input.destination, managerLearnerIds, linkedManagers);
 
   if (match.kind === 'none' || isParked(desired) || index.snapshot.complete) {
@@ -150,14 +167,29 @@ export function planFromSnapshot(input: SnapshotPlanInput): SnapshotPlan {
   // (custom values, manager) is as the last run left it; what it can show is compared.
   const owned: Record<string, string> = {};
   for (const [name, value] of Object.entries(desired.customFields)) if (typeof value === 'string') owned[name] = value;
-  const assumed: Match = { ...match, learner: { ...match.learner, customFields: owned, managerIds: Object.values(managerLearnerIds) } };
-  return { kind: 'planned', learnerId, plan: planEmployee({ desired, match: assumed, context, previousFingerprint: undefined }) };
+  const assumed: Match = {
+    ...match,
+    learner: { ...match.learner, customFields: owned, managerIds: Object.values(managerLearnerIds) },
+  };
+  return {
+    kind: 'planned',
+    learnerId,
+    plan: planEmployee({ desired, match: assumed, context, previousFingerprint: undefined }),
+  };
 }
 
 /** The one-word action and the old → new changes a plan makes, for previews and reports. */
-export function planRow(plan: Plan, extra: { displayName?: string; email?: string; learnerId?: string; currentStatus?: string }): PlanRow {
+export function planRow(
+  plan: Plan,
+  extra: { displayName?: string; email?: string; learnerId?: string; currentStatus?: string },
+): PlanRow {
   const { outcome } = plan;
-  const base = { employeeId: plan.employeeId, displayName: extra.displayName, email: extra.email, learnerId: extra.learnerId };
+  const base = {
+    employeeId: plan.employeeId,
+    displayName: extra.displayName,
+    email: extra.email,
+    learnerId: extra.learnerId,
+  };
   if (outcome.kind === 'noop') {
     const action: EmployeeAction = outcome.reason.startsWith('protected') ? 'protected' : 'noop';
     return { ...base, action, changes: [], operations: [], reason: outcome.reason };
@@ -179,11 +211,14 @@ export function planRow(plan: Plan, extra: { displayName?: string; email?: strin
     switch (op.op) {
       case 'create':
       case 'restore':
-        for (const [field, to] of Object.entries(op.fields)) changes.push({ field, from: undefined, to, rule: op.reason });
+        for (const [field, to] of Object.entries(op.fields))
+          changes.push({ field, from: undefined, to, rule: op.reason });
         break;
       case 'updateFields':
       case 'setCustomFields':
-        changes.push(...op.changes.map((c) => (op.op === 'setCustomFields' ? { ...c, field: `custom: ${c.field}` } : c)));
+        changes.push(
+          ...op.changes.map((c) => (op.op === 'setCustomFields' ? { ...c, field: `custom: ${c.field}` } : c)),
+        );
         break;
       case 'addGroupRole':
         changes.push({ field: `group ${op.group.groupId}`, from: null, to: op.group.role, rule: op.reason });
@@ -207,7 +242,8 @@ export function planRow(plan: Plan, extra: { displayName?: string; email?: strin
         break;
     }
   }
-  const reason = ops.find((o) => o.op === 'create' || o.op === 'restore' || o.op === 'deactivate')?.reason ?? ops[0]?.reason ?? '';
+  const reason =
+    ops.find((o) => o.op === 'create' || o.op === 'restore' || o.op === 'deactivate')?.reason ?? ops[0]?.reason ?? '';
   return { ...base, action, changes, operations: ops.map((o) => o.op), reason };
 }
 
@@ -234,15 +270,24 @@ export function evaluateSafeguards(input: SafeguardInput): SafeguardVerdict {
   const byPercent = Math.floor((input.activeLinkedLearners * input.maxDeactivationPercent) / 100);
   const limit = input.maxDeactivations === undefined ? byPercent : Math.min(byPercent, input.maxDeactivations);
   if (input.deactivations > limit) {
-    const share = input.activeLinkedLearners ? Math.round((input.deactivations / input.activeLinkedLearners) * 100) : 100;
-    const rule = input.maxDeactivations !== undefined && input.maxDeactivations <= byPercent ? `the limit of ${limit}` : `${input.maxDeactivationPercent}% of them (${limit})`;
-    reasons.push(`${input.deactivations} deactivations (${share}% of ${input.activeLinkedLearners} active learners) exceed ${rule}`);
+    const share = input.activeLinkedLearners
+      ? Math.round((input.deactivations / input.activeLinkedLearners) * 100)
+      : 100;
+    const rule =
+      input.maxDeactivations !== undefined && input.maxDeactivations <= byPercent
+        ? `the limit of ${limit}`
+        : `${input.maxDeactivationPercent}% of them (${limit})`;
+    reasons.push(
+      `${input.deactivations} deactivations (${share}% of ${input.activeLinkedLearners} active learners) exceed ${rule}`,
+    );
   }
   const previous = input.previousHibobEmployees;
   if (previous && input.hibobEmployees < previous) {
     const drop = ((previous - input.hibobEmployees) / previous) * 100;
     if (drop > input.maxHibobDropPercent) {
-      reasons.push(`HiBob returned ${input.hibobEmployees} people, ${Math.round(drop)}% fewer than the ${previous} of the last run (limit ${input.maxHibobDropPercent}%)`);
+      reasons.push(
+        `HiBob returned ${input.hibobEmployees} people, ${Math.round(drop)}% fewer than the ${previous} of the last run (limit ${input.maxHibobDropPercent}%)`,
+      );
     }
   }
   return reasons.length ? { tripped: true, reason: reasons.join('; ') } : { tripped: false };
@@ -260,7 +305,8 @@ export type PlannedRow = PlanRow & { fingerprint: string; held?: boolean; source
  * plan read them. A change to any of them after the preview gives another digest; a change
  * elsewhere (say, the manager's display name shown beside a report's manager id) does not.
  */
-export const sourceDigestOf = (employee: NormalisedEmployee, mapping: MappingConfig): string => fingerprint(fieldDigests(employee, hibobFieldsFor(mapping)));
+export const sourceDigestOf = (employee: NormalisedEmployee, mapping: MappingConfig): string =>
+  fingerprint(fieldDigests(employee, hibobFieldsFor(mapping)));
 
 /** The source digest of a row planned for an employee HiBob did not return. */
 export const GONE_DIGEST = 'gone';
@@ -285,7 +331,11 @@ export interface LearnerView {
  * Reads in full the learner of an employee the snapshot cannot settle: its HiBob id, its HiBob
  * record and the learner the snapshot matched.
  */
-export type DeepLookup = (employeeId: string, record: Record<string, unknown>, learnerId: string) => Promise<LearnerView>;
+export type DeepLookup = (
+  employeeId: string,
+  record: Record<string, unknown>,
+  learnerId: string,
+) => Promise<LearnerView>;
 
 export interface PopulationInput {
   /** The HiBob records, in the order HiBob returned them. */
@@ -333,13 +383,27 @@ function parkSecondClaimant(plan: Plan, employeeId: string, claimed: Map<string,
     claimed.set(mail, employeeId);
     return plan;
   }
-  return { ...plan, outcome: { kind: 'park', code: 'conflict', reason: `HiBob employee ${claimant} has the same email (${mail}); two people are never merged, resolve it in HiBob` } };
+  return {
+    ...plan,
+    outcome: {
+      kind: 'park',
+      code: 'conflict',
+      reason: `HiBob employee ${claimant} has the same email (${mail}); two people are never merged, resolve it in HiBob`,
+    },
+  };
 }
 
 /** The effective date ahead an employee's workflow must wake up for, when it falls within the horizon. */
-function timerOf(employeeId: string, desired: DesiredLearner | ParkedEmployee, plan: Plan, horizonEnd: number): PendingTimer | undefined {
+function timerOf(
+  employeeId: string,
+  desired: DesiredLearner | ParkedEmployee,
+  plan: Plan,
+  horizonEnd: number,
+): PendingTimer | undefined {
   const status = !isParked(desired) && desired.inScope && !isProtectedNoop(plan) ? desired.status : undefined;
-  return status?.changesAt && Date.parse(status.changesAt) <= horizonEnd ? { employeeId, at: status.changesAt, reason: status.reason } : undefined;
+  return status?.changesAt && Date.parse(status.changesAt) <= horizonEnd
+    ? { employeeId, at: status.changesAt, reason: status.reason }
+    : undefined;
 }
 
 /**
@@ -375,7 +439,11 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
       // Custom values and managers are not in the snapshot: read this learner in full.
       const found = await lookup(employee.id, record, snap.learnerId);
       learnerId = found.match.kind === 'none' ? undefined : found.match.learner.learnerId;
-      plan = planEmployee({ desired, match: found.match, context: planContextFor(mapping, destination, found.managerLearnerIds, found.linkedManagerLearnerIds) });
+      plan = planEmployee({
+        desired,
+        match: found.match,
+        context: planContextFor(mapping, destination, found.managerLearnerIds, found.linkedManagerLearnerIds),
+      });
     }
     plan = parkSecondClaimant(plan, employee.id, claimed);
     const timer = timerOf(employee.id, desired, plan, input.horizonEnd);
@@ -385,12 +453,15 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
       continue;
     }
     const row = planRow(plan, {
-      displayName: [employee.fields['root.firstName']?.value, employee.fields['root.surname']?.value].filter(Boolean).join(' ') || undefined,
+      displayName:
+        [employee.fields['root.firstName']?.value, employee.fields['root.surname']?.value].filter(Boolean).join(' ') ||
+        undefined,
       email: typeof employee.email === 'string' ? employee.email : undefined,
       learnerId,
       currentStatus: learnerId ? index.byLearner.get(learnerId)?.status : undefined,
     });
-    if (!isParked(desired) || plan.outcome.kind === 'park') out.rows.push({ ...row, fingerprint: plan.fingerprint, sourceDigest: sourceDigestOf(employee, mapping) });
+    if (!isParked(desired) || plan.outcome.kind === 'park')
+      out.rows.push({ ...row, fingerprint: plan.fingerprint, sourceDigest: sourceDigestOf(employee, mapping) });
   }
   return out;
 }
@@ -408,7 +479,15 @@ export interface PopulationProblem {
 export function problemRows(problems: readonly PopulationProblem[]): PlannedRow[] {
   return problems.map((problem) => {
     const employeeId = problem.employeeId ?? `report row ${problem.row}`;
-    return { employeeId, email: problem.identity, action: 'park', changes: [], operations: [], reason: problem.message, fingerprint: `problem:${employeeId}` };
+    return {
+      employeeId,
+      email: problem.identity,
+      action: 'park',
+      changes: [],
+      operations: [],
+      reason: problem.message,
+      fingerprint: `problem:${employeeId}`,
+    };
   });
 }
 
@@ -417,12 +496,24 @@ export function problemRows(problems: readonly PopulationProblem[]): PlannedRow[
  * service user's population): deactivated. Not a learner already deleted or protected, nor one
  * whose employee is in `seen` or `heldEmployeeIds` (report rows left out, still in HiBob).
  */
-export function goneRows(index: SnapshotIndex, seen: ReadonlySet<string>, protectedUsers: readonly string[], heldEmployeeIds: readonly string[] = []): PlannedRow[] {
+export function goneRows(
+  index: SnapshotIndex,
+  seen: ReadonlySet<string>,
+  protectedUsers: readonly string[],
+  heldEmployeeIds: readonly string[] = [],
+): PlannedRow[] {
   const held = new Set(heldEmployeeIds);
   const rows: PlannedRow[] = [];
   for (const [employeeId, learnerId] of index.learnerOfEmployee) {
     const user = index.byLearner.get(learnerId);
-    if (seen.has(employeeId) || held.has(employeeId) || !user || user.status === 'deleted' || isProtected({ learnerId, fields: user.fields }, protectedUsers)) continue;
+    if (
+      seen.has(employeeId) ||
+      held.has(employeeId) ||
+      !user ||
+      user.status === 'deleted' ||
+      isProtected({ learnerId, fields: user.fields }, protectedUsers)
+    )
+      continue;
     rows.push({
       employeeId,
       email: user.fields.mail,
@@ -471,13 +562,24 @@ export function managerDepths(employees: readonly { id: string; managerId?: stri
  * The rows that write to the LMS (not parked, not protected), managers first so their reports
  * find a learner to link to; rows at one depth keep the plan's order.
  */
-export function applyOrder<R extends Pick<PlanRow, 'employeeId' | 'action'>>(rows: readonly R[], depths: ReadonlyMap<string, number>): R[] {
-  return rows.filter((r) => r.action !== 'park' && r.action !== 'protected').sort((a, b) => (depths.get(a.employeeId) ?? 0) - (depths.get(b.employeeId) ?? 0));
+export function applyOrder<R extends Pick<PlanRow, 'employeeId' | 'action'>>(
+  rows: readonly R[],
+  depths: ReadonlyMap<string, number>,
+): R[] {
+  return rows
+    .filter((r) => r.action !== 'park' && r.action !== 'protected')
+    .sort((a, b) => (depths.get(a.employeeId) ?? 0) - (depths.get(b.employeeId) ?? 0));
 }
 
 /** The employee ids to apply now and those a safeguard holds, each in the order given. */
-export function splitHeld(rows: readonly { employeeId: string; held?: boolean }[]): { applyNow: string[]; held: string[] } {
-  return { applyNow: rows.filter((r) => !r.held).map((r) => r.employeeId), held: rows.filter((r) => r.held).map((r) => r.employeeId) };
+export function splitHeld(rows: readonly { employeeId: string; held?: boolean }[]): {
+  applyNow: string[];
+  held: string[];
+} {
+  return {
+    applyNow: rows.filter((r) => !r.held).map((r) => r.employeeId),
+    held: rows.filter((r) => r.held).map((r) => r.employeeId),
+  };
 }
 
 /** Employees applied now get their timer from that sync; the others need one set. */
@@ -517,8 +619,13 @@ export interface ApprovalInput {
 export function approvalFor(input: ApprovalInput): ApprovalDecision {
   if (input.toApply === 0) return { scope: 'none', reason: 'nothing to apply' };
   if (input.mode === 'always') return { scope: 'plan', reason: 'approval mode always' };
-  if (input.mode === 'firstRun' && input.firstRun) return { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' };
-  if (input.held === 0) return { scope: 'none', reason: input.safeguard.tripped ? 'safeguard tripped, but it holds nothing' : 'no safeguard tripped' };
+  if (input.mode === 'firstRun' && input.firstRun)
+    return { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' };
+  if (input.held === 0)
+    return {
+      scope: 'none',
+      reason: input.safeguard.tripped ? 'safeguard tripped, but it holds nothing' : 'no safeguard tripped',
+    };
   if (input.mode === 'never') return { scope: 'none', reason: 'held: safeguard, approval mode never' };
   return { scope: 'held', reason: input.safeguard.reason ?? 'a safeguard holds deactivations' };
 }
@@ -530,7 +637,10 @@ export type SafeguardOutcome = SafeguardVerdict & { decision?: 'notAsked' };
 export function decideApproval(input: ApprovalInput): { approval: ApprovalDecision; safeguard: SafeguardOutcome } {
   const approval = approvalFor(input);
   // Approval mode never: what the safeguard holds is left undone without asking anyone.
-  const safeguard: SafeguardOutcome = input.mode === 'never' && input.safeguard.tripped && approval.scope === 'none' ? { ...input.safeguard, decision: 'notAsked' } : input.safeguard;
+  const safeguard: SafeguardOutcome =
+    input.mode === 'never' && input.safeguard.tripped && approval.scope === 'none'
+      ? { ...input.safeguard, decision: 'notAsked' }
+      : input.safeguard;
   return { approval, safeguard };
 }
 
@@ -542,7 +652,9 @@ export interface FullRunInput {
   destination: DestinationTraits;
   index: SnapshotIndex;
   /** The connection's protected learners and safeguard limits. */
-  safety: Pick<SafeguardInput, 'maxDeactivationPercent' | 'maxDeactivations' | 'maxHibobDropPercent'> & { protectedUsers: readonly string[] };
+  safety: Pick<SafeguardInput, 'maxDeactivationPercent' | 'maxDeactivations' | 'maxHibobDropPercent'> & {
+    protectedUsers: readonly string[];
+  };
   /** What the last full sync left: its people count and each employee's fingerprint. */
   previous: { hibobEmployees?: number; fingerprints: Readonly<Record<string, string>> };
   /** Report rows HiBob returned that the run could not use, and the HiBob ids among them. */
@@ -593,7 +705,11 @@ export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Prom
     },
     lookup,
   );
-  const planned = [...population.rows, ...problemRows(input.problems), ...goneRows(index, population.seen, safety.protectedUsers, input.heldEmployeeIds)];
+  const planned = [
+    ...population.rows,
+    ...problemRows(input.problems),
+    ...goneRows(index, population.seen, safety.protectedUsers, input.heldEmployeeIds),
+  ];
   const verdict = evaluateSafeguards({
     deactivations: planned.filter((r) => r.action === 'deactivate').length,
     activeLinkedLearners: index.activeLinkedLearners(),
@@ -606,7 +722,13 @@ export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Prom
   const rows = holdDeactivations(planned, verdict);
   const toApply = applyOrder(rows, managerDepths(population.employees));
   const { applyNow, held } = splitHeld(toApply);
-  const { approval, safeguard } = decideApproval({ mode: input.approvalMode, firstRun: input.firstRun, toApply: toApply.length, held: held.length, safeguard: verdict });
+  const { approval, safeguard } = decideApproval({
+    mode: input.approvalMode,
+    firstRun: input.firstRun,
+    toApply: toApply.length,
+    held: held.length,
+    safeguard: verdict,
+  });
   return {
     rows,
     unchanged: population.unchanged,

@@ -35,7 +35,10 @@ function keyedUnionError(keys: readonly string[], fallback: string) {
       const option = keys.findIndex((k) => Object.prototype.hasOwnProperty.call(input, k));
       const inner = option >= 0 ? errors[option]?.[0] : undefined;
       if (inner) {
-        const where = inner.path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
+        const where = inner.path.reduce<string>(
+          (acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)),
+          '',
+        );
         return where ? `${where}: ${inner.message}` : inner.message;
       }
     }
@@ -47,18 +50,24 @@ function keyedUnionError(keys: readonly string[], fallback: string) {
 const text = z
   .union([
     z.string(),
-    z.number().refine((v) => Number.isSafeInteger(v) || !Number.isInteger(v), { message: 'is a number too long to be exact; put it in quotes' }),
+    z.number().refine((v) => Number.isSafeInteger(v) || !Number.isInteger(v), {
+      message: 'is a number too long to be exact; put it in quotes',
+    }),
     z.boolean(),
   ])
   .transform((v) => String(v));
 
-const regexFlags = z.string().regex(/^(?!.*(.).*\1)[dgimsuvy]*$/, 'must be JavaScript regular expression flags such as "gi"');
+const regexFlags = z
+  .string()
+  .regex(/^(?!.*(.).*\1)[dgimsuvy]*$/, 'must be JavaScript regular expression flags such as "gi"');
 
 // ---------------------------------------------------------------- transforms
 
 const simpleTransform = z
   .enum(['trim', 'lowercase', 'uppercase', 'titlecase', 'collapseSpaces'])
-  .describe('trim; lowercase; uppercase; titlecase (first letter of each word); collapseSpaces (runs of blanks become one space, ends trimmed).');
+  .describe(
+    'trim; lowercase; uppercase; titlecase (first letter of each word); collapseSpaces (runs of blanks become one space, ends trimmed).',
+  );
 
 const mapTransform = z
   .object({
@@ -94,24 +103,34 @@ const dateTransform = z
   })
   .strict();
 
-const truncateTransform = z.object({ truncate: z.number().int().positive().describe('Keep at most this many characters.') }).strict();
+const truncateTransform = z
+  .object({ truncate: z.number().int().positive().describe('Keep at most this many characters.') })
+  .strict();
 
-export const transformSchema = z.union([simpleTransform, mapTransform, replaceTransform, dateTransform, truncateTransform], {
-  error: keyedUnionError(
-    ['', 'map', 'replace', 'date', 'truncate'],
-    'must be one of trim, lowercase, uppercase, titlecase, collapseSpaces, { map: {…} }, { replace: { pattern, with } }, { date: { format } } or { truncate: N }',
-  ),
-}).meta({ id: 'MappingTransform' });
+export const transformSchema = z
+  .union([simpleTransform, mapTransform, replaceTransform, dateTransform, truncateTransform], {
+    error: keyedUnionError(
+      ['', 'map', 'replace', 'date', 'truncate'],
+      'must be one of trim, lowercase, uppercase, titlecase, collapseSpaces, { map: {…} }, { replace: { pattern, with } }, { date: { format } } or { truncate: N }',
+    ),
+  })
+  .meta({ id: 'MappingTransform' });
 export type Transform = z.output<typeof transformSchema>;
 
 // ---------------------------------------------------------------- value expressions
 
-const transforms = z.array(transformSchema).optional().describe('Applied in order; an unreadable value stays unreadable, an empty one stays empty.');
+const transforms = z
+  .array(transformSchema)
+  .optional()
+  .describe('Applied in order; an unreadable value stays unreadable, an empty one stays empty.');
 
 const fromExpression = z
   .object({
     from: fieldId,
-    label: z.boolean().optional().describe('Use the display value (list label, manager name) instead of the machine value (list item id).'),
+    label: z
+      .boolean()
+      .optional()
+      .describe('Use the display value (list label, manager name) instead of the machine value (list item id).'),
     transforms,
     default: text.optional().describe('Used when HiBob holds no value (empty field).'),
   })
@@ -119,7 +138,11 @@ const fromExpression = z
 
 const templateExpression = z
   .object({
-    template: z.string().describe('Text with placeholders: "{root.firstName} {root.surname}", "{work.title|label}". {{ and }} write braces.'),
+    template: z
+      .string()
+      .describe(
+        'Text with placeholders: "{root.firstName} {root.surname}", "{work.title|label}". {{ and }} write braces.',
+      ),
     transforms,
   })
   .strict()
@@ -136,11 +159,15 @@ const constantExpression = z.object({ value: text.describe('A constant value.') 
 
 export const valueExpressionSchema = z
   .union([fromExpression, templateExpression, constantExpression], {
-    error: keyedUnionError(['from', 'template', 'value'], 'must be { from: <HiBob field id> }, { template: "…{field}…" } or { value: "constant" }'),
+    error: keyedUnionError(
+      ['from', 'template', 'value'],
+      'must be { from: <HiBob field id> }, { template: "…{field}…" } or { value: "constant" }',
+    ),
   })
   .meta({
     id: 'MappingValue',
-    description: 'Where a value comes from: { from: field, label?, transforms?, default? }, { template, transforms? } or { value }.',
+    description:
+      'Where a value comes from: { from: field, label?, transforms?, default? }, { template, transforms? } or { value }.',
   });
 export type ValueExpression = z.output<typeof valueExpressionSchema>;
 export type FromExpression = z.output<typeof fromExpression>;
@@ -169,7 +196,9 @@ const fieldCondition = z
     equals: z
       .union([text, z.array(text)], {
         error: (issue) =>
-          typeof issue.input === 'number' ? 'is a number too long to be exact; put it in quotes' : 'must be a value or a list of values',
+          typeof issue.input === 'number'
+            ? 'is a number too long to be exact; put it in quotes'
+            : 'must be a value or a list of values',
       })
       .optional(),
     in: z.array(text).optional(),
@@ -186,22 +215,24 @@ const fieldCondition = z
     if (c.matches !== undefined) checkRegex(c.matches, c.caseSensitive ? '' : 'i', ctx, ['matches']);
   });
 
-export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
-  z.union(
-    [
-      fieldCondition,
-      z.object({ all: z.array(conditionSchema).min(1) }).strict(),
-      z.object({ any: z.array(conditionSchema).min(1) }).strict(),
-      z.object({ not: conditionSchema }).strict(),
-    ],
-    {
-      error: keyedUnionError(
-        ['field', 'all', 'any', 'not'],
-        'must be { field, equals | in | notIn | matches | exists } or { all: […] }, { any: […] }, { not: {…} }',
-      ),
-    },
-  ),
-).meta({ id: 'MappingCondition' });
+export const conditionSchema: z.ZodType<Condition> = z
+  .lazy(() =>
+    z.union(
+      [
+        fieldCondition,
+        z.object({ all: z.array(conditionSchema).min(1) }).strict(),
+        z.object({ any: z.array(conditionSchema).min(1) }).strict(),
+        z.object({ not: conditionSchema }).strict(),
+      ],
+      {
+        error: keyedUnionError(
+          ['field', 'all', 'any', 'not'],
+          'must be { field, equals | in | notIn | matches | exists } or { all: […] }, { any: […] }, { not: {…} }',
+        ),
+      },
+    ),
+  )
+  .meta({ id: 'MappingCondition' });
 
 // ---------------------------------------------------------------- sections
 
@@ -216,7 +247,8 @@ const matchSchema = z
       .min(1)
       .default(['externalId', 'email'])
       .refine((o) => o[0] === 'externalId' && new Set(o).size === o.length, {
-        message: 'must be [externalId] or [externalId, email]: the HiBob id is the key; email only adopts an existing learner the first time',
+        message:
+          'must be [externalId] or [externalId, email]: the HiBob id is the key; email only adopts an existing learner the first time',
       })
       .describe('How a learner is found: by the stored HiBob id, then (unless removed) by email.'),
   })
@@ -232,17 +264,29 @@ const fieldsSchema = z
     job: valueExpressionSchema.nullable().prefault({ from: 'work.title', label: true }),
     organization: valueExpressionSchema.nullable().prefault({ from: 'work.department', label: true }),
     phone: optionalField,
-    lang: optionalField.describe('A language code (en, fr, de…): 360Learning lang, SCIM preferredLanguage; map a HiBob field with { map: … }.'),
+    lang: optionalField.describe(
+      'A language code (en, fr, de…): 360Learning lang, SCIM preferredLanguage; map a HiBob field with { map: … }.',
+    ),
   })
   .strict()
-  .describe('Standard learner fields (360Learning user fields; for Skillcast the SCIM userName/emails, name, title, enterprise organization, phoneNumbers, preferredLanguage). null (or leaving phone/lang out) = the connector never touches that field.');
+  .describe(
+    'Standard learner fields (360Learning user fields; for Skillcast the SCIM userName/emails, name, title, enterprise organization, phoneNumbers, preferredLanguage). null (or leaving phone/lang out) = the connector never touches that field.',
+  );
 
 const customFieldSchema = z
   .object({
-    name: z.string().min(1).describe('Custom field name in 360Learning, or the exact name of the Skillcast portal attribute.'),
+    name: z
+      .string()
+      .min(1)
+      .describe('Custom field name in 360Learning, or the exact name of the Skillcast portal attribute.'),
     type: z.enum(['string', 'date']).default('string').describe('date values must be YYYY-MM-DD.'),
     source: valueExpressionSchema,
-    createIfMissing: z.boolean().default(false).describe('Create the custom field definition when 360Learning lacks it (Skillcast attributes are created in the portal).'),
+    createIfMissing: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Create the custom field definition when 360Learning lacks it (Skillcast attributes are created in the portal).',
+      ),
     authorizedValues: z
       .enum(['extend', 'strict'])
       .default('extend')
@@ -271,17 +315,32 @@ const scopeSchema = z
   })
   .strict();
 
-const lifecycleList = z.array(z.string().min(1).transform((s) => s.trim().toLowerCase()));
+const lifecycleList = z.array(
+  z
+    .string()
+    .min(1)
+    .transform((s) => s.trim().toLowerCase()),
+);
 
 const timeZone = z.string().refine(isTimeZone, { message: 'must be an IANA time zone such as Europe/London' });
 
 const statusSchema = z
   .object({
-    activateBeforeStartDays: z.number().int().min(0).max(365).default(0).describe('Activate this many days before the start date.'),
-    inactiveLifecycleStatuses: lifecycleList.prefault(['terminated']).describe('Lifecycle statuses that make the learner inactive.'),
+    activateBeforeStartDays: z
+      .number()
+      .int()
+      .min(0)
+      .max(365)
+      .default(0)
+      .describe('Activate this many days before the start date.'),
+    inactiveLifecycleStatuses: lifecycleList
+      .prefault(['terminated'])
+      .describe('Lifecycle statuses that make the learner inactive.'),
     activeLifecycleStatuses: lifecycleList
       .optional()
-      .describe('If set, only these lifecycle statuses (and leave statuses kept active) may be active; include hired for pre-start activation.'),
+      .describe(
+        'If set, only these lifecycle statuses (and leave statuses kept active) may be active; include hired for pre-start activation.',
+      ),
     leaveStatuses: z
       .object({
         statuses: lifecycleList.prefault(['leave', 'parental leave']),
@@ -289,17 +348,24 @@ const statusSchema = z
       })
       .strict()
       .prefault({}),
-    useInternalStatus: z.boolean().default(true).describe('Treat HiBob internal.status Inactive as inactive (except future hires).'),
+    useInternalStatus: z
+      .boolean()
+      .default(true)
+      .describe('Treat HiBob internal.status Inactive as inactive (except future hires).'),
     deactivateAt: z
       .enum(['endOfLastDay', 'startOfTerminationDate'])
       .default('endOfLastDay')
-      .describe('endOfLastDay: local midnight after the last day of work (or termination date); startOfTerminationDate: local midnight starting the termination date.'),
+      .describe(
+        'endOfLastDay: local midnight after the last day of work (or termination date); startOfTerminationDate: local midnight starting the termination date.',
+      ),
     defaultTimeZone: timeZone.default('UTC').describe('Time zone for employees whose site time zone is unknown.'),
     siteTimeZones: z
       .record(z.string(), timeZone)
       .default({})
       .describe('Site name or site id → IANA time zone, e.g. { London: Europe/London, "2154020": America/New_York }.'),
-    timeZoneField: fieldId.optional().describe('A HiBob field holding the IANA time zone of the employee, if the company keeps one.'),
+    timeZoneField: fieldId
+      .optional()
+      .describe('A HiBob field holding the IANA time zone of the employee, if the company keeps one.'),
   })
   .strict();
 
@@ -313,20 +379,28 @@ export const mappingSchema = z
       .superRefine((list, ctx) => {
         const seen = new Set<string>();
         list.forEach((f, i) => {
-          if (seen.has(f.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `custom field "${f.name}" is mapped twice` });
+          if (seen.has(f.name))
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `custom field "${f.name}" is mapped twice` });
           seen.add(f.name);
         });
       }),
     manager: z
-      .object({ enabled: z.boolean().default(true).describe('Set the HiBob manager (work.reportsTo) as the learner manager.') })
+      .object({
+        enabled: z.boolean().default(true).describe('Set the HiBob manager (work.reportsTo) as the learner manager.'),
+      })
       .strict()
       .prefault({}),
-    groups: z.array(groupRuleSchema).default([]).describe('Group roles given when a condition holds and removed when it stops holding.'),
+    groups: z
+      .array(groupRuleSchema)
+      .default([])
+      .describe('Group roles given when a condition holds and removed when it stops holding.'),
     scope: scopeSchema.prefault({}),
     status: statusSchema.prefault({}),
   })
   .strict()
-  .describe('How HiBob employees become learners: matching, fields, custom fields, manager, groups, scope and status rules.');
+  .describe(
+    'How HiBob employees become learners: matching, fields, custom fields, manager, groups, scope and status rules.',
+  );
 
 export type MappingInput = z.input<typeof mappingSchema>;
 export type MappingConfig = z.output<typeof mappingSchema>;

@@ -57,7 +57,9 @@ function toLabel(value: unknown): string | null | undefined {
   }
   if (isObject(value)) {
     if (typeof value.displayName === 'string') return value.displayName;
-    const name = [value.firstName, value.surname].filter((v): v is string => typeof v === 'string' && v !== '').join(' ');
+    const name = [value.firstName, value.surname]
+      .filter((v): v is string => typeof v === 'string' && v !== '')
+      .join(' ');
     if (name) return name;
     if (typeof value.humanize === 'string') return value.humanize;
     if (typeof value.name === 'string') return value.name;
@@ -85,7 +87,10 @@ function jsonPath(fieldId: string): string[] {
 function humanReadableLabel(humanReadable: JsonObject | undefined, fieldId: string): string | null | undefined {
   if (!humanReadable) return undefined;
   const path = jsonPath(fieldId);
-  const candidates = [nested(humanReadable, path), fieldId.startsWith('root.') ? nested(humanReadable, fieldId.split('.')) : undefined];
+  const candidates = [
+    nested(humanReadable, path),
+    fieldId.startsWith('root.') ? nested(humanReadable, fieldId.split('.')) : undefined,
+  ];
   const slash = humanReadable[`/${fieldId.split('.').join('/')}`];
   if (isObject(slash)) candidates.push(slash.value);
   for (const c of candidates) {
@@ -97,7 +102,10 @@ function humanReadableLabel(humanReadable: JsonObject | undefined, fieldId: stri
 
 function lowerCased(field: SourceField | undefined): string | null | undefined {
   // Machine values are lower-case display names; if a tenant sends a list item id, use its label.
-  const value = field && typeof field.value === 'string' && /^\d+$/.test(field.value) && typeof field.label === 'string' ? field.label : fieldText(field);
+  const value =
+    field && typeof field.value === 'string' && /^\d+$/.test(field.value) && typeof field.label === 'string'
+      ? field.label
+      : fieldText(field);
   return typeof value === 'string' ? value.trim().toLowerCase() : value;
 }
 
@@ -167,7 +175,9 @@ export function normaliseEmployee(raw: Record<string, unknown>, options: Normali
 
   const idValue = fields['root.id']?.value;
   if (typeof idValue !== 'string' && typeof idValue !== 'number') {
-    throw new TypeError('HiBob employee without root.id: cannot be synchronised (check that root.id is requested and permitted)');
+    throw new TypeError(
+      'HiBob employee without root.id: cannot be synchronised (check that root.id is requested and permitted)',
+    );
   }
   const email = textOf(fields['root.email']);
   const manager = fields['work.reportsTo'] ?? fields['work.manager'];
@@ -184,7 +194,12 @@ export function normaliseEmployee(raw: Record<string, unknown>, options: Normali
       terminationDate: dateOf(fields['internal.terminationDate']),
       lastDayOfWork: dateOf(fields['employee.lastDayOfWork']),
     },
-    managerId: managerValue === undefined ? undefined : typeof managerValue === 'string' && managerValue !== '' ? managerValue : null,
+    managerId:
+      managerValue === undefined
+        ? undefined
+        : typeof managerValue === 'string' && managerValue !== ''
+          ? managerValue
+          : null,
   };
   const zone = siteTimeZone(fields, options);
   if (zone) employee.siteTimeZone = zone;

@@ -62,7 +62,8 @@ export function planContextFor(
     managedGroupRoles: managedGroupRoles(mapping),
     onLeaveScope: mapping.scope.onLeaveScope,
   };
-  if (destination.defaultGroupId !== undefined) context.defaultMembership = { groupId: destination.defaultGroupId, role: 'learner' };
+  if (destination.defaultGroupId !== undefined)
+    context.defaultMembership = { groupId: destination.defaultGroupId, role: 'learner' };
   if (destination.createsActiveLearners) context.createsActiveLearners = true;
   if (destination.refusesApostropheInMail) context.refusesApostropheInMail = true;
   if (linkedManagerLearnerIds) context.linkedManagerLearnerIds = linkedManagerLearnerIds;
@@ -166,24 +167,46 @@ function groupOperations(desired: DesiredLearner, have: GroupRole[], context: Pl
     const key = roleKey(g);
     if (!managed.has(key) || wanted.has(key) || held.has(key) || removed.has(key)) continue;
     removed.add(key);
-    ops.push({ op: 'removeGroupRole', group: { groupId: g.groupId, role: g.role }, reason: `no group rule gives ${g.role} in ${g.groupId} any more` });
+    ops.push({
+      op: 'removeGroupRole',
+      group: { groupId: g.groupId, role: g.role },
+      reason: `no group rule gives ${g.role} in ${g.groupId} any more`,
+    });
   }
   for (const g of desired.groups) {
     if (present.has(roleKey(g))) continue;
-    ops.push({ op: 'addGroupRole', group: g, reason: desired.provenance?.[`groups.${roleKey(g)}`] ?? `group rule gives ${g.role} in ${g.groupId}` });
+    ops.push({
+      op: 'addGroupRole',
+      group: g,
+      reason: desired.provenance?.[`groups.${roleKey(g)}`] ?? `group rule gives ${g.role} in ${g.groupId}`,
+    });
   }
   return ops;
 }
 
-function managerOperations(desired: DesiredLearner, learnerId: string | undefined, have: string[], context: PlanContext, afterRestore: boolean): Operation[] {
+function managerOperations(
+  desired: DesiredLearner,
+  learnerId: string | undefined,
+  have: string[],
+  context: PlanContext,
+  afterRestore: boolean,
+): Operation[] {
   const want = desired.managerEmployeeId;
   if (want === undefined) return [];
   const ops: Operation[] = [];
   const wantLearner = want === null ? undefined : context.managerLearnerIds[want];
   if (want !== null && wantLearner === undefined) {
-    ops.push({ op: 'deferManager', managerEmployeeId: want, reason: `manager ${want} (work.reportsTo) has no learner yet; linked once it exists` });
+    ops.push({
+      op: 'deferManager',
+      managerEmployeeId: want,
+      reason: `manager ${want} (work.reportsTo) has no learner yet; linked once it exists`,
+    });
   } else if (wantLearner !== undefined && wantLearner !== learnerId && (afterRestore || !have.includes(wantLearner))) {
-    ops.push({ op: 'addManager', managerLearnerId: wantLearner, reason: `HiBob manager ${want} (work.reportsTo) is learner ${wantLearner}` });
+    ops.push({
+      op: 'addManager',
+      managerLearnerId: wantLearner,
+      reason: `HiBob manager ${want} (work.reportsTo) is learner ${wantLearner}`,
+    });
   }
   const linked = linkedManagers(context);
   for (const m of new Set(have)) {
@@ -191,7 +214,10 @@ function managerOperations(desired: DesiredLearner, learnerId: string | undefine
     ops.push({
       op: 'removeManager',
       managerLearnerId: m,
-      reason: want === null ? 'HiBob lists no manager (work.reportsTo is empty)' : `learner ${m} is no longer the HiBob manager`,
+      reason:
+        want === null
+          ? 'HiBob lists no manager (work.reportsTo is empty)'
+          : `learner ${m} is no longer the HiBob manager`,
     });
   }
   return ops;
@@ -214,7 +240,12 @@ function statusAfterCreate(context: PlanContext): CurrentLearner['status'] {
 export function planEmployee(input: PlanInput): Plan {
   const { desired, match, context, previousFingerprint } = input;
   const fp = planFingerprint(desired, match, context);
-  if (isParked(desired)) return { employeeId: desired.employeeId, fingerprint: fp, outcome: { kind: 'park', reason: desired.park, code: desired.code } };
+  if (isParked(desired))
+    return {
+      employeeId: desired.employeeId,
+      fingerprint: fp,
+      outcome: { kind: 'park', reason: desired.park, code: desired.code },
+    };
 
   const state = desired.status.state;
   const recheckAt = desired.inScope ? desired.status.changesAt : undefined;
@@ -226,9 +257,14 @@ export function planEmployee(input: PlanInput): Plan {
   const noop = (reason: string) => plan({ kind: 'noop', reason });
   const park = (reason: string, code: 'missingEmail' | 'conflict') => plan({ kind: 'park', reason, code });
 
-  if (previousFingerprint !== undefined && previousFingerprint === fp) return noop('unchanged since the last applied plan');
+  if (previousFingerprint !== undefined && previousFingerprint === fp)
+    return noop('unchanged since the last applied plan');
   if (context.refusesApostropheInMail && desired.fields.mail?.includes("'")) {
-    return plan({ kind: 'park', code: 'invalidEmail', reason: `the destination refuses emails with an apostrophe (${desired.fields.mail}); change the address in HiBob` });
+    return plan({
+      kind: 'park',
+      code: 'invalidEmail',
+      reason: `the destination refuses emails with an apostrophe (${desired.fields.mail}); change the address in HiBob`,
+    });
   }
 
   const learner: CurrentLearner | undefined = match.kind === 'none' ? undefined : match.learner;
@@ -247,19 +283,27 @@ export function planEmployee(input: PlanInput): Plan {
     if (!linked) return noop(`${why}; learner ${learner.learnerId} found by email is not linked and is left alone`);
     if (learner.status === 'deleted') return noop(`${why}; learner ${learner.learnerId} is already deactivated`);
     if ((context.onLeaveScope ?? 'deactivate') === 'ignore') return noop(`${why}; scope.onLeaveScope is ignore`);
-    return plan({ kind: 'apply', operations: [{ op: 'deactivate', reason: `${why}; scope.onLeaveScope is deactivate` }] });
+    return plan({
+      kind: 'apply',
+      operations: [{ op: 'deactivate', reason: `${why}; scope.onLeaveScope is deactivate` }],
+    });
   }
 
   const statusReason = desired.status.reason;
   if (!learner) {
-    if (state === 'inactive') return noop(`no learner, and the employee is inactive (${statusReason}); nothing is created`);
+    if (state === 'inactive')
+      return noop(`no learner, and the employee is inactive (${statusReason}); nothing is created`);
     if (state === 'notYet') return noop(`no learner yet: ${statusReason}`);
   } else {
     if (!linked && state === 'inactive') {
-      return noop(`learner ${learner.learnerId} has this email but is not linked; an inactive employee does not adopt it (${statusReason})`);
+      return noop(
+        `learner ${learner.learnerId} has this email but is not linked; an inactive employee does not adopt it (${statusReason})`,
+      );
     }
-    if (learner.status === 'deleted' && state === 'inactive') return noop(`learner ${learner.learnerId} is already deactivated (${statusReason})`);
-    if (learner.status === 'deleted' && state === 'notYet') return noop(`learner ${learner.learnerId} stays deactivated for now: ${statusReason}`);
+    if (learner.status === 'deleted' && state === 'inactive')
+      return noop(`learner ${learner.learnerId} is already deactivated (${statusReason})`);
+    if (learner.status === 'deleted' && state === 'notYet')
+      return noop(`learner ${learner.learnerId} stays deactivated for now: ${statusReason}`);
   }
 
   const ops: Operation[] = [];
@@ -269,14 +313,22 @@ export function planEmployee(input: PlanInput): Plan {
 
   if (!learner) {
     const created = setFields(desired.fields);
-    if (created.mail === undefined) return park('a learner cannot be created without an email (fields.mail gives none)', 'missingEmail');
+    if (created.mail === undefined)
+      return park('a learner cannot be created without an email (fields.mail gives none)', 'missingEmail');
     ops.push(withMembership({ op: 'create', fields: created, reason: `new learner: ${statusReason}` }, context));
     ops.push({ op: 'linkExternalId', reason: 'store the HiBob employee id on the new learner' });
-    base = { fields: created, customFields: {}, groups: membershipOf(context), managerIds: [], status: statusAfterCreate(context) };
+    base = {
+      fields: created,
+      customFields: {},
+      groups: membershipOf(context),
+      managerIds: [],
+      status: statusAfterCreate(context),
+    };
   } else if (restoring) {
     // Restore with the address the deleted account has, so 360Learning restores it instead of creating a second account.
     const mail = learner.fields.mail ?? (typeof desired.fields.mail === 'string' ? desired.fields.mail : undefined);
-    if (mail === undefined) return park(`deleted learner ${learner.learnerId} cannot be restored without an email`, 'missingEmail');
+    if (mail === undefined)
+      return park(`deleted learner ${learner.learnerId} cannot be restored without an email`, 'missingEmail');
     const restored = { ...setFields(desired.fields), mail };
     ops.push(
       withMembership(
@@ -288,11 +340,24 @@ export function planEmployee(input: PlanInput): Plan {
         context,
       ),
     );
-    if (!linked) ops.push({ op: 'linkExternalId', reason: `adopt learner ${learner.learnerId} found by email: store the HiBob employee id` });
+    if (!linked)
+      ops.push({
+        op: 'linkExternalId',
+        reason: `adopt learner ${learner.learnerId} found by email: store the HiBob employee id`,
+      });
     // Group roles do not come back with the account.
-    base = { ...learner, fields: { ...learner.fields, ...restored }, groups: membershipOf(context), status: statusAfterCreate(context) };
+    base = {
+      ...learner,
+      fields: { ...learner.fields, ...restored },
+      groups: membershipOf(context),
+      status: statusAfterCreate(context),
+    };
   } else {
-    if (!linked) ops.push({ op: 'linkExternalId', reason: `adopt learner ${learner.learnerId} found by email: store the HiBob employee id` });
+    if (!linked)
+      ops.push({
+        op: 'linkExternalId',
+        reason: `adopt learner ${learner.learnerId} found by email: store the HiBob employee id`,
+      });
     base = learner;
   }
 
@@ -300,7 +365,11 @@ export function planEmployee(input: PlanInput): Plan {
   if (changes.length) {
     const mailChange = changes.find((c) => c.field === 'mail');
     const what = `update ${changes.map((c) => c.field).join(', ')}`;
-    ops.push({ op: 'updateFields', changes, reason: mailChange ? `${what}; the email changed in HiBob: same learner, new address` : what });
+    ops.push({
+      op: 'updateFields',
+      changes,
+      reason: mailChange ? `${what}; the email changed in HiBob: same learner, new address` : what,
+    });
   }
   const custom = customFieldOperation(desired, base.customFields);
   if (custom) ops.push(custom);

@@ -187,7 +187,6 @@ function fieldIdOfSlashKey(key: string): string {
   return key.slice(1).split('/').join('.');
 }
 
-
 function setPath(target: JsonObject, path: readonly string[], value: unknown): void {
   let node = target;
   for (const part of path.slice(0, -1)) {
@@ -252,13 +251,15 @@ export function parseReport(doc: ReportDocument, options: ParseReportOptions = {
   const mapped = mappingColumns(options.columns);
   const metadata = new Map((options.fields ?? []).map((f) => [f.id, f]));
 
-  const jsonPathOf = (fieldId: string, own?: string) => own ?? metadata.get(fieldId)?.jsonPath ?? defaultJsonPath(fieldId);
+  const jsonPathOf = (fieldId: string, own?: string) =>
+    own ?? metadata.get(fieldId)?.jsonPath ?? defaultJsonPath(fieldId);
   // Known json paths → field id, so nested values are attributed to the right field.
   const fieldAtPath = new Map<string, string>();
   for (const f of metadata.values()) fieldAtPath.set(jsonPathOf(f.id), f.id);
   for (const c of mapped) fieldAtPath.set(jsonPathOf(c.fieldId, c.jsonPath), c.fieldId);
   // Paths stated by the mapping or metadata; other fields sit where their id says, or where they were found.
-  const statedPath = (fieldId: string) => mapped.find((c) => c.fieldId === fieldId && c.jsonPath)?.jsonPath ?? metadata.get(fieldId)?.jsonPath;
+  const statedPath = (fieldId: string) =>
+    mapped.find((c) => c.fieldId === fieldId && c.jsonPath)?.jsonPath ?? metadata.get(fieldId)?.jsonPath;
 
   // Fields present in the report, in the order Bob sends them. Slash keys name fields by id;
   // nested values are attributed through known json paths, else their path is taken as the id.
@@ -292,7 +293,8 @@ export function parseReport(doc: ReportDocument, options: ParseReportOptions = {
       note({ fieldId: fieldIdOfSlashKey(key) });
     }
     const body: JsonObject = {};
-    for (const [key, value] of Object.entries(raw)) if (key !== 'humanReadable' && !key.startsWith('/')) body[key] = value;
+    for (const [key, value] of Object.entries(raw))
+      if (key !== 'humanReadable' && !key.startsWith('/')) body[key] = value;
     walk(body, [], raw);
   }
   // Without metadata, a custom field nested under its category (custom.category_1.field_9) is the
@@ -300,7 +302,9 @@ export function parseReport(doc: ReportDocument, options: ParseReportOptions = {
   const lastSegment = (text: string) => text.slice(text.lastIndexOf('.') + 1);
   for (const path of leafPaths) {
     if (fieldAtPath.has(path) || slashFields.has(path)) continue;
-    const owners = [...slashFields].filter((id) => id !== path && lastSegment(id) === lastSegment(path) && !leafPaths.has(jsonPathOf(id)));
+    const owners = [...slashFields].filter(
+      (id) => id !== path && lastSegment(id) === lastSegment(path) && !leafPaths.has(jsonPathOf(id)),
+    );
     if (owners.length === 1) fieldAtPath.set(path, owners[0]!);
   }
   const present = new Set<string>();
@@ -320,12 +324,17 @@ export function parseReport(doc: ReportDocument, options: ParseReportOptions = {
   const namedByMapping = new Map<string, string[]>();
   for (const c of mapped) namedByMapping.set(c.fieldId, [...(namedByMapping.get(c.fieldId) ?? []), c.name]);
   for (const fieldId of present) {
-    sources.set(fieldId, { fieldId, path: (statedPath(fieldId) ?? pathOfField.get(fieldId) ?? defaultJsonPath(fieldId)).split('.') });
+    sources.set(fieldId, {
+      fieldId,
+      path: (statedPath(fieldId) ?? pathOfField.get(fieldId) ?? defaultJsonPath(fieldId)).split('.'),
+    });
     const names = namedByMapping.get(fieldId);
     if (names) for (const name of names) columns.push({ name, fieldId, namedBy: 'mapping' });
     else {
       const meta = metadata.get(fieldId);
-      columns.push(meta ? { name: meta.name, fieldId, namedBy: 'metadata' } : { name: fieldId, fieldId, namedBy: 'fieldId' });
+      columns.push(
+        meta ? { name: meta.name, fieldId, namedBy: 'metadata' } : { name: fieldId, fieldId, namedBy: 'fieldId' },
+      );
     }
   }
   // One field per name: a mapped name beats a metadata name; two unmapped fields sharing a name are ambiguous.
@@ -362,7 +371,8 @@ function buildRow(
     const path = defaultJsonPath(fieldId).split('.');
     const machine = value === undefined ? null : value;
     setPath(source, path, machine);
-    if (machine !== null && !(Array.isArray(machine) && machine.length === 0)) source[slashKey(fieldId)] = { value: machine };
+    if (machine !== null && !(Array.isArray(machine) && machine.length === 0))
+      source[slashKey(fieldId)] = { value: machine };
     if (humanReadable === 'APPEND') {
       const display = readDisplay(raw, col);
       if (display !== undefined) setPath(human, path, display);
@@ -447,10 +457,17 @@ function findColumn(report: ParsedReport, name: string): ReportColumnInfo | unde
   return report.columns.find((c) => c.name === name);
 }
 
-function missingMessage(report: ParsedReport, reportName: string, column: string, what: string, mappedTo?: string): string {
+function missingMessage(
+  report: ParsedReport,
+  reportName: string,
+  column: string,
+  what: string,
+  mappedTo?: string,
+): string {
   let message = `report "${reportName}" has no ${what}"${column}"${mappedTo ? ` (mapped to ${mappedTo})` : ''}`;
   const configured = report.unavailable.find((c) => c.name === column);
-  if (configured) message += `: its field ${configured.fieldId} is not in the report, or the service user may not read it`;
+  if (configured)
+    message += `: its field ${configured.fieldId} is not in the report, or the service user may not read it`;
   message += `; its columns are: ${listColumns(report)}`;
   const near = nearColumn(report, column);
   if (near) message += `; did you mean "${near}"?`;
@@ -481,7 +498,11 @@ export function validateReportColumns(report: ParsedReport, options: ValidateCol
     });
   };
   if (!findColumn(report, identityColumn)) {
-    problems.push({ code: 'missingIdentityColumn', column: identityColumn, message: missingMessage(report, reportName, identityColumn, 'identity column ') });
+    problems.push({
+      code: 'missingIdentityColumn',
+      column: identityColumn,
+      message: missingMessage(report, reportName, identityColumn, 'identity column '),
+    });
   } else ambiguity(identityColumn);
   const seen = new Set<string>([identityColumn]);
   for (const required of options.requiredColumns) {
@@ -489,7 +510,11 @@ export function validateReportColumns(report: ParsedReport, options: ValidateCol
     if (seen.has(column)) continue;
     seen.add(column);
     if (!findColumn(report, column)) {
-      problems.push({ code: 'missingColumn', column, message: missingMessage(report, reportName, column, 'column ', mappedTo) });
+      problems.push({
+        code: 'missingColumn',
+        column,
+        message: missingMessage(report, reportName, column, 'column ', mappedTo),
+      });
     } else ambiguity(column);
   }
   return problems;
@@ -524,7 +549,10 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 export function reportEmployees(report: ParsedReport, options: ReportFeedOptions): ReportFeed {
   const reportLabel = options.reportName ? `report "${options.reportName}"` : 'the report';
   const identityColumn = findColumn(report, options.identityColumn);
-  if (!identityColumn) throw new Error(missingMessage(report, options.reportName ?? 'the report', options.identityColumn, 'identity column '));
+  if (!identityColumn)
+    throw new Error(
+      missingMessage(report, options.reportName ?? 'the report', options.identityColumn, 'identity column '),
+    );
   const kind = identityKindOf(identityColumn.fieldId);
   const hasRootId = report.columns.some((c) => c.fieldId === 'root.id');
   const feed: ReportFeed = {
@@ -543,7 +571,12 @@ export function reportEmployees(report: ParsedReport, options: ReportFeedOptions
     const where = `row ${row.row} of ${reportLabel}`;
     const base = rootId ? { employeeId: rootId } : {};
     if (!key) {
-      feed.problems.push({ row: row.row, code: 'emptyIdentity', ...base, message: `${where} has no value in identity column "${identityColumn.name}"; the row is left out` });
+      feed.problems.push({
+        row: row.row,
+        code: 'emptyIdentity',
+        ...base,
+        message: `${where} has no value in identity column "${identityColumn.name}"; the row is left out`,
+      });
       if (rootId) feed.heldEmployeeIds.push(rootId);
       continue;
     }
@@ -590,7 +623,10 @@ export function reportEmployees(report: ParsedReport, options: ReportFeedOptions
 }
 
 function toEmployee(row: ReportRow, options: NormaliseOptions, humanReadable: ReportHumanReadable): NormalisedEmployee {
-  const employee = normaliseRow(row.source, { siteTimeZones: options.siteTimeZones, timeZoneField: options.timeZoneField });
+  const employee = normaliseRow(row.source, {
+    siteTimeZones: options.siteTimeZones,
+    timeZoneField: options.timeZoneField,
+  });
   if (humanReadable === 'REPLACE') {
     for (const field of Object.values(employee.fields)) asOwnLabel(field);
     const lifecycle = employee.lifecycle;

@@ -78,7 +78,12 @@ function baseDecision(employee: NormalisedEmployee, rules: StatusRules, t: Timel
     };
   }
   const leave = listed(rules.leaveStatuses.statuses, lifecycle);
-  if (rules.activeLifecycleStatuses && typeof lifecycle === 'string' && !leave && !rules.activeLifecycleStatuses.includes(lifecycle)) {
+  if (
+    rules.activeLifecycleStatuses &&
+    typeof lifecycle === 'string' &&
+    !leave &&
+    !rules.activeLifecycleStatuses.includes(lifecycle)
+  ) {
     return { state: 'inactive', reason: `lifecycle status ${lifecycle} is not in status.activeLifecycleStatuses` };
   }
   if (leave) {
@@ -93,7 +98,8 @@ function baseDecision(employee: NormalisedEmployee, rules: StatusRules, t: Timel
     return { state: 'inactive', reason: 'HiBob internal status is Inactive' };
   }
   if (starting && t.start === t.today) return { state: 'active', reason: `starts today (${t.start})` };
-  if (starting) return { state: 'active', reason: `starts on ${t.start}; activated ${rules.activateBeforeStartDays} days ahead` };
+  if (starting)
+    return { state: 'active', reason: `starts on ${t.start}; activated ${rules.activateBeforeStartDays} days ahead` };
   if (typeof lifecycle === 'string') return { state: 'active', reason: `lifecycle status is ${lifecycle}` };
   return { state: 'active', reason: `HiBob internal status is ${employee.lifecycle.internalStatus ?? 'not set'}` };
 }

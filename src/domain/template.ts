@@ -32,10 +32,16 @@ export function parseTemplate(template: string): TemplatePart[] {
       throw new TemplateSyntaxError(`unexpected "}" at position ${i + 1}; write "}}" for a literal brace`);
     } else if (ch === '{') {
       const close = template.indexOf('}', i + 1);
-      if (close < 0) throw new TemplateSyntaxError(`"{" at position ${i + 1} is never closed; write "{{" for a literal brace`);
-      const [field = '', ...modifiers] = template.slice(i + 1, close).split('|').map((s) => s.trim());
+      if (close < 0)
+        throw new TemplateSyntaxError(`"{" at position ${i + 1} is never closed; write "{{" for a literal brace`);
+      const [field = '', ...modifiers] = template
+        .slice(i + 1, close)
+        .split('|')
+        .map((s) => s.trim());
       if (!FIELD_ID.test(field)) {
-        throw new TemplateSyntaxError(`placeholder at position ${i + 1} must name a HiBob field id, e.g. {root.firstName}`);
+        throw new TemplateSyntaxError(
+          `placeholder at position ${i + 1} must name a HiBob field id, e.g. {root.firstName}`,
+        );
       }
       const unknown = modifiers.find((m) => !MODIFIERS.has(m));
       if (unknown !== undefined) {

@@ -114,9 +114,7 @@ export interface CurrentLearner {
 
 /** How the current learner was found, decided by the caller's lookups. */
 export type Match =
-  | { kind: 'none' }
-  | { kind: 'externalId'; learner: CurrentLearner }
-  | { kind: 'email'; learner: CurrentLearner };
+  { kind: 'none' } | { kind: 'externalId'; learner: CurrentLearner } | { kind: 'email'; learner: CurrentLearner };
 
 /** What planning needs to know about the destination a connection writes to. */
 export interface DestinationTraits {

@@ -29,7 +29,10 @@ export function renderFailureDigest(connection: string, reported: EmployeeFailur
     'Fix the record in HiBob (or the mapping in bobsync.yaml); the next webhook or full sync retries it.',
   ].join('\n');
   const rows = failures
-    .map((f) => `<tr><td style="padding:4px 8px;font-family:monospace">${escapeHtml(f.employeeId)}</td><td style="padding:4px 8px">${escapeHtml(f.code)}</td><td style="padding:4px 8px">${escapeHtml(f.reason)}</td><td style="padding:4px 8px;color:#666">${escapeHtml(f.at)}</td></tr>`)
+    .map(
+      (f) =>
+        `<tr><td style="padding:4px 8px;font-family:monospace">${escapeHtml(f.employeeId)}</td><td style="padding:4px 8px">${escapeHtml(f.code)}</td><td style="padding:4px 8px">${escapeHtml(f.reason)}</td><td style="padding:4px 8px;color:#666">${escapeHtml(f.at)}</td></tr>`,
+    )
     .join('\n');
   const html = `<!doctype html><html><body style="font-family:Segoe UI,Helvetica,Arial,sans-serif;color:#222">
 <h2 style="margin:0 0 8px">${escapeHtml(connection)}: ${failures.length} employee(s) could not be synced</h2>

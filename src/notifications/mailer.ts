@@ -9,7 +9,9 @@ export interface Attachment {
 
 export interface Mailer {
   /** `messageId` fixes the Message-ID, so a repeated send of the same message can be recognised by the receiver. */
-  send(message: RenderedEmail & { from: string; to: string[]; attachments?: Attachment[]; messageId?: string }): Promise<{ messageId: string }>;
+  send(
+    message: RenderedEmail & { from: string; to: string[]; attachments?: Attachment[]; messageId?: string },
+  ): Promise<{ messageId: string }>;
   close(): void;
 }
 

@@ -24,21 +24,61 @@ export function csvCell(value: string | undefined): string {
 
 const csvLine = (cells: (string | undefined)[]): string => cells.map(csvCell).join(',') + EOL;
 
-export const REPORT_CSV_HEADER = ['Employee ID', 'Name', 'Email', 'Learner ID', 'Action', 'Outcome', 'Changes', 'Operations', 'Reason', 'Detail'];
+export const REPORT_CSV_HEADER = [
+  'Employee ID',
+  'Name',
+  'Email',
+  'Learner ID',
+  'Action',
+  'Outcome',
+  'Changes',
+  'Operations',
+  'Reason',
+  'Detail',
+];
 
 /** Plan rows have no outcome or LMS answer yet, so the preview leaves those two columns out. */
-export const PREVIEW_CSV_HEADER = ['Employee ID', 'Name', 'Email', 'Learner ID', 'Action', 'Changes', 'Operations', 'Reason'];
+export const PREVIEW_CSV_HEADER = [
+  'Employee ID',
+  'Name',
+  'Email',
+  'Learner ID',
+  'Action',
+  'Changes',
+  'Operations',
+  'Reason',
+];
 
 export function reportCsv(report: SyncReport): string {
   const lines = report.rows.map((r) =>
-    csvLine([r.employeeId, r.displayName, r.email, r.learnerId, r.action, outcomeText(r.outcome), formatChanges(r.changes), formatOperations(r.operations), r.reason, r.detail]),
+    csvLine([
+      r.employeeId,
+      r.displayName,
+      r.email,
+      r.learnerId,
+      r.action,
+      outcomeText(r.outcome),
+      formatChanges(r.changes),
+      formatOperations(r.operations),
+      r.reason,
+      r.detail,
+    ]),
   );
   return BOM + csvLine(REPORT_CSV_HEADER) + lines.join('');
 }
 
 export function planPreviewCsv(rows: PlanRow[]): string {
   const lines = rows.map((r) =>
-    csvLine([r.employeeId, r.displayName, r.email, r.learnerId, r.action, formatChanges(r.changes), formatOperations(r.operations), r.reason]),
+    csvLine([
+      r.employeeId,
+      r.displayName,
+      r.email,
+      r.learnerId,
+      r.action,
+      formatChanges(r.changes),
+      formatOperations(r.operations),
+      r.reason,
+    ]),
   );
   return BOM + csvLine(PREVIEW_CSV_HEADER) + lines.join('');
 }

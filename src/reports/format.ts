@@ -16,10 +16,28 @@ export interface PreviewMeta {
 }
 
 /** Order in which actions are listed: what creates or removes access first. */
-export const ACTIONS: readonly EmployeeAction[] = ['create', 'reactivate', 'update', 'deactivate', 'held', 'park', 'protected', 'noop'];
+export const ACTIONS: readonly EmployeeAction[] = [
+  'create',
+  'reactivate',
+  'update',
+  'deactivate',
+  'held',
+  'park',
+  'protected',
+  'noop',
+];
 
 /** Order in which outcomes are listed: what needs a person's attention first. */
-export const OUTCOMES: readonly RowOutcome[] = ['failed', 'held', 'changedSinceApproval', 'parked', 'applied', 'planned', 'skipped', 'unchanged'];
+export const OUTCOMES: readonly RowOutcome[] = [
+  'failed',
+  'held',
+  'changedSinceApproval',
+  'parked',
+  'applied',
+  'planned',
+  'skipped',
+  'unchanged',
+];
 
 export const ACTION_LABEL: Record<EmployeeAction, string> = {
   create: 'Create',
@@ -44,7 +62,8 @@ export const OUTCOME_LABEL: Record<RowOutcome, string> = {
 };
 
 /** An outcome as the CSV and the employee tables write it: its id, or words where the id is not one. */
-export const outcomeText = (outcome: RowOutcome): string => (outcome === 'changedSinceApproval' ? 'changed since approval' : outcome);
+export const outcomeText = (outcome: RowOutcome): string =>
+  outcome === 'changedSinceApproval' ? 'changed since approval' : outcome;
 
 export const DESTINATION_LABEL: Record<SyncReport['destination'], string> = {
   '360learning': '360Learning',
@@ -54,11 +73,13 @@ export const DESTINATION_LABEL: Record<SyncReport['destination'], string> = {
 /** How an absent value reads in every rendering: cleared (null), never set (undefined) or blank. */
 export const EMPTY = '(empty)';
 
-export const formatValue = (value: string | null | undefined): string => (value === null || value === undefined || value === '' ? EMPTY : value);
+export const formatValue = (value: string | null | undefined): string =>
+  value === null || value === undefined || value === '' ? EMPTY : value;
 
 export const formatChange = (c: FieldChange): string => `${c.field}: ${formatValue(c.from)} → ${formatValue(c.to)}`;
 
-export const formatChanges = (changes: readonly FieldChange[], separator = '; '): string => changes.map(formatChange).join(separator);
+export const formatChanges = (changes: readonly FieldChange[], separator = '; '): string =>
+  changes.map(formatChange).join(separator);
 
 export const formatOperations = (operations: readonly string[]): string => operations.join(', ');
 
@@ -106,13 +127,37 @@ export function fileDate(iso: string): string {
  */
 export type Bucket =
   | 'unchanged'
-  | 'created' | 'reactivated' | 'updated' | 'deactivated'
-  | 'toCreate' | 'toReactivate' | 'toUpdate' | 'toDeactivate'
-  | 'parked' | 'held' | 'changedSinceApproval' | 'protected' | 'skipped' | 'failed';
+  | 'created'
+  | 'reactivated'
+  | 'updated'
+  | 'deactivated'
+  | 'toCreate'
+  | 'toReactivate'
+  | 'toUpdate'
+  | 'toDeactivate'
+  | 'parked'
+  | 'held'
+  | 'changedSinceApproval'
+  | 'protected'
+  | 'skipped'
+  | 'failed';
 
 const BUCKET_ORDER: readonly Bucket[] = [
-  'unchanged', 'created', 'toCreate', 'reactivated', 'toReactivate', 'updated', 'toUpdate',
-  'deactivated', 'toDeactivate', 'parked', 'held', 'changedSinceApproval', 'protected', 'skipped', 'failed',
+  'unchanged',
+  'created',
+  'toCreate',
+  'reactivated',
+  'toReactivate',
+  'updated',
+  'toUpdate',
+  'deactivated',
+  'toDeactivate',
+  'parked',
+  'held',
+  'changedSinceApproval',
+  'protected',
+  'skipped',
+  'failed',
 ];
 
 const BUCKET_WORDS: Record<Bucket, string> = {
@@ -133,8 +178,18 @@ const BUCKET_WORDS: Record<Bucket, string> = {
   failed: 'failed',
 };
 
-const DONE: Partial<Record<EmployeeAction, Bucket>> = { create: 'created', reactivate: 'reactivated', update: 'updated', deactivate: 'deactivated' };
-const TODO: Partial<Record<EmployeeAction, Bucket>> = { create: 'toCreate', reactivate: 'toReactivate', update: 'toUpdate', deactivate: 'toDeactivate' };
+const DONE: Partial<Record<EmployeeAction, Bucket>> = {
+  create: 'created',
+  reactivate: 'reactivated',
+  update: 'updated',
+  deactivate: 'deactivated',
+};
+const TODO: Partial<Record<EmployeeAction, Bucket>> = {
+  create: 'toCreate',
+  reactivate: 'toReactivate',
+  update: 'toUpdate',
+  deactivate: 'toDeactivate',
+};
 
 export function bucketOf(row: ReportRow, dryRun: boolean): Bucket {
   const { action, outcome } = row;
@@ -196,7 +251,13 @@ export function reportStatus(report: SyncReport): ReportStatus {
  */
 export type PreviewCategory = 'toAdd' | 'toReactivate' | 'toUpdate' | 'toArchive' | 'errors';
 
-export const PREVIEW_CATEGORIES: readonly PreviewCategory[] = ['toAdd', 'toReactivate', 'toUpdate', 'toArchive', 'errors'];
+export const PREVIEW_CATEGORIES: readonly PreviewCategory[] = [
+  'toAdd',
+  'toReactivate',
+  'toUpdate',
+  'toArchive',
+  'errors',
+];
 
 export const PREVIEW_CATEGORY_TITLE: Record<PreviewCategory, string> = {
   toAdd: 'To be added',
@@ -294,7 +355,10 @@ export function approvalSentence(approval: ApprovalOutcome | undefined, dryRun: 
       return `The whole plan waits for approval (${reason}); nothing is applied until someone approves it.`;
     case 'approved': {
       const changed = approval.changedSinceApproval ?? 0;
-      const left = changed > 0 ? ` ${plural(changed, 'employee')} changed in HiBob since the preview ${changed === 1 ? 'was' : 'were'} left for the next run.` : '';
+      const left =
+        changed > 0
+          ? ` ${plural(changed, 'employee')} changed in HiBob since the preview ${changed === 1 ? 'was' : 'were'} left for the next run.`
+          : '';
       return `The whole plan waited for approval (${reason}). Approved${by}; it was applied as previewed.${left}`;
     }
     case 'rejected':
@@ -313,7 +377,11 @@ export function rowsByImportance<T extends PlanRow & { outcome?: RowOutcome }>(r
   const actionRank = (r: T) => ACTIONS.indexOf(r.action);
   const nameOf = (r: T) => r.displayName ?? r.email ?? r.employeeId;
   return [...rows].sort(
-    (a, b) => outcomeRank(a) - outcomeRank(b) || actionRank(a) - actionRank(b) || nameOf(a).localeCompare(nameOf(b)) || a.employeeId.localeCompare(b.employeeId),
+    (a, b) =>
+      outcomeRank(a) - outcomeRank(b) ||
+      actionRank(a) - actionRank(b) ||
+      nameOf(a).localeCompare(nameOf(b)) ||
+      a.employeeId.localeCompare(b.employeeId),
   );
 }
 

@@ -6,9 +6,32 @@
 import type { RenderedEmail } from '../notifications/digest';
 import type { EmployeeAction, FieldChange, PlanRow } from '../domain/types';
 import {
-  ACTION_LABEL, ACTIONS, DESTINATION_LABEL, OUTCOME_LABEL, OUTCOMES, approvalSentence, describeTally, formatDuration, formatOperations,
-  formatTime, formatValue, headline, isAwaitingApproval, outcomeText, personName, plural, PREVIEW_CATEGORIES, PREVIEW_CATEGORY_TITLE,
-  previewCategoryOf, reportStatus, reportSubject, rowsByImportance, safeguardSentence, tallyPlan, type PreviewMeta, type ReportStatus,
+  ACTION_LABEL,
+  ACTIONS,
+  DESTINATION_LABEL,
+  OUTCOME_LABEL,
+  OUTCOMES,
+  approvalSentence,
+  describeTally,
+  formatDuration,
+  formatOperations,
+  formatTime,
+  formatValue,
+  headline,
+  isAwaitingApproval,
+  outcomeText,
+  personName,
+  plural,
+  PREVIEW_CATEGORIES,
+  PREVIEW_CATEGORY_TITLE,
+  previewCategoryOf,
+  reportStatus,
+  reportSubject,
+  rowsByImportance,
+  safeguardSentence,
+  tallyPlan,
+  type PreviewMeta,
+  type ReportStatus,
 } from './format';
 import type { RowOutcome, SyncReport } from './types';
 
@@ -28,7 +51,11 @@ const INK = '#1f2937';
 const MUTED = '#6b7280';
 const RULE = '#e5e7eb';
 
-interface Tone { bg: string; fg: string; border: string }
+interface Tone {
+  bg: string;
+  fg: string;
+  border: string;
+}
 const TONES = {
   green: { bg: '#ecfdf5', fg: '#065f46', border: '#a7f3d0' },
   blue: { bg: '#eff6ff', fg: '#1e40af', border: '#bfdbfe' },
@@ -39,16 +66,33 @@ const TONES = {
   grey: { bg: '#f3f4f6', fg: '#374151', border: '#d1d5db' },
 } satisfies Record<string, Tone>;
 
-const STATUS_TONE: Record<ReportStatus, Tone> = { ok: TONES.green, failures: TONES.red, awaitingApproval: TONES.amber, dryRun: TONES.blue };
+const STATUS_TONE: Record<ReportStatus, Tone> = {
+  ok: TONES.green,
+  failures: TONES.red,
+  awaitingApproval: TONES.amber,
+  dryRun: TONES.blue,
+};
 
 const ACTION_TONE: Record<EmployeeAction, Tone> = {
-  create: TONES.green, reactivate: TONES.green, update: TONES.blue, deactivate: TONES.grey,
-  held: TONES.amber, park: TONES.orange, protected: TONES.purple, noop: TONES.grey,
+  create: TONES.green,
+  reactivate: TONES.green,
+  update: TONES.blue,
+  deactivate: TONES.grey,
+  held: TONES.amber,
+  park: TONES.orange,
+  protected: TONES.purple,
+  noop: TONES.grey,
 };
 
 const OUTCOME_TONE: Record<RowOutcome, Tone> = {
-  failed: TONES.red, held: TONES.amber, changedSinceApproval: TONES.amber, parked: TONES.orange, applied: TONES.green,
-  planned: TONES.blue, skipped: TONES.grey, unchanged: TONES.grey,
+  failed: TONES.red,
+  held: TONES.amber,
+  changedSinceApproval: TONES.amber,
+  parked: TONES.orange,
+  applied: TONES.green,
+  planned: TONES.blue,
+  skipped: TONES.grey,
+  unchanged: TONES.grey,
 };
 
 export const esc = (s: string): string =>
@@ -64,22 +108,31 @@ const badge = (label: string, tone: Tone): string =>
 
 const section = (inner: string, style = 'padding:8px 24px'): string => `<tr><td style="${style}">${inner}</td></tr>`;
 
-const heading = (text: string): string => `<h2 style="margin:16px 0 8px;font-size:16px;line-height:22px;color:${INK}">${esc(text)}</h2>`;
+const heading = (text: string): string =>
+  `<h2 style="margin:16px 0 8px;font-size:16px;line-height:22px;color:${INK}">${esc(text)}</h2>`;
 
 function box(inner: string, tone: Tone, size = 14): string {
   return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse"><tr><td bgcolor="${tone.bg}" style="background:${tone.bg};border:1px solid ${tone.border};border-left:4px solid ${tone.fg};padding:10px 14px;color:${tone.fg};font-size:${size}px;line-height:${Math.round(size * 1.4)}px">${inner}</td></tr></table>`;
 }
 
-interface Tile { value: number; label: string; tone: Tone }
+interface Tile {
+  value: number;
+  label: string;
+  tone: Tone;
+}
 
 function tiles(items: Tile[], perRow = 5): string {
   if (items.length === 0) return `<p style="margin:0;color:${MUTED};font-size:13px">None.</p>`;
   const rows: string[] = [];
   for (let i = 0; i < items.length; i += perRow) {
-    const cells = items.slice(i, i + perRow).map(
-      (t) => `<td width="${Math.floor(100 / perRow)}%" valign="top" style="padding:0 8px 8px 0"><table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse"><tr><td style="border:1px solid ${RULE};border-top:3px solid ${t.tone.fg};padding:8px 10px"><div style="font-size:22px;line-height:28px;font-weight:bold;color:${INK}">${t.value.toLocaleString('en-US')}</div><div style="font-size:12px;line-height:16px;color:${MUTED}">${esc(t.label)}</div></td></tr></table></td>`,
-    );
-    while (cells.length < perRow) cells.push(`<td width="${Math.floor(100 / perRow)}%" style="padding:0 8px 8px 0"></td>`);
+    const cells = items
+      .slice(i, i + perRow)
+      .map(
+        (t) =>
+          `<td width="${Math.floor(100 / perRow)}%" valign="top" style="padding:0 8px 8px 0"><table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse"><tr><td style="border:1px solid ${RULE};border-top:3px solid ${t.tone.fg};padding:8px 10px"><div style="font-size:22px;line-height:28px;font-weight:bold;color:${INK}">${t.value.toLocaleString('en-US')}</div><div style="font-size:12px;line-height:16px;color:${MUTED}">${esc(t.label)}</div></td></tr></table></td>`,
+      );
+    while (cells.length < perRow)
+      cells.push(`<td width="${Math.floor(100 / perRow)}%" style="padding:0 8px 8px 0"></td>`);
     rows.push(`<tr>${cells.join('')}</tr>`);
   }
   return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse">\n${rows.join('\n')}\n</table>`;
@@ -88,12 +141,14 @@ function tiles(items: Tile[], perRow = 5): string {
 function changeLines(changes: FieldChange[]): string {
   return changes
     .map((c) => {
-      const from = c.from === null || c.from === undefined || c.from === ''
-        ? `<span style="color:${MUTED};font-style:italic">${esc(formatValue(c.from))}</span>`
-        : `<span style="color:#991b1b;text-decoration:line-through">${escLines(c.from)}</span>`;
-      const to = c.to === null || c.to === ''
-        ? `<span style="color:${MUTED};font-style:italic">${esc(formatValue(c.to))}</span>`
-        : `<span style="color:#065f46">${escLines(c.to)}</span>`;
+      const from =
+        c.from === null || c.from === undefined || c.from === ''
+          ? `<span style="color:${MUTED};font-style:italic">${esc(formatValue(c.from))}</span>`
+          : `<span style="color:#991b1b;text-decoration:line-through">${escLines(c.from)}</span>`;
+      const to =
+        c.to === null || c.to === ''
+          ? `<span style="color:${MUTED};font-style:italic">${esc(formatValue(c.to))}</span>`
+          : `<span style="color:#065f46">${escLines(c.to)}</span>`;
       return `<div style="margin:0 0 2px"><span style="font-family:${MONO};font-size:12px;color:${INK}">${esc(c.field)}</span>: ${from} → ${to}</div>`;
     })
     .join('');
@@ -105,7 +160,9 @@ const TD = `style="padding:6px 8px;border-bottom:1px solid ${RULE};font-size:13p
 /** Headers with their share of the width, so that every table of a kind lines up the same. */
 function table(headers: [label: string, width: number][], body: string[], more: string | undefined): string {
   const head = headers.map(([h, w]) => `<th align="left" width="${w}%" ${TH}>${esc(h)}</th>`).join('');
-  const tail = more ? `<tr><td colspan="${headers.length}" style="padding:8px;font-size:13px;color:${MUTED};font-style:italic">${esc(more)}</td></tr>` : '';
+  const tail = more
+    ? `<tr><td colspan="${headers.length}" style="padding:8px;font-size:13px;color:${MUTED};font-style:italic">${esc(more)}</td></tr>`
+    : '';
   return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse"><thead><tr>${head}</tr></thead><tbody>\n${[...body, tail].filter(Boolean).join('\n')}\n</tbody></table>`;
 }
 
@@ -115,17 +172,34 @@ const moreLine = (total: number, shown: number): string | undefined =>
 function employeeTable(rows: (PlanRow & { outcome?: RowOutcome; detail?: string })[], limit = BODY_ROW_LIMIT): string {
   const shown = rowsByImportance(rows).slice(0, limit);
   const body = shown.map((r) => {
-    const ids = [`HiBob ${r.employeeId}`, r.learnerId ? `learner ${r.learnerId}` : undefined].filter(Boolean) as string[];
-    const small = (s: string) => `<div style="font-size:12px;line-height:16px;color:${MUTED};word-break:break-all">${s}</div>`;
+    const ids = [`HiBob ${r.employeeId}`, r.learnerId ? `learner ${r.learnerId}` : undefined].filter(
+      Boolean,
+    ) as string[];
+    const small = (s: string) =>
+      `<div style="font-size:12px;line-height:16px;color:${MUTED};word-break:break-all">${s}</div>`;
     const person = `<strong>${esc(personName(r))}</strong>${r.email && r.email !== personName(r) ? small(esc(r.email)) : ''}${small(ids.map(esc).join(' · '))}`;
-    const status = badge(r.action, ACTION_TONE[r.action]) + (r.outcome ? `<br>${badge(outcomeText(r.outcome), OUTCOME_TONE[r.outcome])}` : '');
-    const changes = r.changes.length > 0
-      ? changeLines(r.changes)
-      : `<span style="color:${MUTED}">${esc(formatOperations(r.operations) || '—')}</span>`;
-    const why = escLines(r.reason) + (r.detail ? `<div style="margin-top:4px;font-size:12px;color:${MUTED}">${escLines(r.detail)}</div>` : '');
+    const status =
+      badge(r.action, ACTION_TONE[r.action]) +
+      (r.outcome ? `<br>${badge(outcomeText(r.outcome), OUTCOME_TONE[r.outcome])}` : '');
+    const changes =
+      r.changes.length > 0
+        ? changeLines(r.changes)
+        : `<span style="color:${MUTED}">${esc(formatOperations(r.operations) || '—')}</span>`;
+    const why =
+      escLines(r.reason) +
+      (r.detail ? `<div style="margin-top:4px;font-size:12px;color:${MUTED}">${escLines(r.detail)}</div>` : '');
     return `<tr><td ${TD}>${person}</td><td ${TD}>${status}</td><td ${TD}>${changes}</td><td ${TD}>${why}</td></tr>`;
   });
-  return table([['Employee', 28], ['Action', 12], ['Changes', 34], ['Reason', 26]], body, moreLine(rows.length, shown.length));
+  return table(
+    [
+      ['Employee', 28],
+      ['Action', 12],
+      ['Changes', 34],
+      ['Reason', 26],
+    ],
+    body,
+    moreLine(rows.length, shown.length),
+  );
 }
 
 function errorTable(report: SyncReport): string {
@@ -133,10 +207,20 @@ function errorTable(report: SyncReport): string {
   const shown = report.errors.slice(0, BODY_ROW_LIMIT);
   const body = shown.map((e) => {
     const row = names.get(e.employeeId);
-    const who = row?.displayName ? `<strong>${esc(row.displayName)}</strong><br><span style="font-size:12px;color:${MUTED}">HiBob ${esc(e.employeeId)}</span>` : `HiBob ${esc(e.employeeId)}`;
+    const who = row?.displayName
+      ? `<strong>${esc(row.displayName)}</strong><br><span style="font-size:12px;color:${MUTED}">HiBob ${esc(e.employeeId)}</span>`
+      : `HiBob ${esc(e.employeeId)}`;
     return `<tr><td ${TD}>${who}</td><td ${TD}><span style="font-family:${MONO};font-size:12px">${esc(e.code)}</span></td><td ${TD}>${escLines(e.reason)}</td></tr>`;
   });
-  return table([['Employee', 28], ['Problem', 12], ['Reason', 60]], body, moreLine(report.errors.length, shown.length));
+  return table(
+    [
+      ['Employee', 28],
+      ['Problem', 12],
+      ['Reason', 60],
+    ],
+    body,
+    moreLine(report.errors.length, shown.length),
+  );
 }
 
 function page(title: string, preheader: string, kicker: string, h1: string, sections: string[]): string {
@@ -164,7 +248,10 @@ function page(title: string, preheader: string, kicker: string, h1: string, sect
 }
 
 const footer = (lines: string[]): string =>
-  section(lines.map((l) => `<div style="margin:0 0 4px">${l}</div>`).join(''), `padding:16px 24px 20px;border-top:1px solid ${RULE};font-size:12px;line-height:18px;color:${MUTED}`);
+  section(
+    lines.map((l) => `<div style="margin:0 0 4px">${l}</div>`).join(''),
+    `padding:16px 24px 20px;border-top:1px solid ${RULE};font-size:12px;line-height:18px;color:${MUTED}`,
+  );
 
 // ---- plain text ------------------------------------------------------------------------------
 
@@ -175,8 +262,10 @@ function textRows(rows: (PlanRow & { outcome?: RowOutcome; detail?: string })[],
   const lines = shown.flatMap((r) => {
     const who = [`HiBob ${r.employeeId}`, r.email].filter(Boolean).join(', ');
     const out = [`- ${personName(r)} (${who}): ${r.action}${r.outcome ? `, ${outcomeText(r.outcome)}` : ''}`];
-    for (const c of r.changes) out.push(`    ${indent(`${c.field}: ${formatValue(c.from)} → ${formatValue(c.to)}`, '      ')}`);
-    if (r.changes.length === 0 && r.operations.length > 0) out.push(`    operations: ${formatOperations(r.operations)}`);
+    for (const c of r.changes)
+      out.push(`    ${indent(`${c.field}: ${formatValue(c.from)} → ${formatValue(c.to)}`, '      ')}`);
+    if (r.changes.length === 0 && r.operations.length > 0)
+      out.push(`    operations: ${formatOperations(r.operations)}`);
     out.push(`    reason: ${indent(r.reason, '      ')}`);
     if (r.detail) out.push(`    detail: ${indent(r.detail, '      ')}`);
     return out;
@@ -201,12 +290,16 @@ export function renderReportEmail(report: SyncReport): RenderedEmail {
   const destination = DESTINATION_LABEL[report.destination];
   const guard = safeguardSentence(report.safeguard, report.dryRun);
   const approval = approvalSentence(report.approval, report.dryRun);
-  const actionTiles = ACTIONS.filter((a) => (report.counts.byAction[a] ?? 0) > 0).map(
-    (a): Tile => ({ value: report.counts.byAction[a] ?? 0, label: ACTION_LABEL[a], tone: ACTION_TONE[a] }),
-  );
-  const outcomeTiles = OUTCOMES.filter((o) => (report.counts.byOutcome[o] ?? 0) > 0).map(
-    (o): Tile => ({ value: report.counts.byOutcome[o] ?? 0, label: OUTCOME_LABEL[o], tone: OUTCOME_TONE[o] }),
-  );
+  const actionTiles = ACTIONS.filter((a) => (report.counts.byAction[a] ?? 0) > 0).map((a): Tile => ({
+    value: report.counts.byAction[a] ?? 0,
+    label: ACTION_LABEL[a],
+    tone: ACTION_TONE[a],
+  }));
+  const outcomeTiles = OUTCOMES.filter((o) => (report.counts.byOutcome[o] ?? 0) > 0).map((o): Tile => ({
+    value: report.counts.byOutcome[o] ?? 0,
+    label: OUTCOME_LABEL[o],
+    tone: OUTCOME_TONE[o],
+  }));
   const totals = `HiBob returned ${plural(report.totals.hibobEmployees, 'employee')}; ${destination} held ${plural(report.totals.lmsLearners, 'learner')}.`;
   const apiCalls = `API calls: HiBob ${report.apiCalls.hibob}, ${destination} reads ${report.apiCalls.lmsReads}, writes ${report.apiCalls.lmsWrites}`;
   const timing = `Duration ${formatDuration(report.durationMs)} (${formatTime(report.startedAt)} → ${formatTime(report.finishedAt)})`;
@@ -215,18 +308,36 @@ export function renderReportEmail(report: SyncReport): RenderedEmail {
   const attachmentsNote = 'The CSV and XLSX attachments list every employee in this report.';
 
   const sections = [
-    section(box(`<strong>${esc(head)}</strong><div style="margin-top:4px;font-size:13px">${esc(totals)}</div>`, STATUS_TONE[status], 16)),
+    section(
+      box(
+        `<strong>${esc(head)}</strong><div style="margin-top:4px;font-size:13px">${esc(totals)}</div>`,
+        STATUS_TONE[status],
+        16,
+      ),
+    ),
     approval ? section(box(esc(approval), report.dryRun ? TONES.blue : TONES.amber)) : '',
     guard ? section(box(esc(guard), report.dryRun ? TONES.blue : TONES.amber)) : '',
     section(heading('Employees by action') + tiles(actionTiles) + heading('Outcomes') + tiles(outcomeTiles)),
     section(
       heading(`Changed employees (${report.rows.length.toLocaleString('en-US')})`) +
-        (report.rows.length > 0 ? employeeTable(report.rows) : `<p style="margin:0;color:${MUTED};font-size:13px">Every employee is already in step.</p>`),
+        (report.rows.length > 0
+          ? employeeTable(report.rows)
+          : `<p style="margin:0;color:${MUTED};font-size:13px">Every employee is already in step.</p>`),
     ),
-    report.errors.length > 0 ? section(heading(`Errors (${report.errors.length.toLocaleString('en-US')})`) + errorTable(report)) : '',
-    footer([dryNote, esc(timing), esc(apiCalls), esc(ids), esc(attachmentsNote)].filter((l): l is string => Boolean(l))),
+    report.errors.length > 0
+      ? section(heading(`Errors (${report.errors.length.toLocaleString('en-US')})`) + errorTable(report))
+      : '',
+    footer(
+      [dryNote, esc(timing), esc(apiCalls), esc(ids), esc(attachmentsNote)].filter((l): l is string => Boolean(l)),
+    ),
   ].filter(Boolean);
-  const html = page(subject, head, `bobsync · full sync${report.dryRun ? ' · dry run' : ''}`, `${esc(report.connection)} <span style="font-weight:normal;color:${MUTED}">→ ${esc(destination)}</span>`, sections);
+  const html = page(
+    subject,
+    head,
+    `bobsync · full sync${report.dryRun ? ' · dry run' : ''}`,
+    `${esc(report.connection)} <span style="font-weight:normal;color:${MUTED}">→ ${esc(destination)}</span>`,
+    sections,
+  );
 
   const countLine = (label: string, entries: [string, number][]) =>
     `${label}: ${entries.length > 0 ? entries.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}`;
@@ -237,8 +348,20 @@ export function renderReportEmail(report: SyncReport): RenderedEmail {
     ...(approval ? ['', approval] : []),
     ...(guard ? ['', guard] : []),
     '',
-    countLine('By action', ACTIONS.filter((a) => (report.counts.byAction[a] ?? 0) > 0).map((a) => [ACTION_LABEL[a], report.counts.byAction[a] ?? 0])),
-    countLine('By outcome', OUTCOMES.filter((o) => (report.counts.byOutcome[o] ?? 0) > 0).map((o) => [OUTCOME_LABEL[o], report.counts.byOutcome[o] ?? 0])),
+    countLine(
+      'By action',
+      ACTIONS.filter((a) => (report.counts.byAction[a] ?? 0) > 0).map((a) => [
+        ACTION_LABEL[a],
+        report.counts.byAction[a] ?? 0,
+      ]),
+    ),
+    countLine(
+      'By outcome',
+      OUTCOMES.filter((o) => (report.counts.byOutcome[o] ?? 0) > 0).map((o) => [
+        OUTCOME_LABEL[o],
+        report.counts.byOutcome[o] ?? 0,
+      ]),
+    ),
     '',
     `Changed employees (${report.rows.length}):`,
     ...(report.rows.length > 0 ? textRows(report.rows) : ['Every employee is already in step.']),
@@ -271,17 +394,30 @@ export function renderPreviewEmail(rows: PlanRow[], meta: PreviewEmailMeta): Ren
   const subject = awaiting
     ? `[bobsync] ${meta.connection} full sync needs approval: ${plural(held.length, 'deactivation')} waiting`
     : `[bobsync] ${meta.connection} plan preview${meta.dryRun ? ' (dry run)' : ''}: ${changes}`;
-  const head = awaiting ? waiting : `Plan preview${meta.dryRun ? ' (dry run, nothing will be written)' : ''}: ${changes}`;
+  const head = awaiting
+    ? waiting
+    : `Plan preview${meta.dryRun ? ' (dry run, nothing will be written)' : ''}: ${changes}`;
   const guard = safeguardSentence(meta.safeguard, meta.dryRun);
   const approve = `bobsync approve ${meta.workflowId}`;
   const reject = `bobsync reject ${meta.workflowId}`;
   const expiry = meta.expiresAt ? `The request lapses at ${formatTime(meta.expiresAt)} if nobody decides.` : undefined;
   const holdNote = 'The held deactivations are not applied until someone approves them.';
-  const code = (s: string) => `<span style="font-family:${MONO};font-size:13px;background:#ffffff;border:1px solid ${TONES.amber.border};padding:1px 6px;white-space:nowrap">${esc(s)}</span>`;
-  const actionTiles = ACTIONS.map((a): Tile => ({ value: rows.filter((r) => r.action === a).length, label: ACTION_LABEL[a], tone: ACTION_TONE[a] })).filter((t) => t.value > 0);
+  const code = (s: string) =>
+    `<span style="font-family:${MONO};font-size:13px;background:#ffffff;border:1px solid ${TONES.amber.border};padding:1px 6px;white-space:nowrap">${esc(s)}</span>`;
+  const actionTiles = ACTIONS.map((a): Tile => ({
+    value: rows.filter((r) => r.action === a).length,
+    label: ACTION_LABEL[a],
+    tone: ACTION_TONE[a],
+  })).filter((t) => t.value > 0);
 
   const sections = [
-    section(box(`<strong>${esc(head)}</strong>${guard ? `<div style="margin-top:4px;font-size:13px">${esc(guard)}</div>` : ''}`, awaiting ? TONES.amber : TONES.blue, 16)),
+    section(
+      box(
+        `<strong>${esc(head)}</strong>${guard ? `<div style="margin-top:4px;font-size:13px">${esc(guard)}</div>` : ''}`,
+        awaiting ? TONES.amber : TONES.blue,
+        16,
+      ),
+    ),
     awaiting
       ? section(
           `<p style="margin:8px 0;font-size:14px;line-height:22px">Approve with ${code(approve)}<br>or reject with ${code(reject)}</p>` +
@@ -289,21 +425,40 @@ export function renderPreviewEmail(rows: PlanRow[], meta: PreviewEmailMeta): Ren
         )
       : '',
     section(heading('Employees by action') + tiles(actionTiles)),
-    held.length > 0 ? section(heading(`${awaiting ? 'Waiting for approval' : 'Deactivations'} (${held.length.toLocaleString('en-US')})`) + employeeTable(held)) : '',
-    others.length > 0 ? section(heading(`Other changes in this plan (${others.length.toLocaleString('en-US')})`) + employeeTable(others)) : '',
+    held.length > 0
+      ? section(
+          heading(`${awaiting ? 'Waiting for approval' : 'Deactivations'} (${held.length.toLocaleString('en-US')})`) +
+            employeeTable(held),
+        )
+      : '',
+    others.length > 0
+      ? section(
+          heading(`Other changes in this plan (${others.length.toLocaleString('en-US')})`) + employeeTable(others),
+        )
+      : '',
     footer([
       esc(`Plan generated ${formatTime(meta.generatedAt)}`),
       esc(`Workflow ${meta.workflowId}`),
       esc('The attached spreadsheet lists every employee and every field change.'),
     ]),
   ].filter(Boolean);
-  const html = page(subject, head, `bobsync · ${awaiting ? 'approval needed' : 'plan preview'}`, esc(meta.connection), sections);
+  const html = page(
+    subject,
+    head,
+    `bobsync · ${awaiting ? 'approval needed' : 'plan preview'}`,
+    esc(meta.connection),
+    sections,
+  );
 
   const text = [
     `${meta.connection}: ${head}`,
     ...(guard ? [guard] : []),
-    ...(awaiting ? ['', `Approve:  ${approve}`, `Reject:   ${reject}`, [holdNote, expiry].filter(Boolean).join(' ')] : []),
-    ...(held.length > 0 ? ['', `${awaiting ? 'Waiting for approval' : 'Deactivations'} (${held.length}):`, ...textRows(held)] : []),
+    ...(awaiting
+      ? ['', `Approve:  ${approve}`, `Reject:   ${reject}`, [holdNote, expiry].filter(Boolean).join(' ')]
+      : []),
+    ...(held.length > 0
+      ? ['', `${awaiting ? 'Waiting for approval' : 'Deactivations'} (${held.length}):`, ...textRows(held)]
+      : []),
     ...(others.length > 0 ? ['', `Other changes in this plan (${others.length}):`, ...textRows(others)] : []),
     '',
     `Plan generated ${formatTime(meta.generatedAt)}`,
@@ -326,21 +481,39 @@ function renderPlanApprovalEmail(rows: PlanRow[], meta: PreviewEmailMeta): Rende
   const subject = awaiting
     ? `[bobsync] ${meta.connection} full sync needs approval of the whole plan: ${changes}`
     : `[bobsync] ${meta.connection} plan preview${meta.dryRun ? ' (dry run)' : ''}: ${changes}`;
-  const head = awaiting ? `This plan waits for your approval: ${changes}` : `Plan preview (dry run, nothing will be written): ${changes}`;
+  const head = awaiting
+    ? `This plan waits for your approval: ${changes}`
+    : `Plan preview (dry run, nothing will be written): ${changes}`;
   const why = approvalSentence(meta.approval, meta.dryRun);
   const guard = safeguardSentence(meta.safeguard, meta.dryRun);
   const approve = `bobsync approve ${meta.workflowId}`;
   const reject = `bobsync reject ${meta.workflowId}`;
-  const expiry = meta.expiresAt ? `The request lapses at ${formatTime(meta.expiresAt)} if nobody decides, and then nothing is applied.` : undefined;
+  const expiry = meta.expiresAt
+    ? `The request lapses at ${formatTime(meta.expiresAt)} if nobody decides, and then nothing is applied.`
+    : undefined;
   const bindNote =
     'Nothing in this plan is applied until someone approves it. Approval applies the plan shown here: an employee whose HiBob record changes after this preview is left out and picked up by the next run.';
-  const code = (s: string) => `<span style="font-family:${MONO};font-size:13px;background:#ffffff;border:1px solid ${TONES.amber.border};padding:1px 6px;white-space:nowrap">${esc(s)}</span>`;
-  const actionTiles = ACTIONS.map((a): Tile => ({ value: rows.filter((r) => r.action === a).length, label: ACTION_LABEL[a], tone: ACTION_TONE[a] })).filter((t) => t.value > 0);
-  const groups = PREVIEW_CATEGORIES.map((c) => ({ title: PREVIEW_CATEGORY_TITLE[c], rows: listed.filter((r) => previewCategoryOf(r) === c) })).filter((g) => g.rows.length > 0);
+  const code = (s: string) =>
+    `<span style="font-family:${MONO};font-size:13px;background:#ffffff;border:1px solid ${TONES.amber.border};padding:1px 6px;white-space:nowrap">${esc(s)}</span>`;
+  const actionTiles = ACTIONS.map((a): Tile => ({
+    value: rows.filter((r) => r.action === a).length,
+    label: ACTION_LABEL[a],
+    tone: ACTION_TONE[a],
+  })).filter((t) => t.value > 0);
+  const groups = PREVIEW_CATEGORIES.map((c) => ({
+    title: PREVIEW_CATEGORY_TITLE[c],
+    rows: listed.filter((r) => previewCategoryOf(r) === c),
+  })).filter((g) => g.rows.length > 0);
   const notes = [why, guard].filter((l): l is string => Boolean(l));
 
   const sections = [
-    section(box(`<strong>${esc(head)}</strong>${notes.map((n) => `<div style="margin-top:4px;font-size:13px">${esc(n)}</div>`).join('')}`, awaiting ? TONES.amber : TONES.blue, 16)),
+    section(
+      box(
+        `<strong>${esc(head)}</strong>${notes.map((n) => `<div style="margin-top:4px;font-size:13px">${esc(n)}</div>`).join('')}`,
+        awaiting ? TONES.amber : TONES.blue,
+        16,
+      ),
+    ),
     awaiting
       ? section(
           `<p style="margin:8px 0;font-size:14px;line-height:22px">Approve with ${code(approve)}<br>or reject with ${code(reject)}</p>` +
@@ -348,19 +521,31 @@ function renderPlanApprovalEmail(rows: PlanRow[], meta: PreviewEmailMeta): Rende
         )
       : '',
     section(heading('Employees by action') + tiles(actionTiles)),
-    ...groups.map((g) => section(heading(`${g.title} (${g.rows.length.toLocaleString('en-US')})`) + employeeTable(g.rows))),
+    ...groups.map((g) =>
+      section(heading(`${g.title} (${g.rows.length.toLocaleString('en-US')})`) + employeeTable(g.rows)),
+    ),
     footer([
       esc(`Plan generated ${formatTime(meta.generatedAt)}`),
       esc(`Workflow ${meta.workflowId}`),
-      esc('The attached spreadsheet has a sheet per category: to be added, reactivated, updated (one row per attribute change) and archived, and the errors.'),
+      esc(
+        'The attached spreadsheet has a sheet per category: to be added, reactivated, updated (one row per attribute change) and archived, and the errors.',
+      ),
     ]),
   ].filter(Boolean);
-  const html = page(subject, head, `bobsync · ${awaiting ? 'approval needed' : 'plan preview'}`, esc(meta.connection), sections);
+  const html = page(
+    subject,
+    head,
+    `bobsync · ${awaiting ? 'approval needed' : 'plan preview'}`,
+    esc(meta.connection),
+    sections,
+  );
 
   const text = [
     `${meta.connection}: ${head}`,
     ...notes,
-    ...(awaiting ? ['', `Approve:  ${approve}`, `Reject:   ${reject}`, [bindNote, expiry].filter(Boolean).join(' ')] : []),
+    ...(awaiting
+      ? ['', `Approve:  ${approve}`, `Reject:   ${reject}`, [bindNote, expiry].filter(Boolean).join(' ')]
+      : []),
     ...groups.flatMap((g) => ['', `${g.title} (${g.rows.length}):`, ...textRows(g.rows)]),
     '',
     `Plan generated ${formatTime(meta.generatedAt)}`,

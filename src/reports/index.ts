@@ -14,7 +14,13 @@ export { reportCsv, planPreviewCsv } from './csv';
 export { reportXlsx, planPreviewXlsx } from './xlsx';
 export { renderReportEmail, renderPreviewEmail, BODY_ROW_LIMIT, type PreviewEmailMeta } from './html';
 export { headline, reportStatus, reportSubject, type PreviewMeta, type ReportStatus } from './format';
-export { renderApprovalReminderEmail, renderRunFailureEmail, runUiUrl, showCommand, type RunLocation } from './run-notices';
+export {
+  renderApprovalReminderEmail,
+  renderRunFailureEmail,
+  runUiUrl,
+  showCommand,
+  type RunLocation,
+} from './run-notices';
 
 const CSV_TYPE = 'text/csv; charset=utf-8';
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';

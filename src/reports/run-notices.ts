@@ -32,7 +32,8 @@ const ENDING_WORDS: Record<RunEnding, string> = {
 const WHAT_NOW: Record<RunEnding, string> = {
   failed:
     'The run stopped at this error. Changes it already wrote stay; nothing else is written. The next full sync reads HiBob again and picks up what this one left.',
-  cancelled: 'Someone cancelled the run. Changes it already wrote stay; nothing else is written. The next full sync picks up what this one left.',
+  cancelled:
+    'Someone cancelled the run. Changes it already wrote stay; nothing else is written. The next full sync picks up what this one left.',
   timedOut:
     'The run worked longer than fullSync.runTimeoutHours allows (time waiting for approval does not count) and was stopped. Changes it already wrote stay; the next full sync picks up what this one left. If runs of this connection need longer, raise the limit.',
 };
@@ -51,7 +52,9 @@ export function showCommand(workflowId: string, namespace: string): string {
 /** Label and value lines that say where to find the run. */
 function runLines(run: { workflowId: string; runId: string }, where: RunLocation): [string, string][] {
   return [
-    ...(where.uiUrl ? [['Temporal UI', runUiUrl(where.uiUrl, where.namespace, run.workflowId, run.runId)] as [string, string]] : []),
+    ...(where.uiUrl
+      ? [['Temporal UI', runUiUrl(where.uiUrl, where.namespace, run.workflowId, run.runId)] as [string, string]]
+      : []),
     ['Workflow', run.workflowId],
     ['Run', run.runId],
     ['History', showCommand(run.workflowId, where.namespace)],
@@ -69,7 +72,9 @@ function html(title: string, paragraphs: string[], commands: [string, string][],
     `<tr><td style="padding:2px 12px 2px 0;color:#555;vertical-align:top">${escapeHtml(label)}</td>` +
     `<td style="padding:2px 0;${mono ? `font-family:${MONO};` : ''}word-break:break-all">${escapeHtml(value)}</td></tr>`;
   const table = (rows: [string, string][], mono: boolean) =>
-    rows.length ? `<table role="presentation" style="border-collapse:collapse;margin:0 0 12px;font-size:13px">${rows.map((r) => row(r, mono)).join('')}</table>` : '';
+    rows.length
+      ? `<table role="presentation" style="border-collapse:collapse;margin:0 0 12px;font-size:13px">${rows.map((r) => row(r, mono)).join('')}</table>`
+      : '';
   return [
     '<!doctype html>',
     `<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>`,
@@ -95,13 +100,21 @@ export function renderRunFailureEmail(connection: string, notice: RunFailureNoti
   const subject = `[bobsync] ${connection} ${run} ${ENDING_WORDS[notice.kind]} while ${phase}`;
   const title = `${connection}: the ${run} ${ENDING_WORDS[notice.kind]} while ${phase}`;
   const error = `${notice.kind === 'failed' ? 'Error' : 'Reason'}: ${notice.error}`;
-  const facts = [...(notice.startedAt ? [['Started', formatTime(notice.startedAt)] as [string, string]] : []), ...runLines(notice, where)];
+  const facts = [
+    ...(notice.startedAt ? [['Started', formatTime(notice.startedAt)] as [string, string]] : []),
+    ...runLines(notice, where),
+  ];
   const text = [title, '', error, '', WHAT_NOW[notice.kind], '', ...textLines(facts), ''].join('\n');
   return { subject, text, html: html(title, [error, WHAT_NOW[notice.kind]], [], facts) };
 }
 
 /** The reminder that a full sync still waits for someone to approve or reject what it holds. */
-export function renderApprovalReminderEmail(connection: string, reminder: ApprovalReminderNotice, where: RunLocation, now: string): RenderedEmail {
+export function renderApprovalReminderEmail(
+  connection: string,
+  reminder: ApprovalReminderNotice,
+  where: RunLocation,
+  now: string,
+): RenderedEmail {
   const waitedHours = Math.max(0, Math.round((Date.parse(now) - Date.parse(reminder.since)) / 3_600_000));
   const what =
     reminder.scope === 'plan'

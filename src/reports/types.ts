@@ -11,7 +11,8 @@ export type { EmployeeAction, PlanRow } from '../domain/types';
  * What became of a row. `changedSinceApproval`: the whole plan was approved, but HiBob changed
  * the employee after the preview, so nothing was written and the next run plans it again.
  */
-export type RowOutcome = 'applied' | 'unchanged' | 'parked' | 'failed' | 'skipped' | 'held' | 'planned' | 'changedSinceApproval';
+export type RowOutcome =
+  'applied' | 'unchanged' | 'parked' | 'failed' | 'skipped' | 'held' | 'planned' | 'changedSinceApproval';
 
 export interface ReportRow extends PlanRow {
   outcome: RowOutcome;

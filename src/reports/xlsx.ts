@@ -5,8 +5,23 @@
  */
 import ExcelJS from 'exceljs';
 import {
-  ACTION_LABEL, ACTIONS, DESTINATION_LABEL, OUTCOME_LABEL, OUTCOMES, PREVIEW_CATEGORY_TITLE, approvalSentence, formatChanges,
-  formatDuration, formatOperations, formatValue, headline, outcomeText, previewCategoryOf, safeguardSentence, toDate, type PreviewMeta,
+  ACTION_LABEL,
+  ACTIONS,
+  DESTINATION_LABEL,
+  OUTCOME_LABEL,
+  OUTCOMES,
+  PREVIEW_CATEGORY_TITLE,
+  approvalSentence,
+  formatChanges,
+  formatDuration,
+  formatOperations,
+  formatValue,
+  headline,
+  outcomeText,
+  previewCategoryOf,
+  safeguardSentence,
+  toDate,
+  type PreviewMeta,
 } from './format';
 import type { FieldChange, PlanRow } from '../domain/types';
 import type { ApprovalOutcome, ReportRow, SafeguardState, SyncReport } from './types';
@@ -45,7 +60,12 @@ const longestLine = (text: string): number => Math.max(0, ...text.split('\n').ma
  * One sheet as a filterable table: bold header that stays in view when scrolling, an autofilter
  * over every column, and widths taken from the content within sensible limits.
  */
-function addTableSheet<T>(workbook: ExcelJS.Workbook, name: string, columns: ColumnSpec<T>[], rows: readonly T[]): ExcelJS.Worksheet {
+function addTableSheet<T>(
+  workbook: ExcelJS.Workbook,
+  name: string,
+  columns: ColumnSpec<T>[],
+  rows: readonly T[],
+): ExcelJS.Worksheet {
   const sheet = workbook.addWorksheet(name, { views: [{ state: 'frozen', xSplit: 0, ySplit: 1, activeCell: 'A2' }] });
   const values = rows.map((row) => columns.map((c) => clip(c.value(row))));
   sheet.columns = columns.map((c, i) => {
@@ -103,7 +123,11 @@ function addSummarySheet(workbook: ExcelJS.Workbook, entries: SummaryEntry[]): E
       const row = sheet.addRow([label, clip(value)]);
       const cell = row.getCell(2);
       if (value instanceof Date) cell.numFmt = DATE_FORMAT;
-      cell.alignment = { horizontal: 'left', vertical: 'top', wrapText: typeof value === 'string' && value.length > 70 };
+      cell.alignment = {
+        horizontal: 'left',
+        vertical: 'top',
+        wrapText: typeof value === 'string' && value.length > 70,
+      };
       row.getCell(1).alignment = { vertical: 'top' };
     } else {
       const row = sheet.addRow([entry.section]);
@@ -122,7 +146,12 @@ function safeguardEntries(safeguard: SafeguardState | undefined, dryRun: boolean
     ...(safeguard?.tripped
       ? ([
           ['Reason', safeguard.reason],
-          ['Decision', safeguard.decision === 'notAsked' ? 'Not asked (approval mode never)' : (safeguard.decision ?? (dryRun ? 'None (dry run)' : 'Waiting for approval'))],
+          [
+            'Decision',
+            safeguard.decision === 'notAsked'
+              ? 'Not asked (approval mode never)'
+              : (safeguard.decision ?? (dryRun ? 'None (dry run)' : 'Waiting for approval')),
+          ],
           ['Decided by', safeguard.decidedBy],
           ['In words', safeguardSentence(safeguard, dryRun)],
         ] satisfies SummaryEntry[])
@@ -204,25 +233,35 @@ export async function reportXlsx(report: SyncReport): Promise<Buffer> {
     ...approvalEntries(report.approval, report.dryRun),
     ...safeguardEntries(report.safeguard, report.dryRun),
   ]);
-  addTableSheet<ReportRow>(workbook, 'Employees', [
-    { header: 'Employee ID', value: (r) => r.employeeId },
-    { header: 'Name', value: nameOf },
-    { header: 'Email', value: (r) => r.email },
-    { header: 'Learner ID', value: (r) => r.learnerId },
-    { header: 'Action', value: (r) => r.action },
-    { header: 'Outcome', value: (r) => outcomeText(r.outcome) },
-    { header: 'Changes', value: (r) => changesCell(r.changes), wrap: true },
-    { header: 'Operations', value: (r) => formatOperations(r.operations), wrap: true },
-    { header: 'Reason', value: (r) => r.reason, wrap: true },
-    { header: 'Detail', value: (r) => r.detail, wrap: true },
-  ], report.rows);
+  addTableSheet<ReportRow>(
+    workbook,
+    'Employees',
+    [
+      { header: 'Employee ID', value: (r) => r.employeeId },
+      { header: 'Name', value: nameOf },
+      { header: 'Email', value: (r) => r.email },
+      { header: 'Learner ID', value: (r) => r.learnerId },
+      { header: 'Action', value: (r) => r.action },
+      { header: 'Outcome', value: (r) => outcomeText(r.outcome) },
+      { header: 'Changes', value: (r) => changesCell(r.changes), wrap: true },
+      { header: 'Operations', value: (r) => formatOperations(r.operations), wrap: true },
+      { header: 'Reason', value: (r) => r.reason, wrap: true },
+      { header: 'Detail', value: (r) => r.detail, wrap: true },
+    ],
+    report.rows,
+  );
   const names = new Map(report.rows.map((r) => [r.employeeId, r.displayName]));
-  addTableSheet<SyncReport['errors'][number]>(workbook, 'Errors', [
-    { header: 'Employee ID', value: (e) => e.employeeId },
-    { header: 'Name', value: (e) => names.get(e.employeeId) },
-    { header: 'Code', value: (e) => e.code },
-    { header: 'Reason', value: (e) => e.reason, wrap: true },
-  ], report.errors);
+  addTableSheet<SyncReport['errors'][number]>(
+    workbook,
+    'Errors',
+    [
+      { header: 'Employee ID', value: (e) => e.employeeId },
+      { header: 'Name', value: (e) => names.get(e.employeeId) },
+      { header: 'Code', value: (e) => e.code },
+      { header: 'Reason', value: (e) => e.reason, wrap: true },
+    ],
+    report.errors,
+  );
   return toBuffer(workbook);
 }
 
@@ -234,7 +273,8 @@ interface AttributeChange {
 }
 
 /** "firstName: Łukasz", one attribute a line: what an added employee gets. */
-const attributesCell = (changes: FieldChange[]): string => changes.map((c) => `${c.field}: ${formatValue(c.to)}`).join('\n');
+const attributesCell = (changes: FieldChange[]): string =>
+  changes.map((c) => `${c.field}: ${formatValue(c.to)}`).join('\n');
 
 /**
  * The plan preview: a summary, then the sheets of Skillcast's bulk-upload preview in its order
@@ -245,8 +285,11 @@ export async function planPreviewXlsx(rows: PlanRow[], meta: PreviewMeta): Promi
   const workbook = newWorkbook(meta.generatedAt);
   const byAction = new Map<string, number>();
   for (const r of rows) byAction.set(r.action, (byAction.get(r.action) ?? 0) + 1);
-  const inCategory = (category: ReturnType<typeof previewCategoryOf>) => rows.filter((r) => previewCategoryOf(r) === category);
-  const updates = inCategory('toUpdate').flatMap((row): AttributeChange[] => (row.changes.length > 0 ? row.changes.map((change) => ({ row, change })) : [{ row }]));
+  const inCategory = (category: ReturnType<typeof previewCategoryOf>) =>
+    rows.filter((r) => previewCategoryOf(r) === category);
+  const updates = inCategory('toUpdate').flatMap((row): AttributeChange[] =>
+    row.changes.length > 0 ? row.changes.map((change) => ({ row, change })) : [{ row }],
+  );
   addSummarySheet(workbook, [
     { section: 'Plan' },
     ['Connection', meta.connection],
@@ -259,61 +302,96 @@ export async function planPreviewXlsx(rows: PlanRow[], meta: PreviewMeta): Promi
     ...approvalEntries(meta.approval, meta.dryRun),
     ...safeguardEntries(meta.safeguard, meta.dryRun),
   ]);
-  addTableSheet<PlanRow>(workbook, PREVIEW_CATEGORY_TITLE.toAdd, [
-    { header: 'Employee ID', value: (r) => r.employeeId },
-    { header: 'Name', value: nameOf },
-    { header: 'Email', value: (r) => r.email },
-    { header: 'Attributes', value: (r) => attributesCell(r.changes), wrap: true },
-    { header: 'Reason', value: (r) => r.reason, wrap: true },
-  ], inCategory('toAdd'));
-  addTableSheet<PlanRow>(workbook, PREVIEW_CATEGORY_TITLE.toReactivate, [
-    { header: 'Employee ID', value: (r) => r.employeeId },
-    { header: 'Name', value: nameOf },
-    { header: 'Email', value: (r) => r.email },
-    { header: 'Learner ID', value: (r) => r.learnerId },
-    { header: 'Changes', value: (r) => changesCell(r.changes), wrap: true },
-    { header: 'Reason', value: (r) => r.reason, wrap: true },
-  ], inCategory('toReactivate'));
+  addTableSheet<PlanRow>(
+    workbook,
+    PREVIEW_CATEGORY_TITLE.toAdd,
+    [
+      { header: 'Employee ID', value: (r) => r.employeeId },
+      { header: 'Name', value: nameOf },
+      { header: 'Email', value: (r) => r.email },
+      { header: 'Attributes', value: (r) => attributesCell(r.changes), wrap: true },
+      { header: 'Reason', value: (r) => r.reason, wrap: true },
+    ],
+    inCategory('toAdd'),
+  );
+  addTableSheet<PlanRow>(
+    workbook,
+    PREVIEW_CATEGORY_TITLE.toReactivate,
+    [
+      { header: 'Employee ID', value: (r) => r.employeeId },
+      { header: 'Name', value: nameOf },
+      { header: 'Email', value: (r) => r.email },
+      { header: 'Learner ID', value: (r) => r.learnerId },
+      { header: 'Changes', value: (r) => changesCell(r.changes), wrap: true },
+      { header: 'Reason', value: (r) => r.reason, wrap: true },
+    ],
+    inCategory('toReactivate'),
+  );
   // One row per attribute change, so a reviewer can filter on an attribute or a value across everyone.
-  addTableSheet<AttributeChange>(workbook, PREVIEW_CATEGORY_TITLE.toUpdate, [
-    { header: 'Employee ID', value: (c) => c.row.employeeId },
-    { header: 'Name', value: (c) => nameOf(c.row) },
-    { header: 'Email', value: (c) => c.row.email },
-    { header: 'Attribute', value: (c) => c.change?.field ?? formatOperations(c.row.operations) },
-    { header: 'Old value', value: (c) => c.change?.from ?? undefined, wrap: true },
-    { header: 'New value', value: (c) => c.change?.to ?? undefined, wrap: true },
-    { header: 'Change', value: (c) => (c.change ? `${formatValue(c.change.from)} → ${formatValue(c.change.to)}` : undefined), wrap: true },
-    { header: 'Rule', value: (c) => c.change?.rule ?? c.row.reason, wrap: true },
-  ], updates);
-  addTableSheet<PlanRow>(workbook, PREVIEW_CATEGORY_TITLE.toArchive, [
-    { header: 'Employee ID', value: (r) => r.employeeId },
-    { header: 'Name', value: nameOf },
-    { header: 'Email', value: (r) => r.email },
-    { header: 'Learner ID', value: (r) => r.learnerId },
-    { header: 'Reason', value: (r) => r.reason, wrap: true },
-    { header: 'Note', value: (r) => (r.action === 'held' ? heldNote(meta) : undefined), wrap: true },
-  ], inCategory('toArchive'));
-  addTableSheet<PlanRow>(workbook, PREVIEW_CATEGORY_TITLE.errors, [
-    { header: 'Employee ID', value: (r) => r.employeeId },
-    { header: 'Name', value: nameOf },
-    { header: 'Email', value: (r) => r.email },
-    { header: 'Reason', value: (r) => r.reason, wrap: true },
-  ], inCategory('errors'));
-  addTableSheet<PlanRow>(workbook, 'Employees', [
-    { header: 'Employee ID', value: (r) => r.employeeId },
-    { header: 'Name', value: nameOf },
-    { header: 'Email', value: (r) => r.email },
-    { header: 'Learner ID', value: (r) => r.learnerId },
-    { header: 'Action', value: (r) => r.action },
-    { header: 'Changes', value: (r) => changesCell(r.changes), wrap: true },
-    { header: 'Operations', value: (r) => formatOperations(r.operations), wrap: true },
-    { header: 'Reason', value: (r) => r.reason, wrap: true },
-  ], rows);
+  addTableSheet<AttributeChange>(
+    workbook,
+    PREVIEW_CATEGORY_TITLE.toUpdate,
+    [
+      { header: 'Employee ID', value: (c) => c.row.employeeId },
+      { header: 'Name', value: (c) => nameOf(c.row) },
+      { header: 'Email', value: (c) => c.row.email },
+      { header: 'Attribute', value: (c) => c.change?.field ?? formatOperations(c.row.operations) },
+      { header: 'Old value', value: (c) => c.change?.from ?? undefined, wrap: true },
+      { header: 'New value', value: (c) => c.change?.to ?? undefined, wrap: true },
+      {
+        header: 'Change',
+        value: (c) => (c.change ? `${formatValue(c.change.from)} → ${formatValue(c.change.to)}` : undefined),
+        wrap: true,
+      },
+      { header: 'Rule', value: (c) => c.change?.rule ?? c.row.reason, wrap: true },
+    ],
+    updates,
+  );
+  addTableSheet<PlanRow>(
+    workbook,
+    PREVIEW_CATEGORY_TITLE.toArchive,
+    [
+      { header: 'Employee ID', value: (r) => r.employeeId },
+      { header: 'Name', value: nameOf },
+      { header: 'Email', value: (r) => r.email },
+      { header: 'Learner ID', value: (r) => r.learnerId },
+      { header: 'Reason', value: (r) => r.reason, wrap: true },
+      { header: 'Note', value: (r) => (r.action === 'held' ? heldNote(meta) : undefined), wrap: true },
+    ],
+    inCategory('toArchive'),
+  );
+  addTableSheet<PlanRow>(
+    workbook,
+    PREVIEW_CATEGORY_TITLE.errors,
+    [
+      { header: 'Employee ID', value: (r) => r.employeeId },
+      { header: 'Name', value: nameOf },
+      { header: 'Email', value: (r) => r.email },
+      { header: 'Reason', value: (r) => r.reason, wrap: true },
+    ],
+    inCategory('errors'),
+  );
+  addTableSheet<PlanRow>(
+    workbook,
+    'Employees',
+    [
+      { header: 'Employee ID', value: (r) => r.employeeId },
+      { header: 'Name', value: nameOf },
+      { header: 'Email', value: (r) => r.email },
+      { header: 'Learner ID', value: (r) => r.learnerId },
+      { header: 'Action', value: (r) => r.action },
+      { header: 'Changes', value: (r) => changesCell(r.changes), wrap: true },
+      { header: 'Operations', value: (r) => formatOperations(r.operations), wrap: true },
+      { header: 'Reason', value: (r) => r.reason, wrap: true },
+    ],
+    rows,
+  );
   return toBuffer(workbook);
 }
 
 /** Why an archive is held, as the "To be archived" sheet notes it. */
 function heldNote(meta: PreviewMeta): string {
-  if (meta.safeguard?.decision === 'notAsked') return 'Held by the safeguard; approval mode never: not archived in this run';
+  if (meta.safeguard?.decision === 'notAsked')
+    return 'Held by the safeguard; approval mode never: not archived in this run';
   return 'Held by the safeguard: archived only once approved';
 }

@@ -9,6 +9,9 @@ export interface ClientOptions {
 }
 
 export async function connectClient(options: ClientOptions): Promise<Client> {
-  const connection = await Connection.connect({ address: options.address, connectTimeout: options.connectTimeoutMs ?? 5_000 });
+  const connection = await Connection.connect({
+    address: options.address,
+    connectTimeout: options.connectTimeoutMs ?? 5_000,
+  });
   return new Client({ connection, namespace: options.namespace, dataConverter: options.dataConverter });
 }

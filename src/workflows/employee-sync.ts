@@ -66,13 +66,33 @@ interface EventContext {
 
 export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcome | undefined> {
   const queues = taskQueues(input.taskQueue, input.connection);
-  const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 };
+  const retry: RetryPolicy = {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 12,
+  };
   const hibob = proxyActivities<HibobActivities>({ taskQueue: queues.hibob, startToCloseTimeout: '30 seconds', retry });
-  const lmsReads = proxyActivities<LmsReadActivities>({ taskQueue: queues.lmsReads, startToCloseTimeout: '1 minute', retry });
-  const lmsWrites = proxyActivities<LmsWriteActivities>({ taskQueue: queues.lmsWrites, startToCloseTimeout: '30 seconds', retry });
+  const lmsReads = proxyActivities<LmsReadActivities>({
+    taskQueue: queues.lmsReads,
+    startToCloseTimeout: '1 minute',
+    retry,
+  });
+  const lmsWrites = proxyActivities<LmsWriteActivities>({
+    taskQueue: queues.lmsWrites,
+    startToCloseTimeout: '30 seconds',
+    retry,
+  });
   // Local activities run on the Worker of the workflows' own queue.
-  const local = proxyLocalActivities<WorkflowQueueActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
-  const general = proxyActivities<WorkflowQueueActivities>({ taskQueue: queues.workflows, startToCloseTimeout: '30 seconds', retry });
+  const local = proxyLocalActivities<WorkflowQueueActivities>({
+    startToCloseTimeout: '10 seconds',
+    retry: { maximumAttempts: 3 },
+  });
+  const general = proxyActivities<WorkflowQueueActivities>({
+    taskQueue: queues.workflows,
+    startToCloseTimeout: '30 seconds',
+    retry,
+  });
 
   const carried = input.carried;
   let learnerId = carried?.learnerId;
@@ -80,7 +100,9 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
   let lastOutcome = carried?.lastOutcome;
   let recheckAt = carried?.recheckAt;
   let appliedDigests = carried?.appliedDigests;
-  const queue: Work[] = carried?.pending.length ? [{ kind: 'events', events: [...carried.pending], baseline: carried.appliedDigests }] : [];
+  const queue: Work[] = carried?.pending.length
+    ? [{ kind: 'events', events: [...carried.pending], baseline: carried.appliedDigests }]
+    : [];
   const seen = new Set<string>(carried?.seenKeys ?? []);
   let processed = 0;
   /** Set when a signal moves the timer, so the loop's wait is recomputed. */
@@ -149,7 +171,13 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     const fetched = await hibob.fetchEmployee(input.connection, input.employeeId);
     const record = fetched.found ? fetched.record : null;
     const lookup = await lmsReads.lookupLearner(input.connection, input.employeeId, record, learnerId);
-    const plan = await local.planEmployee(input.connection, input.employeeId, record, lookup, force ? undefined : lastFingerprint);
+    const plan = await local.planEmployee(
+      input.connection,
+      input.employeeId,
+      record,
+      lookup,
+      force ? undefined : lastFingerprint,
+    );
     return { fetched, lookup, plan };
   }
 
@@ -162,7 +190,11 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     try {
       let read = await readAndPlan(force);
       let rereads = 0;
-      if (events && (events.namedFields.length > 0 || events.types.includes('employee.created')) && patched(READ_LAG_PATCH)) {
+      if (
+        events &&
+        (events.namedFields.length > 0 || events.types.includes('employee.created')) &&
+        patched(READ_LAG_PATCH)
+      ) {
         const lagLeft = (read.fetched.readLagSeconds ?? 0) - (Date.now() - events.since) / 1000;
         for (const pause of rereadPauses(lagLeft)) {
           const stale = staleReadReason({
@@ -187,7 +219,9 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
       if (fetched.digests) appliedDigests = fetched.digests;
       if (rereads > 0) {
         outcome.rereads = rereads;
-        outcome.detail = [outcome.detail, `HiBob read ${rereads + 1} times (read-after-write lag)`].filter(Boolean).join('; ');
+        outcome.detail = [outcome.detail, `HiBob read ${rereads + 1} times (read-after-write lag)`]
+          .filter(Boolean)
+          .join('; ');
       }
       return outcome;
     } catch (err) {
@@ -195,18 +229,33 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
       await general.reportFailure(input.connection, { employeeId: input.employeeId, code: 'syncFailed', reason, at });
       lastFingerprint = undefined;
       // A due effective date whose sync failed is tried again later, not at once in a loop.
-      if (recheckAt && Date.parse(recheckAt) <= Date.now()) recheckAt = new Date(Date.now() + RETRY_AFTER_FAILURE_MS).toISOString();
+      if (recheckAt && Date.parse(recheckAt) <= Date.now())
+        recheckAt = new Date(Date.now() + RETRY_AFTER_FAILURE_MS).toISOString();
       return { at, trigger, result: 'failed', detail: reason, operations: [] };
     }
   }
 
   async function carryOut(plan: Plan, trigger: string, at: string, found: boolean): Promise<SyncOutcome> {
     const { outcome } = plan;
-    if (outcome.kind === 'noop') return { at, trigger, result: found ? 'unchanged' : 'deleted', detail: outcome.reason, operations: [], plan: outcome };
+    if (outcome.kind === 'noop')
+      return {
+        at,
+        trigger,
+        result: found ? 'unchanged' : 'deleted',
+        detail: outcome.reason,
+        operations: [],
+        plan: outcome,
+      };
     if (outcome.kind === 'park') {
       // The same problem seen again (a burst of events for one edit) is reported once.
       const reportedBefore = lastOutcome?.result === 'parked' && plan.fingerprint === lastFingerprint;
-      if (!reportedBefore) await general.reportFailure(input.connection, { employeeId: input.employeeId, code: outcome.code, reason: outcome.reason, at });
+      if (!reportedBefore)
+        await general.reportFailure(input.connection, {
+          employeeId: input.employeeId,
+          code: outcome.code,
+          reason: outcome.reason,
+          at,
+        });
       return { at, trigger, result: 'parked', detail: outcome.reason, operations: [], plan: outcome };
     }
     const done: SyncOutcome['operations'] = [];
@@ -226,7 +275,15 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
       done.push(operation.op);
       notes.push(applied.note);
     }
-    return { at, trigger, result: found ? 'applied' : 'deleted', detail: notes.join('; '), operations: done, deferredManager, plan: outcome };
+    return {
+      at,
+      trigger,
+      result: found ? 'applied' : 'deleted',
+      detail: notes.join('; '),
+      operations: done,
+      deferredManager,
+      plan: outcome,
+    };
   }
 
   const timerDue = () => recheckAt !== undefined && Date.parse(recheckAt) <= Date.now();
@@ -248,7 +305,10 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
       }
       continue;
     }
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.historyEventsBeforeContinue ?? HISTORY_EVENTS_BEFORE_CONTINUE)) {
+    if (
+      workflowInfo().continueAsNewSuggested ||
+      workflowInfo().historyLength > (input.historyEventsBeforeContinue ?? HISTORY_EVENTS_BEFORE_CONTINUE)
+    ) {
       // Callers of syncNow wait for their answer in this run: answer them first.
       if (onDemandWaiting()) continue;
       await condition(() => allHandlersFinished() || onDemandWaiting());

@@ -3,7 +3,15 @@
  * failure waits a short window for company, and digests are spaced out, so a storm of a
  * thousand failures becomes a handful of emails, not a thousand.
  */
-import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { EmployeeFailure } from '../activities/employee-types';
 import type { NotificationActivities } from '../activities/notifications';
 import { failureSignal, type FailureNotifierInput } from './failure-notifier-api';

@@ -62,10 +62,29 @@ const NOTICE_DEFAULTS: RunNoticeSettings = { runTimeoutHours: 12, approvalRemind
 
 export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
   const queues = taskQueues(input.taskQueue, input.connection);
-  const retry: RetryPolicy = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 };
-  const search = proxyActivities<HibobSearchActivities>({ taskQueue: queues.hibobSearch, startToCloseTimeout: '30 minutes', heartbeatTimeout: '2 minutes', retry });
-  const lmsReads = proxyActivities<LmsReadActivities>({ taskQueue: queues.lmsReads, startToCloseTimeout: '4 hours', heartbeatTimeout: '2 minutes', retry });
-  const general = proxyActivities<WorkflowQueueActivities>({ taskQueue: queues.workflows, startToCloseTimeout: '30 minutes', retry });
+  const retry: RetryPolicy = {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 10,
+  };
+  const search = proxyActivities<HibobSearchActivities>({
+    taskQueue: queues.hibobSearch,
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '2 minutes',
+    retry,
+  });
+  const lmsReads = proxyActivities<LmsReadActivities>({
+    taskQueue: queues.lmsReads,
+    startToCloseTimeout: '4 hours',
+    heartbeatTimeout: '2 minutes',
+    retry,
+  });
+  const general = proxyActivities<WorkflowQueueActivities>({
+    taskQueue: queues.workflows,
+    startToCloseTimeout: '30 minutes',
+    retry,
+  });
   // A worker of an earlier release does not know the settings activity (NotFoundError): the defaults apply at once.
   const configReads = proxyActivities<WorkflowQueueActivities>({
     taskQueue: queues.workflows,
@@ -77,7 +96,15 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
   const dryRun = input.dryRun ?? false;
   const startedAt = new Date().toISOString();
   const runKey = `runs/${input.connection}/${startedAt.replace(/[:.]/g, '-')}-${info.runId.slice(0, 8)}`;
-  const progress: FullSyncProgress = { phase: 'snapshot', planned: {}, toApply: 0, applied: 0, outcomes: {}, batchesTotal: 0, batchesDone: 0 };
+  const progress: FullSyncProgress = {
+    phase: 'snapshot',
+    planned: {},
+    toApply: 0,
+    applied: 0,
+    outcomes: {},
+    batchesTotal: 0,
+    batchesDone: 0,
+  };
   const results: BatchResult[] = [];
   let decision: { approved: boolean; by?: string } | undefined;
   let batchSeq = 0;
@@ -88,15 +115,18 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
     if (progress.phase === 'awaitingApproval' && !decision) decision = { approved, by: d.by };
   };
   const awaitingApproval = (_decision: Decision) => {
-    if (progress.phase !== 'awaitingApproval') throw new Error(`nothing is waiting for approval (phase: ${progress.phase})`);
+    if (progress.phase !== 'awaitingApproval')
+      throw new Error(`nothing is waiting for approval (phase: ${progress.phase})`);
   };
-  const answer = (approved: boolean) => async (d: Decision): Promise<ApprovalAnswer> => {
-    record(approved)(d);
-    await condition(() => progress.safeguard?.decision !== undefined || progress.approval?.decision !== undefined);
-    if (progress.approval?.scope !== 'plan') return progress.safeguard!;
-    const { changedRef: _ref, ...approval } = progress.approval;
-    return { ...progress.safeguard!, approval };
-  };
+  const answer =
+    (approved: boolean) =>
+    async (d: Decision): Promise<ApprovalAnswer> => {
+      record(approved)(d);
+      await condition(() => progress.safeguard?.decision !== undefined || progress.approval?.decision !== undefined);
+      if (progress.approval?.scope !== 'plan') return progress.safeguard!;
+      const { changedRef: _ref, ...approval } = progress.approval;
+      return { ...progress.safeguard!, approval };
+    };
   setHandler(approveUpdate, answer(true), { validator: awaitingApproval });
   setHandler(rejectUpdate, answer(false), { validator: awaitingApproval });
   setHandler(approveSignal, record(true));
@@ -126,7 +156,14 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
           : { scope: 'none', reason: 'nothing held' };
     if (approvalModes) progress.approval = approval;
 
-    const meta = { connection: input.connection, workflowId: info.workflowId, runId: info.runId, dryRun, startedAt, trigger: input.trigger ?? 'manual' };
+    const meta = {
+      connection: input.connection,
+      workflowId: info.workflowId,
+      runId: info.runId,
+      dryRun,
+      startedAt,
+      trigger: input.trigger ?? 'manual',
+    };
     const preview = approvalModes
       ? await general.writePreview(input.connection, runKey, plan.planRef, meta, plan.safeguard, plan.approval)
       : await general.writePreview(input.connection, runKey, plan.planRef, meta, plan.safeguard);
@@ -141,7 +178,11 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
       // Only scope held waits here. With scope none (approval mode never) held deactivations are left undone; the report says so.
       if (plan.heldCount > 0 && approval.scope === 'held') {
         progress.phase = 'awaitingApproval';
-        const answered = await awaitDecision(plan.settings.approvalTimeoutMs, { scope: 'held', reason: approval.reason, waiting: plan.heldCount });
+        const answered = await awaitDecision(plan.settings.approvalTimeoutMs, {
+          scope: 'held',
+          reason: approval.reason,
+          waiting: plan.heldCount,
+        });
         progress.safeguard = {
           ...plan.safeguard,
           decision: !answered ? 'timedOut' : decision!.approved ? 'approved' : 'rejected',
@@ -171,12 +212,27 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
       const finishedAt = new Date().toISOString();
       const reportMeta = { ...meta, previewRefs: preview, finishedAt };
       report = approvalModes
-        ? await general.buildReport(input.connection, runKey, plan, results, reportMeta, progress.safeguard, progress.approval)
+        ? await general.buildReport(
+            input.connection,
+            runKey,
+            plan,
+            results,
+            reportMeta,
+            progress.safeguard,
+            progress.approval,
+          )
         : await general.buildReport(input.connection, runKey, plan, results, reportMeta, progress.safeguard);
       if (!dryRun) await general.saveSyncState(input.connection, plan.planRef, report.reportRef);
       await general.sendReportEmail(input.connection, runKey, report.reportRef);
     } else {
-      report = await general.finishFullSync(input.connection, runKey, plan, results, { ...meta, previewRefs: preview }, progress.safeguard);
+      report = await general.finishFullSync(
+        input.connection,
+        runKey,
+        plan,
+        results,
+        { ...meta, previewRefs: preview },
+        progress.safeguard,
+      );
     }
     progress.phase = 'done';
     return timersArmed === undefined ? report : { ...report, timersArmed };
@@ -190,10 +246,15 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
     async function applyApprovedPlan(): Promise<void> {
       progress.phase = 'awaitingApproval';
       progress.toApply = plan.toApply;
-      const answered = await awaitDecision(plan.settings.approvalTimeoutMs, { scope: 'plan', reason: approval.reason, waiting: plan.toApply });
+      const answered = await awaitDecision(plan.settings.approvalTimeoutMs, {
+        scope: 'plan',
+        reason: approval.reason,
+        waiting: plan.toApply,
+      });
       const verdict = !answered ? 'timedOut' : decision!.approved ? 'approved' : 'rejected';
       // Approving the whole plan approves the deactivations a safeguard holds in it as well.
-      if (plan.safeguard.tripped) progress.safeguard = { ...plan.safeguard, decision: verdict, decidedBy: decision?.by };
+      if (plan.safeguard.tripped)
+        progress.safeguard = { ...plan.safeguard, decision: verdict, decidedBy: decision?.by };
       progress.approval = { ...approval, decision: verdict, decidedBy: decision?.by };
       progress.phase = 'apply';
       if (verdict !== 'approved') {
@@ -202,7 +263,11 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
       }
       const fresh = await search.snapshotHibob(input.connection, `${runKey}/approved`);
       const confirmed = await general.confirmApprovedPlan(input.connection, runKey, plan, fresh.ref);
-      progress.approval = { ...progress.approval, changedSinceApproval: confirmed.changed, changedRef: confirmed.changedRef };
+      progress.approval = {
+        ...progress.approval,
+        changedSinceApproval: confirmed.changed,
+        changedRef: confirmed.changedRef,
+      };
       if (confirmed.changed > 0) progress.outcomes.changedSinceApproval = confirmed.changed;
       progress.toApply = confirmed.toApply;
       await applyBatches(confirmed.batches);
@@ -215,7 +280,15 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
       if (pending.length === 0) return;
       for (const r of pending) retried.add(r.deferred!.key);
       // A second pass over people already counted: progress counts them once.
-      await applyBatches(await general.rebatch(runKey, input.connection, pending.map((r) => r.deferred!), batchSeq), false);
+      await applyBatches(
+        await general.rebatch(
+          runKey,
+          input.connection,
+          pending.map((r) => r.deferred!),
+          batchSeq,
+        ),
+        false,
+      );
     }
 
     /** Runs batch children with at most `parallelism` at once: a sliding window, not waves. */
@@ -228,7 +301,16 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
           const result = await executeChild(syncBatch, {
             workflowId: `${info.workflowId}/batch-${index}`,
             taskQueue: input.taskQueue,
-            args: [{ connection: input.connection, taskQueue: input.taskQueue, runKey, batch, index, concurrency: plan.settings.concurrencyPerBatch }],
+            args: [
+              {
+                connection: input.connection,
+                taskQueue: input.taskQueue,
+                runKey,
+                batch,
+                index,
+                concurrency: plan.settings.concurrencyPerBatch,
+              },
+            ],
           });
           results.push(result);
           progress.batchesDone += 1;
@@ -263,7 +345,9 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
       return await sync.run(run);
     } catch (err) {
       const kind: RunEnding = timedOut ? 'timedOut' : isCancellation(err) ? 'cancelled' : 'failed';
-      const error = timedOut ? `the full sync did not finish within ${limits.runTimeoutHours} hour${limits.runTimeoutHours === 1 ? '' : 's'}` : describeError(err);
+      const error = timedOut
+        ? `the full sync did not finish within ${limits.runTimeoutHours} hour${limits.runTimeoutHours === 1 ? '' : 's'}`
+        : describeError(err);
       // A cancelled run may still send its notice.
       await CancellationScope.nonCancellable(() => notify(kind, error));
       if (timedOut) throw ApplicationFailure.nonRetryable(error, 'FullSyncTimedOut');
@@ -288,7 +372,15 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
   /** Mails how the run ended; a notice that cannot go out is logged, and the run ends as it would have. */
   async function notify(kind: RunEnding, error: string): Promise<void> {
     try {
-      await general.sendRunFailureEmail(input.connection, { workflowId: info.workflowId, runId: info.runId, phase: progress.phase, kind, error, startedAt, dryRun });
+      await general.sendRunFailureEmail(input.connection, {
+        workflowId: info.workflowId,
+        runId: info.runId,
+        phase: progress.phase,
+        kind,
+        error,
+        startedAt,
+        dryRun,
+      });
     } catch (err) {
       log.warn('full-sync notice not sent', { kind, error: describeError(err) });
     }
@@ -309,7 +401,10 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
    * recipients are reminded every approvalReminderHours: one e-mail is easily missed, and an
    * unanswered request lapses.
    */
-  async function awaitDecision(timeoutMs: number, waiting: Pick<ApprovalReminderNotice, 'scope' | 'reason' | 'waiting'>): Promise<boolean> {
+  async function awaitDecision(
+    timeoutMs: number,
+    waiting: Pick<ApprovalReminderNotice, 'scope' | 'reason' | 'waiting'>,
+  ): Promise<boolean> {
     const decided = () => decision !== undefined;
     const everyMs = (notices?.approvalReminderHours ?? 0) * HOUR_MS;
     if (everyMs <= 0) return condition(decided, timeoutMs);
@@ -319,7 +414,14 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
     const reminding = reminders.run(async () => {
       for (let reminder = 1; since + reminder * everyMs < expiresAt; reminder++) {
         await sleep(since + reminder * everyMs - Date.now());
-        const notice = { workflowId: info.workflowId, runId: info.runId, ...waiting, since: new Date(since).toISOString(), expiresAt: new Date(expiresAt).toISOString(), reminder };
+        const notice = {
+          workflowId: info.workflowId,
+          runId: info.runId,
+          ...waiting,
+          since: new Date(since).toISOString(),
+          expiresAt: new Date(expiresAt).toISOString(),
+          reminder,
+        };
         try {
           await general.sendApprovalReminder(input.connection, notice);
         } catch (err) {

@@ -21,7 +21,10 @@ export interface ReadLagCheck {
 }
 
 /** The named fields the mapping reads: only those can make a read look stale. */
-export function mappedNamedFields(namedFields: readonly string[], digests: Readonly<Record<string, unknown>> | undefined): string[] {
+export function mappedNamedFields(
+  namedFields: readonly string[],
+  digests: Readonly<Record<string, unknown>> | undefined,
+): string[] {
   if (!digests) return [];
   return [...new Set(namedFields)].filter((id) => id in digests);
 }
@@ -49,7 +52,8 @@ export function staleReadReason(check: ReadLagCheck): string | undefined {
   }
   // A named field of unknown last value (nothing applied yet in this workflow): a read that changes
   // nothing after an edit of a mapped field is suspect.
-  if (known.length < named.length && check.planChangesNothing) return `${named.join(', ')} changed in HiBob but the read changes nothing`;
+  if (known.length < named.length && check.planChangesNothing)
+    return `${named.join(', ')} changed in HiBob but the read changes nothing`;
   return undefined;
 }
 

@@ -35,8 +35,12 @@ export async function syncBatch(input: SyncBatchInput): Promise<BatchResult> {
     writes += outcome.operations.length;
   }
   const ref = await general.storeBatchOutcomes(input.runKey, input.index, outcomes);
-  const waiting = Object.entries(outcomes).filter(([, o]) => o.deferredManager).map(([id]) => id);
-  const deferred = waiting.length ? await general.storeBatchOutcomes(input.runKey, input.index, waiting, 'deferred') : undefined;
+  const waiting = Object.entries(outcomes)
+    .filter(([, o]) => o.deferredManager)
+    .map(([id]) => id);
+  const deferred = waiting.length
+    ? await general.storeBatchOutcomes(input.runKey, input.index, waiting, 'deferred')
+    : undefined;
   return { ref, outcomes: counts, writes, deferred };
 }
 

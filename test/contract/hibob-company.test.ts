@@ -4,7 +4,12 @@
  * (contracts/hibob.md §6, §9, §11).
  */
 import type { RunningServer } from '../../src/emulators/common/server';
-import { CUSTOM_FIELD_IDS, DEFAULT_SERVICE_USER, HibobEmulator, generateDemoEmployees } from '../../src/emulators/hibob';
+import {
+  CUSTOM_FIELD_IDS,
+  DEFAULT_SERVICE_USER,
+  HibobEmulator,
+  generateDemoEmployees,
+} from '../../src/emulators/hibob';
 
 const basic = (id: string, token: string) => `Basic ${Buffer.from(`${id}:${token}`).toString('base64')}`;
 const AUTH = basic(DEFAULT_SERVICE_USER.id, DEFAULT_SERVICE_USER.token);
@@ -18,7 +23,11 @@ async function get(path: string, auth = AUTH): Promise<Response> {
 }
 
 beforeAll(async () => {
-  emu = new HibobEmulator({ serviceUsers: [DEFAULT_SERVICE_USER, NO_REPORTS], lifecycleTickMs: 0, customFields: undefined });
+  emu = new HibobEmulator({
+    serviceUsers: [DEFAULT_SERVICE_USER, NO_REPORTS],
+    lifecycleTickMs: 0,
+    customFields: undefined,
+  });
   emu.kit.clock.set(new Date('2025-06-16T09:00:00Z'));
   emu.seed(generateDemoEmployees({ count: 30, seed: 7, today: '2025-06-16' }));
   server = await emu.start(0);
@@ -48,7 +57,10 @@ describe('GET /company/people/fields', () => {
     });
     expect(fields.find((f) => f.id === 'root.id')).toMatchObject({ jsonPath: 'id', type: 'employee-reference' });
     expect(fields.find((f) => f.id === 'work.siteId')).toMatchObject({ type: 'list_id' });
-    expect(fields.find((f) => f.id === 'employee.lastDayOfWork')).toMatchObject({ type: 'date', jsonPath: 'employee.lastDayOfWork' });
+    expect(fields.find((f) => f.id === 'employee.lastDayOfWork')).toMatchObject({
+      type: 'date',
+      jsonPath: 'employee.lastDayOfWork',
+    });
     const custom = fields.find((f) => f.id === CUSTOM_FIELD_IDS.lmsGroups);
     expect(custom).toMatchObject({ type: 'multi-list', typeData: { listId: 'lmsGroups' } });
     expect(fields.every((f) => !('calculated' in f))).toBe(true);
@@ -56,7 +68,15 @@ describe('GET /company/people/fields', () => {
 
   it('includes configured custom fields with opaque ids', async () => {
     const custom = new HibobEmulator({
-      customFields: [{ id: 'category_99.field_1700000000001', name: 'Shoe size', categoryId: 'category_99', categoryDisplayName: 'Fun', type: 'number' }],
+      customFields: [
+        {
+          id: 'category_99.field_1700000000001',
+          name: 'Shoe size',
+          categoryId: 'category_99',
+          categoryDisplayName: 'Fun',
+          type: 'number',
+        },
+      ],
     });
     const srv = await custom.start(0);
     try {
@@ -74,7 +94,10 @@ describe('GET /company/named-lists/{listName}', () => {
   it('returns items with nested children and archived items', async () => {
     const res = await get('/v1/company/named-lists/department');
     expect(res.status).toBe(200);
-    const list = (await res.json()) as { name: string; items: Array<{ id: string; name: string; value: string; archived: boolean; children: unknown[] }> };
+    const list = (await res.json()) as {
+      name: string;
+      items: Array<{ id: string; name: string; value: string; archived: boolean; children: unknown[] }>;
+    };
     expect(list.name).toBe('department');
     const engineering = list.items.find((i) => i.name === 'Engineering')!;
     expect(engineering).toMatchObject({ id: expect.stringMatching(/^\d+$/), value: 'Engineering', archived: false });
@@ -90,7 +113,9 @@ describe('GET /company/named-lists/{listName}', () => {
   });
 
   it('can hide archived items', async () => {
-    const list = (await (await get('/v1/company/named-lists/title?includeArchived=false')).json()) as { items: Array<{ archived: boolean }> };
+    const list = (await (await get('/v1/company/named-lists/title?includeArchived=false')).json()) as {
+      items: Array<{ archived: boolean }>;
+    };
     expect(list.items.every((i) => !i.archived)).toBe(true);
   });
 });
@@ -119,7 +144,9 @@ describe('reports', () => {
     const text = Buffer.from(await res.arrayBuffer()).toString('utf8');
     expect(text.charCodeAt(0)).toBe(0xfeff);
     const lines = text.slice(1).trimEnd().split('\r\n');
-    expect(lines[0]).toBe('Bob ID,Email,Employee ID,First name,Last name,Department,Job title,Site,Manager,Start date,Lifecycle status,Status,Termination date,Last day of work');
+    expect(lines[0]).toBe(
+      'Bob ID,Email,Employee ID,First name,Last name,Department,Job title,Site,Manager,Start date,Lifecycle status,Status,Termination date,Last day of work',
+    );
     expect(lines).toHaveLength(31);
     expect(lines[1]).toContain('Zoë');
     emu.updateSettings({ csvBom: false });
@@ -177,7 +204,9 @@ describe('rate limits', () => {
       expect(Number(limited.headers.get('x-ratelimit-reset'))).toBe(Date.parse('2025-06-16T10:01:00Z') / 1000);
       expect(limited.headers.get('retry-after')).toBeNull();
       // Other endpoints have their own budgets.
-      expect((await fetch(`${srv.url}/v1/company/people/fields`, { headers: { authorization: AUTH } })).status).toBe(200);
+      expect((await fetch(`${srv.url}/v1/company/people/fields`, { headers: { authorization: AUTH } })).status).toBe(
+        200,
+      );
       limiter.kit.clock.advance(60_000);
       expect((await search()).status).toBe(200);
     } finally {
@@ -190,7 +219,8 @@ describe('rate limits', () => {
     limiter.kit.clock.set(new Date('2025-06-16T10:00:00.000Z'));
     const srv = await limiter.start(0);
     try {
-      const download = () => fetch(`${srv.url}/v1/company/reports/1234/download?format=json`, { headers: { authorization: AUTH } });
+      const download = () =>
+        fetch(`${srv.url}/v1/company/reports/1234/download?format=json`, { headers: { authorization: AUTH } });
       for (let i = 0; i < 20; i++) expect((await download()).status).toBe(200);
       const limited = await download();
       expect(limited.status).toBe(429);
@@ -207,7 +237,11 @@ describe('rate limits', () => {
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const res = await fetch(`${srv.url}/v1/people/search`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: '{}' });
+        const res = await fetch(`${srv.url}/v1/people/search`, {
+          method: 'POST',
+          headers: { authorization: AUTH, 'content-type': 'application/json' },
+          body: '{}',
+        });
         statuses.push(res.status);
         await res.arrayBuffer();
       }

@@ -3,12 +3,23 @@
  * HiBob emulator contract: authentication, people search and read (contracts/hibob.md §2, §4, §5, §8, §12).
  */
 import type { RunningServer } from '../../src/emulators/common/server';
-import { CUSTOM_FIELD_IDS, DEFAULT_SERVICE_USER, HibobEmulator, generateDemoEmployees, type HibobEmployeeRecord } from '../../src/emulators/hibob';
+import {
+  CUSTOM_FIELD_IDS,
+  DEFAULT_SERVICE_USER,
+  HibobEmulator,
+  generateDemoEmployees,
+  type HibobEmployeeRecord,
+} from '../../src/emulators/hibob';
 
 const TODAY = '2025-06-16';
 const basic = (id: string, token: string) => `Basic ${Buffer.from(`${id}:${token}`).toString('base64')}`;
 const AUTH = basic(DEFAULT_SERVICE_USER.id, DEFAULT_SERVICE_USER.token);
-const LIMITED = { id: 'SERVICE-LIMITED', token: 'limited-token', categories: ['root', 'work'], lifecycleStatuses: ['employed', 'garden leave'] };
+const LIMITED = {
+  id: 'SERVICE-LIMITED',
+  token: 'limited-token',
+  categories: ['root', 'work'],
+  lifecycleStatuses: ['employed', 'garden leave'],
+};
 
 type Json = Record<string, any>;
 
@@ -16,11 +27,20 @@ let emu: HibobEmulator;
 let server: RunningServer;
 let people: HibobEmployeeRecord[];
 
-async function call(method: string, path: string, body?: unknown, auth: string | null = AUTH): Promise<{ status: number; body: any; headers: Headers }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  auth: string | null = AUTH,
+): Promise<{ status: number; body: any; headers: Headers }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (auth) headers.authorization = auth;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${server.url}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -85,8 +105,19 @@ describe('POST /people/search validation', () => {
   const filter = (f: unknown) => ({ filters: [f] });
   it.each([
     ['filters: []', { filters: [] }],
-    ['two filters', { filters: [{ fieldPath: 'root.id', operator: 'equals', values: ['1'] }, { fieldPath: 'root.id', operator: 'equals', values: ['2'] }] }],
-    ['a path other than root.id/root.email', filter({ fieldPath: 'work.department', operator: 'equals', values: ['1'] })],
+    [
+      'two filters',
+      {
+        filters: [
+          { fieldPath: 'root.id', operator: 'equals', values: ['1'] },
+          { fieldPath: 'root.id', operator: 'equals', values: ['2'] },
+        ],
+      },
+    ],
+    [
+      'a path other than root.id/root.email',
+      filter({ fieldPath: 'work.department', operator: 'equals', values: ['1'] }),
+    ],
     ['an operator other than equals', filter({ fieldPath: 'root.id', operator: 'contains', values: ['1'] })],
     ['empty values', filter({ fieldPath: 'root.id', operator: 'equals', values: [] })],
     ['values not an array', filter({ fieldPath: 'root.id', operator: 'equals', values: '1' })],
@@ -146,14 +177,22 @@ describe('showInactive and filters', () => {
 
   it('filters by root.id with several values (OR)', async () => {
     const ids = [people[0]!.id, people[5]!.id, '1111111111111111111'];
-    const res = await search({ fields: ['root.id'], showInactive: true, filters: [{ fieldPath: 'root.id', operator: 'equals', values: ids }] });
+    const res = await search({
+      fields: ['root.id'],
+      showInactive: true,
+      filters: [{ fieldPath: 'root.id', operator: 'equals', values: ids }],
+    });
     expect(res.body.employees.map((e: Json) => e.id).sort()).toEqual([people[0]!.id, people[5]!.id].sort());
   });
 
   it('filters by root.email and returns both holders of a shared email', async () => {
     const emails = people.map((p) => p.email).filter((e): e is string => e !== null);
     const shared = emails.find((e, i) => emails.indexOf(e) !== i)!;
-    const res = await search({ fields: ['root.id', 'root.email'], showInactive: true, filters: [{ fieldPath: 'root.email', operator: 'equals', values: [shared.toUpperCase()] }] });
+    const res = await search({
+      fields: ['root.id', 'root.email'],
+      showInactive: true,
+      filters: [{ fieldPath: 'root.email', operator: 'equals', values: [shared.toUpperCase()] }],
+    });
     expect(res.body.employees).toHaveLength(2);
   });
 });
@@ -163,7 +202,18 @@ describe('response shape', () => {
     const ceo = people[0]!;
     const report = find((p) => p.reportsTo === ceo.id && p.status === 'Active', 'report of the CEO');
     const res = await search({
-      fields: ['root.id', 'root.email', 'root.firstName', 'work.department', 'work.reportsTo', 'work.startDate', 'work.siteId', 'work.employeeIdInCompany', 'internal.status', 'internal.terminationDate'],
+      fields: [
+        'root.id',
+        'root.email',
+        'root.firstName',
+        'work.department',
+        'work.reportsTo',
+        'work.startDate',
+        'work.siteId',
+        'work.employeeIdInCompany',
+        'internal.status',
+        'internal.terminationDate',
+      ],
       filters: [{ fieldPath: 'root.id', operator: 'equals', values: [report.id] }],
     });
     const e = res.body.employees[0];
@@ -175,7 +225,13 @@ describe('response shape', () => {
     expect(e.firstName).toBe(report.firstName);
     expect(e.root).toBeUndefined();
     expect(e.work.department).toBe(report.department);
-    expect(e.work.reportsTo).toEqual({ id: ceo.id, firstName: ceo.firstName, surname: ceo.surname, displayName: `${ceo.firstName} ${ceo.surname}`, email: ceo.email });
+    expect(e.work.reportsTo).toEqual({
+      id: ceo.id,
+      firstName: ceo.firstName,
+      surname: ceo.surname,
+      displayName: `${ceo.firstName} ${ceo.surname}`,
+      email: ceo.email,
+    });
     expect(typeof e.work.siteId).toBe('number');
     expect(typeof e.work.employeeIdInCompany).toBe('number');
     // Empty: nested null, no slash key.
@@ -199,7 +255,9 @@ describe('response shape', () => {
 
   it('yields an employee category object for employee.* fields', async () => {
     const garden = find((p) => p.lifecycleStatus === 'garden leave', 'garden leave');
-    const res = await call('POST', `/v1/people/${garden.id}`, { fields: ['employee.lastDayOfWork', 'internal.lifecycleStatus', 'internal.status'] });
+    const res = await call('POST', `/v1/people/${garden.id}`, {
+      fields: ['employee.lastDayOfWork', 'internal.lifecycleStatus', 'internal.status'],
+    });
     expect(res.body.employee).toEqual({ lastDayOfWork: garden.lastDayOfWork });
     expect(res.body.internal).toEqual({ lifecycleStatus: 'garden leave', status: 'Active' });
   });
@@ -217,10 +275,16 @@ describe('humanReadable', () => {
   const fields = ['root.id', 'work.department', 'work.startDate', 'internal.lifecycleStatus', 'work.reportsTo'];
   let person: HibobEmployeeRecord;
   beforeAll(() => {
-    person = find((p) => p.lifecycleStatus === 'employed' && p.reportsTo !== null && p.title !== null, 'employed with manager');
+    person = find(
+      (p) => p.lifecycleStatus === 'employed' && p.reportsTo !== null && p.title !== null,
+      'employed with manager',
+    );
   });
   const one = (humanReadable: unknown, auth?: string) =>
-    search({ fields, humanReadable, filters: [{ fieldPath: 'root.id', operator: 'equals', values: [person.id] }] }, auth).then((r) => r.body.employees[0] as Json);
+    search(
+      { fields, humanReadable, filters: [{ fieldPath: 'root.id', operator: 'equals', values: [person.id] }] },
+      auth,
+    ).then((r) => r.body.employees[0] as Json);
 
   it.each([undefined, ''])('machine values only for %p', async (mode) => {
     const e = await one(mode);
@@ -249,7 +313,7 @@ describe('humanReadable', () => {
     expect(e.work.department).not.toBe(person.department);
   });
 
-  it('formats dates in the calling user\'s format', async () => {
+  it("formats dates in the calling user's format", async () => {
     const e = await one('APPEND', basic('SERVICE-US', 'us-token'));
     const [y, m, d] = person.startDate!.split('-');
     expect(e.humanReadable.work.startDate).toBe(`${m}/${d}/${y}`);
@@ -284,7 +348,12 @@ describe('POST /people/{identifier}', () => {
     const res = await call('POST', `/v1/people/${p.id}`, { fields: ['root.id', 'root.surname'] });
     expect(res.status).toBe(200);
     expect(res.body.employees).toBeUndefined();
-    expect(res.body).toEqual({ '/root/id': { value: p.id }, '/root/surname': { value: p.surname }, id: p.id, surname: p.surname });
+    expect(res.body).toEqual({
+      '/root/id': { value: p.id },
+      '/root/surname': { value: p.surname },
+      id: p.id,
+      surname: p.surname,
+    });
   });
 
   it('reads by URL-encoded email, case-insensitively', async () => {
@@ -296,7 +365,9 @@ describe('POST /people/{identifier}', () => {
 
   it('returns inactive employees', async () => {
     const leaver = find((p) => p.lifecycleStatus === 'terminated', 'leaver');
-    const res = await call('POST', `/v1/people/${leaver.id}`, { fields: ['internal.status', 'internal.terminationDate'] });
+    const res = await call('POST', `/v1/people/${leaver.id}`, {
+      fields: ['internal.status', 'internal.terminationDate'],
+    });
     expect(res.body.internal).toEqual({ status: 'Inactive', terminationDate: leaver.terminationDate });
   });
 
@@ -308,9 +379,12 @@ describe('POST /people/{identifier}', () => {
     }
   });
 
-  it.each([{ filters: [{ fieldPath: 'root.id', operator: 'equals', values: ['1'] }] }, { showInactive: true }])('rejects search-only properties %p', async (body) => {
-    expect((await call('POST', `/v1/people/${people[0]!.id}`, body)).status).toBe(400);
-  });
+  it.each([{ filters: [{ fieldPath: 'root.id', operator: 'equals', values: ['1'] }] }, { showInactive: true }])(
+    'rejects search-only properties %p',
+    async (body) => {
+      expect((await call('POST', `/v1/people/${people[0]!.id}`, body)).status).toBe(400);
+    },
+  );
 
   it('accepts humanReadable on a single read', async () => {
     const res = await call('POST', `/v1/people/${people[0]!.id}`, { fields: ['work.siteId'], humanReadable: 'append' });
@@ -325,7 +399,13 @@ describe('GET /people/{id}/lifecycle', () => {
     expect(res.status).toBe(200);
     const statuses = res.body.values.map((v: Json) => v.status);
     expect(statuses[statuses.length - 1]).toBe('terminated');
-    expect(res.body.values[0]).toEqual({ id: expect.any(Number), effectiveDate: expect.any(String), status: expect.any(String), reason: null, reasonType: null });
+    expect(res.body.values[0]).toEqual({
+      id: expect.any(Number),
+      effectiveDate: expect.any(String),
+      status: expect.any(String),
+      reason: null,
+      reasonType: null,
+    });
   });
 
   it('answers 404 for unknown ids', async () => {
@@ -338,7 +418,10 @@ describe('HR edit controls and read-after-write lag', () => {
     const p = people[10]!;
     const res = await call('PUT', `/v1/people/${p.id}`, { work: { title: 'Accountant' }, surname: 'Ferreira-Ní' });
     expect(res.status).toBe(200);
-    const read = await call('POST', `/v1/people/${p.id}`, { fields: ['work.title', 'root.surname'], humanReadable: 'APPEND' });
+    const read = await call('POST', `/v1/people/${p.id}`, {
+      fields: ['work.title', 'root.surname'],
+      humanReadable: 'APPEND',
+    });
     expect(read.body.humanReadable.work.title).toBe('Accountant');
     expect(read.body.surname).toBe('Ferreira-Ní');
   });
@@ -381,7 +464,9 @@ describe('errors and quirks', () => {
       expect(unknown.status).toBe(200);
       expect(unknown.headers.get('content-type')).toMatch(/text\/html/);
       await unknown.text();
-      const get = await fetch(`${server.url}/v1/company/people/fields`, { headers: { authorization: AUTH, 'content-type': 'application/json' } });
+      const get = await fetch(`${server.url}/v1/company/people/fields`, {
+        headers: { authorization: AUTH, 'content-type': 'application/json' },
+      });
       expect(get.status).toBe(400);
       expect(get.headers.get('content-type')).toMatch(/text\/html/);
       await get.text();

@@ -6,7 +6,12 @@
  */
 import express from 'express';
 import { listen, type RunningServer } from '../../src/emulators/common/server';
-import { DEFAULT_SERVICE_USER, HibobEmulator, generateDemoEmployees, type HibobEmployeeRecord } from '../../src/emulators/hibob';
+import {
+  DEFAULT_SERVICE_USER,
+  HibobEmulator,
+  generateDemoEmployees,
+  type HibobEmployeeRecord,
+} from '../../src/emulators/hibob';
 
 const TODAY = '2025-06-16';
 const AUTH = `Basic ${Buffer.from(`${DEFAULT_SERVICE_USER.id}:${DEFAULT_SERVICE_USER.token}`).toString('base64')}`;
@@ -18,20 +23,35 @@ let receiver: RunningServer;
 let people: HibobEmployeeRecord[];
 const events: any[] = [];
 
-async function call(method: string, path: string, body?: unknown, auth?: string): Promise<{ status: number; body: any }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  auth?: string,
+): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = {};
   if (auth) headers.authorization = auth;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${server.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
 const admin = (method: string, path: string, body?: unknown) => call(method, `/__admin${path}`, body);
-const read = (idOrEmail: string) => call('POST', `/v1/people/${encodeURIComponent(idOrEmail)}`, { fields: FIELDS }, AUTH);
+const read = (idOrEmail: string) =>
+  call('POST', `/v1/people/${encodeURIComponent(idOrEmail)}`, { fields: FIELDS }, AUTH);
 
 async function searchById(id: string): Promise<any[]> {
-  const res = await call('POST', '/v1/people/search', { fields: FIELDS, showInactive: true, filters: [{ fieldPath: 'root.id', operator: 'equals', values: [id] }] }, AUTH);
+  const res = await call(
+    'POST',
+    '/v1/people/search',
+    { fields: FIELDS, showInactive: true, filters: [{ fieldPath: 'root.id', operator: 'equals', values: [id] }] },
+    AUTH,
+  );
   expect(res.status).toBe(200);
   return res.body.employees;
 }
@@ -89,7 +109,10 @@ describe('/__admin/read-lag', () => {
   it.each([[21], [-1], ['5'], [null]])('rejects %p with 400 {key, error} and keeps the lag', async (seconds) => {
     emu.setReadLag(3);
     const res = await admin('PUT', '/read-lag', { seconds });
-    expect(res).toEqual({ status: 400, body: { key: 'invalid_request', error: 'seconds must be a number from 0 to 20' } });
+    expect(res).toEqual({
+      status: 400,
+      body: { key: 'invalid_request', error: 'seconds must be a number from 0 to 20' },
+    });
     expect(emu.getReadLag()).toBe(3);
   });
 
@@ -98,7 +121,10 @@ describe('/__admin/read-lag', () => {
     expect(() => emu.setReadLag(21)).toThrow(/seconds must be a number from 0 to 20/);
     expect(() => emu.setReadLag(-1)).toThrow(/seconds/);
     const settings = await admin('PATCH', '/settings', { readAfterWriteLagMs: 20_001, csvBom: false });
-    expect(settings).toEqual({ status: 400, body: { key: 'invalid_request', error: 'readAfterWriteLagMs must be a number from 0 to 20000' } });
+    expect(settings).toEqual({
+      status: 400,
+      body: { key: 'invalid_request', error: 'readAfterWriteLagMs must be a number from 0 to 20000' },
+    });
     expect(emu.getSettings()).toMatchObject({ readAfterWriteLagMs: 0, csvBom: true });
   });
 
@@ -164,7 +190,12 @@ describe('with a 2 s lag', () => {
   });
 
   it('a new employee is absent until the lag has passed', async () => {
-    const hired = emu.createEmployee({ firstName: 'Ada', surname: 'Nowak', email: 'ada.nowak@northwind.example', startDate: TODAY });
+    const hired = emu.createEmployee({
+      firstName: 'Ada',
+      surname: 'Nowak',
+      email: 'ada.nowak@northwind.example',
+      startDate: TODAY,
+    });
     await webhookReceived('employee.created', hired.id);
     expect((await read(hired.id)).status).toBe(404);
     expect(await searchById(hired.id)).toEqual([]);

@@ -7,7 +7,12 @@
 import type { RunningServer } from '../../src/emulators/common/server';
 import { DEFAULT_SERVICE_USER, HibobEmulator, generateDemoEmployees } from '../../src/emulators/hibob';
 import { ApiError } from '../../src/clients/http/errors';
-import { HibobReportClient, SlidingWindowLimiter, reportNameFromLocation, type HibobReportClientOptions } from '../../src/clients/hibob/reports';
+import {
+  HibobReportClient,
+  SlidingWindowLimiter,
+  reportNameFromLocation,
+  type HibobReportClientOptions,
+} from '../../src/clients/hibob/reports';
 import { readReportFeed } from '../../src/domain/report-feed';
 
 const NO_REPORTS = { id: 'SERVICE-NOREPORTS', token: 'no-reports-token', reports: false as const };
@@ -24,10 +29,18 @@ let emu: HibobEmulator;
 let server: RunningServer;
 
 /** A fresh client (its own download budget) whose HTTP calls are recorded in `seen`. */
-function client(overrides: Partial<HibobReportClientOptions> = {}, seen: Seen[] = [], inner: typeof fetch = fetch): HibobReportClient {
+function client(
+  overrides: Partial<HibobReportClientOptions> = {},
+  seen: Seen[] = [],
+  inner: typeof fetch = fetch,
+): HibobReportClient {
   const recording: typeof fetch = async (input, init) => {
     const response = await inner(input, init);
-    seen.push({ url: urlOf(input), status: response.status, authorization: new Headers(init?.headers).get('authorization') });
+    seen.push({
+      url: urlOf(input),
+      status: response.status,
+      authorization: new Headers(init?.headers).get('authorization'),
+    });
     return response;
   };
   return new HibobReportClient({
@@ -86,12 +99,20 @@ describe('listing and finding reports', () => {
     await expect(c.findReport(1235)).resolves.toEqual({ id: '1235', name: 'Headcount by site' });
     const err = await failure(c.findReport('Learning feed'));
     expect(err).toMatchObject({ status: 404, code: 'reportNotFound', retryable: false });
-    expect(err.message).toContain('no report "Learning feed" among the reports this service user can see: "LMS feed" (1234), "Headcount by site" (1235)');
+    expect(err.message).toContain(
+      'no report "Learning feed" among the reports this service user can see: "LMS feed" (1234), "Headcount by site" (1235)',
+    );
   });
 
   it('reads field metadata to name report columns', async () => {
     const fields = await client().listFields();
-    expect(fields.find((f) => f.id === 'work.department')).toEqual({ id: 'work.department', name: 'Department', jsonPath: 'work.department', type: 'list', categoryId: 'work' });
+    expect(fields.find((f) => f.id === 'work.department')).toEqual({
+      id: 'work.department',
+      name: 'Department',
+      jsonPath: 'work.department',
+      type: 'list',
+      categoryId: 'work',
+    });
   });
 });
 
@@ -101,17 +122,24 @@ describe('downloading a report as JSON', () => {
     const download = await client({}, seen).downloadJson(1234, { mode: 'sync' });
     expect(download).toMatchObject({ reportId: '1234', humanReadable: 'APPEND', via: 'sync', notReadyPolls: 0 });
     expect(download.employees).toHaveLength(30);
-    expect(seen.map((s) => [s.url.slice(server.url.length), s.status])).toEqual([['/v1/company/reports/1234/download?format=json&humanReadable=APPEND', 200]]);
+    expect(seen.map((s) => [s.url.slice(server.url.length), s.status])).toEqual([
+      ['/v1/company/reports/1234/download?format=json&humanReadable=APPEND', 200],
+    ]);
     const e = download.employees[0]!;
     expect(e['/root/id']).toEqual({ value: e.id });
-    expect(e.humanReadable).toEqual(expect.objectContaining({ work: expect.objectContaining({ department: 'Management' }) }));
+    expect(e.humanReadable).toEqual(
+      expect.objectContaining({ work: expect.objectContaining({ department: 'Management' }) }),
+    );
   });
 
   it('humanReadable APPEND keeps list item ids and adds labels; REPLACE sends labels only', async () => {
     const c = client();
     const append = await c.downloadJson(1234, { mode: 'sync', humanReadable: 'APPEND' });
     const replace = await c.downloadJson(1234, { mode: 'sync', humanReadable: 'REPLACE' });
-    const a = append.employees[1]! as { work: Record<string, unknown>; humanReadable: { work: Record<string, unknown> } };
+    const a = append.employees[1]! as {
+      work: Record<string, unknown>;
+      humanReadable: { work: Record<string, unknown> };
+    };
     const r = replace.employees[1]! as { work: Record<string, unknown>; humanReadable?: unknown };
     expect(a.work.department).toMatch(/^\d+$/);
     expect(a.humanReadable.work.department).toBe('Engineering');
@@ -123,7 +151,12 @@ describe('downloading a report as JSON', () => {
   });
 
   it('passes includeInfo and locale', async () => {
-    const download = await client().downloadJson('1234', { mode: 'sync', includeInfo: true, locale: 'en-US', humanReadable: 'REPLACE' });
+    const download = await client().downloadJson('1234', {
+      mode: 'sync',
+      includeInfo: true,
+      locale: 'en-US',
+      humanReadable: 'REPLACE',
+    });
     expect(download.info).toEqual({ id: '1234', name: 'LMS feed', generatedAt: expect.any(String) });
     expect((download.employees[1] as { work: { startDate: string } }).work.startDate).toBe('11/30/2020');
   });
@@ -142,7 +175,9 @@ describe('downloading a report as JSON', () => {
     expect(polls.filter((s) => s === 204).length).toBeGreaterThanOrEqual(1);
     expect(polls.slice(0, -1).every((s) => s === 204)).toBe(true);
     expect(download.notReadyPolls).toBe(polls.length - 1);
-    expect(seen.slice(1).every((s) => s.url.startsWith(`${server.url}/v1/company/reports/download/report-1234-`))).toBe(true);
+    expect(seen.slice(1).every((s) => s.url.startsWith(`${server.url}/v1/company/reports/download/report-1234-`))).toBe(
+      true,
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
     const sync = await client().downloadJson(1234, { mode: 'sync' });
     expect(download.employees).toEqual(sync.employees);
@@ -155,15 +190,21 @@ describe('downloading a report as JSON', () => {
 
     const tooLarge: typeof fetch = async (input, init) => {
       if (/\/download\?/.test(urlOf(input))) {
-        return new Response(JSON.stringify({ key: 'payload_too_large', error: 'Report is too large, use download-async' }), {
-          status: 413,
-          headers: { 'content-type': 'application/json' },
-        });
+        return new Response(
+          JSON.stringify({ key: 'payload_too_large', error: 'Report is too large, use download-async' }),
+          {
+            status: 413,
+            headers: { 'content-type': 'application/json' },
+          },
+        );
       }
       return fetch(input, init);
     };
     const fallback: Seen[] = [];
-    const download = await client({}, fallback, tooLarge).downloadJson(1234, { mode: 'auto', humanReadable: 'REPLACE' });
+    const download = await client({}, fallback, tooLarge).downloadJson(1234, {
+      mode: 'auto',
+      humanReadable: 'REPLACE',
+    });
     expect(download).toMatchObject({ via: 'async', humanReadable: 'REPLACE' });
     expect(download.employees).toHaveLength(30);
     expect(fallback.map((s) => s.status).slice(0, 2)).toEqual([413, 202]);
@@ -172,9 +213,11 @@ describe('downloading a report as JSON', () => {
   });
 
   it('reads the Location Bob documents (another host, the name after /download/)', () => {
-    expect(reportNameFromLocation('https://app.hibob.com/v1/company/reports/download/2022-06-17T11_22_14.798810-test.JsonFormat')).toBe(
-      '2022-06-17T11_22_14.798810-test.JsonFormat',
-    );
+    expect(
+      reportNameFromLocation(
+        'https://app.hibob.com/v1/company/reports/download/2022-06-17T11_22_14.798810-test.JsonFormat',
+      ),
+    ).toBe('2022-06-17T11_22_14.798810-test.JsonFormat');
     expect(reportNameFromLocation('/v1/company/reports/download/a%20b.json?x=1')).toBe('a b.json');
     expect(reportNameFromLocation('https://example.com/elsewhere')).toBeUndefined();
   });
@@ -227,7 +270,9 @@ describe('errors', () => {
   it('gives up polling when the file is never ready', async () => {
     emu.updateSettings({ reportAsyncDelayMs: 60_000 });
     try {
-      const err = await failure(client({ poll: { initialDelayMs: 50, maxDelayMs: 100, timeoutMs: 300 } }).downloadJson(1234, { mode: 'async' }));
+      const err = await failure(
+        client({ poll: { initialDelayMs: 50, maxDelayMs: 100, timeoutMs: 300 } }).downloadJson(1234, { mode: 'async' }),
+      );
       expect(err).toMatchObject({ code: 'reportNotReady', retryable: true });
     } finally {
       emu.updateSettings({ reportAsyncDelayMs: 400 });
@@ -251,7 +296,9 @@ describe('rate limits and cancellation', () => {
       expect(err.retryAfterSeconds).toBeGreaterThan(0);
       expect(err.retryAfterSeconds).toBeLessThanOrEqual(60);
       // The next download waits for Bob's reset instead of spending another request.
-      await expect(c.downloadJson(1234, { mode: 'sync', signal: AbortSignal.timeout(150) })).rejects.toMatchObject({ name: 'TimeoutError' });
+      await expect(c.downloadJson(1234, { mode: 'sync', signal: AbortSignal.timeout(150) })).rejects.toMatchObject({
+        name: 'TimeoutError',
+      });
       expect(seen.map((s) => s.status)).toEqual([200, 429]);
     } finally {
       await srv.close();
@@ -263,7 +310,9 @@ describe('rate limits and cancellation', () => {
     const c = client({ downloadsPerMinute: 2 }, seen);
     await c.downloadJson(1234, { mode: 'sync' });
     await c.downloadJson(1234, { mode: 'sync' });
-    await expect(c.downloadJson(1234, { mode: 'sync', signal: AbortSignal.timeout(150) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(c.downloadJson(1234, { mode: 'sync', signal: AbortSignal.timeout(150) })).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
     expect(seen).toHaveLength(2);
     // Listing does not draw from the download budget.
     await expect(c.listReports()).resolves.toHaveLength(2);
@@ -272,10 +321,15 @@ describe('rate limits and cancellation', () => {
   it('the sliding window allows `limit` calls per window and then waits for the oldest to age out', async () => {
     let now = 0;
     const waits: number[] = [];
-    const limiter = new SlidingWindowLimiter(2, 60_000, () => now, async (ms) => {
-      waits.push(ms);
-      now += ms;
-    });
+    const limiter = new SlidingWindowLimiter(
+      2,
+      60_000,
+      () => now,
+      async (ms) => {
+        waits.push(ms);
+        now += ms;
+      },
+    );
     await limiter.take();
     now = 10_000;
     await limiter.take();
@@ -293,7 +347,9 @@ describe('rate limits and cancellation', () => {
     try {
       const started = Date.now();
       setTimeout(() => controller.abort(), 150);
-      await expect(client().downloadJson(1234, { mode: 'async', signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+      await expect(client().downloadJson(1234, { mode: 'async', signal: controller.signal })).rejects.toMatchObject({
+        name: 'AbortError',
+      });
       expect(Date.now() - started).toBeLessThan(2_000);
     } finally {
       emu.updateSettings({ reportAsyncDelayMs: 400 });
@@ -312,21 +368,55 @@ describe('the downloaded report as an employee feed', () => {
       columns,
       fields,
       identityColumn: 'Bob ID',
-      requiredColumns: ['Email', 'First name', 'Last name', { column: 'Department', mappedTo: 'customFields.department' }, 'Lifecycle status'],
+      requiredColumns: [
+        'Email',
+        'First name',
+        'Last name',
+        { column: 'Department', mappedTo: 'customFields.department' },
+        'Lifecycle status',
+      ],
     });
     if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('\n'));
     expect(result.report.columns.map((col) => col.name).sort()).toEqual(
-      ['Bob ID', 'Email', 'Employee ID', 'First name', 'Last name', 'Department', 'Job title', 'Site', 'Manager', 'Start date', 'Lifecycle status', 'Status', 'Termination date', 'Last day of work'].sort(),
+      [
+        'Bob ID',
+        'Email',
+        'Employee ID',
+        'First name',
+        'Last name',
+        'Department',
+        'Job title',
+        'Site',
+        'Manager',
+        'Start date',
+        'Lifecycle status',
+        'Status',
+        'Termination date',
+        'Last day of work',
+      ].sort(),
     );
     expect(result.feed.problems).toEqual([]);
     expect(result.feed.employees).toHaveLength(30);
     const second = result.feed.employees[1]!;
     expect(second.columns.Department).toEqual({ value: expect.stringMatching(/^\d+$/), label: 'Engineering' });
-    expect(result.report.rows[1]!.feed).toMatchObject({ 'First name': 'Łukasz', Department: 'Engineering', Manager: 'Zoë Müller' });
+    expect(result.report.rows[1]!.feed).toMatchObject({
+      'First name': 'Łukasz',
+      Department: 'Engineering',
+      Manager: 'Zoë Müller',
+    });
     expect(second.managerId).toBe(result.feed.employees[0]!.id);
 
-    const missing = readReportFeed(download, { reportName: view.name, columns, fields, identityColumn: 'Bob ID', requiredColumns: [{ column: 'Cost centre', mappedTo: 'customFields.costCentre' }] });
+    const missing = readReportFeed(download, {
+      reportName: view.name,
+      columns,
+      fields,
+      identityColumn: 'Bob ID',
+      requiredColumns: [{ column: 'Cost centre', mappedTo: 'customFields.costCentre' }],
+    });
     expect(missing.ok).toBe(false);
-    if (!missing.ok) expect(missing.errors[0]!.message).toMatch(/^report "LMS feed" has no column "Cost centre" \(mapped to customFields\.costCentre\); its columns are: Bob ID, Email, /);
+    if (!missing.ok)
+      expect(missing.errors[0]!.message).toMatch(
+        /^report "LMS feed" has no column "Cost centre" \(mapped to customFields\.costCentre\); its columns are: Bob ID, Email, /,
+      );
   });
 });

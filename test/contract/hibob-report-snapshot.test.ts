@@ -28,9 +28,17 @@ const MAPPED_FIELDS = hibobFieldsFor(mappingSchema.parse(MAPPING));
 const without = (...ids: string[]) => MAPPED_FIELDS.filter((f) => !ids.includes(f)).map((fieldId) => ({ fieldId }));
 
 const REPORTS = {
-  full: { id: 501, name: 'Learning feed', columns: [...MAPPED_FIELDS.map((fieldId) => ({ fieldId })), { fieldId: 'work.employeeIdInCompany' }] },
+  full: {
+    id: 501,
+    name: 'Learning feed',
+    columns: [...MAPPED_FIELDS.map((fieldId) => ({ fieldId })), { fieldId: 'work.employeeIdInCompany' }],
+  },
   noDepartment: { id: 502, name: 'Learning feed (no department)', columns: without('work.department') },
-  noDepartmentNorTitle: { id: 503, name: 'Learning feed (no department, no title)', columns: without('work.department', 'work.title') },
+  noDepartmentNorTitle: {
+    id: 503,
+    name: 'Learning feed (no department, no title)',
+    columns: without('work.department', 'work.title'),
+  },
   noSites: { id: 504, name: 'Learning feed (no sites)', columns: without('work.site', 'work.siteId') },
 };
 
@@ -41,15 +49,33 @@ let hibob: HibobClient;
 function connection(report?: Record<string, unknown>, mapping: MappingInput = MAPPING): ConnectionConfig {
   return connectionSchema.parse({
     name: 'acme-360',
-    source: { type: 'hibob', baseUrl: `${server.url}/v1`, serviceUserId: DEFAULT_SERVICE_USER.id, serviceUserToken: { env: TOKEN_ENV }, ...(report ? { report } : {}) },
-    destination: { type: '360learning', baseUrl: 'http://127.0.0.1:9', clientId: 'acme', clientSecret: { env: 'LEARNING360_CLIENT_SECRET' }, defaultGroupId: '507f1f77bcf86cd799439011' },
+    source: {
+      type: 'hibob',
+      baseUrl: `${server.url}/v1`,
+      serviceUserId: DEFAULT_SERVICE_USER.id,
+      serviceUserToken: { env: TOKEN_ENV },
+      ...(report ? { report } : {}),
+    },
+    destination: {
+      type: '360learning',
+      baseUrl: 'http://127.0.0.1:9',
+      clientId: 'acme',
+      clientSecret: { env: 'LEARNING360_CLIENT_SECRET' },
+      defaultGroupId: '507f1f77bcf86cd799439011',
+    },
     mapping,
   });
 }
 
 /** The search client and a report client of its own (fresh download budget, quick polling). */
 function source(): HibobSnapshotSource {
-  return { hibob, reports: hibobReportClients(ENV, undefined, { poll: { initialDelayMs: 50, factor: 2, maxDelayMs: 100, timeoutMs: 10_000 }, downloadsPerMinute: 1000 }) };
+  return {
+    hibob,
+    reports: hibobReportClients(ENV, undefined, {
+      poll: { initialDelayMs: 50, factor: 2, maxDelayMs: 100, timeoutMs: 10_000 },
+      downloadsPerMinute: 1000,
+    }),
+  };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -64,16 +90,29 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 
 /** A people search of the mapped fields, normalised by employee id. */
 async function searched(humanReadable?: 'APPEND'): Promise<Map<string, NormalisedEmployee>> {
-  const people: HibobEmployee[] = await hibob.searchPeople({ fields: MAPPED_FIELDS, showInactive: true, ...(humanReadable ? { humanReadable } : {}) });
+  const people: HibobEmployee[] = await hibob.searchPeople({
+    fields: MAPPED_FIELDS,
+    showInactive: true,
+    ...(humanReadable ? { humanReadable } : {}),
+  });
   return new Map(people.map((p) => [p.id, normaliseEmployee(p)]));
 }
 
 beforeAll(async () => {
-  emu = new HibobEmulator({ lifecycleTickMs: 0, reports: Object.values(REPORTS), reportAsyncDelayMs: 400, rateLimits: { 'reports.download': 1000 } });
+  emu = new HibobEmulator({
+    lifecycleTickMs: 0,
+    reports: Object.values(REPORTS),
+    reportAsyncDelayMs: 400,
+    rateLimits: { 'reports.download': 1000 },
+  });
   emu.kit.clock.set(new Date('2025-06-16T09:00:00Z'));
   emu.seed(generateDemoEmployees({ count: 30, seed: 7, today: '2025-06-16' }));
   server = await emu.start(0);
-  hibob = new HibobClient({ baseUrl: `${server.url}/v1`, serviceUserId: DEFAULT_SERVICE_USER.id, token: DEFAULT_SERVICE_USER.token });
+  hibob = new HibobClient({
+    baseUrl: `${server.url}/v1`,
+    serviceUserId: DEFAULT_SERVICE_USER.id,
+    token: DEFAULT_SERVICE_USER.token,
+  });
 });
 
 afterAll(async () => {
@@ -85,7 +124,13 @@ describe('without a report', () => {
     const beats: unknown[] = [];
     const population = await readHibobPopulation(source(), connection(), { heartbeat: (d) => beats.push(d) });
     const search = await hibob.searchPeople({ fields: MAPPED_FIELDS, showInactive: true, humanReadable: 'APPEND' });
-    expect(population).toEqual({ records: search, source: { kind: 'search' }, problems: [], heldEmployeeIds: [], heldKeys: [] });
+    expect(population).toEqual({
+      records: search,
+      source: { kind: 'search' },
+      problems: [],
+      heldEmployeeIds: [],
+      heldKeys: [],
+    });
     expect(population.records).toHaveLength(30);
     expect(beats).toContainEqual({ phase: 'search', employees: 30 });
   });
@@ -108,7 +153,12 @@ describe('without a report', () => {
 describe('from a report with the mapped columns', () => {
   it('with labels: the employees equal those of a people search for the same people', async () => {
     const population = await readHibobPopulation(source(), connection({ name: 'Learning feed' }), {});
-    expect(population.source).toEqual({ kind: 'report', reportName: 'Learning feed', reportId: '501', humanReadable: true });
+    expect(population.source).toEqual({
+      kind: 'report',
+      reportName: 'Learning feed',
+      reportId: '501',
+      humanReadable: true,
+    });
     const bySearch = await searched('APPEND');
     const held = new Set(population.heldEmployeeIds);
     // Everyone is either an employee of the population or held by a row problem.
@@ -125,14 +175,25 @@ describe('from a report with the mapped columns', () => {
       expect(employee.fields['work.department']).toEqual(expected.fields['work.department']);
       expect(employee).toEqual(expected);
     }
-    const lukasz = population.records.map((r) => normaliseEmployee(r)).find((e) => e.fields['root.firstName']?.value === 'Łukasz')!;
+    const lukasz = population.records
+      .map((r) => normaliseEmployee(r))
+      .find((e) => e.fields['root.firstName']?.value === 'Łukasz')!;
     expect(lukasz.fields['work.department']).toEqual({ value: expect.stringMatching(/^\d+$/), label: 'Engineering' });
     expect(lukasz.managerId).toEqual(expect.stringMatching(/^\d+$/));
   });
 
   it('as machine values: the employees equal those of a people search without labels', async () => {
-    const population = await readHibobPopulation(source(), connection({ name: 'Learning feed', humanReadable: false }), {});
-    expect(population.source).toEqual({ kind: 'report', reportName: 'Learning feed', reportId: '501', humanReadable: false });
+    const population = await readHibobPopulation(
+      source(),
+      connection({ name: 'Learning feed', humanReadable: false }),
+      {},
+    );
+    expect(population.source).toEqual({
+      kind: 'report',
+      reportName: 'Learning feed',
+      reportId: '501',
+      humanReadable: false,
+    });
     const bySearch = await searched();
     expect(population.records.length).toBeGreaterThan(20);
     for (const record of population.records) {
@@ -140,12 +201,18 @@ describe('from a report with the mapped columns', () => {
       const employee = normaliseEmployee(record);
       expect(employee).toEqual(bySearch.get(employee.id));
     }
-    const lukasz = population.records.map((r) => normaliseEmployee(r)).find((e) => e.fields['root.firstName']?.value === 'Łukasz')!;
+    const lukasz = population.records
+      .map((r) => normaliseEmployee(r))
+      .find((e) => e.fields['root.firstName']?.value === 'Łukasz')!;
     expect(lukasz.fields['work.department']).toEqual({ value: expect.stringMatching(/^\d+$/) });
   });
 
   it('a column named in the connection can be the identity: every row with a HiBob id is an employee', async () => {
-    const population = await readHibobPopulation(source(), connection({ name: 'learning FEED', identityColumn: 'Bob ID', columns: { 'Bob ID': 'root.id' } }), {});
+    const population = await readHibobPopulation(
+      source(),
+      connection({ name: 'learning FEED', identityColumn: 'Bob ID', columns: { 'Bob ID': 'root.id' } }),
+      {},
+    );
     expect(population.source).toMatchObject({ reportName: 'Learning feed' });
     expect(population.problems).toEqual([]);
     const bySearch = await searched('APPEND');
@@ -164,7 +231,9 @@ describe('rows left out', () => {
       const ids = population.records.map((r) => String(r.id));
       expect(ids).not.toContain(first.id);
       expect(ids).not.toContain(second.id);
-      const duplicates = population.problems.filter((p) => p.code === 'duplicateIdentity' && [first.id, second.id].includes(p.employeeId!));
+      const duplicates = population.problems.filter(
+        (p) => p.code === 'duplicateIdentity' && [first.id, second.id].includes(p.employeeId!),
+      );
       expect(duplicates).toHaveLength(2);
       for (const p of duplicates) {
         expect(p.message).toContain('report "Learning feed"');
@@ -183,21 +252,31 @@ describe('rows left out', () => {
 
 describe('a report that does not fit', () => {
   it('a missing mapped column stops the run, naming the column and the report', async () => {
-    const err = await failureOf(readHibobPopulation(source(), connection({ name: 'Learning feed (no department)' }), {}));
+    const err = await failureOf(
+      readHibobPopulation(source(), connection({ name: 'Learning feed (no department)' }), {}),
+    );
     expect(err).toMatchObject({ type: 'reportColumns', nonRetryable: true });
     expect(err.message).toContain('report "Learning feed (no department)" has no column "Department"');
     expect(err.message).toContain('work.department');
   });
 
   it('every missing column is listed, under the name the connection gives it', async () => {
-    const err = await failureOf(readHibobPopulation(source(), connection({ name: 'Learning feed (no department, no title)', columns: { Team: 'work.department' } }), {}));
+    const err = await failureOf(
+      readHibobPopulation(
+        source(),
+        connection({ name: 'Learning feed (no department, no title)', columns: { Team: 'work.department' } }),
+        {},
+      ),
+    );
     expect(err).toMatchObject({ type: 'reportColumns', nonRetryable: true });
     expect(err.message).toContain('report "Learning feed (no department, no title)" has no column "Team"');
     expect(err.message).toContain('report "Learning feed (no department, no title)" has no column "Job title"');
   });
 
   it('a missing identity column stops the run', async () => {
-    const err = await failureOf(readHibobPopulation(source(), connection({ name: 'Learning feed', identityColumn: 'Work email' }), {}));
+    const err = await failureOf(
+      readHibobPopulation(source(), connection({ name: 'Learning feed', identityColumn: 'Work email' }), {}),
+    );
     expect(err).toMatchObject({ type: 'reportColumns', nonRetryable: true });
     expect(err.message).toContain('report "Learning feed" has no identity column "Work email"');
   });
@@ -207,7 +286,14 @@ describe('a report that does not fit', () => {
     const population = await readHibobPopulation(source(), connection({ name: 'Learning feed (no sites)' }, plain), {});
     expect(population.records.length).toBeGreaterThan(20);
     const zones = await failureOf(
-      readHibobPopulation(source(), connection({ name: 'Learning feed (no sites)' }, { ...plain, status: { siteTimeZones: { London: 'Europe/London' } } }), {}),
+      readHibobPopulation(
+        source(),
+        connection(
+          { name: 'Learning feed (no sites)' },
+          { ...plain, status: { siteTimeZones: { London: 'Europe/London' } } },
+        ),
+        {},
+      ),
     );
     expect(zones).toMatchObject({ type: 'reportColumns', nonRetryable: true });
     expect(zones.message).toContain('report "Learning feed (no sites)" has no column "Site" or "Site ID"');
@@ -227,7 +313,11 @@ describe('a report that does not fit', () => {
 describe('waiting for the report', () => {
   it('heartbeats while the asynchronous report file is being built', async () => {
     const beats: unknown[] = [];
-    const population = await readHibobPopulation(source(), connection({ name: 'Learning feed' }), { downloadMode: 'async', heartbeat: (d) => beats.push(d), heartbeatIntervalMs: 50 });
+    const population = await readHibobPopulation(source(), connection({ name: 'Learning feed' }), {
+      downloadMode: 'async',
+      heartbeat: (d) => beats.push(d),
+      heartbeatIntervalMs: 50,
+    });
     expect(population.records.length).toBeGreaterThan(20);
     const waiting = beats.filter((b) => typeof (b as { waitedMs?: unknown }).waitedMs === 'number');
     expect(waiting.length).toBeGreaterThanOrEqual(2);
@@ -238,7 +328,10 @@ describe('waiting for the report', () => {
     emu.updateSettings({ reportAsyncDelayMs: 60_000 });
     try {
       const started = Date.now();
-      const read = readHibobPopulation(source(), connection({ name: 'Learning feed' }), { downloadMode: 'async', signal: AbortSignal.timeout(200) });
+      const read = readHibobPopulation(source(), connection({ name: 'Learning feed' }), {
+        downloadMode: 'async',
+        signal: AbortSignal.timeout(200),
+      });
       await expect(read).rejects.toMatchObject({ name: 'TimeoutError' });
       expect(Date.now() - started).toBeLessThan(2_000);
     } finally {

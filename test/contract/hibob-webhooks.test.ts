@@ -143,7 +143,13 @@ describe('deliveries', () => {
 
   it('sends the v2 envelope signed with Base64(HMAC-SHA512(secret, raw body))', async () => {
     emu.subscribeWebhook({ url: receiver.url, secret: SECRET, ping: false });
-    const created = emu.createEmployee({ firstName: 'Siobhán', surname: 'Ní Bhriain', email: 'siobhan@northwind.example', site: 'Paris', department: 'Data' });
+    const created = emu.createEmployee({
+      firstName: 'Siobhán',
+      surname: 'Ní Bhriain',
+      email: 'siobhan@northwind.example',
+      site: 'Paris',
+      department: 'Data',
+    });
     expect(await emu.webhooksIdle()).toBe(true);
     const r = receiver.received[0]!;
     expect(verify(SECRET, r.raw, r.headers['bob-signature'])).toBe(true);
@@ -197,7 +203,9 @@ describe('deliveries', () => {
     expect(events[1].data.fieldUpdates).toEqual([{ fieldId: 'root.email' }]);
     expect(events[2].data).toEqual({ employeeId: p.id, tableId: 'work', effectiveDate: TODAY });
     expect(events[4].data).toEqual({ employeeId: p.id, tableId: 'lifecycle', effectiveDate: '2025-03-01' });
-    expect(events[8].data.fieldUpdates).toEqual(expect.arrayContaining([{ fieldId: 'internal.status' }, { fieldId: 'internal.lifecycleStatus' }]));
+    expect(events[8].data.fieldUpdates).toEqual(
+      expect.arrayContaining([{ fieldId: 'internal.status' }, { fieldId: 'internal.lifecycleStatus' }]),
+    );
     expect(events[14].data).toEqual({ employeeId: p.id, email: 'new.address@northwind.example' });
   });
 
@@ -217,7 +225,11 @@ describe('deliveries', () => {
     expect(await emu.webhooksIdle()).toBe(true);
     const got = receiver.received;
     expect(got).toHaveLength(3);
-    expect(got.map((r) => r.json.data.fieldUpdates)).toEqual([[{ fieldId: 'address.city' }], [{ fieldId: 'address.city' }], [{ fieldId: 'address.city' }]]);
+    expect(got.map((r) => r.json.data.fieldUpdates)).toEqual([
+      [{ fieldId: 'address.city' }],
+      [{ fieldId: 'address.city' }],
+      [{ fieldId: 'address.city' }],
+    ]);
     expect(got[1]!.receivedAt).toBeGreaterThanOrEqual(got[0]!.answeredAt!);
     expect(got[2]!.receivedAt).toBeGreaterThanOrEqual(got[1]!.answeredAt!);
     const stamps = got.map((r) => r.json.triggeredAt as string);
@@ -288,7 +300,13 @@ describe('sender faults', () => {
   });
 
   it('reorders deliveries', async () => {
-    emu.subscribeWebhook({ url: receiver.url, secret: SECRET, ping: false, events: ['employee.updated'], faults: { reorderNext: 1 } });
+    emu.subscribeWebhook({
+      url: receiver.url,
+      secret: SECRET,
+      ping: false,
+      events: ['employee.updated'],
+      faults: { reorderNext: 1 },
+    });
     emu.updateEmployee(people[2]!.id, { city: 'First' });
     emu.updateEmployee(people[2]!.id, { city: 'Second' });
     expect(await emu.webhooksIdle()).toBe(true);
@@ -316,7 +334,9 @@ describe('sender faults', () => {
       id: { fieldUpdates: [{ id: 'root.email' }] },
       strings: { fieldUpdates: ['root.email'] },
       fieldUpdatesIds: { fieldUpdatesIds: [{ id: 'root.email' }] },
-      withValues: { fieldUpdates: [{ fieldId: 'root.email', oldValue: people[2]!.email, newValue: 'variant@northwind.example' }] },
+      withValues: {
+        fieldUpdates: [{ fieldId: 'root.email', oldValue: people[2]!.email, newValue: 'variant@northwind.example' }],
+      },
       missing: {},
       empty: { fieldUpdates: [] },
       unparseable: { fieldUpdates: 'root.email' },
@@ -326,16 +346,33 @@ describe('sender faults', () => {
 
   it('runs through the admin HTTP API too', async () => {
     const post = (path: string, body: unknown, method = 'POST') =>
-      fetch(`${api.url}/__admin${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const created = await post('/webhooks', { url: receiver.url, secret: SECRET, ping: false, events: ['employee.updated'] });
+      fetch(`${api.url}/__admin${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const created = await post('/webhooks', {
+      url: receiver.url,
+      secret: SECRET,
+      ping: false,
+      events: ['employee.updated'],
+    });
     expect(created.status).toBe(201);
     const sub = (await created.json()) as { id: string };
     expect((await post(`/webhooks/${sub.id}/faults`, { fieldUpdatesVariant: 'strings' }, 'PUT')).status).toBe(200);
-    expect((await post(`/employees/${people[1]!.id}?triggeredBy=3332883800000000077`, { title: 'Accountant' }, 'PATCH')).status).toBe(200);
+    expect(
+      (await post(`/employees/${people[1]!.id}?triggeredBy=3332883800000000077`, { title: 'Accountant' }, 'PATCH'))
+        .status,
+    ).toBe(200);
     const idle = await post('/webhooks/idle', { timeoutMs: 5000 });
     expect(await idle.json()).toEqual({ idle: true });
-    expect(receiver.events()[0]).toMatchObject({ triggeredBy: '3332883800000000077', data: { fieldUpdates: ['work.title'] } });
-    const log = (await (await fetch(`${api.url}/__admin/webhooks/${sub.id}/deliveries`)).json()) as { deliveries: Array<{ state: string }> };
+    expect(receiver.events()[0]).toMatchObject({
+      triggeredBy: '3332883800000000077',
+      data: { fieldUpdates: ['work.title'] },
+    });
+    const log = (await (await fetch(`${api.url}/__admin/webhooks/${sub.id}/deliveries`)).json()) as {
+      deliveries: Array<{ state: string }>;
+    };
     expect(log.deliveries.map((d) => d.state)).toEqual(['delivered']);
     expect((await post('/webhooks/999', {}, 'PATCH')).status).toBe(404);
     expect((await post('/webhooks', { url: 'not a url', secret: 'x' })).status).toBe(400);
@@ -346,12 +383,23 @@ describe('lifecycle clock', () => {
   beforeEach(() => setUp());
 
   it('applies changes at midnight of the effective date in each site time zone', async () => {
-    const lifecycleEvents = ['employee.joined', 'employee.left', 'employee.activated', 'employee.inactivated', 'employee.temporaryLeave'] as const;
+    const lifecycleEvents = [
+      'employee.joined',
+      'employee.left',
+      'employee.activated',
+      'employee.inactivated',
+      'employee.temporaryLeave',
+    ] as const;
     emu.subscribeWebhook({ url: receiver.url, secret: SECRET, ping: false, events: [...lifecycleEvents] });
     const start = '2025-03-10';
     const sydney = emu.createEmployee({ firstName: 'Mia', surname: 'Nguyen', site: 'Sydney', startDate: start });
     const newYork = emu.createEmployee({ firstName: 'Ethan', surname: 'Kim', site: 'New York', startDate: start });
-    const londoner = emu.createEmployee({ firstName: 'Oliver', surname: "O'Brien", site: 'London', startDate: '2020-01-06' });
+    const londoner = emu.createEmployee({
+      firstName: 'Oliver',
+      surname: "O'Brien",
+      site: 'London',
+      startDate: '2020-01-06',
+    });
     emu.terminate(londoner.id, { terminationDate: start });
     expect(emu.getEmployee(sydney.id)).toMatchObject({ lifecycleStatus: 'hired', status: 'Inactive' });
     expect(emu.getEmployee(londoner.id)).toMatchObject({ lifecycleStatus: 'employed', status: 'Active' });
@@ -387,7 +435,12 @@ describe('lifecycle clock', () => {
   });
 
   it('keeps garden leave Active until the last day of work, emitting left first', async () => {
-    emu.subscribeWebhook({ url: receiver.url, secret: SECRET, ping: false, events: ['employee.left', 'employee.inactivated'] });
+    emu.subscribeWebhook({
+      url: receiver.url,
+      secret: SECRET,
+      ping: false,
+      events: ['employee.left', 'employee.inactivated'],
+    });
     const p = people.find((x) => x.lifecycleStatus === 'employed' && x.siteId === 2154020)!;
     emu.terminate(p.id, { terminationDate: '2025-03-06', lastDayOfWork: '2025-03-20' });
     emu.setClock(new Date('2025-03-06T00:00:01Z'));
@@ -401,7 +454,12 @@ describe('lifecycle clock', () => {
   });
 
   it('puts people on leave and back, with temporaryLeave', async () => {
-    emu.subscribeWebhook({ url: receiver.url, secret: SECRET, ping: false, events: ['employee.temporaryLeave', 'employee.inactivated', 'employee.activated'] });
+    emu.subscribeWebhook({
+      url: receiver.url,
+      secret: SECRET,
+      ping: false,
+      events: ['employee.temporaryLeave', 'employee.inactivated', 'employee.activated'],
+    });
     const p = people.find((x) => x.lifecycleStatus === 'employed' && x.siteId === 2154020)!;
     emu.startLeave(p.id, { type: 'Sabbatical', startDate: '2025-03-07', endDate: '2025-03-09', inactive: true });
     emu.setClock(new Date('2025-03-07T00:00:01Z'));
@@ -409,7 +467,11 @@ describe('lifecycle clock', () => {
     emu.setClock(new Date('2025-03-10T00:00:01Z'));
     expect(emu.getEmployee(p.id)).toMatchObject({ lifecycleStatus: 'employed', status: 'Active', leave: null });
     expect(await emu.webhooksIdle()).toBe(true);
-    expect(receiver.events().map((e) => e.type)).toEqual(['employee.temporaryLeave', 'employee.inactivated', 'employee.activated']);
+    expect(receiver.events().map((e) => e.type)).toEqual([
+      'employee.temporaryLeave',
+      'employee.inactivated',
+      'employee.activated',
+    ]);
   });
 
   it('applies due changes on its own timer once the clock has moved', async () => {
@@ -429,6 +491,8 @@ describe('lifecycle clock', () => {
     });
     const body = (await res.json()) as { now: string; applied: Array<{ employeeId: string; events: string[] }> };
     expect(body.now.startsWith(`${hire.startDate!}T23:00:00`)).toBe(true);
-    expect(body.applied).toContainEqual(expect.objectContaining({ employeeId: hire.id, events: ['employee.joined', 'employee.activated'] }));
+    expect(body.applied).toContainEqual(
+      expect.objectContaining({ employeeId: hire.id, events: ['employee.joined', 'employee.activated'] }),
+    );
   });
 });

@@ -28,15 +28,23 @@ async function demo(adjust: (connection: BobsyncConfig['connections'][number]) =
   const connection = config.connections[0]!;
   if (connection.destination.type !== '360learning') throw new Error('wrong destination');
   adjust(connection);
-  const lms = lmsActivities(new ConnectionRegistry({ config, env: { LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret } }));
+  const lms = lmsActivities(
+    new ConnectionRegistry({ config, env: { LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret } }),
+  );
   return { lms, membership: { groupId: connection.destination.defaultGroupId, role: 'learner' as const } };
 }
 
 async function createLearner(sendInvitationEmail: boolean | undefined, mail: string) {
   const { lms, membership } = await demo((c) => {
-    if (c.destination.type === '360learning' && sendInvitationEmail !== undefined) c.destination.sendInvitationEmail = sendInvitationEmail;
+    if (c.destination.type === '360learning' && sendInvitationEmail !== undefined)
+      c.destination.sendInvitationEmail = sendInvitationEmail;
   });
-  return lms.applyOperation('demo-360', '3332883894235038486', undefined, { op: 'create', fields: { mail, firstName: 'Ada', lastName: 'Lovelace' }, membership, reason: 'test' });
+  return lms.applyOperation('demo-360', '3332883894235038486', undefined, {
+    op: 'create',
+    fields: { mail, firstName: 'Ada', lastName: 'Lovelace' },
+    membership,
+    reason: 'test',
+  });
 }
 
 describe('360Learning invitation e-mails', () => {
@@ -49,7 +57,9 @@ describe('360Learning invitation e-mails', () => {
   it('are sent to each created learner when the connection asks, and the outcome names it', async () => {
     const applied = await createLearner(true, 'invited@northwind.example');
     expect(applied.note).toContain('invitation e-mail sent');
-    expect(emulator.invitations()).toEqual([expect.objectContaining({ mail: 'invited@northwind.example', userId: applied.learnerId, reason: 'created' })]);
+    expect(emulator.invitations()).toEqual([
+      expect.objectContaining({ mail: 'invited@northwind.example', userId: applied.learnerId, reason: 'created' }),
+    ]);
   });
 });
 
@@ -62,10 +72,20 @@ describe('custom fields with authorized values', () => {
       reason: 'test',
     });
 
-  async function learners(n: number, lms: Awaited<ReturnType<typeof demo>>['lms'], membership: Awaited<ReturnType<typeof demo>>['membership'], prefix: string): Promise<string[]> {
+  async function learners(
+    n: number,
+    lms: Awaited<ReturnType<typeof demo>>['lms'],
+    membership: Awaited<ReturnType<typeof demo>>['membership'],
+    prefix: string,
+  ): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
-      const made = await lms.applyOperation('demo-360', `${prefix}-${i}`, undefined, { op: 'create', fields: { mail: `${prefix}-${i}@northwind.example` }, membership, reason: 'test' });
+      const made = await lms.applyOperation('demo-360', `${prefix}-${i}`, undefined, {
+        op: 'create',
+        fields: { mail: `${prefix}-${i}@northwind.example` },
+        membership,
+        reason: 'test',
+      });
       ids.push(made.learnerId!);
     }
     return ids;
@@ -83,18 +103,33 @@ describe('custom fields with authorized values', () => {
 
   it('a strict field refuses a value it does not list, naming the field and the value, and writes nothing', async () => {
     const { lms, membership } = await demo((c) => {
-      c.mapping.customFields = c.mapping.customFields.map((f) => (f.name === 'Site' ? { ...f, authorizedValues: 'strict' } : f));
+      c.mapping.customFields = c.mapping.customFields.map((f) =>
+        f.name === 'Site' ? { ...f, authorizedValues: 'strict' } : f,
+      );
     });
     const [id] = await learners(1, lms, membership, 'strict');
-    await expect(setSite(lms, id!, 'Atlantis')).rejects.toThrow(/"Atlantis" is not an authorized value of custom field "Site"/);
+    await expect(setSite(lms, id!, 'Atlantis')).rejects.toThrow(
+      /"Atlantis" is not an authorized value of custom field "Site"/,
+    );
     expect(emulator.dump().customFields.find((f) => f.name === 'Site')!.authorizedValues).not.toContain('Atlantis');
     await expect(setSite(lms, id!, 'London')).resolves.toMatchObject({ note: expect.stringContaining('Site') });
   });
 
   it('a field at 360Learning’s 300-value cap fails with a clear reason instead of a rejected write', async () => {
-    emulator.seed({ customFields: [{ name: 'Cost centre', authorizedValues: Array.from({ length: 300 }, (_, i) => `CC-${i}`) }] });
+    emulator.seed({
+      customFields: [{ name: 'Cost centre', authorizedValues: Array.from({ length: 300 }, (_, i) => `CC-${i}`) }],
+    });
     const { lms, membership } = await demo((c) => {
-      c.mapping.customFields = [...c.mapping.customFields, { name: 'Cost centre', type: 'string', source: { from: 'work.department' }, createIfMissing: false, authorizedValues: 'extend' } as never];
+      c.mapping.customFields = [
+        ...c.mapping.customFields,
+        {
+          name: 'Cost centre',
+          type: 'string',
+          source: { from: 'work.department' },
+          createIfMissing: false,
+          authorizedValues: 'extend',
+        } as never,
+      ];
     });
     const [id] = await learners(1, lms, membership, 'cap');
     await expect(

@@ -25,7 +25,11 @@ async function call(method: string, path: string, body?: unknown, bearer = token
   const url = path.startsWith('http') ? path : `${server.url}${path}`;
   const response = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${bearer}`, '360-api-version': 'v2.0', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${bearer}`,
+      '360-api-version': 'v2.0',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -141,7 +145,9 @@ it('allows three unfinished operations at once', async () => {
 });
 
 it('names input errors invalidInput and inputTooLong, and needs the groups:bulk scope', async () => {
-  const bad = await call('POST', '/api/v2/bulk/groups/memberships', { input: [{ userId: ALICE, groupId: PARENT, role: 'user-admin' }] });
+  const bad = await call('POST', '/api/v2/bulk/groups/memberships', {
+    input: [{ userId: ALICE, groupId: PARENT, role: 'user-admin' }],
+  });
   expect(bad).toMatchObject({ status: 400, body: { error: { code: 'invalidInput' } } });
   const empty = await call('POST', '/api/v2/bulk/groups/memberships', { input: [] });
   expect(empty).toMatchObject({ status: 400, body: { error: { code: 'invalidInput' } } });
@@ -156,14 +162,25 @@ it('names input errors invalidInput and inputTooLong, and needs the groups:bulk 
     body: JSON.stringify({ grant_type: 'client_credentials', client_id: 'no-bulk', client_secret: 'secret' }),
   });
   const limited = ((await answer.json()) as { access_token: string }).access_token;
-  const refused = await call('POST', '/api/v2/bulk/groups/memberships', { input: [{ userId: ALICE, groupId: PARENT, role: 'learner' }] }, limited);
+  const refused = await call(
+    'POST',
+    '/api/v2/bulk/groups/memberships',
+    { input: [{ userId: ALICE, groupId: PARENT, role: 'learner' }] },
+    limited,
+  );
   expect(refused).toMatchObject({ status: 403, body: { error: { code: 'invalid_scope' } } });
 });
 
 it('answers 503 bulkAPIDisabled when the Bulk API is switched off', async () => {
-  const off = await fetch(`${server.url}/__admin/bulk`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: false }) });
+  const off = await fetch(`${server.url}/__admin/bulk`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ enabled: false }),
+  });
   expect(((await off.json()) as { enabled: boolean }).enabled).toBe(false);
-  const answer = await call('POST', '/api/v2/bulk/groups/memberships', { input: [{ userId: ALICE, groupId: PARENT, role: 'learner' }] });
+  const answer = await call('POST', '/api/v2/bulk/groups/memberships', {
+    input: [{ userId: ALICE, groupId: PARENT, role: 'learner' }],
+  });
   expect(answer).toMatchObject({ status: 503, body: { error: { code: 'bulkAPIDisabled' } } });
   emulator.company().bulkApiEnabled = true;
 });

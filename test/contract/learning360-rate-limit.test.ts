@@ -28,7 +28,11 @@ async function call(method: string, path: string, token?: string, body?: unknown
 }
 
 async function tokenFor(clientId: string): Promise<string> {
-  const answer = await call('POST', '/api/v2/oauth2/token', undefined, { grant_type: 'client_credentials', client_id: clientId, client_secret: 'secret' });
+  const answer = await call('POST', '/api/v2/oauth2/token', undefined, {
+    grant_type: 'client_credentials',
+    client_id: clientId,
+    client_secret: 'secret',
+  });
   expect(answer.status).toBe(200);
   return answer.body.access_token as string;
 }
@@ -46,7 +50,14 @@ function startOfSecond(): number {
 beforeAll(async () => {
   emulator = new Learning360Emulator({
     companies: [
-      { id: COMPANY, clients: [{ clientId: 'a', clientSecret: 'secret' }, { clientId: 'b', clientSecret: 'secret' }], users: [{ id: USER, mail: 'limited@example.com', status: 'invited' }] },
+      {
+        id: COMPANY,
+        clients: [
+          { clientId: 'a', clientSecret: 'secret' },
+          { clientId: 'b', clientSecret: 'secret' },
+        ],
+        users: [{ id: USER, mail: 'limited@example.com', status: 'invited' }],
+      },
       { id: OTHER, clients: [{ clientId: 'c', clientSecret: 'secret' }] },
     ],
   });
@@ -54,9 +65,17 @@ beforeAll(async () => {
   // Warm up: the first call of each operation compiles its validators, which must not eat into a timed second.
   const c = await tokenFor('c');
   const root = emulator.company(OTHER).rootGroupId;
-  await call('POST', '/api/v2/users?sendInvitationEmail=false', c, { mail: 'warm@example.com', membership: { groupId: root, role: 'learner' } });
+  await call('POST', '/api/v2/users?sendInvitationEmail=false', c, {
+    mail: 'warm@example.com',
+    membership: { groupId: root, role: 'learner' },
+  });
   const warm = (await call('GET', '/api/v2/users?mail[eq]=warm%40example.com', c)).body[0]._id as string;
-  for (const [method, path] of [['PUT', `/api/v2/users/${warm}/activate`], ['GET', `/api/v2/users/${warm}`], ['GET', '/api/v2/groups'], ['DELETE', `/api/v2/users/${warm}`]] as const) {
+  for (const [method, path] of [
+    ['PUT', `/api/v2/users/${warm}/activate`],
+    ['GET', `/api/v2/users/${warm}`],
+    ['GET', '/api/v2/groups'],
+    ['DELETE', `/api/v2/users/${warm}`],
+  ] as const) {
     await call(method, path, c);
   }
 });
@@ -83,7 +102,14 @@ it('answers the 11th write within one second with 429 tooManyRequests, without R
   // Another company is not affected.
   const c = await tokenFor('c');
   const root = emulator.company(OTHER).rootGroupId;
-  expect((await call('POST', '/api/v2/users?sendInvitationEmail=false', c, { mail: 'x@example.com', membership: { groupId: root, role: 'learner' } })).status).toBe(201);
+  expect(
+    (
+      await call('POST', '/api/v2/users?sendInvitationEmail=false', c, {
+        mail: 'x@example.com',
+        membership: { groupId: root, role: 'learner' },
+      })
+    ).status,
+  ).toBe(201);
 
   const counts = emulator.requestCounts(COMPANY)[COMPANY]!.find((entry) => entry.second === second);
   expect(counts).toEqual({ second, gets: 1, writes: 10, throttled: 2 });
@@ -95,7 +121,9 @@ it('answers the 11th write within one second with 429 tooManyRequests, without R
 it('answers the 51st GET within one second with 429', async () => {
   const a = await tokenFor('a');
   startOfSecond();
-  const statuses = await Promise.all(Array.from({ length: 51 }, () => call('GET', '/api/v2/groups', a).then((r) => r.status)));
+  const statuses = await Promise.all(
+    Array.from({ length: 51 }, () => call('GET', '/api/v2/groups', a).then((r) => r.status)),
+  );
   expect(statuses.filter((s) => s === 200)).toHaveLength(50);
   expect(statuses.filter((s) => s === 429)).toHaveLength(1);
   const throttled = await call('GET', `/api/v2/users/${USER}`, a);

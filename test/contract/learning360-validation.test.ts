@@ -9,7 +9,9 @@ import type { RunningServer } from '../../src/emulators/common/server';
 const GROUP = '680000000000000000000101';
 const USER = '6800000000000000000000c1';
 
-async function start(validateResponses: boolean): Promise<{ emulator: Learning360Emulator; server: RunningServer; token: string }> {
+async function start(
+  validateResponses: boolean,
+): Promise<{ emulator: Learning360Emulator; server: RunningServer; token: string }> {
   const emulator = new Learning360Emulator({
     validateResponses,
     // Bursts of calls here are about validation, not limits.
@@ -38,7 +40,11 @@ let ctx: Awaited<ReturnType<typeof start>>;
 async function call(method: string, path: string, body?: unknown, target = ctx) {
   const response = await fetch(`${target.server.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${target.token}`, '360-api-version': 'v2.0', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${target.token}`,
+      '360-api-version': 'v2.0',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -56,16 +62,46 @@ afterAll(async () => {
 describe('requests are checked against core-api.json', () => {
   it.each([
     ['a missing required property', 'POST', '/api/v2/users', { mail: 'a@example.com' }, 'membership'],
-    ['an empty string (minLength 1)', 'POST', '/api/v2/users', { mail: 'a@example.com', firstName: '', membership: { groupId: GROUP, role: 'learner' } }, 'firstName'],
-    ['a role outside the enum', 'POST', '/api/v2/users', { mail: 'a@example.com', membership: { groupId: GROUP, role: 'owner' } }, 'role'],
-    ['a malformed ObjectId in the body', 'POST', '/api/v2/users', { mail: 'a@example.com', membership: { groupId: 'nope', role: 'learner' } }, 'groupId'],
+    [
+      'an empty string (minLength 1)',
+      'POST',
+      '/api/v2/users',
+      { mail: 'a@example.com', firstName: '', membership: { groupId: GROUP, role: 'learner' } },
+      'firstName',
+    ],
+    [
+      'a role outside the enum',
+      'POST',
+      '/api/v2/users',
+      { mail: 'a@example.com', membership: { groupId: GROUP, role: 'owner' } },
+      'role',
+    ],
+    [
+      'a malformed ObjectId in the body',
+      'POST',
+      '/api/v2/users',
+      { mail: 'a@example.com', membership: { groupId: 'nope', role: 'learner' } },
+      'groupId',
+    ],
     ['a wrong type', 'PATCH', `/api/v2/users/${USER}`, { firstName: 42 }, 'firstName'],
     ['a language outside the enum', 'PATCH', `/api/v2/users/${USER}`, { lang: 'klingon' }, 'lang'],
     ['a malformed ObjectId in the path', 'GET', '/api/v2/users/123', undefined, 'userId'],
     ['an unknown query parameter', 'GET', '/api/v2/users?email=a@example.com', undefined, 'email'],
     ['a filter value outside the enum', 'GET', '/api/v2/external-ids?type[eq]=person', undefined, 'type'],
-    ['a sendInvitationEmail that is not "true"/"false"', 'POST', '/api/v2/users?sendInvitationEmail=no', { mail: 'a@example.com', membership: { groupId: GROUP, role: 'learner' } }, 'sendInvitationEmail'],
-    ['a value missing from a custom-field entry', 'PUT', `/api/v2/users/${USER}/custom-fields/values`, { customValues: [{ customFieldId: GROUP, type: 'string' }] }, 'value'],
+    [
+      'a sendInvitationEmail that is not "true"/"false"',
+      'POST',
+      '/api/v2/users?sendInvitationEmail=no',
+      { mail: 'a@example.com', membership: { groupId: GROUP, role: 'learner' } },
+      'sendInvitationEmail',
+    ],
+    [
+      'a value missing from a custom-field entry',
+      'PUT',
+      `/api/v2/users/${USER}/custom-fields/values`,
+      { customValues: [{ customFieldId: GROUP, type: 'string' }] },
+      'value',
+    ],
   ])('refuses %s with 400 badRequest', async (_label, method, path, body, mentions) => {
     const answer = await call(method, path, body);
     expect(answer.status).toBe(400);
@@ -97,7 +133,9 @@ describe('responses are checked against core-api.json', () => {
       expect(answer.status).toBe(500);
       expect(answer.body.error.code).toBe('responseNotInSpec');
       expect(answer.body.error.message).toContain('status');
-      expect(ctx.emulator.drift).toEqual([expect.objectContaining({ method: 'GET', path: `/api/v2/users/${USER}`, status: 200 })]);
+      expect(ctx.emulator.drift).toEqual([
+        expect.objectContaining({ method: 'GET', path: `/api/v2/users/${USER}`, status: 200 }),
+      ]);
       const listed = (await fetch(`${ctx.server.url}/__admin/drift`).then((r) => r.json())) as { drift: unknown[] };
       expect(listed.drift).toHaveLength(1);
     } finally {

@@ -25,7 +25,13 @@ let server: RunningServer;
 async function http<T = any>(
   method: string,
   path: string,
-  options: { body?: unknown; rawBody?: string; token?: string; version?: string | null; headers?: Record<string, string> } = {},
+  options: {
+    body?: unknown;
+    rawBody?: string;
+    token?: string;
+    version?: string | null;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Answer<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.body !== undefined || options.rawBody !== undefined) headers['content-type'] ??= 'application/json';
@@ -42,7 +48,10 @@ async function http<T = any>(
 }
 
 async function tokenFor(clientId = 'main', clientSecret = 'main-secret'): Promise<string> {
-  const answer = await http('POST', '/api/v2/oauth2/token', { body: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }, version: null });
+  const answer = await http('POST', '/api/v2/oauth2/token', {
+    body: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret },
+    version: null,
+  });
   expect(answer.status).toBe(200);
   return answer.body.access_token as string;
 }
@@ -54,7 +63,13 @@ const uniqueMail = (prefix = 'user') => `${prefix}.${++counter}@example.com`;
 async function createUser(extra: Record<string, unknown> = {}, groupId = ENGINEERING): Promise<any> {
   const answer = await http('POST', '/api/v2/users?sendInvitationEmail=false', {
     token,
-    body: { mail: uniqueMail(), firstName: 'Test', lastName: 'User', membership: { groupId, role: 'learner' }, ...extra },
+    body: {
+      mail: uniqueMail(),
+      firstName: 'Test',
+      lastName: 'User',
+      membership: { groupId, role: 'learner' },
+      ...extra,
+    },
   });
   expect(answer.status).toBe(201);
   return answer.body;
@@ -123,9 +138,17 @@ describe('defaults', () => {
     const state = demo.dump();
     expect(state.id).toBe(DEMO_COMPANY.id);
     expect(state.users).toEqual([]);
-    expect(state.groups.map((g) => g.name).sort()).toEqual(['All staff', 'Demo Company', 'Engineering', 'London', 'Sales']);
+    expect(state.groups.map((g) => g.name).sort()).toEqual([
+      'All staff',
+      'Demo Company',
+      'Engineering',
+      'London',
+      'Sales',
+    ]);
     expect(state.groups.find((g) => g._id === DEMO_COMPANY.rootGroupId)?.parentId).toBeUndefined();
-    expect(demo.company().clients).toEqual([expect.objectContaining({ clientId: 'bobsync-demo', clientSecret: 'demo-secret' })]);
+    expect(demo.company().clients).toEqual([
+      expect.objectContaining({ clientId: 'bobsync-demo', clientSecret: 'demo-secret' }),
+    ]);
   });
 });
 
@@ -133,18 +156,46 @@ describe('POST /oauth2/token', () => {
   const url = '/api/v2/oauth2/token';
 
   it('issues a bearer token with a numeric expires_in of one hour', async () => {
-    const answer = await http('POST', url, { body: { grant_type: 'client_credentials', client_id: 'main', client_secret: 'main-secret' }, version: null });
+    const answer = await http('POST', url, {
+      body: { grant_type: 'client_credentials', client_id: 'main', client_secret: 'main-secret' },
+      version: null,
+    });
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ token_type: 'Bearer', access_token: expect.any(String), expires_in: 3600 });
   });
 
   it.each([
-    ['a grant other than client_credentials', { grant_type: 'password', client_id: 'main', client_secret: 'main-secret' }, 400, 'unsupported_grant_type'],
+    [
+      'a grant other than client_credentials',
+      { grant_type: 'password', client_id: 'main', client_secret: 'main-secret' },
+      400,
+      'unsupported_grant_type',
+    ],
     ['a missing secret', { grant_type: 'client_credentials', client_id: 'main' }, 400, 'invalid_request'],
-    ['an extra property', { grant_type: 'client_credentials', client_id: 'main', client_secret: 'main-secret', scope: 'users:read' }, 400, 'invalid_request'],
-    ['a wrong secret', { grant_type: 'client_credentials', client_id: 'main', client_secret: 'nope' }, 401, 'invalid_client'],
-    ['an unknown client', { grant_type: 'client_credentials', client_id: 'ghost', client_secret: 'main-secret' }, 401, 'invalid_client'],
-    ['a user_id of nobody', { grant_type: 'client_credentials', client_id: 'main', client_secret: 'main-secret', user_id: MISSING }, 400, 'non_existing_user'],
+    [
+      'an extra property',
+      { grant_type: 'client_credentials', client_id: 'main', client_secret: 'main-secret', scope: 'users:read' },
+      400,
+      'invalid_request',
+    ],
+    [
+      'a wrong secret',
+      { grant_type: 'client_credentials', client_id: 'main', client_secret: 'nope' },
+      401,
+      'invalid_client',
+    ],
+    [
+      'an unknown client',
+      { grant_type: 'client_credentials', client_id: 'ghost', client_secret: 'main-secret' },
+      401,
+      'invalid_client',
+    ],
+    [
+      'a user_id of nobody',
+      { grant_type: 'client_credentials', client_id: 'main', client_secret: 'main-secret', user_id: MISSING },
+      400,
+      'non_existing_user',
+    ],
   ])('refuses %s', async (_label, body, status, error) => {
     const answer = await http('POST', url, { body, version: null });
     expect(answer.status).toBe(status);
@@ -175,7 +226,10 @@ describe('POST /oauth2/token', () => {
     const revocable = await tokenFor('reader', 'reader-secret');
     const revoked = await http('POST', '/__admin/tokens/revoke', { body: { clientId: 'reader' }, version: null });
     expect(revoked.body.revoked).toBeGreaterThanOrEqual(1);
-    expect(await http('GET', '/api/v2/users', { token: revocable })).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
+    expect(await http('GET', '/api/v2/users', { token: revocable })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_token' },
+    });
     expect((await http('GET', '/api/v2/users', { token })).status).toBe(200);
   });
 });
@@ -183,8 +237,13 @@ describe('POST /oauth2/token', () => {
 describe('headers and scopes', () => {
   it('answers 401 invalid_token without a bearer token or with an unknown one', async () => {
     expect(await http('GET', '/api/v2/users')).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
-    expect(await http('GET', '/api/v2/users', { token: 'not-a-token' })).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
-    expect(await http('GET', '/api/v2/users', { headers: { authorization: `Basic ${token}` } })).toMatchObject({ status: 401 });
+    expect(await http('GET', '/api/v2/users', { token: 'not-a-token' })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_token' },
+    });
+    expect(await http('GET', '/api/v2/users', { headers: { authorization: `Basic ${token}` } })).toMatchObject({
+      status: 401,
+    });
   });
 
   it('requires 360-api-version: v2.0', async () => {
@@ -200,7 +259,10 @@ describe('headers and scopes', () => {
   it('answers 403 invalid_scope when the client lacks the operation scope', async () => {
     const reader = await tokenFor('reader', 'reader-secret');
     expect((await http('GET', '/api/v2/users', { token: reader })).status).toBe(200);
-    const write = await http('POST', '/api/v2/users', { token: reader, body: { mail: uniqueMail(), membership: { groupId: ENGINEERING, role: 'learner' } } });
+    const write = await http('POST', '/api/v2/users', {
+      token: reader,
+      body: { mail: uniqueMail(), membership: { groupId: ENGINEERING, role: 'learner' } },
+    });
     expect(write.status).toBe(403);
     expect(write.body).toEqual({ error: { code: 'invalid_scope', message: expect.stringContaining('users:write') } });
     const ids = await http('GET', '/api/v2/external-ids', { token: reader });
@@ -215,7 +277,10 @@ describe('users', () => {
     expect(quiet).toMatchObject({ status: 'invited', lang: 'en', firstName: 'Test', primaryGroupId: ENGINEERING });
     expect(quiet._id).toMatch(/^[a-f0-9]{24}$/);
     const mail = uniqueMail('invited');
-    const loud = await http('POST', '/api/v2/users', { token, body: { mail, membership: { groupId: SALES, role: 'learner' } } });
+    const loud = await http('POST', '/api/v2/users', {
+      token,
+      body: { mail, membership: { groupId: SALES, role: 'learner' } },
+    });
     expect(loud.status).toBe(201);
     const invitations = (await http('GET', '/__admin/invitations', { version: null })).body.invitations as any[];
     expect(invitations.map((i) => i.mail)).toContain(mail);
@@ -225,10 +290,26 @@ describe('users', () => {
   it.each([
     ['mailAndUsernameUndefined', 400, { firstName: 'Nobody', membership: { groupId: ENGINEERING, role: 'learner' } }],
     ['mailInvalid', 400, { mail: 'not-an-email', membership: { groupId: ENGINEERING, role: 'learner' } }],
-    ['usernameNotAllowed', 400, { mail: 'u.name@example.com', username: 'uname', membership: { groupId: ENGINEERING, role: 'learner' } }],
+    [
+      'usernameNotAllowed',
+      400,
+      { mail: 'u.name@example.com', username: 'uname', membership: { groupId: ENGINEERING, role: 'learner' } },
+    ],
     ['groupNotFound', 404, { mail: 'no.group@example.com', membership: { groupId: MISSING, role: 'learner' } }],
-    ['notMemberOfPrimaryGroup', 400, { mail: 'primary@example.com', primaryGroupId: SALES, membership: { groupId: ENGINEERING, role: 'learner' } }],
-    ['deactivationDateInvalid', 400, { mail: 'past@example.com', toBeDeactivatedAt: '2001-01-01T00:00:00.000Z', membership: { groupId: ENGINEERING, role: 'learner' } }],
+    [
+      'notMemberOfPrimaryGroup',
+      400,
+      { mail: 'primary@example.com', primaryGroupId: SALES, membership: { groupId: ENGINEERING, role: 'learner' } },
+    ],
+    [
+      'deactivationDateInvalid',
+      400,
+      {
+        mail: 'past@example.com',
+        toBeDeactivatedAt: '2001-01-01T00:00:00.000Z',
+        membership: { groupId: ENGINEERING, role: 'learner' },
+      },
+    ],
   ])('refuses creation with %s', async (code, status, body) => {
     const answer = await http('POST', '/api/v2/users?sendInvitationEmail=false', { token, body });
     expect(answer.status).toBe(status);
@@ -237,7 +318,10 @@ describe('users', () => {
 
   it('refuses a mail already used (any case) and requires the membership', async () => {
     const user = await createUser();
-    const dup = await http('POST', '/api/v2/users', { token, body: { mail: user.mail.toUpperCase(), membership: { groupId: ENGINEERING, role: 'learner' } } });
+    const dup = await http('POST', '/api/v2/users', {
+      token,
+      body: { mail: user.mail.toUpperCase(), membership: { groupId: ENGINEERING, role: 'learner' } },
+    });
     expect(dup).toMatchObject({ status: 400, body: { error: { code: 'mailAlreadyUsed' } } });
     const noMembership = await http('POST', '/api/v2/users', { token, body: { mail: uniqueMail() } });
     expect(noMembership.status).toBe(400);
@@ -248,12 +332,21 @@ describe('users', () => {
   it('refuses analyst where the company has none, and username logins where enabled work', async () => {
     const other = await tokenFor('other', 'other-secret');
     const root = emulator.company('660000000000000000000002').rootGroupId;
-    const analyst = await http('POST', '/api/v2/users', { token: other, body: { mail: uniqueMail(), membership: { groupId: root, role: 'analyst' } } });
+    const analyst = await http('POST', '/api/v2/users', {
+      token: other,
+      body: { mail: uniqueMail(), membership: { groupId: root, role: 'analyst' } },
+    });
     expect(analyst).toMatchObject({ status: 400, body: { error: { code: 'analystUnavailable' } } });
-    const byName = await http('POST', '/api/v2/users?sendInvitationEmail=false', { token: other, body: { username: 'jdoe', membership: { groupId: root, role: 'learner' } } });
+    const byName = await http('POST', '/api/v2/users?sendInvitationEmail=false', {
+      token: other,
+      body: { username: 'jdoe', membership: { groupId: root, role: 'learner' } },
+    });
     expect(byName.status).toBe(201);
     expect(byName.body.username).toBe('jdoe');
-    const dup = await http('POST', '/api/v2/users', { token: other, body: { username: 'jdoe', membership: { groupId: root, role: 'learner' } } });
+    const dup = await http('POST', '/api/v2/users', {
+      token: other,
+      body: { username: 'jdoe', membership: { groupId: root, role: 'learner' } },
+    });
     expect(dup).toMatchObject({ status: 400, body: { error: { code: 'usernameAlreadyUsed' } } });
   });
 
@@ -279,16 +372,30 @@ describe('users', () => {
     const eq = await http('GET', `/api/v2/users?mail[eq]=${encodeURIComponent(a.mail.toUpperCase())}`, { token });
     expect(eq.status).toBe(200);
     expect(eq.body.map((u: any) => u._id)).toEqual([a._id]);
-    const repeated = await http('GET', `/api/v2/users?mail[in]=${encodeURIComponent(a.mail)}&mail[in]=${encodeURIComponent(b.mail)}`, { token });
-    const brackets = await http('GET', `/api/v2/users?mail[in][]=${encodeURIComponent(a.mail)}&mail[in][]=${encodeURIComponent(b.mail)}`, { token });
+    const repeated = await http(
+      'GET',
+      `/api/v2/users?mail[in]=${encodeURIComponent(a.mail)}&mail[in]=${encodeURIComponent(b.mail)}`,
+      { token },
+    );
+    const brackets = await http(
+      'GET',
+      `/api/v2/users?mail[in][]=${encodeURIComponent(a.mail)}&mail[in][]=${encodeURIComponent(b.mail)}`,
+      { token },
+    );
     expect(repeated.body.map((u: any) => u._id)).toEqual([a._id, b._id]);
     expect(brackets.body.map((u: any) => u._id)).toEqual([a._id, b._id]);
-    const many = [a.mail, b.mail, ...Array.from({ length: 40 }, (_, i) => `absent.${i}@example.com`)].map(encodeURIComponent);
+    const many = [a.mail, b.mail, ...Array.from({ length: 40 }, (_, i) => `absent.${i}@example.com`)].map(
+      encodeURIComponent,
+    );
     for (const form of ['mail[in]', 'mail[in][]']) {
       const long = await http('GET', `/api/v2/users?${many.map((m) => `${form}=${m}`).join('&')}`, { token });
       expect(long.body.map((u: any) => u._id)).toEqual([a._id, b._id]);
     }
-    const nin = await http('GET', `/api/v2/users?mail[nin]=${encodeURIComponent(a.mail)}&mail[in]=${encodeURIComponent(a.mail)}&mail[in]=${encodeURIComponent(b.mail)}`, { token });
+    const nin = await http(
+      'GET',
+      `/api/v2/users?mail[nin]=${encodeURIComponent(a.mail)}&mail[in]=${encodeURIComponent(a.mail)}&mail[in]=${encodeURIComponent(b.mail)}`,
+      { token },
+    );
     expect(nin.body.map((u: any) => u._id)).toEqual([b._id]);
     const single = await http('GET', `/api/v2/users?mail[in]=${encodeURIComponent(a.mail)}`, { token });
     expect(single.body.map((u: any) => u._id)).toEqual([a._id]);
@@ -303,7 +410,10 @@ describe('users', () => {
     const root = emulator.company('660000000000000000000002').rootGroupId;
     const made: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const created = await http('POST', '/api/v2/users?sendInvitationEmail=false', { token: other, body: { mail: uniqueMail('page'), membership: { groupId: root, role: 'learner' } } });
+      const created = await http('POST', '/api/v2/users?sendInvitationEmail=false', {
+        token: other,
+        body: { mail: uniqueMail('page'), membership: { groupId: root, role: 'learner' } },
+      });
       made.push(created.body._id);
     }
     // One active user must not leak into a status[eq]=invited listing on later pages.
@@ -324,7 +434,11 @@ describe('users', () => {
     expect(ids).not.toContain(made[2]);
     expect(pages.flat().every((u) => u.status === 'invited')).toBe(true);
 
-    const foreign = await http('GET', `/api/v2/external-ids?next=${Buffer.from('{"p":"/api/v2/users","f":{},"a":"0"}').toString('base64url')}`, { token: other });
+    const foreign = await http(
+      'GET',
+      `/api/v2/external-ids?next=${Buffer.from('{"p":"/api/v2/users","f":{},"a":"0"}').toString('base64url')}`,
+      { token: other },
+    );
     expect(foreign.status).toBe(400);
   });
 
@@ -348,13 +462,18 @@ describe('users', () => {
     const read = await http('GET', path, { token });
     expect(read.body).toMatchObject({ _id: user._id, status: 'deleted' });
     expect(read.body.deletedAt).toHaveLength(1);
-    const listed = await http('GET', `/api/v2/users?status[eq]=deleted&mail[eq]=${encodeURIComponent(user.mail)}`, { token });
+    const listed = await http('GET', `/api/v2/users?status[eq]=deleted&mail[eq]=${encodeURIComponent(user.mail)}`, {
+      token,
+    });
     expect(listed.body.map((u: any) => u._id)).toEqual([user._id]);
   });
 
   it('PATCH updates only the given fields, removes fields set to null and checks identifiers', async () => {
     const user = await createUser({ job: 'Engineer', phone: '+441234' });
-    const patched = await http('PATCH', `/api/v2/users/${user._id}`, { token, body: { lastName: 'Renamed', job: null, lang: 'fr' } });
+    const patched = await http('PATCH', `/api/v2/users/${user._id}`, {
+      token,
+      body: { lastName: 'Renamed', job: null, lang: 'fr' },
+    });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ firstName: 'Test', lastName: 'Renamed', phone: '+441234', lang: 'fr' });
     expect(patched.body.job).toBeUndefined();
@@ -376,7 +495,9 @@ describe('users', () => {
     const renamed = await http('PATCH', `/api/v2/users/${user._id}`, { token, body: { mail: uniqueMail('renamed') } });
     expect(renamed.status).toBe(200);
     expect((await http('PATCH', `/api/v2/users/${MISSING}`, { token, body: {} })).body.error.code).toBe('userNotFound');
-    expect((await http('PATCH', `/api/v2/users/${user._id}`, { token, body: { firstName: '' } })).body.error.code).toBe('badRequest');
+    expect((await http('PATCH', `/api/v2/users/${user._id}`, { token, body: { firstName: '' } })).body.error.code).toBe(
+      'badRequest',
+    );
   });
 
   it('deactivates on toBeDeactivatedAt once the emulator clock reaches it', async () => {
@@ -392,15 +513,29 @@ describe('users', () => {
   });
 
   it('protects the owner and answers userNotFound for unknown ids', async () => {
-    expect(await http('DELETE', `/api/v2/users/${OWNER}`, { token })).toMatchObject({ status: 400, body: { error: { code: 'userIsCompanyOwner' } } });
-    const future = new Date(emulator.kit.clock.nowMs() + 86_400_000).toISOString();
-    expect(await http('PATCH', `/api/v2/users/${OWNER}`, { token, body: { toBeDeactivatedAt: future } })).toMatchObject({
+    expect(await http('DELETE', `/api/v2/users/${OWNER}`, { token })).toMatchObject({
       status: 400,
-      body: { error: { code: 'ownerDeactivationNotAllowed' } },
+      body: { error: { code: 'userIsCompanyOwner' } },
     });
-    expect(await http('GET', `/api/v2/users/${MISSING}`, { token })).toMatchObject({ status: 404, body: { error: { code: 'userNotFound' } } });
-    expect(await http('DELETE', `/api/v2/users/${MISSING}`, { token })).toMatchObject({ status: 404, body: { error: { code: 'userNotFound' } } });
-    expect(await http('GET', '/api/v2/users/not-an-id', { token })).toMatchObject({ status: 400, body: { error: { code: 'badRequest' } } });
+    const future = new Date(emulator.kit.clock.nowMs() + 86_400_000).toISOString();
+    expect(await http('PATCH', `/api/v2/users/${OWNER}`, { token, body: { toBeDeactivatedAt: future } })).toMatchObject(
+      {
+        status: 400,
+        body: { error: { code: 'ownerDeactivationNotAllowed' } },
+      },
+    );
+    expect(await http('GET', `/api/v2/users/${MISSING}`, { token })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'userNotFound' } },
+    });
+    expect(await http('DELETE', `/api/v2/users/${MISSING}`, { token })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'userNotFound' } },
+    });
+    expect(await http('GET', '/api/v2/users/not-an-id', { token })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'badRequest' } },
+    });
   });
 });
 
@@ -408,9 +543,18 @@ describe('external ids', () => {
   it('maps a HiBob id to a user, finds it by platform and value, and enforces both uniqueness rules', async () => {
     const user = await createUser();
     const second = await createUser();
-    const created = await http('POST', '/api/v2/external-ids', { token, body: { platform: 'hibob', targetType: 'user', targetId: user._id, value: 'emp-1' } });
+    const created = await http('POST', '/api/v2/external-ids', {
+      token,
+      body: { platform: 'hibob', targetType: 'user', targetId: user._id, value: 'emp-1' },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ _id: expect.stringMatching(/^[a-f0-9]{24}$/), platform: 'hibob', targetType: 'user', targetId: user._id, value: 'emp-1' });
+    expect(created.body).toEqual({
+      _id: expect.stringMatching(/^[a-f0-9]{24}$/),
+      platform: 'hibob',
+      targetType: 'user',
+      targetId: user._id,
+      value: 'emp-1',
+    });
 
     const found = await http('GET', '/api/v2/external-ids?platform[eq]=hibob&value[eq]=emp-1', { token });
     expect(found.body).toEqual([created.body]);
@@ -428,33 +572,67 @@ describe('external ids', () => {
       expect({ body, status: answer.status, code: answer.body.error?.code }).toEqual({ body, status, code });
     }
     // Same value on another platform is fine.
-    expect((await http('POST', '/api/v2/external-ids', { token, body: { platform: 'workday', targetType: 'user', targetId: second._id, value: 'emp-1' } })).status).toBe(201);
+    expect(
+      (
+        await http('POST', '/api/v2/external-ids', {
+          token,
+          body: { platform: 'workday', targetType: 'user', targetId: second._id, value: 'emp-1' },
+        })
+      ).status,
+    ).toBe(201);
 
-    const secondMapping = await http('POST', '/api/v2/external-ids', { token, body: { platform: 'hibob', targetType: 'user', targetId: second._id, value: 'emp-2' } });
-    const clash = await http('PUT', `/api/v2/external-ids/${secondMapping.body._id}`, { token, body: { platform: 'hibob', targetType: 'user', targetId: user._id, value: 'emp-3' } });
+    const secondMapping = await http('POST', '/api/v2/external-ids', {
+      token,
+      body: { platform: 'hibob', targetType: 'user', targetId: second._id, value: 'emp-2' },
+    });
+    const clash = await http('PUT', `/api/v2/external-ids/${secondMapping.body._id}`, {
+      token,
+      body: { platform: 'hibob', targetType: 'user', targetId: user._id, value: 'emp-3' },
+    });
     expect(clash).toMatchObject({ status: 400, body: { error: { code: 'targetAlreadyMapped' } } });
-    const valueClash = await http('PUT', `/api/v2/external-ids/${secondMapping.body._id}`, { token, body: { platform: 'hibob', targetType: 'user', targetId: second._id, value: 'emp-1' } });
+    const valueClash = await http('PUT', `/api/v2/external-ids/${secondMapping.body._id}`, {
+      token,
+      body: { platform: 'hibob', targetType: 'user', targetId: second._id, value: 'emp-1' },
+    });
     expect(valueClash).toMatchObject({ status: 400, body: { error: { code: 'valueAlreadyUsed' } } });
-    const moved = await http('PUT', `/api/v2/external-ids/${secondMapping.body._id}`, { token, body: { platform: 'hibob', targetType: 'user', targetId: second._id, value: 'emp-22' } });
+    const moved = await http('PUT', `/api/v2/external-ids/${secondMapping.body._id}`, {
+      token,
+      body: { platform: 'hibob', targetType: 'user', targetId: second._id, value: 'emp-22' },
+    });
     expect(moved).toMatchObject({ status: 200, body: { _id: secondMapping.body._id, value: 'emp-22' } });
-    expect((await http('PUT', `/api/v2/external-ids/${MISSING}`, { token, body: { platform: 'hibob', targetType: 'user', targetId: second._id, value: 'z' } })).body.error.code).toBe(
-      'mappingIdNotFound',
-    );
+    expect(
+      (
+        await http('PUT', `/api/v2/external-ids/${MISSING}`, {
+          token,
+          body: { platform: 'hibob', targetType: 'user', targetId: second._id, value: 'z' },
+        })
+      ).body.error.code,
+    ).toBe('mappingIdNotFound');
 
     // Mappings survive a soft delete, so a rehire is found again by HiBob id.
     await http('DELETE', `/api/v2/users/${user._id}`, { token });
-    expect((await http('GET', '/api/v2/external-ids?platform[eq]=hibob&value[eq]=emp-1', { token })).body).toHaveLength(1);
+    expect((await http('GET', '/api/v2/external-ids?platform[eq]=hibob&value[eq]=emp-1', { token })).body).toHaveLength(
+      1,
+    );
 
     expect((await http('DELETE', `/api/v2/external-ids/${secondMapping.body._id}`, { token })).status).toBe(204);
-    expect((await http('DELETE', `/api/v2/external-ids/${secondMapping.body._id}`, { token })).body.error.code).toBe('mappingIdNotFound');
+    expect((await http('DELETE', `/api/v2/external-ids/${secondMapping.body._id}`, { token })).body.error.code).toBe(
+      'mappingIdNotFound',
+    );
   });
 
   it('pages external ids with the type filter kept', async () => {
     for (let i = 0; i < 3; i++) {
       const user = await createUser();
-      await http('POST', '/api/v2/external-ids', { token, body: { platform: 'paging', targetType: 'user', targetId: user._id, value: `p-${i}` } });
+      await http('POST', '/api/v2/external-ids', {
+        token,
+        body: { platform: 'paging', targetType: 'user', targetId: user._id, value: `p-${i}` },
+      });
     }
-    await http('POST', '/api/v2/external-ids', { token, body: { platform: 'paging', targetType: 'group', targetId: SALES, value: 'g-1' } });
+    await http('POST', '/api/v2/external-ids', {
+      token,
+      body: { platform: 'paging', targetType: 'group', targetId: SALES, value: 'g-1' },
+    });
     const { items, pages } = await collect('/api/v2/external-ids?platform[eq]=paging&type[eq]=user');
     expect(items.map((m) => m.value)).toEqual(['p-0', 'p-1', 'p-2']);
     expect(pages).toBe(2);
@@ -467,14 +645,32 @@ describe('custom fields', () => {
   let notes: any;
 
   beforeAll(async () => {
-    department = (await http('POST', '/api/v2/custom-fields', { token, body: { name: 'Department', targetType: 'users', type: 'string' } })).body;
-    startDate = (await http('POST', '/api/v2/custom-fields', { token, body: { name: 'Start date', targetType: 'users', type: 'date' } })).body;
-    notes = (await http('POST', '/api/v2/custom-fields', { token, body: { name: 'Notes', targetType: 'users', type: 'string' } })).body;
+    department = (
+      await http('POST', '/api/v2/custom-fields', {
+        token,
+        body: { name: 'Department', targetType: 'users', type: 'string' },
+      })
+    ).body;
+    startDate = (
+      await http('POST', '/api/v2/custom-fields', {
+        token,
+        body: { name: 'Start date', targetType: 'users', type: 'date' },
+      })
+    ).body;
+    notes = (
+      await http('POST', '/api/v2/custom-fields', {
+        token,
+        body: { name: 'Notes', targetType: 'users', type: 'string' },
+      })
+    ).body;
   });
 
   it('defines fields, refuses duplicate names and lists with filters', async () => {
     expect(department).toEqual({ _id: expect.any(String), name: 'Department', targetType: 'users', type: 'string' });
-    const dup = await http('POST', '/api/v2/custom-fields', { token, body: { name: 'department', targetType: 'users', type: 'string' } });
+    const dup = await http('POST', '/api/v2/custom-fields', {
+      token,
+      body: { name: 'department', targetType: 'users', type: 'string' },
+    });
     expect(dup).toMatchObject({ status: 400, body: { error: { code: 'nameAlreadyTaken' } } });
     const { items } = await collect('/api/v2/custom-fields?targetType[eq]=users&type[eq]=string');
     expect(items.map((f) => f.name)).toEqual(['Department', 'Notes']);
@@ -483,18 +679,40 @@ describe('custom fields', () => {
   });
 
   it('replaces authorized values, refusing to drop values in use', async () => {
-    const put = await http('PUT', `/api/v2/custom-fields/${department._id}/authorized-values`, { token, body: { authorizedValues: ['Engineering', 'Sales'] } });
+    const put = await http('PUT', `/api/v2/custom-fields/${department._id}/authorized-values`, {
+      token,
+      body: { authorizedValues: ['Engineering', 'Sales'] },
+    });
     expect(put).toMatchObject({ status: 200, body: ['Engineering', 'Sales'] });
     const user = await createUser();
-    await http('PUT', `/api/v2/users/${user._id}/custom-fields/values`, { token, body: { customValues: [{ customFieldId: department._id, type: 'string', value: 'Sales' }] } });
-    const shrink = await http('PUT', `/api/v2/custom-fields/${department._id}/authorized-values`, { token, body: { authorizedValues: ['Engineering'] } });
+    await http('PUT', `/api/v2/users/${user._id}/custom-fields/values`, {
+      token,
+      body: { customValues: [{ customFieldId: department._id, type: 'string', value: 'Sales' }] },
+    });
+    const shrink = await http('PUT', `/api/v2/custom-fields/${department._id}/authorized-values`, {
+      token,
+      body: { authorizedValues: ['Engineering'] },
+    });
     expect(shrink).toMatchObject({ status: 400, body: { error: { code: 'customFieldValuesConflict' } } });
-    const grow = await http('PUT', `/api/v2/custom-fields/${department._id}/authorized-values`, { token, body: { authorizedValues: ['Engineering', 'Sales', 'Support'] } });
+    const grow = await http('PUT', `/api/v2/custom-fields/${department._id}/authorized-values`, {
+      token,
+      body: { authorizedValues: ['Engineering', 'Sales', 'Support'] },
+    });
     expect(grow.body).toEqual(['Engineering', 'Sales', 'Support']);
-    expect((await http('GET', `/api/v2/custom-fields/${department._id}/authorized-values`, { token })).body).toEqual(['Engineering', 'Sales', 'Support']);
-    const dates = await http('PUT', `/api/v2/custom-fields/${startDate._id}/authorized-values`, { token, body: { authorizedValues: ['not a date'] } });
+    expect((await http('GET', `/api/v2/custom-fields/${department._id}/authorized-values`, { token })).body).toEqual([
+      'Engineering',
+      'Sales',
+      'Support',
+    ]);
+    const dates = await http('PUT', `/api/v2/custom-fields/${startDate._id}/authorized-values`, {
+      token,
+      body: { authorizedValues: ['not a date'] },
+    });
     expect(dates).toMatchObject({ status: 400, body: { error: { code: 'authorizedValuesTypeMismatch' } } });
-    const tooMany = await http('PUT', `/api/v2/custom-fields/${department._id}/authorized-values`, { token, body: { authorizedValues: Array.from({ length: 301 }, (_, i) => `v${i}`) } });
+    const tooMany = await http('PUT', `/api/v2/custom-fields/${department._id}/authorized-values`, {
+      token,
+      body: { authorizedValues: Array.from({ length: 301 }, (_, i) => `v${i}`) },
+    });
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.error.code).toBe('badRequest');
   });
@@ -513,7 +731,10 @@ describe('custom fields', () => {
     });
     expect(both.status).toBe(200);
     expect(both.body).toHaveLength(2);
-    const onlyOne = await http('PUT', url, { token, body: { customValues: [{ customFieldId: startDate._id, type: 'date', value: '2022-01-31' }] } });
+    const onlyOne = await http('PUT', url, {
+      token,
+      body: { customValues: [{ customFieldId: startDate._id, type: 'date', value: '2022-01-31' }] },
+    });
     expect(onlyOne.body).toEqual([{ customFieldId: startDate._id, type: 'date', value: '2022-01-31' }]);
     expect((await http('GET', url, { token })).body).toEqual(onlyOne.body);
 
@@ -533,11 +754,23 @@ describe('custom fields', () => {
     ];
     for (const [customValues, status, code] of refusals) {
       const answer = await http('PUT', url, { token, body: { customValues } });
-      expect({ customValues, status: answer.status, code: answer.body.error?.code }).toEqual({ customValues, status, code });
+      expect({ customValues, status: answer.status, code: answer.body.error?.code }).toEqual({
+        customValues,
+        status,
+        code,
+      });
     }
     expect((await http('GET', url, { token })).body).toEqual(onlyOne.body); // refusals change nothing
-    expect((await http('PUT', `/api/v2/users/${MISSING}/custom-fields/values`, { token, body: { customValues: [] } })).body.error.code).toBe('userNotFound');
-    const tooMany = await http('PUT', url, { token, body: { customValues: Array.from({ length: 301 }, () => ({ customFieldId: notes._id, type: 'string', value: 'x' })) } });
+    expect(
+      (await http('PUT', `/api/v2/users/${MISSING}/custom-fields/values`, { token, body: { customValues: [] } })).body
+        .error.code,
+    ).toBe('userNotFound');
+    const tooMany = await http('PUT', url, {
+      token,
+      body: {
+        customValues: Array.from({ length: 301 }, () => ({ customFieldId: notes._id, type: 'string', value: 'x' })),
+      },
+    });
     expect(tooMany.body.error.code).toBe('badRequest');
   });
 });
@@ -560,8 +793,15 @@ describe('groups and roles', () => {
     const { items } = await collect(`/api/v2/groups/${SALES}/roles`);
     expect(items).toContainEqual({ userId: user._id, role: 'userAdmin' });
     const mine = await http('GET', `/api/v2/users/${user._id}/roles`, { token });
-    expect(mine.body).toEqual(expect.arrayContaining([{ groupId: SALES, role: 'userAdmin' }, { groupId: ENGINEERING, role: 'learner' }]));
-    expect((await http('POST', `/api/v2/groups/${SALES}/userAdmin/${user._id}`, { token })).body.error.code).toBe('badRequest');
+    expect(mine.body).toEqual(
+      expect.arrayContaining([
+        { groupId: SALES, role: 'userAdmin' },
+        { groupId: ENGINEERING, role: 'learner' },
+      ]),
+    );
+    expect((await http('POST', `/api/v2/groups/${SALES}/userAdmin/${user._id}`, { token })).body.error.code).toBe(
+      'badRequest',
+    );
     expect((await http('DELETE', `/api/v2/groups/${SALES}/user-admin/${user._id}`, { token })).status).toBe(204);
     expect(await http('DELETE', `/api/v2/groups/${SALES}/user-admin/${user._id}`, { token })).toMatchObject({
       status: 404,
@@ -569,18 +809,29 @@ describe('groups and roles', () => {
     });
     const root = await collect(`/api/v2/groups/${ROOT}/roles`);
     expect(root.items).toContainEqual({ userId: OWNER, role: 'owner' });
-    expect((await http('GET', `/api/v2/users/${OWNER}/roles`, { token })).body).toContainEqual({ groupId: ROOT, role: 'owner' });
+    expect((await http('GET', `/api/v2/users/${OWNER}/roles`, { token })).body).toContainEqual({
+      groupId: ROOT,
+      role: 'owner',
+    });
   });
 
   it('refuses roles for deleted or unknown users and unknown groups', async () => {
     const user = await createUser();
     await http('DELETE', `/api/v2/users/${user._id}`, { token });
-    expect((await http('POST', `/api/v2/groups/${SALES}/learner/${user._id}`, { token })).body.error.code).toBe('userDeleted');
-    expect((await http('POST', `/api/v2/groups/${SALES}/learner/${MISSING}`, { token })).body.error.code).toBe('userNotFound');
-    expect((await http('POST', `/api/v2/groups/${MISSING}/learner/${user._id}`, { token })).body.error.code).toBe('groupNotFound');
+    expect((await http('POST', `/api/v2/groups/${SALES}/learner/${user._id}`, { token })).body.error.code).toBe(
+      'userDeleted',
+    );
+    expect((await http('POST', `/api/v2/groups/${SALES}/learner/${MISSING}`, { token })).body.error.code).toBe(
+      'userNotFound',
+    );
+    expect((await http('POST', `/api/v2/groups/${MISSING}/learner/${user._id}`, { token })).body.error.code).toBe(
+      'groupNotFound',
+    );
     const other = await tokenFor('other', 'other-secret');
     const root = emulator.company('660000000000000000000002').rootGroupId;
-    expect((await http('POST', `/api/v2/groups/${root}/analyst/${MISSING}`, { token: other })).body.error.code).toBe('analystUnavailable');
+    expect((await http('POST', `/api/v2/groups/${root}/analyst/${MISSING}`, { token: other })).body.error.code).toBe(
+      'analystUnavailable',
+    );
   });
 
   it('removing learner cascades to public subgroups until the first private one', async () => {
@@ -600,7 +851,8 @@ describe('groups and roles', () => {
     expect(seeded.status).toBe(201);
     const ids = Object.fromEntries((seeded.body.groups as any[]).map((g) => [g.name, g._id])) as Record<string, string>;
     const user = await createUser({}, ids.Region);
-    for (const name of Object.keys(ids)) await http('POST', `/api/v2/groups/${ids[name]}/learner/${user._id}`, { token });
+    for (const name of Object.keys(ids))
+      await http('POST', `/api/v2/groups/${ids[name]}/learner/${user._id}`, { token });
     await http('POST', `/api/v2/groups/${ids['Region / Team']}/coach/${user._id}`, { token });
 
     expect((await http('DELETE', `/api/v2/groups/${ids.Region}/learner/${user._id}`, { token })).status).toBe(204);
@@ -618,7 +870,8 @@ describe('managers', () => {
     const m1 = await createUser();
     const m2 = await createUser();
     const m3 = await createUser();
-    for (const m of [m1, m2, m3]) expect((await http('POST', `/api/v2/users/${user._id}/managers/${m._id}`, { token })).status).toBe(204);
+    for (const m of [m1, m2, m3])
+      expect((await http('POST', `/api/v2/users/${user._id}/managers/${m._id}`, { token })).status).toBe(204);
     expect((await http('POST', `/api/v2/users/${user._id}/managers/${m1._id}`, { token })).status).toBe(204);
     const { items, pages } = await collect(`/api/v2/users/${user._id}/managers`);
     expect(items).toEqual([m1._id, m2._id, m3._id]);
@@ -636,10 +889,18 @@ describe('managers', () => {
     const user = await createUser();
     const gone = await createUser();
     await http('DELETE', `/api/v2/users/${gone._id}`, { token });
-    expect((await http('POST', `/api/v2/users/${user._id}/managers/${MISSING}`, { token })).body.error.code).toBe('managerNotFound');
-    expect((await http('POST', `/api/v2/users/${MISSING}/managers/${user._id}`, { token })).body.error.code).toBe('userNotFound');
-    expect((await http('POST', `/api/v2/users/${user._id}/managers/${gone._id}`, { token })).body.error.code).toBe('managerDeleted');
-    expect((await http('POST', `/api/v2/users/${gone._id}/managers/${user._id}`, { token })).body.error.code).toBe('userDeleted');
+    expect((await http('POST', `/api/v2/users/${user._id}/managers/${MISSING}`, { token })).body.error.code).toBe(
+      'managerNotFound',
+    );
+    expect((await http('POST', `/api/v2/users/${MISSING}/managers/${user._id}`, { token })).body.error.code).toBe(
+      'userNotFound',
+    );
+    expect((await http('POST', `/api/v2/users/${user._id}/managers/${gone._id}`, { token })).body.error.code).toBe(
+      'managerDeleted',
+    );
+    expect((await http('POST', `/api/v2/users/${gone._id}/managers/${user._id}`, { token })).body.error.code).toBe(
+      'userDeleted',
+    );
     expect((await http('GET', `/api/v2/users/${MISSING}/subordinates`, { token })).status).toBe(404);
   });
 });
@@ -649,7 +910,10 @@ describe('admin', () => {
     const user = await createUser();
     const manager = await createUser();
     await http('POST', `/api/v2/users/${user._id}/managers/${manager._id}`, { token });
-    await http('POST', '/api/v2/external-ids', { token, body: { platform: 'hibob', targetType: 'user', targetId: user._id, value: 'dump-1' } });
+    await http('POST', '/api/v2/external-ids', {
+      token,
+      body: { platform: 'hibob', targetType: 'user', targetId: user._id, value: 'dump-1' },
+    });
     const state = await http('GET', '/__admin/state?companyId=660000000000000000000001', { version: null });
     const dumped = (state.body.users as any[]).find((u) => u._id === user._id);
     expect(dumped).toMatchObject({
@@ -659,7 +923,10 @@ describe('admin', () => {
       customValues: [],
     });
     const companies = await http('GET', '/__admin/companies', { version: null });
-    expect(companies.body.companies.map((c: any) => c.id)).toEqual(['660000000000000000000001', '660000000000000000000002']);
+    expect(companies.body.companies.map((c: any) => c.id)).toEqual([
+      '660000000000000000000001',
+      '660000000000000000000002',
+    ]);
     const counts = await http('GET', '/__admin/request-counts?companyId=660000000000000000000001', { version: null });
     const perSecond = counts.body.counts['660000000000000000000001'] as any[];
     expect(perSecond.reduce((n, c) => n + c.writes, 0)).toBeGreaterThan(10);

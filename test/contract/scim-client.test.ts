@@ -96,12 +96,20 @@ describe('Skillcast specifics', () => {
 
   it('reports a refused email as a non-retryable invalidValue', async () => {
     const c = client();
-    const err = await rejection(c.createUser(jane({ userName: "e.o'connor@example.com", emails: [{ value: "e.o'connor@example.com" }] })));
-    expect(err).toMatchObject({ status: 400, scimType: 'invalidValue', kind: 'invalid', retryable: false, service: 'skillcast' });
+    const err = await rejection(
+      c.createUser(jane({ userName: "e.o'connor@example.com", emails: [{ value: "e.o'connor@example.com" }] })),
+    );
+    expect(err).toMatchObject({
+      status: 400,
+      scimType: 'invalidValue',
+      kind: 'invalid',
+      retryable: false,
+      service: 'skillcast',
+    });
     expect(err.detail).toMatch(/apostrophe/);
   });
 
-  it('does not link to a user outside the token\'s domains: the 409 stands', async () => {
+  it("does not link to a user outside the token's domains: the 409 stands", async () => {
     emulator.seedUsers([{ userName: 'jane.doe@example.com', active: true }], 'Contractors');
     const err = await rejection(client().createUser(jane()));
     expect(err).toMatchObject({ status: 409, scimType: 'uniqueness', kind: 'conflict', retryable: false });
@@ -123,13 +131,16 @@ describe('Skillcast specifics', () => {
 
   it('scans every page when the server says it cannot filter', async () => {
     const c = client({ fetch: fetchWithCapabilities({ filter: false }) });
-    for (let i = 0; i < 7; i++) await c.createUser(jane({ userName: `u${i}@example.com`, externalId: `e${i}`, emails: undefined }));
+    for (let i = 0; i < 7; i++)
+      await c.createUser(jane({ userName: `u${i}@example.com`, externalId: `e${i}`, emails: undefined }));
     emulator.kit.requests.clear();
     expect((await c.findUserByExternalId('e6'))?.userName).toBe('u6@example.com');
     const lookups = emulator.kit.requests.entries.filter((e) => e.method === 'GET' && e.path.endsWith('/Users'));
     expect(lookups.length).toBe(2);
     expect(lookups.every((e) => !e.query.includes('filter'))).toBe(true);
-    await expect(c.listUsers({ filter: 'userName eq "u1@example.com"' })).rejects.toMatchObject({ code: 'filterNotSupported' });
+    await expect(c.listUsers({ filter: 'userName eq "u1@example.com"' })).rejects.toMatchObject({
+      code: 'filterNotSupported',
+    });
   });
 
   it('sends filters as %20-encoded RFC 7644 expressions', async () => {
@@ -141,7 +152,7 @@ describe('Skillcast specifics', () => {
 });
 
 describe('failures and limits', () => {
-  it('classifies an injected 429 as retryable with the server\'s Retry-After', async () => {
+  it("classifies an injected 429 as retryable with the server's Retry-After", async () => {
     const c = client();
     await c.discover();
     emulator.injectFault({ path: '/Users$', method: 'GET', status: 429, times: 1 });
@@ -192,7 +203,13 @@ describe('failures and limits', () => {
   it('reads a non-JSON error body leniently', async () => {
     const c = client();
     await c.discover();
-    emulator.injectFault({ path: '/Users$', method: 'GET', status: 502, body: '<html><body>Bad gateway</body></html>', times: 1 });
+    emulator.injectFault({
+      path: '/Users$',
+      method: 'GET',
+      status: 502,
+      body: '<html><body>Bad gateway</body></html>',
+      times: 1,
+    });
     const err = await rejection(c.listUsers());
     expect(err).toMatchObject({ status: 502, code: 'http502', retryable: true });
     expect(err.detail).toContain('Bad gateway');
@@ -210,7 +227,11 @@ describe('failures and limits', () => {
     const limited = new SkillcastEmulator({ rateLimit: { limit: 5, windowMs: 1000 }, maxResults: 2 });
     const running = await limited.start(0);
     try {
-      const c = new ScimClient({ baseUrl: `${running.url}${SCIM_BASE_PATH}`, token: 'demo-scim-token', requestsPerSecond: 5 });
+      const c = new ScimClient({
+        baseUrl: `${running.url}${SCIM_BASE_PATH}`,
+        token: 'demo-scim-token',
+        requestsPerSecond: 5,
+      });
       const started = Date.now();
       // 3 discovery reads, then 12 lookups from parallel callers sharing the instance.
       await Promise.all(Array.from({ length: 12 }, (_, i) => c.findUserByUserName(`user${i}@example.com`)));

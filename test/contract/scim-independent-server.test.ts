@@ -8,7 +8,13 @@
  * reason; BOBSYNC_REQUIRE_SCIM2_SERVER=1 turns that into a failure.
  */
 import { ScimClient, type ScimClientOptions } from '../../src/clients/scim';
-import { SCIM2_SERVER_VERSION, describeScimClientChecks, ensureScim2Server, startScim2Server, type RunningScim2Server } from '../support/scim-server';
+import {
+  SCIM2_SERVER_VERSION,
+  describeScimClientChecks,
+  ensureScim2Server,
+  startScim2Server,
+  type RunningScim2Server,
+} from '../support/scim-server';
 
 const TOKEN = 'independent-server-token';
 const EXTENSION_URN = 'urn:example:params:scim:schemas:extension:bobsync:2.0:User';
@@ -17,7 +23,8 @@ const MAX_RESULTS = 5;
 
 const install = ensureScim2Server();
 if ('unavailable' in install) {
-  if (process.env.BOBSYNC_REQUIRE_SCIM2_SERVER === '1') throw new Error(`scim2-server ${SCIM2_SERVER_VERSION} is required: ${install.unavailable}`);
+  if (process.env.BOBSYNC_REQUIRE_SCIM2_SERVER === '1')
+    throw new Error(`scim2-server ${SCIM2_SERVER_VERSION} is required: ${install.unavailable}`);
   process.stderr.write(`Skipping the independent SCIM server checks: ${install.unavailable}\n`);
 } else if (install.source === 'installed') {
   process.stderr.write(`Installed scim2-server ${SCIM2_SERVER_VERSION} in ${Math.round(install.installMs / 1000)} s\n`);

@@ -41,7 +41,9 @@ const person = (email: string, employeeId: string, extra: Record<string, unknown
 describe('defaults', () => {
   it('serves a demo tenant: token demo-scim-token on Employees, portal attributes Site/Start Date/Department', async () => {
     const headers = { authorization: 'Bearer demo-scim-token' };
-    const schema = await json(await fetch(`${server.url}/skillcastApi/scim/Schemas/${DEFAULT_EXTENSION_URN}`, { headers }));
+    const schema = await json(
+      await fetch(`${server.url}/skillcastApi/scim/Schemas/${DEFAULT_EXTENSION_URN}`, { headers }),
+    );
     expect(schema.attributes.map((a: Json) => a.name)).toEqual(['Site', 'Start Date', 'Department']);
     const created = await fetch(`${server.url}/skillcastApi/scim/Users`, {
       method: 'POST',
@@ -65,22 +67,39 @@ describe('defaults', () => {
 
 describe('seed, dump and reset', () => {
   it('seeds users into a domain and dumps them per domain', async () => {
-    const seeded = await admin('POST', '/users', { domain: 'Always active', users: [person('auditor@example.com', '99')] });
+    const seeded = await admin('POST', '/users', {
+      domain: 'Always active',
+      users: [person('auditor@example.com', '99')],
+    });
     expect(seeded.status).toBe(201);
-    expect(seeded.body.users[0]).toMatchObject({ userName: 'auditor@example.com', domain: 'Always active', active: true });
-    await admin('POST', '/users', { users: [person('jane@example.com', '10', { domain: 'Employees', active: false })] });
+    expect(seeded.body.users[0]).toMatchObject({
+      userName: 'auditor@example.com',
+      domain: 'Always active',
+      active: true,
+    });
+    await admin('POST', '/users', {
+      users: [person('jane@example.com', '10', { domain: 'Employees', active: false })],
+    });
 
     const all = (await admin('GET', '/users')).body.domains;
     expect(Object.keys(all)).toEqual(['Employees', 'Always active']);
-    expect(all.Employees[0]).toMatchObject({ userName: 'jane@example.com', active: false, archivedAt: expect.any(String) });
+    expect(all.Employees[0]).toMatchObject({
+      userName: 'jane@example.com',
+      active: false,
+      archivedAt: expect.any(String),
+    });
     const one = (await admin('GET', '/users?domain=Always%20active')).body.domains;
     expect(Object.keys(one)).toEqual(['Always active']);
     expect((await admin('GET', `/users/${all.Employees[0].id}`)).body.domain).toBe('Employees');
   });
 
   it('refuses seeds that break the rules, all-or-nothing', async () => {
-    expect((await admin('POST', '/users', { domain: 'Nowhere', users: [person('a@example.com', '1')] })).status).toBe(400);
-    const clash = await admin('POST', '/users', { users: [person('a@example.com', '1'), person('A@example.com', '2')] });
+    expect((await admin('POST', '/users', { domain: 'Nowhere', users: [person('a@example.com', '1')] })).status).toBe(
+      400,
+    );
+    const clash = await admin('POST', '/users', {
+      users: [person('a@example.com', '1'), person('A@example.com', '2')],
+    });
     expect(clash.status).toBe(409);
     expect(clash.body).toMatchObject({ status: '409', scimType: 'uniqueness' });
     expect((await admin('GET', '/users')).body.domains.Employees).toEqual([]);
@@ -88,12 +107,18 @@ describe('seed, dump and reset', () => {
 
   it('moves a user between domains and sets training history', async () => {
     const id = (await admin('POST', '/users', { users: [person('a@example.com', '1')] })).body.users[0].id as string;
-    const moved = await admin('PATCH', `/users/${id}`, { domain: 'Always active', assignments: [{ courseId: 'c', courseName: 'Course', status: 'Completed' }] });
+    const moved = await admin('PATCH', `/users/${id}`, {
+      domain: 'Always active',
+      assignments: [{ courseId: 'c', courseName: 'Course', status: 'Completed' }],
+    });
     expect(moved.body).toMatchObject({ domain: 'Always active', assignments: [{ courseId: 'c' }] });
     const res = await fetch(`${server.url}/skillcastApi/scim/Users/${id}`, {
       method: 'PATCH',
       headers: { authorization: 'Bearer demo-scim-token', 'content-type': 'application/scim+json' },
-      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: false }] }),
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'active', value: false }],
+      }),
     });
     expect(res.status).toBe(403);
   });
@@ -104,7 +129,10 @@ describe('seed, dump and reset', () => {
     await admin('POST', '/faults', { status: 500 });
     expect((await admin('POST', '/reset')).status).toBe(204);
     expect((await admin('GET', '/users')).body.domains.Employees).toEqual([]);
-    expect((await admin('GET', '/tokens')).body.apiUsers[0]).toMatchObject({ token: 'demo-scim-token', status: 'active' });
+    expect((await admin('GET', '/tokens')).body.apiUsers[0]).toMatchObject({
+      token: 'demo-scim-token',
+      status: 'active',
+    });
     expect((await admin('GET', '/faults')).body.faults).toEqual([]);
   });
 });
@@ -123,7 +151,9 @@ describe('feed preview and apply', () => {
         ],
       })
     ).body.users as Json[];
-    const kept = (await admin('POST', '/users', { domain: 'Always active', users: [person('auditor@example.com', '99')] })).body.users as Json[];
+    const kept = (
+      await admin('POST', '/users', { domain: 'Always active', users: [person('auditor@example.com', '99')] })
+    ).body.users as Json[];
     ids = Object.fromEntries([...employees, ...kept].map((u) => [u.userName.split('@')[0], u.id]));
   });
 
@@ -153,14 +183,21 @@ describe('feed preview and apply', () => {
     expect(preview.toAdd.map((a: Json) => a.identifier)).toEqual(['dave.new@example.com', 'erin@example.com']);
     expect(preview.toReactivate.map((c: Json) => c.userId)).toEqual([ids.bob]);
     expect(preview.toUpdate).toEqual([
-      expect.objectContaining({ userId: ids.alice, changes: [{ field: 'attributes.Site', from: 'London', to: 'Leeds' }] }),
+      expect.objectContaining({
+        userId: ids.alice,
+        changes: [{ field: 'attributes.Site', from: 'London', to: 'Leeds' }],
+      }),
     ]);
     expect(preview.toArchive.map((a: Json) => [a.userId, a.reason])).toEqual([
       [ids.carol, 'missing'],
       [ids.dave, 'identifierChanged'],
     ]);
-    expect(preview.identifierChanges).toEqual([{ userId: ids.dave, from: 'dave@example.com', to: 'dave.new@example.com', row: 3, matchedOn: 'employeeId' }]);
-    expect(preview.otherDomain).toEqual([{ row: 5, identifier: 'auditor@example.com', userId: ids.auditor, domain: 'Always active' }]);
+    expect(preview.identifierChanges).toEqual([
+      { userId: ids.dave, from: 'dave@example.com', to: 'dave.new@example.com', row: 3, matchedOn: 'employeeId' },
+    ]);
+    expect(preview.otherDomain).toEqual([
+      { row: 5, identifier: 'auditor@example.com', userId: ids.auditor, domain: 'Always active' },
+    ]);
   });
 
   it('applies the feed to the domain only', async () => {
@@ -179,10 +216,16 @@ describe('feed preview and apply', () => {
     });
     const alice = (domains.Employees as Json[]).find((u) => u.userName === 'alice@example.com');
     expect(alice[DEFAULT_EXTENSION_URN]).toEqual({ Site: 'Leeds' });
-    expect(domains['Always active'][0]).toMatchObject({ userName: 'auditor@example.com', active: true, meta: { version: 'W/"1"' } });
+    expect(domains['Always active'][0]).toMatchObject({
+      userName: 'auditor@example.com',
+      active: true,
+      meta: { version: 'W/"1"' },
+    });
     // A second run has nothing left to do.
     const again = (await admin('POST', '/feed-preview', feed)).body;
-    expect([again.toAdd, again.toReactivate, again.toUpdate, again.toArchive].map((l: Json[]) => l.length)).toEqual([0, 0, 0, 0]);
+    expect([again.toAdd, again.toReactivate, again.toUpdate, again.toArchive].map((l: Json[]) => l.length)).toEqual([
+      0, 0, 0, 0,
+    ]);
   });
 
   it('refuses a malformed request', async () => {

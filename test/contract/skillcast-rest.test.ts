@@ -31,7 +31,9 @@ beforeEach(() => {
         name: { givenName: 'Jane', familyName: 'Doe' },
         emails: [{ value: 'jane@example.com', primary: true }],
         'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { employeeNumber: '10' },
-        assignments: [{ courseId: 'gdpr', courseName: 'GDPR essentials', status: 'In progress', deadline: '2025-03-01' }],
+        assignments: [
+          { courseId: 'gdpr', courseName: 'GDPR essentials', status: 'In progress', deadline: '2025-03-01' },
+        ],
       },
     ],
     'Employees',
@@ -42,11 +44,23 @@ beforeEach(() => {
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /** A request from a chosen local address, so tests can play a second client machine. */
-function call(method: string, path: string, authorization?: string, localAddress = '127.0.0.1'): Promise<{ status: number; body: Json }> {
+function call(
+  method: string,
+  path: string,
+  authorization?: string,
+  localAddress = '127.0.0.1',
+): Promise<{ status: number; body: Json }> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, server.url);
     const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname + url.search, method, localAddress, headers: authorization ? { authorization } : {} },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method,
+        localAddress,
+        headers: authorization ? { authorization } : {},
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -66,7 +80,11 @@ async function login(localAddress?: string): Promise<string> {
 }
 
 async function advance(ms: number) {
-  await fetch(`${server.url}/__admin/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ms }) });
+  await fetch(`${server.url}/__admin/clock/advance`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ms }),
+  });
 }
 
 describe('login', () => {
@@ -85,15 +103,29 @@ describe('login', () => {
 });
 
 describe('employees', () => {
-  it('lists the employees of the REST user\'s domains with a bearer token', async () => {
+  it("lists the employees of the REST user's domains with a bearer token", async () => {
     const token = await login();
     const res = await call('GET', '/skillcastapi/employees', `Bearer ${token}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual([
-      { userId: expect.any(String), firstName: 'Jane', lastName: 'Doe', email: 'jane@example.com', employeeId: '10', domain: 'Employees', archived: false },
+      {
+        userId: expect.any(String),
+        firstName: 'Jane',
+        lastName: 'Doe',
+        email: 'jane@example.com',
+        employeeId: '10',
+        domain: 'Employees',
+        archived: false,
+      },
     ]);
-    const assignments = await call('GET', `/skillcastapi/employees/${res.body[0].userId}/assignments`, `Bearer ${token}`);
-    expect(assignments.body).toEqual([{ courseId: 'gdpr', courseName: 'GDPR essentials', status: 'In progress', deadline: '2025-03-01' }]);
+    const assignments = await call(
+      'GET',
+      `/skillcastapi/employees/${res.body[0].userId}/assignments`,
+      `Bearer ${token}`,
+    );
+    expect(assignments.body).toEqual([
+      { courseId: 'gdpr', courseName: 'GDPR essentials', status: 'In progress', deadline: '2025-03-01' },
+    ]);
   });
 
   it('accepts Basic on every call and refuses anonymous calls', async () => {
@@ -105,7 +137,9 @@ describe('employees', () => {
 
   it('answers unknown services with 404', async () => {
     expect((await call('GET', '/skillcastapi/courses', basic('reporting', 's3cret'))).status).toBe(404);
-    expect((await call('GET', '/skillcastapi/employees/nobody/assignments', basic('reporting', 's3cret'))).status).toBe(404);
+    expect((await call('GET', '/skillcastapi/employees/nobody/assignments', basic('reporting', 's3cret'))).status).toBe(
+      404,
+    );
   });
 });
 
@@ -133,7 +167,11 @@ describe('token rules', () => {
 
   it('ends a session through the admin token endpoint', async () => {
     const token = await login();
-    const res = await fetch(`${server.url}/__admin/tokens/expire`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    const res = await fetch(`${server.url}/__admin/tokens/expire`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
     expect(res.status).toBe(204);
     expect((await call('GET', '/skillcastapi/employees', `Bearer ${token}`)).status).toBe(401);
   });

@@ -3,7 +3,12 @@
  * client can rely on, per contracts/skillcast.md §6 and RFC 7643/7644.
  */
 import type { RunningServer } from '../../src/emulators/common/server';
-import { CORE_USER_URN, DEFAULT_EXTENSION_URN, ENTERPRISE_USER_URN, SkillcastEmulator } from '../../src/emulators/skillcast';
+import {
+  CORE_USER_URN,
+  DEFAULT_EXTENSION_URN,
+  ENTERPRISE_USER_URN,
+  SkillcastEmulator,
+} from '../../src/emulators/skillcast';
 
 type Json = ReturnType<typeof JSON.parse>;
 
@@ -42,7 +47,12 @@ interface Reply {
   body: Json;
 }
 
-async function scim(method: string, path: string, body?: unknown, options: { token?: string | null; headers?: Record<string, string>; raw?: string } = {}): Promise<Reply> {
+async function scim(
+  method: string,
+  path: string,
+  body?: unknown,
+  options: { token?: string | null; headers?: Record<string, string>; raw?: string } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { ...options.headers };
   const token = options.token === undefined ? EMPLOYEES_TOKEN : options.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
@@ -96,7 +106,11 @@ describe('authentication', () => {
   });
 
   it('stops accepting an expired or revoked token and accepts a regenerated one', async () => {
-    let res = await fetch(`${server.url}/__admin/tokens/expire`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: EMPLOYEES_TOKEN }) });
+    let res = await fetch(`${server.url}/__admin/tokens/expire`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: EMPLOYEES_TOKEN }),
+    });
     expect(res.status).toBe(204);
     const expired = await scim('GET', '/Users');
     expectScimError(expired, 401);
@@ -105,7 +119,11 @@ describe('authentication', () => {
     expect(emulator.restoreToken(EMPLOYEES_TOKEN)).toBe(true);
     expect((await scim('GET', '/Users')).status).toBe(200);
 
-    res = await fetch(`${server.url}/__admin/api-users/SCIM%20API/regenerate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: 'fresh-token' }) });
+    res = await fetch(`${server.url}/__admin/api-users/SCIM%20API/regenerate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: 'fresh-token' }),
+    });
     expect(await json(res)).toEqual({ name: 'SCIM API', token: 'fresh-token' });
     expectScimError(await scim('GET', '/Users'), 401);
     expect((await scim('GET', '/Users', undefined, { token: 'fresh-token' })).status).toBe(200);
@@ -132,7 +150,10 @@ describe('discovery', () => {
 
   it('lists the User resource type with the enterprise and Skillcast extensions', async () => {
     const res = await scim('GET', '/ResourceTypes');
-    expect(res.body).toMatchObject({ totalResults: 1, Resources: [{ id: 'User', endpoint: '/Users', schema: CORE_USER_URN }] });
+    expect(res.body).toMatchObject({
+      totalResults: 1,
+      Resources: [{ id: 'User', endpoint: '/Users', schema: CORE_USER_URN }],
+    });
     expect(res.body.Resources[0].schemaExtensions.map((e: Json) => e.schema)).toEqual([ENTERPRISE_USER_URN, EXT]);
     expect((await scim('GET', '/ResourceTypes/User')).body.id).toBe('User');
     expectScimError(await scim('GET', '/ResourceTypes/Group'), 404);
@@ -145,11 +166,17 @@ describe('discovery', () => {
     const ext = await scim('GET', `/Schemas/${EXT}`);
     expect(ext.body.attributes.map((a: Json) => a.name)).toEqual(['Site', 'Start Date', 'Department']);
     const core = res.body.Resources[0];
-    expect(core.attributes.find((a: Json) => a.name === 'userName')).toMatchObject({ required: true, uniqueness: 'server', caseExact: false });
+    expect(core.attributes.find((a: Json) => a.name === 'userName')).toMatchObject({
+      required: true,
+      uniqueness: 'server',
+      caseExact: false,
+    });
   });
 
   it('answers under /skillcastApi/scim/v2 as well', async () => {
-    const res = await fetch(`${server.url}/skillcastApi/scim/v2/ServiceProviderConfig`, { headers: { authorization: `Bearer ${EMPLOYEES_TOKEN}` } });
+    const res = await fetch(`${server.url}/skillcastApi/scim/v2/ServiceProviderConfig`, {
+      headers: { authorization: `Bearer ${EMPLOYEES_TOKEN}` },
+    });
     expect(res.status).toBe(200);
     const created = await fetch(`${server.url}/skillcastApi/scim/v2/Users`, {
       method: 'POST',
@@ -181,12 +208,19 @@ describe('create', () => {
     expect(res.headers.get('location')).toBe(`${base}/Users/${user.id}`);
     expect(user.meta.location).toBe(res.headers.get('location'));
     expect(res.headers.get('etag')).toBe('W/"1"');
-    const read = await fetch(res.headers.get('location') ?? '', { headers: { authorization: `Bearer ${EMPLOYEES_TOKEN}` } });
+    const read = await fetch(res.headers.get('location') ?? '', {
+      headers: { authorization: `Bearer ${EMPLOYEES_TOKEN}` },
+    });
     expect((await json(read)).id).toBe(user.id);
   });
 
   it('accepts application/json bodies and defaults active to true', async () => {
-    const res = await scim('POST', '/Users', { userName: 'plain@example.com' }, { headers: { 'content-type': 'application/json' } });
+    const res = await scim(
+      'POST',
+      '/Users',
+      { userName: 'plain@example.com' },
+      { headers: { 'content-type': 'application/json' } },
+    );
     expect(res.status).toBe(201);
     expect(res.body.active).toBe(true);
   });
@@ -212,7 +246,11 @@ describe('create', () => {
 describe('filter', () => {
   beforeEach(async () => {
     await createJane();
-    await createJane({ userName: 'john@example.com', externalId: '42', emails: [{ value: 'John.Work@Example.com', type: 'work', primary: true }] });
+    await createJane({
+      userName: 'john@example.com',
+      externalId: '42',
+      emails: [{ value: 'John.Work@Example.com', type: 'work', primary: true }],
+    });
   });
 
   const find = (filter: string) => scim('GET', `/Users?filter=${encodeURIComponent(filter)}`);
@@ -220,7 +258,12 @@ describe('filter', () => {
   it('finds by userName case-insensitively', async () => {
     const res = await find('userName eq "JANE.DOE@example.com"');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 1, startIndex: 1, itemsPerPage: 1 });
+    expect(res.body).toMatchObject({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      totalResults: 1,
+      startIndex: 1,
+      itemsPerPage: 1,
+    });
     expect(res.body.Resources[0].userName).toBe('jane.doe@example.com');
   });
 
@@ -252,7 +295,10 @@ describe('filter', () => {
 
 describe('paging', () => {
   beforeEach(() => {
-    emulator.seedUsers(Array.from({ length: 7 }, (_, i) => ({ userName: `user${i + 1}@example.com` })), 'Employees');
+    emulator.seedUsers(
+      Array.from({ length: 7 }, (_, i) => ({ userName: `user${i + 1}@example.com` })),
+      'Employees',
+    );
   });
 
   it('caps a page at maxResults and reports the total', async () => {
@@ -283,7 +329,11 @@ describe('paging', () => {
 
   it('reads startIndex < 1 as 1, count 0 as totals only, and refuses non-numbers', async () => {
     expect((await scim('GET', '/Users?startIndex=0&count=1')).body.Resources[0].userName).toBe('user1@example.com');
-    expect((await scim('GET', '/Users?count=0')).body).toMatchObject({ totalResults: 7, itemsPerPage: 0, Resources: [] });
+    expect((await scim('GET', '/Users?count=0')).body).toMatchObject({
+      totalResults: 7,
+      itemsPerPage: 0,
+      Resources: [],
+    });
     expect((await scim('GET', '/Users?startIndex=99')).body).toMatchObject({ totalResults: 7, itemsPerPage: 0 });
     expectScimError(await scim('GET', '/Users?count=ten'), 400, 'invalidValue');
   });
@@ -382,11 +432,24 @@ describe('patch', () => {
     expect(merged.body[EXT]).toEqual({ 'Start Date': '2022-01-10', Department: 'Sales', Site: 'Leeds' });
   });
 
-  it('sets the manager from a bare id and shows the manager\'s display name', async () => {
-    const boss = await createJane({ userName: 'boss@example.com', externalId: '1', displayName: 'The Boss', emails: [] });
+  it("sets the manager from a bare id and shows the manager's display name", async () => {
+    const boss = await createJane({
+      userName: 'boss@example.com',
+      externalId: '1',
+      displayName: 'The Boss',
+      emails: [],
+    });
     const res = await patch({ op: 'replace', path: `${ENTERPRISE_USER_URN}:manager`, value: boss.id });
-    expect(res.body[ENTERPRISE_USER_URN].manager).toEqual({ value: boss.id, $ref: `${base}/Users/${boss.id}`, displayName: 'The Boss' });
-    expectScimError(await patch({ op: 'replace', path: `${ENTERPRISE_USER_URN}:manager.value`, value: 'ghost' }), 400, 'invalidValue');
+    expect(res.body[ENTERPRISE_USER_URN].manager).toEqual({
+      value: boss.id,
+      $ref: `${base}/Users/${boss.id}`,
+      displayName: 'The Boss',
+    });
+    expectScimError(
+      await patch({ op: 'replace', path: `${ENTERPRISE_USER_URN}:manager.value`, value: 'ghost' }),
+      400,
+      'invalidValue',
+    );
   });
 
   it('refuses malformed operations with the matching scimType', async () => {
@@ -394,13 +457,21 @@ describe('patch', () => {
     expectScimError(await patch({ op: 'remove' }), 400, 'noTarget');
     expectScimError(await patch({ op: 'move', path: 'title', value: 'x' }), 400, 'invalidSyntax');
     expectScimError(await patch({ op: 'replace', path: 'id', value: 'x' }), 400, 'mutability');
-    expectScimError(await patch({ op: 'replace', path: 'emails[value eq "nobody@example.com"].primary', value: true }), 400, 'noTarget');
-    expectScimError(await scim('PATCH', `/Users/${id}`, { Operations: [{ op: 'replace', path: 'title', value: 'x' }] }), 400, 'invalidSyntax');
+    expectScimError(
+      await patch({ op: 'replace', path: 'emails[value eq "nobody@example.com"].primary', value: true }),
+      400,
+      'noTarget',
+    );
+    expectScimError(
+      await scim('PATCH', `/Users/${id}`, { Operations: [{ op: 'replace', path: 'title', value: 'x' }] }),
+      400,
+      'invalidSyntax',
+    );
     // Nothing of a failed request is kept.
     expect((await scim('GET', `/Users/${id}`)).body.meta.version).toBe('W/"1"');
   });
 
-  it('answers 409 when a patch takes another user\'s userName', async () => {
+  it("answers 409 when a patch takes another user's userName", async () => {
     await createJane({ userName: 'john@example.com', externalId: '42' });
     expectScimError(await patch({ op: 'replace', path: 'userName', value: 'John@Example.com' }), 409, 'uniqueness');
   });
@@ -414,7 +485,10 @@ describe('archive and reactivation', () => {
 
     const archived = await scim('GET', `/Users/${created.id}`);
     expect(archived.body.active).toBe(false);
-    expect((await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "jane.doe@example.com"')}`)).body.totalResults).toBe(1);
+    expect(
+      (await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "jane.doe@example.com"')}`)).body
+        .totalResults,
+    ).toBe(1);
     const view = emulator.users('Employees').Employees?.[0];
     expect(view?.archivedAt).toBeDefined();
     // A new POST for the same person is a conflict: reactivate instead.
@@ -439,8 +513,16 @@ describe('archive and reactivation', () => {
     const running = await removing.start(0);
     try {
       const headers = { authorization: 'Bearer demo-scim-token', 'content-type': 'application/scim+json' };
-      const created = await json(await fetch(`${running.url}/skillcastApi/scim/Users`, { method: 'POST', headers, body: JSON.stringify(jane()) }));
-      expect((await fetch(`${running.url}/skillcastApi/scim/Users/${created.id}`, { method: 'DELETE', headers })).status).toBe(204);
+      const created = await json(
+        await fetch(`${running.url}/skillcastApi/scim/Users`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(jane()),
+        }),
+      );
+      expect(
+        (await fetch(`${running.url}/skillcastApi/scim/Users/${created.id}`, { method: 'DELETE', headers })).status,
+      ).toBe(204);
       expect((await fetch(`${running.url}/skillcastApi/scim/Users/${created.id}`, { headers })).status).toBe(404);
     } finally {
       await running.close();
@@ -453,20 +535,40 @@ describe('portal attributes and email rules', () => {
     const res = await scim('POST', '/Users', jane({ [EXT]: { site: 'London' } }));
     expectScimError(res, 400, 'invalidValue');
     expect(res.body.detail).toContain('"Site"');
-    expectScimError(await scim('POST', '/Users', jane({ [EXT]: { 'StartDate': '2021-01-01' } })), 400, 'invalidValue');
+    expectScimError(await scim('POST', '/Users', jane({ [EXT]: { StartDate: '2021-01-01' } })), 400, 'invalidValue');
     const created = await createJane();
-    expectScimError(await scim('PATCH', `/Users/${created.id}`, patchOf({ op: 'add', path: `${EXT}:Cost Centre`, value: 'x' })), 400, 'invalidValue');
-    expectScimError(await scim('PATCH', `/Users/${created.id}`, patchOf({ op: 'add', value: { [EXT]: { Region: 'x' } } })), 400, 'invalidValue');
+    expectScimError(
+      await scim('PATCH', `/Users/${created.id}`, patchOf({ op: 'add', path: `${EXT}:Cost Centre`, value: 'x' })),
+      400,
+      'invalidValue',
+    );
+    expectScimError(
+      await scim('PATCH', `/Users/${created.id}`, patchOf({ op: 'add', value: { [EXT]: { Region: 'x' } } })),
+      400,
+      'invalidValue',
+    );
   });
 
   it('refuses emails with apostrophes or spaces with 400 invalidValue', async () => {
     const apostrophe = "e.o'connor@example.com";
-    expectScimError(await scim('POST', '/Users', jane({ userName: apostrophe, emails: [{ value: apostrophe }] })), 400, 'invalidValue');
-    expectScimError(await scim('POST', '/Users', jane({ emails: [{ value: 'jane doe@example.com' }] })), 400, 'invalidValue');
+    expectScimError(
+      await scim('POST', '/Users', jane({ userName: apostrophe, emails: [{ value: apostrophe }] })),
+      400,
+      'invalidValue',
+    );
+    expectScimError(
+      await scim('POST', '/Users', jane({ emails: [{ value: 'jane doe@example.com' }] })),
+      400,
+      'invalidValue',
+    );
     expectScimError(await scim('POST', '/Users', jane({ userName: ' jane.doe@example.com' })), 400, 'invalidValue');
     const created = await createJane();
     expectScimError(
-      await scim('PATCH', `/Users/${created.id}`, patchOf({ op: 'replace', path: 'emails[type eq "work"].value', value: 'o’brien@example.com' })),
+      await scim(
+        'PATCH',
+        `/Users/${created.id}`,
+        patchOf({ op: 'replace', path: 'emails[type eq "work"].value', value: 'o’brien@example.com' }),
+      ),
       400,
       'invalidValue',
     );
@@ -477,26 +579,32 @@ describe('portal attributes and email rules', () => {
 describe('user domains', () => {
   let contractorId: string;
   beforeEach(() => {
-    contractorId = emulator.seedUsers([{ userName: 'carla@example.com', externalId: 'c-1' }], 'Contractors')[0]?.id as string;
+    contractorId = emulator.seedUsers([{ userName: 'carla@example.com', externalId: 'c-1' }], 'Contractors')[0]
+      ?.id as string;
   });
 
-  it('only shows users of the API user\'s own domains', async () => {
+  it("only shows users of the API user's own domains", async () => {
     await createJane();
     const list = await scim('GET', '/Users');
     expect(list.body.Resources.map((u: Json) => u.userName)).toEqual(['jane.doe@example.com']);
-    expect((await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "carla@example.com"')}`)).body.totalResults).toBe(0);
+    expect(
+      (await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "carla@example.com"')}`)).body.totalResults,
+    ).toBe(0);
     expectScimError(await scim('GET', `/Users/${contractorId}`), 404);
     expect((await scim('GET', `/Users/${contractorId}`, undefined, { token: CONTRACTORS_TOKEN })).status).toBe(200);
   });
 
-  it('refuses writes to users outside the API user\'s domains with 403', async () => {
-    expectScimError(await scim('PATCH', `/Users/${contractorId}`, patchOf({ op: 'replace', path: 'active', value: false })), 403);
+  it("refuses writes to users outside the API user's domains with 403", async () => {
+    expectScimError(
+      await scim('PATCH', `/Users/${contractorId}`, patchOf({ op: 'replace', path: 'active', value: false })),
+      403,
+    );
     expectScimError(await scim('PUT', `/Users/${contractorId}`, { userName: 'carla@example.com' }), 403);
     expectScimError(await scim('DELETE', `/Users/${contractorId}`), 403);
     expect(emulator.users('Contractors').Contractors?.[0]).toMatchObject({ active: true, meta: { version: 'W/"1"' } });
   });
 
-  it('puts new users in the API user\'s default domain; userName stays unique across the tenant', async () => {
+  it("puts new users in the API user's default domain; userName stays unique across the tenant", async () => {
     const created = (await scim('POST', '/Users', { userName: 'dan@example.com' }, { token: CONTRACTORS_TOKEN })).body;
     expect(emulator.users().Contractors?.map((u) => u.id)).toContain(created.id);
     expect(emulator.users().Employees).toEqual([]);

@@ -27,9 +27,13 @@ describe('full sync safety', () => {
       args: [{ connection: 'demo-360', taskQueue: stack.taskQueue, trigger: 'test' }],
     });
   const report = (result: FullSyncResult) => blobStoreFromEnv(stack.env).getJson<SyncReport>(result.reportRef);
-  const deletes = () => lms().kit.requests.entries.filter((e) => e.method === 'DELETE' && /^\/api\/v2\/users\/[0-9a-f]{24}$/.test(e.path));
+  const deletes = () =>
+    lms().kit.requests.entries.filter((e) => e.method === 'DELETE' && /^\/api\/v2\/users\/[0-9a-f]{24}$/.test(e.path));
   /** Employees HiBob counts as working now, with a learner. */
-  const activeEmployees = () => hibob().listEmployees().filter((e) => e.status === 'Active' && learnerOf(e.id)?.status === 'active');
+  const activeEmployees = () =>
+    hibob()
+      .listEmployees()
+      .filter((e) => e.status === 'Active' && learnerOf(e.id)?.status === 'active');
 
   beforeAll(async () => {
     stack = await startTestStack({
@@ -59,7 +63,11 @@ describe('full sync safety', () => {
     const mailsBefore = stack.smtp!.messages.length;
 
     const handle = await start();
-    await eventually(async () => ((await handle.query(progressQuery)).phase === 'awaitingApproval' ? true : undefined), 120_000, 'approval wait');
+    await eventually(
+      async () => ((await handle.query(progressQuery)).phase === 'awaitingApproval' ? true : undefined),
+      120_000,
+      'approval wait',
+    );
     // Everything else was applied; nothing was deactivated.
     expect(learnerOf(stayer.id)?.lastName).toBe('Updated-Before-Approval');
     expect(deletes()).toHaveLength(0);
@@ -92,7 +100,11 @@ describe('full sync safety', () => {
     for (const e of leavers) hibob().terminate(e.id, { terminationDate: '2026-01-20' });
     lms().kit.requests.clear();
     const handle = await start();
-    await eventually(async () => ((await handle.query(progressQuery)).phase === 'awaitingApproval' ? true : undefined), 120_000, 'approval wait');
+    await eventually(
+      async () => ((await handle.query(progressQuery)).phase === 'awaitingApproval' ? true : undefined),
+      120_000,
+      'approval wait',
+    );
     const state = await handle.executeUpdate(rejectUpdate, { args: [{ by: 'hr-lead' }] });
     expect(state.decision).toBe('rejected');
     const result = await handle.result();
@@ -113,11 +125,19 @@ describe('full sync safety', () => {
     lms().kit.faults.add({ method: 'PATCH', path: '^/api/v2/users/', delayMs: 400 });
     const sub = hibob().listWebhooks()[0]!;
     const handle = await start();
-    await eventually(async () => ((await handle.query(progressQuery)).phase === 'apply' ? true : undefined), 120_000, 'apply phase');
+    await eventually(
+      async () => ((await handle.query(progressQuery)).phase === 'apply' ? true : undefined),
+      120_000,
+      'apply phase',
+    );
     const target = people[people.length - 1]!;
     hibob().updateWebhook(sub.id, { status: 'active' });
     hibob().updateEmployee(target.id, { surname: 'Changed-During-Sync' });
-    await eventually(() => (learnerOf(target.id)?.lastName === 'Changed-During-Sync' ? true : undefined), 60_000, 'webhook applied');
+    await eventually(
+      () => (learnerOf(target.id)?.lastName === 'Changed-During-Sync' ? true : undefined),
+      60_000,
+      'webhook applied',
+    );
     await handle.result();
     lms().kit.faults.clear();
     hibob().updateWebhook(sub.id, { status: 'disabled' });

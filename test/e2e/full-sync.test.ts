@@ -116,7 +116,11 @@ describe('full sync: initial load, then nothing to do', () => {
     lms().kit.requests.clear();
     const second = await run();
     expect(writes()).toHaveLength(0);
-    expect(Object.keys(second.byAction).filter((a) => a !== 'noop' && a !== 'park' && (second.byAction as Record<string, number>)[a]! > 0)).toEqual([]);
+    expect(
+      Object.keys(second.byAction).filter(
+        (a) => a !== 'noop' && a !== 'park' && (second.byAction as Record<string, number>)[a]! > 0,
+      ),
+    ).toEqual([]);
     const report = await blobStoreFromEnv(stack.env).getJson<SyncReport>(second.reportRef);
     expect(report.rows.every((r) => r.action === 'park')).toBe(true);
   });
@@ -135,19 +139,29 @@ describe('full sync: effective dates ahead become timers in the employee workflo
   /** Local midnight of `date` in London as a UTC instant, from the platform's own zone data. */
   const londonMidnight = (date: string) => {
     const noon = new Date(`${date}T12:00:00Z`);
-    const offset = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', timeZoneName: 'longOffset' }).formatToParts(noon).find((p) => p.type === 'timeZoneName')!.value;
+    const offset = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', timeZoneName: 'longOffset' })
+      .formatToParts(noon)
+      .find((p) => p.type === 'timeZoneName')!.value;
     const sign = offset.includes('-') ? -1 : 1;
     const [h, m] = (offset.replace('GMT', '') || '+00:00').slice(1).split(':').map(Number);
     return new Date(Date.parse(`${date}T00:00:00Z`) - sign * ((h ?? 0) * 60 + (m ?? 0)) * 60_000).toISOString();
   };
   const running = async (workflowId: string) => {
     const runs = [];
-    for await (const w of stack.client.workflow.list({ query: `WorkflowId = '${workflowId}' AND ExecutionStatus = 'Running'` })) runs.push(w);
+    for await (const w of stack.client.workflow.list({
+      query: `WorkflowId = '${workflowId}' AND ExecutionStatus = 'Running'`,
+    }))
+      runs.push(w);
     return runs;
   };
 
   beforeAll(async () => {
-    stack = await startTestStack({ name: 'fullsync-timers', employees: 0, only: ['hibob', '360learning'], ...fastFullSync({ batchSize: 10, parallelism: 2, concurrencyPerBatch: 5 }) });
+    stack = await startTestStack({
+      name: 'fullsync-timers',
+      employees: 0,
+      only: ['hibob', '360learning'],
+      ...fastFullSync({ batchSize: 10, parallelism: 2, concurrencyPerBatch: 5 }),
+    });
   });
   afterAll(async () => {
     await stack?.close();
@@ -155,7 +169,15 @@ describe('full sync: effective dates ahead become timers in the employee workflo
 
   it('an employee starting in 3 weeks gets exactly one workflow holding the activation timer; one starting in 2 years gets none', async () => {
     const person = (firstName: string, startDate: string) =>
-      hibob().createEmployee({ firstName, surname: 'Future', email: `${firstName.toLowerCase()}@northwind.example`, startDate, site: 'London', department: 'Engineering', title: 'Software Engineer' });
+      hibob().createEmployee({
+        firstName,
+        surname: 'Future',
+        email: `${firstName.toLowerCase()}@northwind.example`,
+        startDate,
+        site: 'London',
+        department: 'Engineering',
+        title: 'Software Engineer',
+      });
     const soon = person('Soon', isoDate(21));
     const later = person('Later', isoDate(730));
     const soonId = `bobsync/demo-360/employee/${soon.id}`;

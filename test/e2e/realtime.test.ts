@@ -30,12 +30,28 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
     if (found.length > 1) throw new Error(`employee ${employeeId} has ${found.length} learners`);
     return found[0];
   };
-  const until = <T>(what: string, probe: () => T | undefined | false) => eventually(() => probe() || undefined, 60_000, what);
+  const until = <T>(what: string, probe: () => T | undefined | false) =>
+    eventually(() => probe() || undefined, 60_000, what);
   const hire = (firstName: string, surname: string, email: string | null, extra: Record<string, unknown> = {}) =>
-    hibob().createEmployee({ firstName, surname, email, startDate: '2024-02-01', site: 'London', department: 'Engineering', title: 'Software Engineer', ...extra });
+    hibob().createEmployee({
+      firstName,
+      surname,
+      email,
+      startDate: '2024-02-01',
+      site: 'London',
+      department: 'Engineering',
+      title: 'Software Engineer',
+      ...extra,
+    });
 
   beforeAll(async () => {
-    stack = await startTestStack({ name: 'realtime', api: true, smtp: true, employees: 0, only: ['hibob', '360learning'] });
+    stack = await startTestStack({
+      name: 'realtime',
+      api: true,
+      smtp: true,
+      employees: 0,
+      only: ['hibob', '360learning'],
+    });
   });
   afterAll(async () => {
     await stack?.close();
@@ -44,7 +60,12 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
   it('creates an active learner for a new hire, linked by the HiBob id, with mapped fields', async () => {
     const ada = hire('Ada', 'Lovelace', 'ada.lovelace@northwind.example');
     const learner = await until('Ada active', () => learnerOf(ada.id)?.status === 'active' && learnerOf(ada.id));
-    expect(learner).toMatchObject({ mail: 'ada.lovelace@northwind.example', firstName: 'Ada', lastName: 'Lovelace', organization: 'Engineering' });
+    expect(learner).toMatchObject({
+      mail: 'ada.lovelace@northwind.example',
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      organization: 'Engineering',
+    });
     expect(learner.roles).toContainEqual({ groupId: lms().dump().rootGroupId, role: 'learner' });
     // Created without an invitation email (sendInvitationEmail=false).
     expect(lms().invitations()).toHaveLength(0);
@@ -66,10 +87,15 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
     hibob().rehire(grace.id, { startDate: '2025-09-01' });
     const back = await until('reactivated', () => learnerOf(grace.id)?.status === 'active' && learnerOf(grace.id));
 
-    await recordHistoryIfAsked(stack.client.workflow.getHandle(employeeWorkflowId('demo-360', grace.id)), 'employee-sync-lifecycle');
+    await recordHistoryIfAsked(
+      stack.client.workflow.getHandle(employeeWorkflowId('demo-360', grace.id)),
+      'employee-sync-lifecycle',
+    );
     expect(back._id).toBe(first._id);
     expect(back.deletedAt).toHaveLength(1);
-    expect(users().filter((u) => u.mail === 'grace.murray@northwind.example' || u.mail === 'grace.hopper@northwind.example')).toHaveLength(1);
+    expect(
+      users().filter((u) => u.mail === 'grace.murray@northwind.example' || u.mail === 'grace.hopper@northwind.example'),
+    ).toHaveLength(1);
   });
 
   it('waits for a future-dated termination with a durable timer, and a rescinded one cancels it', async () => {
@@ -87,7 +113,9 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
     expect(learnerOf(alan.id)?.status).toBe('active');
 
     hibob().updateEmployee(alan.id, { terminationDate: null, lastDayOfWork: null });
-    await until('timer cancelled', async () => ((await handle.query(stateQuery)).pendingTimer === undefined ? true : undefined));
+    await until('timer cancelled', async () =>
+      (await handle.query(stateQuery)).pendingTimer === undefined ? true : undefined,
+    );
     expect(learnerOf(alan.id)?.status).toBe('active');
   });
 
@@ -101,8 +129,15 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
   it('applies the last of 20 rapid updates, and other employees are synced meanwhile', async () => {
     const linus = hire('Linus', 'Torvalds', 'linus@northwind.example');
     await until('Linus active', () => learnerOf(linus.id)?.status === 'active');
-    const others = [hire('Barbara', 'Liskov', 'barbara@northwind.example'), hire('Donald', 'Knuth', 'don@northwind.example')];
-    for (let i = 1; i <= 20; i++) hibob().updateEmployee(linus.id, { title: i % 2 ? 'Software Engineer' : 'Engineering Manager', displayName: `Linus ${i}` });
+    const others = [
+      hire('Barbara', 'Liskov', 'barbara@northwind.example'),
+      hire('Donald', 'Knuth', 'don@northwind.example'),
+    ];
+    for (let i = 1; i <= 20; i++)
+      hibob().updateEmployee(linus.id, {
+        title: i % 2 ? 'Software Engineer' : 'Engineering Manager',
+        displayName: `Linus ${i}`,
+      });
     hibob().updateEmployee(linus.id, { surname: 'Torvalds-20' });
     for (const other of others) await until('other employee active', () => learnerOf(other.id)?.status === 'active');
     await until('last update applied', () => learnerOf(linus.id)?.lastName === 'Torvalds-20');
@@ -139,39 +174,69 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
     await until('update applied', () => learnerOf(ken.id)?.lastName === 'Thompson II');
     await hibob().webhooksIdle(10_000);
     await new Promise((r) => setTimeout(r, 1_000));
-    const patches = lms().kit.requests.entries.filter((e) => e.method === 'PATCH' && e.path === `/api/v2/users/${learnerOf(ken.id)!._id}`);
+    const patches = lms().kit.requests.entries.filter(
+      (e) => e.method === 'PATCH' && e.path === `/api/v2/users/${learnerOf(ken.id)!._id}`,
+    );
     expect(patches).toHaveLength(1);
     hibob().updateWebhook(sub.id, { faults: {} });
   });
 
   it('starts nothing for a forged signature (401) and rejects malformed bodies (400)', async () => {
-    const body = JSON.stringify({ companyId: 636192, type: 'employee.updated', triggeredAt: '2026-01-01T00:00:00.000000', data: { employeeId: '4444444444444444444' } });
+    const body = JSON.stringify({
+      companyId: 636192,
+      type: 'employee.updated',
+      triggeredAt: '2026-01-01T00:00:00.000000',
+      data: { employeeId: '4444444444444444444' },
+    });
     const forged = await fetch(`${stack.apiUrl}/webhooks/hibob/demo-360`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'bob-signature': createHmac('sha512', 'not-the-secret').update(body).digest('base64') },
+      headers: {
+        'content-type': 'application/json',
+        'bob-signature': createHmac('sha512', 'not-the-secret').update(body).digest('base64'),
+      },
       body,
     });
     expect(forged.status).toBe(401);
-    const unsigned = await fetch(`${stack.apiUrl}/webhooks/hibob/demo-360`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const unsigned = await fetch(`${stack.apiUrl}/webhooks/hibob/demo-360`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(unsigned.status).toBe(401);
-    await expect(stack.client.workflow.getHandle(employeeWorkflowId('demo-360', '4444444444444444444')).describe()).rejects.toThrow(/not found/i);
+    await expect(
+      stack.client.workflow.getHandle(employeeWorkflowId('demo-360', '4444444444444444444')).describe(),
+    ).rejects.toThrow(/not found/i);
 
     const malformed = '{"companyId":"not a number"}';
     const bad = await fetch(`${stack.apiUrl}/webhooks/hibob/demo-360`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'bob-signature': createHmac('sha512', DEMO_CREDENTIALS.hibobWebhookSecret).update(malformed).digest('base64') },
+      headers: {
+        'content-type': 'application/json',
+        'bob-signature': createHmac('sha512', DEMO_CREDENTIALS.hibobWebhookSecret).update(malformed).digest('base64'),
+      },
       body: malformed,
     });
     expect(bad.status).toBe(400);
     expect((await fetch(`${stack.apiUrl}/webhooks/hibob/nope`, { method: 'POST', body })).status).toBe(404);
-    const huge = await fetch(`${stack.apiUrl}/webhooks/hibob/demo-360`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(200_000) });
+    const huge = await fetch(`${stack.apiUrl}/webhooks/hibob/demo-360`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(200_000),
+    });
     expect(huge.status).toBe(413);
   });
 
   it('answers 503 while Temporal is unreachable, and applies the event when HiBob retries', async () => {
     // A second API instance whose Temporal client points at a closed port stands in for an outage.
     const deadClient = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
-    const down = createWebhookRouter({ config: stack.config, env: stack.env, temporal: deadClient, log: pino({ level: 'silent' }), taskQueue: stack.taskQueue, temporalTimeoutMs: 1_000 });
+    const down = createWebhookRouter({
+      config: stack.config,
+      env: stack.env,
+      temporal: deadClient,
+      log: pino({ level: 'silent' }),
+      taskQueue: stack.taskQueue,
+      temporalTimeoutMs: 1_000,
+    });
     let outage = true;
     const statuses: number[] = [];
     const app = express();
@@ -184,7 +249,11 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
       // Outage over: forward to the real API.
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const answer = await fetch(`${stack.apiUrl}/webhooks${req.url}`, { method: 'POST', headers: { 'bob-signature': String(req.headers['bob-signature']), 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+      const answer = await fetch(`${stack.apiUrl}/webhooks${req.url}`, {
+        method: 'POST',
+        headers: { 'bob-signature': String(req.headers['bob-signature']), 'content-type': 'application/json' },
+        body: Buffer.concat(chunks),
+      });
       res.status(answer.status).send(await answer.text());
     });
     const proxy = await new Promise<Server>((resolve) => {
@@ -210,15 +279,24 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
 
   it('converges through a 429 storm and 5xx faults with no duplicates and writes never above 10/s', async () => {
     lms().kit.requests.clear();
-    lms().kit.faults.add({ method: 'POST', path: '^/api/v2/users$', status: 429, body: { error: 'tooManyRequests' }, times: 4 });
+    lms().kit.faults.add({
+      method: 'POST',
+      path: '^/api/v2/users$',
+      status: 429,
+      body: { error: 'tooManyRequests' },
+      times: 4,
+    });
     lms().kit.faults.add({ method: 'PUT', path: '/activate$', status: 503, times: 3 });
     lms().kit.faults.add({ method: 'POST', path: '^/api/v2/external-ids$', status: 500, times: 2 });
     const people = Array.from({ length: 8 }, (_, i) => hire(`Storm${i}`, 'Tester', `storm${i}@northwind.example`));
     for (const p of people) await until(`${p.firstName} active`, () => learnerOf(p.id)?.status === 'active');
     lms().kit.faults.clear();
-    for (const p of people) expect(users().filter((u) => u.mail === `storm${p.firstName.slice(5)}@northwind.example`)).toHaveLength(1);
+    for (const p of people)
+      expect(users().filter((u) => u.mail === `storm${p.firstName.slice(5)}@northwind.example`)).toHaveLength(1);
     const writes = (e: { method: string; path: string }) => e.method !== 'GET' && !e.path.includes('oauth2');
-    expect(lms().kit.requests.entries.filter((e) => e.status === 429 || e.status >= 500).length).toBeGreaterThanOrEqual(9);
+    expect(lms().kit.requests.entries.filter((e) => e.status === 429 || e.status >= 500).length).toBeGreaterThanOrEqual(
+      9,
+    );
     // The LMS never had to throttle bobsync itself, and no second (as 360Learning counts them)
     // held more than 10 writes. A sliding window measured at the server also counts network
     // jitter, so it is not what the vendor enforces.
@@ -253,7 +331,11 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
       const edited = Date.now();
       hibob().updateEmployee(katherine.id, { surname: `Goble${lagSeconds}` });
       // Within the lag HiBob still answers with the old surname: the first re-read changes nothing.
-      const learner = await eventually(() => (learnerOf(katherine.id)?.lastName === `Goble${lagSeconds}` ? learnerOf(katherine.id) : undefined), 60_000, 'edit applied');
+      const learner = await eventually(
+        () => (learnerOf(katherine.id)?.lastName === `Goble${lagSeconds}` ? learnerOf(katherine.id) : undefined),
+        60_000,
+        'edit applied',
+      );
       expect(Date.now() - edited).toBeGreaterThanOrEqual(lagSeconds * 1000 - 500);
       expect(learner._id).toBeDefined();
       const { lastOutcome } = await handle.query(stateQuery);
@@ -268,8 +350,10 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
     const hedy = hire('Hedy', 'Lamarr', 'hedy@northwind.example');
     await until('Hedy active', () => learnerOf(hedy.id)?.status === 'active');
     // A hand edit in 360Learning is drift; an on-demand sync puts HiBob's value back.
-    lms().company().updateUser(learnerOf(hedy.id)!._id, { lastName: "Edited by hand" });
-    const outcome = await stack.client.workflow.getHandle(employeeWorkflowId('demo-360', hedy.id)).executeUpdate(syncNowUpdate, { args: [{ reason: 'test' }] });
+    lms().company().updateUser(learnerOf(hedy.id)!._id, { lastName: 'Edited by hand' });
+    const outcome = await stack.client.workflow
+      .getHandle(employeeWorkflowId('demo-360', hedy.id))
+      .executeUpdate(syncNowUpdate, { args: [{ reason: 'test' }] });
     expect(outcome.result).toMatch(/applied|unchanged/);
     expect(learnerOf(hedy.id)?.lastName).toBe('Lamarr');
   });

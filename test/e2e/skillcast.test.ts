@@ -45,7 +45,12 @@ describe('full sync to Skillcast', () => {
         const c = config.connections[0]!;
         if (c.destination.type === 'skillcast') c.destination.requestsPerSecond = 100;
         c.fullSync = { ...c.fullSync, batchSize: 10, parallelism: 4, concurrencyPerBatch: 5 };
-        c.safety = { ...c.safety, approval: 'onSafeguard', maxDeactivationPercent: 100, protectedUsers: ['auditor@northwind.example'] };
+        c.safety = {
+          ...c.safety,
+          approval: 'onSafeguard',
+          maxDeactivationPercent: 100,
+          protectedUsers: ['auditor@northwind.example'],
+        };
       },
     });
   });
@@ -54,13 +59,23 @@ describe('full sync to Skillcast', () => {
   });
 
   let auditorOf = '';
-  const activeEmployees = () => hibob().listEmployees().filter((e) => e.status === 'Active' && e.lifecycleStatus === 'employed' && e.email);
+  const activeEmployees = () =>
+    hibob()
+      .listEmployees()
+      .filter((e) => e.status === 'Active' && e.lifecycleStatus === 'employed' && e.email);
 
   it('adds every active employee, linked by the HiBob id, with mapped attributes', async () => {
     // Someone kept active by hand in another domain, with the address of a HiBob employee.
-    const managers = new Set(hibob().listEmployees().map((e) => e.reportsTo));
+    const managers = new Set(
+      hibob()
+        .listEmployees()
+        .map((e) => e.reportsTo),
+    );
     const kept = activeEmployees().find((e) => !managers.has(e.id));
-    skillcast().seedUsers([{ userName: kept!.email!, emails: [{ value: kept!.email!, primary: true }], active: true }], 'Always active');
+    skillcast().seedUsers(
+      [{ userName: kept!.email!, emails: [{ value: kept!.email!, primary: true }], active: true }],
+      'Always active',
+    );
     // An auditor's account, linked to a HiBob employee but on the protected list.
     const dan = activeEmployees().find((e) => e.id !== kept!.id && !managers.has(e.id))!;
     auditorOf = dan.id;
@@ -70,8 +85,15 @@ describe('full sync to Skillcast', () => {
 
     const ada = activeEmployees().find((e) => e.id !== kept!.id)!;
     const user = userOf(ada.id);
-    expect(user).toMatchObject({ userName: ada.email, active: true, name: { givenName: ada.firstName, familyName: ada.surname } });
-    expect((user as Record<string, unknown>)[EXTENSION]).toMatchObject({ Site: expect.any(String), Department: expect.any(String) });
+    expect(user).toMatchObject({
+      userName: ada.email,
+      active: true,
+      name: { givenName: ada.firstName, familyName: ada.surname },
+    });
+    expect((user as Record<string, unknown>)[EXTENSION]).toMatchObject({
+      Site: expect.any(String),
+      Department: expect.any(String),
+    });
     // The other domain's user is neither read nor changed; its employee is reported, not duplicated.
     const elsewhere = skillcast().users('Always active')['Always active'];
     expect(elsewhere).toEqual([expect.objectContaining({ userName: kept!.email, active: true })]);
@@ -94,7 +116,9 @@ describe('full sync to Skillcast', () => {
   });
 
   it('updates, archives and reactivates the same user, and leaves a protected user alone', async () => {
-    const [ann, ben, cat] = activeEmployees().filter((e) => userOf(e.id) && e.id !== auditorOf).slice(0, 3);
+    const [ann, ben, cat] = activeEmployees()
+      .filter((e) => userOf(e.id) && e.id !== auditorOf)
+      .slice(0, 3);
     const catUser = userOf(cat!.id)!;
     hibob().deleteEmployee(auditorOf);
     hibob().updateEmployee(ann!.id, { surname: 'Renamed' });
@@ -114,7 +138,11 @@ describe('full sync to Skillcast', () => {
     expect(benAfter.active).toBe(true);
     expect(benAfter.id).toBe(benBefore.id);
     expect(catUser.id).toBe(userOf(cat!.id)!.id);
-    expect(writes().filter((w) => w.status < 400).every((w) => w.method === 'PATCH')).toBe(true);
+    expect(
+      writes()
+        .filter((w) => w.status < 400)
+        .every((w) => w.method === 'PATCH'),
+    ).toBe(true);
   });
 });
 
@@ -125,7 +153,10 @@ describe.each([
   let stack: TestStack;
   const skillcast = () => stack.emulators.skillcast!.emulator;
   const hibob = () => stack.emulators.hibob!.emulator;
-  const userOf = (employeeId: string) => skillcast().users('Employees').Employees?.find((u) => u.externalId === employeeId);
+  const userOf = (employeeId: string) =>
+    skillcast()
+      .users('Employees')
+      .Employees?.find((u) => u.externalId === employeeId);
   const writes = () => skillcast().kit.requests.entries.filter((e) => e.method !== 'GET' && e.path.includes('/scim/'));
   const run = (): Promise<FullSyncResult> =>
     stack.client.workflow.execute(fullSync, {
@@ -145,7 +176,12 @@ describe.each([
         config.connections = config.connections.filter((c) => c.name === 'demo-skillcast');
         const c = config.connections[0]!;
         if (c.destination.type === 'skillcast') c.destination.requestsPerSecond = 100;
-        c.source.report = { name: 'LMS feed', identityColumn: 'Bob ID', humanReadable, columns: { 'Bob ID': 'root.id' } };
+        c.source.report = {
+          name: 'LMS feed',
+          identityColumn: 'Bob ID',
+          humanReadable,
+          columns: { 'Bob ID': 'root.id' },
+        };
         c.safety = { ...c.safety, approval: 'onSafeguard', maxDeactivationPercent: 100 };
       },
     });
@@ -157,7 +193,9 @@ describe.each([
   it('adds, then updates, archives and reactivates, each ending in Skillcast as planned', async () => {
     const first = await run();
     expect(first.byAction.create).toBeGreaterThan(10);
-    const employed = hibob().listEmployees().filter((e) => e.status === 'Active' && e.lifecycleStatus === 'employed' && userOf(e.id));
+    const employed = hibob()
+      .listEmployees()
+      .filter((e) => e.status === 'Active' && e.lifecycleStatus === 'employed' && userOf(e.id));
     const [ann, ben] = employed;
     expect(userOf(ann!.id)).toMatchObject({ userName: ann!.email, active: true });
 
@@ -180,7 +218,15 @@ describe.each([
   it('a report missing a mapped column fails before any write, naming the column and the report', async () => {
     const c = stack.config.connections[0]!;
     const saved = c.mapping.customFields;
-    c.mapping.customFields = [...saved, { name: 'Site', source: { from: 'work.custom.field_1700000000000' }, type: 'string', createIfMissing: false } as never];
+    c.mapping.customFields = [
+      ...saved,
+      {
+        name: 'Site',
+        source: { from: 'work.custom.field_1700000000000' },
+        type: 'string',
+        createIfMissing: false,
+      } as never,
+    ];
     skillcast().kit.requests.clear();
     try {
       const failure = await run().then(
@@ -231,14 +277,20 @@ describe('a first Skillcast run waits for approval of its preview, and applies t
       workflowId: `bobsync/demo-skillcast/full-sync/approval-test-${Date.now()}`,
       args: [{ connection: 'demo-skillcast', taskQueue: stack.taskQueue, trigger: 'test' }],
     });
-    const waiting = await eventually(async () => {
-      const p = await handle.query(progressQuery);
-      return p.phase === 'awaitingApproval' ? p : undefined;
-    }, 60_000, 'the run waiting for approval');
+    const waiting = await eventually(
+      async () => {
+        const p = await handle.query(progressQuery);
+        return p.phase === 'awaitingApproval' ? p : undefined;
+      },
+      60_000,
+      'the run waiting for approval',
+    );
     expect(waiting.approval).toMatchObject({ scope: 'plan' });
     expect(writes()).toEqual([]);
 
-    const edited = hibob().listEmployees().find((e) => e.status === 'Active' && e.lifecycleStatus === 'employed' && e.email)!;
+    const edited = hibob()
+      .listEmployees()
+      .find((e) => e.status === 'Active' && e.lifecycleStatus === 'employed' && e.email)!;
     hibob().updateEmployee(edited.id, { surname: 'Edited-After-Preview' });
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'test' }] });
     const result = await handle.result();

@@ -37,14 +37,18 @@ describe('HiBob → 360Learning and HiBob → Skillcast side by side', () => {
     for (const connection of ['demo-360', 'demo-skillcast']) {
       for (const kind of ['reads', 'writes'] as const) {
         const name = lmsQueue(stack.taskQueue, kind, connection);
-        const pollers = await eventually(async () => {
-          const answer = await stack.client.workflowService.describeTaskQueue({
-            namespace: 'default',
-            taskQueue: { name },
-            taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-          });
-          return answer.pollers.length > 0 ? answer.pollers : undefined;
-        }, 30_000, `a poller on ${name}`);
+        const pollers = await eventually(
+          async () => {
+            const answer = await stack.client.workflowService.describeTaskQueue({
+              namespace: 'default',
+              taskQueue: { name },
+              taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+            });
+            return answer.pollers.length > 0 ? answer.pollers : undefined;
+          },
+          30_000,
+          `a poller on ${name}`,
+        );
         expect(pollers.length).toBeGreaterThan(0);
       }
     }
@@ -67,7 +71,18 @@ describe('HiBob → 360Learning and HiBob → Skillcast side by side', () => {
       .listEmployees()
       .find((e) => e.status === 'Active' && e.lifecycleStatus === 'employed' && learnerOf(e.id) && scimUserOf(e.id))!;
     hibob().updateEmployee(someone.id, { surname: 'Both-Platforms' });
-    await eventually(() => (learnerOf(someone.id)?.lastName === 'Both-Platforms' ? true : undefined), 60_000, '360Learning updated');
-    await eventually(() => ((scimUserOf(someone.id)?.name as { familyName?: string } | undefined)?.familyName === 'Both-Platforms' ? true : undefined), 60_000, 'Skillcast updated');
+    await eventually(
+      () => (learnerOf(someone.id)?.lastName === 'Both-Platforms' ? true : undefined),
+      60_000,
+      '360Learning updated',
+    );
+    await eventually(
+      () =>
+        (scimUserOf(someone.id)?.name as { familyName?: string } | undefined)?.familyName === 'Both-Platforms'
+          ? true
+          : undefined,
+      60_000,
+      'Skillcast updated',
+    );
   });
 });

@@ -28,7 +28,10 @@ describe('worker crash during a full sync', () => {
     });
     return child;
   };
-  const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+  const exited = (child: ChildProcess) =>
+    new Promise<void>((resolve) =>
+      child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
+    );
 
   beforeAll(async () => {
     stack = await startTestStack({
@@ -38,7 +41,12 @@ describe('worker crash during a full sync', () => {
       worker: false,
       only: ['hibob', '360learning'],
       configure: (config) => {
-        config.connections[0]!.fullSync = { ...config.connections[0]!.fullSync, batchSize: 5, parallelism: 2, concurrencyPerBatch: 3 };
+        config.connections[0]!.fullSync = {
+          ...config.connections[0]!.fullSync,
+          batchSize: 5,
+          parallelism: 2,
+          concurrencyPerBatch: 3,
+        };
       },
     });
     configPath = join(mkdtempSync(join(tmpdir(), 'bobsync-crash-')), 'bobsync.yaml');
@@ -60,10 +68,14 @@ describe('worker crash during a full sync', () => {
       args: [{ connection: 'demo-360', taskQueue: stack.taskQueue, trigger: 'test' }],
     });
     const learners = () => stack.emulators.learning360!.emulator.dump().users;
-    await eventually(async () => {
-      const progress = await handle.query(progressQuery);
-      return progress.phase === 'apply' && learners().length >= 8 ? true : undefined;
-    }, 120_000, 'apply under way');
+    await eventually(
+      async () => {
+        const progress = await handle.query(progressQuery);
+        return progress.phase === 'apply' && learners().length >= 8 ? true : undefined;
+      },
+      120_000,
+      'apply under way',
+    );
 
     worker.kill('SIGKILL');
     await exited(worker);

@@ -12,15 +12,29 @@ jest.setTimeout(120_000);
 
 function cliIo(stack: TestStack): CommandIo & { text(): string } {
   const chunks: string[] = [];
-  const ctx: CommandContext = { config: stack.config, configPath: 'test config', runtime: runtimeSettings(stack.env), address: stack.config.temporal.address, namespace: 'default' };
-  return { ctx, env: stack.env, out: { write: (t: string) => chunks.push(t), isTTY: false }, text: () => chunks.join('') };
+  const ctx: CommandContext = {
+    config: stack.config,
+    configPath: 'test config',
+    runtime: runtimeSettings(stack.env),
+    address: stack.config.temporal.address,
+    namespace: 'default',
+  };
+  return {
+    ctx,
+    env: stack.env,
+    out: { write: (t: string) => chunks.push(t), isTTY: false },
+    text: () => chunks.join(''),
+  };
 }
 
 describe('bobsync employee', () => {
   let stack: TestStack;
   const hibob = () => stack.emulators.hibob!.emulator;
   const lms = () => stack.emulators.learning360!.emulator;
-  const learnerOf = (employeeId: string) => lms().dump().users.find((u) => u.externalIds.some((x) => x.value === employeeId));
+  const learnerOf = (employeeId: string) =>
+    lms()
+      .dump()
+      .users.find((u) => u.externalIds.some((x) => x.value === employeeId));
 
   beforeAll(async () => {
     stack = await startTestStack({ name: 'cli-employee', employees: 3, seed: 13, only: ['hibob', '360learning'] });
@@ -61,7 +75,11 @@ describe('bobsync employee', () => {
     // A second on-demand sync reuses the running workflow and finds nothing to do.
     const again = await showEmployee(io, employee.id, { sync: true });
     expect(again.outcome).toMatchObject({ result: 'unchanged', operations: [] });
-    expect(lms().dump().users.filter((u) => u.mail === learner.mail)).toHaveLength(1);
+    expect(
+      lms()
+        .dump()
+        .users.filter((u) => u.mail === learner.mail),
+    ).toHaveLength(1);
     expect(io.text()).toMatch(/plan +nothing to do/);
 
     // A workflow that ended is reported as such, not as running.
@@ -72,6 +90,8 @@ describe('bobsync employee', () => {
   });
 
   it('names the known connections when asked for an unknown one', async () => {
-    await expect(showEmployee(cliIo(stack), '123', { connection: 'nope' })).rejects.toThrow('no connection "nope" in test config (known: demo-360)');
+    await expect(showEmployee(cliIo(stack), '123', { connection: 'nope' })).rejects.toThrow(
+      'no connection "nope" in test config (known: demo-360)',
+    );
   });
 });

@@ -11,7 +11,15 @@ import { codecFromEnv } from '../../src/codec/aes-gcm-codec';
 import { createCodecRouter } from '../../src/codec/codec-server';
 import type { CommandContext } from '../../src/cli/context';
 import type { CommandIo } from '../../src/cli/io';
-import { calendarToCron, createSchedule, deleteSchedule, describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } from '../../src/cli/schedule';
+import {
+  calendarToCron,
+  createSchedule,
+  deleteSchedule,
+  describeSchedule,
+  pauseSchedule,
+  triggerSchedule,
+  unpauseSchedule,
+} from '../../src/cli/schedule';
 import { runtimeSettings } from '../../src/config/runtime';
 import type { FullSyncResult } from '../../src/workflows/full-sync-api';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -23,8 +31,19 @@ const SCHEDULE_ID = 'bobsync/demo-360/full-sync';
 
 function cliIo(stack: TestStack): CommandIo & { text(): string } {
   const chunks: string[] = [];
-  const ctx: CommandContext = { config: stack.config, configPath: 'test config', runtime: runtimeSettings(stack.env), address: stack.config.temporal.address, namespace: 'default' };
-  return { ctx, env: { ...stack.env, USER: 'ops-test' }, out: { write: (t: string) => chunks.push(t), isTTY: false }, text: () => chunks.join('') };
+  const ctx: CommandContext = {
+    config: stack.config,
+    configPath: 'test config',
+    runtime: runtimeSettings(stack.env),
+    address: stack.config.temporal.address,
+    namespace: 'default',
+  };
+  return {
+    ctx,
+    env: { ...stack.env, USER: 'ops-test' },
+    out: { write: (t: string) => chunks.push(t), isTTY: false },
+    text: () => chunks.join(''),
+  };
 }
 
 describe('bobsync schedule', () => {
@@ -32,13 +51,23 @@ describe('bobsync schedule', () => {
   let codecServer: Server;
   let codecUrl: string;
   const temporalCli = (...args: string[]) =>
-    run(process.env.BOBSYNC_TEST_TEMPORAL_CLI ?? 'temporal', [...args, '--address', stack.config.temporal.address, '--namespace', 'default'], { timeout: 30_000 });
+    run(
+      process.env.BOBSYNC_TEST_TEMPORAL_CLI ?? 'temporal',
+      [...args, '--address', stack.config.temporal.address, '--namespace', 'default'],
+      { timeout: 30_000 },
+    );
   const scheduleJson = async (...extra: string[]) =>
-    JSON.parse((await temporalCli('schedule', 'describe', '--schedule-id', SCHEDULE_ID, '--output', 'json', ...extra)).stdout) as {
-      schedule: { state: { paused?: boolean }; action: { startWorkflow: { input: { payloads: { metadata: Record<string, string>; data: string }[] } } } };
+    JSON.parse(
+      (await temporalCli('schedule', 'describe', '--schedule-id', SCHEDULE_ID, '--output', 'json', ...extra)).stdout,
+    ) as {
+      schedule: {
+        state: { paused?: boolean };
+        action: { startWorkflow: { input: { payloads: { metadata: Record<string, string>; data: string }[] } } };
+      };
     };
   const encoding = (p: { metadata: Record<string, string> }) => Buffer.from(p.metadata.encoding!, 'base64').toString();
-  const finished = (workflowId: string) => stack.client.workflow.getHandle(workflowId).result() as Promise<FullSyncResult>;
+  const finished = (workflowId: string) =>
+    stack.client.workflow.getHandle(workflowId).result() as Promise<FullSyncResult>;
 
   beforeAll(async () => {
     stack = await startTestStack({ name: 'cli-schedule', employees: 4, seed: 3, only: ['hibob', '360learning'] });
@@ -51,7 +80,10 @@ describe('bobsync schedule', () => {
     codecUrl = `http://127.0.0.1:${(codecServer.address() as AddressInfo).port}/codec`;
   });
   afterAll(async () => {
-    await stack?.client.schedule.getHandle(SCHEDULE_ID).delete().catch(() => undefined);
+    await stack?.client.schedule
+      .getHandle(SCHEDULE_ID)
+      .delete()
+      .catch(() => undefined);
     codecServer?.closeAllConnections();
     await new Promise((resolve) => codecServer?.close(resolve));
     await stack?.close();
@@ -102,32 +134,55 @@ describe('bobsync schedule', () => {
     expect(view.recent.find((r) => r.workflowId === started)?.status).toBe('completed');
 
     await deleteSchedule(io);
-    await expect(describeSchedule(io)).rejects.toThrow(`no schedule ${SCHEDULE_ID}: create it with \`bobsync schedule create --connection demo-360\``);
+    await expect(describeSchedule(io)).rejects.toThrow(
+      `no schedule ${SCHEDULE_ID}: create it with \`bobsync schedule create --connection demo-360\``,
+    );
   });
 
   it('manages a schedule made with `temporal schedule create --codec-endpoint`, whose input is sealed', async () => {
     const input = JSON.stringify({ connection: 'demo-360', taskQueue: stack.taskQueue, trigger: 'schedule' });
     await temporalCli(
-      'schedule', 'create',
-      '--schedule-id', SCHEDULE_ID,
-      '--cron', '0 2 * * *',
-      '--type', 'fullSync',
-      '--task-queue', stack.taskQueue,
-      '--workflow-id', 'bobsync/demo-360/full-sync/scheduled',
-      '--input', input,
-      '--overlap-policy', 'Skip',
-      '--catchup-window', '1h',
-      '--notes', 'created with the temporal CLI',
-      '--codec-endpoint', codecUrl,
+      'schedule',
+      'create',
+      '--schedule-id',
+      SCHEDULE_ID,
+      '--cron',
+      '0 2 * * *',
+      '--type',
+      'fullSync',
+      '--task-queue',
+      stack.taskQueue,
+      '--workflow-id',
+      'bobsync/demo-360/full-sync/scheduled',
+      '--input',
+      input,
+      '--overlap-policy',
+      'Skip',
+      '--catchup-window',
+      '1h',
+      '--notes',
+      'created with the temporal CLI',
+      '--codec-endpoint',
+      codecUrl,
     );
     // Temporal holds ciphertext only; through the codec endpoint the CLI reads it back.
     expect(encoding((await scheduleJson()).schedule.action.startWorkflow.input.payloads[0]!)).toBe('binary/encrypted');
-    expect(encoding((await scheduleJson('--codec-endpoint', codecUrl)).schedule.action.startWorkflow.input.payloads[0]!)).toBe('json/plain');
+    expect(
+      encoding((await scheduleJson('--codec-endpoint', codecUrl)).schedule.action.startWorkflow.input.payloads[0]!),
+    ).toBe('json/plain');
 
     const io = cliIo(stack);
     expect(await createSchedule(io)).toBe('exists');
     const view = await describeSchedule(io);
-    expect(view).toMatchObject({ cron: ['0 2 * * *'], workflowType: 'fullSync', input: [JSON.parse(input)], overlap: 'SKIP', catchupWindowMs: 3_600_000, note: 'created with the temporal CLI', warnings: [] });
+    expect(view).toMatchObject({
+      cron: ['0 2 * * *'],
+      workflowType: 'fullSync',
+      input: [JSON.parse(input)],
+      overlap: 'SKIP',
+      catchupWindowMs: 3_600_000,
+      note: 'created with the temporal CLI',
+      warnings: [],
+    });
 
     // The worker decodes the sealed input of a run this schedule starts.
     const started = await triggerSchedule(io);
@@ -142,10 +197,18 @@ describe('bobsync schedule', () => {
     const raw = await scheduleJson();
     expect(encoding(raw.schedule.action.startWorkflow.input.payloads[0]!)).toBe('binary/encrypted');
     const decoded = (await scheduleJson('--codec-endpoint', codecUrl)).schedule.action.startWorkflow.input.payloads[0]!;
-    expect(JSON.parse(Buffer.from(decoded.data, 'base64').toString())).toEqual({ connection: 'demo-360', taskQueue: stack.taskQueue, trigger: 'schedule' });
+    expect(JSON.parse(Buffer.from(decoded.data, 'base64').toString())).toEqual({
+      connection: 'demo-360',
+      taskQueue: stack.taskQueue,
+      trigger: 'schedule',
+    });
 
     await temporalCli('schedule', 'toggle', '--schedule-id', SCHEDULE_ID, '--pause', '--reason', 'maintenance window');
-    expect(await describeSchedule(io)).toMatchObject({ paused: true, note: 'maintenance window', cron: ['15 4 * * *'] });
+    expect(await describeSchedule(io)).toMatchObject({
+      paused: true,
+      note: 'maintenance window',
+      cron: ['15 4 * * *'],
+    });
     await temporalCli('schedule', 'delete', '--schedule-id', SCHEDULE_ID);
     await expect(describeSchedule(io)).rejects.toThrow('no schedule');
   });

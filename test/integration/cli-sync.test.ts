@@ -20,15 +20,29 @@ jest.setTimeout(180_000);
 
 function cliIo(stack: TestStack, tty = false): CommandIo & { text(): string } {
   const chunks: string[] = [];
-  const ctx: CommandContext = { config: stack.config, configPath: 'test config', runtime: runtimeSettings(stack.env), address: stack.config.temporal.address, namespace: 'default' };
-  return { ctx, env: { ...stack.env, USER: 'ops-test' }, out: { write: (t: string) => chunks.push(t), isTTY: tty, columns: 120 }, text: () => chunks.join('') };
+  const ctx: CommandContext = {
+    config: stack.config,
+    configPath: 'test config',
+    runtime: runtimeSettings(stack.env),
+    address: stack.config.temporal.address,
+    namespace: 'default',
+  };
+  return {
+    ctx,
+    env: { ...stack.env, USER: 'ops-test' },
+    out: { write: (t: string) => chunks.push(t), isTTY: tty, columns: 120 },
+    text: () => chunks.join(''),
+  };
 }
 
 describe('bobsync sync, approve and reject', () => {
   let stack: TestStack;
   const hibob = () => stack.emulators.hibob!.emulator;
   const lms = () => stack.emulators.learning360!.emulator;
-  const learnerOf = (employeeId: string) => lms().dump().users.find((u) => u.externalIds.some((x) => x.value === employeeId));
+  const learnerOf = (employeeId: string) =>
+    lms()
+      .dump()
+      .users.find((u) => u.externalIds.some((x) => x.value === employeeId));
   const outDir = () => mkdtempSync(join(tmpdir(), 'bobsync-cli-'));
 
   beforeAll(async () => {
@@ -52,20 +66,31 @@ describe('bobsync sync, approve and reject', () => {
 
     expect(run.workflowId).toMatch(/^bobsync\/demo-360\/full-sync\/\d{4}-\d\d-\d\dT/);
     expect(text).toContain(`Started a dry run of the full sync of demo-360: ${run.workflowId}`);
-    expect(text).toContain(`Temporal UI  http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(run.workflowId)}`);
+    expect(text).toContain(
+      `Temporal UI  http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(run.workflowId)}`,
+    );
     expect(text).not.toContain('\r');
     expect(text).toMatch(/Full sync of demo-360 finished in .* \(dry run: nothing was written\)/);
     expect(text).toContain(`planned    ${run.result!.byAction.create} create`);
     expect(run.result!.dryRun).toBe(true);
     expect(lms().dump().users).toHaveLength(0);
 
-    expect(Object.keys(run.files!).sort()).toEqual(['preview.csv', 'preview.xlsx', 'report.csv', 'report.json', 'report.xlsx']);
+    expect(Object.keys(run.files!).sort()).toEqual([
+      'preview.csv',
+      'preview.xlsx',
+      'report.csv',
+      'report.json',
+      'report.xlsx',
+    ]);
     for (const path of Object.values(run.files!)) {
       expect(path.startsWith(dir)).toBe(true);
       expect(statSync(path).size).toBeGreaterThan(0);
     }
     expect(text.indexOf('Preview of what a real run would do:')).toBeLessThan(text.indexOf(run.files!['preview.csv']!));
-    const preview: Record<string, string>[] = parse(readFileSync(run.files!['preview.csv']!), { bom: true, columns: true });
+    const preview: Record<string, string>[] = parse(readFileSync(run.files!['preview.csv']!), {
+      bom: true,
+      columns: true,
+    });
     expect(preview.filter((r) => r.Action === 'create')).toHaveLength(run.result!.byAction.create!);
     const report = JSON.parse(readFileSync(run.files!['report.json']!, 'utf8')) as SyncReport;
     expect(report).toMatchObject({ workflowId: run.workflowId, dryRun: true });
@@ -94,10 +119,16 @@ describe('bobsync sync, approve and reject', () => {
     expect(run.result).toBeUndefined();
     expect(io.text()).toContain('Add --follow to watch its progress here');
     // Approving a run that is not waiting is refused with the workflow's reason.
-    await expect(decideApproval(io, run.workflowId, 'approve')).rejects.toThrow(/^cannot approve bobsync\/demo-360\/full-sync\/.*: nothing is waiting for approval \(phase: \w+\)$/);
+    await expect(decideApproval(io, run.workflowId, 'approve')).rejects.toThrow(
+      /^cannot approve bobsync\/demo-360\/full-sync\/.*: nothing is waiting for approval \(phase: \w+\)$/,
+    );
     await stack.client.workflow.getHandle(run.workflowId).result();
-    await expect(decideApproval(io, run.workflowId, 'reject')).rejects.toThrow(/^cannot reject .*: it has already finished/);
-    await expect(decideApproval(io, 'bobsync/demo-360/full-sync/no-such-run', 'approve')).rejects.toThrow(/no such workflow/);
+    await expect(decideApproval(io, run.workflowId, 'reject')).rejects.toThrow(
+      /^cannot reject .*: it has already finished/,
+    );
+    await expect(decideApproval(io, 'bobsync/demo-360/full-sync/no-such-run', 'approve')).rejects.toThrow(
+      /no such workflow/,
+    );
   });
 
   it('says when the run waits for approval, prints the commands, and approve lets it finish', async () => {
@@ -109,23 +140,36 @@ describe('bobsync sync, approve and reject', () => {
 
     const io = cliIo(stack);
     const following = runSync(io, { follow: true, outDir: outDir(), pollMs: 100 });
-    await eventually(() => (io.text().includes('is waiting for approval') ? true : undefined), 120_000, 'approval prompt');
+    await eventually(
+      () => (io.text().includes('is waiting for approval') ? true : undefined),
+      120_000,
+      'approval prompt',
+    );
     const workflowId = /Started a full sync of demo-360: (\S+)/.exec(io.text())![1]!;
     expect(io.text()).toContain(`bobsync approve ${workflowId} --by <your name>`);
     expect(io.text()).toContain(`bobsync reject ${workflowId} --by <your name>`);
     expect(leavers.every((e) => learnerOf(e.id)?.status === 'active')).toBe(true);
 
     // While it waits, a second full sync of the connection is refused.
-    await eventually(async () => {
-      for await (const w of stack.client.workflow.list({ query: `WorkflowId = '${workflowId}' AND ExecutionStatus = 'Running'` })) return w;
-      return undefined;
-    }, 30_000, 'run visible');
+    await eventually(
+      async () => {
+        for await (const w of stack.client.workflow.list({
+          query: `WorkflowId = '${workflowId}' AND ExecutionStatus = 'Running'`,
+        }))
+          return w;
+        return undefined;
+      },
+      30_000,
+      'run visible',
+    );
     await expect(runSync(cliIo(stack))).rejects.toThrow(`a full sync of demo-360 is already running: ${workflowId}.`);
 
     const approver = cliIo(stack);
     const state = await decideApproval(approver, workflowId, 'approve', { by: 'hr-lead' });
     expect(state).toMatchObject({ tripped: true, decision: 'approved', decidedBy: 'hr-lead' });
-    expect(approver.text()).toContain(`Approved by hr-lead: the held deactivations of ${workflowId} are being applied.`);
+    expect(approver.text()).toContain(
+      `Approved by hr-lead: the held deactivations of ${workflowId} are being applied.`,
+    );
 
     const run = await following;
     const result: FullSyncResult = run.result!;
@@ -137,10 +181,33 @@ describe('bobsync sync, approve and reject', () => {
 
   it('draws progress within the width it is given', () => {
     const line = renderProgress(
-      { phase: 'apply', planned: { create: 120, update: 4, noop: 3000 }, toApply: 124, applied: 62, outcomes: { applied: 60, failed: 2 }, batchesTotal: 3, batchesDone: 1 },
+      {
+        phase: 'apply',
+        planned: { create: 120, update: 4, noop: 3000 },
+        toApply: 124,
+        applied: 62,
+        outcomes: { applied: 60, failed: 2 },
+        batchesTotal: 3,
+        batchesDone: 1,
+      },
       200,
     );
-    expect(line).toBe('applying  planned 120 create · 4 update · 3000 noop  [##########..........] 62/124  batches 1/3  2 failed');
-    expect(renderProgress({ phase: 'apply', planned: { create: 120 }, toApply: 124, applied: 62, outcomes: {}, batchesTotal: 3, batchesDone: 1 }, 30)).toHaveLength(29);
+    expect(line).toBe(
+      'applying  planned 120 create · 4 update · 3000 noop  [##########..........] 62/124  batches 1/3  2 failed',
+    );
+    expect(
+      renderProgress(
+        {
+          phase: 'apply',
+          planned: { create: 120 },
+          toApply: 124,
+          applied: 62,
+          outcomes: {},
+          batchesTotal: 3,
+          batchesDone: 1,
+        },
+        30,
+      ),
+    ).toHaveLength(29);
   });
 });

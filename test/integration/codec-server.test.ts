@@ -2,7 +2,14 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { codecFromEnv, codecRouterFromEnv, createCodecRouter, generateCodecKey, payloadToJson, type JsonPayload } from '../../src/codec';
+import {
+  codecFromEnv,
+  codecRouterFromEnv,
+  createCodecRouter,
+  generateCodecKey,
+  payloadToJson,
+  type JsonPayload,
+} from '../../src/codec';
 
 const UI = 'http://localhost:8233';
 
@@ -25,8 +32,16 @@ function close(server: Server): Promise<void> {
   return new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: CodecResponse; headers: Headers }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: CodecResponse; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json()) as CodecResponse, headers: res.headers };
 }
 
@@ -50,7 +65,11 @@ describe('codec HTTP endpoint (open, default origin)', () => {
 
   it('encodes and decodes payloads over HTTP, as the Temporal UI does', async () => {
     const values = [{ email: 'margaret.hamilton@example.com', site: 'Boston' }, 'second'];
-    const enc = await post(`${base}/encode`, { payloads: values.map(asJson) }, { 'X-Namespace': 'default', Origin: UI });
+    const enc = await post(
+      `${base}/encode`,
+      { payloads: values.map(asJson) },
+      { 'X-Namespace': 'default', Origin: UI },
+    );
     expect(enc.status).toBe(200);
     expect(enc.headers.get('access-control-allow-origin')).toBe(UI);
     expect(enc.json.payloads).toHaveLength(2);
@@ -75,7 +94,11 @@ describe('codec HTTP endpoint (open, default origin)', () => {
   it('answers the CORS preflight for the UI origin', async () => {
     const res = await fetch(`${base}/decode`, {
       method: 'OPTIONS',
-      headers: { Origin: UI, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-namespace,authorization' },
+      headers: {
+        Origin: UI,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type,x-namespace,authorization',
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe(UI);
@@ -87,13 +110,18 @@ describe('codec HTTP endpoint (open, default origin)', () => {
   });
 
   it('gives no CORS grant to other origins', async () => {
-    const res = await fetch(`${base}/decode`, { method: 'OPTIONS', headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' } });
+    const res = await fetch(`${base}/decode`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
+    });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('rejects malformed bodies with 400', async () => {
     expect((await post(`${base}/decode`, { payloads: { nope: true } })).status).toBe(400);
-    expect((await post(`${base}/decode`, { payloads: [{ data: '***' }] })).json.error).toMatch(/payloads\[0\]\.data must be a base64 string/);
+    expect((await post(`${base}/decode`, { payloads: [{ data: '***' }] })).json.error).toMatch(
+      /payloads\[0\]\.data must be a base64 string/,
+    );
     const broken = await post(`${base}/decode`, '{"payloads": [');
     expect(broken.status).toBe(400);
   });
@@ -138,13 +166,19 @@ describe('codec HTTP endpoint with a bearer token and configured origins', () =>
   });
 
   it('lets the preflight through without a token (browsers never send one there)', async () => {
-    const res = await fetch(`${base}/encode`, { method: 'OPTIONS', headers: { Origin: 'http://localhost:8080', 'Access-Control-Request-Method': 'POST' } });
+    const res = await fetch(`${base}/encode`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://localhost:8080', 'Access-Control-Request-Method': 'POST' },
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:8080');
   });
 
   it('does not grant the default dev-server origin once origins are configured', async () => {
-    const res = await fetch(`${base}/encode`, { method: 'OPTIONS', headers: { Origin: UI, 'Access-Control-Request-Method': 'POST' } });
+    const res = await fetch(`${base}/encode`, {
+      method: 'OPTIONS',
+      headers: { Origin: UI, 'Access-Control-Request-Method': 'POST' },
+    });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

@@ -60,19 +60,28 @@ describe('payload codec on a real Temporal server', () => {
 
     const input: CodecProbeInput = { employeeId: 'E-1001', email: EMAIL };
     const result = await worker.runUntil(
-      client.workflow.execute<(i: CodecProbeInput) => Promise<CodecProbeResult>>('codecProbe', { taskQueue, workflowId, args: [input] }),
+      client.workflow.execute<(i: CodecProbeInput) => Promise<CodecProbeResult>>('codecProbe', {
+        taskQueue,
+        workflowId,
+        args: [input],
+      }),
     );
     expect(result).toEqual({ employeeId: 'E-1001', email: NORMALISED, greeting: `Welcome, ${NORMALISED}` });
 
     // What Temporal stored, fetched without the codec.
-    const response = await env.client.workflowService.getWorkflowExecutionHistory({ namespace, execution: { workflowId } });
+    const response = await env.client.workflowService.getWorkflowExecutionHistory({
+      namespace,
+      execution: { workflowId },
+    });
     const events = response.history?.events ?? [];
     const eventTypes = events.map((e) => e.eventType);
     expect(eventTypes).toContain(temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
     expect(eventTypes).toContain(temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
 
     // The raw bytes of the whole history contain neither spelling of the address, nor the id.
-    const raw = Buffer.from(temporal.api.history.v1.History.encode({ events }).finish()).toString('latin1').toLowerCase();
+    const raw = Buffer.from(temporal.api.history.v1.History.encode({ events }).finish())
+      .toString('latin1')
+      .toLowerCase();
     expect(raw).not.toContain('ada.lovelace');
     expect(raw).not.toContain('e-1001');
 

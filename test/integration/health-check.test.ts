@@ -25,14 +25,21 @@ describe('health-check workflow on the real Temporal dev server', () => {
 
     const search = await fetch(`${hibob.server.url}/v1/people/search`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from('bobsync-demo:demo-hibob-token').toString('base64')}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Basic ${Buffer.from('bobsync-demo:demo-hibob-token').toString('base64')}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ fields: ['root.id'], showInactive: true }),
     });
     const firstId = ((await search.json()) as { employees: { id: string }[] }).employees[0]!.id;
     expect(result).toEqual({ connection: 'demo-360', hibob: 'ok', sampleEmployeeId: firstId });
 
     const calls = hibob.emulator.kit.requests.entries.map((e) => `${e.method} ${e.path} ${e.status}`);
-    expect(calls).toEqual(['POST /v1/people/search 200', `POST /v1/people/${firstId} 200`, 'POST /v1/people/search 200']);
+    expect(calls).toEqual([
+      'POST /v1/people/search 200',
+      `POST /v1/people/${firstId} 200`,
+      'POST /v1/people/search 200',
+    ]);
 
     await recordHistoryIfAsked(handle, 'health-check');
   });
@@ -42,7 +49,11 @@ describe('health-check workflow on the real Temporal dev server', () => {
     hibob.emulator.kit.requests.clear();
     const original = stack.env.HIBOB_SERVICE_USER_TOKEN;
     // A second connection with a wrong token shares the worker's config object.
-    stack.config.connections.push({ ...stack.config.connections[0]!, name: 'wrong-token', source: { ...stack.config.connections[0]!.source, serviceUserToken: { env: 'WRONG_TOKEN' } } });
+    stack.config.connections.push({
+      ...stack.config.connections[0]!,
+      name: 'wrong-token',
+      source: { ...stack.config.connections[0]!.source, serviceUserToken: { env: 'WRONG_TOKEN' } },
+    });
     stack.env.WRONG_TOKEN = 'not-the-token';
     const run = stack.client.workflow.execute(healthCheck, {
       taskQueue: stack.taskQueue,

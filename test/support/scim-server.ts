@@ -13,7 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/dev/ports';
 import { findOnPath, isExecutable, toolCacheDir } from '../../src/dev/tool-cache';
-import { ScimApiError, ScimClient, ScimConfigurationError, enterpriseOf, type ScimClientOptions, type ScimUser } from '../../src/clients/scim';
+import {
+  ScimApiError,
+  ScimClient,
+  ScimConfigurationError,
+  enterpriseOf,
+  type ScimClientOptions,
+  type ScimUser,
+} from '../../src/clients/scim';
 
 export const SCIM2_SERVER_VERSION = '0.8.3';
 
@@ -36,7 +43,8 @@ export function scim2ServerCacheDir(env: NodeJS.ProcessEnv = process.env): strin
   return toolCacheDir(`scim2-server-${SCIM2_SERVER_VERSION}`, env);
 }
 
-export type Scim2ServerInstall = { python: string; source: 'cache' | 'installed'; installMs: number } | { unavailable: string };
+export type Scim2ServerInstall =
+  { python: string; source: 'cache' | 'installed'; installMs: number } | { unavailable: string };
 
 const MARKER = 'installed-ok';
 
@@ -51,22 +59,33 @@ export function ensureScim2Server(env: NodeJS.ProcessEnv = process.env): Scim2Se
   const python = join(dir, 'venv', 'bin', 'python');
   if (existsSync(join(dir, MARKER)) && isExecutable(python)) return { python, source: 'cache', installMs: 0 };
   const base = env.BOBSYNC_PYTHON || findOnPath(['python3', 'python'], env);
-  if (!base) return { unavailable: 'no python3 on PATH to install scim2-server into a virtualenv (set BOBSYNC_PYTHON)' };
+  if (!base)
+    return { unavailable: 'no python3 on PATH to install scim2-server into a virtualenv (set BOBSYNC_PYTHON)' };
 
   const started = Date.now();
   mkdirSync(join(dir, '..'), { recursive: true });
   const staging = `${dir}.staging-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
-  const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', env: { ...env, PIP_DISABLE_PIP_VERSION_CHECK: '1' }, timeout: 600_000 });
+  const run = (cmd: string, args: string[]) =>
+    spawnSync(cmd, args, { encoding: 'utf8', env: { ...env, PIP_DISABLE_PIP_VERSION_CHECK: '1' }, timeout: 600_000 });
   const venv = run(base, ['-m', 'venv', join(staging, 'venv')]);
   if (venv.status !== 0) {
     rmSync(staging, { recursive: true, force: true });
     return { unavailable: `${base} -m venv failed: ${(venv.stderr || venv.error?.message || '').trim().slice(-400)}` };
   }
-  const pip = run(join(staging, 'venv', 'bin', 'python'), ['-m', 'pip', 'install', '--no-input', '--quiet', ...PINNED_REQUIREMENTS]);
+  const pip = run(join(staging, 'venv', 'bin', 'python'), [
+    '-m',
+    'pip',
+    'install',
+    '--no-input',
+    '--quiet',
+    ...PINNED_REQUIREMENTS,
+  ]);
   if (pip.status !== 0) {
     rmSync(staging, { recursive: true, force: true });
-    return { unavailable: `pip install scim2-server==${SCIM2_SERVER_VERSION} failed: ${(pip.stderr || pip.error?.message || '').trim().slice(-600)}` };
+    return {
+      unavailable: `pip install scim2-server==${SCIM2_SERVER_VERSION} failed: ${(pip.stderr || pip.error?.message || '').trim().slice(-600)}`,
+    };
   }
   writeFileSync(join(staging, MARKER), `${PINNED_REQUIREMENTS.join('\n')}\n`);
   try {
@@ -136,7 +155,10 @@ export async function startScim2Server(python: string, options: Scim2ServerOptio
   });
   const userType = docs.resourceTypes.find((r) => r.id === 'User');
   if (!userType) throw new Error('scim2-server has no User resource type');
-  userType.schemaExtensions = [...(userType.schemaExtensions ?? []), { schema: options.extension.urn, required: false }];
+  userType.schemaExtensions = [
+    ...(userType.schemaExtensions ?? []),
+    { schema: options.extension.urn, required: false },
+  ];
   docs.config.filter = { ...docs.config.filter, supported: true, maxResults: options.maxResults };
 
   const dir = mkdtempSync(join(tmpdir(), 'bobsync-scim2-'));
@@ -170,10 +192,12 @@ export async function startScim2Server(python: string, options: Scim2ServerOptio
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => {
-    exited = true;
-    resolve();
-  }));
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
 
   const stop = async () => {
     if (!exited) {
@@ -193,7 +217,9 @@ export async function startScim2Server(python: string, options: Scim2ServerOptio
       throw new Error(`scim2-server exited while starting:\n${output}`);
     }
     try {
-      const res = await fetch(`${baseUrl}/ServiceProviderConfig`, { headers: { authorization: `Bearer ${options.token}` } });
+      const res = await fetch(`${baseUrl}/ServiceProviderConfig`, {
+        headers: { authorization: `Bearer ${options.token}` },
+      });
       await res.text();
       if (res.ok) break;
     } catch {
@@ -234,7 +260,10 @@ export function fetchWithCapabilities(overrides: { patch?: boolean; filter?: boo
     const config = (await response.json()) as Record<string, Record<string, unknown>>;
     if (overrides.patch !== undefined) config.patch = { ...config.patch, supported: overrides.patch };
     if (overrides.filter !== undefined) config.filter = { ...config.filter, supported: overrides.filter };
-    return new Response(JSON.stringify(config), { status: response.status, headers: { 'content-type': 'application/scim+json' } });
+    return new Response(JSON.stringify(config), {
+      status: response.status,
+      headers: { 'content-type': 'application/scim+json' },
+    });
   };
 }
 
@@ -271,10 +300,23 @@ export function describeScimClientChecks(name: string, target: () => ScimTarget)
       const t = target();
       const client = t.client();
       const capabilities = await client.discover();
-      expect(capabilities).toMatchObject({ patch: true, filter: true, maxResults: t.maxResults, usersEndpoint: '/Users' });
-      expect(capabilities.extension).toEqual({ urn: t.extensionUrn, declared: true, attributes: expect.arrayContaining(t.customAttributes) });
+      expect(capabilities).toMatchObject({
+        patch: true,
+        filter: true,
+        maxResults: t.maxResults,
+        usersEndpoint: '/Users',
+      });
+      expect(capabilities.extension).toEqual({
+        urn: t.extensionUrn,
+        declared: true,
+        attributes: expect.arrayContaining(t.customAttributes),
+      });
       expect(capabilities.schemas?.map((s) => s.id)).toEqual(
-        expect.arrayContaining(['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', t.extensionUrn]),
+        expect.arrayContaining([
+          'urn:ietf:params:scim:schemas:core:2.0:User',
+          'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+          t.extensionUrn,
+        ]),
       );
       expect(client.calls.read).toBe(3);
       expect(await client.discover()).toBe(capabilities);
@@ -284,12 +326,21 @@ export function describeScimClientChecks(name: string, target: () => ScimTarget)
 
     it('fails discovery when a mapped custom attribute or the extension is not declared', async () => {
       const t = target();
-      const typo = await rejection(t.client({ customAttributes: [t.customAttributes[0], 'NoSuchAttribute'] }).discover());
+      const typo = await rejection(
+        t.client({ customAttributes: [t.customAttributes[0], 'NoSuchAttribute'] }).discover(),
+      );
       expect(typo).toBeInstanceOf(ScimConfigurationError);
       expect(typo).toMatchObject({ code: 'attributeNotDeclared', retryable: false, kind: 'configuration' });
       expect((typo as Error).message).toContain('"NoSuchAttribute"');
 
-      const missing = await rejection(t.client({ extensionUrn: 'urn:example:params:scim:schemas:extension:missing:2.0:User', customAttributes: ['x'] }).discover());
+      const missing = await rejection(
+        t
+          .client({
+            extensionUrn: 'urn:example:params:scim:schemas:extension:missing:2.0:User',
+            customAttributes: ['x'],
+          })
+          .discover(),
+      );
       expect(missing).toMatchObject({ code: 'extensionNotDeclared', retryable: false });
 
       // Nothing is sent for a write that uses an undeclared attribute.
@@ -313,7 +364,10 @@ export function describeScimClientChecks(name: string, target: () => ScimTarget)
         name: { givenName: 'Jane', familyName: 'Doe' },
         active: true,
         emails: [expect.objectContaining({ value: input.emails[0]!.value, primary: true })],
-        'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { employeeNumber: input.enterprise.employeeNumber, department: 'Engineering' },
+        'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': {
+          employeeNumber: input.enterprise.employeeNumber,
+          department: 'Engineering',
+        },
         [t.extensionUrn]: input.custom,
       });
       expect(await client.getUser(user.id)).toMatchObject({ id: user.id, userName: input.userName });
@@ -324,7 +378,11 @@ export function describeScimClientChecks(name: string, target: () => ScimTarget)
       const client = t.client();
       const input = person(t);
       const first = await client.createUser(input);
-      const again = await client.createUser({ ...input, userName: input.userName.toUpperCase(), externalId: undefined });
+      const again = await client.createUser({
+        ...input,
+        userName: input.userName.toUpperCase(),
+        externalId: undefined,
+      });
       expect(again).toMatchObject({ linked: true, matchedBy: 'userName' });
       expect(again.user.id).toBe(first.user.id);
       const sameName = await client.listUsers({ filter: `userName eq "${input.userName}"` });
@@ -340,7 +398,10 @@ export function describeScimClientChecks(name: string, target: () => ScimTarget)
       expect((await client.findUserByExternalId(tricky))?.id).toBe(user.id);
       expect(await client.findUserByExternalId(`${tricky}x`)).toBeUndefined();
       expect(await client.findUserByUserName(`nobody.${t.unique()}@example.com`)).toBeUndefined();
-      expect(await client.findUser({ id: 'unknown-id', externalId: tricky })).toMatchObject({ matchedBy: 'externalId', user: { id: user.id } });
+      expect(await client.findUser({ id: 'unknown-id', externalId: tricky })).toMatchObject({
+        matchedBy: 'externalId',
+        user: { id: user.id },
+      });
       expect(await client.findUser({ userName: user.userName })).toMatchObject({ matchedBy: 'userName' });
     });
 
@@ -368,7 +429,11 @@ export function describeScimClientChecks(name: string, target: () => ScimTarget)
       }
       // Knowing the current state, nothing is sent when nothing differs.
       const writes = client.calls.write;
-      await client.updateUser(user.id, { name: { givenName: 'Janet' }, custom: { [first]: 'Paris' } }, { current: read! });
+      await client.updateUser(
+        user.id,
+        { name: { givenName: 'Janet' }, custom: { [first]: 'Paris' } },
+        { current: read! },
+      );
       expect(client.calls.write).toBe(writes);
     });
 
@@ -383,7 +448,12 @@ export function describeScimClientChecks(name: string, target: () => ScimTarget)
       expect(client.calls.byMethod).toMatchObject({ PUT: 1, PATCH: 0 });
       const read = (await client.getUser(user.id))!;
       for (const u of [updated, read]) {
-        expect(u).toMatchObject({ title: 'Lead', userName: input.userName, externalId: input.externalId, emails: [expect.objectContaining({ value: input.emails[0]!.value })] });
+        expect(u).toMatchObject({
+          title: 'Lead',
+          userName: input.userName,
+          externalId: input.externalId,
+          emails: [expect.objectContaining({ value: input.emails[0]!.value })],
+        });
         // What the change did not name is sent back, so a PUT keeps it.
         expect(u[t.extensionUrn]).toEqual({ [first]: 'Rome', [second]: '2021-05-04' });
       }
@@ -431,7 +501,13 @@ export function describeScimClientChecks(name: string, target: () => ScimTarget)
       expect(notFound).toMatchObject({ status: 404, kind: 'notFound', retryable: false });
 
       const badFilter = await rejection(client.listUsers({ filter: 'userName eq "unterminated' }));
-      expect(badFilter).toMatchObject({ status: 400, scimType: 'invalidFilter', kind: 'invalid', retryable: false, code: 'invalidFilter' });
+      expect(badFilter).toMatchObject({
+        status: 400,
+        scimType: 'invalidFilter',
+        kind: 'invalid',
+        retryable: false,
+        code: 'invalidFilter',
+      });
 
       const secret = `wrong-token-${t.unique()}`;
       const unauthorized = await rejection(t.client({ token: secret }).discover());

@@ -26,12 +26,17 @@ export type TestStackOptions = Omit<LocalStackOptions, 'temporalAddress' | 'task
  * Stack options for full-sync tests: 360Learning limits raised well above the defaults so a test
  * is not a rate-limit wait, and the batch shape each test wants to exercise.
  */
-export function fastFullSync(batches: { batchSize: number; parallelism: number; concurrencyPerBatch: number }): Pick<TestStackOptions, 'learning360' | 'configure'> {
+export function fastFullSync(batches: {
+  batchSize: number;
+  parallelism: number;
+  concurrencyPerBatch: number;
+}): Pick<TestStackOptions, 'learning360' | 'configure'> {
   return {
     learning360: { writesPerSecond: 60, getPerSecond: 200 },
     configure: (config) => {
       const c = config.connections[0]!;
-      if (c.destination.type === '360learning') Object.assign(c.destination, { writesPerSecond: 50, readsPerSecond: 150 });
+      if (c.destination.type === '360learning')
+        Object.assign(c.destination, { writesPerSecond: 50, readsPerSecond: 150 });
       c.fullSync = { ...c.fullSync, ...batches };
     },
   };
@@ -39,7 +44,8 @@ export function fastFullSync(batches: { batchSize: number; parallelism: number; 
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const temporalAddress = process.env.BOBSYNC_TEST_TEMPORAL_ADDRESS;
-  if (!temporalAddress) throw new Error('No Temporal test server: run the tests through jest so global setup starts one.');
+  if (!temporalAddress)
+    throw new Error('No Temporal test server: run the tests through jest so global setup starts one.');
   const smtp = options.smtp ? await startSmtpSink() : undefined;
   const stack = await startLocalStack({
     ...options,

@@ -9,7 +9,10 @@
 import type { LogLevel, LogMetadata } from '@temporalio/common';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 
-const EXPECTED_WARNINGS = ['Temporal Server 1.16.0 or newer is required', 'No workflows registered, not polling for workflow tasks'];
+const EXPECTED_WARNINGS = [
+  'Temporal Server 1.16.0 or newer is required',
+  'No workflows registered, not polling for workflow tasks',
+];
 
 class WorkflowTestLogger extends DefaultLogger {
   override log(level: LogLevel, message: string, meta?: LogMetadata): void {

@@ -28,8 +28,12 @@ export { uniqueTaskQueue } from './temporal';
 /** Starts the time-skipping server through the launcher global setup prepared, and connects to it. */
 export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   const path = process.env.BOBSYNC_TEST_TIME_SKIPPING_SERVER;
-  if (!path) throw new Error('No time-skipping test server: run the tests through jest so global setup prepares one (see test/support/workflow-setup).');
-  const create = () => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  if (!path)
+    throw new Error(
+      'No time-skipping test server: run the tests through jest so global setup prepares one (see test/support/workflow-setup).',
+    );
+  const create = () =>
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
   try {
     return await create();
   } catch (err) {
@@ -65,7 +69,11 @@ export interface RunWorkersOptions {
  * workflow bundle (a Worker serves one task queue, as in src/worker.ts). The Workers stop when
  * `body` settles or runs out of time; a Worker that fails meanwhile fails the call.
  */
-export async function runWorkers<T>(env: TestWorkflowEnvironment, options: RunWorkersOptions, body: () => Promise<T>): Promise<T> {
+export async function runWorkers<T>(
+  env: TestWorkflowEnvironment,
+  options: RunWorkersOptions,
+  body: () => Promise<T>,
+): Promise<T> {
   const queues = taskQueues(options.taskQueue, options.connection ?? TEST_CONNECTION);
   const common = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
   const workers = await Promise.all(
@@ -88,7 +96,10 @@ export async function runWorkers<T>(env: TestWorkflowEnvironment, options: RunWo
   const timeoutMs = options.timeoutMs ?? 50_000;
   let timer: NodeJS.Timeout | undefined;
   const overdue = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the test did not finish within ${timeoutMs} ms with its Workers running`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`the test did not finish within ${timeoutMs} ms with its Workers running`)),
+      timeoutMs,
+    );
   });
   try {
     return await Promise.race([body(), stopped, overdue]);

@@ -11,7 +11,10 @@ import { quietBundleLogger } from '../../src/dev/ports';
  */
 export async function ensureWorkflowBundle(): Promise<void> {
   if (process.env.BOBSYNC_TEST_WORKFLOW_BUNDLE) return;
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietBundleLogger });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: quietBundleLogger,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'bobsync-test-'));
   const codePath = join(dir, 'workflow-bundle.js');
   writeFileSync(codePath, bundle.code);

@@ -45,7 +45,9 @@ let config: BobsyncConfig;
 /** The demo config's 360Learning connection, with a read lag and protected users of its own. */
 function demoConfig(hibobUrl: string): BobsyncConfig {
   const groups = { root: GROUP_DEFAULT, byName: { Engineering: GROUP_ENG, Sales: GROUP_SALES, London: GROUP_LONDON } };
-  const raw = parse(embeddedConfigYaml(hibobUrl, UNUSED_URL, groups)) as { connections: { name: string; source: object }[] };
+  const raw = parse(embeddedConfigYaml(hibobUrl, UNUSED_URL, groups)) as {
+    connections: { name: string; source: object }[];
+  };
   raw.connections = raw.connections
     .filter((c) => c.name === CONNECTION)
     .map((c) => ({
@@ -62,13 +64,24 @@ function activities(env: NodeJS.ProcessEnv = { HIBOB_SERVICE_USER_TOKEN: DEMO_CR
 
 /** Runs an activity in Temporal's mock activity context; failures the tests expect are not logged. */
 function run<P extends unknown[], R>(fn: (...args: P) => Promise<R>, ...args: P): Promise<R> {
-  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run<P, R, typeof fn>(fn, ...args);
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run<P, R, typeof fn>(
+    fn,
+    ...args,
+  );
 }
 
 const mapping = () => config.connections.find((c) => c.name === CONNECTION)!.mapping;
 
-const linked = (l: CurrentLearner): LearnerLookup => ({ match: { kind: 'externalId', learner: l }, managerLearnerIds: {}, linkedManagerLearnerIds: [] });
-const byEmail = (l: CurrentLearner): LearnerLookup => ({ match: { kind: 'email', learner: l }, managerLearnerIds: {}, linkedManagerLearnerIds: [] });
+const linked = (l: CurrentLearner): LearnerLookup => ({
+  match: { kind: 'externalId', learner: l },
+  managerLearnerIds: {},
+  linkedManagerLearnerIds: [],
+});
+const byEmail = (l: CurrentLearner): LearnerLookup => ({
+  match: { kind: 'email', learner: l },
+  managerLearnerIds: {},
+  linkedManagerLearnerIds: [],
+});
 const NO_LEARNER: LearnerLookup = { match: { kind: 'none' }, managerLearnerIds: {}, linkedManagerLearnerIds: [] };
 
 beforeAll(async () => {
@@ -114,7 +127,16 @@ describe('fetchEmployee', () => {
     expect(fetched.readLagSeconds).toBe(READ_LAG_SECONDS);
     const fields = hibobFieldsFor(mapping());
     // The demo mapping reads department and site for its groups and custom fields, on top of the base fields.
-    expect(fields).toEqual(expect.arrayContaining(['root.email', 'work.department', 'work.site', 'work.startDate', 'work.reportsTo', 'work.title']));
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'root.email',
+        'work.department',
+        'work.site',
+        'work.startDate',
+        'work.reportsTo',
+        'work.title',
+      ]),
+    );
     expect(Object.keys(fetched.digests ?? {}).sort()).toEqual([...fields].sort());
     expect(fetched.digests).toMatchObject({
       'root.id': fingerprint(ZOE),
@@ -145,10 +167,16 @@ describe('fetchEmployee', () => {
   });
 
   it('reports an employee HiBob answers 404 for as not found, with the read lag', async () => {
-    expect(await run(activities().fetchEmployee, CONNECTION, MISSING)).toEqual({ found: false, readLagSeconds: READ_LAG_SECONDS });
+    expect(await run(activities().fetchEmployee, CONNECTION, MISSING)).toEqual({
+      found: false,
+      readLagSeconds: READ_LAG_SECONDS,
+    });
 
     emulator.deleteEmployee(ZOE);
-    expect(await run(activities().fetchEmployee, CONNECTION, ZOE)).toEqual({ found: false, readLagSeconds: READ_LAG_SECONDS });
+    expect(await run(activities().fetchEmployee, CONNECTION, ZOE)).toEqual({
+      found: false,
+      readLagSeconds: READ_LAG_SECONDS,
+    });
   });
 
   it('fails, rather than reporting the employee gone, when HiBob refuses the service user', async () => {
@@ -166,7 +194,10 @@ describe('fetchEmployee', () => {
 
 describe('planEmployee', () => {
   /** Zoë as HiBob serves her, and a linked learner whose fields all differ from HiBob's. */
-  async function zoe(): Promise<{ record: Record<string, unknown>; stale: (overrides?: Partial<CurrentLearner>) => CurrentLearner }> {
+  async function zoe(): Promise<{
+    record: Record<string, unknown>;
+    stale: (overrides?: Partial<CurrentLearner>) => CurrentLearner;
+  }> {
     const fetched = await run(activities().fetchEmployee, CONNECTION, ZOE);
     if (!fetched.found) throw new Error('the emulator lost Zoë');
     return { record: fetched.record, stale: (overrides = {}) => learner({ externalId: ZOE, ...overrides }) };
@@ -182,23 +213,29 @@ describe('planEmployee', () => {
   it.each([
     ['email (any case)', { fields: { ...learner().fields, mail: PROTECTED_MAIL.toLowerCase() } }],
     ['learner id', { learnerId: PROTECTED_LEARNER_ID }],
-  ])('leaves a learner protected by %s unchanged, whatever HiBob says', async (_by, overrides: Partial<CurrentLearner>) => {
-    const { record, stale } = await zoe();
-    const { planEmployee } = activities();
-    const expected = { kind: 'noop', reason: 'protected user: never changed by bobsync' };
+  ])(
+    'leaves a learner protected by %s unchanged, whatever HiBob says',
+    async (_by, overrides: Partial<CurrentLearner>) => {
+      const { record, stale } = await zoe();
+      const { planEmployee } = activities();
+      const expected = { kind: 'noop', reason: 'protected user: never changed by bobsync' };
 
-    expect((await run(planEmployee, CONNECTION, ZOE, record, linked(stale(overrides)))).outcome).toEqual(expected);
-    expect((await run(planEmployee, CONNECTION, ZOE, record, byEmail(stale(overrides)))).outcome).toEqual(expected);
-    // Not even deactivated when the employee is deleted in HiBob.
-    expect((await run(planEmployee, CONNECTION, ZOE, null, linked(stale(overrides)))).outcome).toEqual(expected);
-  });
+      expect((await run(planEmployee, CONNECTION, ZOE, record, linked(stale(overrides)))).outcome).toEqual(expected);
+      expect((await run(planEmployee, CONNECTION, ZOE, record, byEmail(stale(overrides)))).outcome).toEqual(expected);
+      // Not even deactivated when the employee is deleted in HiBob.
+      expect((await run(planEmployee, CONNECTION, ZOE, null, linked(stale(overrides)))).outcome).toEqual(expected);
+    },
+  );
 
   it('deactivates the active learner linked to an employee deleted in HiBob', async () => {
     const { planEmployee } = activities();
     for (const status of ['active', 'invited'] as const) {
       const plan = await run(planEmployee, CONNECTION, ZOE, null, linked(learner({ externalId: ZOE, status })));
       expect(plan).toEqual(planForDeletedEmployee(ZOE, linked(learner({ externalId: ZOE, status }))));
-      expect(plan.outcome).toEqual({ kind: 'apply', operations: [{ op: 'deactivate', reason: 'employee deleted in HiBob' }] });
+      expect(plan.outcome).toEqual({
+        kind: 'apply',
+        operations: [{ op: 'deactivate', reason: 'employee deleted in HiBob' }],
+      });
     }
   });
 
@@ -215,7 +252,9 @@ describe('planEmployee', () => {
     const active = linked(learner({ externalId: ZOE }));
     const print = planForDeletedEmployee(ZOE, active).fingerprint;
     expect(planForDeletedEmployee(ZOE, active).fingerprint).toBe(print);
-    expect(planForDeletedEmployee(ZOE, linked(learner({ externalId: ZOE, status: 'deleted' }))).fingerprint).not.toBe(print);
+    expect(planForDeletedEmployee(ZOE, linked(learner({ externalId: ZOE, status: 'deleted' }))).fingerprint).not.toBe(
+      print,
+    );
     expect(planForDeletedEmployee(MISSING, active).fingerprint).not.toBe(print);
   });
 });

@@ -29,7 +29,11 @@ import { fullSyncActivities, reportMessageId } from '../../src/activities/full-s
 import { BlobNotFoundError, FileBlobStore, type BlobRef, type BlobStore } from '../../src/blobstore/blob-store';
 import { codecFromEnv } from '../../src/codec/aes-gcm-codec';
 import { parseConfig } from '../../src/config/loader';
-import { scheduleRecheckSignal, type EmployeeSyncInput, type RecheckRequest } from '../../src/workflows/employee-sync-api';
+import {
+  scheduleRecheckSignal,
+  type EmployeeSyncInput,
+  type RecheckRequest,
+} from '../../src/workflows/employee-sync-api';
 import type { SyncOutcome } from '../../src/workflows/employee-sync-api';
 import type { ApprovalState, ConfirmedPlan, FullSyncResult, PlannedSync } from '../../src/workflows/full-sync-api';
 import { employeeWorkflowId } from '../../src/workflows/ids';
@@ -101,7 +105,10 @@ function standInClient(failOn?: number) {
   const client = {
     withAbortSignal: <R>(_signal: AbortSignal, fn: () => R): R => fn(),
     workflow: {
-      signalWithStart: async (workflowType: string | ((...args: never[]) => unknown), options: Omit<SignalWithStart, 'workflowType'>) => {
+      signalWithStart: async (
+        workflowType: string | ((...args: never[]) => unknown),
+        options: Omit<SignalWithStart, 'workflowType'>,
+      ) => {
         // The activity passes the workflow function; Temporal starts it by its name.
         calls.push({ workflowType: typeof workflowType === 'string' ? workflowType : workflowType.name, ...options });
         if (calls.length === failOn) throw new Error('Temporal frontend unavailable');
@@ -114,7 +121,10 @@ function standInClient(failOn?: number) {
 
 /** A mock activity context (a retry when `info` carries heartbeat details) and the heartbeats it reports. */
 function activityEnv(client: Client, info: Partial<Info> = {}) {
-  const env = new MockActivityEnvironment({ activityType: 'armEmployeeTimers', ...info }, { client, logger: new DefaultLogger('ERROR') });
+  const env = new MockActivityEnvironment(
+    { activityType: 'armEmployeeTimers', ...info },
+    { client, logger: new DefaultLogger('ERROR') },
+  );
   const heartbeats: unknown[] = [];
   env.on('heartbeat', (details: unknown) => heartbeats.push(details));
   return { env, heartbeats };
@@ -173,7 +183,9 @@ describe('armEmployeeTimers', () => {
   it('after a failure part-way, the retry resumes at the employee that failed', async () => {
     const first = standInClient(4);
     const failed = activityEnv(first.client);
-    await expect(failed.env.run(armEmployeeTimers, CONNECTION, ref, TASK_QUEUE)).rejects.toThrow('Temporal frontend unavailable');
+    await expect(failed.env.run(armEmployeeTimers, CONNECTION, ref, TASK_QUEUE)).rejects.toThrow(
+      'Temporal frontend unavailable',
+    );
     expect(signalled(first.calls)).toEqual(workflowsOf(TIMERS.slice(0, 4)));
     // The fourth was not acknowledged, so progress stops at three.
     expect(failed.heartbeats).toEqual([1, 2, 3]);
@@ -212,7 +224,8 @@ describe('armEmployeeTimers', () => {
 const RUN_KEY = `runs/${CONNECTION}/2026-03-02T06-00-00-000Z-0195a1b2`;
 
 /** A mock activity context for one of the report activities, on attempt `attempt`. */
-const reportEnv = (activityType: string, attempt = 1) => new MockActivityEnvironment({ activityType, attempt }, { logger: new DefaultLogger('ERROR') });
+const reportEnv = (activityType: string, attempt = 1) =>
+  new MockActivityEnvironment({ activityType, attempt }, { logger: new DefaultLogger('ERROR') });
 const built = (result: Promise<unknown>) => result as Promise<FullSyncResult>;
 
 describe('buildReport and saveSyncState', () => {
@@ -220,17 +233,46 @@ describe('buildReport and saveSyncState', () => {
   async function storedRun() {
     const planRef = await blobs.putJson(`${RUN_KEY}/plan.json`, {
       rows: [
-        { employeeId: 'emp-1', action: 'update', changes: [], operations: ['updateFields'], reason: 'job changed', fingerprint: 'f1' },
-        { employeeId: 'emp-2', action: 'create', changes: [], operations: ['create'], reason: 'new hire', fingerprint: 'f2' },
+        {
+          employeeId: 'emp-1',
+          action: 'update',
+          changes: [],
+          operations: ['updateFields'],
+          reason: 'job changed',
+          fingerprint: 'f1',
+        },
+        {
+          employeeId: 'emp-2',
+          action: 'create',
+          changes: [],
+          operations: ['create'],
+          reason: 'new hire',
+          fingerprint: 'f2',
+        },
       ],
       unchanged: { 'emp-3': 'f3' },
     });
     const outcomes: Record<string, SyncOutcome> = {
-      'emp-1': { at: '2026-03-02T06:01:00.000Z', trigger: 'full sync', result: 'applied', detail: '', operations: ['updateFields'] },
-      'emp-2': { at: '2026-03-02T06:01:00.000Z', trigger: 'full sync', result: 'failed', detail: '409 from 360Learning', operations: [] },
+      'emp-1': {
+        at: '2026-03-02T06:01:00.000Z',
+        trigger: 'full sync',
+        result: 'applied',
+        detail: '',
+        operations: ['updateFields'],
+      },
+      'emp-2': {
+        at: '2026-03-02T06:01:00.000Z',
+        trigger: 'full sync',
+        result: 'failed',
+        detail: '409 from 360Learning',
+        operations: [],
+      },
     };
     const outcomesRef = await blobs.putJson(`${RUN_KEY}/outcomes-0.json`, outcomes);
-    await blobs.putJson(`state/${CONNECTION}/full-sync.json`, { hibobEmployees: 2, fingerprints: { 'emp-2': 'old', 'emp-9': 'f9' } });
+    await blobs.putJson(`state/${CONNECTION}/full-sync.json`, {
+      hibobEmployees: 2,
+      fingerprints: { 'emp-2': 'old', 'emp-9': 'f9' },
+    });
     const plan: PlannedSync = {
       runKey: RUN_KEY,
       planRef,
@@ -260,11 +302,16 @@ describe('buildReport and saveSyncState', () => {
   it('writes the same report blobs, under the same keys, however often it runs', async () => {
     const { buildReport } = fullSyncActivities(new ConnectionRegistry({ config: CONFIG, env: {} }), blobs, {});
     const { plan, results, meta } = await storedRun();
-    const files = async () => Promise.all(['report.json', 'report.csv', 'report.xlsx'].map((name) => blobs.getBytes(`${RUN_KEY}/${name}`)));
+    const files = async () =>
+      Promise.all(['report.json', 'report.csv', 'report.xlsx'].map((name) => blobs.getBytes(`${RUN_KEY}/${name}`)));
 
-    const first = await built(reportEnv('buildReport').run(buildReport, CONNECTION, RUN_KEY, plan, results, meta, plan.safeguard));
+    const first = await built(
+      reportEnv('buildReport').run(buildReport, CONNECTION, RUN_KEY, plan, results, meta, plan.safeguard),
+    );
     const written = await files();
-    const second = await built(reportEnv('buildReport', 2).run(buildReport, CONNECTION, RUN_KEY, plan, results, meta, plan.safeguard));
+    const second = await built(
+      reportEnv('buildReport', 2).run(buildReport, CONNECTION, RUN_KEY, plan, results, meta, plan.safeguard),
+    );
 
     expect(second).toEqual(first);
     expect(await files()).toEqual(written);
@@ -286,26 +333,53 @@ describe('buildReport and saveSyncState', () => {
   });
 
   it('keeps the fingerprints of employees now in step and forgets the failed one, the same on a second run', async () => {
-    const { buildReport, saveSyncState } = fullSyncActivities(new ConnectionRegistry({ config: CONFIG, env: {} }), blobs, {});
+    const { buildReport, saveSyncState } = fullSyncActivities(
+      new ConnectionRegistry({ config: CONFIG, env: {} }),
+      blobs,
+      {},
+    );
     const { plan, results, meta } = await storedRun();
-    const { reportRef } = await built(reportEnv('buildReport').run(buildReport, CONNECTION, RUN_KEY, plan, results, meta, plan.safeguard));
+    const { reportRef } = await built(
+      reportEnv('buildReport').run(buildReport, CONNECTION, RUN_KEY, plan, results, meta, plan.safeguard),
+    );
     const state = () => blobs.getJson(`state/${CONNECTION}/full-sync.json`);
 
     await reportEnv('saveSyncState').run(saveSyncState, CONNECTION, plan.planRef, reportRef);
     const saved = await state();
-    expect(saved).toEqual({ hibobEmployees: 3, finishedAt: meta.finishedAt, fingerprints: { 'emp-1': 'f1', 'emp-3': 'f3', 'emp-9': 'f9' } });
+    expect(saved).toEqual({
+      hibobEmployees: 3,
+      finishedAt: meta.finishedAt,
+      fingerprints: { 'emp-1': 'f1', 'emp-3': 'f3', 'emp-9': 'f9' },
+    });
 
     await reportEnv('saveSyncState', 2).run(saveSyncState, CONNECTION, plan.planRef, reportRef);
     expect(await state()).toEqual(saved);
   });
 
   it('saves no state for a dry run', async () => {
-    const { buildReport, saveSyncState } = fullSyncActivities(new ConnectionRegistry({ config: CONFIG, env: {} }), blobs, {});
+    const { buildReport, saveSyncState } = fullSyncActivities(
+      new ConnectionRegistry({ config: CONFIG, env: {} }),
+      blobs,
+      {},
+    );
     const { plan, results, meta } = await storedRun();
-    const { reportRef } = await built(reportEnv('buildReport').run(buildReport, CONNECTION, RUN_KEY, plan, results, { ...meta, dryRun: true }, plan.safeguard));
+    const { reportRef } = await built(
+      reportEnv('buildReport').run(
+        buildReport,
+        CONNECTION,
+        RUN_KEY,
+        plan,
+        results,
+        { ...meta, dryRun: true },
+        plan.safeguard,
+      ),
+    );
 
     await reportEnv('saveSyncState').run(saveSyncState, CONNECTION, plan.planRef, reportRef);
-    expect(await blobs.getJson(`state/${CONNECTION}/full-sync.json`)).toEqual({ hibobEmployees: 2, fingerprints: { 'emp-2': 'old', 'emp-9': 'f9' } });
+    expect(await blobs.getJson(`state/${CONNECTION}/full-sync.json`)).toEqual({
+      hibobEmployees: 2,
+      fingerprints: { 'emp-2': 'old', 'emp-9': 'f9' },
+    });
   });
 });
 
@@ -327,7 +401,11 @@ describe('sendReportEmail', () => {
     reportRef = await blobs.putJson(`${RUN_KEY}/report.json`, report);
   });
 
-  const sendReportEmailWith = ({ store = blobs, mail = true, config = MAILING_CONFIG }: { store?: BlobStore; mail?: boolean; config?: typeof CONFIG } = {}) => {
+  const sendReportEmailWith = ({
+    store = blobs,
+    mail = true,
+    config = MAILING_CONFIG,
+  }: { store?: BlobStore; mail?: boolean; config?: typeof CONFIG } = {}) => {
     const env = mail ? { BOBSYNC_SMTP_URL: smtp.url } : {};
     return fullSyncActivities(new ConnectionRegistry({ config, env }), store, env).sendReportEmail;
   };
@@ -335,8 +413,13 @@ describe('sendReportEmail', () => {
   it('sends the report once when it runs twice, with a Message-ID of the run', async () => {
     const sendReportEmail = sendReportEmailWith();
 
-    await expect(reportEnv('sendReportEmail').run(sendReportEmail, CONNECTION, RUN_KEY, reportRef)).resolves.toEqual({ status: 'sent', messageId });
-    await expect(reportEnv('sendReportEmail', 2).run(sendReportEmail, CONNECTION, RUN_KEY, reportRef)).resolves.toEqual({ status: 'alreadySent', messageId });
+    await expect(reportEnv('sendReportEmail').run(sendReportEmail, CONNECTION, RUN_KEY, reportRef)).resolves.toEqual({
+      status: 'sent',
+      messageId,
+    });
+    await expect(reportEnv('sendReportEmail', 2).run(sendReportEmail, CONNECTION, RUN_KEY, reportRef)).resolves.toEqual(
+      { status: 'alreadySent', messageId },
+    );
 
     // Let a second message arrive, were one on its way.
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -346,7 +429,11 @@ describe('sendReportEmail', () => {
     expect(mail!.subject).toContain(CONNECTION);
     expect(mail!.to).toMatchObject({ text: 'hr@acme.example, it@acme.example' });
     expect(mail!.attachments.map((a) => a.filename?.replace(/.*\./, ''))).toEqual(['csv', 'xlsx']);
-    expect(await blobs.getJson(marker)).toEqual({ messageId, sentAt: expect.any(String), to: ['hr@acme.example', 'it@acme.example'] });
+    expect(await blobs.getJson(marker)).toEqual({
+      messageId,
+      sentAt: expect.any(String),
+      to: ['hr@acme.example', 'it@acme.example'],
+    });
   });
 
   it('when the marker was lost after a send, the second copy carries the same Message-ID, for the receiver to drop', async () => {
@@ -376,7 +463,9 @@ describe('sendReportEmail', () => {
       },
     };
 
-    await expect(reportEnv('sendReportEmail').run(sendReportEmailWith({ store: unreadable }), CONNECTION, RUN_KEY, reportRef)).rejects.toThrow('blob store unavailable');
+    await expect(
+      reportEnv('sendReportEmail').run(sendReportEmailWith({ store: unreadable }), CONNECTION, RUN_KEY, reportRef),
+    ).rejects.toThrow('blob store unavailable');
     expect(smtp.messages).toEqual([]);
   });
 
@@ -386,7 +475,9 @@ describe('sendReportEmail', () => {
   ])('mails nothing and marks nothing with %s', async (_what, mail, config) => {
     const sendReportEmail = sendReportEmailWith({ mail, config });
 
-    await expect(reportEnv('sendReportEmail').run(sendReportEmail, CONNECTION, RUN_KEY, reportRef)).resolves.toEqual({ status: 'notConfigured' });
+    await expect(reportEnv('sendReportEmail').run(sendReportEmail, CONNECTION, RUN_KEY, reportRef)).resolves.toEqual({
+      status: 'notConfigured',
+    });
     expect(smtp.messages).toEqual([]);
     await expect(blobs.getJson(marker)).rejects.toBeInstanceOf(BlobNotFoundError);
   });
@@ -396,9 +487,17 @@ describe('approval modes against the HiBob emulator', () => {
   const DEMO = 'demo-360';
   const NOW = new Date('2025-06-16T12:00:00Z');
   const LONDON = DEFAULT_SITES.find((s) => s.name === 'London')!;
-  const [ANNA, BEN, CARA, DAN] = ['3332883894235038601', '3332883894235038602', '3332883894235038603', '3332883894235038604'];
+  const [ANNA, BEN, CARA, DAN] = [
+    '3332883894235038601',
+    '3332883894235038602',
+    '3332883894235038603',
+    '3332883894235038604',
+  ];
   /** 360Learning is never called: its client is only made for the read counter. */
-  const env = { HIBOB_SERVICE_USER_TOKEN: DEMO_CREDENTIALS.hibobToken, LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret };
+  const env = {
+    HIBOB_SERVICE_USER_TOKEN: DEMO_CREDENTIALS.hibobToken,
+    LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret,
+  };
   /** Nobody in the LMS yet: everyone is a creation, planned from the snapshot alone. */
   const EMPTY_LMS: LmsSnapshot = { users: [], externalIds: [], groupRoles: [], complete: true };
 
@@ -423,11 +522,20 @@ describe('approval modes against the HiBob emulator', () => {
 
   /** The demo 360Learning connection with the approval mode given (none: the destination's default). */
   function demoConfig(approval?: string, notifications?: object): BobsyncConfig {
-    const groups = { root: GROUP_DEFAULT, byName: { Engineering: GROUP_ENG, Sales: GROUP_SALES, London: GROUP_LONDON } };
-    const raw = parse(embeddedConfigYaml(server.url, 'http://127.0.0.1:9', groups)) as { connections: { name: string; safety?: object }[] };
+    const groups = {
+      root: GROUP_DEFAULT,
+      byName: { Engineering: GROUP_ENG, Sales: GROUP_SALES, London: GROUP_LONDON },
+    };
+    const raw = parse(embeddedConfigYaml(server.url, 'http://127.0.0.1:9', groups)) as {
+      connections: { name: string; safety?: object }[];
+    };
     raw.connections = raw.connections
       .filter((c) => c.name === DEMO)
-      .map((c) => ({ ...c, safety: { ...c.safety, ...(approval ? { approval } : {}) }, ...(notifications ? { notifications } : {}) }));
+      .map((c) => ({
+        ...c,
+        safety: { ...c.safety, ...(approval ? { approval } : {}) },
+        ...(notifications ? { notifications } : {}),
+      }));
     return parseConfig(stringify(raw), 'demo config');
   }
 
@@ -444,10 +552,14 @@ describe('approval modes against the HiBob emulator', () => {
     return runActivity(activities.planFullSync, DEMO, runKey, hibob.ref, lmsRef, false);
   }
 
-  const batchIds = async (refs: BlobRef[]) => (await Promise.all(refs.map((r) => blobs.getJson<string[]>(r)))).flat().sort();
+  const batchIds = async (refs: BlobRef[]) =>
+    (await Promise.all(refs.map((r) => blobs.getJson<string[]>(r)))).flat().sort();
 
   beforeAll(async () => {
-    emulator = new HibobEmulator({ serviceUsers: [{ id: DEMO_CREDENTIALS.hibobServiceUserId, token: DEMO_CREDENTIALS.hibobToken }], lifecycleTickMs: 0 });
+    emulator = new HibobEmulator({
+      serviceUsers: [{ id: DEMO_CREDENTIALS.hibobServiceUserId, token: DEMO_CREDENTIALS.hibobToken }],
+      lifecycleTickMs: 0,
+    });
     server = await emulator.start(0);
     smtp = await startSmtpSink();
   });
@@ -459,7 +571,12 @@ describe('approval modes against the HiBob emulator', () => {
     emulator.reset();
     emulator.kit.clock.set(NOW);
     emulator.setReadLag(0);
-    emulator.seed([person(ANNA, 'Anna', 'Berg'), person(BEN, 'Ben', 'Cole'), person(CARA, 'Cara', 'Diaz'), person(DAN, 'Dan', 'Eze')]);
+    emulator.seed([
+      person(ANNA, 'Anna', 'Berg'),
+      person(BEN, 'Ben', 'Cole'),
+      person(CARA, 'Cara', 'Diaz'),
+      person(DAN, 'Dan', 'Eze'),
+    ]);
     smtp.messages.length = 0;
   });
 
@@ -482,7 +599,13 @@ describe('approval modes against the HiBob emulator', () => {
     emulator.deleteEmployee(CARA);
 
     const fresh = await runActivity(activities.snapshotHibob, DEMO, `${RUN_KEY}/approved`);
-    const confirmed: ConfirmedPlan = await runActivity(activities.confirmApprovedPlan, DEMO, RUN_KEY, planned, fresh.ref);
+    const confirmed: ConfirmedPlan = await runActivity(
+      activities.confirmApprovedPlan,
+      DEMO,
+      RUN_KEY,
+      planned,
+      fresh.ref,
+    );
 
     expect(confirmed).toMatchObject({ toApply: 2, changed: 2 });
     expect(await batchIds(confirmed.batches)).toEqual([ANNA, DAN].sort());
@@ -512,16 +635,63 @@ describe('approval modes against the HiBob emulator', () => {
     emulator.updateEmployee(BEN, { surname: 'Cole-Martin' });
     const fresh = await runActivity(activities.snapshotHibob, DEMO, `${RUN_KEY}/approved`);
     const confirmed = await runActivity(activities.confirmApprovedPlan, DEMO, RUN_KEY, planned, fresh.ref);
-    const applied: SyncOutcome = { at: NOW.toISOString(), trigger: 'full sync', result: 'applied', detail: 'created', operations: ['create'] };
-    const outcomesRef = await blobs.putJson(`${RUN_KEY}/outcomes-0.json`, Object.fromEntries([ANNA, CARA, DAN].map((id) => [id, applied])));
-    const approval: ApprovalState = { ...planned.approval!, decision: 'approved', decidedBy: 'hr-lead', changedSinceApproval: confirmed.changed, changedRef: confirmed.changedRef };
-    const meta = { connection: DEMO, workflowId: 'full-sync/demo-360', runId: 'run-1', dryRun: false, startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), trigger: 'test' };
+    const applied: SyncOutcome = {
+      at: NOW.toISOString(),
+      trigger: 'full sync',
+      result: 'applied',
+      detail: 'created',
+      operations: ['create'],
+    };
+    const outcomesRef = await blobs.putJson(
+      `${RUN_KEY}/outcomes-0.json`,
+      Object.fromEntries([ANNA, CARA, DAN].map((id) => [id, applied])),
+    );
+    const approval: ApprovalState = {
+      ...planned.approval!,
+      decision: 'approved',
+      decidedBy: 'hr-lead',
+      changedSinceApproval: confirmed.changed,
+      changedRef: confirmed.changedRef,
+    };
+    const meta = {
+      connection: DEMO,
+      workflowId: 'full-sync/demo-360',
+      runId: 'run-1',
+      dryRun: false,
+      startedAt: NOW.toISOString(),
+      finishedAt: NOW.toISOString(),
+      trigger: 'test',
+    };
 
-    const built = await runActivity(activities.buildReport, DEMO, RUN_KEY, planned, [{ ref: outcomesRef, outcomes: { applied: 3 }, writes: 3 }], meta, planned.safeguard, approval);
+    const built = await runActivity(
+      activities.buildReport,
+      DEMO,
+      RUN_KEY,
+      planned,
+      [{ ref: outcomesRef, outcomes: { applied: 3 }, writes: 3 }],
+      meta,
+      planned.safeguard,
+      approval,
+    );
     const report = await blobs.getJson<SyncReport>(built.reportRef);
-    expect(report.rows.map((r) => [r.employeeId, r.outcome]).sort()).toEqual([[ANNA, 'applied'], [BEN, 'changedSinceApproval'], [CARA, 'applied'], [DAN, 'applied']].sort());
-    expect(report.rows.find((r) => r.employeeId === BEN)?.detail).toBe('changed since approval: the HiBob record changed after the preview; left for the next run');
-    expect(report.approval).toEqual({ scope: 'plan', reason: 'approval mode always', decision: 'approved', decidedBy: 'hr-lead', changedSinceApproval: 1 });
+    expect(report.rows.map((r) => [r.employeeId, r.outcome]).sort()).toEqual(
+      [
+        [ANNA, 'applied'],
+        [BEN, 'changedSinceApproval'],
+        [CARA, 'applied'],
+        [DAN, 'applied'],
+      ].sort(),
+    );
+    expect(report.rows.find((r) => r.employeeId === BEN)?.detail).toBe(
+      'changed since approval: the HiBob record changed after the preview; left for the next run',
+    );
+    expect(report.approval).toEqual({
+      scope: 'plan',
+      reason: 'approval mode always',
+      decision: 'approved',
+      decidedBy: 'hr-lead',
+      changedSinceApproval: 1,
+    });
     expect(built.outcomes).toMatchObject({ applied: 3, changedSinceApproval: 1 });
     expect((await blobs.getBytes(`${RUN_KEY}/report.csv`)).toString('utf8')).toContain(',changed since approval,');
 
@@ -534,11 +704,25 @@ describe('approval modes against the HiBob emulator', () => {
     const activities = activitiesFor(demoConfig('firstRun'));
     const planned = await plan(activities);
     expect(planned.approval).toEqual({ scope: 'plan', reason: 'first run of this connection, approval mode firstRun' });
-    const meta = { connection: DEMO, workflowId: 'full-sync/demo-360', runId: 'run-1', dryRun: false, startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), trigger: 'test' };
+    const meta = {
+      connection: DEMO,
+      workflowId: 'full-sync/demo-360',
+      runId: 'run-1',
+      dryRun: false,
+      startedAt: NOW.toISOString(),
+      finishedAt: NOW.toISOString(),
+      trigger: 'test',
+    };
 
-    const built = await runActivity(activities.buildReport, DEMO, RUN_KEY, planned, [], meta, planned.safeguard, { ...planned.approval!, decision: 'rejected', decidedBy: 'hr-lead' });
+    const built = await runActivity(activities.buildReport, DEMO, RUN_KEY, planned, [], meta, planned.safeguard, {
+      ...planned.approval!,
+      decision: 'rejected',
+      decidedBy: 'hr-lead',
+    });
     const report = await blobs.getJson<SyncReport>(built.reportRef);
-    expect(report.rows.every((r) => r.outcome === 'skipped' && r.detail === 'not applied: the plan was rejected by hr-lead')).toBe(true);
+    expect(
+      report.rows.every((r) => r.outcome === 'skipped' && r.detail === 'not applied: the plan was rejected by hr-lead'),
+    ).toBe(true);
 
     await runActivity(activities.saveSyncState, DEMO, planned.planRef, built.reportRef);
     await expect(blobs.getJson(`state/${DEMO}/full-sync.json`)).rejects.toBeInstanceOf(BlobNotFoundError);
@@ -547,11 +731,31 @@ describe('approval modes against the HiBob emulator', () => {
   });
 
   it.each<[string, string | undefined, boolean, PlanApproval]>([
-    ['firstRun asks for the whole plan on the first run', 'firstRun', false, { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' }],
-    ['firstRun asks nothing once a run has finished', 'firstRun', true, { scope: 'none', reason: 'no safeguard tripped' }],
-    ['the 360Learning default (onSafeguard) asks nothing on a first run without a tripped safeguard', undefined, false, { scope: 'none', reason: 'no safeguard tripped' }],
+    [
+      'firstRun asks for the whole plan on the first run',
+      'firstRun',
+      false,
+      { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' },
+    ],
+    [
+      'firstRun asks nothing once a run has finished',
+      'firstRun',
+      true,
+      { scope: 'none', reason: 'no safeguard tripped' },
+    ],
+    [
+      'the 360Learning default (onSafeguard) asks nothing on a first run without a tripped safeguard',
+      undefined,
+      false,
+      { scope: 'none', reason: 'no safeguard tripped' },
+    ],
   ])('planFullSync: %s', async (_what, mode, hasState, expected) => {
-    if (hasState) await blobs.putJson(`state/${DEMO}/full-sync.json`, { hibobEmployees: 4, finishedAt: NOW.toISOString(), fingerprints: {} });
+    if (hasState)
+      await blobs.putJson(`state/${DEMO}/full-sync.json`, {
+        hibobEmployees: 4,
+        finishedAt: NOW.toISOString(),
+        fingerprints: {},
+      });
     const planned = await plan(activitiesFor(demoConfig(mode)));
     expect(planned.approval).toEqual(expected);
   });
@@ -567,9 +771,24 @@ describe('approval modes against the HiBob emulator', () => {
     const config = demoConfig('always', { to: ['hr@northwind.example'], from: 'bobsync@northwind.example' });
     const activities = activitiesFor(config, { BOBSYNC_SMTP_URL: smtp.url });
     const planned = await plan(activities);
-    const meta = { connection: DEMO, workflowId: 'bobsync/demo-360/full-sync/run-1', runId: 'run-1', dryRun: false, startedAt: NOW.toISOString(), trigger: 'test' };
+    const meta = {
+      connection: DEMO,
+      workflowId: 'bobsync/demo-360/full-sync/run-1',
+      runId: 'run-1',
+      dryRun: false,
+      startedAt: NOW.toISOString(),
+      trigger: 'test',
+    };
 
-    const refs = await runActivity(activities.writePreview, DEMO, RUN_KEY, planned.planRef, meta, planned.safeguard, planned.approval);
+    const refs = await runActivity(
+      activities.writePreview,
+      DEMO,
+      RUN_KEY,
+      planned.planRef,
+      meta,
+      planned.safeguard,
+      planned.approval,
+    );
 
     const [mail] = await smtp.waitFor(1);
     expect(mail!.to).toMatchObject({ text: 'hr@northwind.example' });
@@ -578,7 +797,15 @@ describe('approval modes against the HiBob emulator', () => {
     const xlsx = mail!.attachments.find((a) => a.filename?.endsWith('.xlsx'))!;
     const book = new ExcelJS.Workbook();
     await book.xlsx.load(xlsx.content as never);
-    expect(book.worksheets.map((w) => w.name)).toEqual(['Summary', 'To be added', 'To be reactivated', 'To be updated', 'To be archived', 'Errors', 'Employees']);
+    expect(book.worksheets.map((w) => w.name)).toEqual([
+      'Summary',
+      'To be added',
+      'To be reactivated',
+      'To be updated',
+      'To be archived',
+      'Errors',
+      'Employees',
+    ]);
     expect(book.getWorksheet('To be added')!.rowCount).toBe(1 + 4);
     // The stored preview is the same workbook's data, without the plan's bookkeeping.
     expect((await blobs.getBytes(refs.csv)).toString('utf8')).not.toContain('sourceDigest');
@@ -588,10 +815,20 @@ describe('approval modes against the HiBob emulator', () => {
     const config = demoConfig('never', { to: ['hr@northwind.example'], from: 'bobsync@northwind.example' });
     const activities = activitiesFor(config, { BOBSYNC_SMTP_URL: smtp.url });
     const planned = await plan(activities);
-    const meta = { connection: DEMO, workflowId: 'bobsync/demo-360/full-sync/run-1', runId: 'run-1', dryRun: false, startedAt: NOW.toISOString(), trigger: 'test' };
+    const meta = {
+      connection: DEMO,
+      workflowId: 'bobsync/demo-360/full-sync/run-1',
+      runId: 'run-1',
+      dryRun: false,
+      startedAt: NOW.toISOString(),
+      trigger: 'test',
+    };
     const held = { tripped: true, reason: 'test', decision: 'notAsked' as const };
 
-    await runActivity(activities.writePreview, DEMO, RUN_KEY, planned.planRef, meta, held, { scope: 'none', reason: 'held: safeguard, approval mode never' });
+    await runActivity(activities.writePreview, DEMO, RUN_KEY, planned.planRef, meta, held, {
+      scope: 'none',
+      reason: 'held: safeguard, approval mode never',
+    });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(smtp.messages).toEqual([]);
   });

@@ -10,7 +10,11 @@ describe('file blob store', () => {
 
   it('round-trips JSON larger than a Temporal payload, and the reference is small', async () => {
     const store = new FileBlobStore(root(), codecFromEnv(testCodecEnv));
-    const employees = Array.from({ length: 30_000 }, (_, i) => ({ id: String(3332883842000900000 + i), email: `person${i}@example.com`, name: 'Zoë Müller' }));
+    const employees = Array.from({ length: 30_000 }, (_, i) => ({
+      id: String(3332883842000900000 + i),
+      email: `person${i}@example.com`,
+      name: 'Zoë Müller',
+    }));
     const ref = await store.putJson('runs/r1/hibob.json', { employees });
     expect(ref.bytes).toBeGreaterThan(2 * 1024 * 1024);
     expect(JSON.stringify(ref).length).toBeLessThan(200);

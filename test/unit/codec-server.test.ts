@@ -3,7 +3,10 @@ import { codecRouterOptionsFromEnv } from '../../src/codec/codec-server';
 
 describe('payload JSON mapping', () => {
   it('converts both ways with base64 metadata and data', () => {
-    const json = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"hi"').toString('base64') };
+    const json = {
+      metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+      data: Buffer.from('"hi"').toString('base64'),
+    };
     const payload = payloadFromJson(json);
     expect(Buffer.from(payload.metadata!.encoding!).toString()).toBe('json/plain');
     expect(Buffer.from(payload.data!).toString()).toBe('"hi"');
@@ -24,9 +27,15 @@ describe('payload JSON mapping', () => {
     expect(() => payloadsFromJson({ payloads: 'x' })).toThrow(/\{"payloads"/);
     expect(() => payloadsFromJson(null)).toThrow(/\{"payloads"/);
     expect(() => payloadsFromJson({ payloads: [1] })).toThrow('payloads[0] must be an object.');
-    expect(() => payloadsFromJson({ payloads: [{ metadata: [] }] })).toThrow(/payloads\[0\]\.metadata must be an object/);
-    expect(() => payloadsFromJson({ payloads: [{}, { data: 'not base64!' }] })).toThrow('payloads[1].data must be a base64 string.');
-    expect(() => payloadsFromJson({ payloads: [{ metadata: { encoding: 3 } }] })).toThrow('payloads[0].metadata.encoding must be a base64 string.');
+    expect(() => payloadsFromJson({ payloads: [{ metadata: [] }] })).toThrow(
+      /payloads\[0\]\.metadata must be an object/,
+    );
+    expect(() => payloadsFromJson({ payloads: [{}, { data: 'not base64!' }] })).toThrow(
+      'payloads[1].data must be a base64 string.',
+    );
+    expect(() => payloadsFromJson({ payloads: [{ metadata: { encoding: 3 } }] })).toThrow(
+      'payloads[0].metadata.encoding must be a base64 string.',
+    );
   });
 });
 
@@ -34,7 +43,11 @@ describe('codecRouterOptionsFromEnv', () => {
   const codec = codecFromEnv({ BOBSYNC_CODEC_KEYS: `k:${generateCodecKey()}` });
 
   it('defaults to the dev server UI origin and no token', () => {
-    expect(codecRouterOptionsFromEnv(codec, {})).toEqual({ codec, corsOrigins: ['http://localhost:8233'], authToken: undefined });
+    expect(codecRouterOptionsFromEnv(codec, {})).toEqual({
+      codec,
+      corsOrigins: ['http://localhost:8233'],
+      authToken: undefined,
+    });
   });
 
   it('reads origins and token', () => {

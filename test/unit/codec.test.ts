@@ -22,7 +22,13 @@ describe('AesGcmPayloadCodec', () => {
   const codec = codecFromEnv({ BOBSYNC_CODEC_KEYS: `a:${keyA}` });
 
   it('round-trips payloads of every kind and hides the plaintext', async () => {
-    const values = [{ email: 'ada.lovelace@example.com', id: '3332883884017713238' }, 'plain string', 42, null, [1, 2, 3]];
+    const values = [
+      { email: 'ada.lovelace@example.com', id: '3332883884017713238' },
+      'plain string',
+      42,
+      null,
+      [1, 2, 3],
+    ];
     const payloads = values.map(toPayload);
     const encoded = await codec.encode(payloads);
     expect(encoded).toHaveLength(values.length);
@@ -129,9 +135,15 @@ describe('AesGcmPayloadCodec', () => {
 
   it('validates keys given to the constructor', () => {
     expect(() => new AesGcmPayloadCodec({ keys: {}, activeKeyId: 'a' })).toThrow(CodecConfigError);
-    expect(() => new AesGcmPayloadCodec({ keys: { a: Buffer.alloc(16) }, activeKeyId: 'a' })).toThrow(/16 bytes long; AES-256 needs exactly 32/);
-    expect(() => new AesGcmPayloadCodec({ keys: { a: Buffer.alloc(32) }, activeKeyId: 'b' })).toThrow(/Active codec key "b" is not among/);
-    expect(() => new AesGcmPayloadCodec({ keys: new Map([['bad id', Buffer.alloc(32)]]), activeKeyId: 'bad id' })).toThrow(/key id "bad id"/);
+    expect(() => new AesGcmPayloadCodec({ keys: { a: Buffer.alloc(16) }, activeKeyId: 'a' })).toThrow(
+      /16 bytes long; AES-256 needs exactly 32/,
+    );
+    expect(() => new AesGcmPayloadCodec({ keys: { a: Buffer.alloc(32) }, activeKeyId: 'b' })).toThrow(
+      /Active codec key "b" is not among/,
+    );
+    expect(
+      () => new AesGcmPayloadCodec({ keys: new Map([['bad id', Buffer.alloc(32)]]), activeKeyId: 'bad id' }),
+    ).toThrow(/key id "bad id"/);
   });
 
   it('builds a data converter with the codec', () => {
@@ -183,7 +195,10 @@ describe('codecFromEnv', () => {
   });
 
   it('rejects an active key that is not configured', () => {
-    expectConfigError({ BOBSYNC_CODEC_KEYS: `a:${keyA}`, BOBSYNC_CODEC_ACTIVE_KEY: 'b' }, /BOBSYNC_CODEC_ACTIVE_KEY="b" names no key in BOBSYNC_CODEC_KEYS \(known: a\)/);
+    expectConfigError(
+      { BOBSYNC_CODEC_KEYS: `a:${keyA}`, BOBSYNC_CODEC_ACTIVE_KEY: 'b' },
+      /BOBSYNC_CODEC_ACTIVE_KEY="b" names no key in BOBSYNC_CODEC_KEYS \(known: a\)/,
+    );
   });
 
   it('tolerates whitespace and an empty active key', () => {

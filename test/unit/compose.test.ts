@@ -24,16 +24,19 @@ type Env = Record<string, string | undefined>;
 
 /** Compose's variable interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, ${VAR?err}, $$. */
 function interpolate(text: string, env: Env): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, name?: string, colon?: string, op?: string, arg?: string, bare?: string) => {
-    if (match === '$$') return '$';
-    if (bare) return env[bare] ?? '';
-    const value = env[name!];
-    const missing = colon ? !value : value === undefined;
-    if (!op) return value ?? '';
-    if (op === '-') return missing ? arg! : value!;
-    if (missing) throw new Error(`required variable ${name} is missing a value: ${arg}`);
-    return value!;
-  });
+  return text.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (match, name?: string, colon?: string, op?: string, arg?: string, bare?: string) => {
+      if (match === '$$') return '$';
+      if (bare) return env[bare] ?? '';
+      const value = env[name!];
+      const missing = colon ? !value : value === undefined;
+      if (!op) return value ?? '';
+      if (op === '-') return missing ? arg! : value!;
+      if (missing) throw new Error(`required variable ${name} is missing a value: ${arg}`);
+      return value!;
+    },
+  );
 }
 
 /** The compose model as docker compose sees it, with the given .env values. */
@@ -41,7 +44,12 @@ function loadCompose(env: Env): ComposeFile {
   return parse(interpolate(composeText, env), { merge: true }) as ComposeFile;
 }
 
-interface PortMapping { target: number; published?: string | number; host_ip?: string; protocol?: string }
+interface PortMapping {
+  target: number;
+  published?: string | number;
+  host_ip?: string;
+  protocol?: string;
+}
 interface Service {
   image?: string;
   build?: { context: string; dockerfile?: string };
@@ -54,7 +62,11 @@ interface Service {
   healthcheck?: { test: string[] };
   user?: string;
 }
-interface ComposeFile { name?: string; services: Record<string, Service>; volumes?: Record<string, unknown> }
+interface ComposeFile {
+  name?: string;
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
 
 const dotEnv: Env = { POSTGRES_PASSWORD: 'example-password' };
 const compose = loadCompose(dotEnv);
@@ -67,7 +79,8 @@ const service = (name: string): Service => {
 };
 const env = (name: string): Record<string, string> => service(name).environment ?? {};
 const targets = (name: string): number[] => (service(name).ports ?? []).map((p) => Number(p.target));
-const published = (name: string, target: number): string => String(service(name).ports!.find((p) => Number(p.target) === target)!.published);
+const published = (name: string, target: number): string =>
+  String(service(name).ports!.find((p) => Number(p.target) === target)!.published);
 
 function composeSchemaValidator() {
   // dclint ships the Compose Specification schema (draft-07) as a file; its package exports
@@ -100,7 +113,9 @@ describe('docker-compose.yml against the Compose Specification', () => {
     (broken.services.mailpit as Record<string, unknown>).helthcheck = {};
     expect(validate(broken)).toBe(false);
     const paths = (validate.errors ?? []).map((e) => e.instancePath);
-    expect(paths).toEqual(expect.arrayContaining(['/services/temporal/depends_on/postgresql/condition', '/services/mailpit']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['/services/temporal/depends_on/postgresql/condition', '/services/mailpit']),
+    );
   });
 
   it('refuses to start without the PostgreSQL password, as docker compose would', () => {
@@ -139,12 +154,22 @@ describe('docker-compose.yml against the Compose Specification', () => {
 
 describe('docker-compose.yml services', () => {
   it('runs the whole stack', () => {
-    expect(Object.keys(services).sort()).toEqual(['bobsync-api', 'bobsync-worker', 'mailpit', 'postgresql', 'temporal', 'temporal-ui']);
+    expect(Object.keys(services).sort()).toEqual([
+      'bobsync-api',
+      'bobsync-worker',
+      'mailpit',
+      'postgresql',
+      'temporal',
+      'temporal-ui',
+    ]);
     expect(compose.name).toBe('bobsync');
   });
 
   it('pins every image to an explicit tag, never latest', () => {
-    const images = [...Object.values(services).map((s) => s.image!), ...[...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]!)];
+    const images = [
+      ...Object.values(services).map((s) => s.image!),
+      ...[...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]!),
+    ];
     expect(images.length).toBeGreaterThanOrEqual(7);
     for (const image of images) {
       const tag = /:([^/:@]+)$/.exec(image)?.[1];
@@ -158,7 +183,12 @@ describe('docker-compose.yml services', () => {
 
   it('publishes ports on loopback only', () => {
     for (const [name, s] of Object.entries(services)) {
-      for (const p of s.ports ?? []) expect({ name, target: p.target, host_ip: p.host_ip }).toEqual({ name, target: p.target, host_ip: '127.0.0.1' });
+      for (const p of s.ports ?? [])
+        expect({ name, target: p.target, host_ip: p.host_ip }).toEqual({
+          name,
+          target: p.target,
+          host_ip: '127.0.0.1',
+        });
     }
     expect(targets('temporal')).toEqual([7233]);
     expect(targets('temporal-ui')).toEqual([8080]);
@@ -199,7 +229,11 @@ describe('docker-compose.yml services', () => {
     for (const [name, s] of Object.entries(raw.services)) {
       for (const [key, value] of Object.entries(s.environment ?? {})) {
         if (/PASSWORD|PWD|SECRET|TOKEN|(^|_)KEYS?$/.test(key)) {
-          expect({ name, key, value }).toEqual({ name, key, value: expect.stringMatching(/^\$\{[A-Z_]+(:?[?-][^}]*)?\}$/) });
+          expect({ name, key, value }).toEqual({
+            name,
+            key,
+            value: expect.stringMatching(/^\$\{[A-Z_]+(:?[?-][^}]*)?\}$/),
+          });
         }
       }
     }
@@ -216,7 +250,9 @@ describe('docker-compose.yml services', () => {
 describe('docker-compose.yml matches what the code reads', () => {
   const workerEnv = env('bobsync-worker');
   const apiEnv = env('bobsync-api');
-  const srcText = sourceFiles(join(root, 'src')).map((f) => readFileSync(f, 'utf8')).join('\n');
+  const srcText = sourceFiles(join(root, 'src'))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
   const envExample = readFileSync(join(root, 'deploy', 'bobsync.env.example'), 'utf8');
   const exampleNames = [...envExample.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!);
 
@@ -232,7 +268,8 @@ describe('docker-compose.yml matches what the code reads', () => {
 
   it('sets no variable that the code does not read', () => {
     for (const e of [workerEnv, apiEnv]) {
-      for (const name of Object.keys(e)) expect({ name, readBySrc: srcText.includes(name) }).toEqual({ name, readBySrc: true });
+      for (const name of Object.keys(e))
+        expect({ name, readBySrc: srcText.includes(name) }).toEqual({ name, readBySrc: true });
     }
   });
 
@@ -242,7 +279,9 @@ describe('docker-compose.yml matches what the code reads', () => {
     // The API must listen beyond loopback inside its container, on the published port.
     expect(api.BOBSYNC_API_HOST).toBe('0.0.0.0');
     expect(targets('bobsync-api')).toEqual([api.BOBSYNC_API_PORT]);
-    expect(service('bobsync-api').healthcheck!.test.join(' ')).toContain(`http://127.0.0.1:${api.BOBSYNC_API_PORT}/readyz`);
+    expect(service('bobsync-api').healthcheck!.test.join(' ')).toContain(
+      `http://127.0.0.1:${api.BOBSYNC_API_PORT}/readyz`,
+    );
     expect(srcText).toContain("'/readyz'");
   });
 
@@ -264,7 +303,10 @@ describe('docker-compose.yml matches what the code reads', () => {
     for (const [name, s] of bobsyncServices) {
       const settings = runtimeSettings(s.environment);
       const config = s.volumes!.find((v) => v.target === settings.BOBSYNC_CONFIG);
-      expect({ name, config: config && { type: config.type, read_only: config.read_only } }).toEqual({ name, config: { type: 'bind', read_only: true } });
+      expect({ name, config: config && { type: config.type, read_only: config.read_only } }).toEqual({
+        name,
+        config: { type: 'bind', read_only: true },
+      });
       const data = s.volumes!.find((v) => v.target === settings.BOBSYNC_DATA_DIR);
       expect(data?.type).toBe('volume');
       expect(compose.volumes).toHaveProperty([data!.source]);
@@ -283,7 +325,12 @@ describe('docker-compose.yml matches what the code reads', () => {
 
   it('documents every secret the worker and API need in deploy/bobsync.env.example', () => {
     const example = loadConfigFile(join(root, 'bobsync.example.yaml'));
-    const needed = new Set([ENV_CODEC_KEYS, ENV_CODEC_ACTIVE_KEY, ENV_CODEC_AUTH_TOKEN, ...secretReferences(example).map((r) => r.ref.env)]);
+    const needed = new Set([
+      ENV_CODEC_KEYS,
+      ENV_CODEC_ACTIVE_KEY,
+      ENV_CODEC_AUTH_TOKEN,
+      ...secretReferences(example).map((r) => r.ref.env),
+    ]);
     for (const name of needed) expect(exampleNames).toContain(name);
     // Every value is blank in the example.
     expect(envExample).not.toMatch(/^[A-Z_]+=\S/m);
@@ -312,7 +359,8 @@ describe('Dockerfile', () => {
   it('builds on Node 20 slim, matching package.json engines', () => {
     const [from] = of('FROM');
     expect(from).toMatch(/^FROM node:20\.\d+(\.\d+)?-(bookworm-)?slim$/);
-    const engines = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    const engines = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } })
+      .engines.node;
     const [, minor] = /20\.(\d+)/.exec(from!)!;
     const [, engineMinor] = /20\.(\d+)/.exec(engines)!;
     expect(Number(minor)).toBeGreaterThanOrEqual(Number(engineMinor));
@@ -330,15 +378,24 @@ describe('Dockerfile', () => {
   });
 
   it('needs no devDependency at run time (the image omits them)', () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     expect(pkg.dependencies).toHaveProperty('tsx'); // bin/bobsync.js runs the sources through it
     const files = [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'bin'))];
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
-      const imported = [...text.matchAll(/(?:from\s+|require\(\s*|import\(\s*)['"]([^'"./][^'"]*)['"]/g)].map((m) => packageName(m[1]!));
+      const imported = [...text.matchAll(/(?:from\s+|require\(\s*|import\(\s*)['"]([^'"./][^'"]*)['"]/g)].map((m) =>
+        packageName(m[1]!),
+      );
       for (const name of imported) {
         if (name.startsWith('node:')) continue;
-        expect({ file: relative(root, file), name, dev: name in pkg.devDependencies }).toEqual({ file: relative(root, file), name, dev: false });
+        expect({ file: relative(root, file), name, dev: name in pkg.devDependencies }).toEqual({
+          file: relative(root, file),
+          name,
+          dev: false,
+        });
       }
     }
   });
@@ -368,10 +425,14 @@ describe('Dockerfile', () => {
   });
 
   it('keeps local state and secrets out of the build context', () => {
-    const ignored = dockerignore.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = dockerignore
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '.git', '.data', '.env', 'test']));
     // …but not what the image copies.
-    for (const needed of ['src', 'bin', 'package.json', 'package-lock.json', 'tsconfig.json']) expect(ignored).not.toContain(needed);
+    for (const needed of ['src', 'bin', 'package.json', 'package-lock.json', 'tsconfig.json'])
+      expect(ignored).not.toContain(needed);
   });
 });
 

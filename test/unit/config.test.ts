@@ -79,7 +79,12 @@ describe('bobsync.yaml', () => {
   });
 
   it('names an unknown key so typos surface', () => {
-    const problems = problemsOf(valid.replace('      defaultGroupId: 65a0c0ffee0000000000e001', '      defaultGroupId: 65a0c0ffee0000000000e001\n      writesPerSecnd: 5'));
+    const problems = problemsOf(
+      valid.replace(
+        '      defaultGroupId: 65a0c0ffee0000000000e001',
+        '      defaultGroupId: 65a0c0ffee0000000000e001\n      writesPerSecnd: 5',
+      ),
+    );
     expect(problems[0]).toContain('connections[1].destination');
     expect(problems[0]).toContain('"writesPerSecnd"');
   });
@@ -89,21 +94,36 @@ describe('bobsync.yaml', () => {
       'connections[1].destination.type: must be 360learning or skillcast.',
     ]);
     expect(problemsOf(valid.replace('507f1f77bcf86cd799439011', 'not-an-id'))[0]).toContain('24 hex characters');
-    expect(problemsOf(valid.replace('acme-360-us', 'acme-360'))).toEqual(['connections[1].name: connection name "acme-360" is used twice; names must be unique.']);
+    expect(problemsOf(valid.replace('acme-360-us', 'acme-360'))).toEqual([
+      'connections[1].name: connection name "acme-360" is used twice; names must be unique.',
+    ]);
   });
 
   it('accepts a Skillcast connection with its defaults, and refuses what SCIM cannot do', () => {
     const config = parseConfig(valid + skillcastConnection);
     const skillcast = config.connections[2]!;
     if (skillcast.destination.type !== 'skillcast') throw new Error('wrong destination');
-    expect(skillcast.destination).toMatchObject({ domain: 'Employees', uniqueIdentifier: 'email', requestsPerSecond: 5 });
+    expect(skillcast.destination).toMatchObject({
+      domain: 'Employees',
+      uniqueIdentifier: 'email',
+      requestsPerSecond: 5,
+    });
     expect(approvalMode(skillcast)).toBe('firstRun');
     expect(approvalMode(config.connections[0]!)).toBe('onSafeguard');
-    expect(problemsOf((valid + skillcastConnection).replace('      domain: Employees\n', '      domain: Employees\n      uniqueIdentifier: employeeId\n'))).toEqual([
+    expect(
+      problemsOf(
+        (valid + skillcastConnection).replace(
+          '      domain: Employees\n',
+          '      domain: Employees\n      uniqueIdentifier: employeeId\n',
+        ),
+      ),
+    ).toEqual([
       'connections[2].destination.uniqueIdentifier: Skillcast domains keyed on employee ID are not supported yet; use email.',
     ]);
     const withGroups = `${valid + skillcastConnection}    mapping:\n      groups:\n        - when: { field: work.department, equals: Sales }\n          groupId: 507f1f77bcf86cd799439011\n          role: learner\n`;
-    expect(problemsOf(withGroups)).toEqual([expect.stringContaining('connections[2].mapping.groups: Skillcast has no group roles over SCIM')]);
+    expect(problemsOf(withGroups)).toEqual([
+      expect.stringContaining('connections[2].mapping.groups: Skillcast has no group roles over SCIM'),
+    ]);
   });
 
   it('reports YAML syntax errors and an empty file', () => {
@@ -113,7 +133,13 @@ describe('bobsync.yaml', () => {
 
   it('lists secret references and names each unset variable without reading values', () => {
     const config = parseConfig(valid);
-    expect(secretReferences(config).map((r) => r.ref.env)).toEqual(['HIBOB_TOKEN', 'HIBOB_WEBHOOK_SECRET', 'L360_SECRET', 'HIBOB_TOKEN', 'L360_US_SECRET']);
+    expect(secretReferences(config).map((r) => r.ref.env)).toEqual([
+      'HIBOB_TOKEN',
+      'HIBOB_WEBHOOK_SECRET',
+      'L360_SECRET',
+      'HIBOB_TOKEN',
+      'L360_US_SECRET',
+    ]);
     const missing = missingSecrets(config, { HIBOB_TOKEN: 'x', HIBOB_WEBHOOK_SECRET: 'y' });
     expect(missing).toEqual([
       'L360_SECRET is not set (needed by connections[0].destination.clientSecret); export it before starting bobsync.',
@@ -163,7 +189,14 @@ describe('committed editor schema', () => {
 
 describe('the demo config `npm start` writes', () => {
   it('is valid and syncs one HiBob company to 360Learning and to Skillcast', () => {
-    const config = parseConfig(embeddedConfigYaml('http://127.0.0.1:4010', 'http://127.0.0.1:4020', { root: '507f1f77bcf86cd799439011', byName: {} }, 'http://127.0.0.1:4030'));
+    const config = parseConfig(
+      embeddedConfigYaml(
+        'http://127.0.0.1:4010',
+        'http://127.0.0.1:4020',
+        { root: '507f1f77bcf86cd799439011', byName: {} },
+        'http://127.0.0.1:4030',
+      ),
+    );
     expect(config.connections.map((c) => [c.name, c.destination.type])).toEqual([
       ['demo-360', '360learning'],
       ['demo-skillcast', 'skillcast'],
@@ -172,7 +205,12 @@ describe('the demo config `npm start` writes', () => {
   });
 
   it('without a Skillcast emulator, has the 360Learning connection only', () => {
-    const config = parseConfig(embeddedConfigYaml('http://127.0.0.1:4010', 'http://127.0.0.1:4020', { root: '507f1f77bcf86cd799439011', byName: {} }));
+    const config = parseConfig(
+      embeddedConfigYaml('http://127.0.0.1:4010', 'http://127.0.0.1:4020', {
+        root: '507f1f77bcf86cd799439011',
+        byName: {},
+      }),
+    );
     expect(config.connections.map((c) => c.name)).toEqual(['demo-360']);
   });
 });

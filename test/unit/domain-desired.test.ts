@@ -19,7 +19,13 @@ describe('desiredLearner with the default mapping', () => {
       employeeId: '3332883894235038486',
       inScope: true,
       status: { state: 'active', reason: 'lifecycle status is employed' },
-      fields: { mail: 'jane.doe@example.com', firstName: 'Jane', lastName: 'Doe', job: 'Software Engineer', organization: 'Engineering' },
+      fields: {
+        mail: 'jane.doe@example.com',
+        firstName: 'Jane',
+        lastName: 'Doe',
+        job: 'Software Engineer',
+        organization: 'Engineering',
+      },
       customFields: {},
       managerEmployeeId: '3332883804594373380',
       groups: [],
@@ -50,7 +56,9 @@ describe('desiredLearner with the default mapping', () => {
     const unreadable = employee();
     delete unreadable.managerId;
     expect('managerEmployeeId' in desired(desiredLearner(unreadable, mapping(), NOW))).toBe(false);
-    expect('managerEmployeeId' in desired(desiredLearner(employee(), mapping({ manager: { enabled: false } }), NOW))).toBe(false);
+    expect(
+      'managerEmployeeId' in desired(desiredLearner(employee(), mapping({ manager: { enabled: false } }), NOW)),
+    ).toBe(false);
     const self = employee({ reportsTo: { id: '3332883894235038486', firstName: 'Jane', surname: 'Doe' } });
     expect(desired(desiredLearner(self, mapping(), NOW)).managerEmployeeId).toBeNull();
   });
@@ -83,7 +91,9 @@ describe('email checks', () => {
   });
 
   it('apostrophes can be refused for destinations that reject them (Skillcast)', () => {
-    expect(emailProblem("o'neil@example.com", { allowApostropheInEmail: false })).toBe('contains an apostrophe, which this destination rejects');
+    expect(emailProblem("o'neil@example.com", { allowApostropheInEmail: false })).toBe(
+      'contains an apostrophe, which this destination rejects',
+    );
     expect(emailProblem("o'neil@example.com", { allowApostropheInEmail: true })).toBeUndefined();
   });
 
@@ -93,18 +103,31 @@ describe('email checks', () => {
       park: 'HiBob holds no email for this employee',
       code: 'missingEmail',
     });
-    expect(parked(desiredLearner(employee({ email: undefined }), mapping(), NOW)).park).toContain('did not return the email field');
+    expect(parked(desiredLearner(employee({ email: undefined }), mapping(), NOW)).park).toContain(
+      'did not return the email field',
+    );
     expect(parked(desiredLearner(employee({ email: 'jane doe@example.com' }), mapping(), NOW))).toMatchObject({
       code: 'invalidEmail',
       park: 'email "jane doe@example.com" contains a space',
     });
-    expect(parked(desiredLearner(employee({ email: "o'neil@example.com" }), mapping(), NOW, { allowApostropheInEmail: false })).code).toBe('invalidEmail');
-    const future = employee({ email: null, lifecycleStatus: 'hired', internalStatus: 'Inactive', startDate: '2026-04-01' });
+    expect(
+      parked(
+        desiredLearner(employee({ email: "o'neil@example.com" }), mapping(), NOW, { allowApostropheInEmail: false }),
+      ).code,
+    ).toBe('invalidEmail');
+    const future = employee({
+      email: null,
+      lifecycleStatus: 'hired',
+      internalStatus: 'Inactive',
+      startDate: '2026-04-01',
+    });
     expect(parked(desiredLearner(future, mapping(), NOW)).code).toBe('missingEmail');
   });
 
   it('does not park a leaver for a bad email: the address is left untouched so the learner can still be deactivated', () => {
-    const leaver = desired(desiredLearner(employee({ email: 'not an email', lifecycleStatus: 'terminated' }), mapping(), NOW));
+    const leaver = desired(
+      desiredLearner(employee({ email: 'not an email', lifecycleStatus: 'terminated' }), mapping(), NOW),
+    );
     expect(leaver.status.state).toBe('inactive');
     expect('mail' in leaver.fields).toBe(false);
     expect(leaver.fields.firstName).toBe('Jane');
@@ -122,16 +145,39 @@ describe('standard and custom fields', () => {
       fields: {
         job: { template: '{work.title|label} – {work.department|label}' },
         phone: { template: '+44 {work.phone}', transforms: [{ replace: { pattern: '[^+\\d]', with: '' } }] },
-        lang: { from: 'address.country', label: true, transforms: [{ map: { france: 'fr', germany: 'de' }, caseInsensitive: true, default: 'en' }] },
+        lang: {
+          from: 'address.country',
+          label: true,
+          transforms: [{ map: { france: 'fr', germany: 'de' }, caseInsensitive: true, default: 'en' }],
+        },
         firstName: { from: 'root.firstName', transforms: ['uppercase'] },
       },
     });
-    const fr = desired(desiredLearner(employee({ extra: { 'address.country': { value: '77', label: 'France' }, 'work.phone': { value: '(0)20 7946-0000' } } }), m, NOW));
-    expect(fr.fields).toMatchObject({ job: 'Software Engineer – Engineering', phone: '+4402079460000', lang: 'fr', firstName: 'JANE' });
-    expect(() => mapping({ fields: { phone: { value: 'x', transforms: ['trim'] } } as never })).toThrow(/Unrecognized key/);
-    const other = desired(desiredLearner(employee({ extra: { 'address.country': { value: '9', label: 'Spain' } } }), m, NOW));
+    const fr = desired(
+      desiredLearner(
+        employee({
+          extra: { 'address.country': { value: '77', label: 'France' }, 'work.phone': { value: '(0)20 7946-0000' } },
+        }),
+        m,
+        NOW,
+      ),
+    );
+    expect(fr.fields).toMatchObject({
+      job: 'Software Engineer – Engineering',
+      phone: '+4402079460000',
+      lang: 'fr',
+      firstName: 'JANE',
+    });
+    expect(() => mapping({ fields: { phone: { value: 'x', transforms: ['trim'] } } as never })).toThrow(
+      /Unrecognized key/,
+    );
+    const other = desired(
+      desiredLearner(employee({ extra: { 'address.country': { value: '9', label: 'Spain' } } }), m, NOW),
+    );
     expect(other.fields.lang).toBe('en');
-    const none = desired(desiredLearner(employee({ extra: { 'address.country': { value: null, label: null } } }), m, NOW));
+    const none = desired(
+      desiredLearner(employee({ extra: { 'address.country': { value: null, label: null } } }), m, NOW),
+    );
     expect(none.fields.lang).toBeNull();
     expect(fr.provenance!.lang).toBe('fields.lang ← address.country (label) | map(2 values, default "en")');
   });
@@ -149,7 +195,15 @@ describe('standard and custom fields', () => {
     expect(d.customFields).toEqual({ Department: 'Engineering', 'Start date': '2021-05-04', Contract: null });
     expect(d.provenance!['customFields.Department']).toBe('customFields "Department" ← work.department (label)');
 
-    const badDate = mapping({ customFields: [{ name: 'Start', type: 'date', source: { from: 'work.startDate', transforms: [{ date: { format: 'DD/MM/YYYY' } }] } }] });
+    const badDate = mapping({
+      customFields: [
+        {
+          name: 'Start',
+          type: 'date',
+          source: { from: 'work.startDate', transforms: [{ date: { format: 'DD/MM/YYYY' } }] },
+        },
+      ],
+    });
     expect(parked(desiredLearner(employee(), badDate, NOW))).toMatchObject({
       code: 'invalidValue',
       park: 'custom field "Start" is a date field and needs YYYY-MM-DD, but the mapping gives "04/05/2021"',
@@ -161,14 +215,17 @@ describe('standard and custom fields', () => {
 
 describe('scope', () => {
   const contractors = { field: 'payroll.employment.type', label: true, equals: 'Contractor' };
-  const withType = (label: string | null) => employee({ extra: { 'payroll.employment.type': { value: label ? '1' : null, label } } });
+  const withType = (label: string | null) =>
+    employee({ extra: { 'payroll.employment.type': { value: label ? '1' : null, label } } });
 
   it('include and exclude', () => {
     const m = mapping({ scope: { exclude: contractors } });
     expect(desired(desiredLearner(withType('Full time'), m, NOW)).inScope).toBe(true);
     const out = desired(desiredLearner(withType('Contractor'), m, NOW));
     expect(out.inScope).toBe(false);
-    expect(out.provenance!.scope).toBe('out of scope: scope.exclude matches (payroll.employment.type (label) equals "Contractor")');
+    expect(out.provenance!.scope).toBe(
+      'out of scope: scope.exclude matches (payroll.employment.type (label) equals "Contractor")',
+    );
     const inc = mapping({ scope: { include: { field: 'work.site', in: ['London', 'Paris'] } } });
     expect(desired(desiredLearner(employee({ site: 'Paris' }), inc, NOW)).inScope).toBe(true);
     const notIncluded = desired(desiredLearner(employee({ site: 'Rome' }), inc, NOW));
@@ -191,7 +248,16 @@ describe('scope', () => {
       code: 'invalidValue',
     });
     // A decided part wins: excluded by a readable field even though another is unreadable.
-    const either = mapping({ scope: { include: { any: [{ field: 'work.site', equals: 'London' }, { field: 'custom.x', exists: true }] } } });
+    const either = mapping({
+      scope: {
+        include: {
+          any: [
+            { field: 'work.site', equals: 'London' },
+            { field: 'custom.x', exists: true },
+          ],
+        },
+      },
+    });
     expect(desired(desiredLearner(employee(), either, NOW)).inScope).toBe(true);
   });
 });
@@ -224,13 +290,17 @@ describe('group rules', () => {
       { groupId: GROUP_ENG, role: 'learner' },
       { groupId: GROUP_LONDON, role: 'coach' },
     ]);
-    expect(d.provenance![`groups.${GROUP_ENG}/learner`]).toBe('groups[0]: work.department (label) equals "Engineering"');
+    expect(d.provenance![`groups.${GROUP_ENG}/learner`]).toBe(
+      'groups[0]: work.department (label) equals "Engineering"',
+    );
   });
 
   it('holds roles whose rule reads an unreadable field', () => {
     const d = desired(desiredLearner(employee(), m, NOW));
     expect(d.heldGroups).toEqual([{ groupId: GROUP_LONDON, role: 'learner' }]);
-    expect(d.provenance![`groups.${GROUP_LONDON}/learner`]).toContain('cannot be decided: HiBob did not return custom.team');
+    expect(d.provenance![`groups.${GROUP_LONDON}/learner`]).toContain(
+      'cannot be decided: HiBob did not return custom.team',
+    );
   });
 
   it('a role given by one rule is not held by another', () => {

@@ -1,4 +1,9 @@
-import { transformSchema, valueExpressionSchema, conditionSchema, type Transform } from '../../src/config/mapping-schema';
+import {
+  transformSchema,
+  valueExpressionSchema,
+  conditionSchema,
+  type Transform,
+} from '../../src/config/mapping-schema';
 import {
   applyTransform,
   applyTransforms,
@@ -44,10 +49,16 @@ describe('transforms', () => {
   });
 
   it('replace: every occurrence by default, groups, and explicit flags', () => {
-    expect(applyTransform('+44 (0) 20 7946 0000', t({ replace: { pattern: '[^+\\d]', with: '' } }))).toBe('+4402079460000');
-    expect(applyTransform('Doe, Jane', t({ replace: { pattern: '^(\\w+), (\\w+)$', with: '$2 $1' } }))).toBe('Jane Doe');
+    expect(applyTransform('+44 (0) 20 7946 0000', t({ replace: { pattern: '[^+\\d]', with: '' } }))).toBe(
+      '+4402079460000',
+    );
+    expect(applyTransform('Doe, Jane', t({ replace: { pattern: '^(\\w+), (\\w+)$', with: '$2 $1' } }))).toBe(
+      'Jane Doe',
+    );
     expect(applyTransform('a-b-c', t({ replace: { pattern: '-', with: '+', flags: '' } }))).toBe('a+b-c');
-    expect(applyTransform('ACME acme', t({ replace: { pattern: 'acme', with: 'Acme', flags: 'gi' } }))).toBe('Acme Acme');
+    expect(applyTransform('ACME acme', t({ replace: { pattern: 'acme', with: 'Acme', flags: 'gi' } }))).toBe(
+      'Acme Acme',
+    );
   });
 
   it('replace: runs the same way twice (no regex state leaks between values)', () => {
@@ -111,15 +122,27 @@ describe('value expressions', () => {
     expect(evaluateExpression(expr({ from: 'about.empty' }), jane)).toBeNull();
     expect(evaluateExpression(expr({ from: 'work.blank' }), jane)).toBeNull();
     expect(evaluateExpression(expr({ from: 'work.blank', default: 'x' }), jane)).toBe('x');
-    expect(evaluateExpression(expr({ from: 'root.firstName', transforms: [{ replace: { pattern: '.', with: '' } }] }), jane)).toBeNull();
+    expect(
+      evaluateExpression(expr({ from: 'root.firstName', transforms: [{ replace: { pattern: '.', with: '' } }] }), jane),
+    ).toBeNull();
   });
 
   it('template: combines fields and labels; null parts are empty; one unreadable part makes it unknown', () => {
-    expect(evaluateExpression(expr({ template: '{root.firstName|label} {root.surname}', transforms: ['collapseSpaces'] }), jane)).toBe('Jane Doe');
-    expect(evaluateExpression(expr({ template: '{work.title|label} ({work.department|label})' }), jane)).toBe('Software Engineer (Engineering)');
-    expect(evaluateExpression(expr({ template: 'Started {work.startDate}', transforms: [{ date: { format: 'DD/MM/YYYY' } }] }), jane)).toBe(
-      'Started 2021-05-04',
+    expect(
+      evaluateExpression(
+        expr({ template: '{root.firstName|label} {root.surname}', transforms: ['collapseSpaces'] }),
+        jane,
+      ),
+    ).toBe('Jane Doe');
+    expect(evaluateExpression(expr({ template: '{work.title|label} ({work.department|label})' }), jane)).toBe(
+      'Software Engineer (Engineering)',
     );
+    expect(
+      evaluateExpression(
+        expr({ template: 'Started {work.startDate}', transforms: [{ date: { format: 'DD/MM/YYYY' } }] }),
+        jane,
+      ),
+    ).toBe('Started 2021-05-04');
     expect(evaluateExpression(expr({ template: '{work.secondLevelManager}|{root.surname}' }), jane)).toBe('|Doe');
     expect(evaluateExpression(expr({ template: '{work.secondLevelManager}' }), jane)).toBeNull();
     expect(evaluateExpression(expr({ template: '{root.surname} {work.missing}' }), jane)).toBeUndefined();
@@ -132,14 +155,22 @@ describe('value expressions', () => {
   });
 
   it('describes itself and names the fields it reads', () => {
-    expect(describeExpression(expr({ from: 'root.email', transforms: ['trim', 'lowercase'] }))).toBe('root.email | trim | lowercase');
-    expect(describeExpression(expr({ from: 'work.title', label: true, default: 'Staff' }))).toBe('work.title (label) | default "Staff"');
-    expect(describeExpression(expr({ template: '{a} {b}', transforms: [{ truncate: 5 }, { date: { format: 'DD/MM/YYYY' } }] }))).toBe(
-      'template "{a} {b}" | truncate(5) | date(DD/MM/YYYY)',
+    expect(describeExpression(expr({ from: 'root.email', transforms: ['trim', 'lowercase'] }))).toBe(
+      'root.email | trim | lowercase',
     );
-    expect(describeExpression(expr({ from: 'x', transforms: [{ map: { a: 'b' }, default: 'z' }, { replace: { pattern: 'a', with: 'b' } }] }))).toBe(
-      'x | map(1 values, default "z") | replace(/a/g → "b")',
+    expect(describeExpression(expr({ from: 'work.title', label: true, default: 'Staff' }))).toBe(
+      'work.title (label) | default "Staff"',
     );
+    expect(
+      describeExpression(
+        expr({ template: '{a} {b}', transforms: [{ truncate: 5 }, { date: { format: 'DD/MM/YYYY' } }] }),
+      ),
+    ).toBe('template "{a} {b}" | truncate(5) | date(DD/MM/YYYY)');
+    expect(
+      describeExpression(
+        expr({ from: 'x', transforms: [{ map: { a: 'b' }, default: 'z' }, { replace: { pattern: 'a', with: 'b' } }] }),
+      ),
+    ).toBe('x | map(1 values, default "z") | replace(/a/g → "b")');
     expect(describeExpression(expr({ value: 'en' }))).toBe('constant "en"');
     expect(expressionFields(expr({ template: '{root.firstName} {work.title|label} {root.firstName}' }))).toEqual([
       'root.firstName',
@@ -233,7 +264,12 @@ describe('conditions', () => {
       all: [
         { field: 'work.department', label: true, equals: ['Sales', 'Engineering'] },
         { not: { field: 'work.site', in: ['Paris'], notIn: ['Rome'], matches: '^L', exists: true } },
-        { any: [{ field: 'work.empty', equals: 'x' }, { field: 'work.missing', exists: false }] },
+        {
+          any: [
+            { field: 'work.empty', equals: 'x' },
+            { field: 'work.missing', exists: false },
+          ],
+        },
       ],
     });
     expect(describeCondition(c)).toBe(

@@ -12,7 +12,8 @@ describe('fnv1a64', () => {
   it('agrees with a BigInt reference on varied text, including non-ASCII', () => {
     const reference = (text: string) => {
       let h = 0xcbf29ce484222325n;
-      for (const byte of new TextEncoder().encode(text)) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+      for (const byte of new TextEncoder().encode(text))
+        h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
       return h.toString(16).padStart(16, '0');
     };
     for (const text of ['Jane Doe', 'é', '日本語', '👩‍💻', '{"a":1}', 'x'.repeat(1000), '\u0000\uffff']) {
@@ -23,7 +24,9 @@ describe('fnv1a64', () => {
 
 describe('canonicalJson', () => {
   it('sorts keys at every level, keeps array order and drops undefined', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"z":1}]},"b":1}',
+    );
     expect(canonicalJson([undefined, 'x'])).toBe('[null,"x"]');
     expect(canonicalJson(undefined)).toBe('null');
     expect(canonicalJson('é"')).toBe('"é\\""');

@@ -56,7 +56,8 @@ export function rawEmployee(spec: RawEmployeeSpec = {}): Record<string, unknown>
   };
   const id = spec.id ?? '3332883894235038486';
   put('root.id', id, id);
-  if (spec.email !== undefined || !('email' in spec)) put('root.email', spec.email === undefined ? 'jane.doe@example.com' : spec.email);
+  if (spec.email !== undefined || !('email' in spec))
+    put('root.email', spec.email === undefined ? 'jane.doe@example.com' : spec.email);
   put('root.firstName', spec.firstName ?? 'Jane');
   put('root.surname', spec.surname ?? 'Doe');
   const list = (fieldId: string, v: ListValue | undefined, fallback: ListValue) => {
@@ -71,7 +72,8 @@ export function rawEmployee(spec: RawEmployeeSpec = {}): Record<string, unknown>
   put('internal.status', spec.internalStatus === undefined ? 'Active' : spec.internalStatus);
   put('internal.terminationDate', spec.terminationDate === undefined ? null : spec.terminationDate);
   put('employee.lastDayOfWork', spec.lastDayOfWork === undefined ? null : spec.lastDayOfWork);
-  const manager = spec.reportsTo === undefined ? { id: '3332883804594373380', firstName: 'Alan', surname: 'Tullin' } : spec.reportsTo;
+  const manager =
+    spec.reportsTo === undefined ? { id: '3332883804594373380', firstName: 'Alan', surname: 'Tullin' } : spec.reportsTo;
   put(
     'work.reportsTo',
     manager ? { ...manager, displayName: `${manager.firstName} ${manager.surname}`, email: 'alan@example.com' } : null,
@@ -94,7 +96,13 @@ export function learner(overrides: Partial<CurrentLearner> = {}): CurrentLearner
   return {
     learnerId: '64f1c2a9e4b0a1b2c3d4e5f6',
     status: 'active',
-    fields: { mail: 'jane.doe@example.com', firstName: 'Jane', lastName: 'Doe', job: 'Software Engineer', organization: 'Engineering' },
+    fields: {
+      mail: 'jane.doe@example.com',
+      firstName: 'Jane',
+      lastName: 'Doe',
+      job: 'Software Engineer',
+      organization: 'Engineering',
+    },
     customFields: {},
     managerIds: [],
     groups: [{ groupId: GROUP_DEFAULT, role: 'learner' }],
@@ -112,20 +120,37 @@ function sameRole(a: GroupRole, b: GroupRole): boolean {
  * makes an invited user with one membership, restore brings a deleted user back as invited
  * without its roles, updates with `to: null` remove the value, custom fields are replace-all.
  */
-export function applyOperations(current: CurrentLearner | undefined, operations: Operation[], employeeId: string): CurrentLearner {
+export function applyOperations(
+  current: CurrentLearner | undefined,
+  operations: Operation[],
+  employeeId: string,
+): CurrentLearner {
   let l: CurrentLearner | undefined = current && structuredClone(current);
   for (const op of operations) {
     if (op.op === 'create') {
       if (l) throw new Error('create on an existing learner');
-      l = { learnerId: 'new-learner', status: 'invited', fields: { ...op.fields }, customFields: {}, managerIds: [], groups: op.membership ? [op.membership] : [] };
+      l = {
+        learnerId: 'new-learner',
+        status: 'invited',
+        fields: { ...op.fields },
+        customFields: {},
+        managerIds: [],
+        groups: op.membership ? [op.membership] : [],
+      };
       continue;
     }
     if (!l) throw new Error(`${op.op} before the learner exists`);
     switch (op.op) {
       case 'restore':
         if (l.status !== 'deleted') throw new Error('restore of a learner that is not deleted');
-        if (l.fields.mail && op.fields.mail !== l.fields.mail) throw new Error('restore must use the deleted account\'s address');
-        l = { ...l, status: 'invited', fields: { ...l.fields, ...op.fields }, groups: op.membership ? [op.membership] : [] };
+        if (l.fields.mail && op.fields.mail !== l.fields.mail)
+          throw new Error("restore must use the deleted account's address");
+        l = {
+          ...l,
+          status: 'invited',
+          fields: { ...l.fields, ...op.fields },
+          groups: op.membership ? [op.membership] : [],
+        };
         break;
       case 'linkExternalId':
         l.externalId = employeeId;

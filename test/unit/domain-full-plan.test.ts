@@ -77,13 +77,20 @@ const row = (employeeId: string, action: EmployeeAction, extra: Partial<PlannedR
 describe('planPopulation', () => {
   it('parks the second of two HiBob people with one address as a conflict, and creates the first', async () => {
     const first = person({ id: '3332883894235038501', email: 'sam.lee@example.com', firstName: 'Sam', surname: 'Lee' });
-    const second = person({ id: '3332883894235038502', email: 'Sam.Lee@example.com', firstName: 'Samuel', surname: 'Lee' });
+    const second = person({
+      id: '3332883894235038502',
+      email: 'Sam.Lee@example.com',
+      firstName: 'Samuel',
+      surname: 'Lee',
+    });
     const plan = await planPopulation(population([first, second]), noLookup);
     expect(plan.rows.map((r) => [r.employeeId, r.action])).toEqual([
       ['3332883894235038501', 'create'],
       ['3332883894235038502', 'park'],
     ]);
-    expect(plan.rows[1]!.reason).toBe('HiBob employee 3332883894235038501 has the same email (sam.lee@example.com); two people are never merged, resolve it in HiBob');
+    expect(plan.rows[1]!.reason).toBe(
+      'HiBob employee 3332883894235038501 has the same email (sam.lee@example.com); two people are never merged, resolve it in HiBob',
+    );
     expect([...plan.seen]).toEqual(['3332883894235038501', '3332883894235038502']);
   });
 
@@ -111,18 +118,39 @@ describe('planPopulation', () => {
 
   it('makes a row of an employee with changes, with the fingerprint, the source digest and the learner', async () => {
     const stale = learner({ fields: { ...learner().fields, lastName: 'Smith' } });
-    const plan = await planPopulation(population([person({})], { index: new SnapshotIndex(snapshotOf([stale], true)) }), noLookup);
+    const plan = await planPopulation(
+      population([person({})], { index: new SnapshotIndex(snapshotOf([stale], true)) }),
+      noLookup,
+    );
     expect(plan.unchanged).toEqual({});
     expect(plan.rows).toHaveLength(1);
-    expect(plan.rows[0]).toMatchObject({ employeeId: JANE, action: 'update', learnerId: JANE_LEARNER, displayName: 'Jane Doe', email: 'jane.doe@example.com' });
-    expect(plan.rows[0]!.changes).toContainEqual(expect.objectContaining({ field: 'lastName', from: 'Smith', to: 'Doe' }));
+    expect(plan.rows[0]).toMatchObject({
+      employeeId: JANE,
+      action: 'update',
+      learnerId: JANE_LEARNER,
+      displayName: 'Jane Doe',
+      email: 'jane.doe@example.com',
+    });
+    expect(plan.rows[0]!.changes).toContainEqual(
+      expect.objectContaining({ field: 'lastName', from: 'Smith', to: 'Doe' }),
+    );
     expect(plan.rows[0]!.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(plan.rows[0]!.sourceDigest).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('keeps the timer of an effective date within the horizon and leaves one beyond it for a later run', async () => {
-    const soon = person({ id: '3332883894235038511', email: 'soon@example.com', lifecycleStatus: 'hired', startDate: '2026-03-25' });
-    const later = person({ id: '3332883894235038512', email: 'later@example.com', lifecycleStatus: 'hired', startDate: '2026-06-25' });
+    const soon = person({
+      id: '3332883894235038511',
+      email: 'soon@example.com',
+      lifecycleStatus: 'hired',
+      startDate: '2026-03-25',
+    });
+    const later = person({
+      id: '3332883894235038512',
+      email: 'later@example.com',
+      lifecycleStatus: 'hired',
+      startDate: '2026-06-25',
+    });
     const plan = await planPopulation(population([soon, later]), noLookup);
     expect(plan.timers).toHaveLength(1);
     expect(plan.timers[0]!.employeeId).toBe('3332883894235038511');
@@ -135,7 +163,10 @@ describe('planPopulation', () => {
 
   it('tells the progress of each employee before planning it', async () => {
     const positions: number[] = [];
-    const records = [person({ id: '3332883894235038521', email: 'a@example.com' }), person({ id: '3332883894235038522', email: 'b@example.com' })];
+    const records = [
+      person({ id: '3332883894235038521', email: 'a@example.com' }),
+      person({ id: '3332883894235038522', email: 'b@example.com' }),
+    ];
     await planPopulation({ ...population(records), progress: (i) => positions.push(i) }, noLookup);
     expect(positions).toEqual([0, 1]);
   });
@@ -181,10 +212,23 @@ describe('problemRows', () => {
   it('parks report rows HiBob could not use, named by employee id or by row', () => {
     const rows = problemRows([
       { row: 4, message: 'no email on row 4' },
-      { row: 9, employeeId: '9990000000000000009', identity: 'dup@example.com', message: 'a second row for this employee' },
+      {
+        row: 9,
+        employeeId: '9990000000000000009',
+        identity: 'dup@example.com',
+        message: 'a second row for this employee',
+      },
     ]);
     expect(rows).toEqual([
-      { employeeId: 'report row 4', email: undefined, action: 'park', changes: [], operations: [], reason: 'no email on row 4', fingerprint: 'problem:report row 4' },
+      {
+        employeeId: 'report row 4',
+        email: undefined,
+        action: 'park',
+        changes: [],
+        operations: [],
+        reason: 'no email on row 4',
+        fingerprint: 'problem:report row 4',
+      },
       {
         employeeId: '9990000000000000009',
         email: 'dup@example.com',
@@ -242,8 +286,22 @@ describe('managerDepths and applyOrder', () => {
   });
 
   it('applies managers before their reports, leaves out parked and protected rows, and keeps the plan order within a depth', () => {
-    const rows = [row('report', 'create'), row('x', 'park'), row('lead', 'update'), row('gone', 'deactivate'), row('p', 'protected'), row('head', 'create'), row('outsider', 'update')];
-    expect(applyOrder(rows, managerDepths(employees)).map((r) => r.employeeId)).toEqual(['gone', 'head', 'outsider', 'lead', 'report']);
+    const rows = [
+      row('report', 'create'),
+      row('x', 'park'),
+      row('lead', 'update'),
+      row('gone', 'deactivate'),
+      row('p', 'protected'),
+      row('head', 'create'),
+      row('outsider', 'update'),
+    ];
+    expect(applyOrder(rows, managerDepths(employees)).map((r) => r.employeeId)).toEqual([
+      'gone',
+      'head',
+      'outsider',
+      'lead',
+      'report',
+    ]);
   });
 });
 
@@ -264,15 +322,51 @@ describe('approvalFor', () => {
 
   it.each([
     ['always, every run', { ...base, mode: 'always' as const }, { scope: 'plan', reason: 'approval mode always' }],
-    ['firstRun, the first run', { ...base, mode: 'firstRun' as const, firstRun: true }, { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' }],
-    ['firstRun, a later run', { ...base, mode: 'firstRun' as const }, { scope: 'none', reason: 'no safeguard tripped' }],
-    ['firstRun, a later run the safeguard stops', { ...base, mode: 'firstRun' as const, held: 3, safeguard: tripped }, { scope: 'held', reason: tripped.reason }],
-    ['onSafeguard, nothing held', { ...base, mode: 'onSafeguard' as const }, { scope: 'none', reason: 'no safeguard tripped' }],
-    ['onSafeguard, tripped but nothing held', { ...base, mode: 'onSafeguard' as const, safeguard: tripped }, { scope: 'none', reason: 'safeguard tripped, but it holds nothing' }],
-    ['onSafeguard, deactivations held', { ...base, mode: 'onSafeguard' as const, held: 3, safeguard: tripped }, { scope: 'held', reason: tripped.reason }],
-    ['never, deactivations held', { ...base, mode: 'never' as const, held: 3, safeguard: tripped }, { scope: 'none', reason: 'held: safeguard, approval mode never' }],
-    ['always, nothing to apply', { ...base, mode: 'always' as const, toApply: 0 }, { scope: 'none', reason: 'nothing to apply' }],
-    ['firstRun, a first run with nothing to apply', { ...base, mode: 'firstRun' as const, firstRun: true, toApply: 0 }, { scope: 'none', reason: 'nothing to apply' }],
+    [
+      'firstRun, the first run',
+      { ...base, mode: 'firstRun' as const, firstRun: true },
+      { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' },
+    ],
+    [
+      'firstRun, a later run',
+      { ...base, mode: 'firstRun' as const },
+      { scope: 'none', reason: 'no safeguard tripped' },
+    ],
+    [
+      'firstRun, a later run the safeguard stops',
+      { ...base, mode: 'firstRun' as const, held: 3, safeguard: tripped },
+      { scope: 'held', reason: tripped.reason },
+    ],
+    [
+      'onSafeguard, nothing held',
+      { ...base, mode: 'onSafeguard' as const },
+      { scope: 'none', reason: 'no safeguard tripped' },
+    ],
+    [
+      'onSafeguard, tripped but nothing held',
+      { ...base, mode: 'onSafeguard' as const, safeguard: tripped },
+      { scope: 'none', reason: 'safeguard tripped, but it holds nothing' },
+    ],
+    [
+      'onSafeguard, deactivations held',
+      { ...base, mode: 'onSafeguard' as const, held: 3, safeguard: tripped },
+      { scope: 'held', reason: tripped.reason },
+    ],
+    [
+      'never, deactivations held',
+      { ...base, mode: 'never' as const, held: 3, safeguard: tripped },
+      { scope: 'none', reason: 'held: safeguard, approval mode never' },
+    ],
+    [
+      'always, nothing to apply',
+      { ...base, mode: 'always' as const, toApply: 0 },
+      { scope: 'none', reason: 'nothing to apply' },
+    ],
+    [
+      'firstRun, a first run with nothing to apply',
+      { ...base, mode: 'firstRun' as const, firstRun: true, toApply: 0 },
+      { scope: 'none', reason: 'nothing to apply' },
+    ],
   ])('%s', (_what, input, expected) => {
     expect(approvalFor(input)).toEqual(expected);
   });
@@ -289,12 +383,17 @@ describe('decideApproval', () => {
     });
   });
 
-  it.each(['always', 'firstRun', 'onSafeguard'] as const)('approval mode %s keeps the safeguard as it tripped', (mode) => {
-    expect(decideApproval({ ...input, mode }).safeguard).toEqual(tripped);
-  });
+  it.each(['always', 'firstRun', 'onSafeguard'] as const)(
+    'approval mode %s keeps the safeguard as it tripped',
+    (mode) => {
+      expect(decideApproval({ ...input, mode }).safeguard).toEqual(tripped);
+    },
+  );
 
   it('a quiet safeguard is kept as it is in approval mode never', () => {
-    expect(decideApproval({ ...input, held: 0, safeguard: { tripped: false }, mode: 'never' }).safeguard).toEqual({ tripped: false });
+    expect(decideApproval({ ...input, held: 0, safeguard: { tripped: false }, mode: 'never' }).safeguard).toEqual({
+      tripped: false,
+    });
   });
 });
 
@@ -303,10 +402,18 @@ describe('planFullRun', () => {
   const REPORT = '3332883894235038531';
   const GONE = ['9990000000000000001', '9990000000000000002'];
   const records = [
-    rawEmployee({ id: REPORT, email: 'report@example.com', firstName: 'Rae', surname: 'Port', reportsTo: { id: MANAGER, firstName: 'Max', surname: 'Anager' } }),
+    rawEmployee({
+      id: REPORT,
+      email: 'report@example.com',
+      firstName: 'Rae',
+      surname: 'Port',
+      reportsTo: { id: MANAGER, firstName: 'Max', surname: 'Anager' },
+    }),
     person({ id: MANAGER, email: 'manager@example.com', firstName: 'Max', surname: 'Anager' }),
   ];
-  const leavers = GONE.map((id, i) => learner({ learnerId: `bbbbbbbbbbbbbbbbbbbbbbb${i}`, externalId: id, fields: { mail: `gone${i}@example.com` } }));
+  const leavers = GONE.map((id, i) =>
+    learner({ learnerId: `bbbbbbbbbbbbbbbbbbbbbbb${i}`, externalId: id, fields: { mail: `gone${i}@example.com` } }),
+  );
 
   function run(over: Partial<FullRunInput> = {}): FullRunInput {
     return {
@@ -344,7 +451,12 @@ describe('planFullRun', () => {
   });
 
   it('holds the deactivations when a safeguard trips, and asks for them', async () => {
-    const plan = await planFullRun(run({ safety: { protectedUsers: [], maxDeactivationPercent: 100, maxDeactivations: 1, maxHibobDropPercent: 50 } }), noLookup);
+    const plan = await planFullRun(
+      run({
+        safety: { protectedUsers: [], maxDeactivationPercent: 100, maxDeactivations: 1, maxHibobDropPercent: 50 },
+      }),
+      noLookup,
+    );
     expect(plan.rows.filter((r) => r.held).map((r) => r.employeeId)).toEqual(GONE);
     expect(plan.held).toEqual(GONE);
     expect(plan.applyNow).toEqual([MANAGER, REPORT]);
@@ -365,7 +477,12 @@ describe('planFullRun', () => {
   });
 
   it('hands on the effective dates of the employees not applied now', async () => {
-    const hire = person({ id: '3332883894235038540', email: 'hire@example.com', lifecycleStatus: 'hired', startDate: '2026-03-25' });
+    const hire = person({
+      id: '3332883894235038540',
+      email: 'hire@example.com',
+      lifecycleStatus: 'hired',
+      startDate: '2026-03-25',
+    });
     const plan = await planFullRun(run({ records: [...records, hire] }), noLookup);
     expect(plan.applyNow).not.toContain('3332883894235038540');
     expect(plan.pendingTimers.map((t) => t.employeeId)).toEqual(['3332883894235038540']);

@@ -84,9 +84,25 @@ status:
     );
     const m = config.connections[0]!.mapping;
     expect(m.match.order).toEqual(['externalId']);
-    expect(m.customFields[0]).toEqual({ name: 'Start date', type: 'date', source: { from: 'work.startDate' }, createIfMissing: false, authorizedValues: 'extend' });
-    expect(m.customFields[1]).toEqual({ name: 'Cost centre', type: 'string', source: { value: '4711' }, createIfMissing: true, authorizedValues: 'extend' });
-    expect(m.groups[0]).toEqual({ when: { field: 'work.department', equals: '209192163' }, groupId: '65a0c0ffee0000000000e001', role: 'learner' });
+    expect(m.customFields[0]).toEqual({
+      name: 'Start date',
+      type: 'date',
+      source: { from: 'work.startDate' },
+      createIfMissing: false,
+      authorizedValues: 'extend',
+    });
+    expect(m.customFields[1]).toEqual({
+      name: 'Cost centre',
+      type: 'string',
+      source: { value: '4711' },
+      createIfMissing: true,
+      authorizedValues: 'extend',
+    });
+    expect(m.groups[0]).toEqual({
+      when: { field: 'work.department', equals: '209192163' },
+      groupId: '65a0c0ffee0000000000e001',
+      role: 'learner',
+    });
     expect(m.groups[1]!.role).toBe('coach');
     expect(m.status.inactiveLifecycleStatuses).toEqual(['terminated', 'garden leave']);
     expect(m.status.leaveStatuses).toEqual({ statuses: ['sabbatical'], keepActive: false });
@@ -101,20 +117,30 @@ status:
 
 describe('mapping errors name the path and the fix', () => {
   it('an invalid regular expression in a replace transform', () => {
-    expect(problems('fields: { job: { from: work.title, transforms: [trim, { replace: { pattern: "(", with: "" } }] } }')).toEqual([
-      expect.stringMatching(/^connections\[0\]\.mapping\.fields\.job\.transforms\[1\]\.replace\.pattern: is not a valid regular expression/),
+    expect(
+      problems('fields: { job: { from: work.title, transforms: [trim, { replace: { pattern: "(", with: "" } }] } }'),
+    ).toEqual([
+      expect.stringMatching(
+        /^connections\[0\]\.mapping\.fields\.job\.transforms\[1\]\.replace\.pattern: is not a valid regular expression/,
+      ),
     ]);
   });
 
   it('invalid regular expression flags', () => {
-    expect(problems('fields: { job: { from: work.title, transforms: [{ replace: { pattern: a, with: b, flags: gg } }] } }')[0]).toContain(
+    expect(
+      problems(
+        'fields: { job: { from: work.title, transforms: [{ replace: { pattern: a, with: b, flags: gg } }] } }',
+      )[0],
+    ).toContain(
       'connections[0].mapping.fields.job.transforms[0].replace.flags: must be JavaScript regular expression flags',
     );
   });
 
   it('an invalid regular expression in a condition, however deep', () => {
     expect(problems('scope: { include: { not: { all: [{ field: work.site, matches: "[" }] } } }')).toEqual([
-      expect.stringMatching(/^connections\[0\]\.mapping\.scope\.include\.not\.all\[0\]\.matches: is not a valid regular expression/),
+      expect.stringMatching(
+        /^connections\[0\]\.mapping\.scope\.include\.not\.all\[0\]\.matches: is not a valid regular expression/,
+      ),
     ]);
   });
 
@@ -125,15 +151,21 @@ describe('mapping errors name the path and the fix', () => {
   });
 
   it('a value expression of no known shape, and a misspelt key', () => {
-    expect(problems('fields: { job: { frm: work.title } }')[0]).toContain('connections[0].mapping.fields.job: must be { from: <HiBob field id> }, { template');
-    expect(problems('fields: { job: { from: work.title, lable: true } }')[0]).toContain('connections[0].mapping.fields.job: unknown key(s) "lable"');
+    expect(problems('fields: { job: { frm: work.title } }')[0]).toContain(
+      'connections[0].mapping.fields.job: must be { from: <HiBob field id> }, { template',
+    );
+    expect(problems('fields: { job: { from: work.title, lable: true } }')[0]).toContain(
+      'connections[0].mapping.fields.job: unknown key(s) "lable"',
+    );
   });
 
   it('a broken template', () => {
     expect(problems('fields: { job: { template: "{work.title|lbl}" } }')[0]).toBe(
       'connections[0].mapping.fields.job.template: unknown modifier "|lbl" in {work.title}; the only modifier is |label.',
     );
-    expect(problems('fields: { job: { template: "{work.title" } }')[0]).toContain('fields.job.template: "{" at position 1 is never closed');
+    expect(problems('fields: { job: { template: "{work.title" } }')[0]).toContain(
+      'fields.job.template: "{" at position 1 is never closed',
+    );
     expect(problems('fields: { job: { template: "a } b" } }')[0]).toContain('unexpected "}"');
     expect(problems('fields: { job: { template: "{ }" } }')[0]).toContain('must name a HiBob field id');
   });
@@ -148,8 +180,14 @@ describe('mapping errors name the path and the fix', () => {
   });
 
   it('a bad group id or role', () => {
-    expect(problems('groups: [{ when: { field: a, exists: true }, groupId: sales }]')[0]).toContain('groups[0].groupId: must be a 360Learning group id');
-    expect(problems('groups: [{ when: { field: a, exists: true }, groupId: 65a0c0ffee0000000000e001, role: user-admin }]')[0]).toContain('groups[0].role');
+    expect(problems('groups: [{ when: { field: a, exists: true }, groupId: sales }]')[0]).toContain(
+      'groups[0].groupId: must be a 360Learning group id',
+    );
+    expect(
+      problems(
+        'groups: [{ when: { field: a, exists: true }, groupId: 65a0c0ffee0000000000e001, role: user-admin }]',
+      )[0],
+    ).toContain('groups[0].role');
   });
 
   it('unknown time zones', () => {
@@ -160,7 +198,9 @@ describe('mapping errors name the path and the fix', () => {
   });
 
   it('a match order that does not start with the HiBob id', () => {
-    expect(problems('match: { order: [email, externalId] }')[0]).toContain('match.order: must be [externalId] or [externalId, email]');
+    expect(problems('match: { order: [email, externalId] }')[0]).toContain(
+      'match.order: must be [externalId] or [externalId, email]',
+    );
     expect(problems('match: { order: [externalId, externalId] }')[0]).toContain('match.order');
   });
 
@@ -171,13 +211,17 @@ describe('mapping errors name the path and the fix', () => {
   });
 
   it('a number too long to be exact', () => {
-    expect(problems('groups: [{ when: { field: root.id, equals: 3332883894235038486 }, groupId: 65a0c0ffee0000000000e001 }]')).toEqual([
-      'connections[0].mapping.groups[0].when: equals: is a number too long to be exact; put it in quotes.',
-    ]);
+    expect(
+      problems(
+        'groups: [{ when: { field: root.id, equals: 3332883894235038486 }, groupId: 65a0c0ffee0000000000e001 }]',
+      ),
+    ).toEqual(['connections[0].mapping.groups[0].when: equals: is a number too long to be exact; put it in quotes.']);
   });
 
   it('a date format without tokens and a zero truncate', () => {
-    expect(problems('fields: { job: { from: a, transforms: [{ date: { format: "D/M/Y" } }] } }')[0]).toContain('YYYY, MM, DD');
+    expect(problems('fields: { job: { from: a, transforms: [{ date: { format: "D/M/Y" } }] } }')[0]).toContain(
+      'YYYY, MM, DD',
+    );
     expect(problems('fields: { job: { from: a, transforms: [{ truncate: 0 }] } }')[0]).toContain('transforms[0]');
   });
 

@@ -19,7 +19,13 @@ const contractExample = {
   work: {
     department: '209192163',
     title: null,
-    reportsTo: { id: '3332883804594373380', firstName: 'Alan', surname: 'Tullin', displayName: 'Alan Tullin', email: 'alan@example.com' },
+    reportsTo: {
+      id: '3332883804594373380',
+      firstName: 'Alan',
+      surname: 'Tullin',
+      displayName: 'Alan Tullin',
+      email: 'alan@example.com',
+    },
     startDate: '2021-05-04',
   },
   internal: { status: 'Active', lifecycleStatus: 'employed', terminationDate: null },
@@ -80,7 +86,11 @@ describe('normaliseEmployee', () => {
       id: 7,
       payroll: { employment: { type: '3', contract: null } },
       about: { hobbies: ['1', '2'], socialData: {} },
-      work: { employeeIdInCompany: 1042, isManager: true, tenureDuration: { periodISO: 'P4Y', sortFactor: 1, humanize: '4 years' } },
+      work: {
+        employeeIdInCompany: 1042,
+        isManager: true,
+        tenureDuration: { periodISO: 'P4Y', sortFactor: 1, humanize: '4 years' },
+      },
       employee: { lastDayOfWork: '2026-03-31' },
       humanReadable: { payroll: { employment: { type: 'Full time' } }, about: { hobbies: ['Chess', 'Running'] } },
     });
@@ -103,21 +113,37 @@ describe('normaliseEmployee', () => {
   });
 
   it('lower-cases lifecycle values and uses the label when a tenant sends a list item id', () => {
-    expect(normaliseEmployee(rawEmployee({ lifecycleStatus: 'Parental Leave ' })).lifecycle.status).toBe('parental leave');
-    const byId = normaliseEmployee({ id: '1', internal: { lifecycleStatus: '12' }, humanReadable: { internal: { lifecycleStatus: 'Garden Leave' } } });
+    expect(normaliseEmployee(rawEmployee({ lifecycleStatus: 'Parental Leave ' })).lifecycle.status).toBe(
+      'parental leave',
+    );
+    const byId = normaliseEmployee({
+      id: '1',
+      internal: { lifecycleStatus: '12' },
+      humanReadable: { internal: { lifecycleStatus: 'Garden Leave' } },
+    });
     expect(byId.lifecycle.status).toBe('garden leave');
     expect(normaliseEmployee({ id: '1', internal: { lifecycleStatus: null } }).lifecycle.status).toBeNull();
   });
 
   it('keeps dates as calendar dates, trims the time part, and empties blank text', () => {
-    const e = normaliseEmployee({ id: '1', email: '  ', work: { startDate: '2026-04-01T00:00:00' }, internal: { terminationDate: '' } });
+    const e = normaliseEmployee({
+      id: '1',
+      email: '  ',
+      work: { startDate: '2026-04-01T00:00:00' },
+      internal: { terminationDate: '' },
+    });
     expect(e.lifecycle.startDate).toBe('2026-04-01');
     expect(e.lifecycle.terminationDate).toBeNull();
     expect(e.email).toBeNull();
   });
 
   it('keeps long ids as strings', () => {
-    const e = normaliseEmployee(rawEmployee({ id: '3332883894235038486', reportsTo: { id: '3332883804594373380', firstName: 'A', surname: 'B' } }));
+    const e = normaliseEmployee(
+      rawEmployee({
+        id: '3332883894235038486',
+        reportsTo: { id: '3332883804594373380', firstName: 'A', surname: 'B' },
+      }),
+    );
     expect(e.id).toBe('3332883894235038486');
     expect(e.managerId).toBe('3332883804594373380');
   });
@@ -128,7 +154,10 @@ describe('normaliseEmployee', () => {
   });
 
   it('accepts root fields under a root object and labels under humanReadable.root', () => {
-    const e = normaliseEmployee({ root: { id: '1', displayName: 'J' }, humanReadable: { root: { displayName: 'Jane D.' } } });
+    const e = normaliseEmployee({
+      root: { id: '1', displayName: 'J' },
+      humanReadable: { root: { displayName: 'Jane D.' } },
+    });
     expect(e.id).toBe('1');
     expect(e.fields['root.displayName']).toEqual({ value: 'J', label: 'Jane D.' });
   });
@@ -136,19 +165,35 @@ describe('normaliseEmployee', () => {
   describe('site time zone', () => {
     it('comes from the site name or site id through the map, case-insensitively', () => {
       const zones = { london: 'Europe/London', '2154020': 'Asia/Jerusalem' };
-      expect(normaliseEmployee(rawEmployee({ site: 'London' }), { siteTimeZones: zones }).siteTimeZone).toBe('Europe/London');
-      const bySiteId = normaliseEmployee({ id: '1', work: { siteId: 2154020 }, humanReadable: { work: { siteId: 'Tel Aviv' } } }, { siteTimeZones: zones });
+      expect(normaliseEmployee(rawEmployee({ site: 'London' }), { siteTimeZones: zones }).siteTimeZone).toBe(
+        'Europe/London',
+      );
+      const bySiteId = normaliseEmployee(
+        { id: '1', work: { siteId: 2154020 }, humanReadable: { work: { siteId: 'Tel Aviv' } } },
+        { siteTimeZones: zones },
+      );
       expect(bySiteId.siteTimeZone).toBe('Asia/Jerusalem');
-      const byLabel = normaliseEmployee({ id: '1', work: { siteId: 5 }, humanReadable: { work: { siteId: 'New York' } } }, { siteTimeZones: { 'New York': 'America/New_York' } });
+      const byLabel = normaliseEmployee(
+        { id: '1', work: { siteId: 5 }, humanReadable: { work: { siteId: 'New York' } } },
+        { siteTimeZones: { 'New York': 'America/New_York' } },
+      );
       expect(byLabel.siteTimeZone).toBe('America/New_York');
     });
 
     it('prefers a time zone field, ignores unknown zones and unknown sites', () => {
       const raw = { id: '1', work: { site: 'London', siteTimeZone: 'Australia/Sydney' } };
-      expect(normaliseEmployee(raw, { siteTimeZones: { London: 'Europe/London' } }).siteTimeZone).toBe('Australia/Sydney');
-      expect(normaliseEmployee({ id: '1', custom: { tz: 'Asia/Tokyo' } }, { timeZoneField: 'custom.tz' }).siteTimeZone).toBe('Asia/Tokyo');
-      expect(normaliseEmployee({ id: '1', work: { site: 'London', siteTimeZone: 'Nowhere/Land' } }).siteTimeZone).toBeUndefined();
-      expect(normaliseEmployee(rawEmployee({ site: 'Paris' }), { siteTimeZones: { London: 'Europe/London' } }).siteTimeZone).toBeUndefined();
+      expect(normaliseEmployee(raw, { siteTimeZones: { London: 'Europe/London' } }).siteTimeZone).toBe(
+        'Australia/Sydney',
+      );
+      expect(
+        normaliseEmployee({ id: '1', custom: { tz: 'Asia/Tokyo' } }, { timeZoneField: 'custom.tz' }).siteTimeZone,
+      ).toBe('Asia/Tokyo');
+      expect(
+        normaliseEmployee({ id: '1', work: { site: 'London', siteTimeZone: 'Nowhere/Land' } }).siteTimeZone,
+      ).toBeUndefined();
+      expect(
+        normaliseEmployee(rawEmployee({ site: 'Paris' }), { siteTimeZones: { London: 'Europe/London' } }).siteTimeZone,
+      ).toBeUndefined();
     });
   });
 });
@@ -177,16 +222,42 @@ describe('hibobFieldsFor', () => {
     const fields = hibobFieldsFor(
       mapping({
         manager: { enabled: false },
-        fields: { job: { template: '{work.title|label} - {payroll.employment.type|label}' }, lang: { from: 'address.country', label: true }, phone: null },
-        customFields: [{ name: 'Hobbies', source: { from: 'about.hobbies', label: true } }, { name: 'Const', source: { value: 'x' } }],
-        groups: [{ when: { any: [{ field: 'work.department', equals: '1' }, { not: { field: 'custom.field_17', exists: true } }] }, groupId: '65a0c0ffee0000000000e001' }],
-        scope: { include: { field: 'payroll.employment.type', equals: '1' }, exclude: { field: 'root.email', matches: 'x' } },
+        fields: {
+          job: { template: '{work.title|label} - {payroll.employment.type|label}' },
+          lang: { from: 'address.country', label: true },
+          phone: null,
+        },
+        customFields: [
+          { name: 'Hobbies', source: { from: 'about.hobbies', label: true } },
+          { name: 'Const', source: { value: 'x' } },
+        ],
+        groups: [
+          {
+            when: {
+              any: [{ field: 'work.department', equals: '1' }, { not: { field: 'custom.field_17', exists: true } }],
+            },
+            groupId: '65a0c0ffee0000000000e001',
+          },
+        ],
+        scope: {
+          include: { field: 'payroll.employment.type', equals: '1' },
+          exclude: { field: 'root.email', matches: 'x' },
+        },
         status: { timeZoneField: 'custom.tz' },
       }),
     );
     expect(fields).toEqual([...new Set(fields)].sort());
     expect(fields).not.toContain('work.reportsTo');
-    for (const f of ['work.title', 'payroll.employment.type', 'address.country', 'about.hobbies', 'work.department', 'custom.field_17', 'root.email', 'custom.tz']) {
+    for (const f of [
+      'work.title',
+      'payroll.employment.type',
+      'address.country',
+      'about.hobbies',
+      'work.department',
+      'custom.field_17',
+      'root.email',
+      'custom.tz',
+    ]) {
       expect(fields).toContain(f);
     }
   });

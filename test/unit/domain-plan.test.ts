@@ -41,7 +41,10 @@ function want(spec: RawEmployeeSpec = {}, m: MappingConfig = mapping(), now = NO
   return d;
 }
 
-function context(m: MappingConfig = mapping(), managers: Record<string, string> = { [MANAGER]: MANAGER_LEARNER, other: OLD_MANAGER_LEARNER }): PlanContext {
+function context(
+  m: MappingConfig = mapping(),
+  managers: Record<string, string> = { [MANAGER]: MANAGER_LEARNER, other: OLD_MANAGER_LEARNER },
+): PlanContext {
   return planContextFor(m, { defaultGroupId: GROUP_DEFAULT }, managers);
 }
 
@@ -50,7 +53,10 @@ const byEmail = (l: CurrentLearner): Match => ({ kind: 'email', learner: l });
 const none: Match = { kind: 'none' };
 
 function ops(plan: Plan): Operation[] {
-  if (plan.outcome.kind !== 'apply') throw new Error(`expected operations, got ${plan.outcome.kind}: ${'reason' in plan.outcome ? plan.outcome.reason : ''}`);
+  if (plan.outcome.kind !== 'apply')
+    throw new Error(
+      `expected operations, got ${plan.outcome.kind}: ${'reason' in plan.outcome ? plan.outcome.reason : ''}`,
+    );
   return plan.outcome.operations;
 }
 
@@ -75,12 +81,22 @@ describe('planEmployee: no learner yet', () => {
     expect(ops(plan)).toEqual([
       {
         op: 'create',
-        fields: { mail: 'jane.doe@example.com', firstName: 'Jane', lastName: 'Doe', job: 'Software Engineer', organization: 'Engineering' },
+        fields: {
+          mail: 'jane.doe@example.com',
+          firstName: 'Jane',
+          lastName: 'Doe',
+          job: 'Software Engineer',
+          organization: 'Engineering',
+        },
         membership: { groupId: GROUP_DEFAULT, role: 'learner' },
         reason: 'new learner: lifecycle status is employed',
       },
       { op: 'linkExternalId', reason: 'store the HiBob employee id on the new learner' },
-      { op: 'addManager', managerLearnerId: MANAGER_LEARNER, reason: `HiBob manager ${MANAGER} (work.reportsTo) is learner ${MANAGER_LEARNER}` },
+      {
+        op: 'addManager',
+        managerLearnerId: MANAGER_LEARNER,
+        reason: `HiBob manager ${MANAGER} (work.reportsTo) is learner ${MANAGER_LEARNER}`,
+      },
       { op: 'activate', reason: 'lifecycle status is employed' },
     ]);
     const created = expectConvergence(want(), none, context());
@@ -88,12 +104,34 @@ describe('planEmployee: no learner yet', () => {
   });
 
   it('with custom fields and groups: the default membership is not added twice', () => {
-    const m = mapping({ ...withGroups, groups: [...withGroups.groups, { when: { field: 'work.site', exists: true }, groupId: GROUP_DEFAULT, role: 'learner' }] });
+    const m = mapping({
+      ...withGroups,
+      groups: [
+        ...withGroups.groups,
+        { when: { field: 'work.site', exists: true }, groupId: GROUP_DEFAULT, role: 'learner' },
+      ],
+    });
     const plan = planEmployee({ desired: want({}, m), match: none, context: context(m) });
-    expect(opNames(ops(plan))).toEqual(['create', 'linkExternalId', 'setCustomFields', 'addGroupRole', 'addGroupRole', 'addManager', 'activate']);
+    expect(opNames(ops(plan))).toEqual([
+      'create',
+      'linkExternalId',
+      'setCustomFields',
+      'addGroupRole',
+      'addGroupRole',
+      'addManager',
+      'activate',
+    ]);
     expect(ops(plan).filter((o) => o.op === 'addGroupRole')).toEqual([
-      { op: 'addGroupRole', group: { groupId: GROUP_ENG, role: 'learner' }, reason: 'groups[0]: work.department (label) equals "Engineering"' },
-      { op: 'addGroupRole', group: { groupId: GROUP_LONDON, role: 'coach' }, reason: 'groups[2]: work.site equals "London"' },
+      {
+        op: 'addGroupRole',
+        group: { groupId: GROUP_ENG, role: 'learner' },
+        reason: 'groups[0]: work.department (label) equals "Engineering"',
+      },
+      {
+        op: 'addGroupRole',
+        group: { groupId: GROUP_LONDON, role: 'coach' },
+        reason: 'groups[2]: work.site equals "London"',
+      },
     ]);
     expect(ops(plan)[2]).toMatchObject({ op: 'setCustomFields', values: { Department: 'Engineering' } });
     expectConvergence(want({}, m), none, context(m));
@@ -101,17 +139,27 @@ describe('planEmployee: no learner yet', () => {
 
   it('an inactive employee: nothing is created only to be deactivated', () => {
     const plan = planEmployee({ desired: want({ lifecycleStatus: 'terminated' }), match: none, context: context() });
-    expect(noopReason(plan)).toBe('no learner, and the employee is inactive (lifecycle status is terminated); nothing is created');
+    expect(noopReason(plan)).toBe(
+      'no learner, and the employee is inactive (lifecycle status is terminated); nothing is created',
+    );
     expect(plan.recheckAt).toBeUndefined();
   });
 
   it('a future hire: nothing yet, recheck at the activation instant', () => {
-    const plan = planEmployee({ desired: want({ lifecycleStatus: 'hired', internalStatus: 'Inactive', startDate: '2026-04-01' }), match: none, context: context() });
+    const plan = planEmployee({
+      desired: want({ lifecycleStatus: 'hired', internalStatus: 'Inactive', startDate: '2026-04-01' }),
+      match: none,
+      context: context(),
+    });
     expect(noopReason(plan)).toBe('no learner yet: starts on 2026-04-01; activation at 2026-04-01 00:00 UTC');
     expect(plan.recheckAt).toBe('2026-04-01T00:00:00.000Z');
     // At the recheck, the same employee is created and activated.
     const later = planEmployee({
-      desired: want({ lifecycleStatus: 'hired', internalStatus: 'Inactive', startDate: '2026-04-01' }, mapping(), new Date(plan.recheckAt!)),
+      desired: want(
+        { lifecycleStatus: 'hired', internalStatus: 'Inactive', startDate: '2026-04-01' },
+        mapping(),
+        new Date(plan.recheckAt!),
+      ),
       match: none,
       context: context(),
     });
@@ -121,7 +169,11 @@ describe('planEmployee: no learner yet', () => {
   it('without a mapped email no learner can be created', () => {
     const m = mapping({ fields: { mail: null } });
     const plan = planEmployee({ desired: want({}, m), match: none, context: context(m) });
-    expect(plan.outcome).toEqual({ kind: 'park', reason: 'a learner cannot be created without an email (fields.mail gives none)', code: 'missingEmail' });
+    expect(plan.outcome).toEqual({
+      kind: 'park',
+      reason: 'a learner cannot be created without an email (fields.mail gives none)',
+      code: 'missingEmail',
+    });
   });
 });
 
@@ -141,12 +193,22 @@ describe('planEmployee: existing learner', () => {
   });
 
   it('email change in HiBob: an update of mail on the same learner, never a new one', () => {
-    const current = learner({ managerIds: [MANAGER_LEARNER], fields: { ...learner().fields, mail: 'jane.smith@example.com' } });
+    const current = learner({
+      managerIds: [MANAGER_LEARNER],
+      fields: { ...learner().fields, mail: 'jane.smith@example.com' },
+    });
     const plan = planEmployee({ desired: want(), match: byId(current), context: context() });
     expect(ops(plan)).toEqual([
       {
         op: 'updateFields',
-        changes: [{ field: 'mail', from: 'jane.smith@example.com', to: 'jane.doe@example.com', rule: 'fields.mail ← root.email | trim | lowercase' }],
+        changes: [
+          {
+            field: 'mail',
+            from: 'jane.smith@example.com',
+            to: 'jane.doe@example.com',
+            rule: 'fields.mail ← root.email | trim | lowercase',
+          },
+        ],
         reason: 'update mail; the email changed in HiBob: same learner, new address',
       },
     ]);
@@ -156,7 +218,14 @@ describe('planEmployee: existing learner', () => {
   it('field diffs: set, clear with to: null, leave unreadable alone, compare mail without case', () => {
     const current = learner({
       managerIds: [MANAGER_LEARNER],
-      fields: { mail: 'Jane.Doe@Example.com', firstName: 'Janet', lastName: 'Doe', job: 'Intern', organization: 'Engineering', phone: '123' },
+      fields: {
+        mail: 'Jane.Doe@Example.com',
+        firstName: 'Janet',
+        lastName: 'Doe',
+        job: 'Intern',
+        organization: 'Engineering',
+        phone: '123',
+      },
     });
     const m = mapping({ fields: { phone: { from: 'work.mobilePhone' } } });
     const d = want({ title: null, extra: { 'work.mobilePhone': { value: null } } }, m);
@@ -177,12 +246,21 @@ describe('planEmployee: existing learner', () => {
   });
 
   it('a field already empty is not cleared again', () => {
-    const current = learner({ managerIds: [MANAGER_LEARNER], fields: { mail: 'jane.doe@example.com', firstName: 'Jane', lastName: 'Doe', organization: 'Engineering' } });
-    expect(planEmployee({ desired: want({ title: null }), match: byId(current), context: context() }).outcome.kind).toBe('noop');
+    const current = learner({
+      managerIds: [MANAGER_LEARNER],
+      fields: { mail: 'jane.doe@example.com', firstName: 'Jane', lastName: 'Doe', organization: 'Engineering' },
+    });
+    expect(
+      planEmployee({ desired: want({ title: null }), match: byId(current), context: context() }).outcome.kind,
+    ).toBe('noop');
   });
 
   it('custom fields: owned values change, null removes, values the mapping does not own are kept', () => {
-    const current = learner({ managerIds: [MANAGER_LEARNER], groups: [], customFields: { Department: 'Sales', Contract: 'Permanent', 'Set by hand': 'keep me' } });
+    const current = learner({
+      managerIds: [MANAGER_LEARNER],
+      groups: [],
+      customFields: { Department: 'Sales', Contract: 'Permanent', 'Set by hand': 'keep me' },
+    });
     const m = mapping({ customFields: withGroups.customFields });
     const d = want({ extra: { 'payroll.employment.contract': { value: null } } }, m);
     const plan = planEmployee({ desired: d, match: byId(current), context: context(m) });
@@ -191,8 +269,18 @@ describe('planEmployee: existing learner', () => {
         op: 'setCustomFields',
         values: { Department: 'Engineering', 'Set by hand': 'keep me' },
         changes: [
-          { field: 'Department', from: 'Sales', to: 'Engineering', rule: 'customFields "Department" ← work.department (label)' },
-          { field: 'Contract', from: 'Permanent', to: null, rule: 'customFields "Contract" ← payroll.employment.contract' },
+          {
+            field: 'Department',
+            from: 'Sales',
+            to: 'Engineering',
+            rule: 'customFields "Department" ← work.department (label)',
+          },
+          {
+            field: 'Contract',
+            from: 'Permanent',
+            to: null,
+            rule: 'customFields "Contract" ← payroll.employment.contract',
+          },
         ],
         reason: 'custom fields "Department", "Contract" changed; other values kept',
       },
@@ -202,7 +290,10 @@ describe('planEmployee: existing learner', () => {
   });
 
   it('custom fields unreadable in HiBob are not written', () => {
-    const current = learner({ managerIds: [MANAGER_LEARNER], customFields: { Department: 'Engineering', Contract: 'Permanent' } });
+    const current = learner({
+      managerIds: [MANAGER_LEARNER],
+      customFields: { Department: 'Engineering', Contract: 'Permanent' },
+    });
     const m = mapping({ customFields: withGroups.customFields });
     expect(planEmployee({ desired: want({}, m), match: byId(current), context: context(m) }).outcome.kind).toBe('noop');
   });
@@ -223,8 +314,16 @@ describe('planEmployee: existing learner', () => {
     expect(d.heldGroups).toEqual([{ groupId: GROUP_SALES, role: 'coach' }]);
     const plan = planEmployee({ desired: d, match: byId(current), context: context(m) });
     expect(ops(plan)).toEqual([
-      { op: 'removeGroupRole', group: { groupId: GROUP_SALES, role: 'learner' }, reason: `no group rule gives learner in ${GROUP_SALES} any more` },
-      { op: 'addGroupRole', group: { groupId: GROUP_ENG, role: 'learner' }, reason: 'groups[0]: work.department (label) equals "Engineering"' },
+      {
+        op: 'removeGroupRole',
+        group: { groupId: GROUP_SALES, role: 'learner' },
+        reason: `no group rule gives learner in ${GROUP_SALES} any more`,
+      },
+      {
+        op: 'addGroupRole',
+        group: { groupId: GROUP_ENG, role: 'learner' },
+        reason: 'groups[0]: work.department (label) equals "Engineering"',
+      },
     ]);
     const after = expectConvergence(d, byId(current), context(m));
     expect(after.groups).toEqual([
@@ -238,7 +337,13 @@ describe('planEmployee: existing learner', () => {
 
   it('group ids compare without case', () => {
     const m = mapping({ groups: withGroups.groups });
-    const current = learner({ managerIds: [MANAGER_LEARNER], groups: [{ groupId: GROUP_ENG.toUpperCase(), role: 'learner' }, { groupId: GROUP_LONDON, role: 'coach' }] });
+    const current = learner({
+      managerIds: [MANAGER_LEARNER],
+      groups: [
+        { groupId: GROUP_ENG.toUpperCase(), role: 'learner' },
+        { groupId: GROUP_LONDON, role: 'coach' },
+      ],
+    });
     expect(planEmployee({ desired: want({}, m), match: byId(current), context: context(m) }).outcome.kind).toBe('noop');
   });
 });
@@ -247,7 +352,11 @@ describe('planEmployee: managers', () => {
   it('the HiBob manager without a learner yet is deferred, never dropped', () => {
     const plan = planEmployee({ desired: want(), match: byId(learner()), context: context(mapping(), {}) });
     expect(ops(plan)).toEqual([
-      { op: 'deferManager', managerEmployeeId: MANAGER, reason: `manager ${MANAGER} (work.reportsTo) has no learner yet; linked once it exists` },
+      {
+        op: 'deferManager',
+        managerEmployeeId: MANAGER,
+        reason: `manager ${MANAGER} (work.reportsTo) has no learner yet; linked once it exists`,
+      },
     ]);
   });
 
@@ -255,8 +364,16 @@ describe('planEmployee: managers', () => {
     const current = learner({ managerIds: [OLD_MANAGER_LEARNER, MANUAL_MANAGER_LEARNER] });
     const plan = planEmployee({ desired: want(), match: byId(current), context: context() });
     expect(ops(plan)).toEqual([
-      { op: 'addManager', managerLearnerId: MANAGER_LEARNER, reason: `HiBob manager ${MANAGER} (work.reportsTo) is learner ${MANAGER_LEARNER}` },
-      { op: 'removeManager', managerLearnerId: OLD_MANAGER_LEARNER, reason: `learner ${OLD_MANAGER_LEARNER} is no longer the HiBob manager` },
+      {
+        op: 'addManager',
+        managerLearnerId: MANAGER_LEARNER,
+        reason: `HiBob manager ${MANAGER} (work.reportsTo) is learner ${MANAGER_LEARNER}`,
+      },
+      {
+        op: 'removeManager',
+        managerLearnerId: OLD_MANAGER_LEARNER,
+        reason: `learner ${OLD_MANAGER_LEARNER} is no longer the HiBob manager`,
+      },
     ]);
     const after = expectConvergence(want(), byId(current), context());
     expect(after.managerIds).toEqual([MANUAL_MANAGER_LEARNER, MANAGER_LEARNER]);
@@ -264,17 +381,30 @@ describe('planEmployee: managers', () => {
 
   it('linkedManagerLearnerIds tells which current managers came from HiBob', () => {
     const current = learner({ managerIds: [MANAGER_LEARNER, MANUAL_MANAGER_LEARNER] });
-    const ctx = { ...context(mapping(), { [MANAGER]: MANAGER_LEARNER }), linkedManagerLearnerIds: [MANUAL_MANAGER_LEARNER] };
+    const ctx = {
+      ...context(mapping(), { [MANAGER]: MANAGER_LEARNER }),
+      linkedManagerLearnerIds: [MANUAL_MANAGER_LEARNER],
+    };
     expect(ops(planEmployee({ desired: want(), match: byId(current), context: ctx }))).toEqual([
-      { op: 'removeManager', managerLearnerId: MANUAL_MANAGER_LEARNER, reason: `learner ${MANUAL_MANAGER_LEARNER} is no longer the HiBob manager` },
+      {
+        op: 'removeManager',
+        managerLearnerId: MANUAL_MANAGER_LEARNER,
+        reason: `learner ${MANUAL_MANAGER_LEARNER} is no longer the HiBob manager`,
+      },
     ]);
   });
 
   it('no manager in HiBob removes the linked managers; an unreadable manager touches nothing', () => {
     const current = learner({ managerIds: [MANAGER_LEARNER, MANUAL_MANAGER_LEARNER] });
-    expect(ops(planEmployee({ desired: want({ reportsTo: null }), match: byId(current), context: context() }))).toEqual([
-      { op: 'removeManager', managerLearnerId: MANAGER_LEARNER, reason: 'HiBob lists no manager (work.reportsTo is empty)' },
-    ]);
+    expect(ops(planEmployee({ desired: want({ reportsTo: null }), match: byId(current), context: context() }))).toEqual(
+      [
+        {
+          op: 'removeManager',
+          managerLearnerId: MANAGER_LEARNER,
+          reason: 'HiBob lists no manager (work.reportsTo is empty)',
+        },
+      ],
+    );
     const unreadable = want();
     delete unreadable.managerEmployeeId;
     expect(planEmployee({ desired: unreadable, match: byId(current), context: context() }).outcome.kind).toBe('noop');
@@ -283,7 +413,12 @@ describe('planEmployee: managers', () => {
   it('a deferred manager is picked up once it has a learner (the fingerprint changes)', () => {
     const d = want();
     const before = planEmployee({ desired: d, match: byId(learner()), context: context(mapping(), {}) });
-    const after = planEmployee({ desired: d, match: byId(learner()), context: context(), previousFingerprint: before.fingerprint });
+    const after = planEmployee({
+      desired: d,
+      match: byId(learner()),
+      context: context(),
+      previousFingerprint: before.fingerprint,
+    });
     expect(after.fingerprint).not.toBe(before.fingerprint);
     expect(opNames(ops(after))).toEqual(['addManager']);
   });
@@ -292,7 +427,11 @@ describe('planEmployee: managers', () => {
 describe('planEmployee: leavers', () => {
   it('an inactive employee with an active learner: final field updates, then deactivate last; groups and managers left alone', () => {
     const m = mapping({ groups: withGroups.groups });
-    const current = learner({ managerIds: [OLD_MANAGER_LEARNER], fields: { ...learner().fields, job: 'Intern' }, groups: [{ groupId: GROUP_SALES, role: 'learner' }] });
+    const current = learner({
+      managerIds: [OLD_MANAGER_LEARNER],
+      fields: { ...learner().fields, job: 'Intern' },
+      groups: [{ groupId: GROUP_SALES, role: 'learner' }],
+    });
     const d = want({ lifecycleStatus: 'terminated', internalStatus: 'Inactive' }, m);
     const plan = planEmployee({ desired: d, match: byId(current), context: context(m) });
     expect(opNames(ops(plan))).toEqual(['updateFields', 'deactivate']);
@@ -301,7 +440,11 @@ describe('planEmployee: leavers', () => {
   });
 
   it('a future leaver stays active and is rechecked at the end of the last day', () => {
-    const plan = planEmployee({ desired: want({ terminationDate: '2026-03-31' }), match: byId(learner({ managerIds: [MANAGER_LEARNER] })), context: context() });
+    const plan = planEmployee({
+      desired: want({ terminationDate: '2026-03-31' }),
+      match: byId(learner({ managerIds: [MANAGER_LEARNER] })),
+      context: context(),
+    });
     expect(plan.outcome.kind).toBe('noop');
     expect(plan.recheckAt).toBe('2026-04-01T00:00:00.000Z');
     const then = planEmployee({
@@ -313,49 +456,106 @@ describe('planEmployee: leavers', () => {
   });
 
   it('an invited learner of an inactive employee is deactivated too', () => {
-    expect(opNames(ops(planEmployee({ desired: want({ lifecycleStatus: 'terminated' }), match: byId(learner({ status: 'invited' })), context: context() })))).toEqual([
-      'deactivate',
-    ]);
+    expect(
+      opNames(
+        ops(
+          planEmployee({
+            desired: want({ lifecycleStatus: 'terminated' }),
+            match: byId(learner({ status: 'invited' })),
+            context: context(),
+          }),
+        ),
+      ),
+    ).toEqual(['deactivate']);
   });
 
   it('deleted learner + inactive employee → noop', () => {
-    const plan = planEmployee({ desired: want({ lifecycleStatus: 'terminated' }), match: byId(learner({ status: 'deleted' })), context: context() });
-    expect(noopReason(plan)).toBe('learner 64f1c2a9e4b0a1b2c3d4e5f6 is already deactivated (lifecycle status is terminated)');
+    const plan = planEmployee({
+      desired: want({ lifecycleStatus: 'terminated' }),
+      match: byId(learner({ status: 'deleted' })),
+      context: context(),
+    });
+    expect(noopReason(plan)).toBe(
+      'learner 64f1c2a9e4b0a1b2c3d4e5f6 is already deactivated (lifecycle status is terminated)',
+    );
   });
 });
 
 describe('planEmployee: rehire', () => {
-  const rehired: RawEmployeeSpec = { startDate: '2026-03-01', terminationDate: '2025-06-30', lastDayOfWork: '2025-06-30', email: 'jane.new@example.com' };
+  const rehired: RawEmployeeSpec = {
+    startDate: '2026-03-01',
+    terminationDate: '2025-06-30',
+    lastDayOfWork: '2025-06-30',
+    email: 'jane.new@example.com',
+  };
 
   it('restores the same deleted learner with its old address, then updates, re-adds roles and manager, then activates', () => {
     const m = mapping({ groups: withGroups.groups });
-    const current = learner({ status: 'deleted', managerIds: [MANAGER_LEARNER], groups: [{ groupId: GROUP_ENG, role: 'learner' }] });
+    const current = learner({
+      status: 'deleted',
+      managerIds: [MANAGER_LEARNER],
+      groups: [{ groupId: GROUP_ENG, role: 'learner' }],
+    });
     const d = want(rehired, m);
     const plan = planEmployee({ desired: d, match: byId(current), context: context(m) });
     const list = ops(plan);
-    expect(opNames(list)).toEqual(['restore', 'updateFields', 'addGroupRole', 'addGroupRole', 'addManager', 'activate']);
+    expect(opNames(list)).toEqual([
+      'restore',
+      'updateFields',
+      'addGroupRole',
+      'addGroupRole',
+      'addManager',
+      'activate',
+    ]);
     expect(list[0]).toEqual({
       op: 'restore',
-      fields: { mail: 'jane.doe@example.com', firstName: 'Jane', lastName: 'Doe', job: 'Software Engineer', organization: 'Engineering' },
+      fields: {
+        mail: 'jane.doe@example.com',
+        firstName: 'Jane',
+        lastName: 'Doe',
+        job: 'Software Engineer',
+        organization: 'Engineering',
+      },
       membership: { groupId: GROUP_DEFAULT, role: 'learner' },
       reason:
         'rehire or return: learner 64f1c2a9e4b0a1b2c3d4e5f6 was deactivated; restoring the same account keeps its training history (lifecycle status is employed)',
     });
-    expect(list[1]).toMatchObject({ op: 'updateFields', changes: [{ field: 'mail', from: 'jane.doe@example.com', to: 'jane.new@example.com' }] });
+    expect(list[1]).toMatchObject({
+      op: 'updateFields',
+      changes: [{ field: 'mail', from: 'jane.doe@example.com', to: 'jane.new@example.com' }],
+    });
     const after = expectConvergence(d, byId(current), context(m));
-    expect(after).toMatchObject({ learnerId: current.learnerId, status: 'active', fields: { mail: 'jane.new@example.com' } });
+    expect(after).toMatchObject({
+      learnerId: current.learnerId,
+      status: 'active',
+      fields: { mail: 'jane.new@example.com' },
+    });
   });
 
   it('a deleted learner whose employee starts again later stays deleted until then', () => {
-    const back: RawEmployeeSpec = { lifecycleStatus: 'hired', internalStatus: 'Inactive', startDate: '2026-04-15', terminationDate: '2025-06-30' };
+    const back: RawEmployeeSpec = {
+      lifecycleStatus: 'hired',
+      internalStatus: 'Inactive',
+      startDate: '2026-04-15',
+      terminationDate: '2025-06-30',
+    };
     const plan = planEmployee({ desired: want(back), match: byId(learner({ status: 'deleted' })), context: context() });
     expect(noopReason(plan)).toContain('stays deactivated for now: starts on 2026-04-15');
     expect(plan.recheckAt).toBe('2026-04-15T00:00:00.000Z');
   });
 
   it('an existing active learner of a future hire is kept as it is, with fields kept up to date', () => {
-    const back: RawEmployeeSpec = { lifecycleStatus: 'hired', internalStatus: 'Inactive', startDate: '2026-04-15', firstName: 'Janet' };
-    const plan = planEmployee({ desired: want(back), match: byId(learner({ managerIds: [MANAGER_LEARNER] })), context: context() });
+    const back: RawEmployeeSpec = {
+      lifecycleStatus: 'hired',
+      internalStatus: 'Inactive',
+      startDate: '2026-04-15',
+      firstName: 'Janet',
+    };
+    const plan = planEmployee({
+      desired: want(back),
+      match: byId(learner({ managerIds: [MANAGER_LEARNER] })),
+      context: context(),
+    });
     expect(opNames(ops(plan))).toEqual(['updateFields']);
     expect(plan.recheckAt).toBe('2026-04-15T00:00:00.000Z');
   });
@@ -369,10 +569,18 @@ describe('planEmployee: rehire', () => {
 
 describe('planEmployee: matched by email', () => {
   it('an unlinked learner is adopted: link first, then the usual updates', () => {
-    const current = learner({ externalId: undefined, status: 'invited', managerIds: [MANAGER_LEARNER], fields: { mail: 'jane.doe@example.com' } });
+    const current = learner({
+      externalId: undefined,
+      status: 'invited',
+      managerIds: [MANAGER_LEARNER],
+      fields: { mail: 'jane.doe@example.com' },
+    });
     const plan = planEmployee({ desired: want(), match: byEmail(current), context: context() });
     expect(opNames(ops(plan))).toEqual(['linkExternalId', 'updateFields', 'activate']);
-    expect(ops(plan)[0]).toEqual({ op: 'linkExternalId', reason: 'adopt learner 64f1c2a9e4b0a1b2c3d4e5f6 found by email: store the HiBob employee id' });
+    expect(ops(plan)[0]).toEqual({
+      op: 'linkExternalId',
+      reason: 'adopt learner 64f1c2a9e4b0a1b2c3d4e5f6 found by email: store the HiBob employee id',
+    });
     expect(expectConvergence(want(), byEmail(current), context()).externalId).toBe(EMPLOYEE);
   });
 
@@ -394,7 +602,11 @@ describe('planEmployee: matched by email', () => {
         'learner 64f1c2a9e4b0a1b2c3d4e5f6 has this email but is linked to HiBob employee 3332883894235000000; two people are never merged, resolve it by hand',
       code: 'conflict',
     });
-    const leaver = planEmployee({ desired: want({ lifecycleStatus: 'terminated' }), match: byEmail(current), context: context() });
+    const leaver = planEmployee({
+      desired: want({ lifecycleStatus: 'terminated' }),
+      match: byEmail(current),
+      context: context(),
+    });
     expect(noopReason(leaver)).toContain('nothing to do for an employee who is inactive');
   });
 
@@ -405,7 +617,11 @@ describe('planEmployee: matched by email', () => {
 
   it('an inactive employee does not adopt (and so never deactivates) a learner found by email only', () => {
     const current = learner({ externalId: undefined });
-    expect(noopReason(planEmployee({ desired: want({ lifecycleStatus: 'terminated' }), match: byEmail(current), context: context() }))).toBe(
+    expect(
+      noopReason(
+        planEmployee({ desired: want({ lifecycleStatus: 'terminated' }), match: byEmail(current), context: context() }),
+      ),
+    ).toBe(
       'learner 64f1c2a9e4b0a1b2c3d4e5f6 has this email but is not linked; an inactive employee does not adopt it (lifecycle status is terminated)',
     );
   });
@@ -422,25 +638,35 @@ describe('planEmployee: scope', () => {
 
   it('leaving the scope deactivates the linked learner (only that)', () => {
     expect(ops(planEmployee({ desired: want({}, m), match: byId(learner()), context: context(m) }))).toEqual([
-      { op: 'deactivate', reason: 'out of scope: scope.exclude matches (work.site equals "London"); scope.onLeaveScope is deactivate' },
+      {
+        op: 'deactivate',
+        reason: 'out of scope: scope.exclude matches (work.site equals "London"); scope.onLeaveScope is deactivate',
+      },
     ]);
   });
 
   it('onLeaveScope: ignore keeps it; a deleted or unlinked learner is left alone', () => {
     const ignoring = mapping({ scope: { ...m.scope, onLeaveScope: 'ignore' } });
-    expect(noopReason(planEmployee({ desired: want({}, ignoring), match: byId(learner()), context: context(ignoring) }))).toContain(
-      'scope.onLeaveScope is ignore',
-    );
-    expect(noopReason(planEmployee({ desired: want({}, m), match: byId(learner({ status: 'deleted' })), context: context(m) }))).toContain(
-      'is already deactivated',
-    );
-    expect(noopReason(planEmployee({ desired: want({}, m), match: byEmail(learner({ externalId: undefined })), context: context(m) }))).toContain(
-      'found by email is not linked and is left alone',
-    );
+    expect(
+      noopReason(planEmployee({ desired: want({}, ignoring), match: byId(learner()), context: context(ignoring) })),
+    ).toContain('scope.onLeaveScope is ignore');
+    expect(
+      noopReason(
+        planEmployee({ desired: want({}, m), match: byId(learner({ status: 'deleted' })), context: context(m) }),
+      ),
+    ).toContain('is already deactivated');
+    expect(
+      noopReason(
+        planEmployee({ desired: want({}, m), match: byEmail(learner({ externalId: undefined })), context: context(m) }),
+      ),
+    ).toContain('found by email is not linked and is left alone');
   });
 
   it('out of scope never parks for a conflict', () => {
-    expect(planEmployee({ desired: want({}, m), match: byEmail(learner({ externalId: '1' })), context: context(m) }).outcome.kind).toBe('noop');
+    expect(
+      planEmployee({ desired: want({}, m), match: byEmail(learner({ externalId: '1' })), context: context(m) }).outcome
+        .kind,
+    ).toBe('noop');
   });
 });
 
@@ -487,7 +713,9 @@ describe('planEmployee: parked employees and fingerprints', () => {
     const reordered = Object.fromEntries(Object.entries(b).reverse()) as unknown as DesiredLearner;
     reordered.fields = Object.fromEntries(Object.entries(b.fields).reverse());
     expect(planFingerprint(reordered, byId(learner()), context())).toBe(planFingerprint(a, byId(learner()), context()));
-    expect(planEmployee({ desired: a, match: byId(learner()), context: context() }).fingerprint).toBe(planFingerprint(a, byId(learner()), context()));
+    expect(planEmployee({ desired: a, match: byId(learner()), context: context() }).fingerprint).toBe(
+      planFingerprint(a, byId(learner()), context()),
+    );
   });
 
   it('changes when the desired learner, the match or the owned configuration changes', () => {
@@ -506,8 +734,17 @@ describe('planEmployee: parked employees and fingerprints', () => {
     const d = want({ firstName: 'Janet' });
     const first = planEmployee({ desired: d, match: byId(learner()), context: context() });
     expect(first.outcome.kind).toBe('apply');
-    const again = planEmployee({ desired: d, match: byId(learner()), context: context(), previousFingerprint: first.fingerprint });
-    expect(again).toEqual({ employeeId: EMPLOYEE, fingerprint: first.fingerprint, outcome: { kind: 'noop', reason: 'unchanged since the last applied plan' } });
+    const again = planEmployee({
+      desired: d,
+      match: byId(learner()),
+      context: context(),
+      previousFingerprint: first.fingerprint,
+    });
+    expect(again).toEqual({
+      employeeId: EMPLOYEE,
+      fingerprint: first.fingerprint,
+      outcome: { kind: 'noop', reason: 'unchanged since the last applied plan' },
+    });
   });
 
   it('the fingerprint moves with time only when the status decision does', () => {
@@ -521,12 +758,37 @@ describe('planEmployee: parked employees and fingerprints', () => {
 describe('planEmployee: idempotence over many shapes', () => {
   const shapes: [string, RawEmployeeSpec, CurrentLearner | undefined, 'email' | 'externalId'][] = [
     ['new joiner', {}, undefined, 'externalId'],
-    ['sales mover', { department: { id: '7', label: 'Sales' }, site: 'Paris' }, learner({ groups: [{ groupId: GROUP_ENG, role: 'learner' }] }), 'externalId'],
+    [
+      'sales mover',
+      { department: { id: '7', label: 'Sales' }, site: 'Paris' },
+      learner({ groups: [{ groupId: GROUP_ENG, role: 'learner' }] }),
+      'externalId',
+    ],
     ['renamed', { firstName: 'Janet', surname: 'Smith', email: 'janet.smith@example.com' }, learner(), 'externalId'],
-    ['rehire', { startDate: '2026-03-01', terminationDate: '2025-06-30' }, learner({ status: 'deleted', managerIds: [OLD_MANAGER_LEARNER] }), 'externalId'],
-    ['adopted', {}, learner({ externalId: undefined, status: 'invited', fields: { mail: 'jane.doe@example.com' } }), 'email'],
-    ['on leave', { lifecycleStatus: 'parental leave', internalStatus: 'Inactive' }, learner({ status: 'invited' }), 'externalId'],
-    ['leaver', { lifecycleStatus: 'terminated', title: null }, learner({ customFields: { Department: 'Old' } }), 'externalId'],
+    [
+      'rehire',
+      { startDate: '2026-03-01', terminationDate: '2025-06-30' },
+      learner({ status: 'deleted', managerIds: [OLD_MANAGER_LEARNER] }),
+      'externalId',
+    ],
+    [
+      'adopted',
+      {},
+      learner({ externalId: undefined, status: 'invited', fields: { mail: 'jane.doe@example.com' } }),
+      'email',
+    ],
+    [
+      'on leave',
+      { lifecycleStatus: 'parental leave', internalStatus: 'Inactive' },
+      learner({ status: 'invited' }),
+      'externalId',
+    ],
+    [
+      'leaver',
+      { lifecycleStatus: 'terminated', title: null },
+      learner({ customFields: { Department: 'Old' } }),
+      'externalId',
+    ],
   ];
 
   it.each(shapes)('%s converges in one plan', (_name, spec, current, kind) => {
@@ -552,15 +814,26 @@ describe('the domain barrel, end to end', () => {
     const e = domain.normaliseEmployee(raw, { siteTimeZones: m.status.siteTimeZones });
     expect(e.siteTimeZone).toBe('Europe/London');
     const d = domain.desiredLearner(e, m, NOW);
-    const plan = domain.planEmployee({ desired: d, match: { kind: 'none' }, context: domain.planContextFor(m, { defaultGroupId: GROUP_DEFAULT }) });
-    expect(plan.outcome).toEqual({ kind: 'noop', reason: 'no learner yet: starts on 2026-03-30; activation at 2026-03-30 00:00 Europe/London' });
+    const plan = domain.planEmployee({
+      desired: d,
+      match: { kind: 'none' },
+      context: domain.planContextFor(m, { defaultGroupId: GROUP_DEFAULT }),
+    });
+    expect(plan.outcome).toEqual({
+      kind: 'noop',
+      reason: 'no learner yet: starts on 2026-03-30; activation at 2026-03-30 00:00 Europe/London',
+    });
     expect(plan.recheckAt).toBe('2026-03-29T23:00:00.000Z');
     const then = domain.planEmployee({
       desired: domain.desiredLearner(e, m, new Date(plan.recheckAt!)),
       match: { kind: 'none' },
       context: domain.planContextFor(m, { defaultGroupId: GROUP_DEFAULT }),
     });
-    expect(then.outcome.kind === 'apply' && then.outcome.operations.map((o) => o.op)).toEqual(['create', 'linkExternalId', 'activate']);
+    expect(then.outcome.kind === 'apply' && then.outcome.operations.map((o) => o.op)).toEqual([
+      'create',
+      'linkExternalId',
+      'activate',
+    ]);
     expect(then.outcome.kind === 'apply' && then.outcome.operations[0]).toMatchObject({
       fields: { mail: 'jane.doe@example.com', job: 'Analyst', organization: 'Finance' },
     });

@@ -11,18 +11,36 @@ function person(lifecycle: Lifecycle, siteTimeZone?: string): NormalisedEmployee
   return e;
 }
 
-const rules = (status: MappingInput['status'] = {}) => mapping({ status: { defaultTimeZone: 'Europe/London', ...status } }).status;
-const employed: Lifecycle = { status: 'employed', internalStatus: 'Active', startDate: '2021-05-04', terminationDate: null, lastDayOfWork: null };
+const rules = (status: MappingInput['status'] = {}) =>
+  mapping({ status: { defaultTimeZone: 'Europe/London', ...status } }).status;
+const employed: Lifecycle = {
+  status: 'employed',
+  internalStatus: 'Active',
+  startDate: '2021-05-04',
+  terminationDate: null,
+  lastDayOfWork: null,
+};
 
 describe('evaluateStatus (now = 2026-03-15 12:00 UTC)', () => {
   it('employed → active, nothing scheduled', () => {
-    expect(evaluateStatus(person(employed), rules(), NOW)).toEqual({ state: 'active', reason: 'lifecycle status is employed' });
+    expect(evaluateStatus(person(employed), rules(), NOW)).toEqual({
+      state: 'active',
+      reason: 'lifecycle status is employed',
+    });
   });
 
   it('an inactive lifecycle status wins over everything, including a future start (cancelled hire)', () => {
-    const d = evaluateStatus(person({ ...employed, status: 'terminated', internalStatus: 'Active', startDate: '2026-04-01' }), rules(), NOW);
+    const d = evaluateStatus(
+      person({ ...employed, status: 'terminated', internalStatus: 'Active', startDate: '2026-04-01' }),
+      rules(),
+      NOW,
+    );
     expect(d).toEqual({ state: 'inactive', reason: 'lifecycle status is terminated' });
-    const custom = evaluateStatus(person({ ...employed, status: 'garden leave' }), rules({ inactiveLifecycleStatuses: ['Terminated', 'Garden leave'] }), NOW);
+    const custom = evaluateStatus(
+      person({ ...employed, status: 'garden leave' }),
+      rules({ inactiveLifecycleStatuses: ['Terminated', 'Garden leave'] }),
+      NOW,
+    );
     expect(custom.state).toBe('inactive');
   });
 
@@ -31,12 +49,21 @@ describe('evaluateStatus (now = 2026-03-15 12:00 UTC)', () => {
       const d = evaluateStatus(person({ ...employed, terminationDate: '2026-03-31' }), rules(), NOW);
       expect(d).toEqual({
         state: 'active',
-        reason: 'lifecycle status is employed; deactivation at 2026-04-01 00:00 Europe/London (end of the last day 2026-03-31)',
+        reason:
+          'lifecycle status is employed; deactivation at 2026-04-01 00:00 Europe/London (end of the last day 2026-03-31)',
         changesAt: '2026-03-31T23:00:00.000Z',
         nextState: 'inactive',
       });
-      expect(evaluateStatus(person({ ...employed, terminationDate: '2026-03-31' }), rules(), new Date('2026-03-31T22:59:59.999Z')).state).toBe('active');
-      expect(evaluateStatus(person({ ...employed, terminationDate: '2026-03-31' }), rules(), new Date(d.changesAt!)).state).toBe('inactive');
+      expect(
+        evaluateStatus(
+          person({ ...employed, terminationDate: '2026-03-31' }),
+          rules(),
+          new Date('2026-03-31T22:59:59.999Z'),
+        ).state,
+      ).toBe('active');
+      expect(
+        evaluateStatus(person({ ...employed, terminationDate: '2026-03-31' }), rules(), new Date(d.changesAt!)).state,
+      ).toBe('inactive');
     });
 
     it('a termination dated today still works today', () => {
@@ -47,19 +74,35 @@ describe('evaluateStatus (now = 2026-03-15 12:00 UTC)', () => {
 
     it('a past termination → inactive even while HiBob still says employed', () => {
       const d = evaluateStatus(person({ ...employed, terminationDate: '2026-03-14' }), rules(), NOW);
-      expect(d).toEqual({ state: 'inactive', reason: 'deactivated since 2026-03-15 00:00 Europe/London (end of the last day 2026-03-14)' });
+      expect(d).toEqual({
+        state: 'inactive',
+        reason: 'deactivated since 2026-03-15 00:00 Europe/London (end of the last day 2026-03-14)',
+      });
     });
 
     it('startOfTerminationDate deactivates at the local midnight that starts the termination date', () => {
-      const future = evaluateStatus(person({ ...employed, terminationDate: '2026-03-31' }), rules({ deactivateAt: 'startOfTerminationDate' }), NOW);
+      const future = evaluateStatus(
+        person({ ...employed, terminationDate: '2026-03-31' }),
+        rules({ deactivateAt: 'startOfTerminationDate' }),
+        NOW,
+      );
       expect(future.changesAt).toBe('2026-03-30T23:00:00.000Z');
       expect(future.reason).toContain('(start of the termination date 2026-03-31)');
-      const today = evaluateStatus(person({ ...employed, terminationDate: '2026-03-15' }), rules({ deactivateAt: 'startOfTerminationDate' }), NOW);
+      const today = evaluateStatus(
+        person({ ...employed, terminationDate: '2026-03-15' }),
+        rules({ deactivateAt: 'startOfTerminationDate' }),
+        NOW,
+      );
       expect(today.state).toBe('inactive');
     });
 
     it('garden leave: active until the end of the last day of work, not the termination date', () => {
-      const leaver = person({ ...employed, status: 'garden leave', lastDayOfWork: '2026-03-20', terminationDate: '2026-04-30' });
+      const leaver = person({
+        ...employed,
+        status: 'garden leave',
+        lastDayOfWork: '2026-03-20',
+        terminationDate: '2026-04-30',
+      });
       const d = evaluateStatus(leaver, rules(), NOW);
       expect(d.state).toBe('active');
       expect(d.changesAt).toBe('2026-03-21T00:00:00.000Z');
@@ -68,13 +111,23 @@ describe('evaluateStatus (now = 2026-03-15 12:00 UTC)', () => {
     });
 
     it('startOfTerminationDate with only a last day of work ends after that day', () => {
-      const d = evaluateStatus(person({ ...employed, lastDayOfWork: '2026-03-20' }), rules({ deactivateAt: 'startOfTerminationDate' }), NOW);
+      const d = evaluateStatus(
+        person({ ...employed, lastDayOfWork: '2026-03-20' }),
+        rules({ deactivateAt: 'startOfTerminationDate' }),
+        NOW,
+      );
       expect(d.changesAt).toBe('2026-03-21T00:00:00.000Z');
     });
   });
 
   describe('joiners', () => {
-    const hired: Lifecycle = { status: 'hired', internalStatus: 'Inactive', startDate: '2026-04-01', terminationDate: null, lastDayOfWork: null };
+    const hired: Lifecycle = {
+      status: 'hired',
+      internalStatus: 'Inactive',
+      startDate: '2026-04-01',
+      terminationDate: null,
+      lastDayOfWork: null,
+    };
 
     it('a future hire is notYet until local midnight of the start date', () => {
       const d = evaluateStatus(person(hired), rules(), NOW);
@@ -85,8 +138,14 @@ describe('evaluateStatus (now = 2026-03-15 12:00 UTC)', () => {
         nextState: 'active',
       });
       // HiBob may not have flipped the status yet at that instant: on the start date the date decides.
-      expect(evaluateStatus(person(hired), rules(), new Date('2026-03-31T23:00:00Z'))).toEqual({ state: 'active', reason: 'starts today (2026-04-01)' });
-      expect(evaluateStatus(person(hired), rules(), new Date('2026-04-02T08:00:00Z'))).toEqual({ state: 'inactive', reason: 'HiBob internal status is Inactive' });
+      expect(evaluateStatus(person(hired), rules(), new Date('2026-03-31T23:00:00Z'))).toEqual({
+        state: 'active',
+        reason: 'starts today (2026-04-01)',
+      });
+      expect(evaluateStatus(person(hired), rules(), new Date('2026-04-02T08:00:00Z'))).toEqual({
+        state: 'inactive',
+        reason: 'HiBob internal status is Inactive',
+      });
     });
 
     it('activateBeforeStartDays moves activation earlier and overrides internal Inactive', () => {
@@ -100,11 +159,17 @@ describe('evaluateStatus (now = 2026-03-15 12:00 UTC)', () => {
     });
 
     it('a hire already inside the lead time is active now', () => {
-      expect(evaluateStatus(person({ ...hired, startDate: '2026-03-20' }), rules({ activateBeforeStartDays: 7 }), NOW).state).toBe('active');
+      expect(
+        evaluateStatus(person({ ...hired, startDate: '2026-03-20' }), rules({ activateBeforeStartDays: 7 }), NOW).state,
+      ).toBe('active');
     });
 
     it('the next state is inactive when the contract ends the moment it starts', () => {
-      const d = evaluateStatus(person({ ...hired, terminationDate: '2026-04-01' }), rules({ deactivateAt: 'startOfTerminationDate' }), NOW);
+      const d = evaluateStatus(
+        person({ ...hired, terminationDate: '2026-04-01' }),
+        rules({ deactivateAt: 'startOfTerminationDate' }),
+        NOW,
+      );
       expect(d.state).toBe('notYet');
       expect(d.nextState).toBe('inactive');
     });
@@ -117,12 +182,24 @@ describe('evaluateStatus (now = 2026-03-15 12:00 UTC)', () => {
 
   describe('rehire', () => {
     it('an old termination before the new start date is ignored', () => {
-      const back = person({ status: 'employed', internalStatus: 'Active', startDate: '2026-03-01', terminationDate: '2025-06-30', lastDayOfWork: '2025-06-30' });
+      const back = person({
+        status: 'employed',
+        internalStatus: 'Active',
+        startDate: '2026-03-01',
+        terminationDate: '2025-06-30',
+        lastDayOfWork: '2025-06-30',
+      });
       expect(evaluateStatus(back, rules(), NOW)).toEqual({ state: 'active', reason: 'lifecycle status is employed' });
     });
 
     it('a rehire starting later is notYet, then active', () => {
-      const back = person({ status: 'hired', internalStatus: 'Inactive', startDate: '2026-04-15', terminationDate: '2025-06-30', lastDayOfWork: null });
+      const back = person({
+        status: 'hired',
+        internalStatus: 'Inactive',
+        startDate: '2026-04-15',
+        terminationDate: '2025-06-30',
+        lastDayOfWork: null,
+      });
       const d = evaluateStatus(back, rules(), NOW);
       expect(d.state).toBe('notYet');
       expect(d.changesAt).toBe('2026-04-14T23:00:00.000Z');
@@ -139,7 +216,10 @@ describe('evaluateStatus (now = 2026-03-15 12:00 UTC)', () => {
 
     it('leave keeps the learner active by default, even when HiBob marks it Inactive', () => {
       const onLeave = person({ ...employed, status: 'parental leave', internalStatus: 'Inactive' });
-      expect(evaluateStatus(onLeave, rules(), NOW)).toEqual({ state: 'active', reason: 'on parental leave; kept active (status.leaveStatuses.keepActive)' });
+      expect(evaluateStatus(onLeave, rules(), NOW)).toEqual({
+        state: 'active',
+        reason: 'on parental leave; kept active (status.leaveStatuses.keepActive)',
+      });
       expect(evaluateStatus(onLeave, rules({ leaveStatuses: { keepActive: false } }), NOW)).toEqual({
         state: 'inactive',
         reason: 'on parental leave; status.leaveStatuses.keepActive is false',
@@ -163,13 +243,20 @@ describe('evaluateStatus (now = 2026-03-15 12:00 UTC)', () => {
     });
 
     it('an unknown lifecycle decides on internal status and dates', () => {
-      expect(evaluateStatus(person({ internalStatus: 'Active' }), rules(), NOW)).toEqual({ state: 'active', reason: 'HiBob internal status is Active' });
+      expect(evaluateStatus(person({ internalStatus: 'Active' }), rules(), NOW)).toEqual({
+        state: 'active',
+        reason: 'HiBob internal status is Active',
+      });
       expect(evaluateStatus(person({ internalStatus: 'Inactive' }), rules(), NOW).state).toBe('inactive');
-      expect(evaluateStatus(person({ status: null, internalStatus: null }), rules(), NOW).reason).toBe('HiBob internal status is not set');
+      expect(evaluateStatus(person({ status: null, internalStatus: null }), rules(), NOW).reason).toBe(
+        'HiBob internal status is not set',
+      );
     });
 
     it('ignores dates that are not calendar dates', () => {
-      expect(evaluateStatus(person({ ...employed, terminationDate: '31/03/2026', startDate: 'soon' }), rules(), NOW)).toEqual({
+      expect(
+        evaluateStatus(person({ ...employed, terminationDate: '31/03/2026', startDate: 'soon' }), rules(), NOW),
+      ).toEqual({
         state: 'active',
         reason: 'lifecycle status is employed',
       });
@@ -187,21 +274,41 @@ describe('evaluateStatus (now = 2026-03-15 12:00 UTC)', () => {
       ['Asia/Jerusalem', '2026-03-26', '2026-03-26T22:00:00.000Z', 'IST'],
       ['Asia/Jerusalem', '2026-03-27', '2026-03-27T21:00:00.000Z', 'IDT from the Friday'],
     ])('%s: last day %s ends at %s (%s)', (zone, lastDay, instant) => {
-      const d = evaluateStatus(person({ ...employed, lastDayOfWork: lastDay }, zone), rules(), new Date(`${lastDay}T12:00:00Z`));
+      const d = evaluateStatus(
+        person({ ...employed, lastDayOfWork: lastDay }, zone),
+        rules(),
+        new Date(`${lastDay}T12:00:00Z`),
+      );
       expect(d.changesAt).toBe(instant);
-      expect(evaluateStatus(person({ ...employed, lastDayOfWork: lastDay }, zone), rules(), new Date(Date.parse(instant) - 1)).state).toBe('active');
-      expect(evaluateStatus(person({ ...employed, lastDayOfWork: lastDay }, zone), rules(), new Date(instant)).state).toBe('inactive');
+      expect(
+        evaluateStatus(
+          person({ ...employed, lastDayOfWork: lastDay }, zone),
+          rules(),
+          new Date(Date.parse(instant) - 1),
+        ).state,
+      ).toBe('active');
+      expect(
+        evaluateStatus(person({ ...employed, lastDayOfWork: lastDay }, zone), rules(), new Date(instant)).state,
+      ).toBe('inactive');
     });
 
     it('a start date is reached earlier in Sydney than in London', () => {
       const starter: Lifecycle = { status: 'hired', internalStatus: 'Inactive', startDate: '2026-03-16' };
-      expect(evaluateStatus(person(starter, 'Australia/Sydney'), rules(), NOW).changesAt).toBe('2026-03-15T13:00:00.000Z');
+      expect(evaluateStatus(person(starter, 'Australia/Sydney'), rules(), NOW).changesAt).toBe(
+        '2026-03-15T13:00:00.000Z',
+      );
       expect(evaluateStatus(person(starter), rules(), NOW).changesAt).toBe('2026-03-16T00:00:00.000Z');
-      expect(evaluateStatus(person(starter, 'Australia/Sydney'), rules(), new Date('2026-03-15T13:00:00Z')).state).toBe('active');
+      expect(evaluateStatus(person(starter, 'Australia/Sydney'), rules(), new Date('2026-03-15T13:00:00Z')).state).toBe(
+        'active',
+      );
     });
 
     it('falls back to the default zone when the site zone is unknown', () => {
-      const d = evaluateStatus(person({ ...employed, terminationDate: '2026-03-31' }, 'Nowhere/Land'), rules({ defaultTimeZone: 'America/New_York' }), NOW);
+      const d = evaluateStatus(
+        person({ ...employed, terminationDate: '2026-03-31' }, 'Nowhere/Land'),
+        rules({ defaultTimeZone: 'America/New_York' }),
+        NOW,
+      );
       expect(d.changesAt).toBe('2026-04-01T04:00:00.000Z');
       expect(d.reason).toContain('America/New_York');
     });

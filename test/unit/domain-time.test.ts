@@ -66,9 +66,19 @@ describe('localMidnightUtc', () => {
     ['Pacific/Kiritimati', '2026-01-01', '2025-12-31T10:00:00.000Z', '+14, the earliest zone'],
     ['Pacific/Pago_Pago', '2026-01-01', '2026-01-01T11:00:00.000Z', '-11'],
     ['America/Santiago', '2026-09-06', '2026-09-06T04:00:00.000Z', 'midnight is skipped: the day starts at 01:00 -03'],
-    ['America/Havana', '2026-03-08', '2026-03-08T05:00:00.000Z', 'midnight is skipped: 23:59 -05 is followed by 01:00 -04'],
+    [
+      'America/Havana',
+      '2026-03-08',
+      '2026-03-08T05:00:00.000Z',
+      'midnight is skipped: 23:59 -05 is followed by 01:00 -04',
+    ],
     ['America/Havana', '2026-11-01', '2026-11-01T04:00:00.000Z', 'midnight happens twice: the earlier one'],
-    ['America/Santiago', '2026-04-05', '2026-04-05T04:00:00.000Z', 'clocks go back at midnight: the day starts once the clock shows it for good'],
+    [
+      'America/Santiago',
+      '2026-04-05',
+      '2026-04-05T04:00:00.000Z',
+      'clocks go back at midnight: the day starts once the clock shows it for good',
+    ],
   ];
 
   it.each(cases)('%s %s → %s (%s)', (zone, date, instant) => {
@@ -86,7 +96,6 @@ describe('localMidnightUtc', () => {
 });
 
 const HOUR = 3_600_000;
-
 
 describe('clock changes', () => {
   describe.each(CLOCK_CHANGES_2026)('$zone on $change', ({ zone, change, midnights }) => {
@@ -143,14 +152,25 @@ describe('clock changes', () => {
     for (let year = 2024; year <= 2030; year++) {
       const [back, forward] = rule(year);
       expect([hours(addDays(back, -1), zone), hours(back, zone), hours(addDays(back, 1), zone)]).toEqual([24, 25, 24]);
-      expect([hours(addDays(forward, -1), zone), hours(forward, zone), hours(addDays(forward, 1), zone)]).toEqual([24, 23, 24]);
+      expect([hours(addDays(forward, -1), zone), hours(forward, zone), hours(addDays(forward, 1), zone)]).toEqual([
+        24, 23, 24,
+      ]);
     }
   });
 });
 
 describe('invalid input', () => {
   it('rejects unknown zones and things that are not zone names', () => {
-    for (const zone of ['Mars/Olympus', 'Europe/Londres', ' Europe/London', '+05:00', '-03:30', '2026-01-01T00:00Z', '2026-01-01T00:00[Europe/London]', 'Z']) {
+    for (const zone of [
+      'Mars/Olympus',
+      'Europe/Londres',
+      ' Europe/London',
+      '+05:00',
+      '-03:30',
+      '2026-01-01T00:00Z',
+      '2026-01-01T00:00[Europe/London]',
+      'Z',
+    ]) {
       expect(isTimeZone(zone)).toBe(false);
     }
     expect(isTimeZone('europe/berlin')).toBe(true);

@@ -1,8 +1,14 @@
-import { addDays, daysBetween, isIsoDate, localDate, periodBetween, zonedMidnight } from '../../src/emulators/hibob/dates';
+import {
+  addDays,
+  daysBetween,
+  isIsoDate,
+  localDate,
+  periodBetween,
+  zonedMidnight,
+} from '../../src/emulators/hibob/dates';
 import { CLOCK_CHANGES_2026 } from '../fixtures/clock-changes-2026';
 
 const HOUR = 3_600_000;
-
 
 describe('HiBob emulator dates around clock changes', () => {
   describe.each(CLOCK_CHANGES_2026)('$zone on $change', ({ zone, change, midnights }) => {
@@ -53,7 +59,11 @@ describe('HiBob emulator calendar dates', () => {
     expect(addDays('2026-01-01', -1)).toBe('2025-12-31');
     expect(daysBetween('2025-12-31', '2026-03-01')).toBe(60);
     expect(daysBetween('2027-12-31', '2028-03-01')).toBe(61);
-    expect(periodBetween('2025-03-29', '2026-03-30')).toEqual({ periodISO: 'P1Y1D', sortFactor: 366, humanize: '1 year' });
+    expect(periodBetween('2025-03-29', '2026-03-30')).toEqual({
+      periodISO: 'P1Y1D',
+      sortFactor: 366,
+      humanize: '1 year',
+    });
   });
 
   it('rejects unknown zones and dates that are not dates', () => {

@@ -1,7 +1,12 @@
 import { renderFailureDigest } from '../../src/notifications/digest';
 
 describe('failure digest email', () => {
-  const failure = (employeeId: string, code: string, reason: string, at = '2026-03-01T10:00:00.000Z') => ({ employeeId, code, reason, at });
+  const failure = (employeeId: string, code: string, reason: string, at = '2026-03-01T10:00:00.000Z') => ({
+    employeeId,
+    code,
+    reason,
+    at,
+  });
 
   it('lists each employee and problem once, latest report first-class, with counts by problem', () => {
     const mail = renderFailureDigest('acme-360', [

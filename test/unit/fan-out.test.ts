@@ -26,7 +26,12 @@ describe('same HiBob source', () => {
   });
 
   it('does not tell apart an API base written with a trailing slash', () => {
-    expect(sameHibobSource({ baseUrl: 'https://api.hibob.com/v1/', serviceUserId: 'S' }, { baseUrl: 'https://api.hibob.com/v1', serviceUserId: 'S' })).toBe(true);
+    expect(
+      sameHibobSource(
+        { baseUrl: 'https://api.hibob.com/v1/', serviceUserId: 'S' },
+        { baseUrl: 'https://api.hibob.com/v1', serviceUserId: 'S' },
+      ),
+    ).toBe(true);
   });
 });
 

@@ -29,7 +29,8 @@ describe('generateDemoEmployees', () => {
 
   it('spreads people over the five sites and several departments', () => {
     const zones = new Set(people.map((p) => DEFAULT_SITES.find((s) => s.id === p.siteId)?.timeZone));
-    for (const tz of ['Europe/London', 'Europe/Paris', 'America/New_York', 'Asia/Jerusalem', 'Australia/Sydney']) expect(zones).toContain(tz);
+    for (const tz of ['Europe/London', 'Europe/Paris', 'America/New_York', 'Asia/Jerusalem', 'Australia/Sydney'])
+      expect(zones).toContain(tz);
     expect(new Set(people.map((p) => p.department)).size).toBeGreaterThanOrEqual(6);
     expect(new Set(people.map((p) => p.title)).size).toBeGreaterThanOrEqual(8);
   });
@@ -60,13 +61,17 @@ describe('generateDemoEmployees', () => {
 
     const leavers = people.filter((p) => p.lifecycleStatus === 'terminated');
     expect(leavers.length).toBeGreaterThan(0);
-    expect(leavers.every((p) => p.status === 'Inactive' && p.terminationDate! < TODAY && p.terminationDate! > p.startDate!)).toBe(true);
+    expect(
+      leavers.every((p) => p.status === 'Inactive' && p.terminationDate! < TODAY && p.terminationDate! > p.startDate!),
+    ).toBe(true);
 
     const garden = people.filter((p) => p.lifecycleStatus === 'garden leave');
     expect(garden.length).toBeGreaterThan(0);
     expect(garden.every((p) => p.status === 'Active' && p.lastDayOfWork! > TODAY)).toBe(true);
 
-    expect(people.some((p) => p.lifecycleStatus === 'parental leave' && p.leave?.endDate && p.leave.endDate > TODAY)).toBe(true);
+    expect(
+      people.some((p) => p.lifecycleStatus === 'parental leave' && p.leave?.endDate && p.leave.endDate > TODAY),
+    ).toBe(true);
     expect(people.some((p) => p.email === null)).toBe(true);
     const emails = people.map((p) => p.email).filter((e) => e !== null);
     expect(emails.length - new Set(emails).size).toBe(1);

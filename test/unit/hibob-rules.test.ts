@@ -46,9 +46,17 @@ function record(overrides: Partial<HibobEmployeeRecord> = {}): HibobEmployeeReco
 
 describe('search body validation', () => {
   it('accepts the documented shapes', () => {
-    expect(parseSearchBody(undefined)).toEqual({ ok: true, value: { fields: undefined, filter: undefined, showInactive: false, humanReadable: 'none' } });
-    expect(parseSearchBody({ fields: ['root.id'], showInactive: true, humanReadable: 'Replace' })).toMatchObject({ ok: true, value: { showInactive: true, humanReadable: 'replace' } });
-    expect(parseSearchBody({ filters: [{ fieldPath: 'root.email', operator: 'equals', values: ['a@b.c'] }] })).toMatchObject({
+    expect(parseSearchBody(undefined)).toEqual({
+      ok: true,
+      value: { fields: undefined, filter: undefined, showInactive: false, humanReadable: 'none' },
+    });
+    expect(parseSearchBody({ fields: ['root.id'], showInactive: true, humanReadable: 'Replace' })).toMatchObject({
+      ok: true,
+      value: { showInactive: true, humanReadable: 'replace' },
+    });
+    expect(
+      parseSearchBody({ filters: [{ fieldPath: 'root.email', operator: 'equals', values: ['a@b.c'] }] }),
+    ).toMatchObject({
       ok: true,
       value: { filter: { fieldPath: 'root.email', values: ['a@b.c'] } },
     });
@@ -75,11 +83,21 @@ describe('lifecycle rules', () => {
   it('starts a hire on the start date', () => {
     const hire = record({ lifecycleStatus: 'hired', status: 'Inactive', startDate: '2025-03-10' });
     expect(nextTransition(hire, '2025-03-09')).toBeNull();
-    expect(nextTransition(hire, '2025-03-10')).toEqual({ effectiveDate: '2025-03-10', to: { lifecycleStatus: 'employed', status: 'Active' }, clearLeave: false });
+    expect(nextTransition(hire, '2025-03-10')).toEqual({
+      effectiveDate: '2025-03-10',
+      to: { lifecycleStatus: 'employed', status: 'Active' },
+      clearLeave: false,
+    });
   });
 
   it('walks hire → employed → terminated in one settle when both dates passed', () => {
-    const r = record({ lifecycleStatus: 'hired', status: 'Inactive', startDate: '2025-01-01', terminationDate: '2025-02-01', lastDayOfWork: '2025-02-01' });
+    const r = record({
+      lifecycleStatus: 'hired',
+      status: 'Inactive',
+      startDate: '2025-01-01',
+      terminationDate: '2025-02-01',
+      lastDayOfWork: '2025-02-01',
+    });
     expect(settle(r, '2025-03-01').map((t) => t.to.lifecycleStatus)).toEqual(['employed', 'terminated']);
     expect(r.status).toBe('Inactive');
   });
@@ -88,14 +106,37 @@ describe('lifecycle rules', () => {
     const r = record({ terminationDate: '2025-03-01', lastDayOfWork: '2025-03-31' });
     expect(settle(r, '2025-03-15').map((t) => t.to)).toEqual([{ lifecycleStatus: 'garden leave', status: 'Active' }]);
     expect(nextTransition(r, '2025-03-31')).toBeNull();
-    expect(nextTransition(r, '2025-04-01')).toMatchObject({ effectiveDate: '2025-04-01', to: { lifecycleStatus: 'terminated', status: 'Inactive' } });
+    expect(nextTransition(r, '2025-04-01')).toMatchObject({
+      effectiveDate: '2025-04-01',
+      to: { lifecycleStatus: 'terminated', status: 'Inactive' },
+    });
   });
 
   it('names the events of each change', () => {
-    expect(transitionEvents({ lifecycleStatus: 'hired', status: 'Inactive' }, { lifecycleStatus: 'employed', status: 'Active' })).toEqual(['employee.joined', 'employee.activated']);
-    expect(transitionEvents({ lifecycleStatus: 'employed', status: 'Active' }, { lifecycleStatus: 'terminated', status: 'Inactive' })).toEqual(['employee.left', 'employee.inactivated']);
-    expect(transitionEvents({ lifecycleStatus: 'garden leave', status: 'Active' }, { lifecycleStatus: 'terminated', status: 'Inactive' })).toEqual(['employee.inactivated']);
-    expect(transitionEvents({ lifecycleStatus: 'employed', status: 'Active' }, { lifecycleStatus: 'parental leave', status: 'Active' })).toEqual(['employee.temporaryLeave']);
+    expect(
+      transitionEvents(
+        { lifecycleStatus: 'hired', status: 'Inactive' },
+        { lifecycleStatus: 'employed', status: 'Active' },
+      ),
+    ).toEqual(['employee.joined', 'employee.activated']);
+    expect(
+      transitionEvents(
+        { lifecycleStatus: 'employed', status: 'Active' },
+        { lifecycleStatus: 'terminated', status: 'Inactive' },
+      ),
+    ).toEqual(['employee.left', 'employee.inactivated']);
+    expect(
+      transitionEvents(
+        { lifecycleStatus: 'garden leave', status: 'Active' },
+        { lifecycleStatus: 'terminated', status: 'Inactive' },
+      ),
+    ).toEqual(['employee.inactivated']);
+    expect(
+      transitionEvents(
+        { lifecycleStatus: 'employed', status: 'Active' },
+        { lifecycleStatus: 'parental leave', status: 'Active' },
+      ),
+    ).toEqual(['employee.temporaryLeave']);
   });
 });
 
@@ -111,7 +152,11 @@ describe('dates', () => {
 
   it('computes periods and adds days', () => {
     expect(addDays('2024-02-28', 1)).toBe('2024-02-29');
-    expect(periodBetween('2021-05-04', '2024-07-10')).toEqual({ periodISO: 'P3Y2M6D', sortFactor: 1163, humanize: '3 years, 2 months' });
+    expect(periodBetween('2021-05-04', '2024-07-10')).toEqual({
+      periodISO: 'P3Y2M6D',
+      sortFactor: 1163,
+      humanize: '3 years, 2 months',
+    });
     expect(periodBetween('2025-01-01', '2024-01-01')).toBeNull();
   });
 
@@ -125,7 +170,12 @@ describe('dates', () => {
 
 describe('dual shape rendering', () => {
   const catalog = new FieldCatalog();
-  const manager = record({ id: '3332883804594373380', firstName: 'Alan', surname: 'Tullin', email: 'alan@example.com' });
+  const manager = record({
+    id: '3332883804594373380',
+    firstName: 'Alan',
+    surname: 'Tullin',
+    email: 'alan@example.com',
+  });
   const env: ReadEnv = {
     companyId: 636192,
     today: '2025-06-16',
@@ -133,22 +183,47 @@ describe('dual shape rendering', () => {
     lookup: (id) => (id === manager.id ? manager : undefined),
     directReports: () => 0,
   };
-  const fields = ['root.id', 'root.email', 'work.department', 'work.reportsTo', 'work.startDate', 'internal.status', 'internal.terminationDate'].map((id) => catalog.get(id)!);
+  const fields = [
+    'root.id',
+    'root.email',
+    'work.department',
+    'work.reportsTo',
+    'work.startDate',
+    'internal.status',
+    'internal.terminationDate',
+  ].map((id) => catalog.get(id)!);
 
   it('matches the contract example', () => {
-    const out = renderEmployee(record({ reportsTo: manager.id }), fields, env, { mode: 'append', dateFormat: 'DD/MM/YYYY' });
+    const out = renderEmployee(record({ reportsTo: manager.id }), fields, env, {
+      mode: 'append',
+      dateFormat: 'DD/MM/YYYY',
+    });
     expect(out).toEqual({
       '/root/id': { value: '3332883894235038486' },
       '/root/email': { value: 'jane.doe@example.com' },
       '/work/department': { value: '209192110' },
-      '/work/reportsTo': { value: { id: manager.id, firstName: 'Alan', surname: 'Tullin', displayName: 'Alan Tullin', email: 'alan@example.com' } },
+      '/work/reportsTo': {
+        value: {
+          id: manager.id,
+          firstName: 'Alan',
+          surname: 'Tullin',
+          displayName: 'Alan Tullin',
+          email: 'alan@example.com',
+        },
+      },
       '/work/startDate': { value: '2021-05-04' },
       '/internal/status': { value: 'Active' },
       id: '3332883894235038486',
       email: 'jane.doe@example.com',
       work: {
         department: '209192110',
-        reportsTo: { id: manager.id, firstName: 'Alan', surname: 'Tullin', displayName: 'Alan Tullin', email: 'alan@example.com' },
+        reportsTo: {
+          id: manager.id,
+          firstName: 'Alan',
+          surname: 'Tullin',
+          displayName: 'Alan Tullin',
+          email: 'alan@example.com',
+        },
         startDate: '2021-05-04',
       },
       internal: { status: 'Active', terminationDate: null },
@@ -165,7 +240,12 @@ describe('dual shape rendering', () => {
 describe('webhook payloads', () => {
   it('signs with Base64(HMAC-SHA512(secret, body))', () => {
     const body = envelopeBody(
-      { type: 'employee.updated', triggeredBy: '3332883804594373380', data: { employeeId: '3332883854254932743' }, changes: [{ fieldId: 'root.surname', oldValue: 'A', newValue: 'B' }] },
+      {
+        type: 'employee.updated',
+        triggeredBy: '3332883804594373380',
+        data: { employeeId: '3332883854254932743' },
+        changes: [{ fieldId: 'root.surname', oldValue: 'A', newValue: 'B' }],
+      },
       { companyId: 636192, triggeredAt: '2025-01-08T13:06:26.915906', variant: 'fieldId' },
     );
     expect(body).toBe(

@@ -43,14 +43,24 @@ describe('HiBob webhook envelope', () => {
     ['id objects', { fieldUpdates: [{ id: 'root.email' }, { id: 'work.title' }] }],
     ['plain strings', { fieldUpdates: ['root.email', 'work.title'] }],
     ['the alternate key', { fieldUpdatesIds: [{ id: 'root.email' }, { id: 'work.title' }] }],
-    ['v1-style extra keys', { fieldUpdates: [{ fieldId: 'root.email', oldValue: 'a', newValue: 'b' }, { fieldId: 'work.title' }] }],
+    [
+      'v1-style extra keys',
+      { fieldUpdates: [{ fieldId: 'root.email', oldValue: 'a', newValue: 'b' }, { fieldId: 'work.title' }] },
+    ],
   ])('reads field updates given as %s', (_name, extra) => {
     const parsed = parseHibobWebhook(body(envelope({ employeeId: '3332883854254932743', ...extra })));
-    expect(parsed).toMatchObject({ kind: 'event', event: { employeeId: '3332883854254932743', fieldIds: ['root.email', 'work.title'], companyId: 636192 } });
+    expect(parsed).toMatchObject({
+      kind: 'event',
+      event: { employeeId: '3332883854254932743', fieldIds: ['root.email', 'work.title'], companyId: 636192 },
+    });
   });
 
   it('treats missing or unparseable field updates as "something changed"', () => {
-    for (const data of [{ employeeId: '1' }, { employeeId: '1', fieldUpdates: 'garbage' }, { employeeId: '1', fieldUpdates: [] }]) {
+    for (const data of [
+      { employeeId: '1' },
+      { employeeId: '1', fieldUpdates: 'garbage' },
+      { employeeId: '1', fieldUpdates: [] },
+    ]) {
       expect(parseHibobWebhook(body(envelope(data)))).toMatchObject({ kind: 'event', event: { fieldIds: [] } });
     }
   });
@@ -58,19 +68,37 @@ describe('HiBob webhook envelope', () => {
   it('accepts an envelope without version and lifecycle and table events', () => {
     const { version: _v, ...noVersion } = envelope({ employeeId: '1' });
     expect(parseHibobWebhook(body(noVersion)).kind).toBe('event');
-    for (const type of ['employee.created', 'employee.deleted', 'employee.joined', 'employee.left', 'employee.inactivated', 'employee.activated', 'table.entry.created']) {
+    for (const type of [
+      'employee.created',
+      'employee.deleted',
+      'employee.joined',
+      'employee.left',
+      'employee.inactivated',
+      'employee.activated',
+      'table.entry.created',
+    ]) {
       expect(parseHibobWebhook(body(envelope({ employeeId: '1' }, type))).kind).toBe('event');
     }
   });
 
   it('ignores events that are not about employees', () => {
-    expect(parseHibobWebhook(body(envelope({ employeeId: '1' }, 'timeoff.request.created')))).toEqual({ kind: 'ignored', type: 'timeoff.request.created', reason: 'not an employee event' });
+    expect(parseHibobWebhook(body(envelope({ employeeId: '1' }, 'timeoff.request.created')))).toEqual({
+      kind: 'ignored',
+      type: 'timeoff.request.created',
+      reason: 'not an employee event',
+    });
   });
 
   it('rejects malformed bodies with the reason', () => {
     expect(parseHibobWebhook(Buffer.from('{not json'))).toEqual({ kind: 'invalid', reason: 'body is not JSON' });
-    expect(parseHibobWebhook(body({ ...envelope({ employeeId: '1' }), companyId: '636192' }))).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('companyId') });
-    expect(parseHibobWebhook(body(envelope({})))).toEqual({ kind: 'invalid', reason: 'data.employeeId: required for employee events' });
+    expect(parseHibobWebhook(body({ ...envelope({ employeeId: '1' }), companyId: '636192' }))).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringContaining('companyId'),
+    });
+    expect(parseHibobWebhook(body(envelope({})))).toEqual({
+      kind: 'invalid',
+      reason: 'data.employeeId: required for employee events',
+    });
   });
 
   it.each([
@@ -89,17 +117,28 @@ describe('HiBob webhook envelope', () => {
   });
 
   it('rejects an empty employee id', () => {
-    expect(parseHibobWebhook(body(envelope({ employeeId: '' })))).toEqual({ kind: 'invalid', reason: expect.stringContaining('data.employeeId') });
+    expect(parseHibobWebhook(body(envelope({ employeeId: '' })))).toEqual({
+      kind: 'invalid',
+      reason: expect.stringContaining('data.employeeId'),
+    });
   });
 
-  it.each(['3332883854254932743', '1', '1'.repeat(64), 'E-1001', 'emp_42'])('accepts the employee id %s', (employeeId) => {
-    expect(parseHibobWebhook(body(envelope({ employeeId })))).toMatchObject({ kind: 'event', event: { employeeId } });
-  });
+  it.each(['3332883854254932743', '1', '1'.repeat(64), 'E-1001', 'emp_42'])(
+    'accepts the employee id %s',
+    (employeeId) => {
+      expect(parseHibobWebhook(body(envelope({ employeeId })))).toMatchObject({ kind: 'event', event: { employeeId } });
+    },
+  );
 
   it('gives the same delivery the same dedupe key and different events different keys', () => {
     const a = parseHibobWebhook(body(envelope({ employeeId: '1', fieldUpdates: [{ fieldId: 'root.email' }] })));
     const again = parseHibobWebhook(body(envelope({ employeeId: '1', fieldUpdates: [{ fieldId: 'root.email' }] })));
-    const later = parseHibobWebhook(body({ ...envelope({ employeeId: '1', fieldUpdates: [{ fieldId: 'root.email' }] }), triggeredAt: '2025-01-08T13:06:27.000001' }));
+    const later = parseHibobWebhook(
+      body({
+        ...envelope({ employeeId: '1', fieldUpdates: [{ fieldId: 'root.email' }] }),
+        triggeredAt: '2025-01-08T13:06:27.000001',
+      }),
+    );
     if (a.kind !== 'event' || again.kind !== 'event' || later.kind !== 'event') throw new Error('expected events');
     expect(again.event.dedupeKey).toBe(a.event.dedupeKey);
     expect(later.event.dedupeKey).not.toBe(a.event.dedupeKey);

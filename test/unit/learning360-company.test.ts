@@ -8,7 +8,11 @@ const ROOT = '690000000000000000000100';
 function company(seed: Partial<CompanySeed> = {}) {
   const clock = new EmulatorClock();
   const ids = new ObjectIdFactory(clock);
-  const c = new Company({ clients: [{ clientId: 'c', clientSecret: 's' }], rootGroupId: ROOT, ...seed }, clock, ids, { reservedPlatforms: ['360learning'], bulkStepMs: 100, bulkConcurrency: 3 });
+  const c = new Company({ clients: [{ clientId: 'c', clientSecret: 's' }], rootGroupId: ROOT, ...seed }, clock, ids, {
+    reservedPlatforms: ['360learning'],
+    bulkStepMs: 100,
+    bulkConcurrency: 3,
+  });
   return { c, clock, ids };
 }
 
@@ -66,17 +70,31 @@ describe('Company users', () => {
   it('checks creation rules in the documented order', () => {
     const { c } = company({ analystAvailable: false });
     // Identifiers come before everything else, the group before the analyst role.
-    expect(codeOf(() => c.createUser({ membership: { groupId: '690000000000000000000999', role: 'analyst' } }, false))).toBe('400 mailAndUsernameUndefined');
-    expect(codeOf(() => c.createUser({ mail: 'bad', membership: { groupId: '690000000000000000000999', role: 'analyst' } }, false))).toBe('400 mailInvalid');
-    expect(codeOf(() => c.createUser({ mail: 'a@b.io', membership: { groupId: '690000000000000000000999', role: 'analyst' } }, false))).toBe('404 groupNotFound');
-    expect(codeOf(() => c.createUser({ mail: 'a@b.io', membership: { groupId: ROOT, role: 'analyst' } }, false))).toBe('400 analystUnavailable');
+    expect(
+      codeOf(() => c.createUser({ membership: { groupId: '690000000000000000000999', role: 'analyst' } }, false)),
+    ).toBe('400 mailAndUsernameUndefined');
+    expect(
+      codeOf(() =>
+        c.createUser({ mail: 'bad', membership: { groupId: '690000000000000000000999', role: 'analyst' } }, false),
+      ),
+    ).toBe('400 mailInvalid');
+    expect(
+      codeOf(() =>
+        c.createUser({ mail: 'a@b.io', membership: { groupId: '690000000000000000000999', role: 'analyst' } }, false),
+      ),
+    ).toBe('404 groupNotFound');
+    expect(codeOf(() => c.createUser({ mail: 'a@b.io', membership: { groupId: ROOT, role: 'analyst' } }, false))).toBe(
+      '400 analystUnavailable',
+    );
   });
 
   it('finds mail and username on two different users as loginIdentifierMultipleUsersFound', () => {
     const { c } = company({ usernameAllowed: true });
     c.createUser({ mail: 'one@example.com', membership: learnerOf(ROOT) }, false);
     c.createUser({ username: 'two', membership: learnerOf(ROOT) }, false);
-    expect(codeOf(() => c.createUser({ mail: 'one@example.com', username: 'two', membership: learnerOf(ROOT) }, false))).toBe('400 loginIdentifierMultipleUsersFound');
+    expect(
+      codeOf(() => c.createUser({ mail: 'one@example.com', username: 'two', membership: learnerOf(ROOT) }, false)),
+    ).toBe('400 loginIdentifierMultipleUsersFound');
   });
 
   it('applies toBeDeactivatedAt when the clock reaches it', () => {
@@ -111,7 +129,15 @@ describe('Company group roles', () => {
         { id: '690000000000000000000203', name: 'Private', parentName: 'P1', public: false },
         { id: '690000000000000000000204', name: 'Below private', parentName: 'Private', public: true },
       ],
-      users: [{ mail: 'm@example.com', memberships: ['P1', 'P2', 'Private', 'Below private'].map((groupName) => ({ groupName, role: 'learner' as const })) }],
+      users: [
+        {
+          mail: 'm@example.com',
+          memberships: ['P1', 'P2', 'Private', 'Below private'].map((groupName) => ({
+            groupName,
+            role: 'learner' as const,
+          })),
+        },
+      ],
     });
     const userId = seeded.users[0]!._id;
     c.removeGroupRole('690000000000000000000201', 'learner', userId);
@@ -120,7 +146,9 @@ describe('Company group roles', () => {
 
   it('does not cascade other roles', () => {
     const { c } = company({ groups: [{ id: '690000000000000000000301', name: 'Child' }] });
-    const [user] = c.seed({ users: [{ mail: 'a@example.com', memberships: [{ role: 'admin' }, { groupName: 'Child', role: 'admin' }] }] }).users;
+    const [user] = c.seed({
+      users: [{ mail: 'a@example.com', memberships: [{ role: 'admin' }, { groupName: 'Child', role: 'admin' }] }],
+    }).users;
     c.removeGroupRole(ROOT, 'admin', user!._id);
     expect(c.userRoles(user!._id)).toEqual([{ groupId: '690000000000000000000301', role: 'admin' }]);
   });
@@ -138,7 +166,11 @@ describe('Company custom fields', () => {
     ]);
     expect(values.find((v) => v.customFieldId === date._id)?.value).toBe('2024-02-29');
     expect(c.replaceUserCustomValues(user!._id, [])).toEqual([]);
-    expect(codeOf(() => c.replaceUserCustomValues(user!._id, [{ customFieldId: date._id, type: 'date', value: '2023-02-29' }]))).toBe('400 wrongTypeValue');
+    expect(
+      codeOf(() =>
+        c.replaceUserCustomValues(user!._id, [{ customFieldId: date._id, type: 'date', value: '2023-02-29' }]),
+      ),
+    ).toBe('400 wrongTypeValue');
   });
 
   it('allows any value while the authorized list is empty and refuses content fields on users', () => {
@@ -149,15 +181,23 @@ describe('Company custom fields', () => {
     c.replaceUserCustomValues(user!._id, [{ customFieldId: field._id, type: 'string', value: 'Paris' }]);
     expect(codeOf(() => c.replaceAuthorizedValues(field._id, ['London']))).toBe('400 customFieldValuesConflict');
     expect(c.replaceAuthorizedValues(field._id, ['Paris', 'London', 'Paris'])).toEqual(['Paris', 'London']);
-    expect(codeOf(() => c.replaceUserCustomValues(user!._id, [{ customFieldId: course._id, type: 'string', value: 'x' }]))).toBe('404 customFieldNotFound');
+    expect(
+      codeOf(() => c.replaceUserCustomValues(user!._id, [{ customFieldId: course._id, type: 'string', value: 'x' }])),
+    ).toBe('404 customFieldNotFound');
   });
 
   it('enforces the definition limit and enabled targets', () => {
     const { c } = company({ customFieldLimit: 1, customFieldTargets: ['users'] });
-    expect(codeOf(() => c.createCustomField({ name: 'Level', targetType: 'contents', type: 'string' }))).toBe('400 customFieldsTargetTypeNotEnabled');
-    expect(codeOf(() => c.createCustomField({ name: '   ', targetType: 'users', type: 'string' }))).toBe('400 invalidName');
+    expect(codeOf(() => c.createCustomField({ name: 'Level', targetType: 'contents', type: 'string' }))).toBe(
+      '400 customFieldsTargetTypeNotEnabled',
+    );
+    expect(codeOf(() => c.createCustomField({ name: '   ', targetType: 'users', type: 'string' }))).toBe(
+      '400 invalidName',
+    );
     c.createCustomField({ name: 'One', targetType: 'users', type: 'string' });
-    expect(codeOf(() => c.createCustomField({ name: 'Two', targetType: 'users', type: 'string' }))).toBe('400 customFieldLimitReached');
+    expect(codeOf(() => c.createCustomField({ name: 'Two', targetType: 'users', type: 'string' }))).toBe(
+      '400 customFieldLimitReached',
+    );
   });
 });
 
@@ -166,11 +206,19 @@ describe('Company external ids', () => {
     const { c } = company({ reservedPlatforms: ['internal'] });
     const [a, b] = c.seed({ users: [{ mail: 'a@example.com' }, { mail: 'b@example.com' }] }).users;
     const mapping = c.createExternalId({ platform: 'hibob', targetType: 'user', targetId: a!._id, value: '1' });
-    expect(codeOf(() => c.createExternalId({ platform: 'hibob', targetType: 'user', targetId: a!._id, value: '2' }))).toBe('400 mappingAlreadyExists');
-    expect(codeOf(() => c.createExternalId({ platform: 'hibob', targetType: 'user', targetId: b!._id, value: '1' }))).toBe('400 valueAlreadyUsed');
-    expect(codeOf(() => c.createExternalId({ platform: 'Internal', targetType: 'user', targetId: b!._id, value: '1' }))).toBe('400 reservedPlatformName');
+    expect(
+      codeOf(() => c.createExternalId({ platform: 'hibob', targetType: 'user', targetId: a!._id, value: '2' })),
+    ).toBe('400 mappingAlreadyExists');
+    expect(
+      codeOf(() => c.createExternalId({ platform: 'hibob', targetType: 'user', targetId: b!._id, value: '1' })),
+    ).toBe('400 valueAlreadyUsed');
+    expect(
+      codeOf(() => c.createExternalId({ platform: 'Internal', targetType: 'user', targetId: b!._id, value: '1' })),
+    ).toBe('400 reservedPlatformName');
     // Re-saving a mapping unchanged is not a conflict with itself.
-    expect(c.replaceExternalId(mapping._id, { platform: 'hibob', targetType: 'user', targetId: a!._id, value: '1' })).toEqual(mapping);
+    expect(
+      c.replaceExternalId(mapping._id, { platform: 'hibob', targetType: 'user', targetId: a!._id, value: '1' }),
+    ).toEqual(mapping);
     expect(c.listExternalIds({ platform: { eq: 'hibob' }, value: { in: ['1', '3'] } })).toEqual([mapping]);
   });
 });
@@ -179,7 +227,9 @@ describe('Company bulk memberships', () => {
   it('runs an operation once the clock has passed its three steps, and only then has results', () => {
     const { c, clock } = company({ groups: [{ id: '690000000000000000000401', name: 'G' }] });
     const [user] = c.seed({ users: [{ mail: 'bulk@example.com' }] }).users;
-    const id = c.submitBulk('addUsersToGroups', [{ userId: user!._id, groupId: '690000000000000000000401', role: 'coach' }]);
+    const id = c.submitBulk('addUsersToGroups', [
+      { userId: user!._id, groupId: '690000000000000000000401', role: 'coach' },
+    ]);
     expect(c.getBulkOperation(id).status).toBe('pending');
     expect(codeOf(() => c.getBulkResults(id))).toBe('400 bulkOperationNotRun');
     clock.advance(250);
@@ -190,7 +240,13 @@ describe('Company bulk memberships', () => {
     c.sweep();
     expect(c.getBulkOperation(id).status).toBe('completed');
     expect(c.userRoles(user!._id)).toContainEqual({ groupId: '690000000000000000000401', role: 'coach' });
-    expect(c.getBulkResults(id)).toEqual([{ input: { userId: user!._id, groupId: '690000000000000000000401', role: 'coach' }, status: 'success', resourceId: user!._id }]);
+    expect(c.getBulkResults(id)).toEqual([
+      {
+        input: { userId: user!._id, groupId: '690000000000000000000401', role: 'coach' },
+        status: 'success',
+        resourceId: user!._id,
+      },
+    ]);
   });
 
   it('refuses a fourth unfinished operation and answers 503 when the Bulk API is off', () => {

@@ -33,7 +33,9 @@ describe('core-api.json loading', () => {
     expect(usersGet).toContain('next');
     expect(doc.paths['/api/v2/users/{userId}'].get.parameters.map((p: any) => p.name)).not.toContain('next');
     // The Bulk API paths join the Core ones; a clashing schema name is renamed with its references.
-    expect(doc.paths['/api/v2/bulk/groups/memberships'].post.operationId).toBe('v2.bulk.groups.AddUsersToGroupsController_addUsersToGroups');
+    expect(doc.paths['/api/v2/bulk/groups/memberships'].post.operationId).toBe(
+      'v2.bulk.groups.AddUsersToGroupsController_addUsersToGroups',
+    );
     expect(doc.components.schemas.BulkSkillTranslatedFieldsDTO).toBeDefined();
     // Each caller gets its own copy.
     doc.paths = {};
@@ -42,11 +44,24 @@ describe('core-api.json loading', () => {
 
   it('reads scopes and page sizes from the operation descriptions', () => {
     const { operations } = loadLearning360Spec();
-    expect(operations.get('v2.users.GetUsersController_getUsers')).toMatchObject({ method: 'GET', path: '/api/v2/users', scope: 'users:read', pageSize: 500 });
-    expect(operations.get('v2.externalIds.GetExternalIdsController_getExternalIds')).toMatchObject({ scope: 'externalIds:read', pageSize: 5000 });
+    expect(operations.get('v2.users.GetUsersController_getUsers')).toMatchObject({
+      method: 'GET',
+      path: '/api/v2/users',
+      scope: 'users:read',
+      pageSize: 500,
+    });
+    expect(operations.get('v2.externalIds.GetExternalIdsController_getExternalIds')).toMatchObject({
+      scope: 'externalIds:read',
+      pageSize: 5000,
+    });
     expect(operations.get('v2.groups.AddUserRoleToGroupController_addUserRoleToGroup')?.scope).toBe('groups:write');
     expect(operations.get('v2.authentication.GenerateTokenController_generateToken')?.scope).toBeUndefined();
-    expect(operations.get('v2.bulk.groups.RemoveUsersFromGroupsController_removeUsersFromGroups')?.scope).toBe('groups:bulk');
-    expect(operations.get('v2.bulk.operations.GetBulkOperationsController_getBulkOperations')).toMatchObject({ scope: 'bulkOperations:read', pageSize: 20 });
+    expect(operations.get('v2.bulk.groups.RemoveUsersFromGroupsController_removeUsersFromGroups')?.scope).toBe(
+      'groups:bulk',
+    );
+    expect(operations.get('v2.bulk.operations.GetBulkOperationsController_getBulkOperations')).toMatchObject({
+      scope: 'bulkOperations:read',
+      pageSize: 20,
+    });
   });
 });

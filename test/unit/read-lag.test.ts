@@ -19,16 +19,26 @@ describe('HiBob read-after-write lag', () => {
   });
 
   it('a named field that reads differently is current, even when other named fields do not move', () => {
-    expect(staleReadReason(check({ digests: { ...before, 'root.surname': 'new' }, planChangesNothing: false }))).toBeUndefined();
+    expect(
+      staleReadReason(check({ digests: { ...before, 'root.surname': 'new' }, planChangesNothing: false })),
+    ).toBeUndefined();
   });
 
   it('a partly stale read is stale: one of two named fields still reads old', () => {
-    const reason = staleReadReason(check({ namedFields: ['root.surname', 'work.title'], digests: { ...before, 'root.surname': 'new' }, planChangesNothing: false }));
+    const reason = staleReadReason(
+      check({
+        namedFields: ['root.surname', 'work.title'],
+        digests: { ...before, 'root.surname': 'new' },
+        planChangesNothing: false,
+      }),
+    );
     expect(reason).toBe('work.title still reads as before the edit');
   });
 
   it('a named field that reads empty where it had a value is stale', () => {
-    expect(staleReadReason(check({ digests: { ...before, 'root.surname': null }, planChangesNothing: false }))).toBe('root.surname reads empty');
+    expect(staleReadReason(check({ digests: { ...before, 'root.surname': null }, planChangesNothing: false }))).toBe(
+      'root.surname reads empty',
+    );
   });
 
   it('events naming no mapped field, or no field at all, never wait', () => {
@@ -37,14 +47,24 @@ describe('HiBob read-after-write lag', () => {
   });
 
   it('without a known last value, a read that changes nothing after an edit of a mapped field is suspect', () => {
-    expect(staleReadReason(check({ applied: undefined }))).toMatch(/root.surname changed in HiBob but the read changes nothing/);
+    expect(staleReadReason(check({ applied: undefined }))).toMatch(
+      /root.surname changed in HiBob but the read changes nothing/,
+    );
     expect(staleReadReason(check({ applied: undefined, planChangesNothing: false }))).toBeUndefined();
   });
 
   it('a new hire that does not read yet is stale; a deleted one is not', () => {
-    expect(staleReadReason(check({ found: false, digests: undefined, eventTypes: ['employee.created'] }))).toBe('a new employee does not read yet');
-    expect(staleReadReason(check({ found: false, digests: undefined, eventTypes: ['employee.deleted'] }))).toBeUndefined();
-    expect(staleReadReason(check({ found: false, digests: undefined, eventTypes: ['employee.created', 'employee.deleted'] }))).toBeUndefined();
+    expect(staleReadReason(check({ found: false, digests: undefined, eventTypes: ['employee.created'] }))).toBe(
+      'a new employee does not read yet',
+    );
+    expect(
+      staleReadReason(check({ found: false, digests: undefined, eventTypes: ['employee.deleted'] })),
+    ).toBeUndefined();
+    expect(
+      staleReadReason(
+        check({ found: false, digests: undefined, eventTypes: ['employee.created', 'employee.deleted'] }),
+      ),
+    ).toBeUndefined();
   });
 
   it('only named fields the mapping reads count, each once', () => {
@@ -62,7 +82,8 @@ describe('HiBob read-after-write lag', () => {
 });
 
 describe('field digests', () => {
-  const employee = (surname: unknown) => normaliseEmployee({ id: '1', firstName: 'Ada', surname, email: 'ada@example.com' });
+  const employee = (surname: unknown) =>
+    normaliseEmployee({ id: '1', firstName: 'Ada', surname, email: 'ada@example.com' });
 
   it('differ when a value changes and are equal when it does not', () => {
     const a = fieldDigests(employee('Lovelace'), ['root.surname', 'root.firstName']);

@@ -1,6 +1,14 @@
 import { parse, type Options } from 'csv-parse/sync';
 import { planPreviewCsv, reportCsv } from '../../src/reports/csv';
-import { COMMA_QUOTE_REASON, FORMULA_NAME, MARKUP_JOB, MULTILINE_VALUE, samplePlan, sampleReport, sampleRows } from '../fixtures/reports/sample-report';
+import {
+  COMMA_QUOTE_REASON,
+  FORMULA_NAME,
+  MARKUP_JOB,
+  MULTILINE_VALUE,
+  samplePlan,
+  sampleReport,
+  sampleRows,
+} from '../fixtures/reports/sample-report';
 
 /** Parsed by an independent RFC 4180 reader, not by the code under test. */
 const strict: Options = { record_delimiter: '\r\n' };
@@ -18,32 +26,78 @@ describe('report CSV', () => {
   });
 
   it('has a header and one record per employee row, in report order', () => {
-    expect(header).toEqual(['Employee ID', 'Name', 'Email', 'Learner ID', 'Action', 'Outcome', 'Changes', 'Operations', 'Reason', 'Detail']);
+    expect(header).toEqual([
+      'Employee ID',
+      'Name',
+      'Email',
+      'Learner ID',
+      'Action',
+      'Outcome',
+      'Changes',
+      'Operations',
+      'Reason',
+      'Detail',
+    ]);
     expect(rows.map((r) => r[0])).toEqual(sampleRows.map((r) => r.employeeId));
   });
 
   it('round-trips diacritics, multiple changes and LMS detail', () => {
     expect(rows[0]).toEqual([
-      '1001', 'Zoë Müller', 'zoe.mueller@acme.example', '64f0c1a2b3c4d5e6f7a80001', 'update', 'applied',
+      '1001',
+      'Zoë Müller',
+      'zoe.mueller@acme.example',
+      '64f0c1a2b3c4d5e6f7a80001',
+      'update',
+      'applied',
       'job: Ingénieure → Ingénieure principale; customFields.site: Zürich → Genève',
-      'updateFields, setCustomFields', 'job title and site changed in HiBob', '360Learning answered 204',
+      'updateFields, setCustomFields',
+      'job title and site changed in HiBob',
+      '360Learning answered 204',
     ]);
     expect(rows[1]).toEqual([
-      '1002', 'Łukasz Żółkiewski', 'lukasz.zolkiewski@acme.example', '64f0c1a2b3c4d5e6f7a80002', 'create', 'applied',
+      '1002',
+      'Łukasz Żółkiewski',
+      'lukasz.zolkiewski@acme.example',
+      '64f0c1a2b3c4d5e6f7a80002',
+      'create',
+      'applied',
       'mail: (empty) → lukasz.zolkiewski@acme.example; firstName: (empty) → Łukasz; lastName: (empty) → Żółkiewski',
-      'create, addGroupRole', 'new joiner, starts 2026-03-02', '',
+      'create, addGroupRole',
+      'new joiner, starts 2026-03-02',
+      '',
     ]);
   });
 
   it('writes an employee changed since approval in words', () => {
-    const changed = reportCsv(sampleReport({ rows: [{ ...sampleRows[0]!, outcome: 'changedSinceApproval', detail: 'changed since approval: left for the next run' }] }));
+    const changed = reportCsv(
+      sampleReport({
+        rows: [
+          {
+            ...sampleRows[0]!,
+            outcome: 'changedSinceApproval',
+            detail: 'changed since approval: left for the next run',
+          },
+        ],
+      }),
+    );
     const [, row] = read(changed);
     expect(row!.slice(5, 6)).toEqual(['changed since approval']);
   });
 
   it('quotes commas, quotes and line breaks so they come back intact', () => {
     const parked = rows.find((r) => r[0] === '1004');
-    expect(parked).toEqual(['1004', "Anna O'Brien", "anna.o'brien@acme", '', 'park', 'parked', '', '', COMMA_QUOTE_REASON, '']);
+    expect(parked).toEqual([
+      '1004',
+      "Anna O'Brien",
+      "anna.o'brien@acme",
+      '',
+      'park',
+      'parked',
+      '',
+      '',
+      COMMA_QUOTE_REASON,
+      '',
+    ]);
     expect(csv).toContain('"email ""anna.o\'brien@acme"" is not a valid address, parked"');
     expect(rows.find((r) => r[0] === '1005')?.[6]).toBe(`job: Sales Manager → ${MULTILINE_VALUE}`);
     expect(rows.find((r) => r[0] === '1003')?.[6]).toBe(`job: Analyst → ${MARKUP_JOB}`);
@@ -68,7 +122,16 @@ describe('plan preview CSV', () => {
     const [header, ...rows] = read(planPreviewCsv(plan));
     expect(header).toEqual(['Employee ID', 'Name', 'Email', 'Learner ID', 'Action', 'Changes', 'Operations', 'Reason']);
     expect(rows).toHaveLength(plan.length);
-    expect(rows.at(-1)).toEqual(['2020', 'Małgorzata Wójcik', 'leaver2@acme.example', '64f0c1a2b3c4d5e6f7a80202', 'held', '', 'deactivate', 'missing from HiBob (archived)']);
+    expect(rows.at(-1)).toEqual([
+      '2020',
+      'Małgorzata Wójcik',
+      'leaver2@acme.example',
+      '64f0c1a2b3c4d5e6f7a80202',
+      'held',
+      '',
+      'deactivate',
+      'missing from HiBob (archived)',
+    ]);
     expect(rows.find((r) => r[0] === '1003')?.[1]).toBe(`'${FORMULA_NAME}`);
   });
 });

@@ -37,14 +37,18 @@ function bobRow(cells: Cell[], mode: ReportHumanReadable | 'none'): Record<strin
   for (const c of cells) {
     const display = c.display === undefined ? c.machine : c.display;
     const value = mode === 'REPLACE' ? display : c.machine;
-    if (c.machine !== null && !(Array.isArray(c.machine) && c.machine.length === 0)) slash[`/${c.fieldId.split('.').join('/')}`] = { value };
+    if (c.machine !== null && !(Array.isArray(c.machine) && c.machine.length === 0))
+      slash[`/${c.fieldId.split('.').join('/')}`] = { value };
     put(nested, pathOf(c), value);
     if (mode === 'APPEND') put(human, pathOf(c), display);
   }
   return mode === 'APPEND' ? { ...slash, ...nested, humanReadable: human } : { ...slash, ...nested };
 }
 
-const COST_CENTRE = { fieldId: 'custom.field_1701776342011', jsonPath: 'custom.category_1701776301234.field_1701776342011' };
+const COST_CENTRE = {
+  fieldId: 'custom.field_1701776342011',
+  jsonPath: 'custom.category_1701776301234.field_1701776342011',
+};
 
 const FIELDS: FieldNaming[] = [
   { id: 'root.id', name: 'ID', jsonPath: 'id' },
@@ -85,7 +89,9 @@ function cellsOf(p: Person): Cell[] {
     { fieldId: 'work.department', machine: p.dept?.[0] ?? null, display: p.dept?.[1] ?? null },
     {
       fieldId: 'work.reportsTo',
-      machine: p.manager ? { id: p.manager.id, firstName: 'x', surname: 'y', displayName: p.manager.displayName, email: 'm@example.com' } : null,
+      machine: p.manager
+        ? { id: p.manager.id, firstName: 'x', surname: 'y', displayName: p.manager.displayName, email: 'm@example.com' }
+        : null,
       display: p.manager?.displayName ?? null,
     },
     { fieldId: 'work.startDate', machine: p.start[0], display: p.start[1] },
@@ -131,7 +137,12 @@ const JOSE: Person = {
 };
 
 function report(people: Person[], mode: ReportHumanReadable | 'none' = 'APPEND', drop: string[] = []): ReportDocument {
-  const employees = people.map((p) => bobRow(cellsOf(p).filter((c) => !drop.includes(c.fieldId)), mode));
+  const employees = people.map((p) =>
+    bobRow(
+      cellsOf(p).filter((c) => !drop.includes(c.fieldId)),
+      mode,
+    ),
+  );
   return mode === 'none' ? { employees } : { employees, humanReadable: mode };
 }
 
@@ -211,7 +222,11 @@ describe('parseReport', () => {
 
   it('reads a custom field nested under its category even without metadata', () => {
     const parsed = parseReport(report([ZOE, JOSE]), { columns: { 'Cost centre': COST_CENTRE.fieldId } });
-    expect(parsed.columns.find((c) => c.name === 'Cost centre')).toEqual({ name: 'Cost centre', fieldId: COST_CENTRE.fieldId, namedBy: 'mapping' });
+    expect(parsed.columns.find((c) => c.name === 'Cost centre')).toEqual({
+      name: 'Cost centre',
+      fieldId: COST_CENTRE.fieldId,
+      namedBy: 'mapping',
+    });
     expect(parsed.rows.map((r) => r.feed['Cost centre'])).toEqual(['CC-101', 'CC-120']);
     // Without any naming, a column is called by its field id.
     expect(parseReport(report([ZOE])).columns.map((c) => c.name)).toContain('work.department');
@@ -219,11 +234,20 @@ describe('parseReport', () => {
 });
 
 describe('validateReportColumns', () => {
-  const parsed = parseReport(report([ZOE, LUKASZ, JOSE], 'APPEND', [COST_CENTRE.fieldId]), { columns: MAPPING, fields: FIELDS });
-  const columnList = 'Bob ID, Email, First name, Last name, Department, Start date, Lifecycle status, Manager, Termination date';
+  const parsed = parseReport(report([ZOE, LUKASZ, JOSE], 'APPEND', [COST_CENTRE.fieldId]), {
+    columns: MAPPING,
+    fields: FIELDS,
+  });
+  const columnList =
+    'Bob ID, Email, First name, Last name, Department, Start date, Lifecycle status, Manager, Termination date';
 
   it('accepts a report with every required column and the identity column', () => {
-    expect(validateReportColumns(parsed, { ...LMS, requiredColumns: ['Email', 'First name', 'Department', { column: 'Manager', mappedTo: 'manager' }] })).toEqual([]);
+    expect(
+      validateReportColumns(parsed, {
+        ...LMS,
+        requiredColumns: ['Email', 'First name', 'Department', { column: 'Manager', mappedTo: 'manager' }],
+      }),
+    ).toEqual([]);
   });
 
   it('names the missing column, what it feeds, the report and its columns', () => {
@@ -237,7 +261,11 @@ describe('validateReportColumns', () => {
         column: 'Cost centre',
         message: `report "LMS feed" has no column "Cost centre" (mapped to customFields.costCentre); its columns are: ${columnList}`,
       },
-      { code: 'missingColumn', column: 'Site', message: `report "LMS feed" has no column "Site"; its columns are: ${columnList}` },
+      {
+        code: 'missingColumn',
+        column: 'Site',
+        message: `report "LMS feed" has no column "Site"; its columns are: ${columnList}`,
+      },
     ]);
   });
 
@@ -249,16 +277,21 @@ describe('validateReportColumns', () => {
       requiredColumns: [{ column: 'Department', mappedTo: 'customFields.department' }, 'first name'],
     });
     expect(problems.map((p) => p.column)).toEqual(['Department', 'first name']);
-    expect(problems[0]!.message).toMatch(/^report "LMS feed" has no column "Department" \(mapped to customFields\.department\); its columns are: .*Departments.*; did you mean "Departments"\?$/);
+    expect(problems[0]!.message).toMatch(
+      /^report "LMS feed" has no column "Department" \(mapped to customFields\.department\); its columns are: .*Departments.*; did you mean "Departments"\?$/,
+    );
     expect(problems[1]!.message).toMatch(/did you mean "First name"\?$/);
   });
 
   it('says when a mapped column lost its field (removed from the report or not readable)', () => {
     const doc = report([ZOE, LUKASZ], 'APPEND', ['work.department']);
-    const problems = validateReportColumns(parseReport(doc, { columns: { ...MAPPING, Department: 'work.department' }, fields: FIELDS }), {
-      ...LMS,
-      requiredColumns: [{ column: 'Department', mappedTo: 'customFields.department' }],
-    });
+    const problems = validateReportColumns(
+      parseReport(doc, { columns: { ...MAPPING, Department: 'work.department' }, fields: FIELDS }),
+      {
+        ...LMS,
+        requiredColumns: [{ column: 'Department', mappedTo: 'customFields.department' }],
+      },
+    );
     expect(problems).toHaveLength(1);
     expect(problems[0]!.message).toContain(
       'report "LMS feed" has no column "Department" (mapped to customFields.department): its field work.department is not in the report, or the service user may not read it; its columns are: Bob ID, Email,',
@@ -271,17 +304,34 @@ describe('validateReportColumns', () => {
       {
         code: 'missingIdentityColumn',
         column: 'Bob ID',
-        message: expect.stringMatching(/^report "LMS feed" has no identity column "Bob ID"; its columns are: ID, Email, /),
+        message: expect.stringMatching(
+          /^report "LMS feed" has no identity column "Bob ID"; its columns are: ID, Email, /,
+        ),
       },
     ]);
     const noEmail = parseReport(report([ZOE, LUKASZ], 'APPEND', ['root.email']), { columns: MAPPING, fields: FIELDS });
-    const problems = validateReportColumns(noEmail, { reportName: 'LMS feed', identityColumn: 'Email', requiredColumns: ['Email', 'Department'] });
-    expect(problems).toEqual([{ code: 'missingIdentityColumn', column: 'Email', message: expect.stringContaining('report "LMS feed" has no identity column "Email"') }]);
+    const problems = validateReportColumns(noEmail, {
+      reportName: 'LMS feed',
+      identityColumn: 'Email',
+      requiredColumns: ['Email', 'Department'],
+    });
+    expect(problems).toEqual([
+      {
+        code: 'missingIdentityColumn',
+        column: 'Email',
+        message: expect.stringContaining('report "LMS feed" has no identity column "Email"'),
+      },
+    ]);
   });
 
   it('refuses an empty report, whose columns cannot be checked', () => {
-    const problems = validateReportColumns(parseReport({ employees: [] }, { fields: FIELDS }), { ...LMS, requiredColumns: [] });
-    expect(problems).toEqual([{ code: 'emptyReport', message: expect.stringContaining('report "LMS feed" has no rows') }]);
+    const problems = validateReportColumns(parseReport({ employees: [] }, { fields: FIELDS }), {
+      ...LMS,
+      requiredColumns: [],
+    });
+    expect(problems).toEqual([
+      { code: 'emptyReport', message: expect.stringContaining('report "LMS feed" has no rows') },
+    ]);
   });
 
   it('flags a column name two fields share, unless the mapping picks one', () => {
@@ -289,11 +339,20 @@ describe('validateReportColumns', () => {
     const doc = report([ZOE]);
     for (const row of doc.employees) (row.internal as Record<string, unknown>).lifecycleStatusCustom = 'x';
     const parsed = parseReport(doc, { columns: MAPPING, fields });
-    expect(parsed.ambiguous).toEqual({ 'Lifecycle status': ['internal.lifecycleStatus', 'internal.lifecycleStatusCustom'] });
+    expect(parsed.ambiguous).toEqual({
+      'Lifecycle status': ['internal.lifecycleStatus', 'internal.lifecycleStatusCustom'],
+    });
     expect(validateReportColumns(parsed, { ...LMS, requiredColumns: ['Lifecycle status'] })).toEqual([
-      { code: 'ambiguousColumn', column: 'Lifecycle status', message: expect.stringContaining('has 2 fields named "Lifecycle status"') },
+      {
+        code: 'ambiguousColumn',
+        column: 'Lifecycle status',
+        message: expect.stringContaining('has 2 fields named "Lifecycle status"'),
+      },
     ]);
-    const picked = parseReport(doc, { columns: { ...MAPPING, 'Lifecycle status': 'internal.lifecycleStatus' }, fields });
+    const picked = parseReport(doc, {
+      columns: { ...MAPPING, 'Lifecycle status': 'internal.lifecycleStatus' },
+      fields,
+    });
     expect(validateReportColumns(picked, { ...LMS, requiredColumns: ['Lifecycle status'] })).toEqual([]);
   });
 });
@@ -336,7 +395,10 @@ describe('reportEmployees', () => {
     ]);
     const withoutIds = parseReport(report([ZOE, LUKASZ], 'APPEND', ['root.id']), { fields: FIELDS });
     const byEmail = reportEmployees(withoutIds, { identityColumn: 'Email' });
-    expect(byEmail.employees.map((e) => e.id)).toEqual(['zoe.muller@northwind.example', 'Lukasz.Nowak@northwind.example']);
+    expect(byEmail.employees.map((e) => e.id)).toEqual([
+      'zoe.muller@northwind.example',
+      'Lukasz.Nowak@northwind.example',
+    ]);
     expect('root.id' in byEmail.employees[0]!.fields).toBe(false);
   });
 
@@ -352,14 +414,18 @@ describe('reportEmployees', () => {
         identity: 'Lukasz.Nowak@northwind.example',
         rows: [2, 4],
         employeeId: LUKASZ.id,
-        message: 'row 2 of report "LMS feed": "Lukasz.Nowak@northwind.example" in identity column "Email" is on rows 2, 4; none of them is used',
+        message:
+          'row 2 of report "LMS feed": "Lukasz.Nowak@northwind.example" in identity column "Email" is on rows 2, 4; none of them is used',
       },
       expect.objectContaining({ row: 4, code: 'duplicateIdentity', rows: [2, 4], employeeId: twin.id }),
     ]);
     expect(feed.heldKeys).toEqual(['Lukasz.Nowak@northwind.example']);
     expect(feed.heldEmployeeIds).toEqual([LUKASZ.id, twin.id]);
 
-    const byId = reportEmployees(parseReport(report([ZOE, LUKASZ, { ...JOSE, id: ZOE.id }]), { columns: MAPPING, fields: FIELDS }), LMS);
+    const byId = reportEmployees(
+      parseReport(report([ZOE, LUKASZ, { ...JOSE, id: ZOE.id }]), { columns: MAPPING, fields: FIELDS }),
+      LMS,
+    );
     expect(byId.employees.map((e) => e.row)).toEqual([2]);
     expect(byId.problems.map((p) => [p.row, p.code, p.rows])).toEqual([
       [1, 'duplicateIdentity', [1, 3]],
@@ -368,7 +434,10 @@ describe('reportEmployees', () => {
   });
 
   it('reports rows with an empty or malformed identity instead of failing the feed', () => {
-    const parsed = parseReport(report([ZOE, { ...LUKASZ, email: null }, { ...JOSE, email: '  ' }]), { columns: MAPPING, fields: FIELDS });
+    const parsed = parseReport(report([ZOE, { ...LUKASZ, email: null }, { ...JOSE, email: '  ' }]), {
+      columns: MAPPING,
+      fields: FIELDS,
+    });
     const feed = reportEmployees(parsed, { reportName: 'LMS feed', identityColumn: 'Email' });
     expect(feed.employees.map((e) => e.row)).toEqual([1]);
     expect(feed.problems).toEqual([
@@ -382,10 +451,23 @@ describe('reportEmployees', () => {
     ]);
     expect(feed.heldEmployeeIds).toEqual([LUKASZ.id, JOSE.id]);
 
-    const noId = reportEmployees(parseReport(report([{ ...ZOE, id: null }, LUKASZ]), { columns: MAPPING, fields: FIELDS }), LMS);
+    const noId = reportEmployees(
+      parseReport(report([{ ...ZOE, id: null }, LUKASZ]), { columns: MAPPING, fields: FIELDS }),
+      LMS,
+    );
     expect(noId.problems).toEqual([expect.objectContaining({ row: 1, code: 'emptyIdentity' })]);
-    const named = reportEmployees(parseReport(report([{ ...ZOE, id: 'Zoë Müller' }]), { columns: MAPPING, fields: FIELDS }), LMS);
-    expect(named.problems).toEqual([expect.objectContaining({ row: 1, code: 'invalidIdentity', identity: 'Zoë Müller', message: expect.stringContaining('is not a HiBob employee id') })]);
+    const named = reportEmployees(
+      parseReport(report([{ ...ZOE, id: 'Zoë Müller' }]), { columns: MAPPING, fields: FIELDS }),
+      LMS,
+    );
+    expect(named.problems).toEqual([
+      expect.objectContaining({
+        row: 1,
+        code: 'invalidIdentity',
+        identity: 'Zoë Müller',
+        message: expect.stringContaining('is not a HiBob employee id'),
+      }),
+    ]);
   });
 
   it('REPLACE: display dates and manager names are left unknown rather than misread', () => {
@@ -410,7 +492,10 @@ describe('readReportFeed', () => {
     });
     expect(result.ok).toBe(false);
     expect(result).not.toHaveProperty('feed');
-    if (!result.ok) expect(result.errors[0]!.message).toMatch(/^report "LMS feed" has no column "Site" \(mapped to customFields\.site\)/);
+    if (!result.ok)
+      expect(result.errors[0]!.message).toMatch(
+        /^report "LMS feed" has no column "Site" \(mapped to customFields\.site\)/,
+      );
   });
 
   it('reads the employees when the report fits', () => {

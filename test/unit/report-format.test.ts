@@ -5,8 +5,12 @@ import { samplePlan, sampleReport } from '../fixtures/reports/sample-report';
 describe('report wording', () => {
   it('writes changes as "field: old → new", with absent values spelled out', () => {
     expect(formatChange({ field: 'job', from: 'Analyst', to: 'Lead', rule: 'r' })).toBe('job: Analyst → Lead');
-    expect(formatChange({ field: 'phone', from: undefined, to: '+41 44 000 00 00', rule: 'r' })).toBe('phone: (empty) → +41 44 000 00 00');
-    expect(formatChange({ field: 'organization', from: 'R&D', to: null, rule: 'r' })).toBe('organization: R&D → (empty)');
+    expect(formatChange({ field: 'phone', from: undefined, to: '+41 44 000 00 00', rule: 'r' })).toBe(
+      'phone: (empty) → +41 44 000 00 00',
+    );
+    expect(formatChange({ field: 'organization', from: 'R&D', to: null, rule: 'r' })).toBe(
+      'organization: R&D → (empty)',
+    );
   });
 
   it('formats durations and times for people', () => {
@@ -22,10 +26,14 @@ describe('report wording', () => {
     expect(reportStatus(sampleReport())).toBe('failures');
     expect(reportStatus(sampleReport({ rows: [], errors: [] }))).toBe('ok');
     expect(headline(sampleReport({ rows: [], errors: [] }))).toBe('✔ 412 unchanged');
-    expect(headline(sampleReport({ rows: [], errors: [], counts: { byAction: {}, byOutcome: {} } }))).toBe('✔ no employees');
+    expect(headline(sampleReport({ rows: [], errors: [], counts: { byAction: {}, byOutcome: {} } }))).toBe(
+      '✔ no employees',
+    );
     expect(reportStatus(sampleReport({ dryRun: true }))).toBe('dryRun');
     expect(reportStatus(sampleReport({ safeguard: { tripped: true } }))).toBe('awaitingApproval');
-    expect(reportStatus(sampleReport({ rows: [], errors: [], safeguard: { tripped: true, decision: 'approved' } }))).toBe('ok');
+    expect(
+      reportStatus(sampleReport({ rows: [], errors: [], safeguard: { tripped: true, decision: 'approved' } })),
+    ).toBe('ok');
   });
 
   it('makes connection names safe for file names', () => {
@@ -47,11 +55,21 @@ describe('attachments', () => {
     expect(csv!.toString('utf8')).toContain('Zoë Müller');
     expect(xlsx!.subarray(0, 2).toString('latin1')).toBe('PK');
     const dry = await reportAttachments(sampleReport({ dryRun: true }));
-    expect(dry.map((f) => f.filename)).toEqual(['bobsync-acme-360-2026-03-02-dry-run.csv', 'bobsync-acme-360-2026-03-02-dry-run.xlsx']);
+    expect(dry.map((f) => f.filename)).toEqual([
+      'bobsync-acme-360-2026-03-02-dry-run.csv',
+      'bobsync-acme-360-2026-03-02-dry-run.xlsx',
+    ]);
   });
 
   it('attaches a plan preview as CSV and XLSX', async () => {
-    const files = await previewAttachments(samplePlan(), { connection: 'acme-360', generatedAt: '2026-03-02T06:01:00Z', dryRun: false });
-    expect(files.map((f) => f.filename)).toEqual(['bobsync-acme-360-2026-03-02-preview.csv', 'bobsync-acme-360-2026-03-02-preview.xlsx']);
+    const files = await previewAttachments(samplePlan(), {
+      connection: 'acme-360',
+      generatedAt: '2026-03-02T06:01:00Z',
+      dryRun: false,
+    });
+    expect(files.map((f) => f.filename)).toEqual([
+      'bobsync-acme-360-2026-03-02-preview.csv',
+      'bobsync-acme-360-2026-03-02-preview.xlsx',
+    ]);
   });
 });

@@ -36,15 +36,40 @@ const previewMeta: PreviewEmailMeta = {
 };
 
 /** Every string in the fixture that came from HR data or the LMS. */
-const hrValues = sampleRows.flatMap((r) => [
-  r.displayName, r.email, r.reason, r.detail, ...r.changes.flatMap((c) => [c.field, c.from, c.to]),
-]).filter((v): v is string => typeof v === 'string' && v.length > 0);
+const hrValues = sampleRows
+  .flatMap((r) => [r.displayName, r.email, r.reason, r.detail, ...r.changes.flatMap((c) => [c.field, c.from, c.to])])
+  .filter((v): v is string => typeof v === 'string' && v.length > 0);
 
 const escaped = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/\n/g, '<br>');
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;')
+    .replace(/\n/g, '<br>');
 
 /** The only elements the emails use: mail-safe layout, nothing that loads or runs anything. */
-const ALLOWED_TAGS = new Set(['html', 'head', 'meta', 'title', 'body', 'div', 'table', 'thead', 'tbody', 'tr', 'td', 'th', 'span', 'strong', 'h1', 'h2', 'p', 'br']);
+const ALLOWED_TAGS = new Set([
+  'html',
+  'head',
+  'meta',
+  'title',
+  'body',
+  'div',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'td',
+  'th',
+  'span',
+  'strong',
+  'h1',
+  'h2',
+  'p',
+  'br',
+]);
 
 function expectMailSafe(html: string): void {
   const tags = new Set([...html.matchAll(/<\/?([a-zA-Z][a-zA-Z0-9]*)/g)].map((m) => m[1]!.toLowerCase()));
@@ -63,9 +88,15 @@ describe('report email', () => {
   });
 
   it('says what happened in the subject and the headline', () => {
-    expect(mail.subject).toBe('[bobsync] acme-360 full sync: 1 created, 1 reactivated, 3 updated, 1 deactivated, 1 parked, 1 protected, 1 failed');
-    expect(mail.text.split('\n')[1]).toBe('⚠ 412 unchanged, 1 created, 1 reactivated, 3 updated, 1 deactivated, 1 parked, 1 protected, 1 failed');
-    const clean = renderReportEmail(sampleReport({ rows: sampleRows.filter((r) => r.outcome === 'applied'), errors: [] }));
+    expect(mail.subject).toBe(
+      '[bobsync] acme-360 full sync: 1 created, 1 reactivated, 3 updated, 1 deactivated, 1 parked, 1 protected, 1 failed',
+    );
+    expect(mail.text.split('\n')[1]).toBe(
+      '⚠ 412 unchanged, 1 created, 1 reactivated, 3 updated, 1 deactivated, 1 parked, 1 protected, 1 failed',
+    );
+    const clean = renderReportEmail(
+      sampleReport({ rows: sampleRows.filter((r) => r.outcome === 'applied'), errors: [] }),
+    );
     expect(clean.subject).toBe('[bobsync] acme-360 full sync: 1 created, 1 reactivated, 3 updated, 1 deactivated');
     expect(clean.text).toContain('✔ 412 unchanged, 1 created');
   });
@@ -86,8 +117,13 @@ describe('report email', () => {
 
   it('caps the employee table and points to the attachments for the rest', () => {
     const many: ReportRow[] = Array.from({ length: BODY_ROW_LIMIT + 50 }, (_, i) => ({
-      employeeId: String(5000 + i), displayName: `Employee ${i}`, action: 'update', outcome: 'applied',
-      changes: [{ field: 'job', from: 'A', to: 'B', rule: 'fields.job ← work.title' }], operations: ['updateFields'], reason: 'job changed',
+      employeeId: String(5000 + i),
+      displayName: `Employee ${i}`,
+      action: 'update',
+      outcome: 'applied',
+      changes: [{ field: 'job', from: 'A', to: 'B', rule: 'fields.job ← work.title' }],
+      operations: ['updateFields'],
+      reason: 'job changed',
     }));
     const big = renderReportEmail(sampleReport({ rows: many, errors: [] }));
     expect(big.html.match(/>HiBob 5\d{3}/g)).toHaveLength(BODY_ROW_LIMIT);
@@ -98,18 +134,37 @@ describe('report email', () => {
 
   it('says when a sync stopped for approval', () => {
     const held: ReportRow[] = ['1', '2'].map((id) => ({
-      employeeId: id, displayName: `Leaver ${id}`, action: 'held', outcome: 'held', changes: [], operations: ['deactivate'], reason: 'missing from HiBob',
+      employeeId: id,
+      displayName: `Leaver ${id}`,
+      action: 'held',
+      outcome: 'held',
+      changes: [],
+      operations: ['deactivate'],
+      reason: 'missing from HiBob',
     }));
-    const stopped = renderReportEmail(sampleReport({ rows: held, errors: [], safeguard: { tripped: true, reason: '2 deactivations, above the limit of 0.1% (1)' } }));
+    const stopped = renderReportEmail(
+      sampleReport({
+        rows: held,
+        errors: [],
+        safeguard: { tripped: true, reason: '2 deactivations, above the limit of 0.1% (1)' },
+      }),
+    );
     expect(stopped.subject).toBe('[bobsync] acme-360 full sync needs approval: 2 held for approval');
     expect(stopped.text).toContain('Stopped: waiting for approval (412 unchanged, 2 held for approval)');
-    expect(stopped.html).toContain('Safeguard tripped: 2 deactivations, above the limit of 0.1% (1). The held changes wait for approval.');
+    expect(stopped.html).toContain(
+      'Safeguard tripped: 2 deactivations, above the limit of 0.1% (1). The held changes wait for approval.',
+    );
   });
 
   it('marks a dry run as one everywhere', () => {
-    const rows = sampleRows.map((r): ReportRow => ({ ...r, outcome: r.outcome === 'applied' || r.outcome === 'failed' ? 'planned' : r.outcome }));
+    const rows = sampleRows.map((r): ReportRow => ({
+      ...r,
+      outcome: r.outcome === 'applied' || r.outcome === 'failed' ? 'planned' : r.outcome,
+    }));
     const dry = renderReportEmail(sampleReport({ dryRun: true, rows, errors: [] }));
-    expect(dry.subject).toBe('[bobsync] acme-360 full sync dry run: 1 to create, 1 to reactivate, 4 to update, 1 to deactivate, 1 parked, 1 protected');
+    expect(dry.subject).toBe(
+      '[bobsync] acme-360 full sync dry run: 1 to create, 1 to reactivate, 4 to update, 1 to deactivate, 1 parked, 1 protected',
+    );
     expect(dry.text).toContain('Dry run, nothing written: 412 unchanged, 1 to create');
     expect(dry.html).toContain('Dry run: nothing was written to 360Learning.');
   });
@@ -133,38 +188,61 @@ describe('approval email', () => {
   });
 
   it('escapes every HR value and uses nothing a mail client would block', () => {
-    for (const value of hrValues.filter((v) => !sampleRows.some((r) => r.detail === v))) expect(mail.html).toContain(escaped(value));
+    for (const value of hrValues.filter((v) => !sampleRows.some((r) => r.detail === v)))
+      expect(mail.html).toContain(escaped(value));
     expectMailSafe(mail.html);
   });
 
   it('is a plain preview when nothing waits for a decision', () => {
     const preview = renderPreviewEmail(samplePlan(), { ...previewMeta, dryRun: true, safeguard: undefined });
-    expect(preview.subject).toBe('[bobsync] acme-360 plan preview (dry run): 1 to create, 1 to reactivate, 4 to update, 1 to deactivate, 1 parked, 3 held for approval, 1 protected');
+    expect(preview.subject).toBe(
+      '[bobsync] acme-360 plan preview (dry run): 1 to create, 1 to reactivate, 4 to update, 1 to deactivate, 1 parked, 3 held for approval, 1 protected',
+    );
     expect(preview.text).not.toContain('bobsync approve');
   });
 });
 
 describe('whole-plan approval email', () => {
-  const meta: PreviewEmailMeta = { ...previewMeta, safeguard: { tripped: false }, approval: { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' } };
+  const meta: PreviewEmailMeta = {
+    ...previewMeta,
+    safeguard: { tripped: false },
+    approval: { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' },
+  };
   const mail = renderPreviewEmail(samplePlan(), meta);
 
   it('asks for approval of the whole plan, says why, and gives both commands', () => {
-    expect(mail.subject).toBe('[bobsync] acme-360 full sync needs approval of the whole plan: 1 to create, 1 to reactivate, 4 to update, 1 to deactivate, 1 parked, 3 held for approval, 1 protected');
-    expect(mail.text).toContain('The whole plan waits for approval (first run of this connection, approval mode firstRun); nothing is applied until someone approves it.');
+    expect(mail.subject).toBe(
+      '[bobsync] acme-360 full sync needs approval of the whole plan: 1 to create, 1 to reactivate, 4 to update, 1 to deactivate, 1 parked, 3 held for approval, 1 protected',
+    );
+    expect(mail.text).toContain(
+      'The whole plan waits for approval (first run of this connection, approval mode firstRun); nothing is applied until someone approves it.',
+    );
     expect(mail.text).toContain('Approve:  bobsync approve full-sync/acme-360/2026-03-02T06:00:00Z');
     expect(mail.text).toContain('Reject:   bobsync reject full-sync/acme-360/2026-03-02T06:00:00Z');
-    expect(mail.text).toContain('an employee whose HiBob record changes after this preview is left out and picked up by the next run');
+    expect(mail.text).toContain(
+      'an employee whose HiBob record changes after this preview is left out and picked up by the next run',
+    );
     expect(mail.html).toContain('bobsync approve full-sync/acme-360/2026-03-02T06:00:00Z');
   });
 
   it('lists the changes by the categories of the preview spreadsheet', () => {
     const headings = [...mail.text.matchAll(/^(To be \w+|Errors) \((\d+)\):$/gm)].map((m) => [m[1], Number(m[2])]);
-    expect(headings).toEqual([['To be added', 1], ['To be reactivated', 1], ['To be updated', 4], ['To be archived', 4], ['Errors', 1]]);
+    expect(headings).toEqual([
+      ['To be added', 1],
+      ['To be reactivated', 1],
+      ['To be updated', 4],
+      ['To be archived', 4],
+      ['Errors', 1],
+    ]);
     expect(mail.html).toContain('To be archived (4)');
   });
 
   it('escapes every HR value and uses nothing a mail client would block', () => {
-    for (const value of hrValues.filter((v) => !sampleRows.some((r) => r.detail === v) && !sampleRows.some((r) => r.action === 'protected' && (r.displayName === v || r.email === v || r.reason === v)))) {
+    for (const value of hrValues.filter(
+      (v) =>
+        !sampleRows.some((r) => r.detail === v) &&
+        !sampleRows.some((r) => r.action === 'protected' && (r.displayName === v || r.email === v || r.reason === v)),
+    )) {
       expect(mail.html).toContain(escaped(value));
     }
     expectMailSafe(mail.html);
@@ -178,30 +256,62 @@ describe('whole-plan approval email', () => {
   it('is a plain preview in a dry run', () => {
     const dry = renderPreviewEmail(samplePlan(), { ...meta, dryRun: true });
     expect(dry.subject).toMatch(/^\[bobsync\] acme-360 plan preview \(dry run\): /);
-    expect(dry.text).toContain('A real run would wait for approval of the whole plan (first run of this connection, approval mode firstRun) before applying anything.');
+    expect(dry.text).toContain(
+      'A real run would wait for approval of the whole plan (first run of this connection, approval mode firstRun) before applying anything.',
+    );
     expect(dry.text).not.toContain('bobsync approve');
   });
 });
 
 describe('report email after a whole-plan approval', () => {
   it('says when the plan was rejected and nothing was applied', () => {
-    const rows = sampleRows.map((r): ReportRow => ({ ...r, outcome: 'skipped', detail: 'not applied: the plan was rejected by hr-lead' }));
-    const mail = renderReportEmail(sampleReport({ rows, errors: [], approval: { scope: 'plan', reason: 'approval mode always', decision: 'rejected', decidedBy: 'hr-lead' } }));
-    expect(mail.text).toContain('The whole plan waited for approval (approval mode always). Rejected by hr-lead; nothing was applied.');
+    const rows = sampleRows.map((r): ReportRow => ({
+      ...r,
+      outcome: 'skipped',
+      detail: 'not applied: the plan was rejected by hr-lead',
+    }));
+    const mail = renderReportEmail(
+      sampleReport({
+        rows,
+        errors: [],
+        approval: { scope: 'plan', reason: 'approval mode always', decision: 'rejected', decidedBy: 'hr-lead' },
+      }),
+    );
+    expect(mail.text).toContain(
+      'The whole plan waited for approval (approval mode always). Rejected by hr-lead; nothing was applied.',
+    );
     expect(mail.html).toContain('Rejected by hr-lead; nothing was applied.');
   });
 
   it('says when nobody approved in time', () => {
-    const mail = renderReportEmail(sampleReport({ approval: { scope: 'plan', reason: 'approval mode always', decision: 'timedOut' } }));
+    const mail = renderReportEmail(
+      sampleReport({ approval: { scope: 'plan', reason: 'approval mode always', decision: 'timedOut' } }),
+    );
     expect(mail.text).toContain('Nobody decided in time; nothing was applied.');
   });
 
   it('shows employees changed since approval as such', () => {
-    const rows: ReportRow[] = [{ ...sampleRows[0]!, outcome: 'changedSinceApproval', detail: 'changed since approval: the HiBob record changed after the preview; left for the next run' }];
-    const mail = renderReportEmail(sampleReport({
-      rows, errors: [], counts: { byAction: { noop: 412, update: 1 }, byOutcome: { unchanged: 412, changedSinceApproval: 1 } },
-      approval: { scope: 'plan', reason: 'approval mode always', decision: 'approved', decidedBy: 'hr-lead', changedSinceApproval: 1 },
-    }));
+    const rows: ReportRow[] = [
+      {
+        ...sampleRows[0]!,
+        outcome: 'changedSinceApproval',
+        detail: 'changed since approval: the HiBob record changed after the preview; left for the next run',
+      },
+    ];
+    const mail = renderReportEmail(
+      sampleReport({
+        rows,
+        errors: [],
+        counts: { byAction: { noop: 412, update: 1 }, byOutcome: { unchanged: 412, changedSinceApproval: 1 } },
+        approval: {
+          scope: 'plan',
+          reason: 'approval mode always',
+          decision: 'approved',
+          decidedBy: 'hr-lead',
+          changedSinceApproval: 1,
+        },
+      }),
+    );
     expect(mail.subject).toBe('[bobsync] acme-360 full sync: 1 changed since approval');
     expect(mail.text).toContain('Zoë Müller (HiBob 1001, zoe.mueller@acme.example): update, changed since approval');
     expect(mail.text).toContain('By outcome: Changed since approval 1, Unchanged 412');
@@ -210,10 +320,29 @@ describe('report email after a whole-plan approval', () => {
   });
 
   it('says that approval mode never left the held deactivations undone', () => {
-    const held: ReportRow[] = [{ employeeId: '1', displayName: 'Leaver 1', action: 'held', outcome: 'held', changes: [], operations: ['deactivate'], reason: 'missing from HiBob', detail: 'held: safeguard, approval mode never' }];
-    const mail = renderReportEmail(sampleReport({ rows: held, errors: [], safeguard: { tripped: true, reason: '1 deactivation, above the limit of 0', decision: 'notAsked' } }));
+    const held: ReportRow[] = [
+      {
+        employeeId: '1',
+        displayName: 'Leaver 1',
+        action: 'held',
+        outcome: 'held',
+        changes: [],
+        operations: ['deactivate'],
+        reason: 'missing from HiBob',
+        detail: 'held: safeguard, approval mode never',
+      },
+    ];
+    const mail = renderReportEmail(
+      sampleReport({
+        rows: held,
+        errors: [],
+        safeguard: { tripped: true, reason: '1 deactivation, above the limit of 0', decision: 'notAsked' },
+      }),
+    );
     expect(mail.subject).toBe('[bobsync] acme-360 full sync: 1 held for approval');
-    expect(mail.text).toContain('Approval mode never: the held deactivations were not applied and are reported as held.');
+    expect(mail.text).toContain(
+      'Approval mode never: the held deactivations were not applied and are reported as held.',
+    );
     expect(mail.text).toContain('held: safeguard, approval mode never');
   });
 });
@@ -227,11 +356,24 @@ const chromium = '/usr/bin/chromium';
     const page = join(dir, 'report.html');
     const png = join(dir, 'report.png');
     writeFileSync(page, renderReportEmail(sampleReport()).html);
-    await promisify(execFile)(chromium, [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`,
-      `--screenshot=${png}`, '--window-size=900,1400', `file://${page}`,
-    ], { timeout: 60_000 });
+    await promisify(execFile)(
+      chromium,
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${join(dir, 'profile')}`,
+        `--screenshot=${png}`,
+        '--window-size=900,1400',
+        `file://${page}`,
+      ],
+      { timeout: 60_000 },
+    );
     expect(readFileSync(png).subarray(1, 4).toString('latin1')).toBe('PNG');
     // A blank 900×1400 page compresses to a few KB; the rendered report is far larger.
     expect(statSync(png).size).toBeGreaterThan(50_000);

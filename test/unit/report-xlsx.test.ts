@@ -1,6 +1,13 @@
 import ExcelJS from 'exceljs';
 import { planPreviewXlsx, reportXlsx } from '../../src/reports/xlsx';
-import { COMMA_QUOTE_REASON, FORMULA_NAME, MULTILINE_VALUE, samplePlan, sampleReport, sampleRows } from '../fixtures/reports/sample-report';
+import {
+  COMMA_QUOTE_REASON,
+  FORMULA_NAME,
+  MULTILINE_VALUE,
+  samplePlan,
+  sampleReport,
+  sampleRows,
+} from '../fixtures/reports/sample-report';
 
 async function load(buffer: Buffer): Promise<ExcelJS.Workbook> {
   const workbook = new ExcelJS.Workbook();
@@ -66,12 +73,30 @@ describe('report XLSX', () => {
 
   it('lists one row per employee with frozen, bold, filterable headers', () => {
     const ws = sheet(workbook, 'Employees');
-    expectTableSheet(ws, ['Employee ID', 'Name', 'Email', 'Learner ID', 'Action', 'Outcome', 'Changes', 'Operations', 'Reason', 'Detail']);
+    expectTableSheet(ws, [
+      'Employee ID',
+      'Name',
+      'Email',
+      'Learner ID',
+      'Action',
+      'Outcome',
+      'Changes',
+      'Operations',
+      'Reason',
+      'Detail',
+    ]);
     expect(ws.rowCount).toBe(1 + sampleRows.length);
     expect(rowValues(ws, 2)).toEqual([
-      '1001', 'Zoë Müller', 'zoe.mueller@acme.example', '64f0c1a2b3c4d5e6f7a80001', 'update', 'applied',
+      '1001',
+      'Zoë Müller',
+      'zoe.mueller@acme.example',
+      '64f0c1a2b3c4d5e6f7a80001',
+      'update',
+      'applied',
       'job: Ingénieure → Ingénieure principale\ncustomFields.site: Zürich → Genève',
-      'updateFields, setCustomFields', 'job title and site changed in HiBob', '360Learning answered 204',
+      'updateFields, setCustomFields',
+      'job title and site changed in HiBob',
+      '360Learning answered 204',
     ]);
     for (let c = 1; c <= 10; c++) expect(ws.getColumn(c).width).toBeGreaterThanOrEqual(10);
   });
@@ -87,11 +112,27 @@ describe('report XLSX', () => {
   it('lists errors with the employee name when the report has it', () => {
     const ws = sheet(workbook, 'Errors');
     expectTableSheet(ws, ['Employee ID', 'Name', 'Code', 'Reason']);
-    expect(rowValues(ws, 2)).toEqual(['1008', 'José Álvarez', 'conflict', '409 from 360Learning: email already used by another learner']);
+    expect(rowValues(ws, 2)).toEqual([
+      '1008',
+      'José Álvarez',
+      'conflict',
+      '409 from 360Learning: email already used by another learner',
+    ]);
   });
 
   it('shows a tripped safeguard and its decision', async () => {
-    const wb = await load(await reportXlsx(sampleReport({ safeguard: { tripped: true, reason: '42 deactivations, above 10% (25)', decision: 'approved', decidedBy: 'ops@acme.example' } })));
+    const wb = await load(
+      await reportXlsx(
+        sampleReport({
+          safeguard: {
+            tripped: true,
+            reason: '42 deactivations, above 10% (25)',
+            decision: 'approved',
+            decidedBy: 'ops@acme.example',
+          },
+        }),
+      ),
+    );
     const s = summary(sheet(wb, 'Summary'));
     expect(s.get('Tripped')).toBe('Yes');
     expect(s.get('Reason')).toBe('42 deactivations, above 10% (25)');
@@ -103,7 +144,9 @@ describe('report XLSX', () => {
 describe('plan preview XLSX', () => {
   const plan = samplePlan();
   const META = {
-    connection: 'acme-360', generatedAt: '2026-03-02T06:01:00Z', dryRun: false,
+    connection: 'acme-360',
+    generatedAt: '2026-03-02T06:01:00Z',
+    dryRun: false,
     safeguard: { tripped: true, reason: '4 deactivations, above the limit of 0.5% (2)' },
   };
   let workbook: ExcelJS.Workbook;
@@ -121,14 +164,31 @@ describe('plan preview XLSX', () => {
   };
 
   it('has the summary, then the bulk-upload preview sheets in their order, then every employee', () => {
-    expect(workbook.worksheets.map((w) => w.name)).toEqual(['Summary', 'To be added', 'To be reactivated', 'To be updated', 'To be archived', 'Errors', 'Employees']);
+    expect(workbook.worksheets.map((w) => w.name)).toEqual([
+      'Summary',
+      'To be added',
+      'To be reactivated',
+      'To be updated',
+      'To be archived',
+      'Errors',
+      'Employees',
+    ]);
     const s = summary(sheet(workbook, 'Summary'));
     expect(s.get('Connection')).toBe('acme-360');
     expect(s.get('Employees listed')).toBe(plan.length);
     expect(s.get('Held for approval')).toBe(3);
     expect(s.get('Decision')).toBe('Waiting for approval');
     const employees = sheet(workbook, 'Employees');
-    expectTableSheet(employees, ['Employee ID', 'Name', 'Email', 'Learner ID', 'Action', 'Changes', 'Operations', 'Reason']);
+    expectTableSheet(employees, [
+      'Employee ID',
+      'Name',
+      'Email',
+      'Learner ID',
+      'Action',
+      'Changes',
+      'Operations',
+      'Reason',
+    ]);
     expect(employees.rowCount).toBe(1 + plan.length);
   });
 
@@ -136,7 +196,13 @@ describe('plan preview XLSX', () => {
     const ws = sheet(workbook, 'To be added');
     expectTableSheet(ws, ['Employee ID', 'Name', 'Email', 'Attributes', 'Reason']);
     expect(dataRows(ws)).toEqual([
-      ['1002', 'Łukasz Żółkiewski', 'lukasz.zolkiewski@acme.example', 'mail: lukasz.zolkiewski@acme.example\nfirstName: Łukasz\nlastName: Żółkiewski', 'new joiner, starts 2026-03-02'],
+      [
+        '1002',
+        'Łukasz Żółkiewski',
+        'lukasz.zolkiewski@acme.example',
+        'mail: lukasz.zolkiewski@acme.example\nfirstName: Łukasz\nlastName: Żółkiewski',
+        'new joiner, starts 2026-03-02',
+      ],
     ]);
   });
 
@@ -144,7 +210,14 @@ describe('plan preview XLSX', () => {
     const ws = sheet(workbook, 'To be reactivated');
     expectTableSheet(ws, ['Employee ID', 'Name', 'Email', 'Learner ID', 'Changes', 'Reason']);
     expect(dataRows(ws)).toEqual([
-      ['1007', 'Chloé Dubois', 'chloe.dubois@acme.example', '64f0c1a2b3c4d5e6f7a80007', 'organization: (empty) → R&D', 'rehired: same learner reactivated, training history kept'],
+      [
+        '1007',
+        'Chloé Dubois',
+        'chloe.dubois@acme.example',
+        '64f0c1a2b3c4d5e6f7a80007',
+        'organization: (empty) → R&D',
+        'rehired: same learner reactivated, training history kept',
+      ],
     ]);
   });
 
@@ -153,12 +226,28 @@ describe('plan preview XLSX', () => {
     expectTableSheet(ws, ['Employee ID', 'Name', 'Email', 'Attribute', 'Old value', 'New value', 'Change', 'Rule']);
     const updates = plan.filter((r) => r.action === 'update');
     const rows = dataRows(ws);
-    expect(rows.map((r) => [r[0], r[3]])).toEqual(updates.flatMap((r) => r.changes.map((c) => [r.employeeId, c.field])));
+    expect(rows.map((r) => [r[0], r[3]])).toEqual(
+      updates.flatMap((r) => r.changes.map((c) => [r.employeeId, c.field])),
+    );
     expect(rows[0]).toEqual([
-      '1001', 'Zoë Müller', 'zoe.mueller@acme.example', 'job', 'Ingénieure', 'Ingénieure principale', 'Ingénieure → Ingénieure principale', 'fields.job ← work.title',
+      '1001',
+      'Zoë Müller',
+      'zoe.mueller@acme.example',
+      'job',
+      'Ingénieure',
+      'Ingénieure principale',
+      'Ingénieure → Ingénieure principale',
+      'fields.job ← work.title',
     ]);
     expect(rows[1]).toEqual([
-      '1001', 'Zoë Müller', 'zoe.mueller@acme.example', 'customFields.site', 'Zürich', 'Genève', 'Zürich → Genève', 'customFields.site ← work.site',
+      '1001',
+      'Zoë Müller',
+      'zoe.mueller@acme.example',
+      'customFields.site',
+      'Zürich',
+      'Genève',
+      'Zürich → Genève',
+      'customFields.site ← work.site',
     ]);
     expect(rows.find((r) => r[0] === '1005')?.[5]).toBe(MULTILINE_VALUE);
     // HR values stay text, never formulas.
@@ -168,9 +257,31 @@ describe('plan preview XLSX', () => {
   });
 
   it('"To be updated" lists an update without an attribute change once, by its operations', async () => {
-    const managerOnly = { employeeId: '3001', displayName: 'Mina Park', email: 'mina.park@acme.example', action: 'update' as const, changes: [], operations: ['deferManager' as const], reason: 'manager has no learner yet' };
-    const ws = sheet(await load(await planPreviewXlsx([managerOnly], { ...META, safeguard: undefined })), 'To be updated');
-    expect(dataRows(ws)).toEqual([['3001', 'Mina Park', 'mina.park@acme.example', 'deferManager', undefined, undefined, undefined, 'manager has no learner yet']]);
+    const managerOnly = {
+      employeeId: '3001',
+      displayName: 'Mina Park',
+      email: 'mina.park@acme.example',
+      action: 'update' as const,
+      changes: [],
+      operations: ['deferManager' as const],
+      reason: 'manager has no learner yet',
+    };
+    const ws = sheet(
+      await load(await planPreviewXlsx([managerOnly], { ...META, safeguard: undefined })),
+      'To be updated',
+    );
+    expect(dataRows(ws)).toEqual([
+      [
+        '3001',
+        'Mina Park',
+        'mina.park@acme.example',
+        'deferManager',
+        undefined,
+        undefined,
+        undefined,
+        'manager has no learner yet',
+      ],
+    ]);
   });
 
   it('"To be archived" lists deactivations, noting those the safeguard holds', () => {
@@ -191,13 +302,25 @@ describe('plan preview XLSX', () => {
   });
 
   it('leaves a category with no employee as a sheet with its header only', async () => {
-    const wb = await load(await planPreviewXlsx(plan.filter((r) => r.action === 'update'), { ...META, safeguard: undefined }));
-    for (const name of ['To be added', 'To be reactivated', 'To be archived', 'Errors']) expect(sheet(wb, name).rowCount).toBe(1);
+    const wb = await load(
+      await planPreviewXlsx(
+        plan.filter((r) => r.action === 'update'),
+        { ...META, safeguard: undefined },
+      ),
+    );
+    for (const name of ['To be added', 'To be reactivated', 'To be archived', 'Errors'])
+      expect(sheet(wb, name).rowCount).toBe(1);
     expect(sheet(wb, 'To be updated').rowCount).toBe(1 + 5);
   });
 
   it('says in the summary when the run waits for approval of the whole plan, and why', async () => {
-    const wb = await load(await planPreviewXlsx(plan, { ...META, safeguard: undefined, approval: { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' } }));
+    const wb = await load(
+      await planPreviewXlsx(plan, {
+        ...META,
+        safeguard: undefined,
+        approval: { scope: 'plan', reason: 'first run of this connection, approval mode firstRun' },
+      }),
+    );
     const s = summary(sheet(wb, 'Summary'));
     expect(s.get('Waits for')).toBe('The whole plan');
     expect(s.get('Why')).toBe('first run of this connection, approval mode firstRun');
@@ -206,20 +329,38 @@ describe('plan preview XLSX', () => {
   });
 
   it('notes the held archives that approval mode never leaves undone', async () => {
-    const wb = await load(await planPreviewXlsx(plan, { ...META, safeguard: { ...META.safeguard, decision: 'notAsked' } }));
+    const wb = await load(
+      await planPreviewXlsx(plan, { ...META, safeguard: { ...META.safeguard, decision: 'notAsked' } }),
+    );
     const s = summary(sheet(wb, 'Summary'));
     expect(s.get('Decision')).toBe('Not asked (approval mode never)');
-    expect(dataRows(sheet(wb, 'To be archived')).find((r) => r[0] === '2000')?.[5]).toBe('Held by the safeguard; approval mode never: not archived in this run');
+    expect(dataRows(sheet(wb, 'To be archived')).find((r) => r[0] === '2000')?.[5]).toBe(
+      'Held by the safeguard; approval mode never: not archived in this run',
+    );
   });
 });
 
 describe('report XLSX with approval outcomes', () => {
   it('shows "changed since approval" as the outcome and the whole-plan approval in the summary', async () => {
-    const changed = { ...sampleRows[0]!, outcome: 'changedSinceApproval' as const, detail: 'changed since approval: the HiBob record changed after the preview; left for the next run' };
-    const wb = await load(await reportXlsx(sampleReport({
-      rows: [changed, ...sampleRows.slice(1)],
-      approval: { scope: 'plan', reason: 'approval mode always', decision: 'approved', decidedBy: 'hr-lead', changedSinceApproval: 1 },
-    })));
+    const changed = {
+      ...sampleRows[0]!,
+      outcome: 'changedSinceApproval' as const,
+      detail: 'changed since approval: the HiBob record changed after the preview; left for the next run',
+    };
+    const wb = await load(
+      await reportXlsx(
+        sampleReport({
+          rows: [changed, ...sampleRows.slice(1)],
+          approval: {
+            scope: 'plan',
+            reason: 'approval mode always',
+            decision: 'approved',
+            decidedBy: 'hr-lead',
+            changedSinceApproval: 1,
+          },
+        }),
+      ),
+    );
     expect(rowValues(sheet(wb, 'Employees'), 2)[5]).toBe('changed since approval');
     const s = summary(sheet(wb, 'Summary'));
     expect(s.get('Waits for')).toBe('The whole plan');

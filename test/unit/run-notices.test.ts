@@ -78,7 +78,10 @@ describe('run notices', () => {
     const { sendRunFailureEmail } = activities();
     const messageId = runNoticeMessageId(WORKFLOW_ID, RUN_ID, 'failed');
 
-    await expect(activityEnv('sendRunFailureEmail').run(sendRunFailureEmail, CONNECTION, FAILED)).resolves.toEqual({ status: 'sent', messageId });
+    await expect(activityEnv('sendRunFailureEmail').run(sendRunFailureEmail, CONNECTION, FAILED)).resolves.toEqual({
+      status: 'sent',
+      messageId,
+    });
 
     const [mail] = await smtp.waitFor(1);
     expect(mail!.messageId).toBe(messageId);
@@ -90,7 +93,9 @@ describe('run notices', () => {
     expect(text).toContain(WORKFLOW_ID);
     expect(text).toContain(RUN_ID);
     expect(text).toContain(`temporal workflow show -w ${WORKFLOW_ID}`);
-    expect(text).toContain(`https://temporal.acme.example/namespaces/default/workflows/${encodeURIComponent(WORKFLOW_ID)}/${RUN_ID}/history`);
+    expect(text).toContain(
+      `https://temporal.acme.example/namespaces/default/workflows/${encodeURIComponent(WORKFLOW_ID)}/${RUN_ID}/history`,
+    );
     expect(text).toContain('2026-03-02 02:00 UTC');
     expect(mail!.html).toContain('the HiBob report &#34;Everyone&#34; has no column &#34;Work email&#34;');
   });
@@ -109,7 +114,12 @@ describe('run notices', () => {
 
   it('says when a run was stopped at its time limit, and names the namespace in the command outside the default one', async () => {
     const { sendRunFailureEmail } = activities({ env: { BOBSYNC_SMTP_URL: smtp.url } });
-    const notice: RunFailureNotice = { ...FAILED, phase: 'apply', kind: 'timedOut', error: 'the full sync did not finish within 4 hours' };
+    const notice: RunFailureNotice = {
+      ...FAILED,
+      phase: 'apply',
+      kind: 'timedOut',
+      error: 'the full sync did not finish within 4 hours',
+    };
 
     await activityEnv('sendRunFailureEmail', 'hr-prod').run(sendRunFailureEmail, CONNECTION, notice);
 
@@ -137,11 +147,16 @@ describe('run notices', () => {
     };
     const messageId = runNoticeMessageId(WORKFLOW_ID, RUN_ID, 'reminder-1');
 
-    await expect(activityEnv('sendApprovalReminder').run(sendApprovalReminder, CONNECTION, reminder)).resolves.toEqual({ status: 'sent', messageId });
+    await expect(activityEnv('sendApprovalReminder').run(sendApprovalReminder, CONNECTION, reminder)).resolves.toEqual({
+      status: 'sent',
+      messageId,
+    });
 
     const [mail] = await smtp.waitFor(1);
     expect(mail!.messageId).toBe(messageId);
-    expect(mail!.subject).toBe('[bobsync] Reminder: acme-360 full sync still waits for approval of 42 deactivations a safeguard holds');
+    expect(mail!.subject).toBe(
+      '[bobsync] Reminder: acme-360 full sync still waits for approval of 42 deactivations a safeguard holds',
+    );
     const text = mail!.text ?? '';
     expect(text).toContain('has waited 24 hours for approval');
     expect(text).toContain(reminder.reason);
@@ -158,17 +173,36 @@ describe('run notices', () => {
     ['no recipients', undefined, SILENT_CONFIG],
   ])('sends nothing with %s', async (_what, env, config) => {
     const { sendRunFailureEmail, sendApprovalReminder } = activities({ config, env });
-    const reminder: ApprovalReminderNotice = { workflowId: WORKFLOW_ID, runId: RUN_ID, scope: 'plan', reason: 'approval mode always', waiting: 3, since: FAILED.startedAt!, expiresAt: FAILED.startedAt!, reminder: 1 };
+    const reminder: ApprovalReminderNotice = {
+      workflowId: WORKFLOW_ID,
+      runId: RUN_ID,
+      scope: 'plan',
+      reason: 'approval mode always',
+      waiting: 3,
+      since: FAILED.startedAt!,
+      expiresAt: FAILED.startedAt!,
+      reminder: 1,
+    };
 
-    await expect(activityEnv('sendRunFailureEmail').run(sendRunFailureEmail, CONNECTION, FAILED)).resolves.toEqual({ status: 'notConfigured' });
-    await expect(activityEnv('sendApprovalReminder').run(sendApprovalReminder, CONNECTION, reminder)).resolves.toEqual({ status: 'notConfigured' });
+    await expect(activityEnv('sendRunFailureEmail').run(sendRunFailureEmail, CONNECTION, FAILED)).resolves.toEqual({
+      status: 'notConfigured',
+    });
+    await expect(activityEnv('sendApprovalReminder').run(sendApprovalReminder, CONNECTION, reminder)).resolves.toEqual({
+      status: 'notConfigured',
+    });
     // Let a message arrive, were one on its way.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(smtp.messages).toEqual([]);
   });
 
   it('reads the run limit and the reminder interval from the connection, with their defaults', async () => {
-    await expect(activities().runNoticeSettings(CONNECTION)).resolves.toEqual({ runTimeoutHours: 4, approvalReminderHours: 6 });
-    await expect(activities({ config: SILENT_CONFIG }).runNoticeSettings(CONNECTION)).resolves.toEqual({ runTimeoutHours: 12, approvalReminderHours: 24 });
+    await expect(activities().runNoticeSettings(CONNECTION)).resolves.toEqual({
+      runTimeoutHours: 4,
+      approvalReminderHours: 6,
+    });
+    await expect(activities({ config: SILENT_CONFIG }).runNoticeSettings(CONNECTION)).resolves.toEqual({
+      runTimeoutHours: 12,
+      approvalReminderHours: 24,
+    });
   });
 });

@@ -14,19 +14,43 @@ interface Seen {
 type Handler = (req: Seen) => Response | Promise<Response>;
 
 const scim = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
-  new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/scim+json', ...headers } });
+  new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/scim+json', ...headers },
+  });
 
-const discovery = (overrides: { spc?: unknown; resourceTypes?: unknown; schemas?: unknown } = {}): Record<string, () => Response> => ({
-  '/ServiceProviderConfig': () => scim(overrides.spc ?? { patch: { supported: true }, filter: { supported: true, maxResults: 2 }, etag: { supported: true } }),
-  '/ResourceTypes': () => scim(overrides.resourceTypes ?? { totalResults: 1, Resources: [{ name: 'User', endpoint: '/Users', schema: USER_URN, schemaExtensions: [] }] }),
-  '/Schemas': () => scim(overrides.schemas ?? { totalResults: 1, Resources: [{ id: USER_URN, attributes: [{ name: 'userName' }] }] }),
+const discovery = (
+  overrides: { spc?: unknown; resourceTypes?: unknown; schemas?: unknown } = {},
+): Record<string, () => Response> => ({
+  '/ServiceProviderConfig': () =>
+    scim(
+      overrides.spc ?? {
+        patch: { supported: true },
+        filter: { supported: true, maxResults: 2 },
+        etag: { supported: true },
+      },
+    ),
+  '/ResourceTypes': () =>
+    scim(
+      overrides.resourceTypes ?? {
+        totalResults: 1,
+        Resources: [{ name: 'User', endpoint: '/Users', schema: USER_URN, schemaExtensions: [] }],
+      },
+    ),
+  '/Schemas': () =>
+    scim(overrides.schemas ?? { totalResults: 1, Resources: [{ id: USER_URN, attributes: [{ name: 'userName' }] }] }),
 });
 
 function fakeServer(routes: Record<string, () => Response>, fallback?: Handler) {
   const seen: Seen[] = [];
   const fetchFn: typeof fetch = async (input, init) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
-    const req: Seen = { method: init?.method ?? 'GET', url, headers: new Headers(init?.headers), body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined };
+    const req: Seen = {
+      method: init?.method ?? 'GET',
+      url,
+      headers: new Headers(init?.headers),
+      body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+    };
     seen.push(req);
     const path = url.pathname.replace(/^\/scim/, '');
     const route = routes[path];
@@ -38,9 +62,20 @@ function fakeServer(routes: Record<string, () => Response>, fallback?: Handler) 
 }
 
 const client = (fetchFn: typeof fetch, overrides: Partial<ScimClientOptions> = {}) =>
-  new ScimClient({ baseUrl: 'http://scim.test/scim/', token: TOKEN, fetch: fetchFn, requestsPerSecond: 1000, ...overrides });
+  new ScimClient({
+    baseUrl: 'http://scim.test/scim/',
+    token: TOKEN,
+    fetch: fetchFn,
+    requestsPerSecond: 1000,
+    ...overrides,
+  });
 
-const user = (id: string, extra: Record<string, unknown> = {}) => ({ schemas: [USER_URN], id, userName: `${id}@example.com`, ...extra });
+const user = (id: string, extra: Record<string, unknown> = {}) => ({
+  schemas: [USER_URN],
+  id,
+  userName: `${id}@example.com`,
+  ...extra,
+});
 
 describe('SCIM client (scripted server)', () => {
   it('sends the bearer token and SCIM media types, and never shows the token', async () => {
@@ -53,14 +88,28 @@ describe('SCIM client (scripted server)', () => {
     expect(err).toBeInstanceOf(ScimApiError);
     expect(seen.at(-1)!.headers.get('content-type')).toBe('application/scim+json');
     expect(err).toMatchObject({ status: 401, kind: 'unauthorized' });
-    for (const text of [inspect(c, { depth: 5, showHidden: true }), JSON.stringify(c), (err as ScimApiError).message, JSON.stringify(err), inspect(err)]) expect(text).not.toContain(TOKEN);
+    for (const text of [
+      inspect(c, { depth: 5, showHidden: true }),
+      JSON.stringify(c),
+      (err as ScimApiError).message,
+      JSON.stringify(err),
+      inspect(err),
+    ])
+      expect(text).not.toContain(TOKEN);
   });
 
   it('reads discovery leniently: bare arrays, string flags and numbers, a custom users endpoint', async () => {
     const { fetchFn } = fakeServer(
       discovery({
         spc: { patch: { supported: 'False' }, filter: { supported: 'true', maxResults: '50' } },
-        resourceTypes: [{ name: 'User', endpoint: 'Accounts', schema: USER_URN, schemaExtensions: [{ schema: 'urn:x:ext:2.0:User', required: 'false' }] }],
+        resourceTypes: [
+          {
+            name: 'User',
+            endpoint: 'Accounts',
+            schema: USER_URN,
+            schemaExtensions: [{ schema: 'urn:x:ext:2.0:User', required: 'false' }],
+          },
+        ],
         schemas: [{ id: 'urn:x:ext:2.0:User', attributes: [{ name: 'Site' }] }],
       }),
     );
@@ -77,7 +126,9 @@ describe('SCIM client (scripted server)', () => {
     const caps = await client(fetchFn).discover();
     expect(caps).toMatchObject({ usersEndpoint: '/Users', userSchemaExtensions: [] });
     expect(caps.schemas).toBeUndefined();
-    await expect(client(fakeServer(routes).fetchFn, { extensionUrn: 'urn:x:ext:2.0:User', customAttributes: ['Site'] }).discover()).rejects.toMatchObject({
+    await expect(
+      client(fakeServer(routes).fetchFn, { extensionUrn: 'urn:x:ext:2.0:User', customAttributes: ['Site'] }).discover(),
+    ).rejects.toMatchObject({
       code: 'extensionNotDeclared',
     });
   });
@@ -85,7 +136,10 @@ describe('SCIM client (scripted server)', () => {
   it('asks again after a failed discovery instead of caching the failure', async () => {
     let fail = true;
     const routes = discovery();
-    const { fetchFn } = fakeServer({ ...routes, '/ServiceProviderConfig': () => (fail ? scim(undefined, 503) : routes['/ServiceProviderConfig']!()) });
+    const { fetchFn } = fakeServer({
+      ...routes,
+      '/ServiceProviderConfig': () => (fail ? scim(undefined, 503) : routes['/ServiceProviderConfig']!()),
+    });
     const c = client(fetchFn);
     await expect(c.discover()).rejects.toMatchObject({ status: 503, retryable: true });
     fail = false;
@@ -97,7 +151,12 @@ describe('SCIM client (scripted server)', () => {
     const { seen, fetchFn } = fakeServer(discovery(), (req) => {
       const start = Number(req.url.searchParams.get('startIndex'));
       const count = Number(req.url.searchParams.get('count'));
-      return scim({ totalResults: 3, startIndex: start, itemsPerPage: 2, Resources: all.slice(start - 1, start - 1 + count) });
+      return scim({
+        totalResults: 3,
+        startIndex: start,
+        itemsPerPage: 2,
+        Resources: all.slice(start - 1, start - 1 + count),
+      });
     });
     const c = client(fetchFn, { pageSize: 100 });
     expect((await c.listUsers()).map((u) => u.id)).toEqual(['a', 'b', 'c']);
@@ -105,7 +164,10 @@ describe('SCIM client (scripted server)', () => {
     expect(lists.map((r) => r.url.search)).toEqual(['?startIndex=1&count=2', '?startIndex=3&count=2']);
 
     const stuck = fakeServer(discovery(), () => scim({ totalResults: 3, startIndex: 1, Resources: all.slice(0, 2) }));
-    await expect(client(stuck.fetchFn).listUsers()).rejects.toMatchObject({ code: 'unexpectedResponse', retryable: false });
+    await expect(client(stuck.fetchFn).listUsers()).rejects.toMatchObject({
+      code: 'unexpectedResponse',
+      retryable: false,
+    });
   });
 
   it('treats an empty Resources list as not found, and a missing one too', async () => {
@@ -115,13 +177,23 @@ describe('SCIM client (scripted server)', () => {
 
   it('sends If-Match with the version it read when it falls back to PUT', async () => {
     const current = user('u1', { title: 'Engineer', meta: { version: 'W/"7"' }, active: true });
-    const { seen, fetchFn } = fakeServer(discovery({ spc: { patch: { supported: false }, filter: { supported: true }, etag: { supported: true } } }), (req) =>
-      req.method === 'GET' ? scim(current) : scim({ ...current, ...(req.body as object), meta: { version: 'W/"8"' } }),
+    const { seen, fetchFn } = fakeServer(
+      discovery({ spc: { patch: { supported: false }, filter: { supported: true }, etag: { supported: true } } }),
+      (req) =>
+        req.method === 'GET'
+          ? scim(current)
+          : scim({ ...current, ...(req.body as object), meta: { version: 'W/"8"' } }),
     );
     const result = await client(fetchFn).archiveUser('u1');
     const put = seen.find((r) => r.method === 'PUT')!;
     expect(put.headers.get('if-match')).toBe('W/"7"');
-    expect(put.body).toEqual({ schemas: [USER_URN], id: 'u1', userName: 'u1@example.com', title: 'Engineer', active: false });
+    expect(put.body).toEqual({
+      schemas: [USER_URN],
+      id: 'u1',
+      userName: 'u1@example.com',
+      title: 'Engineer',
+      active: false,
+    });
     expect(result.active).toBe(false);
   });
 
@@ -131,10 +203,19 @@ describe('SCIM client (scripted server)', () => {
   });
 
   it('refuses a 2xx answer that is not JSON, and a SCIM error inside a 200', async () => {
-    const html = fakeServer(discovery(), () => new Response('<html>login</html>', { status: 200, headers: { 'content-type': 'text/html' } }));
+    const html = fakeServer(
+      discovery(),
+      () => new Response('<html>login</html>', { status: 200, headers: { 'content-type': 'text/html' } }),
+    );
     await expect(client(html.fetchFn).getUser('u1')).rejects.toMatchObject({ code: 'notJson', retryable: false });
-    const wrapped = fakeServer(discovery(), () => scim({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503', detail: 'busy' }));
-    await expect(client(wrapped.fetchFn).getUser('u1')).rejects.toMatchObject({ status: 503, retryable: true, detail: 'busy' });
+    const wrapped = fakeServer(discovery(), () =>
+      scim({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503', detail: 'busy' }),
+    );
+    await expect(client(wrapped.fetchFn).getUser('u1')).rejects.toMatchObject({
+      status: 503,
+      retryable: true,
+      detail: 'busy',
+    });
   });
 
   it('leaves a Retry-After longer than maxRetryDelayMs to the caller', async () => {
@@ -146,7 +227,9 @@ describe('SCIM client (scripted server)', () => {
   });
 
   it('counts reads and writes by method', async () => {
-    const { fetchFn } = fakeServer(discovery(), (req) => (req.method === 'POST' ? scim(user('n'), 201) : scim(user('n'))));
+    const { fetchFn } = fakeServer(discovery(), (req) =>
+      req.method === 'POST' ? scim(user('n'), 201) : scim(user('n')),
+    );
     const c = client(fetchFn);
     await c.createUser({ userName: 'n@example.com' });
     await c.updateUser('n', { title: 'x' });

@@ -1,8 +1,20 @@
 import { ApiError } from '../../src/clients/http/errors';
-import { ScimApiError, ScimConfigurationError, classifyScimError, isScimErrorBody, parseRetryAfter, parseScimErrorBody } from '../../src/clients/scim';
+import {
+  ScimApiError,
+  ScimConfigurationError,
+  classifyScimError,
+  isScimErrorBody,
+  parseRetryAfter,
+  parseScimErrorBody,
+} from '../../src/clients/scim';
 
 const scimError = (status: number, scimType?: string, detail = 'nope') =>
-  JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(status), ...(scimType && { scimType }), detail });
+  JSON.stringify({
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+    status: String(status),
+    ...(scimType && { scimType }),
+    detail,
+  });
 
 describe('SCIM error classification', () => {
   it.each([
@@ -31,16 +43,40 @@ describe('SCIM error classification', () => {
   });
 
   it('is an ApiError with scimType as the code, so activities classify it like any vendor error', () => {
-    const err = new ScimApiError({ service: 'skillcast', status: 400, scimType: 'invalidValue', detail: 'Email contains an apostrophe', operation: 'POST /Users' });
+    const err = new ScimApiError({
+      service: 'skillcast',
+      status: 400,
+      scimType: 'invalidValue',
+      detail: 'Email contains an apostrophe',
+      operation: 'POST /Users',
+    });
     expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ service: 'skillcast', status: 400, code: 'invalidValue', retryable: false, kind: 'invalid', detail: 'Email contains an apostrophe' });
+    expect(err).toMatchObject({
+      service: 'skillcast',
+      status: 400,
+      code: 'invalidValue',
+      retryable: false,
+      kind: 'invalid',
+      detail: 'Email contains an apostrophe',
+    });
     expect(err.message).toBe('skillcast answered 400 invalidValue: POST /Users: Email contains an apostrophe');
-    const plain = new ScimApiError({ service: 'skillcast', status: 503, detail: 'down', operation: 'GET /Users', retryAfterSeconds: 7 });
+    const plain = new ScimApiError({
+      service: 'skillcast',
+      status: 503,
+      detail: 'down',
+      operation: 'GET /Users',
+      retryAfterSeconds: 7,
+    });
     expect(plain).toMatchObject({ code: 'http503', retryable: true, retryAfterSeconds: 7 });
   });
 
   it('raises configuration problems as non-retryable errors sent nowhere', () => {
-    const err = new ScimConfigurationError('skillcast', 'discover', 'the server does not declare the extension urn:x', 'extensionNotDeclared');
+    const err = new ScimConfigurationError(
+      'skillcast',
+      'discover',
+      'the server does not declare the extension urn:x',
+      'extensionNotDeclared',
+    );
     expect(err).toBeInstanceOf(ScimApiError);
     expect(err).toMatchObject({ status: 0, code: 'extensionNotDeclared', kind: 'configuration', retryable: false });
     expect(err.message).toBe('skillcast SCIM configuration: discover: the server does not declare the extension urn:x');
@@ -49,21 +85,40 @@ describe('SCIM error classification', () => {
 
 describe('SCIM error bodies', () => {
   it('reads scimType and detail from a SCIM Error message', () => {
-    expect(parseScimErrorBody(409, scimError(409, 'uniqueness', 'userName already exists'))).toEqual({ scimType: 'uniqueness', detail: 'userName already exists' });
+    expect(parseScimErrorBody(409, scimError(409, 'uniqueness', 'userName already exists'))).toEqual({
+      scimType: 'uniqueness',
+      detail: 'userName already exists',
+    });
     expect(parseScimErrorBody(404, scimError(404))).toEqual({ detail: 'nope' });
     // status as a number, as some servers send it
-    expect(parseScimErrorBody(400, JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: 400, scimType: 'invalidFilter', detail: 'bad' }))).toEqual({
+    expect(
+      parseScimErrorBody(
+        400,
+        JSON.stringify({
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+          status: 400,
+          scimType: 'invalidFilter',
+          detail: 'bad',
+        }),
+      ),
+    ).toEqual({
       scimType: 'invalidFilter',
       detail: 'bad',
     });
   });
 
   it('reads other JSON shapes, text, HTML and empty bodies without throwing', () => {
-    expect(parseScimErrorBody(400, JSON.stringify({ message: 'Validation failed' }))).toEqual({ detail: 'Validation failed' });
-    expect(parseScimErrorBody(401, JSON.stringify({ error: 'invalid_token', error_description: 'expired' }))).toEqual({ detail: 'expired' });
+    expect(parseScimErrorBody(400, JSON.stringify({ message: 'Validation failed' }))).toEqual({
+      detail: 'Validation failed',
+    });
+    expect(parseScimErrorBody(401, JSON.stringify({ error: 'invalid_token', error_description: 'expired' }))).toEqual({
+      detail: 'expired',
+    });
     expect(parseScimErrorBody(500, JSON.stringify({ error: { code: 'x' } }))).toEqual({ detail: '{"code":"x"}' });
     expect(parseScimErrorBody(500, '"boom"')).toEqual({ detail: 'boom' });
-    expect(parseScimErrorBody(502, '<html>\n  <body>Bad   gateway</body>\n</html>')).toEqual({ detail: '<html> <body>Bad gateway</body> </html>' });
+    expect(parseScimErrorBody(502, '<html>\n  <body>Bad   gateway</body>\n</html>')).toEqual({
+      detail: '<html> <body>Bad gateway</body> </html>',
+    });
     expect(parseScimErrorBody(503, '')).toEqual({ detail: 'HTTP 503' });
     expect(parseScimErrorBody(500, '[1,2]')).toEqual({ detail: '[1,2]' });
     expect(parseScimErrorBody(500, 'x'.repeat(1000)).detail).toHaveLength(300);

@@ -12,7 +12,16 @@ describe('SCIM filter building', () => {
   });
 
   it('round-trips every escaped string through a JSON reader, as servers parse compValue', () => {
-    for (const value of ['a"b', 'a\\"b', '\\', '"', 'x) or (userName pr', 'e.o\'connor@example.com', '\u2028\u2029', '\ud83d\ude00']) {
+    for (const value of [
+      'a"b',
+      'a\\"b',
+      '\\',
+      '"',
+      'x) or (userName pr',
+      "e.o'connor@example.com",
+      '\u2028\u2029',
+      '\ud83d\ude00',
+    ]) {
       expect(JSON.parse(filterValue(value))).toBe(value);
     }
   });

@@ -1,4 +1,11 @@
-import { CORE_USER_URN, ENTERPRISE_USER_URN, applyChanges, buildPatchOperations, toUserDocument, type ScimUser } from '../../src/clients/scim';
+import {
+  CORE_USER_URN,
+  ENTERPRISE_USER_URN,
+  applyChanges,
+  buildPatchOperations,
+  toUserDocument,
+  type ScimUser,
+} from '../../src/clients/scim';
 
 const EXT = 'urn:ietf:params:scim:schemas:extension:skillcast:2.0:User';
 
@@ -20,7 +27,12 @@ const current: ScimUser = {
 describe('User documents', () => {
   it('names every extension it carries in schemas', () => {
     expect(toUserDocument({ userName: 'a@b.c' })).toEqual({ schemas: [CORE_USER_URN], userName: 'a@b.c' });
-    expect(toUserDocument({ userName: 'a@b.c', active: false, enterprise: { department: 'Ops' }, custom: { Site: 'Paris' } }, EXT)).toEqual({
+    expect(
+      toUserDocument(
+        { userName: 'a@b.c', active: false, enterprise: { department: 'Ops' }, custom: { Site: 'Paris' } },
+        EXT,
+      ),
+    ).toEqual({
       schemas: [CORE_USER_URN, ENTERPRISE_USER_URN, EXT],
       userName: 'a@b.c',
       active: false,
@@ -82,7 +94,9 @@ describe('PATCH operations', () => {
       { op: 'add', path: `${ENTERPRISE_USER_URN}:costCenter`, value: 'CC1' },
       { op: 'add', path: `${EXT}:Department`, value: 'R&D' },
     ]);
-    expect(buildPatchOperations({ active: true, custom: { 'Start Date': '2021-05-04' } }, { extensionUrn: EXT, current })).toEqual([]);
+    expect(
+      buildPatchOperations({ active: true, custom: { 'Start Date': '2021-05-04' } }, { extensionUrn: EXT, current }),
+    ).toEqual([]);
   });
 
   it('clears the whole name or enterprise extension with one remove', () => {
@@ -95,7 +109,17 @@ describe('PATCH operations', () => {
 
 describe('PUT bodies when a server has no PATCH', () => {
   it('applies the changes to the full current resource and drops what the server owns', () => {
-    const doc = applyChanges(current, { active: false, title: null, name: { givenName: 'Janet' }, enterprise: { department: null }, custom: { 'Start Date': null, Site: 'Paris' } }, EXT);
+    const doc = applyChanges(
+      current,
+      {
+        active: false,
+        title: null,
+        name: { givenName: 'Janet' },
+        enterprise: { department: null },
+        custom: { 'Start Date': null, Site: 'Paris' },
+      },
+      EXT,
+    );
     expect(doc).toEqual({
       schemas: [CORE_USER_URN, ENTERPRISE_USER_URN, EXT],
       id: 'u1',

@@ -21,7 +21,14 @@ const row = (email: string, employeeId: string, extra: Record<string, string> = 
 });
 
 function preview(rows: FeedRow[], users: FeedUser[], extra: Partial<FeedPreviewInput> = {}) {
-  return previewFeed({ domain: 'Employees', identifier: 'email', rows, users, attributes: ['Site', 'Start Date', 'Department'], ...extra });
+  return previewFeed({
+    domain: 'Employees',
+    identifier: 'email',
+    rows,
+    users,
+    attributes: ['Site', 'Start Date', 'Department'],
+    ...extra,
+  });
 }
 
 describe('previewFeed', () => {
@@ -33,15 +40,43 @@ describe('previewFeed', () => {
       user('dan', 'dan@example.com', '4'),
     ];
     const result = preview(
-      [row('alice@example.com', '1', { Site: 'Leeds' }), row('BOB@example.com', '2', { 'First name': 'bob' }), row('dan@example.com', '4'), row('erin@example.com', '5', { Site: 'Paris' })],
+      [
+        row('alice@example.com', '1', { Site: 'Leeds' }),
+        row('BOB@example.com', '2', { 'First name': 'bob' }),
+        row('dan@example.com', '4'),
+        row('erin@example.com', '5', { Site: 'Paris' }),
+      ],
       users,
     );
     expect(result.toAdd).toEqual([
-      { row: 4, identifier: 'erin@example.com', email: 'erin@example.com', employeeId: '5', firstName: 'erin', lastName: 'Test', attributes: { Site: 'Paris' } },
+      {
+        row: 4,
+        identifier: 'erin@example.com',
+        email: 'erin@example.com',
+        employeeId: '5',
+        firstName: 'erin',
+        lastName: 'Test',
+        attributes: { Site: 'Paris' },
+      },
     ]);
-    expect(result.toReactivate).toEqual([expect.objectContaining({ userId: 'bob', identifier: 'BOB@example.com', changes: [] })]);
-    expect(result.toUpdate).toEqual([expect.objectContaining({ userId: 'alice', changes: [{ field: 'attributes.Site', from: 'London', to: 'Leeds' }] })]);
-    expect(result.toArchive).toEqual([{ userId: 'carol', identifier: 'carol@example.com', email: 'carol@example.com', employeeId: '3', reason: 'missing' }]);
+    expect(result.toReactivate).toEqual([
+      expect.objectContaining({ userId: 'bob', identifier: 'BOB@example.com', changes: [] }),
+    ]);
+    expect(result.toUpdate).toEqual([
+      expect.objectContaining({
+        userId: 'alice',
+        changes: [{ field: 'attributes.Site', from: 'London', to: 'Leeds' }],
+      }),
+    ]);
+    expect(result.toArchive).toEqual([
+      {
+        userId: 'carol',
+        identifier: 'carol@example.com',
+        email: 'carol@example.com',
+        employeeId: '3',
+        reason: 'missing',
+      },
+    ]);
     expect(result.unchanged).toBe(1);
     expect(result.identifierChanges).toEqual([]);
   });
@@ -50,15 +85,26 @@ describe('previewFeed', () => {
     const result = preview([row('jane.smith@example.com', '10')], [user('jane', 'jane.doe@example.com', '10')]);
     expect(result.toArchive).toEqual([expect.objectContaining({ userId: 'jane', reason: 'identifierChanged' })]);
     expect(result.toAdd).toEqual([expect.objectContaining({ identifier: 'jane.smith@example.com', replaces: 'jane' })]);
-    expect(result.identifierChanges).toEqual([{ userId: 'jane', from: 'jane.doe@example.com', to: 'jane.smith@example.com', row: 1, matchedOn: 'employeeId' }]);
+    expect(result.identifierChanges).toEqual([
+      { userId: 'jane', from: 'jane.doe@example.com', to: 'jane.smith@example.com', row: 1, matchedOn: 'employeeId' },
+    ]);
   });
 
   it('shows an employee ID change as archive + add, and an email change as an update, when the domain keys on employee ID', () => {
     const users = [user('jane', 'jane@example.com', '10'), user('john', 'john@example.com', '11')];
-    const result = preview([row('jane@example.com', 'E-10'), row('john.new@example.com', '11', { 'First name': 'john' })], users, { identifier: 'employeeId' });
+    const result = preview(
+      [row('jane@example.com', 'E-10'), row('john.new@example.com', '11', { 'First name': 'john' })],
+      users,
+      { identifier: 'employeeId' },
+    );
     expect(result.identifierChanges).toEqual([{ userId: 'jane', from: '10', to: 'E-10', row: 1, matchedOn: 'email' }]);
     expect(result.toAdd.map((a) => [a.identifier, a.replaces])).toEqual([['E-10', 'jane']]);
-    expect(result.toUpdate).toEqual([expect.objectContaining({ userId: 'john', changes: [{ field: 'email', from: 'john@example.com', to: 'john.new@example.com' }] })]);
+    expect(result.toUpdate).toEqual([
+      expect.objectContaining({
+        userId: 'john',
+        changes: [{ field: 'email', from: 'john@example.com', to: 'john.new@example.com' }],
+      }),
+    ]);
   });
 
   it('neither compares nor touches users of other domains', () => {
@@ -67,15 +113,23 @@ describe('previewFeed', () => {
       user('contractor', 'c@example.com', '98', { domain: 'Always active' }),
       user('jane', 'jane@example.com', '10'),
     ];
-    const result = preview([row('jane@example.com', '10'), row('admin@example.com', '99', { Site: 'Elsewhere' })], users);
-    expect(result.otherDomain).toEqual([{ row: 2, identifier: 'admin@example.com', userId: 'admin', domain: 'Always active' }]);
+    const result = preview(
+      [row('jane@example.com', '10'), row('admin@example.com', '99', { Site: 'Elsewhere' })],
+      users,
+    );
+    expect(result.otherDomain).toEqual([
+      { row: 2, identifier: 'admin@example.com', userId: 'admin', domain: 'Always active' },
+    ]);
     expect([...result.toAdd, ...result.toUpdate, ...result.toReactivate]).toEqual([]);
     // The contractor is absent from the feed but lives in another domain: not archived.
     expect(result.toArchive).toEqual([]);
   });
 
   it('reports duplicate identifiers and leaves their user alone', () => {
-    const result = preview([row('jane@example.com', '10'), row('JANE@example.com', '12'), row('new@example.com', '13')], [user('jane', 'jane@example.com', '10')]);
+    const result = preview(
+      [row('jane@example.com', '10'), row('JANE@example.com', '12'), row('new@example.com', '13')],
+      [user('jane', 'jane@example.com', '10')],
+    );
     expect(result.duplicates).toEqual([{ identifier: 'jane@example.com', rows: [1, 2] }]);
     expect(result.toArchive).toEqual([]);
     expect(result.toAdd.map((a) => a.identifier)).toEqual(['new@example.com']);
@@ -83,7 +137,11 @@ describe('previewFeed', () => {
 
   it('refuses rows without an identifier or with a refused email, without archiving their user', () => {
     const users = [user('eoin', 'eoin@example.com', '20')];
-    const result = preview([row("e.o'connor@example.com", '20'), row('', '21'), row('spaced name@example.com', '22')], users, { identifier: 'employeeId' });
+    const result = preview(
+      [row("e.o'connor@example.com", '20'), row('', '21'), row('spaced name@example.com', '22')],
+      users,
+      { identifier: 'employeeId' },
+    );
     expect(result.invalid).toEqual([
       { row: 1, identifier: '20', reason: `email "e.o'connor@example.com" contains an apostrophe` },
       { row: 3, identifier: '22', reason: 'email "spaced name@example.com" contains a space' },
@@ -95,7 +153,11 @@ describe('previewFeed', () => {
 
   it('archives leavers by lifecycle status and does not add them', () => {
     const result = preview(
-      [row('jane@example.com', '10', { 'Lifecycle status': 'Terminated' }), row('gone@example.com', '11', { 'Lifecycle status': 'terminated' }), row('ok@example.com', '12', { 'Lifecycle status': 'Employed' })],
+      [
+        row('jane@example.com', '10', { 'Lifecycle status': 'Terminated' }),
+        row('gone@example.com', '11', { 'Lifecycle status': 'terminated' }),
+        row('ok@example.com', '12', { 'Lifecycle status': 'Employed' }),
+      ],
       [user('jane', 'jane@example.com', '10')],
     );
     expect(result.toArchive).toEqual([expect.objectContaining({ userId: 'jane', reason: 'leaver' })]);
@@ -104,8 +166,12 @@ describe('previewFeed', () => {
 
   it('reads attributes from their data feed name and compares only columns the report carries', () => {
     const users = [user('jane', 'jane@example.com', '10', { attributes: { Site: 'London', Department: 'Sales' } })];
-    const rows: FeedRow[] = [{ 'Work email': 'jane@example.com', 'First name': 'jane', Location: 'Leeds', 'Start date': '2021-05-04' }];
-    const result = preview(rows, users, { columns: { email: 'Work email', attributes: { Site: 'Location', 'Start Date': 'Start date' } } });
+    const rows: FeedRow[] = [
+      { 'Work email': 'jane@example.com', 'First name': 'jane', Location: 'Leeds', 'Start date': '2021-05-04' },
+    ];
+    const result = preview(rows, users, {
+      columns: { email: 'Work email', attributes: { Site: 'Location', 'Start Date': 'Start date' } },
+    });
     // No Department, Last name or Employee ID column: those are not compared.
     expect(result.toUpdate).toEqual([
       expect.objectContaining({

@@ -4,10 +4,12 @@ describe('spacing limiter', () => {
   it('never grants two calls closer than the interval, even to many waiting callers', async () => {
     const limiter = new SpacingLimiter(50);
     const granted: number[] = [];
-    await Promise.all(Array.from({ length: 20 }, async () => {
-      await limiter.take();
-      granted.push(performance.now());
-    }));
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        await limiter.take();
+        granted.push(performance.now());
+      }),
+    );
     granted.sort((a, b) => a - b);
     const gaps = granted.slice(1).map((t, i) => t - granted[i]!);
     // 50/s with headroom → about 21 ms apart; timers may fire a little early, never in bursts.

@@ -17,7 +17,11 @@ import type { EmployeeSyncInput, HibobEventSignal } from '../../src/workflows/em
 const SECRET = 'whsec-router';
 const SKILLCAST_SECRET = 'whsec-router-skillcast';
 const GLOBEX_SECRET = 'whsec-router-globex';
-const env = { HIBOB_WEBHOOK_SECRET: SECRET, HIBOB_WEBHOOK_SECRET_SKILLCAST: SKILLCAST_SECRET, HIBOB_WEBHOOK_SECRET_GLOBEX: GLOBEX_SECRET };
+const env = {
+  HIBOB_WEBHOOK_SECRET: SECRET,
+  HIBOB_WEBHOOK_SECRET_SKILLCAST: SKILLCAST_SECRET,
+  HIBOB_WEBHOOK_SECRET_GLOBEX: GLOBEX_SECRET,
+};
 
 const destination360 = `
     destination:
@@ -87,7 +91,13 @@ interface Start {
  * Records every signal-with-start (and plain signal); a workflow id under a prefix in `failing` is
  * refused. Each call takes a few milliseconds, and `mostAtOnce` tells how many were in flight together.
  */
-function fakeTemporal(): { client: Client; started: Start[]; signalled: string[]; failing: Set<string>; mostAtOnce: () => number } {
+function fakeTemporal(): {
+  client: Client;
+  started: Start[];
+  signalled: string[];
+  failing: Set<string>;
+  mostAtOnce: () => number;
+} {
   const started: Start[] = [];
   const signalled: string[] = [];
   const failing = new Set<string>();
@@ -109,9 +119,17 @@ function fakeTemporal(): { client: Client; started: Start[]; signalled: string[]
     connection: { withDeadline: (_deadline: number, fn: () => Promise<unknown>) => fn() },
     workflow: {
       getHandle: (workflowId: string) => ({ signal: () => call(workflowId, () => void signalled.push(workflowId)) }),
-      signalWithStart: (_type: string, options: { workflowId: string; taskQueue: string; args: [EmployeeSyncInput]; signalArgs: [HibobEventSignal] }) =>
+      signalWithStart: (
+        _type: string,
+        options: { workflowId: string; taskQueue: string; args: [EmployeeSyncInput]; signalArgs: [HibobEventSignal] },
+      ) =>
         call(options.workflowId, () => {
-          started.push({ workflowId: options.workflowId, taskQueue: options.taskQueue, input: options.args[0], signal: options.signalArgs[0] });
+          started.push({
+            workflowId: options.workflowId,
+            taskQueue: options.taskQueue,
+            input: options.args[0],
+            signal: options.signalArgs[0],
+          });
         }),
     },
   } as unknown as Client;
@@ -133,9 +151,23 @@ interface Running {
   close: () => Promise<void>;
 }
 
-async function serve(routerConfig: BobsyncConfig, temporal: Client, extra: Partial<WebhookRouterOptions> = {}): Promise<Running> {
+async function serve(
+  routerConfig: BobsyncConfig,
+  temporal: Client,
+  extra: Partial<WebhookRouterOptions> = {},
+): Promise<Running> {
   const app = express();
-  app.use('/webhooks', createWebhookRouter({ config: routerConfig, env, temporal, log: pino({ level: 'silent' }), taskQueue: 'bobsync-test', ...extra }));
+  app.use(
+    '/webhooks',
+    createWebhookRouter({
+      config: routerConfig,
+      env,
+      temporal,
+      log: pino({ level: 'silent' }),
+      taskQueue: 'bobsync-test',
+      ...extra,
+    }),
+  );
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -151,8 +183,17 @@ interface Answer {
 }
 
 async function post(url: string, employeeId: string, secret = SECRET): Promise<Answer> {
-  const body = JSON.stringify({ companyId: 636192, type: 'employee.updated', triggeredAt: '2025-01-08T13:06:26.915906', data: { employeeId } });
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'bob-signature': signBobBody(secret, body) }, body });
+  const body = JSON.stringify({
+    companyId: 636192,
+    type: 'employee.updated',
+    triggeredAt: '2025-01-08T13:06:26.915906',
+    data: { employeeId },
+  });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'bob-signature': signBobBody(secret, body) },
+    body,
+  });
   return { status: res.status, body: (await res.json()) as Answer['body'] };
 }
 
@@ -215,9 +256,17 @@ describe('one HiBob delivery reaches every connection of that HiBob company', ()
     const res = await post(`${running.base}/acme-360`, '1000000000000000001');
     expect(res).toEqual({
       status: 202,
-      body: { accepted: true, workflowId: 'bobsync/acme-360/employee/1000000000000000001', connections: ['acme-360', 'acme-skillcast'] },
+      body: {
+        accepted: true,
+        workflowId: 'bobsync/acme-360/employee/1000000000000000001',
+        connections: ['acme-360', 'acme-skillcast'],
+      },
     });
-    expect(temporal.started.map(({ workflowId, taskQueue, input }) => ({ workflowId, taskQueue, input })).sort((a, b) => a.workflowId.localeCompare(b.workflowId))).toEqual([
+    expect(
+      temporal.started
+        .map(({ workflowId, taskQueue, input }) => ({ workflowId, taskQueue, input }))
+        .sort((a, b) => a.workflowId.localeCompare(b.workflowId)),
+    ).toEqual([
       {
         workflowId: 'bobsync/acme-360/employee/1000000000000000001',
         taskQueue: 'bobsync-test',
@@ -245,7 +294,10 @@ describe('one HiBob delivery reaches every connection of that HiBob company', ()
   it('lists the connection named in the URL first, whichever of the company it is', async () => {
     const res = await post(`${running.base}/acme-skillcast`, '1000000000000000002', SKILLCAST_SECRET);
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ workflowId: 'bobsync/acme-skillcast/employee/1000000000000000002', connections: ['acme-skillcast', 'acme-360'] });
+    expect(res.body).toMatchObject({
+      workflowId: 'bobsync/acme-skillcast/employee/1000000000000000002',
+      connections: ['acme-skillcast', 'acme-360'],
+    });
     expect(temporal.started).toHaveLength(2);
   });
 
@@ -268,8 +320,17 @@ describe('one HiBob delivery reaches every connection of that HiBob company', ()
 
   it('answers 503 with Retry-After and logs the connection Temporal refused when one of the two fails', async () => {
     temporal.failing.add('bobsync/acme-skillcast/');
-    const body = JSON.stringify({ companyId: 636192, type: 'employee.updated', triggeredAt: '2025-01-08T13:06:26.915906', data: { employeeId: '1000000000000000005' } });
-    const res = await fetch(`${running.base}/acme-360`, { method: 'POST', headers: { 'content-type': 'application/json', 'bob-signature': signBobBody(SECRET, body) }, body });
+    const body = JSON.stringify({
+      companyId: 636192,
+      type: 'employee.updated',
+      triggeredAt: '2025-01-08T13:06:26.915906',
+      data: { employeeId: '1000000000000000005' },
+    });
+    const res = await fetch(`${running.base}/acme-360`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'bob-signature': signBobBody(SECRET, body) },
+      body,
+    });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('30');
     expect(await res.json()).toEqual({ error: 'temporarily unable to accept the event; retry later' });
@@ -277,11 +338,26 @@ describe('one HiBob delivery reaches every connection of that HiBob company', ()
     expect(temporal.started.map((s) => s.workflowId)).toEqual(['bobsync/acme-360/employee/1000000000000000005']);
     expect(accepted).toEqual([]);
 
-    const errors = logLines.map((line) => JSON.parse(line) as { level: number; msg: string; failed?: { connection: string; workflowId: string; err: string }[] }).filter((l) => l.level >= 50);
+    const errors = logLines
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            level: number;
+            msg: string;
+            failed?: { connection: string; workflowId: string; err: string }[];
+          },
+      )
+      .filter((l) => l.level >= 50);
     expect(errors).toHaveLength(1);
     expect(errors[0]!.msg).toContain('acme-skillcast');
     expect(errors[0]!.msg).not.toContain('acme-360');
-    expect(errors[0]!.failed).toEqual([{ connection: 'acme-skillcast', workflowId: 'bobsync/acme-skillcast/employee/1000000000000000005', err: 'deadline exceeded' }]);
+    expect(errors[0]!.failed).toEqual([
+      {
+        connection: 'acme-skillcast',
+        workflowId: 'bobsync/acme-skillcast/employee/1000000000000000005',
+        err: 'deadline exceeded',
+      },
+    ]);
   });
 
   it('skips a disabled connection of the same source, and answers 404 for a delivery addressed to it', async () => {

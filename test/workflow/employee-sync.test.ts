@@ -8,7 +8,12 @@ import { WorkflowUpdateStage } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ConnectionRegistry } from '../../src/activities/deps';
 import { employeeActivities } from '../../src/activities/employee';
-import type { AppliedOperation, EmployeeFailure, FetchedEmployee, LearnerLookup } from '../../src/activities/employee-types';
+import type {
+  AppliedOperation,
+  EmployeeFailure,
+  FetchedEmployee,
+  LearnerLookup,
+} from '../../src/activities/employee-types';
 import { fieldDigests } from '../../src/domain/field-digests';
 import { hibobFieldsFor, normaliseEmployee } from '../../src/domain/normalise';
 import type { CurrentLearner, Operation, Plan } from '../../src/domain/types';
@@ -22,7 +27,14 @@ import {
   type HibobEventSignal,
   type SyncOutcome,
 } from '../../src/workflows/employee-sync-api';
-import { applyOperations, GROUP_DEFAULT, learner as learnerFixture, mapping as mappingOf, rawEmployee, type RawEmployeeSpec } from '../unit/domain-fixtures';
+import {
+  applyOperations,
+  GROUP_DEFAULT,
+  learner as learnerFixture,
+  mapping as mappingOf,
+  rawEmployee,
+  type RawEmployeeSpec,
+} from '../unit/domain-fixtures';
 import { recordHistoryIfAsked } from '../support/histories';
 import { ActivityLog, runWorkers, timeSkippingEnvironment, uniqueTaskQueue, waitFor } from '../support/time-skipping';
 
@@ -49,7 +61,9 @@ const event = (type = 'employee.updated', fieldIds: string[] = []): HibobEventSi
 
 /** The offset of a time zone at an instant, in minutes east of UTC, from the platform's zone data. */
 function offsetMinutes(timeZone: string, at: Date): number {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')!.value;
+  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
+    .formatToParts(at)
+    .find((p) => p.type === 'timeZoneName')!.value;
   const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
   return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
 }
@@ -63,10 +77,13 @@ function localMidnight(date: string, timeZone: string): string {
 }
 
 function localDate(at: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(at));
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    new Date(at),
+  );
 }
 
-const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
+const addDays = (date: string, days: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
 
 /**
  * How long after `instant` the workflow's last timer fired, from its history (the server's
@@ -100,7 +117,11 @@ class World {
 
   activities() {
     const registry = {
-      connection: () => ({ mapping, safety: { protectedUsers: [] }, destination: { type: '360learning', defaultGroupId: GROUP_DEFAULT } }),
+      connection: () => ({
+        mapping,
+        safety: { protectedUsers: [] },
+        destination: { type: '360learning', defaultGroupId: GROUP_DEFAULT },
+      }),
     } as unknown as ConnectionRegistry;
     const fields = hibobFieldsFor(mapping);
     return {
@@ -119,7 +140,12 @@ class World {
         }),
       }),
       lmsWrites: this.log.stub({
-        applyOperation: async (_c: string, _e: string, _l: string | undefined, operation: Operation): Promise<AppliedOperation> => {
+        applyOperation: async (
+          _c: string,
+          _e: string,
+          _l: string | undefined,
+          operation: Operation,
+        ): Promise<AppliedOperation> => {
           this.learner = applyOperations(this.learner, [operation], EMPLOYEE);
           if (operation.op === 'create') this.learner = { ...this.learner, externalId: EMPLOYEE };
           return { learnerId: this.learner.learnerId, note: operation.op };
@@ -127,7 +153,9 @@ class World {
       }),
       workflows: this.log.stub({
         // The product's planning, at the test server's (skipped) time.
-        planEmployee: async (...args: Parameters<ReturnType<typeof employeeActivities>['planEmployee']>): Promise<Plan> => {
+        planEmployee: async (
+          ...args: Parameters<ReturnType<typeof employeeActivities>['planEmployee']>
+        ): Promise<Plan> => {
           const now = new Date(await this.env.currentTimeMs());
           return employeeActivities(registry, () => now).planEmployee(...args);
         },
@@ -167,7 +195,11 @@ describe('employeeSync on the time-skipping server', () => {
   // A workflow left running would get workflow tasks no Worker polls any more once the next test
   // skips time, and the server does not skip past a pending workflow task.
   afterEach(async () => {
-    for (const id of started.splice(0)) await env.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+    for (const id of started.splice(0))
+      await env.client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
   });
 
   it('activates a future hire at local midnight of the start date in Sydney, not before', async () => {
@@ -206,16 +238,28 @@ describe('employeeSync on the time-skipping server', () => {
     // The next day on which New York's offset changes (at 2 a.m.) is the last day of work: it ends at
     // the following midnight, under the new offset.
     let lastDay = localDate(now + 2 * DAY, 'America/New_York');
-    while (offsetMinutes('America/New_York', new Date(Date.parse(`${lastDay}T12:00:00Z`))) === offsetMinutes('America/New_York', new Date(now))) lastDay = addDays(lastDay, 1);
+    while (
+      offsetMinutes('America/New_York', new Date(Date.parse(`${lastDay}T12:00:00Z`))) ===
+      offsetMinutes('America/New_York', new Date(now))
+    )
+      lastDay = addDays(lastDay, 1);
     const expected = localMidnight(addDays(lastDay, 1), 'America/New_York');
     // The offset at the deactivation differs from the one when the termination was entered.
-    expect(offsetMinutes('America/New_York', new Date(expected))).not.toBe(offsetMinutes('America/New_York', new Date(now)));
+    expect(offsetMinutes('America/New_York', new Date(expected))).not.toBe(
+      offsetMinutes('America/New_York', new Date(now)),
+    );
 
-    const world = new World(env, { site: 'New York', lastDayOfWork: lastDay, terminationDate: lastDay }, learnerFixture({ externalId: EMPLOYEE }));
+    const world = new World(
+      env,
+      { site: 'New York', lastDayOfWork: lastDay, terminationDate: lastDay },
+      learnerFixture({ externalId: EMPLOYEE }),
+    );
     const taskQueue = uniqueTaskQueue('emp-newyork');
     await runWorkers(env, { taskQueue, activities: world.activities() }, async () => {
       const handle = await start(taskQueue, event('employee.updated', ['internal.terminationDate']));
-      expect(await waitFor(async () => (await handle.query(stateQuery)).pendingTimer, 'the deactivation timer')).toBe(expected);
+      expect(await waitFor(async () => (await handle.query(stateQuery)).pendingTimer, 'the deactivation timer')).toBe(
+        expected,
+      );
       await env.sleep(Date.parse(expected) - (await env.currentTimeMs()) - 60_000);
       expect(world.learner?.status).toBe('active');
       await env.sleep(120_000);
@@ -234,14 +278,24 @@ describe('employeeSync on the time-skipping server', () => {
   it('a rescinded termination cancels the timer, and nothing is deactivated at the old instant', async () => {
     const now = await env.currentTimeMs();
     const lastDay = localDate(now + 5 * DAY, 'Europe/London');
-    const world = new World(env, { site: 'London', lastDayOfWork: lastDay, terminationDate: lastDay }, learnerFixture({ externalId: EMPLOYEE }));
+    const world = new World(
+      env,
+      { site: 'London', lastDayOfWork: lastDay, terminationDate: lastDay },
+      learnerFixture({ externalId: EMPLOYEE }),
+    );
     const taskQueue = uniqueTaskQueue('emp-rescind');
     await runWorkers(env, { taskQueue, activities: world.activities() }, async () => {
       const handle = await start(taskQueue, event('employee.updated', ['internal.terminationDate']));
       await waitFor(async () => (await handle.query(stateQuery)).pendingTimer, 'the deactivation timer');
       world.hibob = { ...world.hibob, lastDayOfWork: null, terminationDate: null };
-      await handle.signal(hibobEventSignal, event('employee.updated', ['internal.terminationDate', 'employee.lastDayOfWork']));
-      await waitFor(async () => ((await handle.query(stateQuery)).processed === 2 ? true : undefined), 'the second event');
+      await handle.signal(
+        hibobEventSignal,
+        event('employee.updated', ['internal.terminationDate', 'employee.lastDayOfWork']),
+      );
+      await waitFor(
+        async () => ((await handle.query(stateQuery)).processed === 2 ? true : undefined),
+        'the second event',
+      );
       expect((await handle.query(stateQuery)).pendingTimer).toBeUndefined();
       // Past the old instant, and past the idle period: the workflow ends having written nothing.
       await env.sleep(7 * DAY);
@@ -254,18 +308,31 @@ describe('employeeSync on the time-skipping server', () => {
   it('a rehire before the termination date replaces the deactivation timer; the learner is never deactivated', async () => {
     const now = await env.currentTimeMs();
     const lastDay = localDate(now + 10 * DAY, 'Europe/London');
-    const world = new World(env, { site: 'London', lastDayOfWork: lastDay, terminationDate: lastDay }, learnerFixture({ externalId: EMPLOYEE }));
+    const world = new World(
+      env,
+      { site: 'London', lastDayOfWork: lastDay, terminationDate: lastDay },
+      learnerFixture({ externalId: EMPLOYEE }),
+    );
     const taskQueue = uniqueTaskQueue('emp-rehire');
     await runWorkers(env, { taskQueue, activities: world.activities() }, async () => {
       const handle = await start(taskQueue, event('employee.updated', ['internal.terminationDate']));
-      const deactivation = await waitFor(async () => (await handle.query(stateQuery)).pendingTimer, 'the deactivation timer');
+      const deactivation = await waitFor(
+        async () => (await handle.query(stateQuery)).pendingTimer,
+        'the deactivation timer',
+      );
       // Rehired with a new start in 3 days: the termination belongs to the earlier employment.
       const newStart = localDate(now + 3 * DAY, 'Europe/London');
-      world.hibob = { ...world.hibob, startDate: newStart, lifecycleStatus: 'hired', lastDayOfWork: addDays(newStart, -1), terminationDate: addDays(newStart, -1) };
+      world.hibob = {
+        ...world.hibob,
+        startDate: newStart,
+        lifecycleStatus: 'hired',
+        lastDayOfWork: addDays(newStart, -1),
+        terminationDate: addDays(newStart, -1),
+      };
       await handle.signal(hibobEventSignal, event('employee.joined', ['work.startDate', 'internal.lifecycleStatus']));
       const next = await waitFor(async () => {
         const s = await handle.query(stateQuery);
-        return s.processed === 2 ? s.pendingTimer ?? 'none' : undefined;
+        return s.processed === 2 ? (s.pendingTimer ?? 'none') : undefined;
       }, 'the rehire');
       expect(next).not.toBe(deactivation);
       await env.sleep(Date.parse(deactivation) - (await env.currentTimeMs()) + DAY);
@@ -275,7 +342,11 @@ describe('employeeSync on the time-skipping server', () => {
   });
 
   it('retries a deferred manager and links it once the manager has a learner', async () => {
-    const world = new World(env, { site: 'London', reportsTo: { id: MANAGER, firstName: 'Alan', surname: 'Tullin' } }, learnerFixture({ externalId: EMPLOYEE }));
+    const world = new World(
+      env,
+      { site: 'London', reportsTo: { id: MANAGER, firstName: 'Alan', surname: 'Tullin' } },
+      learnerFixture({ externalId: EMPLOYEE }),
+    );
     expect(world.hibob?.reportsTo).toMatchObject({ id: MANAGER });
     const taskQueue = uniqueTaskQueue('emp-manager');
     await runWorkers(env, { taskQueue, activities: world.activities() }, async () => {
@@ -284,7 +355,10 @@ describe('employeeSync on the time-skipping server', () => {
       expect(first.deferredManager).toBe(true);
       world.managerLearnerId = '64f1c2a9e4b0a1b2c3d4aaaa';
       await env.sleep(6 * 60_000);
-      await waitFor(async () => (world.learner?.managerIds.includes('64f1c2a9e4b0a1b2c3d4aaaa') ? true : undefined), 'the manager link');
+      await waitFor(
+        async () => (world.learner?.managerIds.includes('64f1c2a9e4b0a1b2c3d4aaaa') ? true : undefined),
+        'the manager link',
+      );
     });
     expect(world.operations().map((o) => o.op)).toContain('addManager');
   });
@@ -292,7 +366,11 @@ describe('employeeSync on the time-skipping server', () => {
   it('carries the learner, the fingerprint, pending events and the timer over continue-as-new', async () => {
     const now = await env.currentTimeMs();
     const lastDay = localDate(now + 3 * DAY, 'Europe/London');
-    const world = new World(env, { site: 'London', lastDayOfWork: lastDay, terminationDate: lastDay }, learnerFixture({ externalId: EMPLOYEE }));
+    const world = new World(
+      env,
+      { site: 'London', lastDayOfWork: lastDay, terminationDate: lastDay },
+      learnerFixture({ externalId: EMPLOYEE }),
+    );
     const taskQueue = uniqueTaskQueue('emp-continue');
     await runWorkers(env, { taskQueue, activities: world.activities() }, async () => {
       const handle = await start(taskQueue, event(), { historyEventsBeforeContinue: 40 });
@@ -313,8 +391,14 @@ describe('employeeSync on the time-skipping server', () => {
       expect(carried.lastFingerprint).toBeDefined();
       // The timer carried over fires in the new run.
       await env.sleep(Date.parse(timer) - (await env.currentTimeMs()) + 1_000);
-      await waitFor(async () => (world.learner?.status === 'deleted' ? true : undefined), 'the deactivation in the new run');
-      await recordHistoryIfAsked(env.client.workflow.getHandle(handle.workflowId, firstRun), 'employee-sync-continue-as-new');
+      await waitFor(
+        async () => (world.learner?.status === 'deleted' ? true : undefined),
+        'the deactivation in the new run',
+      );
+      await recordHistoryIfAsked(
+        env.client.workflow.getHandle(handle.workflowId, firstRun),
+        'employee-sync-continue-as-new',
+      );
     });
     // Every surname was applied at most once and the last one stands; nothing was lost at the hand-over.
     expect(world.learner?.fields.lastName).toBe('Doe-5');
@@ -350,8 +434,13 @@ describe('employeeSync on the time-skipping server', () => {
           return hold(async () => ({ found: true, record: { id: EMPLOYEE }, digests: {}, readLagSeconds: 0 }));
         },
       }),
-      lmsReads: log.stub({ lookupLearner: async (): Promise<LearnerLookup> => hold(async () => ({ match: { kind: 'none' }, managerLearnerIds: {}, linkedManagerLearnerIds: [] })) }),
-      lmsWrites: log.stub({ applyOperation: async (): Promise<AppliedOperation> => hold(async () => ({ note: 'applied' })) }),
+      lmsReads: log.stub({
+        lookupLearner: async (): Promise<LearnerLookup> =>
+          hold(async () => ({ match: { kind: 'none' }, managerLearnerIds: {}, linkedManagerLearnerIds: [] })),
+      }),
+      lmsWrites: log.stub({
+        applyOperation: async (): Promise<AppliedOperation> => hold(async () => ({ note: 'applied' })),
+      }),
       workflows: log.stub({
         planEmployee: async (): Promise<Plan> =>
           hold(async () => {
@@ -375,13 +464,22 @@ describe('employeeSync on the time-skipping server', () => {
     let final: EmployeeSyncState | undefined;
     await runWorkers(env, { taskQueue, activities }, async () => {
       const handle = await start(taskQueue, event());
-      await waitFor(async () => ((await handle.query(stateQuery)).processed === 1 ? true : undefined), 'the first sync');
+      await waitFor(
+        async () => ((await handle.query(stateQuery)).processed === 1 ? true : undefined),
+        'the first sync',
+      );
       // An operator's syncNow is held at its HiBob read; a webhook event and the due timer come meanwhile.
       gate.armed = true;
-      const update = await handle.startUpdate(syncNowUpdate, { args: [{ reason: 'operator' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      const update = await handle.startUpdate(syncNowUpdate, {
+        args: [{ reason: 'operator' }],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      });
       await waitFor(async () => (gate.waiting === 1 ? true : undefined), 'the syncNow to read HiBob');
       await handle.signal(hibobEventSignal, event());
-      await waitFor(async () => ((await env.currentTimeMs()) > recheckAt! + 500 ? true : undefined), 'the effective date to pass');
+      await waitFor(
+        async () => ((await env.currentTimeMs()) > recheckAt! + 500 ? true : undefined),
+        'the effective date to pass',
+      );
       // Whatever else started a sync meanwhile would be waiting at the gate too.
       await new Promise((r) => setTimeout(r, 500));
       gate.armed = false;
@@ -400,7 +498,10 @@ describe('employeeSync on the time-skipping server', () => {
     // then the signal's sync. Nothing ran twice.
     expect(updateOutcome?.trigger).toBe('on demand: operator');
     expect(updateOutcome?.plan).toMatchObject({ operations: [{ reason: 'plan 2' }] });
-    expect(final?.lastOutcome).toMatchObject({ trigger: 'employee.updated', plan: { operations: [{ reason: 'plan 3' }] } });
+    expect(final?.lastOutcome).toMatchObject({
+      trigger: 'employee.updated',
+      plan: { operations: [{ reason: 'plan 3' }] },
+    });
     expect(final?.pendingTimer).toBeUndefined();
     expect(planSeq).toBe(3);
   });

@@ -26,9 +26,15 @@ describe('failureNotifier on the time-skipping server', () => {
 
   function notifier(log: ActivityLog) {
     const taskQueue = uniqueTaskQueue('notifier');
-    const input: FailureNotifierInput = { connection: 'acme-360', digestWindowSeconds: 5 * 60, minIntervalSeconds: 60 * 60 };
+    const input: FailureNotifierInput = {
+      connection: 'acme-360',
+      digestWindowSeconds: 5 * 60,
+      minIntervalSeconds: 60 * 60,
+    };
     const activities = {
-      workflows: log.stub({ sendFailureDigest: async (_connection: string, _failures: EmployeeFailure[]) => undefined } satisfies Pick<NotificationActivities, 'sendFailureDigest'>),
+      workflows: log.stub({
+        sendFailureDigest: async (_connection: string, _failures: EmployeeFailure[]) => undefined,
+      } satisfies Pick<NotificationActivities, 'sendFailureDigest'>),
     };
     return { taskQueue, input, activities };
   }
@@ -72,7 +78,11 @@ describe('failureNotifier on the time-skipping server', () => {
     const second = Array.from({ length: 20 }, (_, i) => failure(100 + i));
 
     const sent = await runWorkers(env, { taskQueue, activities }, async () => {
-      const handle = await env.client.workflow.start(failureNotifier, { taskQueue, workflowId: `test/notifier/spaced/${taskQueue}`, args: [input] });
+      const handle = await env.client.workflow.start(failureNotifier, {
+        taskQueue,
+        workflowId: `test/notifier/spaced/${taskQueue}`,
+        args: [input],
+      });
       for (const f of first) await handle.signal(failureSignal, f);
       await env.sleep('10 minutes');
       await waitFor(async () => (log.of('sendFailureDigest').length === 1 ? true : undefined), 'the first digest');

@@ -24,7 +24,14 @@ import {
   type FullSyncResult,
   type PlannedSync,
 } from '../../src/workflows/full-sync-api';
-import { ActivityLog, runWorkers, timeSkippingEnvironment, uniqueTaskQueue, waitFor, type QueueActivities } from '../support/time-skipping';
+import {
+  ActivityLog,
+  runWorkers,
+  timeSkippingEnvironment,
+  uniqueTaskQueue,
+  waitFor,
+  type QueueActivities,
+} from '../support/time-skipping';
 
 const HOUR = 60 * 60_000;
 const APPROVAL_TIMEOUT_MS = 3 * HOUR;
@@ -78,11 +85,29 @@ function stubActivities(log: ActivityLog, scenario: Scenario): QueueActivities {
     }),
   };
   const workflows: Stubs<
-    'writePreview' | 'loadBatch' | 'syncEmployeeNow' | 'storeBatchOutcomes' | 'rebatch' | 'buildReport' | 'saveSyncState' | 'sendReportEmail' | 'armEmployeeTimers' | 'confirmApprovedPlan'
+    | 'writePreview'
+    | 'loadBatch'
+    | 'syncEmployeeNow'
+    | 'storeBatchOutcomes'
+    | 'rebatch'
+    | 'buildReport'
+    | 'saveSyncState'
+    | 'sendReportEmail'
+    | 'armEmployeeTimers'
+    | 'confirmApprovedPlan'
   > = {
-    writePreview: async (_connection, runKey) => ({ csv: ref(`${runKey}/preview.csv`), xlsx: ref(`${runKey}/preview.xlsx`) }),
+    writePreview: async (_connection, runKey) => ({
+      csv: ref(`${runKey}/preview.csv`),
+      xlsx: ref(`${runKey}/preview.xlsx`),
+    }),
     loadBatch: async (batch) => BATCHES[batch.key] ?? [],
-    syncEmployeeNow: async (): Promise<SyncOutcome> => ({ at: new Date().toISOString(), trigger: 'full sync', result: 'applied', detail: '', operations: ['updateFields'] }),
+    syncEmployeeNow: async (): Promise<SyncOutcome> => ({
+      at: new Date().toISOString(),
+      trigger: 'full sync',
+      result: 'applied',
+      detail: '',
+      operations: ['updateFields'],
+    }),
     storeBatchOutcomes: async (runKey, index, _data, kind = 'outcomes') => ref(`${runKey}/${kind}-${index}.json`),
     rebatch: async () => [],
     confirmApprovedPlan: async (_connection, runKey): Promise<ConfirmedPlan> => ({
@@ -135,22 +160,34 @@ describe('fullSync approval modes on the time-skipping server', () => {
       return p.phase === 'awaitingApproval' ? p : undefined;
     }, 'the full sync to ask for approval');
 
-  const synced = (log: ActivityLog) => log.of('syncEmployeeNow').map((c) => c.args[1] as string).sort();
-  const loaded = (log: ActivityLog) => log.of('loadBatch').map((c) => (c.args[0] as BlobRef).key).sort();
+  const synced = (log: ActivityLog) =>
+    log
+      .of('syncEmployeeNow')
+      .map((c) => c.args[1] as string)
+      .sort();
+  const loaded = (log: ActivityLog) =>
+    log
+      .of('loadBatch')
+      .map((c) => (c.args[0] as BlobRef).key)
+      .sort();
   const reportApproval = (log: ActivityLog) => log.of('buildReport')[0]!.args[6] as ApprovalState | undefined;
 
   it('always: waits before applying anything; approved, applies the confirmed batches, leaving out those changed since approval', async () => {
     const log = new ActivityLog();
     const taskQueue = uniqueTaskQueue('full-sync-always-approved');
 
-    const { waiting, before, answer, result, final } = await runWorkers(env, { taskQueue, activities: stubActivities(log, { approval: WHOLE_PLAN, safeguard: TRIPPED, held: true }) }, async () => {
-      const handle = await start(taskQueue);
-      const waiting = await untilAwaitingApproval(handle);
-      const before = log.calls.map((c) => c.name);
-      const answer = await handle.executeUpdate(approveUpdate, { args: [{ by: 'hr-lead' }] });
-      const result = await handle.result();
-      return { waiting, before, answer, result, final: await handle.query(progressQuery) };
-    });
+    const { waiting, before, answer, result, final } = await runWorkers(
+      env,
+      { taskQueue, activities: stubActivities(log, { approval: WHOLE_PLAN, safeguard: TRIPPED, held: true }) },
+      async () => {
+        const handle = await start(taskQueue);
+        const waiting = await untilAwaitingApproval(handle);
+        const before = log.calls.map((c) => c.name);
+        const answer = await handle.executeUpdate(approveUpdate, { args: [{ by: 'hr-lead' }] });
+        const result = await handle.result();
+        return { waiting, before, answer, result, final: await handle.query(progressQuery) };
+      },
+    );
 
     // While waiting: planned and previewed, nothing loaded or written.
     expect(before).toEqual(['snapshotHibob', 'snapshotLms', 'planFullSync', 'writePreview']);
@@ -158,7 +195,12 @@ describe('fullSync approval modes on the time-skipping server', () => {
     expect(log.of('writePreview')[0]!.args[5]).toEqual(WHOLE_PLAN);
 
     // The answer tells the approver what was approved: the whole plan, held deactivations included.
-    expect(answer).toEqual({ ...TRIPPED, decision: 'approved', decidedBy: 'hr-lead', approval: { ...WHOLE_PLAN, decision: 'approved', decidedBy: 'hr-lead' } });
+    expect(answer).toEqual({
+      ...TRIPPED,
+      decision: 'approved',
+      decidedBy: 'hr-lead',
+      approval: { ...WHOLE_PLAN, decision: 'approved', decidedBy: 'hr-lead' },
+    });
 
     // HiBob read again, as the snapshot reads it, under a key of its own; the plan checked against it.
     const snapshots = log.of('snapshotHibob');
@@ -178,7 +220,11 @@ describe('fullSync approval modes on the time-skipping server', () => {
 
     // The report learns the decision and where the changed employees are listed.
     expect(reportApproval(log)).toEqual({
-      ...WHOLE_PLAN, decision: 'approved', decidedBy: 'hr-lead', changedSinceApproval: 1, changedRef: ref(`${runKey}/changed-since-approval.json`),
+      ...WHOLE_PLAN,
+      decision: 'approved',
+      decidedBy: 'hr-lead',
+      changedSinceApproval: 1,
+      changedRef: ref(`${runKey}/changed-since-approval.json`),
     });
     expect(log.of('buildReport')[0]!.args[5]).toEqual({ ...TRIPPED, decision: 'approved', decidedBy: 'hr-lead' });
     expect(result.approval).toMatchObject({ scope: 'plan', decision: 'approved', changedSinceApproval: 1 });
@@ -190,12 +236,16 @@ describe('fullSync approval modes on the time-skipping server', () => {
     const log = new ActivityLog();
     const taskQueue = uniqueTaskQueue('full-sync-always-rejected');
 
-    const { answer, result } = await runWorkers(env, { taskQueue, activities: stubActivities(log, { approval: WHOLE_PLAN }) }, async () => {
-      const handle = await start(taskQueue);
-      await untilAwaitingApproval(handle);
-      const answer = await handle.executeUpdate(rejectUpdate, { args: [{ by: 'hr-lead' }] });
-      return { answer, result: await handle.result() };
-    });
+    const { answer, result } = await runWorkers(
+      env,
+      { taskQueue, activities: stubActivities(log, { approval: WHOLE_PLAN }) },
+      async () => {
+        const handle = await start(taskQueue);
+        await untilAwaitingApproval(handle);
+        const answer = await handle.executeUpdate(rejectUpdate, { args: [{ by: 'hr-lead' }] });
+        return { answer, result: await handle.result() };
+      },
+    );
 
     expect(answer.approval).toEqual({ ...WHOLE_PLAN, decision: 'rejected', decidedBy: 'hr-lead' });
     expect(answer.decision).toBeUndefined();
@@ -213,12 +263,16 @@ describe('fullSync approval modes on the time-skipping server', () => {
     const log = new ActivityLog();
     const taskQueue = uniqueTaskQueue('full-sync-always-timeout');
 
-    const result = await runWorkers(env, { taskQueue, activities: stubActivities(log, { approval: WHOLE_PLAN }) }, async () => {
-      const handle = await start(taskQueue);
-      await untilAwaitingApproval(handle);
-      // Waiting for the result lets the server skip the approval window.
-      return handle.result();
-    });
+    const result = await runWorkers(
+      env,
+      { taskQueue, activities: stubActivities(log, { approval: WHOLE_PLAN }) },
+      async () => {
+        const handle = await start(taskQueue);
+        await untilAwaitingApproval(handle);
+        // Waiting for the result lets the server skip the approval window.
+        return handle.result();
+      },
+    );
 
     expect(log.of('loadBatch')).toEqual([]);
     expect(log.of('syncEmployeeNow')).toEqual([]);
@@ -236,21 +290,25 @@ describe('fullSync approval modes on the time-skipping server', () => {
     const notAsked: SafeguardState = { ...TRIPPED, decision: 'notAsked' };
     const never: PlanApproval = { scope: 'none', reason: 'held: safeguard, approval mode never' };
 
-    const { phases, result } = await runWorkers(env, { taskQueue, activities: stubActivities(log, { approval: never, safeguard: notAsked, held: true }) }, async () => {
-      const handle = await start(taskQueue);
-      const phases = new Set<string>();
-      const watching = (async () => {
-        for (;;) {
-          const p = await handle.query(progressQuery).catch(() => undefined);
-          if (!p || p.phase === 'done') return;
-          phases.add(p.phase);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      })();
-      const result = await handle.result();
-      await watching;
-      return { phases, result };
-    });
+    const { phases, result } = await runWorkers(
+      env,
+      { taskQueue, activities: stubActivities(log, { approval: never, safeguard: notAsked, held: true }) },
+      async () => {
+        const handle = await start(taskQueue);
+        const phases = new Set<string>();
+        const watching = (async () => {
+          for (;;) {
+            const p = await handle.query(progressQuery).catch(() => undefined);
+            if (!p || p.phase === 'done') return;
+            phases.add(p.phase);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        })();
+        const result = await handle.result();
+        await watching;
+        return { phases, result };
+      },
+    );
 
     expect(phases.has('awaitingApproval')).toBe(false);
     expect(loaded(log)).toEqual(['batch-0']);
@@ -271,24 +329,32 @@ describe('fullSync approval modes on the time-skipping server', () => {
 
     const firstLog = new ActivityLog();
     const firstQueue = uniqueTaskQueue('full-sync-first-run');
-    const waited = await runWorkers(env, { taskQueue: firstQueue, activities: stubActivities(firstLog, { approval: first }) }, async () => {
-      const handle = await start(firstQueue);
-      const waiting = await untilAwaitingApproval(handle);
-      expect(firstLog.of('syncEmployeeNow')).toEqual([]);
-      await handle.executeUpdate(approveUpdate, { args: [{ by: 'hr-lead' }] });
-      await handle.result();
-      return waiting;
-    });
+    const waited = await runWorkers(
+      env,
+      { taskQueue: firstQueue, activities: stubActivities(firstLog, { approval: first }) },
+      async () => {
+        const handle = await start(firstQueue);
+        const waiting = await untilAwaitingApproval(handle);
+        expect(firstLog.of('syncEmployeeNow')).toEqual([]);
+        await handle.executeUpdate(approveUpdate, { args: [{ by: 'hr-lead' }] });
+        await handle.result();
+        return waiting;
+      },
+    );
     expect(waited.approval).toEqual(first);
     expect(firstLog.of('confirmApprovedPlan')).toHaveLength(1);
     expect(synced(firstLog)).toEqual(['emp-1', 'emp-3', 'emp-7']);
 
     const laterLog = new ActivityLog();
     const laterQueue = uniqueTaskQueue('full-sync-later-run');
-    const result = await runWorkers(env, { taskQueue: laterQueue, activities: stubActivities(laterLog, { approval: later }) }, async () => {
-      const handle = await start(laterQueue);
-      return handle.result();
-    });
+    const result = await runWorkers(
+      env,
+      { taskQueue: laterQueue, activities: stubActivities(laterLog, { approval: later }) },
+      async () => {
+        const handle = await start(laterQueue);
+        return handle.result();
+      },
+    );
     expect(laterLog.of('confirmApprovedPlan')).toEqual([]);
     expect(laterLog.of('snapshotHibob')).toHaveLength(1);
     expect(synced(laterLog)).toEqual(['emp-1', 'emp-2', 'emp-3']);
@@ -302,10 +368,14 @@ describe('fullSync approval modes on the time-skipping server', () => {
     const log = new ActivityLog();
     const taskQueue = uniqueTaskQueue('full-sync-always-dry');
 
-    const result = await runWorkers(env, { taskQueue, activities: stubActivities(log, { approval: WHOLE_PLAN }) }, async () => {
-      const handle = await start(taskQueue, true);
-      return handle.result();
-    });
+    const result = await runWorkers(
+      env,
+      { taskQueue, activities: stubActivities(log, { approval: WHOLE_PLAN }) },
+      async () => {
+        const handle = await start(taskQueue, true);
+        return handle.result();
+      },
+    );
 
     expect(result.dryRun).toBe(true);
     expect(log.of('syncEmployeeNow')).toEqual([]);

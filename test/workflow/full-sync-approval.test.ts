@@ -6,7 +6,14 @@ import type { SyncOutcome } from '../../src/workflows/employee-sync-api';
 import { fullSync } from '../../src/workflows/full-sync';
 import { lmsQueue } from '../../src/workflows/task-queues';
 import { approveUpdate, progressQuery, type FullSyncResult, type PlannedSync } from '../../src/workflows/full-sync-api';
-import { ActivityLog, runWorkers, timeSkippingEnvironment, uniqueTaskQueue, waitFor, type QueueActivities } from '../support/time-skipping';
+import {
+  ActivityLog,
+  runWorkers,
+  timeSkippingEnvironment,
+  uniqueTaskQueue,
+  waitFor,
+  type QueueActivities,
+} from '../support/time-skipping';
 
 const HOUR = 60 * 60_000;
 const APPROVAL_TIMEOUT_MS = 2 * HOUR;
@@ -14,7 +21,11 @@ const APPROVAL_TIMEOUT_MS = 2 * HOUR;
 const ref = (key: string): BlobRef => ({ key, bytes: 1, sha256: key });
 
 /** Two updates to apply now; three deactivations held by the safeguard, in two batches. */
-const BATCHES: Record<string, string[]> = { 'batch-0': ['emp-1', 'emp-2'], 'held-0': ['emp-7', 'emp-8'], 'held-1': ['emp-9'] };
+const BATCHES: Record<string, string[]> = {
+  'batch-0': ['emp-1', 'emp-2'],
+  'held-0': ['emp-7', 'emp-8'],
+  'held-1': ['emp-9'],
+};
 const SAFEGUARD: SafeguardState = { tripped: true, reason: '3 deactivations, above the limit of 2' };
 
 /** The full sync's activities as stubs: a plan that holds deactivations, every write recorded. */
@@ -40,8 +51,20 @@ function stubActivities(log: ActivityLog): QueueActivities {
       apiCalls: { hibob: 1, lmsReads: 0 },
     }),
   };
-  const workflows: Stubs<'writePreview' | 'loadBatch' | 'syncEmployeeNow' | 'storeBatchOutcomes' | 'rebatch' | 'buildReport' | 'saveSyncState' | 'sendReportEmail'> = {
-    writePreview: async (_connection, runKey) => ({ csv: ref(`${runKey}/preview.csv`), xlsx: ref(`${runKey}/preview.xlsx`) }),
+  const workflows: Stubs<
+    | 'writePreview'
+    | 'loadBatch'
+    | 'syncEmployeeNow'
+    | 'storeBatchOutcomes'
+    | 'rebatch'
+    | 'buildReport'
+    | 'saveSyncState'
+    | 'sendReportEmail'
+  > = {
+    writePreview: async (_connection, runKey) => ({
+      csv: ref(`${runKey}/preview.csv`),
+      xlsx: ref(`${runKey}/preview.xlsx`),
+    }),
     loadBatch: async (batch) => BATCHES[batch.key] ?? [],
     syncEmployeeNow: async (_connection, employeeId): Promise<SyncOutcome> => ({
       at: new Date().toISOString(),
@@ -92,7 +115,11 @@ describe('fullSync approval window on the time-skipping server', () => {
     return { handle, progress };
   }
 
-  const synced = (log: ActivityLog) => log.of('syncEmployeeNow').map((c) => c.args[1] as string).sort();
+  const synced = (log: ActivityLog) =>
+    log
+      .of('syncEmployeeNow')
+      .map((c) => c.args[1] as string)
+      .sort();
   const loaded = (log: ActivityLog) => log.of('loadBatch').map((c) => (c.args[0] as BlobRef).key);
 
   it('leaves the held deactivations alone and reports timedOut when nobody decides in time', async () => {

@@ -9,7 +9,13 @@ import type { BlobRef } from '../../src/blobstore/blob-store';
 import type { SyncOutcome } from '../../src/workflows/employee-sync-api';
 import { fullSync } from '../../src/workflows/full-sync';
 import type { FullSyncResult, PlannedSync } from '../../src/workflows/full-sync-api';
-import { ActivityLog, runWorkers, timeSkippingEnvironment, uniqueTaskQueue, type QueueActivities } from '../support/time-skipping';
+import {
+  ActivityLog,
+  runWorkers,
+  timeSkippingEnvironment,
+  uniqueTaskQueue,
+  type QueueActivities,
+} from '../support/time-skipping';
 
 const ref = (key: string): BlobRef => ({ key, bytes: 1, sha256: key });
 
@@ -39,10 +45,29 @@ function stubActivities(log: ActivityLog, sendFailures = 0): QueueActivities {
     }),
   };
   let sendAttempts = 0;
-  const workflows: Stubs<'writePreview' | 'loadBatch' | 'syncEmployeeNow' | 'storeBatchOutcomes' | 'rebatch' | 'finishFullSync' | 'buildReport' | 'saveSyncState' | 'sendReportEmail'> = {
-    writePreview: async (_connection, runKey) => ({ csv: ref(`${runKey}/preview.csv`), xlsx: ref(`${runKey}/preview.xlsx`) }),
+  const workflows: Stubs<
+    | 'writePreview'
+    | 'loadBatch'
+    | 'syncEmployeeNow'
+    | 'storeBatchOutcomes'
+    | 'rebatch'
+    | 'finishFullSync'
+    | 'buildReport'
+    | 'saveSyncState'
+    | 'sendReportEmail'
+  > = {
+    writePreview: async (_connection, runKey) => ({
+      csv: ref(`${runKey}/preview.csv`),
+      xlsx: ref(`${runKey}/preview.xlsx`),
+    }),
     loadBatch: async () => ['emp-1', 'emp-2'],
-    syncEmployeeNow: async (): Promise<SyncOutcome> => ({ at: new Date().toISOString(), trigger: 'full sync', result: 'applied', detail: '', operations: ['updateFields'] }),
+    syncEmployeeNow: async (): Promise<SyncOutcome> => ({
+      at: new Date().toISOString(),
+      trigger: 'full sync',
+      result: 'applied',
+      detail: '',
+      operations: ['updateFields'],
+    }),
     storeBatchOutcomes: async (runKey, index, _data, kind = 'outcomes') => ref(`${runKey}/${kind}-${index}.json`),
     rebatch: async () => [],
     finishFullSync: async () => {
@@ -80,17 +105,21 @@ describe('fullSync report, state and e-mail on the time-skipping server', () => 
 
   async function run(log: ActivityLog, name: string, options: { dryRun?: boolean; sendFailures?: number } = {}) {
     const taskQueue = uniqueTaskQueue(name);
-    const result = await runWorkers(env, { taskQueue, activities: stubActivities(log, options.sendFailures) }, async () =>
-      env.client.workflow.execute(fullSync, {
-        taskQueue,
-        workflowId: `test/full-sync/${taskQueue}`,
-        args: [{ connection: 'acme-360', taskQueue, trigger: 'test', dryRun: options.dryRun }],
-      }),
+    const result = await runWorkers(
+      env,
+      { taskQueue, activities: stubActivities(log, options.sendFailures) },
+      async () =>
+        env.client.workflow.execute(fullSync, {
+          taskQueue,
+          workflowId: `test/full-sync/${taskQueue}`,
+          args: [{ connection: 'acme-360', taskQueue, trigger: 'test', dryRun: options.dryRun }],
+        }),
     );
     return { result, taskQueue };
   }
 
-  const ending = (log: ActivityLog) => log.calls.map((c) => c.name).filter((name) => ENDING.includes(name) || name === 'finishFullSync');
+  const ending = (log: ActivityLog) =>
+    log.calls.map((c) => c.name).filter((name) => ENDING.includes(name) || name === 'finishFullSync');
 
   it('builds the report, saves the state from it, then mails it, after the last batch', async () => {
     const log = new ActivityLog();
@@ -106,14 +135,25 @@ describe('fullSync report, state and e-mail on the time-skipping server', () => 
     // The workflow dates the report, so a retried buildReport writes the same report.
     const meta = build!.args[4] as { startedAt: string; finishedAt: string };
     expect(Date.parse(meta.finishedAt)).toBeGreaterThanOrEqual(Date.parse(meta.startedAt));
-    expect(result).toMatchObject({ connection: 'acme-360', dryRun: false, reportRef, outcomes: { applied: 2, unchanged: 1 } });
+    expect(result).toMatchObject({
+      connection: 'acme-360',
+      dryRun: false,
+      reportRef,
+      outcomes: { applied: 2, unchanged: 1 },
+    });
   });
 
   it('retries a failing e-mail on its own: the report is built and the state saved once', async () => {
     const log = new ActivityLog();
     const { result } = await run(log, 'full-sync-report-mail-retry', { sendFailures: 2 });
 
-    expect(ending(log)).toEqual(['buildReport', 'saveSyncState', 'sendReportEmail', 'sendReportEmail', 'sendReportEmail']);
+    expect(ending(log)).toEqual([
+      'buildReport',
+      'saveSyncState',
+      'sendReportEmail',
+      'sendReportEmail',
+      'sendReportEmail',
+    ]);
     expect(log.of('buildReport')).toHaveLength(1);
     expect(log.of('saveSyncState')).toHaveLength(1);
     // Every attempt mails the same stored report of the same run.

@@ -41,7 +41,11 @@ export class HibobClient {
   }
 
   /** POST /people/{idOrEmail}; undefined when HiBob does not know the person. */
-  async getEmployee(idOrEmail: string, fields?: string[], humanReadable?: 'APPEND'): Promise<HibobEmployee | undefined> {
+  async getEmployee(
+    idOrEmail: string,
+    fields?: string[],
+    humanReadable?: 'APPEND',
+  ): Promise<HibobEmployee | undefined> {
     try {
       const body: Record<string, unknown> = {};
       if (fields) body.fields = fields;
@@ -72,11 +76,27 @@ export class HibobClient {
     if (!response.ok) {
       const { code, message } = parseHibobError(text);
       const reset = Number(response.headers.get('x-ratelimit-reset'));
-      const retryAfter = Number(response.headers.get('retry-after')) || (reset ? Math.max(1, reset - Math.floor(Date.now() / 1000)) : undefined);
-      throw new ApiError('hibob', response.status, code, `${method} ${path}: ${message}`, isRetryableStatus(response.status), retryAfter);
+      const retryAfter =
+        Number(response.headers.get('retry-after')) ||
+        (reset ? Math.max(1, reset - Math.floor(Date.now() / 1000)) : undefined);
+      throw new ApiError(
+        'hibob',
+        response.status,
+        code,
+        `${method} ${path}: ${message}`,
+        isRetryableStatus(response.status),
+        retryAfter,
+      );
     }
     // HiBob answers unknown paths with a 200 HTML login page: a non-JSON 2xx is an error.
-    if (!isJson) throw new ApiError('hibob', response.status, 'notJson', `${method} ${path} answered ${response.headers.get('content-type')} instead of JSON`, false);
+    if (!isJson)
+      throw new ApiError(
+        'hibob',
+        response.status,
+        'notJson',
+        `${method} ${path} answered ${response.headers.get('content-type')} instead of JSON`,
+        false,
+      );
     return JSON.parse(text) as T;
   }
 }

@@ -92,7 +92,12 @@ export interface HibobFieldMeta {
   categoryId?: string;
 }
 
-const DEFAULT_POLL: Required<ReportPollOptions> = { initialDelayMs: 1000, factor: 2, maxDelayMs: 15_000, timeoutMs: 10 * 60_000 };
+const DEFAULT_POLL: Required<ReportPollOptions> = {
+  initialDelayMs: 1000,
+  factor: 2,
+  maxDelayMs: 15_000,
+  timeoutMs: 10 * 60_000,
+};
 /** Consecutive transient failures (5xx, network) tolerated while polling an async file. */
 const POLL_TRANSIENT_FAILURES = 3;
 
@@ -103,7 +108,11 @@ const reportListSchema = z.object({
 const reportFileSchema = z.looseObject({
   employees: z.array(z.record(z.string(), z.unknown())),
   info: z
-    .looseObject({ id: z.union([z.number(), z.string()]).optional(), name: z.string().optional(), generatedAt: z.string().optional() })
+    .looseObject({
+      id: z.union([z.number(), z.string()]).optional(),
+      name: z.string().optional(),
+      generatedAt: z.string().optional(),
+    })
     .optional(),
 });
 
@@ -258,7 +267,13 @@ export class HibobReportClient {
       );
     }
     const known = views.length > 0 ? views.map((v) => `"${v.name}" (${v.id})`).join(', ') : 'none';
-    throw new ApiError('hibob', 404, 'reportNotFound', `no report "${text}" among the reports this service user can see: ${known}`, false);
+    throw new ApiError(
+      'hibob',
+      404,
+      'reportNotFound',
+      `no report "${text}" among the reports this service user can see: ${known}`,
+      false,
+    );
   }
 
   /** `GET /company/people/fields`: field ids, names and json paths, to name report columns. */
@@ -294,7 +309,14 @@ export class HibobReportClient {
     const path = `/company/reports/${encodeURIComponent(String(reportId))}/download${this.query(options, humanReadable)}`;
     await this.downloads.take(options.signal);
     const answer = await this.send(path, options.signal, { limited: true });
-    return this.toDownload(String(reportId), humanReadable, 'sync', 0, this.parseJson(answer, `GET ${path}`, false), `GET ${path}`);
+    return this.toDownload(
+      String(reportId),
+      humanReadable,
+      'sync',
+      0,
+      this.parseJson(answer, `GET ${path}`, false),
+      `GET ${path}`,
+    );
   }
 
   /** `download-async`, then polls the file until Bob has built it. */
@@ -302,11 +324,21 @@ export class HibobReportClient {
     const humanReadable = options.humanReadable ?? 'APPEND';
     const { reportName } = await this.startAsyncDownload(reportId, options);
     const { body, notReadyPolls } = await this.pollReportFile(reportName, options);
-    return this.toDownload(String(reportId), humanReadable, 'async', notReadyPolls, body, `GET /company/reports/download/${reportName}`);
+    return this.toDownload(
+      String(reportId),
+      humanReadable,
+      'async',
+      notReadyPolls,
+      body,
+      `GET /company/reports/download/${reportName}`,
+    );
   }
 
   /** `GET /company/reports/{id}/download-async`: Bob answers 202 with the file's URL in Location. */
-  async startAsyncDownload(reportId: string | number, options: DownloadOptions = {}): Promise<{ reportName: string; location: string }> {
+  async startAsyncDownload(
+    reportId: string | number,
+    options: DownloadOptions = {},
+  ): Promise<{ reportName: string; location: string }> {
     const humanReadable = options.humanReadable ?? 'APPEND';
     const path = `/company/reports/${encodeURIComponent(String(reportId))}/download-async${this.query(options, humanReadable)}`;
     await this.downloads.take(options.signal);
@@ -314,7 +346,13 @@ export class HibobReportClient {
     const location = answer.headers.get('location') ?? '';
     const reportName = reportNameFromLocation(location);
     if (!reportName) {
-      throw new ApiError('hibob', answer.status, 'noLocation', `GET ${path} answered ${answer.status} without a report file URL in Location`, false);
+      throw new ApiError(
+        'hibob',
+        answer.status,
+        'noLocation',
+        `GET ${path} answered ${answer.status} without a report file URL in Location`,
+        false,
+      );
     }
     return { reportName, location };
   }
@@ -324,7 +362,10 @@ export class HibobReportClient {
    * lengthens the wait (initialDelayMs × factor, up to maxDelayMs). A 429 waits for Bob's reset;
    * a few transient failures in a row are tolerated. Gives up after `poll.timeoutMs`.
    */
-  async pollReportFile(reportName: string, options: CallOptions = {}): Promise<{ body: unknown; notReadyPolls: number }> {
+  async pollReportFile(
+    reportName: string,
+    options: CallOptions = {},
+  ): Promise<{ body: unknown; notReadyPolls: number }> {
     const path = `/company/reports/download/${encodeURIComponent(reportName)}`;
     const started = this.now();
     let backoff = this.poll.initialDelayMs;
@@ -340,7 +381,13 @@ export class HibobReportClient {
       } catch (err) {
         // A file Bob no longer serves (expired, say) is rebuilt by a new download, so another attempt helps.
         if (err instanceof ApiError && err.status === 404) {
-          throw new ApiError('hibob', 404, 'reportFileGone', `GET ${path}: Bob no longer serves this report file; start a new download`, true);
+          throw new ApiError(
+            'hibob',
+            404,
+            'reportFileGone',
+            `GET ${path}: Bob no longer serves this report file; start a new download`,
+            true,
+          );
         }
         if (!(err instanceof ApiError) || !err.retryable) throw err;
         if (err.status !== 429 && ++transientFailures > POLL_TRANSIENT_FAILURES) throw err;
@@ -373,7 +420,14 @@ export class HibobReportClient {
     return `?${q.toString()}`;
   }
 
-  private toDownload(reportId: string, humanReadable: ReportHumanReadable, via: 'sync' | 'async', notReadyPolls: number, body: unknown, what: string): ReportDownload {
+  private toDownload(
+    reportId: string,
+    humanReadable: ReportHumanReadable,
+    via: 'sync' | 'async',
+    notReadyPolls: number,
+    body: unknown,
+    what: string,
+  ): ReportDownload {
     const parsed = reportFileSchema.safeParse(body);
     if (!parsed.success) throw this.shapeError(what, 'a JSON report {"employees":[…]}', body);
     const download: ReportDownload = { reportId, humanReadable, via, employees: parsed.data.employees, notReadyPolls };
@@ -391,7 +445,11 @@ export class HibobReportClient {
    * A GET with Basic auth, the caller's signal and a per-request deadline. Non-2xx answers
    * become ApiError; a 429 on a limited call also holds further downloads until Bob's reset.
    */
-  private async send(path: string, signal: AbortSignal | undefined, flags: { limited?: boolean; allowNoContent?: boolean } = {}): Promise<HttpAnswer> {
+  private async send(
+    path: string,
+    signal: AbortSignal | undefined,
+    flags: { limited?: boolean; allowNoContent?: boolean } = {},
+  ): Promise<HttpAnswer> {
     const what = `GET ${path}`;
     const deadline = AbortSignal.timeout(this.timeoutMs);
     let response: Response;
@@ -405,7 +463,8 @@ export class HibobReportClient {
       text = await response.text();
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (deadline.aborted) throw new ApiError('hibob', 0, 'timeout', `${what} got no answer within ${this.timeoutMs} ms`, true);
+      if (deadline.aborted)
+        throw new ApiError('hibob', 0, 'timeout', `${what} got no answer within ${this.timeoutMs} ms`, true);
       throw new ApiError('hibob', 0, 'network', `${what} failed: ${(err as Error).message}`, true);
     }
     if (response.status === 204 && !flags.allowNoContent) {
@@ -415,7 +474,14 @@ export class HibobReportClient {
     const { code, message } = parseHibobError(text);
     const retryAfter = this.retryAfterSeconds(response.headers);
     if (response.status === 429 && flags.limited) this.downloads.blockUntil(this.now() + (retryAfter ?? 60) * 1000);
-    throw new ApiError('hibob', response.status, code, `${what}: ${message}`, isRetryableStatus(response.status), retryAfter);
+    throw new ApiError(
+      'hibob',
+      response.status,
+      code,
+      `${what}: ${message}`,
+      isRetryableStatus(response.status),
+      retryAfter,
+    );
   }
 
   /** Retry-After when sent, else the wait until X-RateLimit-Reset (Unix seconds). */
@@ -442,11 +508,22 @@ export class HibobReportClient {
         /* reported below */
       }
     }
-    throw new ApiError('hibob', answer.status, 'notJson', `${what} answered ${type || 'no content type'} that is not JSON: ${answer.text.slice(0, 120)}`, false);
+    throw new ApiError(
+      'hibob',
+      answer.status,
+      'notJson',
+      `${what} answered ${type || 'no content type'} that is not JSON: ${answer.text.slice(0, 120)}`,
+      false,
+    );
   }
 
   private shapeError(what: string, expected: string, body: unknown): ApiError {
-    const keys = body && typeof body === 'object' && !Array.isArray(body) ? `an object with keys ${Object.keys(body).slice(0, 10).join(', ') || '(none)'}` : Array.isArray(body) ? 'an array' : typeof body;
+    const keys =
+      body && typeof body === 'object' && !Array.isArray(body)
+        ? `an object with keys ${Object.keys(body).slice(0, 10).join(', ') || '(none)'}`
+        : Array.isArray(body)
+          ? 'an array'
+          : typeof body;
     return new ApiError('hibob', 200, 'unexpectedShape', `${what} answered ${keys}, expected ${expected}`, false);
   }
 }

@@ -24,5 +24,5 @@ export function isRetryableStatus(status: number): boolean {
 
 /** Text of a value from an error body, whatever its type, for messages. */
 export function describeValue(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
 }

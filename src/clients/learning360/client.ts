@@ -68,7 +68,7 @@ export function parseNextLink(header: string | null): string | undefined {
 /** 360Learning sends `{"error":"code"}` for OAuth and 429, `{"error":{"code","message"}}` otherwise. */
 export function normaliseError(status: number, body: unknown): { code: string; message: string } {
   if (body && typeof body === 'object' && 'error' in body) {
-    const error = (body).error;
+    const error = body.error;
     if (typeof error === 'string') return { code: error, message: error };
     if (error && typeof error === 'object') {
       const e = error as { code?: unknown; message?: unknown };
@@ -134,17 +134,28 @@ export class Learning360Client {
       response = await this.doFetch(`${this.baseUrl}/api/v2/oauth2/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ grant_type: 'client_credentials', client_id: this.options.clientId, client_secret: this.options.clientSecret }),
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: this.options.clientId,
+          client_secret: this.options.clientSecret,
+        }),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
     } catch (err) {
       throw new ApiError('360learning', 0, 'network', `token request failed: ${(err as Error).message}`, true);
     }
-    const body = (await response.json().catch(() => undefined)) as { access_token?: string; expires_in?: number | string } | undefined;
+    const body = (await response.json().catch(() => undefined)) as
+      { access_token?: string; expires_in?: number | string } | undefined;
     if (!response.ok || !body?.access_token) {
       const { code, message } = normaliseError(response.status, body);
       // Bad client credentials will not fix themselves: not retryable.
-      throw new ApiError('360learning', response.status, code, `token request: ${message}`, isRetryableStatus(response.status));
+      throw new ApiError(
+        '360learning',
+        response.status,
+        code,
+        `token request: ${message}`,
+        isRetryableStatus(response.status),
+      );
     }
     // The documented type is a number, one example shows a string: accept both.
     const ttlSeconds = Number(body.expires_in ?? 3600) || 3600;
@@ -156,7 +167,10 @@ export class Learning360Client {
    * Runs one typed call; on 401 invalid_token refreshes the token and tries once more.
    * Throws ApiError for every non-2xx answer.
    */
-  private async call<T>(label: string, run: () => Promise<{ data?: T; error?: unknown; response: Response }>): Promise<{ data: T; response: Response }> {
+  private async call<T>(
+    label: string,
+    run: () => Promise<{ data?: T; error?: unknown; response: Response }>,
+  ): Promise<{ data: T; response: Response }> {
     let result: { data?: T; error?: unknown; response: Response };
     try {
       result = await run();
@@ -171,13 +185,22 @@ export class Learning360Client {
     const { response } = result;
     if (!response.ok) {
       const { code, message } = normaliseError(response.status, result.error);
-      throw new ApiError('360learning', response.status, code, `${label}: ${message}`, isRetryableStatus(response.status));
+      throw new ApiError(
+        '360learning',
+        response.status,
+        code,
+        `${label}: ${message}`,
+        isRetryableStatus(response.status),
+      );
     }
     return { data: result.data as T, response };
   }
 
   /** Follows `Link: rel="next"` from a first page until the last; never builds page URLs by hand. */
-  private async *pages<T>(label: string, first: () => Promise<{ data?: T[]; error?: unknown; response: Response }>): AsyncGenerator<T[]> {
+  private async *pages<T>(
+    label: string,
+    first: () => Promise<{ data?: T[]; error?: unknown; response: Response }>,
+  ): AsyncGenerator<T[]> {
     const { data, response } = await this.call(label, first);
     yield data;
     let next = parseNextLink(response.headers.get('link'));
@@ -198,7 +221,10 @@ export class Learning360Client {
     }
   }
 
-  private async all<T>(label: string, first: () => Promise<{ data?: T[]; error?: unknown; response: Response }>): Promise<T[]> {
+  private async all<T>(
+    label: string,
+    first: () => Promise<{ data?: T[]; error?: unknown; response: Response }>,
+  ): Promise<T[]> {
     const out: T[] = [];
     for await (const page of this.pages(label, first)) out.push(...page);
     return out;
@@ -208,7 +234,9 @@ export class Learning360Client {
 
   async getUser(userId: string): Promise<User360 | undefined> {
     try {
-      const { data } = await this.call('get user', () => this.api.GET('/api/v2/users/{userId}', { params: { header: VERSION, path: { userId } } }));
+      const { data } = await this.call('get user', () =>
+        this.api.GET('/api/v2/users/{userId}', { params: { header: VERSION, path: { userId } } }),
+      );
       return data;
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return undefined;
@@ -217,7 +245,9 @@ export class Learning360Client {
   }
 
   async findUsersByMail(mail: string): Promise<User360[]> {
-    return this.all('find users by mail', () => this.api.GET('/api/v2/users', { params: { header: VERSION, query: { mail: { eq: mail } } } }));
+    return this.all('find users by mail', () =>
+      this.api.GET('/api/v2/users', { params: { header: VERSION, query: { mail: { eq: mail } } } }),
+    );
   }
 
   /** Every user page by page (for snapshots), optionally filtered by status. */
@@ -231,7 +261,10 @@ export class Learning360Client {
    * POST /users, with 360Learning's invitation e-mail only when asked. 201 = new invited user,
    * 200 = a deleted user restored.
    */
-  async createUser(body: CreateUser360, options: { sendInvitationEmail?: boolean } = {}): Promise<{ user: User360; restored: boolean }> {
+  async createUser(
+    body: CreateUser360,
+    options: { sendInvitationEmail?: boolean } = {},
+  ): Promise<{ user: User360; restored: boolean }> {
     const sendInvitationEmail = options.sendInvitationEmail ? 'true' : 'false';
     const { data, response } = await this.call('create user', () =>
       this.api.POST('/api/v2/users', { params: { header: VERSION, query: { sendInvitationEmail } }, body }),
@@ -240,16 +273,22 @@ export class Learning360Client {
   }
 
   async updateUser(userId: string, body: UpdateUser360): Promise<User360> {
-    const { data } = await this.call('update user', () => this.api.PATCH('/api/v2/users/{userId}', { params: { header: VERSION, path: { userId } }, body }));
+    const { data } = await this.call('update user', () =>
+      this.api.PATCH('/api/v2/users/{userId}', { params: { header: VERSION, path: { userId } }, body }),
+    );
     return data;
   }
 
   async deleteUser(userId: string): Promise<void> {
-    await this.call('delete user', () => this.api.DELETE('/api/v2/users/{userId}', { params: { header: VERSION, path: { userId } } }));
+    await this.call('delete user', () =>
+      this.api.DELETE('/api/v2/users/{userId}', { params: { header: VERSION, path: { userId } } }),
+    );
   }
 
   async activateUser(userId: string): Promise<User360> {
-    const { data } = await this.call('activate user', () => this.api.PUT('/api/v2/users/{userId}/activate', { params: { header: VERSION, path: { userId } } }));
+    const { data } = await this.call('activate user', () =>
+      this.api.PUT('/api/v2/users/{userId}/activate', { params: { header: VERSION, path: { userId } } }),
+    );
     return data;
   }
 
@@ -257,60 +296,81 @@ export class Learning360Client {
 
   async findExternalId(platform: string, value: string): Promise<ExternalIdMapping | undefined> {
     const found = await this.all('find external id', () =>
-      this.api.GET('/api/v2/external-ids', { params: { header: VERSION, query: { platform: { eq: platform }, value: { eq: value } } } }),
+      this.api.GET('/api/v2/external-ids', {
+        params: { header: VERSION, query: { platform: { eq: platform }, value: { eq: value } } },
+      }),
     );
     return found[0];
   }
 
   async findExternalIdOfUser(platform: string, userId: string): Promise<ExternalIdMapping | undefined> {
     const found = await this.all('find external id of user', () =>
-      this.api.GET('/api/v2/external-ids', { params: { header: VERSION, query: { platform: { eq: platform }, targetId: { eq: userId } } } }),
+      this.api.GET('/api/v2/external-ids', {
+        params: { header: VERSION, query: { platform: { eq: platform }, targetId: { eq: userId } } },
+      }),
     );
     return found[0];
   }
 
   listExternalIds(platform: string): AsyncGenerator<ExternalIdMapping[]> {
     return this.pages('list external ids', () =>
-      this.api.GET('/api/v2/external-ids', { params: { header: VERSION, query: { platform: { eq: platform }, type: { eq: 'user' } } } }),
+      this.api.GET('/api/v2/external-ids', {
+        params: { header: VERSION, query: { platform: { eq: platform }, type: { eq: 'user' } } },
+      }),
     ) as AsyncGenerator<ExternalIdMapping[]>;
   }
 
   async createExternalId(platform: string, userId: string, value: string): Promise<ExternalIdMapping> {
     const { data } = await this.call('create external id', () =>
-      this.api.POST('/api/v2/external-ids', { params: { header: VERSION }, body: { platform, targetType: 'user', targetId: userId, value } as never }),
+      this.api.POST('/api/v2/external-ids', {
+        params: { header: VERSION },
+        body: { platform, targetType: 'user', targetId: userId, value } as never,
+      }),
     );
     return data;
   }
 
   async deleteExternalId(mappingId: string): Promise<void> {
-    await this.call('delete external id', () => this.api.DELETE('/api/v2/external-ids/{mappingId}', { params: { header: VERSION, path: { mappingId } } }));
+    await this.call('delete external id', () =>
+      this.api.DELETE('/api/v2/external-ids/{mappingId}', { params: { header: VERSION, path: { mappingId } } }),
+    );
   }
 
   // --- custom fields -------------------------------------------------------------------------
 
   async listUserCustomFields(): Promise<CustomFieldDefinition[]> {
-    return (await this.all('list custom fields', () =>
-      this.api.GET('/api/v2/custom-fields', { params: { header: VERSION, query: { targetType: { eq: 'users' } } as never } }),
-    ));
+    return await this.all('list custom fields', () =>
+      this.api.GET('/api/v2/custom-fields', {
+        params: { header: VERSION, query: { targetType: { eq: 'users' } } as never },
+      }),
+    );
   }
 
   async createUserCustomField(name: string, type: 'string' | 'date'): Promise<CustomFieldDefinition> {
     const { data } = await this.call('create custom field', () =>
-      this.api.POST('/api/v2/custom-fields', { params: { header: VERSION }, body: { name, targetType: 'users', type } as never }),
+      this.api.POST('/api/v2/custom-fields', {
+        params: { header: VERSION },
+        body: { name, targetType: 'users', type } as never,
+      }),
     );
     return data;
   }
 
   async getAuthorizedValues(customFieldId: string): Promise<string[]> {
     const { data } = await this.call('get authorized values', () =>
-      this.api.GET('/api/v2/custom-fields/{customFieldId}/authorized-values', { params: { header: VERSION, path: { customFieldId } } }),
+      this.api.GET('/api/v2/custom-fields/{customFieldId}/authorized-values', {
+        params: { header: VERSION, path: { customFieldId } },
+      }),
     );
     return data;
   }
 
   async replaceAuthorizedValues(customFieldId: string, authorizedValues: string[]): Promise<void> {
     await this.call('replace authorized values', () =>
-      this.api.PUT('/api/v2/custom-fields/{customFieldId}/authorized-values', { params: { header: VERSION, path: { customFieldId } }, body: { authorizedValues } as never }),
+      this.api.PUT('/api/v2/custom-fields/{customFieldId}/authorized-values', {
+        params: { header: VERSION, path: { customFieldId } },
+        body: { authorizedValues } as never,
+      }),
     );
   }
 
@@ -324,21 +384,24 @@ export class Learning360Client {
   /** Replaces ALL custom values of the user: callers merge first. */
   async replaceUserCustomValues(userId: string, customValues: CustomFieldValue[]): Promise<void> {
     await this.call('replace custom values', () =>
-      this.api.PUT('/api/v2/users/{userId}/custom-fields/values', { params: { header: VERSION, path: { userId } }, body: { customValues } as never }),
+      this.api.PUT('/api/v2/users/{userId}/custom-fields/values', {
+        params: { header: VERSION, path: { userId } },
+        body: { customValues } as never,
+      }),
     );
   }
 
   // --- groups, roles, managers ---------------------------------------------------------------
 
   async listGroups(): Promise<{ _id: string; name: string; parentId?: string; public?: boolean }[]> {
-    return (await this.all('list groups', () => this.api.GET('/api/v2/groups', { params: { header: VERSION } })));
+    return await this.all('list groups', () => this.api.GET('/api/v2/groups', { params: { header: VERSION } }));
   }
 
   /** Members of one group with their roles (owner included), every page. */
   async getGroupRoles(groupId: string): Promise<{ userId: string; role: Role360 | 'owner' }[]> {
-    return (await this.all('get group roles', () =>
+    return await this.all('get group roles', () =>
       this.api.GET('/api/v2/groups/{groupId}/roles', { params: { header: VERSION, path: { groupId } } }),
-    ));
+    );
   }
 
   async getUserRoles(userId: string): Promise<{ groupId: string; role: Role360 }[]> {
@@ -349,29 +412,39 @@ export class Learning360Client {
 
   async addGroupRole(groupId: string, role: Role360, userId: string): Promise<void> {
     await this.call('add group role', () =>
-      this.api.POST('/api/v2/groups/{groupId}/{role}/{userId}', { params: { header: VERSION, path: { groupId, role: roleToPath(role) as never, userId } } }),
+      this.api.POST('/api/v2/groups/{groupId}/{role}/{userId}', {
+        params: { header: VERSION, path: { groupId, role: roleToPath(role) as never, userId } },
+      }),
     );
   }
 
   async removeGroupRole(groupId: string, role: Role360, userId: string): Promise<void> {
     await this.call('remove group role', () =>
-      this.api.DELETE('/api/v2/groups/{groupId}/{role}/{userId}', { params: { header: VERSION, path: { groupId, role: roleToPath(role) as never, userId } } }),
+      this.api.DELETE('/api/v2/groups/{groupId}/{role}/{userId}', {
+        params: { header: VERSION, path: { groupId, role: roleToPath(role) as never, userId } },
+      }),
     );
   }
 
   async getManagers(userId: string): Promise<string[]> {
-    return this.all('get managers', () => this.api.GET('/api/v2/users/{userId}/managers', { params: { header: VERSION, path: { userId } } }));
+    return this.all('get managers', () =>
+      this.api.GET('/api/v2/users/{userId}/managers', { params: { header: VERSION, path: { userId } } }),
+    );
   }
 
   async addManager(userId: string, managerId: string): Promise<void> {
     await this.call('add manager', () =>
-      this.api.POST('/api/v2/users/{userId}/managers/{managerId}', { params: { header: VERSION, path: { userId, managerId } } }),
+      this.api.POST('/api/v2/users/{userId}/managers/{managerId}', {
+        params: { header: VERSION, path: { userId, managerId } },
+      }),
     );
   }
 
   async removeManager(userId: string, managerId: string): Promise<void> {
     await this.call('remove manager', () =>
-      this.api.DELETE('/api/v2/users/{userId}/managers/{managerId}', { params: { header: VERSION, path: { userId, managerId } } }),
+      this.api.DELETE('/api/v2/users/{userId}/managers/{managerId}', {
+        params: { header: VERSION, path: { userId, managerId } },
+      }),
     );
   }
 }

@@ -8,7 +8,14 @@
  * client retry by itself for callers without one.
  */
 import { SpacingLimiter } from '../http/spacing-limiter';
-import { ScimApiError, ScimConfigurationError, isScimErrorBody, parseRetryAfter, parseScimErrorBody, type ScimService } from './errors';
+import {
+  ScimApiError,
+  ScimConfigurationError,
+  isScimErrorBody,
+  parseRetryAfter,
+  parseScimErrorBody,
+  type ScimService,
+} from './errors';
 import { eqFilter } from './filter';
 import { applyChanges, buildPatchOperations, toUserDocument } from './patch';
 import {
@@ -143,7 +150,9 @@ export class ScimClient {
   private readonly now: () => number;
   private readonly limiter: SpacingLimiter;
   private readonly service: ScimService;
-  private readonly settings: Required<Pick<ScimClientOptions, 'maxAttempts' | 'maxRetryDelayMs' | 'timeoutMs' | 'pageSize'>>;
+  private readonly settings: Required<
+    Pick<ScimClientOptions, 'maxAttempts' | 'maxRetryDelayMs' | 'timeoutMs' | 'pageSize'>
+  >;
   private readonly customAttributes: readonly string[];
   private discovery?: Promise<ScimCapabilities>;
   /** Set from a Retry-After: no request of this instance leaves before then. */
@@ -168,7 +177,8 @@ export class ScimClient {
     };
     this.extensionUrn = options.extensionUrn;
     this.customAttributes = [...(options.customAttributes ?? [])];
-    if (this.customAttributes.length > 0 && !this.extensionUrn) throw new Error('customAttributes need an extensionUrn');
+    if (this.customAttributes.length > 0 && !this.extensionUrn)
+      throw new Error('customAttributes need an extensionUrn');
   }
 
   // ---- discovery ----------------------------------------------------------------------------
@@ -197,7 +207,8 @@ export class ScimClient {
       this.request('GET', '/Schemas', { tolerate: [404, 501] }),
     ]);
     const config = serviceProviderConfigReader.safeParse(configReply?.body);
-    if (!config.success) throw this.unexpected(configReply, 'GET /ServiceProviderConfig', 'not a ServiceProviderConfig');
+    if (!config.success)
+      throw this.unexpected(configReply, 'GET /ServiceProviderConfig', 'not a ServiceProviderConfig');
     const spc = config.data;
 
     const resourceTypes = typesReply
@@ -213,7 +224,9 @@ export class ScimClient {
         })
       : undefined;
 
-    const userType = resourceTypes?.find((r) => r.schema.toLowerCase() === CORE_USER_URN.toLowerCase()) ?? resourceTypes?.find((r) => r.name === 'User');
+    const userType =
+      resourceTypes?.find((r) => r.schema.toLowerCase() === CORE_USER_URN.toLowerCase()) ??
+      resourceTypes?.find((r) => r.name === 'User');
     const endpoint = userType?.endpoint ?? '/Users';
     const capabilities: ScimCapabilities = {
       patch: spc.patch.supported,
@@ -225,14 +238,16 @@ export class ScimClient {
       userSchemaExtensions: userType?.schemaExtensions ?? [],
       serviceProviderConfig: spc,
     };
-    if (spc.filter.maxResults !== undefined && spc.filter.maxResults > 0) capabilities.maxResults = spc.filter.maxResults;
+    if (spc.filter.maxResults !== undefined && spc.filter.maxResults > 0)
+      capabilities.maxResults = spc.filter.maxResults;
     if (schemas) capabilities.schemas = schemas;
     if (resourceTypes) capabilities.resourceTypes = resourceTypes;
 
     if (this.extensionUrn) {
       const urn = this.extensionUrn.toLowerCase();
       const schema = schemas?.find((s) => s.id.toLowerCase() === urn);
-      const declared = schema !== undefined || capabilities.userSchemaExtensions.some((e) => e.schema.toLowerCase() === urn);
+      const declared =
+        schema !== undefined || capabilities.userSchemaExtensions.some((e) => e.schema.toLowerCase() === urn);
       capabilities.extension = { urn: this.extensionUrn, declared };
       if (schema) capabilities.extension.attributes = schema.attributes.map((a) => a.name);
     }
@@ -244,7 +259,13 @@ export class ScimClient {
   private checkCustomAttributes(names: readonly string[], capabilities: ScimCapabilities, operation: string): void {
     if (names.length === 0) return;
     const extension = capabilities.extension;
-    if (!extension) throw new ScimConfigurationError(this.service, operation, 'custom attributes need an extensionUrn', 'extensionNotConfigured');
+    if (!extension)
+      throw new ScimConfigurationError(
+        this.service,
+        operation,
+        'custom attributes need an extensionUrn',
+        'extensionNotConfigured',
+      );
     if (!extension.declared) {
       throw new ScimConfigurationError(
         this.service,
@@ -295,7 +316,11 @@ export class ScimClient {
    * `userName`. A server that refuses the externalId filter (400 invalidFilter) is asked by
    * userName instead.
    */
-  async findUser(keys: { id?: string; externalId?: string; userName?: string }): Promise<{ user: ScimUser; matchedBy: UserKey } | undefined> {
+  async findUser(keys: {
+    id?: string;
+    externalId?: string;
+    userName?: string;
+  }): Promise<{ user: ScimUser; matchedBy: UserKey } | undefined> {
     if (keys.id) {
       const user = await this.getUser(keys.id);
       if (user) return { user, matchedBy: 'id' };
@@ -315,7 +340,11 @@ export class ScimClient {
     return undefined;
   }
 
-  private async findOne(attribute: 'userName' | 'externalId', value: string, matches: (user: ScimUser) => boolean): Promise<ScimUser | undefined> {
+  private async findOne(
+    attribute: 'userName' | 'externalId',
+    value: string,
+    matches: (user: ScimUser) => boolean,
+  ): Promise<ScimUser | undefined> {
     const capabilities = await this.discover();
     // Without filter support the only way is to read every user.
     const options: ListUsersOptions = capabilities.filter ? { filter: eqFilter(attribute, value), pageSize: 10 } : {};
@@ -334,7 +363,12 @@ export class ScimClient {
   async *userPages(options: ListUsersOptions = {}): AsyncGenerator<ScimUserPage> {
     const capabilities = await this.discover();
     if (options.filter !== undefined && !capabilities.filter) {
-      throw new ScimConfigurationError(this.service, `GET ${capabilities.usersEndpoint}`, 'the server does not support filters', 'filterNotSupported');
+      throw new ScimConfigurationError(
+        this.service,
+        `GET ${capabilities.usersEndpoint}`,
+        'the server does not support filters',
+        'filterNotSupported',
+      );
     }
     const wanted = options.pageSize ?? this.settings.pageSize;
     const count = Math.max(1, Math.min(wanted, capabilities.maxResults ?? wanted));
@@ -349,7 +383,8 @@ export class ScimClient {
       const users = (list.data.Resources ?? []).map((r) => this.readUserBody(r, reply.status, operation));
       const pageStart = list.data.startIndex ?? startIndex;
       // A server that ignores startIndex would hand out the first page forever.
-      if (pageStart !== startIndex && users.length > 0) throw this.unexpected(reply, operation, `asked for startIndex ${startIndex}, got ${pageStart}`);
+      if (pageStart !== startIndex && users.length > 0)
+        throw this.unexpected(reply, operation, `asked for startIndex ${startIndex}, got ${pageStart}`);
       yield { users, startIndex: startIndex, totalResults: list.data.totalResults };
       if (users.length === 0 || startIndex - 1 + users.length >= list.data.totalResults) return;
       startIndex += users.length;
@@ -374,14 +409,21 @@ export class ScimClient {
     const operation = `POST ${capabilities.usersEndpoint}`;
     this.checkCustomAttributes(Object.keys(input.custom ?? {}), capabilities, operation);
     try {
-      const reply = await this.request('POST', capabilities.usersEndpoint, { body: toUserDocument(input, this.extensionUrn) });
+      const reply = await this.request('POST', capabilities.usersEndpoint, {
+        body: toUserDocument(input, this.extensionUrn),
+      });
       if (reply && reply.body !== undefined) return { user: this.readUser(reply, operation), linked: false };
       // A 201 without a body: read back what was created.
       const created = await this.findUserByUserName(input.userName);
       if (!created) throw this.unexpected(reply, operation, 'created, but the user cannot be read back');
       return { user: created, linked: false };
     } catch (err) {
-      if (!(err instanceof ScimApiError) || err.status !== 409 || (err.scimType !== undefined && err.scimType !== 'uniqueness')) throw err;
+      if (
+        !(err instanceof ScimApiError) ||
+        err.status !== 409 ||
+        (err.scimType !== undefined && err.scimType !== 'uniqueness')
+      )
+        throw err;
       const byUserName = await this.findUserByUserName(input.userName);
       if (byUserName) return { user: byUserName, linked: true, matchedBy: 'userName' };
       const byExternalId = input.externalId ? await this.findUserByExternalId(input.externalId) : undefined;
@@ -400,7 +442,11 @@ export class ScimClient {
   async updateUser(id: string, changes: ScimUserChanges, options: { current?: ScimUser } = {}): Promise<ScimUser> {
     const capabilities = await this.discover();
     const path = `${capabilities.usersEndpoint}/${encodeURIComponent(id)}`;
-    this.checkCustomAttributes(Object.keys(changes.custom ?? {}), capabilities, `update ${capabilities.usersEndpoint}/{id}`);
+    this.checkCustomAttributes(
+      Object.keys(changes.custom ?? {}),
+      capabilities,
+      `update ${capabilities.usersEndpoint}/{id}`,
+    );
     if (capabilities.patch) {
       const operations = buildPatchOperations(changes, { extensionUrn: this.extensionUrn, current: options.current });
       if (operations.length === 0) return options.current ?? (await this.requireUser(id));
@@ -410,14 +456,22 @@ export class ScimClient {
     const headers: Record<string, string> = {};
     if (capabilities.etag && current.meta?.version) headers['if-match'] = current.meta.version;
     const reply = await this.request('PUT', path, { body: applyChanges(current, changes, this.extensionUrn), headers });
-    return reply && reply.body !== undefined ? this.readUser(reply, `PUT ${capabilities.usersEndpoint}/{id}`) : this.requireUser(id);
+    return reply && reply.body !== undefined
+      ? this.readUser(reply, `PUT ${capabilities.usersEndpoint}/{id}`)
+      : this.requireUser(id);
   }
 
   /** PATCH /Users/{id} with these operations as they are; fails if the server has no PATCH. */
   async patchUser(id: string, operations: PatchOperation[]): Promise<ScimUser> {
     const capabilities = await this.discover();
     const operation = `PATCH ${capabilities.usersEndpoint}/{id}`;
-    if (!capabilities.patch) throw new ScimConfigurationError(this.service, operation, 'the server does not support PATCH', 'patchNotSupported');
+    if (!capabilities.patch)
+      throw new ScimConfigurationError(
+        this.service,
+        operation,
+        'the server does not support PATCH',
+        'patchNotSupported',
+      );
     const reply = await this.request('PATCH', `${capabilities.usersEndpoint}/${encodeURIComponent(id)}`, {
       body: { schemas: [PATCH_OP_URN], Operations: operations },
     });
@@ -431,7 +485,10 @@ export class ScimClient {
     const operation = `PUT ${capabilities.usersEndpoint}/{id}`;
     this.checkCustomAttributes(Object.keys(input.custom ?? {}), capabilities, operation);
     const headers: Record<string, string> = options.ifMatch ? { 'if-match': options.ifMatch } : {};
-    const reply = await this.request('PUT', `${capabilities.usersEndpoint}/${encodeURIComponent(id)}`, { body: toUserDocument(input, this.extensionUrn), headers });
+    const reply = await this.request('PUT', `${capabilities.usersEndpoint}/${encodeURIComponent(id)}`, {
+      body: toUserDocument(input, this.extensionUrn),
+      headers,
+    });
     return reply && reply.body !== undefined ? this.readUser(reply, operation) : this.requireUser(id);
   }
 
@@ -448,7 +505,12 @@ export class ScimClient {
   private async requireUser(id: string): Promise<ScimUser> {
     const user = await this.getUser(id);
     if (user) return user;
-    throw new ScimApiError({ service: this.service, status: 404, detail: `user ${id} not found`, operation: 'GET /Users/{id}' });
+    throw new ScimApiError({
+      service: this.service,
+      status: 404,
+      detail: `user ${id} not found`,
+      operation: 'GET /Users/{id}',
+    });
   }
 
   // ---- HTTP ----------------------------------------------------------------------------------
@@ -459,12 +521,21 @@ export class ScimClient {
 
   private readUserBody(body: unknown, status: number, operation: string): ScimUser {
     const parsed = userReader.safeParse(body);
-    if (!parsed.success) throw this.unexpected({ status, headers: new Headers(), body }, operation, 'not a User resource');
+    if (!parsed.success)
+      throw this.unexpected({ status, headers: new Headers(), body }, operation, 'not a User resource');
     return parsed.data;
   }
 
   private unexpected(reply: Reply | undefined, operation: string, what: string): ScimApiError {
-    return new ScimApiError({ service: this.service, status: reply?.status ?? 0, detail: `unexpected answer: ${what}`, operation, code: 'unexpectedResponse', kind: 'invalid', retryable: false });
+    return new ScimApiError({
+      service: this.service,
+      status: reply?.status ?? 0,
+      detail: `unexpected answer: ${what}`,
+      operation,
+      code: 'unexpectedResponse',
+      kind: 'invalid',
+      retryable: false,
+    });
   }
 
   private url(path: string, query: RequestOptions['query']): string {
@@ -502,7 +573,12 @@ export class ScimClient {
     }
   }
 
-  private async attempt(method: HttpMethod, path: string, operation: string, options: RequestOptions): Promise<Reply | undefined> {
+  private async attempt(
+    method: HttpMethod,
+    path: string,
+    operation: string,
+    options: RequestOptions,
+  ): Promise<Reply | undefined> {
     const headers: Record<string, string> = {
       accept: `${SCIM_MEDIA_TYPE}, application/json;q=0.9`,
       authorization: `Bearer ${this.#token}`,
@@ -544,7 +620,14 @@ export class ScimClient {
       if (retryAfterSeconds !== undefined && (response.status === 429 || response.status === 503)) {
         this.pausedUntil = Math.max(this.pausedUntil, this.now() + retryAfterSeconds * 1000);
       }
-      throw new ScimApiError({ service: this.service, status: response.status, scimType, detail, operation, retryAfterSeconds });
+      throw new ScimApiError({
+        service: this.service,
+        status: response.status,
+        scimType,
+        detail,
+        operation,
+        retryAfterSeconds,
+      });
     }
 
     let body: unknown;

@@ -19,7 +19,8 @@ export type ScimService = ApiError['service'];
  * - `conflict`: 409, a unique value is taken.
  * - `preconditionFailed`: 412, the resource changed since it was read; read it again.
  */
-export type ScimErrorKind = 'transient' | 'invalid' | 'configuration' | 'unauthorized' | 'notFound' | 'conflict' | 'preconditionFailed';
+export type ScimErrorKind =
+  'transient' | 'invalid' | 'configuration' | 'unauthorized' | 'notFound' | 'conflict' | 'preconditionFailed';
 
 /** 400 scimTypes that point at the integration's set-up rather than at one record. */
 const CONFIGURATION_SCIM_TYPES = new Set(['mutability', 'invalidVers', 'sensitive']);
@@ -38,7 +39,10 @@ export function classifyScimError(status: number, scimType?: string): { kind: Sc
     case 412:
       return { kind: 'preconditionFailed', retryable: false };
     default:
-      return { kind: scimType !== undefined && CONFIGURATION_SCIM_TYPES.has(scimType) ? 'configuration' : 'invalid', retryable: false };
+      return {
+        kind: scimType !== undefined && CONFIGURATION_SCIM_TYPES.has(scimType) ? 'configuration' : 'invalid',
+        retryable: false,
+      };
   }
 }
 
@@ -109,7 +113,9 @@ export function parseScimErrorBody(httpStatus: number, text: string): { scimType
   if (!body || typeof body !== 'object' || Array.isArray(body)) return { detail: fallback };
   const o = body as Record<string, unknown>;
   const detail = o.detail ?? o.message ?? o.error_description ?? o.error;
-  const result: { scimType?: string; detail: string } = { detail: detail === undefined || detail === null ? fallback : describeValue(detail) };
+  const result: { scimType?: string; detail: string } = {
+    detail: detail === undefined || detail === null ? fallback : describeValue(detail),
+  };
   if (typeof o.scimType === 'string' && o.scimType.trim() !== '') result.scimType = o.scimType.trim();
   return result;
 }
@@ -118,7 +124,9 @@ export function parseScimErrorBody(httpStatus: number, text: string): { scimType
 export function isScimErrorBody(body: unknown): boolean {
   if (!body || typeof body !== 'object') return false;
   const schemas = (body as { schemas?: unknown }).schemas;
-  return Array.isArray(schemas) && schemas.some((s) => typeof s === 'string' && s.toLowerCase() === ERROR_URN.toLowerCase());
+  return (
+    Array.isArray(schemas) && schemas.some((s) => typeof s === 'string' && s.toLowerCase() === ERROR_URN.toLowerCase())
+  );
 }
 
 /** Retry-After as seconds (RFC 9110: delay-seconds or an HTTP date); undefined when absent or unreadable. */

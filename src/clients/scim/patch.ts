@@ -66,7 +66,10 @@ export function toUserDocument(input: ScimUserInput, extensionUrn?: string): Jso
  * "Start Date") cannot appear in a path, so they travel in the value of an operation on the
  * extension URN itself, `null` clearing one.
  */
-export function buildPatchOperations(changes: ScimUserChanges, options: { extensionUrn?: string; current?: ScimUser } = {}): PatchOperation[] {
+export function buildPatchOperations(
+  changes: ScimUserChanges,
+  options: { extensionUrn?: string; current?: ScimUser } = {},
+): PatchOperation[] {
   const { extensionUrn, current } = options;
   const ops: PatchOperation[] = [];
   const known = current !== undefined;
@@ -89,14 +92,16 @@ export function buildPatchOperations(changes: ScimUserChanges, options: { extens
   if (name === null) write('name', null, memberOf(current, 'name'));
   else if (name) {
     const existing = memberOf(current, 'name');
-    for (const [key, value] of Object.entries(name)) write(`name.${key}`, value, memberOf(isObject(existing) ? existing : undefined, key));
+    for (const [key, value] of Object.entries(name))
+      write(`name.${key}`, value, memberOf(isObject(existing) ? existing : undefined, key));
   }
 
   const currentEnterprise = current ? extensionOf(current, ENTERPRISE_USER_URN) : undefined;
   if (enterprise === null) {
     if (!known || currentEnterprise) ops.push({ op: 'remove', path: ENTERPRISE_USER_URN });
   } else if (enterprise) {
-    for (const [key, value] of Object.entries(enterprise)) write(`${ENTERPRISE_USER_URN}:${key}`, value, memberOf(currentEnterprise, key));
+    for (const [key, value] of Object.entries(enterprise))
+      write(`${ENTERPRISE_USER_URN}:${key}`, value, memberOf(currentEnterprise, key));
   }
 
   if (custom && Object.keys(custom).length > 0) {
@@ -112,7 +117,8 @@ export function buildPatchOperations(changes: ScimUserChanges, options: { extens
       if (value === undefined || (known && (value === null ? isUnset(existing) : sameValue(existing, value)))) continue;
       grouped[key] = value;
     }
-    if (Object.keys(grouped).length > 0) ops.push({ op: known && !currentCustom ? 'add' : 'replace', path: extensionUrn, value: grouped });
+    if (Object.keys(grouped).length > 0)
+      ops.push({ op: known && !currentCustom ? 'add' : 'replace', path: extensionUrn, value: grouped });
   }
   return ops;
 }

@@ -85,7 +85,15 @@ export interface ScimUser {
 }
 
 /** Single-valued string attributes of the core User schema that callers may write. */
-export const CORE_STRING_ATTRIBUTES = ['displayName', 'nickName', 'title', 'userType', 'preferredLanguage', 'locale', 'timezone'] as const;
+export const CORE_STRING_ATTRIBUTES = [
+  'displayName',
+  'nickName',
+  'title',
+  'userType',
+  'preferredLanguage',
+  'locale',
+  'timezone',
+] as const;
 export type CoreStringAttribute = (typeof CORE_STRING_ATTRIBUTES)[number];
 
 /** What a caller writes for a new user or a full replace. */
@@ -202,24 +210,27 @@ const feature = z.looseObject({ supported: flag.optional() }).optional();
 export const serviceProviderConfigReader = z
   .looseObject({
     patch: feature,
-    bulk: z.looseObject({ supported: flag.optional(), maxOperations: count.optional(), maxPayloadSize: count.optional() }).optional(),
+    bulk: z
+      .looseObject({ supported: flag.optional(), maxOperations: count.optional(), maxPayloadSize: count.optional() })
+      .optional(),
     filter: z.looseObject({ supported: flag.optional(), maxResults: count.optional() }).optional(),
     changePassword: feature,
     sort: feature,
     etag: feature,
     authenticationSchemes: z.array(z.looseObject({})).optional(),
   })
-  .transform(
-    (c): ServiceProviderConfig => ({
-      ...c,
-      patch: { supported: c.patch?.supported ?? false },
-      filter: { supported: c.filter?.supported ?? false, ...(c.filter?.maxResults !== undefined && { maxResults: c.filter.maxResults }) },
-      bulk: { ...c.bulk, supported: c.bulk?.supported ?? false },
-      changePassword: { supported: c.changePassword?.supported ?? false },
-      sort: { supported: c.sort?.supported ?? false },
-      etag: { supported: c.etag?.supported ?? false },
-    }),
-  );
+  .transform((c): ServiceProviderConfig => ({
+    ...c,
+    patch: { supported: c.patch?.supported ?? false },
+    filter: {
+      supported: c.filter?.supported ?? false,
+      ...(c.filter?.maxResults !== undefined && { maxResults: c.filter.maxResults }),
+    },
+    bulk: { ...c.bulk, supported: c.bulk?.supported ?? false },
+    changePassword: { supported: c.changePassword?.supported ?? false },
+    sort: { supported: c.sort?.supported ?? false },
+    etag: { supported: c.etag?.supported ?? false },
+  }));
 
 const attributeReader: z.ZodType<SchemaAttribute> = z.lazy(() =>
   z.looseObject({
@@ -228,7 +239,10 @@ const attributeReader: z.ZodType<SchemaAttribute> = z.lazy(() =>
   }),
 );
 
-export const schemaReader = z.looseObject({ id: z.string(), attributes: z.array(attributeReader).default([]) }) as unknown as z.ZodType<ScimSchema>;
+export const schemaReader = z.looseObject({
+  id: z.string(),
+  attributes: z.array(attributeReader).default([]),
+}) as unknown as z.ZodType<ScimSchema>;
 
 export const resourceTypeReader = z
   .looseObject({
@@ -237,7 +251,10 @@ export const resourceTypeReader = z
     schema: z.string(),
     schemaExtensions: z.array(z.looseObject({ schema: z.string(), required: flag.optional() })).default([]),
   })
-  .transform((r): ResourceType => ({ ...r, schemaExtensions: r.schemaExtensions.map((e) => ({ schema: e.schema, required: e.required ?? false })) }));
+  .transform((r): ResourceType => ({
+    ...r,
+    schemaExtensions: r.schemaExtensions.map((e) => ({ schema: e.schema, required: e.required ?? false })),
+  }));
 
 export const userReader = z.looseObject({ id: z.string(), userName: z.string() }).transform((u): ScimUser => {
   const user = { ...u } as ScimUser;

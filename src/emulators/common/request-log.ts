@@ -51,7 +51,10 @@ export class RequestLog {
 
   /** Highest number of matching requests that started within any one window of `windowMs`. */
   peakPerWindow(predicate: (entry: LoggedRequest) => boolean, windowMs = 1000): number {
-    const times = this.entries.filter(predicate).map((e) => e.at).sort((a, b) => a - b);
+    const times = this.entries
+      .filter(predicate)
+      .map((e) => e.at)
+      .sort((a, b) => a - b);
     let peak = 0;
     let lo = 0;
     for (let hi = 0; hi < times.length; hi++) {

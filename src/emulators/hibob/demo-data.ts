@@ -32,20 +32,94 @@ const ANCHORS: Array<[string, string]> = [
 ];
 
 const FIRST_NAMES = [
-  'Chloé', 'Björn', 'Noémie', 'Małgorzata', 'Inês', 'François', 'Jürgen', 'Siobhán', 'Renée', 'Raphaël',
-  'Maëlle', 'Dvir', 'Noa', 'Yael', 'Amit', 'Olivia', 'James', 'Priya', 'Mohammed', 'Aoife',
-  'Liam', 'Mia', 'Ethan', 'Sofía', 'Lucas', 'Emma', 'Oliver', 'Charlotte', 'Hiroshi', 'Chen',
-  'Fatima', 'Kwame', 'Ana', 'Mateo', 'Zoë', 'José', 'Łukasz', 'Ólafur', 'Agnieszka', 'Håkon',
+  'Chloé',
+  'Björn',
+  'Noémie',
+  'Małgorzata',
+  'Inês',
+  'François',
+  'Jürgen',
+  'Siobhán',
+  'Renée',
+  'Raphaël',
+  'Maëlle',
+  'Dvir',
+  'Noa',
+  'Yael',
+  'Amit',
+  'Olivia',
+  'James',
+  'Priya',
+  'Mohammed',
+  'Aoife',
+  'Liam',
+  'Mia',
+  'Ethan',
+  'Sofía',
+  'Lucas',
+  'Emma',
+  'Oliver',
+  'Charlotte',
+  'Hiroshi',
+  'Chen',
+  'Fatima',
+  'Kwame',
+  'Ana',
+  'Mateo',
+  'Zoë',
+  'José',
+  'Łukasz',
+  'Ólafur',
+  'Agnieszka',
+  'Håkon',
 ];
 
 const SURNAMES = [
-  'Müller', 'Kowalczyk', 'Fernández', 'Guðmundsdóttir', 'Dubois', 'Girard', 'Smith', "O'Brien", 'Murphy', 'Cohen',
-  'Levi', 'Mizrahi', 'Peretz', 'Williams', 'Brown', 'Taylor', 'Nguyen', 'Kim', 'Patel', 'Singh',
-  'Rossi', 'Bianchi', 'Andersson', 'Weiß', 'Ferreira', 'da Silva', 'Martin', 'Bernard', 'Thompson', 'Wilson',
-  'Walker', 'Anderson', 'Clarke', 'Núñez', 'Wiśniewski', 'Çelik', 'Lindqvist', 'Ní Bhriain', 'Haddad', 'Roux',
+  'Müller',
+  'Kowalczyk',
+  'Fernández',
+  'Guðmundsdóttir',
+  'Dubois',
+  'Girard',
+  'Smith',
+  "O'Brien",
+  'Murphy',
+  'Cohen',
+  'Levi',
+  'Mizrahi',
+  'Peretz',
+  'Williams',
+  'Brown',
+  'Taylor',
+  'Nguyen',
+  'Kim',
+  'Patel',
+  'Singh',
+  'Rossi',
+  'Bianchi',
+  'Andersson',
+  'Weiß',
+  'Ferreira',
+  'da Silva',
+  'Martin',
+  'Bernard',
+  'Thompson',
+  'Wilson',
+  'Walker',
+  'Anderson',
+  'Clarke',
+  'Núñez',
+  'Wiśniewski',
+  'Çelik',
+  'Lindqvist',
+  'Ní Bhriain',
+  'Haddad',
+  'Roux',
 ];
 
-const TITLES = Object.fromEntries(DEFAULT_NAMED_LISTS.find((l) => l.name === 'title')!.items.map((i) => [i.name, i.id]));
+const TITLES = Object.fromEntries(
+  DEFAULT_NAMED_LISTS.find((l) => l.name === 'title')!.items.map((i) => [i.name, i.id]),
+);
 const title = (name: string): string => TITLES[name]!;
 
 const SITE = Object.fromEntries(DEFAULT_SITES.map((s) => [s.name, s]));
@@ -103,7 +177,18 @@ const SITE_WEIGHTS: Array<[string, number]> = [
 
 /** `Zoë Müller` → `zoe.muller`; letters without a decomposition are mapped by hand. */
 export function asciiFold(text: string): string {
-  const special: Record<string, string> = { ł: 'l', Ł: 'L', ø: 'o', Ø: 'O', ß: 'ss', ð: 'd', Ð: 'D', þ: 'th', æ: 'ae', å: 'a' };
+  const special: Record<string, string> = {
+    ł: 'l',
+    Ł: 'L',
+    ø: 'o',
+    Ø: 'O',
+    ß: 'ss',
+    ð: 'd',
+    Ð: 'D',
+    þ: 'th',
+    æ: 'ae',
+    å: 'a',
+  };
   return text
     .replace(/[łŁøØßðÐþæå]/g, (c) => special[c] ?? c)
     .normalize('NFD')
@@ -114,10 +199,20 @@ function departmentFor(group: Group, site: string, rand: () => number): string {
   switch (group) {
     case 'engineering': {
       const r = rand();
-      return r < 0.45 ? DEPARTMENTS.platform : r < 0.75 ? DEPARTMENTS.mobile : r < 0.9 ? DEPARTMENTS.data : DEPARTMENTS.engineering;
+      return r < 0.45
+        ? DEPARTMENTS.platform
+        : r < 0.75
+          ? DEPARTMENTS.mobile
+          : r < 0.9
+            ? DEPARTMENTS.data
+            : DEPARTMENTS.engineering;
     }
     case 'sales':
-      return site === 'New York' ? DEPARTMENTS.americasSales : site === 'Sydney' ? DEPARTMENTS.apacSales : DEPARTMENTS.emeaSales;
+      return site === 'New York'
+        ? DEPARTMENTS.americasSales
+        : site === 'Sydney'
+          ? DEPARTMENTS.apacSales
+          : DEPARTMENTS.emeaSales;
     case 'finance':
       return rand() < 0.5 ? DEPARTMENTS.accountReceivables : DEPARTMENTS.finance;
     default:
@@ -143,7 +238,10 @@ export function generateDemoEmployees(options: DemoOptions): HibobEmployeeRecord
     for (const [v, w] of items) if ((r -= w) < 0) return v;
     return items[items.length - 1]![0];
   };
-  const ids = new BackendIdSequence(mulberry32(seed ^ 0x5eed), 3332883800000000000n + BigInt((seed >>> 0) % 100_000) * 1_000_000_000n);
+  const ids = new BackendIdSequence(
+    mulberry32(seed ^ 0x5eed),
+    3332883800000000000n + BigInt((seed >>> 0) % 100_000) * 1_000_000_000n,
+  );
   const usedEmails = new Map<string, number>();
   const emailFor = (first: string, last: string) => {
     const local = `${asciiFold(first)}.${asciiFold(last)}`.toLowerCase().replace(/[^a-z0-9.]+/g, '');
@@ -151,17 +249,31 @@ export function generateDemoEmployees(options: DemoOptions): HibobEmployeeRecord
     usedEmails.set(local, n);
     return `${n === 1 ? local : `${local}${n}`}@${domain}`;
   };
-  const stamp = (date: string) => formatMicros(Date.parse(`${date}T00:00:00Z`) * 1000 + int(8 * 3600, 18 * 3600) * 1_000_000 + int(0, 999_999));
+  const stamp = (date: string) =>
+    formatMicros(Date.parse(`${date}T00:00:00Z`) * 1000 + int(8 * 3600, 18 * 3600) * 1_000_000 + int(0, 999_999));
 
   const people: HibobEmployeeRecord[] = [];
   const headOf = new Map<Group, HibobEmployeeRecord>();
   const leadsOf = new Map<Group, HibobEmployeeRecord[]>();
 
-  const make = (i: number, role: { group: Group | null; titleName: string; manager: HibobEmployeeRecord | null; site: string; startDaysAgo: number }) => {
+  const make = (
+    i: number,
+    role: {
+      group: Group | null;
+      titleName: string;
+      manager: HibobEmployeeRecord | null;
+      site: string;
+      startDaysAgo: number;
+    },
+  ) => {
     const [first, last] = i < ANCHORS.length ? ANCHORS[i]! : [pick(FIRST_NAMES), pick(SURNAMES)];
     const site = SITE[role.site]!;
     const startDate = addDays(today, -role.startDaysAgo);
-    const department = role.group ? (role.titleName === GROUPS[role.group].head ? groupRoot(role.group) : departmentFor(role.group, role.site, rand)) : DEPARTMENTS.management;
+    const department = role.group
+      ? role.titleName === GROUPS[role.group].head
+        ? groupRoot(role.group)
+        : departmentFor(role.group, role.site, rand)
+      : DEPARTMENTS.management;
     const partTime = rand() < 0.1;
     const groups = ['77001'];
     if (site.name === 'London') groups.push('77011');
@@ -188,7 +300,8 @@ export function generateDemoEmployees(options: DemoOptions): HibobEmployeeRecord
       terminationDate: null,
       terminationReason: null,
       lastDayOfWork: null,
-      employmentType: role.titleName === 'Intern' ? '4507004' : rand() < 0.06 ? '4507003' : rand() < 0.06 ? '4507002' : '4507001',
+      employmentType:
+        role.titleName === 'Intern' ? '4507004' : rand() < 0.06 ? '4507003' : rand() < 0.06 ? '4507002' : '4507001',
       country: site.country,
       city: site.name,
       shortBirthDate: `${String(int(1, 12)).padStart(2, '0')}-${String(int(1, 28)).padStart(2, '0')}`,
@@ -197,7 +310,8 @@ export function generateDemoEmployees(options: DemoOptions): HibobEmployeeRecord
       custom: {
         [CUSTOM_FIELD_IDS.lmsGroups]: groups,
         [CUSTOM_FIELD_IDS.costCentre]: `CC-${department.slice(-3)}`,
-        [CUSTOM_FIELD_IDS.preferredLanguage]: site.name === 'Paris' ? '88002' : site.name === 'Tel Aviv' ? '88005' : '88001',
+        [CUSTOM_FIELD_IDS.preferredLanguage]:
+          site.name === 'Paris' ? '88002' : site.name === 'Tel Aviv' ? '88005' : '88001',
       },
     };
     people.push(rec);
@@ -206,17 +320,36 @@ export function generateDemoEmployees(options: DemoOptions): HibobEmployeeRecord
 
   // The CEO, then one head per group, then team leads, then everyone else.
   let i = 0;
-  if (count > 0) make(i++, { group: null, titleName: 'Chief Executive Officer', manager: null, site: 'London', startDaysAgo: int(8 * 365, 12 * 365) });
+  if (count > 0)
+    make(i++, {
+      group: null,
+      titleName: 'Chief Executive Officer',
+      manager: null,
+      site: 'London',
+      startDaysAgo: int(8 * 365, 12 * 365),
+    });
   const ceo = people[0];
   for (const group of GROUP_ORDER) {
     if (i >= count) break;
-    const head = make(i++, { group, titleName: GROUPS[group].head, manager: ceo!, site: weighted(SITE_WEIGHTS), startDaysAgo: int(3 * 365, 9 * 365) });
+    const head = make(i++, {
+      group,
+      titleName: GROUPS[group].head,
+      manager: ceo!,
+      site: weighted(SITE_WEIGHTS),
+      startDaysAgo: int(3 * 365, 9 * 365),
+    });
     headOf.set(group, head);
   }
   if (count >= 20) {
     for (const group of ['engineering', 'engineering', 'sales', 'sales'] as Group[]) {
       if (i >= count) break;
-      const lead = make(i++, { group, titleName: GROUPS[group].lead!, manager: headOf.get(group)!, site: weighted(SITE_WEIGHTS), startDaysAgo: int(2 * 365, 7 * 365) });
+      const lead = make(i++, {
+        group,
+        titleName: GROUPS[group].lead!,
+        manager: headOf.get(group)!,
+        site: weighted(SITE_WEIGHTS),
+        startDaysAgo: int(2 * 365, 7 * 365),
+      });
       leadsOf.set(group, [...(leadsOf.get(group) ?? []), lead]);
       lead.custom[CUSTOM_FIELD_IDS.lmsGroups] = [...(lead.custom[CUSTOM_FIELD_IDS.lmsGroups] as string[]), '77002'];
     }
@@ -228,7 +361,8 @@ export function generateDemoEmployees(options: DemoOptions): HibobEmployeeRecord
     const titleName = weighted(GROUPS[group].members.map((m) => [m.title, m.weight] as [string, number]));
     make(i++, { group, titleName, manager, site: weighted(SITE_WEIGHTS), startDaysAgo: int(30, 8 * 365) });
   }
-  for (const head of headOf.values()) head.custom[CUSTOM_FIELD_IDS.lmsGroups] = [...(head.custom[CUSTOM_FIELD_IDS.lmsGroups] as string[]), '77002'];
+  for (const head of headOf.values())
+    head.custom[CUSTOM_FIELD_IDS.lmsGroups] = [...(head.custom[CUSTOM_FIELD_IDS.lmsGroups] as string[]), '77002'];
 
   // Special cases come from regular staff only, so no manager ever leaves.
   const eligible = people.slice(firstRegular);
@@ -248,7 +382,10 @@ export function generateDemoEmployees(options: DemoOptions): HibobEmployeeRecord
   }
   const reasons = ['589001', '589002', '589003', '589004'];
   take(share(0.1)).forEach((p, n) => {
-    const earliest = Math.min(400, Math.max(6, Math.round((Date.parse(today) - Date.parse(p.startDate!)) / 86_400_000) - 1));
+    const earliest = Math.min(
+      400,
+      Math.max(6, Math.round((Date.parse(today) - Date.parse(p.startDate!)) / 86_400_000) - 1),
+    );
     p.terminationDate = addDays(today, -int(5, earliest));
     p.lastDayOfWork = p.terminationDate;
     p.terminationReason = pick(reasons);
@@ -272,7 +409,12 @@ export function generateDemoEmployees(options: DemoOptions): HibobEmployeeRecord
   }
   if (count >= 20) {
     for (const p of take(share(0.03))) {
-      p.leave = { type: 'parental leave', startDate: addDays(today, -int(10, 60)), endDate: addDays(today, int(30, 120)), inactive: false };
+      p.leave = {
+        type: 'parental leave',
+        startDate: addDays(today, -int(10, 60)),
+        endDate: addDays(today, int(30, 120)),
+        inactive: false,
+      };
       p.lifecycleStatus = 'parental leave';
     }
   }
@@ -288,7 +430,11 @@ export function generateDemoEmployees(options: DemoOptions): HibobEmployeeRecord
 
   let rowId = 1;
   for (const p of people) {
-    const reason = p.terminationReason ? (DEFAULT_NAMED_LISTS.find((l) => l.name === 'terminationreason')!.items.find((it) => it.id === p.terminationReason)?.name ?? null) : null;
+    const reason = p.terminationReason
+      ? (DEFAULT_NAMED_LISTS.find((l) => l.name === 'terminationreason')!.items.find(
+          (it) => it.id === p.terminationReason,
+        )?.name ?? null)
+      : null;
     p.lifecycle = deriveLifecycleRows(p, reason).map((r) => ({ id: rowId++, ...r }));
   }
   return people;

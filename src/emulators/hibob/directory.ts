@@ -7,7 +7,15 @@ import type { EmulatorClock } from '../common/clock';
 import { isIsoDate, localDate } from './dates';
 import { coerceFieldValue, type FieldCatalog, type FieldDef, type ReadEnv, type WritableKey } from './fields';
 import { BackendIdSequence, MicrosecondStamper, mulberry32 } from './ids';
-import { applyTransition, deriveLifecycleRows, isLeaveStatus, nextTransition, terminationRows, transitionEvents, type LifecycleState } from './lifecycle';
+import {
+  applyTransition,
+  deriveLifecycleRows,
+  isLeaveStatus,
+  nextTransition,
+  terminationRows,
+  transitionEvents,
+  type LifecycleState,
+} from './lifecycle';
 import type { ListIndex } from './lists';
 import { machineValue } from './render';
 import type { EmployeeStore } from './store';
@@ -195,7 +203,8 @@ export class HibobDirectory {
       if (this.o.store.has(rec.id)) throw new HibobAdminError(409, 'duplicate_id', `Duplicate employee id ${rec.id}`);
       if (rec.employeeIdInCompany === null) rec.employeeIdInCompany = nextEmployeeId++;
       const today = this.localToday(rec);
-      for (let t = nextTransition(rec, today), i = 0; t && i < 8; t = nextTransition(rec, today), i++) applyTransition(rec, t);
+      for (let t = nextTransition(rec, today), i = 0; t && i < 8; t = nextTransition(rec, today), i++)
+        applyTransition(rec, t);
       this.o.store.put(rec, { lagged: false });
     }
     return records.length;
@@ -203,7 +212,8 @@ export class HibobDirectory {
 
   private normaliseSeed(s: HibobEmployeeSeed): HibobEmployeeRecord {
     const rec = this.blankRecord(s);
-    if (!s.lifecycle?.length) rec.lifecycle = this.numberRows(deriveLifecycleRows(rec, this.reasonLabel(rec.terminationReason)));
+    if (!s.lifecycle?.length)
+      rec.lifecycle = this.numberRows(deriveLifecycleRows(rec, this.reasonLabel(rec.terminationReason)));
     else this.nextRowId = Math.max(this.nextRowId, ...s.lifecycle.map((r) => r.id + 1));
     return rec;
   }
@@ -264,12 +274,20 @@ export class HibobDirectory {
     if (!/^\d{1,19}$/.test(id)) throw new HibobAdminError(400, 'invalid_id', 'id must be a digit string');
     if (this.o.store.has(id)) throw new HibobAdminError(409, 'duplicate_id', `Employee ${id} already exists`);
     const { id: _id, ...edits } = input;
-    const rec = this.blankRecord({ id, firstName: input.firstName, surname: input.surname, status: 'Inactive', lifecycleStatus: 'hired' });
+    const rec = this.blankRecord({
+      id,
+      firstName: input.firstName,
+      surname: input.surname,
+      status: 'Inactive',
+      lifecycleStatus: 'hired',
+    });
     this.applyEdits(rec, edits);
     const today = this.localToday(rec);
     rec.startDate ??= today;
     rec.employeeIdInCompany ??= Math.max(1000, ...this.o.store.all().map((r) => r.employeeIdInCompany ?? 0)) + 1;
-    rec.lifecycle = this.numberRows(deriveLifecycleRows({ ...rec, creationDateTime: `${today}T00:00:00` }, this.reasonLabel(rec.terminationReason)));
+    rec.lifecycle = this.numberRows(
+      deriveLifecycleRows({ ...rec, creationDateTime: `${today}T00:00:00` }, this.reasonLabel(rec.terminationReason)),
+    );
     const applied: LifecycleState[] = [];
     for (let t = nextTransition(rec, today), i = 0; t && i < 8; t = nextTransition(rec, today), i++) {
       applyTransition(rec, t);
@@ -294,23 +312,34 @@ export class HibobDirectory {
   }
 
   changeEmail(id: string, email: string, by = this.o.hrAdminId): HibobEmployeeRecord {
-    if (typeof email !== 'string' || !email.includes('@')) throw new HibobAdminError(400, 'invalid_email', 'email must be an address');
+    if (typeof email !== 'string' || !email.includes('@'))
+      throw new HibobAdminError(400, 'invalid_email', 'email must be an address');
     return this.update(id, { email }, by);
   }
 
   terminate(id: string, input: TerminateInput, by = this.o.hrAdminId): HibobEmployeeRecord {
     const before = this.require(id);
-    if (before.lifecycleStatus === 'terminated') throw new HibobAdminError(409, 'already_terminated', `Employee ${id} is already terminated`);
+    if (before.lifecycleStatus === 'terminated')
+      throw new HibobAdminError(409, 'already_terminated', `Employee ${id} is already terminated`);
     const terminationDate = requireDate(input?.terminationDate, 'terminationDate');
     const lastDayOfWork = input.lastDayOfWork ? requireDate(input.lastDayOfWork, 'lastDayOfWork') : terminationDate;
     const after = structuredClone(before);
     after.terminationDate = terminationDate;
     after.lastDayOfWork = lastDayOfWork;
-    if (input.reason !== undefined) after.terminationReason = coerceFieldValue(this.fieldDef('internal.terminationReason'), input.reason, this.o.lists) as string | null;
+    if (input.reason !== undefined)
+      after.terminationReason = coerceFieldValue(
+        this.fieldDef('internal.terminationReason'),
+        input.reason,
+        this.o.lists,
+      ) as string | null;
     const today = this.localToday(after);
     // A new termination replaces a pending one.
-    after.lifecycle = after.lifecycle.filter((r) => !(r.effectiveDate > today && (r.status === 'terminated' || r.status === 'garden leave')));
-    after.lifecycle.push(...this.numberRows(terminationRows(terminationDate, lastDayOfWork, this.reasonLabel(after.terminationReason))));
+    after.lifecycle = after.lifecycle.filter(
+      (r) => !(r.effectiveDate > today && (r.status === 'terminated' || r.status === 'garden leave')),
+    );
+    after.lifecycle.push(
+      ...this.numberRows(terminationRows(terminationDate, lastDayOfWork, this.reasonLabel(after.terminationReason))),
+    );
     this.persist(before, after, by, { tables: [{ tableId: 'lifecycle', effectiveDate: terminationDate }] });
     this.settleOne(id, by);
     return structuredClone(this.o.store.get(id)!);
@@ -319,7 +348,8 @@ export class HibobDirectory {
   /** Same backend id; Inactive until the start date, then joined + activated. */
   rehire(id: string, input: { startDate: string }, by = this.o.hrAdminId): HibobEmployeeRecord {
     const before = this.require(id);
-    if (before.lifecycleStatus !== 'terminated') throw new HibobAdminError(409, 'not_terminated', `Employee ${id} is not terminated`);
+    if (before.lifecycleStatus !== 'terminated')
+      throw new HibobAdminError(409, 'not_terminated', `Employee ${id} is not terminated`);
     const startDate = requireDate(input?.startDate, 'startDate');
     const after = structuredClone(before);
     const today = this.localToday(after);
@@ -346,13 +376,16 @@ export class HibobDirectory {
   startLeave(id: string, input: LeaveInput, by = this.o.hrAdminId): HibobEmployeeRecord {
     const before = this.require(id);
     const type = typeof input?.type === 'string' ? this.o.lists.resolve('lifecycleStatus', input.type) : undefined;
-    if (!type || !isLeaveStatus(type)) throw new HibobAdminError(400, 'invalid_leave', 'type must be a leave lifecycle status');
+    if (!type || !isLeaveStatus(type))
+      throw new HibobAdminError(400, 'invalid_leave', 'type must be a leave lifecycle status');
     const startDate = requireDate(input.startDate, 'startDate');
     const endDate = input.endDate ? requireDate(input.endDate, 'endDate') : null;
     if (endDate && endDate < startDate) throw new HibobAdminError(400, 'invalid_leave', 'endDate precedes startDate');
     const after = structuredClone(before);
     after.leave = { type, startDate, endDate, inactive: input.inactive === true };
-    after.lifecycle.push(...this.numberRows([{ effectiveDate: startDate, status: type, reason: null, reasonType: null }]));
+    after.lifecycle.push(
+      ...this.numberRows([{ effectiveDate: startDate, status: type, reason: null, reasonType: null }]),
+    );
     this.persist(before, after, by, { tables: [{ tableId: 'lifecycle', effectiveDate: startDate }] });
     this.settleOne(id, by);
     return structuredClone(this.o.store.get(id)!);
@@ -391,7 +424,8 @@ export class HibobDirectory {
   // ---- internals -----------------------------------------------------------
 
   private require(idOrEmail: string): HibobEmployeeRecord {
-    const rec = this.o.store.get(idOrEmail) ?? this.o.store.all().find((r) => r.email?.toLowerCase() === idOrEmail.toLowerCase());
+    const rec =
+      this.o.store.get(idOrEmail) ?? this.o.store.all().find((r) => r.email?.toLowerCase() === idOrEmail.toLowerCase());
     if (!rec) throw notFound(idOrEmail);
     return rec;
   }
@@ -410,15 +444,18 @@ export class HibobDirectory {
   }
 
   private applyEdits(rec: HibobEmployeeRecord, edits: EmployeeFields): void {
-    if (typeof edits !== 'object' || edits === null) throw new HibobAdminError(400, 'invalid_edit', 'edits must be an object');
+    if (typeof edits !== 'object' || edits === null)
+      throw new HibobAdminError(400, 'invalid_edit', 'edits must be an object');
     const byField: Array<[FieldDef, unknown]> = [];
     for (const [key, value] of Object.entries(edits)) {
       if (value === undefined) continue;
       if (key === 'custom' || key === 'fields') {
-        if (typeof value !== 'object' || value === null) throw new HibobAdminError(400, 'invalid_edit', `${key} must be an object`);
+        if (typeof value !== 'object' || value === null)
+          throw new HibobAdminError(400, 'invalid_edit', `${key} must be an object`);
         for (const [fieldId, v] of Object.entries(value as Record<string, unknown>)) {
           const def = this.o.catalog.get(fieldId);
-          if (!def || (key === 'custom' && !def.customId)) throw new HibobAdminError(400, 'unknown_field', `Unknown field ${fieldId}`);
+          if (!def || (key === 'custom' && !def.customId))
+            throw new HibobAdminError(400, 'unknown_field', `Unknown field ${fieldId}`);
           byField.push([def, v]);
         }
         continue;
@@ -430,7 +467,8 @@ export class HibobDirectory {
       byField.push([def, value]);
     }
     for (const [def, value] of byField) {
-      if (!def.recordKey && !def.customId) throw new HibobAdminError(400, 'read_only_field', `${def.meta.id} is calculated or managed by the lifecycle`);
+      if (!def.recordKey && !def.customId)
+        throw new HibobAdminError(400, 'read_only_field', `${def.meta.id} is calculated or managed by the lifecycle`);
       const v = coerceFieldValue(def, value, this.o.lists);
       if (def.customId) rec.custom[def.customId] = v;
       else (rec as unknown as Record<string, unknown>)[def.recordKey!] = v;
@@ -439,8 +477,10 @@ export class HibobDirectory {
       throw new HibobAdminError(400, 'invalid_employee', 'firstName and surname cannot be empty');
     }
     if (rec.reportsTo !== null) {
-      if (rec.reportsTo === rec.id) throw new HibobAdminError(400, 'invalid_manager', 'An employee cannot report to themselves');
-      if (!this.o.store.has(rec.reportsTo)) throw new HibobAdminError(400, 'invalid_manager', `No employee ${rec.reportsTo}`);
+      if (rec.reportsTo === rec.id)
+        throw new HibobAdminError(400, 'invalid_manager', 'An employee cannot report to themselves');
+      if (!this.o.store.has(rec.reportsTo))
+        throw new HibobAdminError(400, 'invalid_manager', `No employee ${rec.reportsTo}`);
     }
   }
 
@@ -450,7 +490,8 @@ export class HibobDirectory {
     for (const def of this.o.catalog.all) {
       const oldValue = machineValue(def, before, env);
       const newValue = machineValue(def, after, env);
-      if (JSON.stringify(oldValue) !== JSON.stringify(newValue)) changes.push({ fieldId: def.meta.id, oldValue, newValue });
+      if (JSON.stringify(oldValue) !== JSON.stringify(newValue))
+        changes.push({ fieldId: def.meta.id, oldValue, newValue });
     }
     return changes;
   }
@@ -463,7 +504,11 @@ export class HibobDirectory {
     before: HibobEmployeeRecord,
     after: HibobEmployeeRecord,
     by: string,
-    opts: { dataEntry?: boolean; tables?: Array<{ tableId: string; effectiveDate: string }>; lifecycleEvents?: HibobEventType[] },
+    opts: {
+      dataEntry?: boolean;
+      tables?: Array<{ tableId: string; effectiveDate: string }>;
+      lifecycleEvents?: HibobEventType[];
+    },
   ): FieldChange[] {
     const changes = this.diff(before, after);
     this.o.store.put(after);
@@ -473,11 +518,15 @@ export class HibobDirectory {
     if (opts.dataEntry) {
       const today = this.localToday(after);
       const touched = new Set(
-        changes.map((c) => this.fieldDef(c.fieldId).meta).filter((m) => m.historical && HISTORICAL_TABLES.has(m.categoryId)).map((m) => m.categoryId),
+        changes
+          .map((c) => this.fieldDef(c.fieldId).meta)
+          .filter((m) => m.historical && HISTORICAL_TABLES.has(m.categoryId))
+          .map((m) => m.categoryId),
       );
       for (const tableId of touched) tables.push({ tableId, effectiveDate: today });
     }
-    for (const t of tables) this.raise('table.entry.created', by, { employeeId, tableId: t.tableId, effectiveDate: t.effectiveDate });
+    for (const t of tables)
+      this.raise('table.entry.created', by, { employeeId, tableId: t.tableId, effectiveDate: t.effectiveDate });
     if (changes.length) this.raise('employee.updated', by, { employeeId }, changes);
     return changes;
   }

@@ -161,18 +161,63 @@ const BUILT_IN_FIELDS: FieldDef[] = [
   builtIn({ id: 'root.creationDateTime', name: 'Creation date', type: 'time', read: (r) => r.creationDateTime }),
   builtIn({ id: 'about.avatar', name: 'Avatar', type: 'text', read: (r) => r.avatarUrl, key: 'avatarUrl' }),
   builtIn({ id: 'about.about', name: 'About', type: 'text', read: (r) => r.about, key: 'about' }),
-  builtIn({ id: 'employment.contract', name: 'Contract', type: 'list', listId: 'contract', historical: true, read: (r) => r.contract, key: 'contract' }),
-  builtIn({ id: 'employment.weeklyHours', name: 'Weekly hours', type: 'number', historical: true, read: (r) => r.weeklyHours, key: 'weeklyHours' }),
-  builtIn({ id: 'work.employeeIdInCompany', name: 'Employee ID', type: 'number', read: (r) => r.employeeIdInCompany, key: 'employeeIdInCompany' }),
-  builtIn({ id: 'work.title', name: 'Job title', type: 'list', listId: 'title', historical: true, read: (r) => r.title, key: 'title' }),
-  builtIn({ id: 'work.department', name: 'Department', type: 'list', listId: 'department', historical: true, read: (r) => r.department, key: 'department' }),
+  builtIn({
+    id: 'employment.contract',
+    name: 'Contract',
+    type: 'list',
+    listId: 'contract',
+    historical: true,
+    read: (r) => r.contract,
+    key: 'contract',
+  }),
+  builtIn({
+    id: 'employment.weeklyHours',
+    name: 'Weekly hours',
+    type: 'number',
+    historical: true,
+    read: (r) => r.weeklyHours,
+    key: 'weeklyHours',
+  }),
+  builtIn({
+    id: 'work.employeeIdInCompany',
+    name: 'Employee ID',
+    type: 'number',
+    read: (r) => r.employeeIdInCompany,
+    key: 'employeeIdInCompany',
+  }),
+  builtIn({
+    id: 'work.title',
+    name: 'Job title',
+    type: 'list',
+    listId: 'title',
+    historical: true,
+    read: (r) => r.title,
+    key: 'title',
+  }),
+  builtIn({
+    id: 'work.department',
+    name: 'Department',
+    type: 'list',
+    listId: 'department',
+    historical: true,
+    read: (r) => r.department,
+    key: 'department',
+  }),
   builtIn({
     id: 'work.site',
     name: 'Site',
     type: 'text',
     read: (r, env) => (r.siteId === null ? null : (env.lists.label('site', String(r.siteId)) ?? null)),
   }),
-  builtIn({ id: 'work.siteId', name: 'Site ID', type: 'list_id', listId: 'site', historical: true, read: (r) => r.siteId, key: 'siteId' }),
+  builtIn({
+    id: 'work.siteId',
+    name: 'Site ID',
+    type: 'list_id',
+    listId: 'site',
+    historical: true,
+    read: (r) => r.siteId,
+    key: 'siteId',
+  }),
   builtIn({
     id: 'work.reportsTo',
     name: 'Reports to',
@@ -181,7 +226,9 @@ const BUILT_IN_FIELDS: FieldDef[] = [
     key: 'reportsTo',
     read: (r, env) => {
       const m = r.reportsTo ? env.lookup(r.reportsTo) : undefined;
-      return m ? { id: m.id, firstName: m.firstName, surname: m.surname, displayName: displayNameOf(m), email: m.email } : null;
+      return m
+        ? { id: m.id, firstName: m.firstName, surname: m.surname, displayName: displayNameOf(m), email: m.email }
+        : null;
     },
   }),
   builtIn({
@@ -194,14 +241,26 @@ const BUILT_IN_FIELDS: FieldDef[] = [
   }),
   builtIn({ id: 'work.startDate', name: 'Start date', type: 'date', read: (r) => r.startDate, key: 'startDate' }),
   builtIn({ id: 'work.isManager', name: 'Is manager', type: 'boolean', read: (r, env) => env.directReports(r.id) > 0 }),
-  builtIn({ id: 'work.directReports', name: 'Direct reports', type: 'number', read: (r, env) => env.directReports(r.id) }),
+  builtIn({
+    id: 'work.directReports',
+    name: 'Direct reports',
+    type: 'number',
+    read: (r, env) => env.directReports(r.id),
+  }),
   builtIn({
     id: 'work.tenureDuration',
     name: 'Tenure',
     type: 'period',
     read: (r, env) => (r.startDate ? periodBetween(r.startDate, env.today) : null),
   }),
-  builtIn({ id: 'internal.status', name: 'Status', type: 'list', listId: 'status', historical: true, read: (r) => r.status }),
+  builtIn({
+    id: 'internal.status',
+    name: 'Status',
+    type: 'list',
+    listId: 'status',
+    historical: true,
+    read: (r) => r.status,
+  }),
   builtIn({
     id: 'internal.lifecycleStatus',
     name: 'Lifecycle status',
@@ -210,7 +269,13 @@ const BUILT_IN_FIELDS: FieldDef[] = [
     historical: true,
     read: (r) => r.lifecycleStatus,
   }),
-  builtIn({ id: 'internal.terminationDate', name: 'Termination date', type: 'date', read: (r) => r.terminationDate, key: 'terminationDate' }),
+  builtIn({
+    id: 'internal.terminationDate',
+    name: 'Termination date',
+    type: 'date',
+    read: (r) => r.terminationDate,
+    key: 'terminationDate',
+  }),
   builtIn({
     id: 'internal.terminationReason',
     name: 'Termination reason',
@@ -219,7 +284,13 @@ const BUILT_IN_FIELDS: FieldDef[] = [
     read: (r) => r.terminationReason,
     key: 'terminationReason',
   }),
-  builtIn({ id: 'employee.lastDayOfWork', name: 'Last day of work', type: 'date', read: (r) => r.lastDayOfWork, key: 'lastDayOfWork' }),
+  builtIn({
+    id: 'employee.lastDayOfWork',
+    name: 'Last day of work',
+    type: 'date',
+    read: (r) => r.lastDayOfWork,
+    key: 'lastDayOfWork',
+  }),
   builtIn({
     id: 'payroll.employment.type',
     name: 'Employment type',
@@ -229,9 +300,23 @@ const BUILT_IN_FIELDS: FieldDef[] = [
     read: (r) => r.employmentType,
     key: 'employmentType',
   }),
-  builtIn({ id: 'address.country', name: 'Country', type: 'list', listId: 'countries', historical: true, read: (r) => r.country, key: 'country' }),
+  builtIn({
+    id: 'address.country',
+    name: 'Country',
+    type: 'list',
+    listId: 'countries',
+    historical: true,
+    read: (r) => r.country,
+    key: 'country',
+  }),
   builtIn({ id: 'address.city', name: 'City', type: 'text', read: (r) => r.city, key: 'city' }),
-  builtIn({ id: 'personal.shortBirthDate', name: 'Birthday', type: 'short-date', read: (r) => r.shortBirthDate, key: 'shortBirthDate' }),
+  builtIn({
+    id: 'personal.shortBirthDate',
+    name: 'Birthday',
+    type: 'short-date',
+    read: (r) => r.shortBirthDate,
+    key: 'shortBirthDate',
+  }),
 ];
 
 function customDef(c: CustomFieldConfig): FieldDef {
@@ -323,7 +408,7 @@ export function coerceFieldValue(def: FieldDef, value: unknown, lists: ListIndex
       return value;
     case 'employee':
     case 'employee-reference': {
-      const id = typeof value === 'object' && value !== null && 'id' in value ? (value).id : value;
+      const id = typeof value === 'object' && value !== null && 'id' in value ? value.id : value;
       if (typeof id !== 'string' || !/^\d+$/.test(id)) bad(def, 'expected a backend id string');
       return id;
     }

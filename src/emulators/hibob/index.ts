@@ -5,7 +5,14 @@
  */
 import express, { type Express } from 'express';
 import { EmulatorKit, listen, type RunningServer } from '../common/server';
-import { HibobDirectory, type AppliedTransition, type EmployeeFields, type LeaveInput, type NewEmployee, type TerminateInput } from './directory';
+import {
+  HibobDirectory,
+  type AppliedTransition,
+  type EmployeeFields,
+  type LeaveInput,
+  type NewEmployee,
+  type TerminateInput,
+} from './directory';
 import { DEFAULT_CUSTOM_FIELDS, FieldCatalog } from './fields';
 import { authMiddleware, DEFAULT_SERVICE_USER, RateLimits, ServiceUsers, Waf, type RateGroup } from './http/access';
 import { adminRoutes } from './http/admin-routes';
@@ -27,7 +34,13 @@ import {
   type ServiceUserConfig,
   type SiteConfig,
 } from './types';
-import { WebhookSender, type WebhookDelivery, type WebhookSubscription, type WebhookSubscriptionInput, type WebhookSubscriptionPatch } from './webhooks';
+import {
+  WebhookSender,
+  type WebhookDelivery,
+  type WebhookSubscription,
+  type WebhookSubscriptionInput,
+  type WebhookSubscriptionPatch,
+} from './webhooks';
 
 export interface HibobEmulatorOptions {
   /** Number in payloads and metadata (default 636192). */
@@ -125,7 +138,10 @@ export class HibobEmulator {
     const sites = options.sites ?? DEFAULT_SITES;
     const lists = new ListIndex(mergeLists(DEFAULT_NAMED_LISTS, options.namedLists));
     const catalog = new FieldCatalog(options.customFields ?? DEFAULT_CUSTOM_FIELDS);
-    const store = new EmployeeStore(this.kit.clock, checkLagMs(options.readAfterWriteLagMs ?? 0, 'readAfterWriteLagMs', 'ms'));
+    const store = new EmployeeStore(
+      this.kit.clock,
+      checkLagMs(options.readAfterWriteLagMs ?? 0, 'readAfterWriteLagMs', 'ms'),
+    );
     this.webhooks = new WebhookSender({
       clock: this.kit.clock,
       companyId,
@@ -146,7 +162,10 @@ export class HibobEmulator {
       emit: (event) => this.webhooks.emit(event),
       idSeed: options.idSeed,
     });
-    const rateLimits = new RateLimits(this.kit.clock, { ...options.rateLimits, ...(options.searchLimitPerMinute !== undefined ? { search: options.searchLimitPerMinute } : {}) });
+    const rateLimits = new RateLimits(this.kit.clock, {
+      ...options.rateLimits,
+      ...(options.searchLimitPerMinute !== undefined ? { search: options.searchLimitPerMinute } : {}),
+    });
     rateLimits.retryAfterHeader = options.retryAfterHeader ?? false;
     this.ctx = {
       kit: this.kit,
@@ -179,7 +198,11 @@ export class HibobEmulator {
 
     const api = express.Router();
     api.use((req, res, next) => {
-      if (this.ctx.settings.htmlQuirks && req.method === 'GET' && /application\/json/i.test(req.headers['content-type'] ?? '')) {
+      if (
+        this.ctx.settings.htmlQuirks &&
+        req.method === 'GET' &&
+        /application\/json/i.test(req.headers['content-type'] ?? '')
+      ) {
         res.status(400).type('html').send(BAD_REQUEST_HTML);
         return;
       }
@@ -399,13 +422,17 @@ export class HibobEmulator {
 
   updateSettings(patch: HibobSettingsPatch): ReturnType<HibobEmulator['getSettings']> {
     // Checked before anything changes, so a rejected patch leaves every setting as it was.
-    const lagMs = patch.readAfterWriteLagMs === undefined ? undefined : checkLagMs(patch.readAfterWriteLagMs, 'readAfterWriteLagMs', 'ms');
+    const lagMs =
+      patch.readAfterWriteLagMs === undefined
+        ? undefined
+        : checkLagMs(patch.readAfterWriteLagMs, 'readAfterWriteLagMs', 'ms');
     const s = this.ctx.settings;
     if (patch.reportAsyncDelayMs !== undefined) s.reportAsyncDelayMs = patch.reportAsyncDelayMs;
     if (patch.csvBom !== undefined) s.csvBom = patch.csvBom;
     if (patch.htmlQuirks !== undefined) s.htmlQuirks = patch.htmlQuirks;
     if (lagMs !== undefined) this.ctx.store.lagMs = lagMs;
-    for (const [group, limit] of Object.entries(patch.rateLimits ?? {})) this.ctx.rateLimits.setLimit(group as RateGroup, limit);
+    for (const [group, limit] of Object.entries(patch.rateLimits ?? {}))
+      this.ctx.rateLimits.setLimit(group as RateGroup, limit);
     if (patch.retryAfterHeader !== undefined) this.ctx.rateLimits.retryAfterHeader = patch.retryAfterHeader;
     if (patch.webhookRetryScheduleMs) this.webhooks.retryScheduleMs = [...patch.webhookRetryScheduleMs];
     if (patch.webhookTimeoutMs !== undefined) this.webhooks.timeoutMs = patch.webhookTimeoutMs;
@@ -420,7 +447,13 @@ export { CUSTOM_FIELD_IDS, DEFAULT_CUSTOM_FIELDS } from './fields';
 export { DEFAULT_NAMED_LISTS, DEFAULT_SITES, DEPARTMENTS } from './lists';
 export { DEFAULT_REPORTS } from './reports';
 export { bobSignature, FIELD_UPDATES_VARIANTS, type FieldUpdatesVariant } from './webhook-payload';
-export { DEFAULT_RETRY_SCHEDULE_MS, type WebhookDelivery, type WebhookFaults, type WebhookSubscription, type WebhookSubscriptionInput } from './webhooks';
+export {
+  DEFAULT_RETRY_SCHEDULE_MS,
+  type WebhookDelivery,
+  type WebhookFaults,
+  type WebhookSubscription,
+  type WebhookSubscriptionInput,
+} from './webhooks';
 export { zonedMidnight, localDate } from './dates';
 export type { AppliedTransition, EmployeeFields, LeaveInput, NewEmployee, TerminateInput } from './directory';
 export * from './types';

@@ -41,7 +41,11 @@ export function nextTransition(rec: HibobEmployeeRecord, today: string): Transit
   if (lc === 'garden leave') {
     const lastDay = rec.lastDayOfWork ?? rec.terminationDate;
     if (lastDay && addDays(lastDay, 1) <= today) {
-      return { effectiveDate: addDays(lastDay, 1), to: { lifecycleStatus: 'terminated', status: 'Inactive' }, clearLeave: true };
+      return {
+        effectiveDate: addDays(lastDay, 1),
+        to: { lifecycleStatus: 'terminated', status: 'Inactive' },
+        clearLeave: true,
+      };
     }
     return null;
   }
@@ -49,7 +53,9 @@ export function nextTransition(rec: HibobEmployeeRecord, today: string): Transit
     const garden = rec.lastDayOfWork !== null && rec.lastDayOfWork > rec.terminationDate;
     return {
       effectiveDate: rec.terminationDate,
-      to: garden ? { lifecycleStatus: 'garden leave', status: 'Active' } : { lifecycleStatus: 'terminated', status: 'Inactive' },
+      to: garden
+        ? { lifecycleStatus: 'garden leave', status: 'Active' }
+        : { lifecycleStatus: 'terminated', status: 'Inactive' },
       clearLeave: true,
     };
   }
@@ -62,7 +68,11 @@ export function nextTransition(rec: HibobEmployeeRecord, today: string): Transit
     };
   }
   if (isLeaveStatus(lc) && leave?.endDate && addDays(leave.endDate, 1) <= today) {
-    return { effectiveDate: addDays(leave.endDate, 1), to: { lifecycleStatus: 'employed', status: 'Active' }, clearLeave: true };
+    return {
+      effectiveDate: addDays(leave.endDate, 1),
+      to: { lifecycleStatus: 'employed', status: 'Active' },
+      clearLeave: true,
+    };
   }
   return null;
 }
@@ -101,7 +111,11 @@ export function applyTransition(rec: HibobEmployeeRecord, t: Transition): void {
 type RowDraft = Omit<LifecycleRow, 'id'>;
 
 /** Rows a termination adds to the lifecycle table (future-dated rows are visible at once). */
-export function terminationRows(terminationDate: string, lastDayOfWork: string | null, reason: string | null): RowDraft[] {
+export function terminationRows(
+  terminationDate: string,
+  lastDayOfWork: string | null,
+  reason: string | null,
+): RowDraft[] {
   if (lastDayOfWork && lastDayOfWork > terminationDate) {
     return [
       { effectiveDate: terminationDate, status: 'garden leave', reason, reasonType: null },
@@ -115,12 +129,15 @@ export function terminationRows(terminationDate: string, lastDayOfWork: string |
 export function deriveLifecycleRows(rec: HibobEmployeeRecord, terminationReasonLabel: string | null): RowDraft[] {
   const rows: RowDraft[] = [];
   const created = rec.creationDateTime.slice(0, 10);
-  if (rec.startDate && created < rec.startDate) rows.push({ effectiveDate: created, status: 'hired', reason: null, reasonType: null });
+  if (rec.startDate && created < rec.startDate)
+    rows.push({ effectiveDate: created, status: 'hired', reason: null, reasonType: null });
   if (rec.startDate) rows.push({ effectiveDate: rec.startDate, status: 'employed', reason: null, reasonType: null });
   if (rec.leave) {
     rows.push({ effectiveDate: rec.leave.startDate, status: rec.leave.type, reason: null, reasonType: null });
-    if (rec.leave.endDate) rows.push({ effectiveDate: addDays(rec.leave.endDate, 1), status: 'employed', reason: null, reasonType: null });
+    if (rec.leave.endDate)
+      rows.push({ effectiveDate: addDays(rec.leave.endDate, 1), status: 'employed', reason: null, reasonType: null });
   }
-  if (rec.terminationDate) rows.push(...terminationRows(rec.terminationDate, rec.lastDayOfWork, terminationReasonLabel));
+  if (rec.terminationDate)
+    rows.push(...terminationRows(rec.terminationDate, rec.lastDayOfWork, terminationReasonLabel));
   return rows.sort((a, b) => a.effectiveDate.localeCompare(b.effectiveDate));
 }

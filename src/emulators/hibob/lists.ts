@@ -124,7 +124,12 @@ export const DEFAULT_NAMED_LISTS: NamedList[] = [
   },
   {
     name: 'employmentType',
-    items: [item('4507001', 'Permanent'), item('4507002', 'Fixed term'), item('4507003', 'Contractor'), item('4507004', 'Intern')],
+    items: [
+      item('4507001', 'Permanent'),
+      item('4507002', 'Fixed term'),
+      item('4507003', 'Contractor'),
+      item('4507004', 'Intern'),
+    ],
   },
   { name: 'contract', items: [item('3101', 'Full time'), item('3102', 'Part time')] },
   {
@@ -139,7 +144,13 @@ export const DEFAULT_NAMED_LISTS: NamedList[] = [
   },
   {
     name: 'preferredLanguage',
-    items: [item('88001', 'English'), item('88002', 'Français'), item('88003', 'Deutsch'), item('88004', 'Español'), item('88005', 'עברית')],
+    items: [
+      item('88001', 'English'),
+      item('88002', 'Français'),
+      item('88003', 'Deutsch'),
+      item('88004', 'Español'),
+      item('88005', 'עברית'),
+    ],
   },
 ];
 

@@ -38,10 +38,11 @@ export function parseHumanReadable(value: unknown): Parsed<HumanReadableMode> {
 
 function parseFields(value: unknown): Parsed<string[] | undefined> {
   if (value === undefined) return { ok: true, value: undefined };
-  if (!Array.isArray(value) || !value.every((f) => typeof f === 'string')) return fail('fields must be an array of strings');
+  if (!Array.isArray(value) || !value.every((f) => typeof f === 'string'))
+    return fail('fields must be an array of strings');
   if (value.length > MAX_FIELDS) return fail(`fields accepts at most ${MAX_FIELDS} field ids, got ${value.length}`);
   // An empty list is read as "no preference", i.e. the default set.
-  return { ok: true, value: value.length === 0 ? undefined : (value) };
+  return { ok: true, value: value.length === 0 ? undefined : value };
 }
 
 function parseFilters(value: unknown): Parsed<PeopleFilter | undefined> {
@@ -53,11 +54,13 @@ function parseFilters(value: unknown): Parsed<PeopleFilter | undefined> {
   if (!isPlainObject(f)) return fail('a filter must be an object');
   const extra = Object.keys(f).filter((k) => !['fieldPath', 'operator', 'values'].includes(k));
   if (extra.length) return fail(`unsupported filter properties: ${extra.join(', ')}`);
-  if (f.fieldPath !== 'root.id' && f.fieldPath !== 'root.email') return fail('filter fieldPath must be root.id or root.email');
+  if (f.fieldPath !== 'root.id' && f.fieldPath !== 'root.email')
+    return fail('filter fieldPath must be root.id or root.email');
   if (f.operator !== 'equals') return fail('filter operator must be equals');
   const values = f.values;
   if (!Array.isArray(values) || values.length === 0) return fail('filter values must be a non-empty array');
-  if (!values.every((v) => typeof v === 'string' && v.length > 0)) return fail('filter values must be non-empty strings');
+  if (!values.every((v) => typeof v === 'string' && v.length > 0))
+    return fail('filter values must be non-empty strings');
   return { ok: true, value: { fieldPath: f.fieldPath, values: values as string[] } };
 }
 
@@ -75,12 +78,18 @@ export function parseSearchBody(raw: unknown): Parsed<SearchRequest> {
   if (!fields.ok) return fields;
   const filter = parseFilters(body.filters);
   if (!filter.ok) return filter;
-  if (body.showInactive !== undefined && typeof body.showInactive !== 'boolean') return fail('showInactive must be a boolean');
+  if (body.showInactive !== undefined && typeof body.showInactive !== 'boolean')
+    return fail('showInactive must be a boolean');
   const humanReadable = parseHumanReadable(body.humanReadable);
   if (!humanReadable.ok) return humanReadable;
   return {
     ok: true,
-    value: { fields: fields.value, filter: filter.value, showInactive: body.showInactive === true, humanReadable: humanReadable.value },
+    value: {
+      fields: fields.value,
+      filter: filter.value,
+      showInactive: body.showInactive === true,
+      humanReadable: humanReadable.value,
+    },
   };
 }
 

@@ -68,7 +68,8 @@ export interface HibobEmployeeRecord {
 }
 
 /** What `seed()` needs at least; everything else gets a default. */
-export type HibobEmployeeSeed = Pick<HibobEmployeeRecord, 'id' | 'firstName' | 'surname'> & Partial<HibobEmployeeRecord>;
+export type HibobEmployeeSeed = Pick<HibobEmployeeRecord, 'id' | 'firstName' | 'surname'> &
+  Partial<HibobEmployeeRecord>;
 
 export type DateFormat = 'DD/MM/YYYY' | 'MM/DD/YYYY' | 'YYYY-MM-DD' | 'DD.MM.YYYY';
 

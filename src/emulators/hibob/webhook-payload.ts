@@ -3,7 +3,16 @@ import { createHmac } from 'node:crypto';
 import type { DirectoryEvent, FieldChange } from './types';
 
 /** Shapes of `data.fieldUpdates` the client must tolerate; "fieldId" is the default. */
-export const FIELD_UPDATES_VARIANTS = ['fieldId', 'id', 'strings', 'fieldUpdatesIds', 'withValues', 'missing', 'empty', 'unparseable'] as const;
+export const FIELD_UPDATES_VARIANTS = [
+  'fieldId',
+  'id',
+  'strings',
+  'fieldUpdatesIds',
+  'withValues',
+  'missing',
+  'empty',
+  'unparseable',
+] as const;
 export type FieldUpdatesVariant = (typeof FIELD_UPDATES_VARIANTS)[number];
 
 /** Base64(HMAC-SHA512(secret as UTF-8, raw body)). */
@@ -42,7 +51,10 @@ export interface EnvelopeInput {
 
 /** The exact body bytes sent for one event (what the signature covers). */
 export function envelopeBody(event: DirectoryEvent, o: EnvelopeInput): string {
-  const data = event.type === 'employee.updated' ? { ...event.data, ...fieldUpdatesData(event.changes ?? [], o.variant) } : event.data;
+  const data =
+    event.type === 'employee.updated'
+      ? { ...event.data, ...fieldUpdatesData(event.changes ?? [], o.variant) }
+      : event.data;
   return JSON.stringify({
     companyId: o.companyId,
     type: event.type,

@@ -286,7 +286,8 @@ export class WebhookSender {
       }
       sub.queue.splice(at, 0, delivery);
       this.log(sub, delivery);
-      const duplicate = (f.duplicateEvery !== undefined && sub.eventCount % f.duplicateEvery === 0) || (f.duplicateNext ?? 0) > 0;
+      const duplicate =
+        (f.duplicateEvery !== undefined && sub.eventCount % f.duplicateEvery === 0) || (f.duplicateNext ?? 0) > 0;
       if (duplicate) {
         if (f.duplicateNext) f.duplicateNext -= 1;
         const copy = this.newDelivery(sub, 'event', event.type, body, delivery.signature);
@@ -366,7 +367,12 @@ export class WebhookSender {
     this.dequeue(sub, d);
   }
 
-  private async post(sub: Subscription, body: string, contentType: string, signature: string | null): Promise<DeliveryAttempt> {
+  private async post(
+    sub: Subscription,
+    body: string,
+    contentType: string,
+    signature: string | null,
+  ): Promise<DeliveryAttempt> {
     const controller = new AbortController();
     this.controllers.add(controller);
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
@@ -379,7 +385,15 @@ export class WebhookSender {
       await res.arrayBuffer().catch(() => undefined);
       return { at, status: res.status, durationMs: Date.now() - started };
     } catch (err) {
-      const error = controller.signal.aborted ? (this.started ? 'timeout' : 'stopped') : err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      const error = controller.signal.aborted
+        ? this.started
+          ? 'timeout'
+          : 'stopped'
+        : err instanceof Error
+          ? err.cause instanceof Error
+            ? err.cause.message
+            : err.message
+          : String(err);
       return { at, status: null, error, durationMs: Date.now() - started };
     } finally {
       clearTimeout(timer);
@@ -389,7 +403,13 @@ export class WebhookSender {
 
   // ---- helpers -----------------------------------------------------------------
 
-  private newDelivery(sub: Subscription, kind: Delivery['kind'], type: string, body: string, signature: string | null): Delivery {
+  private newDelivery(
+    sub: Subscription,
+    kind: Delivery['kind'],
+    type: string,
+    body: string,
+    signature: string | null,
+  ): Delivery {
     return {
       id: this.nextDeliveryId++,
       subscriptionId: sub.id,
@@ -429,7 +449,10 @@ export class WebhookSender {
   private deliveryView(d: Delivery): WebhookDelivery {
     const { nextAttemptMs, ...rest } = d;
     const waiting = d.state === 'pending' || d.state === 'in-flight';
-    return structuredClone({ ...rest, nextAttemptAt: waiting ? new Date(nextAttemptMs || Date.parse(d.createdAt)).toISOString() : null });
+    return structuredClone({
+      ...rest,
+      nextAttemptAt: waiting ? new Date(nextAttemptMs || Date.parse(d.createdAt)).toISOString() : null,
+    });
   }
 }
 

@@ -202,7 +202,11 @@ const NAME_MAX = 255;
 
 /** `YYYY-MM-DD` for a valid calendar date or an ISO date-time; undefined otherwise. */
 function asCalendarDate(value: string): string | undefined {
-  const day = DATE.exec(value) ? value : /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value)) ? value.slice(0, 10) : undefined;
+  const day = DATE.exec(value)
+    ? value
+    : /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value))
+      ? value.slice(0, 10)
+      : undefined;
   if (!day) return undefined;
   const parsed = new Date(`${day}T00:00:00.000Z`);
   return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === day ? day : undefined;
@@ -249,7 +253,11 @@ export class Company {
   ) {
     this.id = seed.id ?? ids.next();
     this.name = seed.name ?? 'Company';
-    this.clients = seed.clients.map((c) => ({ clientId: c.clientId, clientSecret: c.clientSecret, scopes: c.scopes ?? [...ALL_SCOPES] }));
+    this.clients = seed.clients.map((c) => ({
+      clientId: c.clientId,
+      clientSecret: c.clientSecret,
+      scopes: c.scopes ?? [...ALL_SCOPES],
+    }));
     this.usernameAllowed = seed.usernameAllowed ?? false;
     this.analystAvailable = seed.analystAvailable ?? true;
     this.customFieldTargets = seed.customFieldTargets ?? ['users', 'contents'];
@@ -316,7 +324,8 @@ export class Company {
 
   private findByUsername(username: string, except?: string): UserRecord | undefined {
     const key = username.toLowerCase();
-    for (const user of this.users.values()) if (user._id !== except && user.username?.toLowerCase() === key) return user;
+    for (const user of this.users.values())
+      if (user._id !== except && user.username?.toLowerCase() === key) return user;
     return undefined;
   }
 
@@ -341,9 +350,12 @@ export class Company {
     const { mail, username, membership } = input;
     if (!mail && !username) throw new ApiError(400, 'mailAndUsernameUndefined', 'A mail or a username is required.');
     if (mail && !MAIL.test(mail)) throw new ApiError(400, 'mailInvalid', `"${mail}" is not a valid email address.`);
-    if (username && !this.usernameAllowed) throw new ApiError(400, 'usernameNotAllowed', 'Usernames are not enabled on this platform.');
-    if (!this.groups.has(membership.groupId)) throw new ApiError(404, 'groupNotFound', `No group with id ${membership.groupId}.`);
-    if (membership.role === 'analyst' && !this.analystAvailable) throw new ApiError(400, 'analystUnavailable', 'The analyst role is not available on this platform.');
+    if (username && !this.usernameAllowed)
+      throw new ApiError(400, 'usernameNotAllowed', 'Usernames are not enabled on this platform.');
+    if (!this.groups.has(membership.groupId))
+      throw new ApiError(404, 'groupNotFound', `No group with id ${membership.groupId}.`);
+    if (membership.role === 'analyst' && !this.analystAvailable)
+      throw new ApiError(400, 'analystUnavailable', 'The analyst role is not available on this platform.');
     if (input.primaryGroupId && input.primaryGroupId !== membership.groupId) {
       throw new ApiError(400, 'notMemberOfPrimaryGroup', 'The primary group must be the group of the membership.');
     }
@@ -353,7 +365,11 @@ export class Company {
     const byMail = mail ? this.findByMail(mail) : undefined;
     const byUsername = username ? this.findByUsername(username) : undefined;
     if (byMail && byUsername && byMail !== byUsername) {
-      throw new ApiError(400, 'loginIdentifierMultipleUsersFound', 'The mail and the username belong to two different users.');
+      throw new ApiError(
+        400,
+        'loginIdentifierMultipleUsersFound',
+        'The mail and the username belong to two different users.',
+      );
     }
     const existing = byMail ?? byUsername;
     if (existing && existing.status !== 'deleted') {
@@ -395,7 +411,13 @@ export class Company {
     user.primaryGroupId = input.primaryGroupId ?? membership.groupId;
     if (user.toBeDeactivatedAt) this.scheduled.add(user._id);
     if (sendInvitationEmail && user.mail) {
-      this.invitations.push({ at: this.now(), companyId: this.id, userId: user._id, mail: user.mail, reason: status === 201 ? 'created' : 'restored' });
+      this.invitations.push({
+        at: this.now(),
+        companyId: this.id,
+        userId: user._id,
+        mail: user.mail,
+        reason: status === 201 ? 'created' : 'restored',
+      });
     }
     return { status, user: this.toDTO(user) };
   }
@@ -403,14 +425,19 @@ export class Company {
   /** PATCH /users/{id}: omitted fields stay; `null` removes a field. */
   updateUser(id: string, patch: UpdateUserDTO): UserDTO {
     const user = this.user(id);
-    if (user.status === 'deleted') throw new ApiError(400, 'invalidUpdateOnDeletedUser', 'A deleted user cannot be updated.');
+    if (user.status === 'deleted')
+      throw new ApiError(400, 'invalidUpdateOnDeletedUser', 'A deleted user cannot be updated.');
     if (typeof patch.mail === 'string') {
-      if (!MAIL.test(patch.mail)) throw new ApiError(400, 'mailInvalid', `"${patch.mail}" is not a valid email address.`);
-      if (this.findByMail(patch.mail, id)) throw new ApiError(400, 'mailAlreadyUsed', `The mail ${patch.mail} is already used.`);
+      if (!MAIL.test(patch.mail))
+        throw new ApiError(400, 'mailInvalid', `"${patch.mail}" is not a valid email address.`);
+      if (this.findByMail(patch.mail, id))
+        throw new ApiError(400, 'mailAlreadyUsed', `The mail ${patch.mail} is already used.`);
     }
     if (typeof patch.username === 'string') {
-      if (!this.usernameAllowed) throw new ApiError(400, 'usernameNotAllowed', 'Usernames are not enabled on this platform.');
-      if (this.findByUsername(patch.username, id)) throw new ApiError(400, 'usernameAlreadyUsed', `The username ${patch.username} is already used.`);
+      if (!this.usernameAllowed)
+        throw new ApiError(400, 'usernameNotAllowed', 'Usernames are not enabled on this platform.');
+      if (this.findByUsername(patch.username, id))
+        throw new ApiError(400, 'usernameAlreadyUsed', `The username ${patch.username} is already used.`);
     }
     const mailAfter = patch.mail === undefined ? user.mail : (patch.mail ?? undefined);
     const usernameAfter = patch.username === undefined ? user.username : (patch.username ?? undefined);
@@ -421,7 +448,8 @@ export class Company {
       throw new ApiError(400, 'notMemberOfPrimaryGroup', 'The user is not a member of that group.');
     }
     if (typeof patch.toBeDeactivatedAt === 'string') {
-      if (id === this.ownerId) throw new ApiError(400, 'ownerDeactivationNotAllowed', 'The company owner cannot be deactivated.');
+      if (id === this.ownerId)
+        throw new ApiError(400, 'ownerDeactivationNotAllowed', 'The company owner cannot be deactivated.');
       if (Date.parse(patch.toBeDeactivatedAt) <= this.clock.nowMs()) {
         throw new ApiError(400, 'deactivationDateInvalid', 'The deactivation date must be in the future.');
       }
@@ -430,7 +458,14 @@ export class Company {
       throw new ApiError(400, 'mediaNotFound', `No media with id ${patch.profileImageId}.`);
     }
 
-    const nullable = [...USER_TEXT_FIELDS, 'mail', 'username', 'primaryGroupId', 'toBeDeactivatedAt', 'profileImageId'] as const;
+    const nullable = [
+      ...USER_TEXT_FIELDS,
+      'mail',
+      'username',
+      'primaryGroupId',
+      'toBeDeactivatedAt',
+      'profileImageId',
+    ] as const;
     for (const field of nullable) {
       const value = patch[field];
       if (value === undefined) continue;
@@ -457,7 +492,8 @@ export class Company {
   /** PUT /users/{id}/activate: invited → active; active stays active; deleted is refused. */
   activateUser(id: string): UserDTO {
     const user = this.user(id);
-    if (user.status === 'deleted') throw new ApiError(400, 'userDeleted', 'A deleted user must be restored (POST /users) before activation.');
+    if (user.status === 'deleted')
+      throw new ApiError(400, 'userDeleted', 'A deleted user must be restored (POST /users) before activation.');
     user.status = 'active';
     return this.toDTO(user);
   }
@@ -465,7 +501,8 @@ export class Company {
   /** PUT /users/{id}/pseudonymize: only for deleted users; personal fields are removed. */
   pseudonymizeUser(id: string, deleteExternalIds: boolean): UserDTO {
     const user = this.user(id);
-    if (user.status !== 'deleted') throw new ApiError(400, 'userNotDeleted', 'Only deleted users can be pseudonymized.');
+    if (user.status !== 'deleted')
+      throw new ApiError(400, 'userNotDeleted', 'Only deleted users can be pseudonymized.');
     for (const field of [...USER_TEXT_FIELDS, 'username', 'profileImageId'] as const) delete user[field];
     user.mail = `pseudonymized-${user._id}@pseudonymized.invalid`;
     if (deleteExternalIds) {
@@ -537,7 +574,8 @@ export class Company {
   /** POST /groups/{groupId}/{role}/{userId}; adding a role already held changes nothing. */
   addGroupRole(groupId: string, role: Role, userId: string): void {
     this.group(groupId);
-    if (role === 'analyst' && !this.analystAvailable) throw new ApiError(400, 'analystUnavailable', 'The analyst role is not available on this platform.');
+    if (role === 'analyst' && !this.analystAvailable)
+      throw new ApiError(400, 'analystUnavailable', 'The analyst role is not available on this platform.');
     const user = this.user(userId);
     if (user.status === 'deleted') throw new ApiError(400, 'userDeleted', 'The user is deleted.');
     this.grant(groupId, userId, role);
@@ -549,7 +587,8 @@ export class Company {
    */
   removeGroupRole(groupId: string, role: Role, userId: string): void {
     this.group(groupId);
-    if (role === 'analyst' && !this.analystAvailable) throw new ApiError(400, 'analystUnavailable', 'The analyst role is not available on this platform.');
+    if (role === 'analyst' && !this.analystAvailable)
+      throw new ApiError(400, 'analystUnavailable', 'The analyst role is not available on this platform.');
     if (!this.users.has(userId) || !this.revoke(groupId, userId, role)) {
       throw new ApiError(404, 'userNotFoundInGroup', `The user does not have the ${role} role in this group.`);
     }
@@ -611,7 +650,8 @@ export class Company {
   }
 
   private checkFieldName(name: string, targetType: CustomFieldTarget, except?: string): void {
-    if (name.trim() === '' || name.length > NAME_MAX) throw new ApiError(400, 'invalidName', 'The name must be 1 to 255 characters, not only spaces.');
+    if (name.trim() === '' || name.length > NAME_MAX)
+      throw new ApiError(400, 'invalidName', 'The name must be 1 to 255 characters, not only spaces.');
     const key = name.trim().toLowerCase();
     for (const field of this.customFields.values()) {
       if (field._id !== except && field.targetType === targetType && field.name.trim().toLowerCase() === key) {
@@ -622,20 +662,35 @@ export class Company {
 
   listCustomFields(filters: { name?: Filter; targetType?: Filter; type?: Filter }): CustomFieldDTO[] {
     return [...this.customFields.values()]
-      .filter((f) => matchesFilter(f.name, filters.name) && matchesFilter(f.targetType, filters.targetType) && matchesFilter(f.type, filters.type))
+      .filter(
+        (f) =>
+          matchesFilter(f.name, filters.name) &&
+          matchesFilter(f.targetType, filters.targetType) &&
+          matchesFilter(f.type, filters.type),
+      )
       .sort(byId)
       .map((f) => this.fieldDTO(f));
   }
 
   createCustomField(input: InputCustomFieldDTO, id?: string): CustomFieldDTO {
     if (!this.customFieldTargets.includes(input.targetType)) {
-      throw new ApiError(400, 'customFieldsTargetTypeNotEnabled', `Custom fields on ${input.targetType} are not enabled.`);
+      throw new ApiError(
+        400,
+        'customFieldsTargetTypeNotEnabled',
+        `Custom fields on ${input.targetType} are not enabled.`,
+      );
     }
     this.checkFieldName(input.name, input.targetType);
     if (this.customFields.size >= this.customFieldLimit) {
       throw new ApiError(400, 'customFieldLimitReached', `At most ${this.customFieldLimit} custom fields.`);
     }
-    const field: CustomFieldRecord = { _id: id ?? this.ids.next(), name: input.name, targetType: input.targetType, type: input.type, authorizedValues: [] };
+    const field: CustomFieldRecord = {
+      _id: id ?? this.ids.next(),
+      name: input.name,
+      targetType: input.targetType,
+      type: input.type,
+      authorizedValues: [],
+    };
     this.customFields.set(field._id, field);
     return this.fieldDTO(field);
   }
@@ -664,7 +719,11 @@ export class Company {
     if (field.type === 'date') {
       const dates = next.map(asCalendarDate);
       if (dates.some((d) => d === undefined || !DATE.test(d))) {
-        throw new ApiError(400, 'authorizedValuesTypeMismatch', 'Authorized values of a date field are YYYY-MM-DD dates.');
+        throw new ApiError(
+          400,
+          'authorizedValuesTypeMismatch',
+          'Authorized values of a date field are YYYY-MM-DD dates.',
+        );
       }
       next = [...new Set(dates as string[])];
     }
@@ -673,7 +732,11 @@ export class Company {
       for (const [userId, userValues] of this.customValues) {
         const held = userValues.get(id);
         if (held !== undefined && !allowed.has(held)) {
-          throw new ApiError(400, 'customFieldValuesConflict', `User ${userId} holds "${held}", which the new list drops.`);
+          throw new ApiError(
+            400,
+            'customFieldValuesConflict',
+            `User ${userId} holds "${held}", which the new list drops.`,
+          );
         }
       }
     }
@@ -701,9 +764,12 @@ export class Company {
     const next = new Map<string, string>();
     for (const item of items) {
       const field = this.customFields.get(item.customFieldId);
-      if (!field || field.targetType !== 'users') throw new ApiError(404, 'customFieldNotFound', `No user custom field with id ${item.customFieldId}.`);
-      if (next.has(field._id)) throw new ApiError(400, 'multipleValuesForSingleCustomField', `Two values for custom field ${field._id}.`);
-      if (item.type !== field.type) throw new ApiError(400, 'wrongTypeValue', `Custom field ${field._id} holds ${field.type} values.`);
+      if (!field || field.targetType !== 'users')
+        throw new ApiError(404, 'customFieldNotFound', `No user custom field with id ${item.customFieldId}.`);
+      if (next.has(field._id))
+        throw new ApiError(400, 'multipleValuesForSingleCustomField', `Two values for custom field ${field._id}.`);
+      if (item.type !== field.type)
+        throw new ApiError(400, 'wrongTypeValue', `Custom field ${field._id} holds ${field.type} values.`);
       let value = item.value;
       if (field.type === 'date') {
         const day = asCalendarDate(value);
@@ -711,7 +777,11 @@ export class Company {
         value = day;
       }
       if (field.authorizedValues.length > 0 && !field.authorizedValues.includes(value)) {
-        throw new ApiError(400, 'unauthorizedValue', `"${value}" is not an authorized value of custom field ${field._id}.`);
+        throw new ApiError(
+          400,
+          'unauthorizedValue',
+          `"${value}" is not an authorized value of custom field ${field._id}.`,
+        );
       }
       next.set(field._id, value);
     }
@@ -740,9 +810,14 @@ export class Company {
       if (other.targetType === input.targetType && other.targetId === input.targetId) {
         throw except
           ? new ApiError(400, 'targetAlreadyMapped', `This ${input.targetType} already has an id on ${input.platform}.`)
-          : new ApiError(400, 'mappingAlreadyExists', `This ${input.targetType} already has an id on ${input.platform}.`);
+          : new ApiError(
+              400,
+              'mappingAlreadyExists',
+              `This ${input.targetType} already has an id on ${input.platform}.`,
+            );
       }
-      if (other.value === input.value) throw new ApiError(400, 'valueAlreadyUsed', `"${input.value}" is already mapped on ${input.platform}.`);
+      if (other.value === input.value)
+        throw new ApiError(400, 'valueAlreadyUsed', `"${input.value}" is already mapped on ${input.platform}.`);
     }
   }
 
@@ -760,9 +835,16 @@ export class Company {
   }
 
   createExternalId(input: InputExternalIdDTO): ExternalIdDTO {
-    if (this.isReserved(input.platform)) throw new ApiError(400, 'reservedPlatformName', `"${input.platform}" is a reserved platform name.`);
+    if (this.isReserved(input.platform))
+      throw new ApiError(400, 'reservedPlatformName', `"${input.platform}" is a reserved platform name.`);
     this.checkMapping(input);
-    const mapping: ExternalIdDTO = { _id: this.ids.next(), platform: input.platform, targetType: input.targetType, targetId: input.targetId, value: input.value };
+    const mapping: ExternalIdDTO = {
+      _id: this.ids.next(),
+      platform: input.platform,
+      targetType: input.targetType,
+      targetId: input.targetId,
+      value: input.value,
+    };
     this.externalIds.set(mapping._id, mapping);
     return { ...mapping };
   }
@@ -779,13 +861,19 @@ export class Company {
       throw new ApiError(400, 'reservedPlatformName', 'Mappings of a reserved platform cannot be changed.');
     }
     this.checkMapping(input, id);
-    Object.assign(mapping, { platform: input.platform, targetType: input.targetType, targetId: input.targetId, value: input.value });
+    Object.assign(mapping, {
+      platform: input.platform,
+      targetType: input.targetType,
+      targetId: input.targetId,
+      value: input.value,
+    });
     return { ...mapping };
   }
 
   deleteExternalId(id: string): void {
     const mapping = this.mapping(id);
-    if (this.isReserved(mapping.platform)) throw new ApiError(400, 'reservedPlatformName', 'Mappings of a reserved platform cannot be deleted.');
+    if (this.isReserved(mapping.platform))
+      throw new ApiError(400, 'reservedPlatformName', 'Mappings of a reserved platform cannot be deleted.');
     this.externalIds.delete(id);
   }
 
@@ -823,9 +911,18 @@ export class Company {
     const now = this.clock.nowMs();
     const unfinished = [...this.bulk.values()].filter((op) => this.bulkTimes(op).ended > now).length;
     if (unfinished >= this.settings.bulkConcurrency) {
-      throw new ApiError(429, 'bulkOperationsConcurrencyLimitReached', `At most ${this.settings.bulkConcurrency} bulk operations at once.`);
+      throw new ApiError(
+        429,
+        'bulkOperationsConcurrencyLimitReached',
+        `At most ${this.settings.bulkConcurrency} bulk operations at once.`,
+      );
     }
-    const op: BulkRecord = { _id: this.ids.next(), type, createdAtMs: now, input: input.map((i) => ({ userId: i.userId, groupId: i.groupId, role: i.role })) };
+    const op: BulkRecord = {
+      _id: this.ids.next(),
+      type,
+      createdAtMs: now,
+      input: input.map((i) => ({ userId: i.userId, groupId: i.groupId, role: i.role })),
+    };
     this.bulk.set(op._id, op);
     this.runDueBulkOperations();
     return op._id;
@@ -849,9 +946,18 @@ export class Company {
     dto.startedAt = iso(t.started);
     if (now < t.ended || !op.results) {
       // Halfway through while running.
-      return { ...dto, status: 'running', progress: { index: Math.floor(op.input.length / 2), updatedAt: iso(t.started) } };
+      return {
+        ...dto,
+        status: 'running',
+        progress: { index: Math.floor(op.input.length / 2), updatedAt: iso(t.started) },
+      };
     }
-    return { ...dto, status: 'completed', endedAt: iso(t.ended), progress: { index: op.input.length, updatedAt: iso(t.ended) } };
+    return {
+      ...dto,
+      status: 'completed',
+      endedAt: iso(t.ended),
+      progress: { index: op.input.length, updatedAt: iso(t.ended) },
+    };
   }
 
   getBulkOperation(id: string): BulkOperationDTO {
@@ -865,7 +971,11 @@ export class Company {
     return op.results.map((r) => ({ ...r, input: { ...r.input } }));
   }
 
-  listBulkOperations(filters: { status?: Filter; type?: Filter; createdAt?: { lt?: string; gte?: string } }): BulkOperationDTO[] {
+  listBulkOperations(filters: {
+    status?: Filter;
+    type?: Filter;
+    createdAt?: { lt?: string; gte?: string };
+  }): BulkOperationDTO[] {
     const lt = filters.createdAt?.lt ? Date.parse(filters.createdAt.lt) : undefined;
     const gte = filters.createdAt?.gte ? Date.parse(filters.createdAt.gte) : undefined;
     return [...this.bulk.values()]
@@ -893,10 +1003,17 @@ export class Company {
   private insertUser(seed: UserSeed): UserRecord {
     if (!seed.mail && !seed.username) throw new Error('seed: a user needs a mail or a username');
     if (seed.mail && this.findByMail(seed.mail)) throw new Error(`seed: mail ${seed.mail} already used`);
-    if (seed.username && this.findByUsername(seed.username)) throw new Error(`seed: username ${seed.username} already used`);
+    if (seed.username && this.findByUsername(seed.username))
+      throw new Error(`seed: username ${seed.username} already used`);
     const id = seed.id ?? this.ids.next();
     if (this.users.has(id)) throw new Error(`seed: user id ${id} already used`);
-    const user: UserRecord = { _id: id, status: seed.status ?? 'active', lang: seed.lang ?? 'en', deletedAt: [], reactivatedAt: [] };
+    const user: UserRecord = {
+      _id: id,
+      status: seed.status ?? 'active',
+      lang: seed.lang ?? 'en',
+      deletedAt: [],
+      reactivatedAt: [],
+    };
     if (seed.mail) user.mail = seed.mail;
     if (seed.username) user.username = seed.username;
     for (const field of USER_TEXT_FIELDS) if (seed[field] !== undefined) user[field] = seed[field];
@@ -923,7 +1040,10 @@ export class Company {
       result.groups.push({ ...group });
     }
     for (const f of input.customFields ?? []) {
-      const field = this.createCustomField({ name: f.name, targetType: f.targetType ?? 'users', type: f.type ?? 'string' }, f.id);
+      const field = this.createCustomField(
+        { name: f.name, targetType: f.targetType ?? 'users', type: f.type ?? 'string' },
+        f.id,
+      );
       if (f.authorizedValues) this.replaceAuthorizedValues(field._id, f.authorizedValues);
       result.customFields.push(field);
     }
@@ -940,7 +1060,8 @@ export class Company {
         if (!list.includes(managerId)) list.push(managerId);
         this.managers.set(user._id, list);
       }
-      for (const e of u.externalIds ?? []) this.createExternalId({ platform: e.platform, value: e.value, targetType: 'user', targetId: user._id });
+      for (const e of u.externalIds ?? [])
+        this.createExternalId({ platform: e.platform, value: e.value, targetType: 'user', targetId: user._id });
       if (u.customValues) {
         const values = u.customValues.map((v) => {
           const field = v.customFieldId
@@ -965,7 +1086,9 @@ export class Company {
       rootGroupId: this.rootGroupId,
       ...(this.ownerId ? { ownerId: this.ownerId } : {}),
       groups: this.listGroups(),
-      customFields: [...this.customFields.values()].sort(byId).map((f) => ({ ...this.fieldDTO(f), authorizedValues: [...f.authorizedValues] })),
+      customFields: [...this.customFields.values()]
+        .sort(byId)
+        .map((f) => ({ ...this.fieldDTO(f), authorizedValues: [...f.authorizedValues] })),
       users: [...this.users.values()].sort(byId).map((u) => ({
         ...this.toDTO(u),
         roles: this.userRoles(u._id),

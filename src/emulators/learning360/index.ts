@@ -8,18 +8,56 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseQueryString } from 'qs';
 import { EmulatorKit, listen, type RunningServer } from '../common/server';
 import { FixedWindowLimiter } from '../common/rate-limit';
-import { Company, type CompanyDump, type CompanySeed, type InvitationRecord, type SeedInput, type SeedResult } from './company';
+import {
+  Company,
+  type CompanyDump,
+  type CompanySeed,
+  type InvitationRecord,
+  type SeedInput,
+  type SeedResult,
+} from './company';
 import { ObjectIdFactory } from './ids';
 import type { GenerateTokenBody, GenerateTokenResponse } from './model';
 import { coreApiRouter, type PageSizes } from './routes';
 import { loadLearning360Spec, type PreparedSpec } from './spec';
-import { TOKEN_PATH, createSpecValidation, operationOf, sendRaw, type DriftRecord, type InternalErrorRecord, type SpecValidation } from './validation';
+import {
+  TOKEN_PATH,
+  createSpecValidation,
+  operationOf,
+  sendRaw,
+  type DriftRecord,
+  type InternalErrorRecord,
+  type SpecValidation,
+} from './validation';
 
-export type { BulkOperationDTO, BulkResult, CompanySeed, ClientSeed, GroupSeed, CustomFieldSeed, UserSeed, OwnerSeed, SeedInput, SeedResult, CompanyDump, UserDump, InvitationRecord } from './company';
+export type {
+  BulkOperationDTO,
+  BulkResult,
+  CompanySeed,
+  ClientSeed,
+  GroupSeed,
+  CustomFieldSeed,
+  UserSeed,
+  OwnerSeed,
+  SeedInput,
+  SeedResult,
+  CompanyDump,
+  UserDump,
+  InvitationRecord,
+} from './company';
 export type { DriftRecord, InternalErrorRecord } from './validation';
 export { Company } from './company';
 export { ApiError, PATH_ROLES, ROLES, ALL_SCOPES } from './model';
-export type { Role, UserDTO, GroupDTO, ExternalIdDTO, CustomFieldDTO, CustomFieldValueDTO, Membership, UserRole } from './model';
+export type {
+  Role,
+  UserDTO,
+  GroupDTO,
+  ExternalIdDTO,
+  CustomFieldDTO,
+  CustomFieldValueDTO,
+  Membership,
+  UserRole,
+} from './model';
 
 export interface Learning360EmulatorOptions {
   /** Companies (platforms) served; default: one demo company (see DEMO_COMPANY). */
@@ -40,7 +78,15 @@ export interface Learning360EmulatorOptions {
   bulkStepMs?: number;
 }
 
-export const DEFAULT_PAGE_SIZES: PageSizes = { users: 500, groups: 500, customFields: 1000, roles: 1000, managers: 1000, externalIds: 5000, bulkOperations: 20 };
+export const DEFAULT_PAGE_SIZES: PageSizes = {
+  users: 500,
+  groups: 500,
+  customFields: 1000,
+  roles: 1000,
+  managers: 1000,
+  externalIds: 5000,
+  bulkOperations: 20,
+};
 
 /** The demo company `npm start` talks to. Ids are fixed so configs can name its groups. */
 export const DEMO_COMPANY = {
@@ -94,7 +140,9 @@ export class Learning360Emulator {
   readonly app: Express;
   readonly spec: PreparedSpec;
 
-  private readonly options: Required<Omit<Learning360EmulatorOptions, 'companies' | 'pageSizes'>> & { pageSizes: PageSizes };
+  private readonly options: Required<Omit<Learning360EmulatorOptions, 'companies' | 'pageSizes'>> & {
+    pageSizes: PageSizes;
+  };
   private readonly seeds: CompanySeed[];
   private readonly ids = new ObjectIdFactory(this.kit.clock);
   private readonly companies = new Map<string, Company>();
@@ -117,14 +165,22 @@ export class Learning360Emulator {
       pageSizes: { ...DEFAULT_PAGE_SIZES, ...options.pageSizes },
     };
     // Fix generated ids once, so a reset brings back the same companies and root groups.
-    this.seeds = (options.companies ?? [demoCompany()]).map((c) => ({ ...c, id: c.id ?? this.ids.next(), rootGroupId: c.rootGroupId ?? this.ids.next() }));
+    this.seeds = (options.companies ?? [demoCompany()]).map((c) => ({
+      ...c,
+      id: c.id ?? this.ids.next(),
+      rootGroupId: c.rootGroupId ?? this.ids.next(),
+    }));
     const clientIds = this.seeds.flatMap((c) => c.clients.map((k) => k.clientId));
-    if (new Set(clientIds).size !== clientIds.length) throw new Error('360Learning emulator: client ids must be unique across companies');
+    if (new Set(clientIds).size !== clientIds.length)
+      throw new Error('360Learning emulator: client ids must be unique across companies');
     this.getLimiter = new FixedWindowLimiter(this.kit.clock, this.options.getPerSecond, 1000);
     this.writeLimiter = new FixedWindowLimiter(this.kit.clock, this.options.writesPerSecond, 1000);
     this.spec = loadLearning360Spec();
     this.tokenFields = new Set(Object.keys(this.tokenSchemaProperties()));
-    this.validation = createSpecValidation(this.spec, { validateResponses: this.options.validateResponses, now: () => this.kit.clock.now() });
+    this.validation = createSpecValidation(this.spec, {
+      validateResponses: this.options.validateResponses,
+      now: () => this.kit.clock.now(),
+    });
     this.buildCompanies();
     this.app = this.buildApp();
   }
@@ -221,7 +277,9 @@ export class Learning360Emulator {
   }
 
   private tokenSchemaProperties(): Record<string, unknown> {
-    const doc = this.spec.document() as { components?: { schemas?: Record<string, { properties?: Record<string, unknown> }> } };
+    const doc = this.spec.document() as {
+      components?: { schemas?: Record<string, { properties?: Record<string, unknown> }> };
+    };
     return doc.components?.schemas?.GenerateTokenBody?.properties ?? {};
   }
 
@@ -269,7 +327,11 @@ export class Learning360Emulator {
       scopes: client.scopes,
       expiresAtMs: this.kit.clock.nowMs() + this.options.tokenTtlSeconds * 1000,
     });
-    const answer: GenerateTokenResponse = { token_type: 'Bearer', access_token: accessToken, expires_in: this.options.tokenTtlSeconds };
+    const answer: GenerateTokenResponse = {
+      token_type: 'Bearer',
+      access_token: accessToken,
+      expires_in: this.options.tokenTtlSeconds,
+    };
     res.status(200).json(answer);
   }
 
@@ -314,7 +376,9 @@ export class Learning360Emulator {
     app.disable('x-powered-by');
     // mail[in]=a&mail[in]=b and mail[in][]=a both become arrays. qs's default of 20 items would
     // turn longer lists into objects, so allow lists as long as the largest page.
-    app.set('query parser', (query: string) => parseQueryString(query, { arrayLimit: 5000, parameterLimit: 20_000, depth: 5 }));
+    app.set('query parser', (query: string) =>
+      parseQueryString(query, { arrayLimit: 5000, parameterLimit: 20_000, depth: 5 }),
+    );
     app.use(this.kit.middleware());
     app.use('/__admin', this.adminRouter());
     app.use(express.json({ limit: '10mb' }));
@@ -323,7 +387,9 @@ export class Learning360Emulator {
     app.use(this.validation.validateRequest);
     app.post(TOKEN_PATH, (req, res) => this.token(req, res));
     app.use('/api/v2', coreApiRouter(this.options.pageSizes));
-    app.use((req, res) => sendRaw(res, 404, { error: { code: 'notFound', message: `${req.method} ${req.path} is not a Core API route.` } }));
+    app.use((req, res) =>
+      sendRaw(res, 404, { error: { code: 'notFound', message: `${req.method} ${req.path} is not a Core API route.` } }),
+    );
     app.use(this.validation.errorHandler);
     return app;
   }
@@ -358,7 +424,9 @@ export class Learning360Emulator {
       '/seed',
       guard((req, res) => {
         const body = (req.body ?? {}) as SeedInput & { companyId?: string };
-        res.status(201).json(this.seed({ groups: body.groups, customFields: body.customFields, users: body.users }, body.companyId));
+        res
+          .status(201)
+          .json(this.seed({ groups: body.groups, customFields: body.customFields, users: body.users }, body.companyId));
       }),
     );
     router.get(

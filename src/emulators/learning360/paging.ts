@@ -30,7 +30,8 @@ export function filtersOf<F>(req: Request, fromQuery: () => F): { filters: F; af
   } catch {
     throw new CursorError('the next cursor is not one this API issued');
   }
-  if (!cursor || typeof cursor.a !== 'string' || cursor.p !== listPath(req)) throw new CursorError('the next cursor belongs to another list');
+  if (!cursor || typeof cursor.a !== 'string' || cursor.p !== listPath(req))
+    throw new CursorError('the next cursor belongs to another list');
   return { filters: cursor.f as F, after: cursor.a };
 }
 

@@ -46,7 +46,7 @@ function param(req: Request, name: string): string {
 
 function filter(req: Request, name: string): Filter | undefined {
   const value = (req.query as Record<string, unknown>)[name];
-  return value && typeof value === 'object' ? (value) : undefined;
+  return value && typeof value === 'object' ? value : undefined;
 }
 
 function role(req: Request): Role {
@@ -65,7 +65,11 @@ export function coreApiRouter(pageSizes: PageSizes): Router {
   r.get(
     '/users',
     route((req, res, c) => {
-      const { filters, after } = filtersOf(req, () => ({ mail: filter(req, 'mail'), username: filter(req, 'username'), status: filter(req, 'status') }));
+      const { filters, after } = filtersOf(req, () => ({
+        mail: filter(req, 'mail'),
+        username: filter(req, 'username'),
+        status: filter(req, 'status'),
+      }));
       sendPage(req, res, c.listUsers(filters), id, pageSizes.users, filters, after);
     }),
   );
@@ -77,8 +81,14 @@ export function coreApiRouter(pageSizes: PageSizes): Router {
       res.status(status).json(user);
     }),
   );
-  r.get('/users/:userId', route((req, res, c) => void res.json(c.getUser(param(req, 'userId')))));
-  r.patch('/users/:userId', route((req, res, c) => void res.json(c.updateUser(param(req, 'userId'), (req.body ?? {}) as UpdateUserDTO))));
+  r.get(
+    '/users/:userId',
+    route((req, res, c) => void res.json(c.getUser(param(req, 'userId')))),
+  );
+  r.patch(
+    '/users/:userId',
+    route((req, res, c) => void res.json(c.updateUser(param(req, 'userId'), (req.body ?? {}) as UpdateUserDTO))),
+  );
   r.delete(
     '/users/:userId',
     route((req, res, c) => {
@@ -86,16 +96,32 @@ export function coreApiRouter(pageSizes: PageSizes): Router {
       res.status(204).end();
     }),
   );
-  r.put('/users/:userId/activate', route((req, res, c) => void res.json(c.activateUser(param(req, 'userId')))));
+  r.put(
+    '/users/:userId/activate',
+    route((req, res, c) => void res.json(c.activateUser(param(req, 'userId')))),
+  );
   r.put(
     '/users/:userId/pseudonymize',
-    route((req, res, c) => void res.json(c.pseudonymizeUser(param(req, 'userId'), (req.query as Record<string, unknown>).deleteExternalIds === 'true'))),
+    route(
+      (req, res, c) =>
+        void res.json(
+          c.pseudonymizeUser(param(req, 'userId'), (req.query as Record<string, unknown>).deleteExternalIds === 'true'),
+        ),
+    ),
   );
   r.get(
     '/users/:userId/roles',
     route((req, res, c) => {
       const { filters, after } = filtersOf(req, () => ({}));
-      sendPage(req, res, c.userRoles(param(req, 'userId')), (m) => `${m.groupId}|${m.role}`, pageSizes.roles, filters, after);
+      sendPage(
+        req,
+        res,
+        c.userRoles(param(req, 'userId')),
+        (m) => `${m.groupId}|${m.role}`,
+        pageSizes.roles,
+        filters,
+        after,
+      );
     }),
   );
 
@@ -130,7 +156,10 @@ export function coreApiRouter(pageSizes: PageSizes): Router {
   );
 
   // ---- custom-field values of a user
-  r.get('/users/:userId/custom-fields/values', route((req, res, c) => void res.json(c.getUserCustomValues(param(req, 'userId')))));
+  r.get(
+    '/users/:userId/custom-fields/values',
+    route((req, res, c) => void res.json(c.getUserCustomValues(param(req, 'userId')))),
+  );
   r.put(
     '/users/:userId/custom-fields/values',
     route((req, res, c) => {
@@ -140,7 +169,10 @@ export function coreApiRouter(pageSizes: PageSizes): Router {
   );
 
   // ---- external ids
-  r.post('/external-ids', route((req, res, c) => void res.status(201).json(c.createExternalId(req.body as InputExternalIdDTO))));
+  r.post(
+    '/external-ids',
+    route((req, res, c) => void res.status(201).json(c.createExternalId(req.body as InputExternalIdDTO))),
+  );
   r.get(
     '/external-ids',
     route((req, res, c) => {
@@ -153,7 +185,10 @@ export function coreApiRouter(pageSizes: PageSizes): Router {
       sendPage(req, res, c.listExternalIds(filters), id, pageSizes.externalIds, filters, after);
     }),
   );
-  r.put('/external-ids/:mappingId', route((req, res, c) => void res.json(c.replaceExternalId(param(req, 'mappingId'), req.body as InputExternalIdDTO))));
+  r.put(
+    '/external-ids/:mappingId',
+    route((req, res, c) => void res.json(c.replaceExternalId(param(req, 'mappingId'), req.body as InputExternalIdDTO))),
+  );
   r.delete(
     '/external-ids/:mappingId',
     route((req, res, c) => {
@@ -166,14 +201,24 @@ export function coreApiRouter(pageSizes: PageSizes): Router {
   r.get(
     '/custom-fields',
     route((req, res, c) => {
-      const { filters, after } = filtersOf(req, () => ({ name: filter(req, 'name'), targetType: filter(req, 'targetType'), type: filter(req, 'type') }));
+      const { filters, after } = filtersOf(req, () => ({
+        name: filter(req, 'name'),
+        targetType: filter(req, 'targetType'),
+        type: filter(req, 'type'),
+      }));
       sendPage(req, res, c.listCustomFields(filters), id, pageSizes.customFields, filters, after);
     }),
   );
-  r.post('/custom-fields', route((req, res, c) => void res.status(201).json(c.createCustomField(req.body as InputCustomFieldDTO))));
+  r.post(
+    '/custom-fields',
+    route((req, res, c) => void res.status(201).json(c.createCustomField(req.body as InputCustomFieldDTO))),
+  );
   r.patch(
     '/custom-fields/:customFieldId',
-    route((req, res, c) => void res.json(c.renameCustomField(param(req, 'customFieldId'), (req.body as { name: string }).name))),
+    route(
+      (req, res, c) =>
+        void res.json(c.renameCustomField(param(req, 'customFieldId'), (req.body as { name: string }).name)),
+    ),
   );
   r.delete(
     '/custom-fields/:customFieldId',
@@ -182,7 +227,10 @@ export function coreApiRouter(pageSizes: PageSizes): Router {
       res.status(204).end();
     }),
   );
-  r.get('/custom-fields/:customFieldId/authorized-values', route((req, res, c) => void res.json(c.getAuthorizedValues(param(req, 'customFieldId')))));
+  r.get(
+    '/custom-fields/:customFieldId/authorized-values',
+    route((req, res, c) => void res.json(c.getAuthorizedValues(param(req, 'customFieldId')))),
+  );
   r.put(
     '/custom-fields/:customFieldId/authorized-values',
     route((req, res, c) => {
@@ -199,12 +247,23 @@ export function coreApiRouter(pageSizes: PageSizes): Router {
       sendPage(req, res, c.listGroups(), id, pageSizes.groups, filters, after);
     }),
   );
-  r.get('/groups/:groupId', route((req, res, c) => void res.json(c.getGroup(param(req, 'groupId')))));
+  r.get(
+    '/groups/:groupId',
+    route((req, res, c) => void res.json(c.getGroup(param(req, 'groupId')))),
+  );
   r.get(
     '/groups/:groupId/roles',
     route((req, res, c) => {
       const { filters, after } = filtersOf(req, () => ({}));
-      sendPage(req, res, c.groupRoles(param(req, 'groupId')), (m) => `${m.userId}|${m.role}`, pageSizes.roles, filters, after);
+      sendPage(
+        req,
+        res,
+        c.groupRoles(param(req, 'groupId')),
+        (m) => `${m.userId}|${m.role}`,
+        pageSizes.roles,
+        filters,
+        after,
+      );
     }),
   );
   r.post(
@@ -242,12 +301,20 @@ export function coreApiRouter(pageSizes: PageSizes): Router {
       sendPage(req, res, c.listBulkOperations(filters), id, pageSizes.bulkOperations, filters, after);
     }),
   );
-  r.get('/bulk/operations/:bulkOperationId', route((req, res, c) => void res.json(c.getBulkOperation(param(req, 'bulkOperationId')))));
-  r.get('/bulk/operations/:bulkOperationId/results', route((req, res, c) => void res.json(c.getBulkResults(param(req, 'bulkOperationId')))));
+  r.get(
+    '/bulk/operations/:bulkOperationId',
+    route((req, res, c) => void res.json(c.getBulkOperation(param(req, 'bulkOperationId')))),
+  );
+  r.get(
+    '/bulk/operations/:bulkOperationId/results',
+    route((req, res, c) => void res.json(c.getBulkResults(param(req, 'bulkOperationId')))),
+  );
 
   // The rest of the Core and Bulk APIs is in the specs (so it is authenticated and validated) but not emulated.
   r.use((req, res) =>
-    sendRaw(res, 501, { error: { code: 'notImplemented', message: `${req.method} ${req.baseUrl}${req.path} is not emulated.` } }),
+    sendRaw(res, 501, {
+      error: { code: 'notImplemented', message: `${req.method} ${req.baseUrl}${req.path} is not emulated.` },
+    }),
   );
   return r;
 }

@@ -133,7 +133,13 @@ function declareNextParameter(doc: JsonObject): number {
     if (params.some((p) => isObject(p) && p.name === 'next' && p.in === 'query')) continue;
     op.parameters = [
       ...params,
-      { name: 'next', in: 'query', required: false, description: 'Opaque cursor from the previous page Link header.', schema: { type: 'string', minLength: 1 } },
+      {
+        name: 'next',
+        in: 'query',
+        required: false,
+        description: 'Opaque cursor from the previous page Link header.',
+        schema: { type: 'string', minLength: 1 },
+      },
     ];
     count += 1;
   }
@@ -170,10 +176,11 @@ function describeOperations(doc: JsonObject): Map<string, OperationInfo> {
 function mergeBulk(core: JsonObject, bulk: JsonObject): string[] {
   const coreComponents = (core.components ??= {}) as JsonObject;
   const coreSchemas = (coreComponents.schemas ??= {}) as JsonObject;
-  const bulkSchemas = (isObject(bulk.components) && isObject(bulk.components.schemas) ? bulk.components.schemas : {});
+  const bulkSchemas = isObject(bulk.components) && isObject(bulk.components.schemas) ? bulk.components.schemas : {};
   const renames = new Map<string, string>();
   for (const [name, schema] of Object.entries(bulkSchemas)) {
-    if (name in coreSchemas && JSON.stringify(coreSchemas[name]) !== JSON.stringify(schema)) renames.set(name, `Bulk${name}`);
+    if (name in coreSchemas && JSON.stringify(coreSchemas[name]) !== JSON.stringify(schema))
+      renames.set(name, `Bulk${name}`);
   }
   const prefix = '#/components/schemas/';
   const rewrite = (node: Json): Json => {
@@ -181,7 +188,12 @@ function mergeBulk(core: JsonObject, bulk: JsonObject): string[] {
     if (!isObject(node)) return node;
     const out: JsonObject = {};
     for (const [key, value] of Object.entries(node)) {
-      if (key === '$ref' && typeof value === 'string' && value.startsWith(prefix) && renames.has(value.slice(prefix.length))) {
+      if (
+        key === '$ref' &&
+        typeof value === 'string' &&
+        value.startsWith(prefix) &&
+        renames.has(value.slice(prefix.length))
+      ) {
         out[key] = prefix + renames.get(value.slice(prefix.length))!;
       } else out[key] = rewrite(value);
     }

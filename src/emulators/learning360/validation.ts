@@ -62,7 +62,10 @@ export interface SpecValidation {
 
 function pick(middlewares: RequestHandler[], name: string): RequestHandler {
   const found = middlewares.find((m) => m.name === name);
-  if (!found) throw new Error(`express-openapi-validator no longer provides ${name}; revisit src/emulators/learning360/validation.ts`);
+  if (!found)
+    throw new Error(
+      `express-openapi-validator no longer provides ${name}; revisit src/emulators/learning360/validation.ts`,
+    );
   return found;
 }
 
@@ -75,7 +78,12 @@ function deepObjectArrays(req: Request, _res: Response, next: NextFunction): voi
   const op = operationOf(req);
   const query = req.query as Record<string, unknown>;
   Object.defineProperty(req, 'query', { value: query, writable: true, configurable: true, enumerable: true });
-  for (const p of (op?.schema.parameters ?? []) as Array<{ in?: string; name?: string; style?: string; schema?: { properties?: Record<string, { type?: string }> } }>) {
+  for (const p of (op?.schema.parameters ?? []) as Array<{
+    in?: string;
+    name?: string;
+    style?: string;
+    schema?: { properties?: Record<string, { type?: string }> };
+  }>) {
     if (p.in !== 'query' || p.style !== 'deepObject' || !p.name) continue;
     const value = query[p.name];
     if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
@@ -87,7 +95,10 @@ function deepObjectArrays(req: Request, _res: Response, next: NextFunction): voi
   next();
 }
 
-export function createSpecValidation(spec: PreparedSpec, options: { validateResponses: boolean; now: () => Date }): SpecValidation {
+export function createSpecValidation(
+  spec: PreparedSpec,
+  options: { validateResponses: boolean; now: () => Date },
+): SpecValidation {
   const drift: DriftRecord[] = [];
   const internalErrors: InternalErrorRecord[] = [];
   const middlewares = OpenApiValidator.middleware({
@@ -112,8 +123,17 @@ export function createSpecValidation(spec: PreparedSpec, options: { validateResp
     const message = err.message || 'error';
     if (err instanceof OpenApiValidator.error.InternalServerError) {
       // Only response validation raises this: the emulator answered something the spec forbids.
-      drift.push({ at: options.now().toISOString(), method: req.method, path: req.originalUrl, status: res.statusCode, message, errors: err.errors ?? [] });
-      return sendRaw(res, 500, { error: { code: 'responseNotInSpec', message: `360Learning emulator response breaks core-api.json: ${message}` } });
+      drift.push({
+        at: options.now().toISOString(),
+        method: req.method,
+        path: req.originalUrl,
+        status: res.statusCode,
+        message,
+        errors: err.errors ?? [],
+      });
+      return sendRaw(res, 500, {
+        error: { code: 'responseNotInSpec', message: `360Learning emulator response breaks core-api.json: ${message}` },
+      });
     }
     const isClientError = err.type === 'entity.parse.failed' || status === 400 || status === 413 || status === 415;
     const bodyError = err.type === 'entity.parse.failed' || (err.errors ?? []).some((e) => e.path?.startsWith('/body'));
@@ -129,9 +149,18 @@ export function createSpecValidation(spec: PreparedSpec, options: { validateResp
       }
       return sendRaw(res, 400, { error: { code: 'badRequest', message } });
     }
-    if (status === 404) return sendRaw(res, 404, { error: { code: 'notFound', message: `${req.method} ${req.path} is not a Core API route.` } });
+    if (status === 404)
+      return sendRaw(res, 404, {
+        error: { code: 'notFound', message: `${req.method} ${req.path} is not a Core API route.` },
+      });
     if (status === 405) return sendRaw(res, 405, { error: { code: 'methodNotAllowed', message } });
-    internalErrors.push({ at: options.now().toISOString(), method: req.method, path: req.originalUrl, message, stack: err.stack });
+    internalErrors.push({
+      at: options.now().toISOString(),
+      method: req.method,
+      path: req.originalUrl,
+      message,
+      stack: err.stack,
+    });
     return sendRaw(res, 500, { error: { code: 'internalError', message } });
   };
 

@@ -81,7 +81,9 @@ export function createAdminRouter(emulator: SkillcastEmulator): Router {
     else res.json(emulator.adminView(user, baseOf(req)));
   });
   router.patch('/users/:id', (req, res) => {
-    const body = z.object({ domain: z.string().optional(), assignments: z.array(assignmentSchema).optional() }).parse(req.body);
+    const body = z
+      .object({ domain: z.string().optional(), assignments: z.array(assignmentSchema).optional() })
+      .parse(req.body);
     const id = req.params.id;
     if (!tenant.store.get(id)) {
       res.status(404).json({ error: `User ${id} not found` });
@@ -110,7 +112,11 @@ export function createAdminRouter(emulator: SkillcastEmulator): Router {
     router.post(`/tokens/${action}`, (req, res) => {
       const { token } = tokenSchema.parse(req.body);
       const known =
-        action === 'restore' ? emulator.restoreToken(token) : action === 'expire' ? emulator.expireToken(token) : emulator.revokeToken(token);
+        action === 'restore'
+          ? emulator.restoreToken(token)
+          : action === 'expire'
+            ? emulator.expireToken(token)
+            : emulator.revokeToken(token);
       res.status(known ? 204 : 404).end();
     });
   }

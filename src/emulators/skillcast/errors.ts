@@ -42,7 +42,9 @@ export class ScimError extends Error {
 }
 
 export function scimErrorBody(status: number, detail: string, scimType?: ScimErrorType): ScimErrorBody {
-  return scimType ? { schemas: [ERROR_URN], status: String(status), scimType, detail } : { schemas: [ERROR_URN], status: String(status), detail };
+  return scimType
+    ? { schemas: [ERROR_URN], status: String(status), scimType, detail }
+    : { schemas: [ERROR_URN], status: String(status), detail };
 }
 
 export const badRequest = (scimType: ScimErrorType, detail: string) => new ScimError(400, scimType, detail);

@@ -129,7 +129,11 @@ interface ParsedRow {
 
 export function previewFeed(input: FeedPreviewInput): FeedPreview {
   const mode = input.identifier;
-  const columns: FeedColumns = { ...DEFAULT_FEED_COLUMNS, ...input.columns, attributes: { ...input.columns?.attributes } };
+  const columns: FeedColumns = {
+    ...DEFAULT_FEED_COLUMNS,
+    ...input.columns,
+    attributes: { ...input.columns?.attributes },
+  };
   const attributeColumns = new Map<string, string>();
   for (const name of input.attributes ?? []) attributeColumns.set(name, columns.attributes[name] ?? name);
   for (const [name, column] of Object.entries(columns.attributes)) attributeColumns.set(name, column);
@@ -227,7 +231,12 @@ export function previewFeed(input: FeedPreviewInput): FeedPreview {
     }
     const other = elsewhere.get(key);
     if (other) {
-      preview.otherDomain.push({ row: p.record.row, identifier: p.record.identifier, userId: other.id, domain: other.domain });
+      preview.otherDomain.push({
+        row: p.record.row,
+        identifier: p.record.identifier,
+        userId: other.id,
+        domain: other.domain,
+      });
       continue;
     }
     preview.toAdd.push({ ...p.record });
@@ -254,7 +263,13 @@ export function previewFeed(input: FeedPreviewInput): FeedPreview {
     if (!archive) continue;
     archive.reason = 'identifierChanged';
     add.replaces = archive.userId;
-    preview.identifierChanges.push({ userId: archive.userId, from: archive.identifier, to: add.identifier, row: add.row, matchedOn: otherMode });
+    preview.identifierChanges.push({
+      userId: archive.userId,
+      from: archive.identifier,
+      to: add.identifier,
+      row: add.row,
+      matchedOn: otherMode,
+    });
   }
   return preview;
 }

@@ -15,7 +15,10 @@ const SUPPORTED: Record<string, EqFilter['attribute']> = {
 };
 
 const unsupported = (text: string) =>
-  badRequest('invalidFilter', `Unsupported filter "${text}": only eq on userName, externalId or emails.value with a quoted string`);
+  badRequest(
+    'invalidFilter',
+    `Unsupported filter "${text}": only eq on userName, externalId or emails.value with a quoted string`,
+  );
 
 /** Parses `<attribute> eq "<value>"` (attribute names and the operator are case-insensitive). */
 export function parseFilter(text: string): EqFilter {

@@ -23,7 +23,11 @@ export const SCIM_BASE_PATH = '/skillcastApi/scim';
 export const REST_BASE_PATH = '/skillcastapi';
 
 /** A user as the admin API shows it: the SCIM resource plus what only the portal knows. */
-export type AdminUserView = ScimObject & { domain: string; archivedAt?: string; assignments: StoredUser['assignments'] };
+export type AdminUserView = ScimObject & {
+  domain: string;
+  archivedAt?: string;
+  assignments: StoredUser['assignments'];
+};
 
 /**
  * A Skillcast tenant over real HTTP: SCIM 2.0 for provisioning, the REST login model, the
@@ -50,7 +54,13 @@ export class SkillcastEmulator {
     app.use(SCIM_BASE_PATH, scim);
     app.use(REST_BASE_PATH, createRestRouter(this.tenant));
     app.get('/', (_req, res) => {
-      res.json({ service: 'skillcast', tenant: this.options.tenant, scim: SCIM_BASE_PATH, rest: REST_BASE_PATH, admin: '/__admin' });
+      res.json({
+        service: 'skillcast',
+        tenant: this.options.tenant,
+        scim: SCIM_BASE_PATH,
+        rest: REST_BASE_PATH,
+        admin: '/__admin',
+      });
     });
     this.app = app;
   }
@@ -76,7 +86,8 @@ export class SkillcastEmulator {
   /** Users per domain (all domains, or just one). */
   users(domain?: string, baseUrl?: string): Record<string, AdminUserView[]> {
     const out: Record<string, AdminUserView[]> = {};
-    for (const [name, users] of Object.entries(this.tenant.usersByDomain(domain))) out[name] = users.map((u) => this.adminView(u, baseUrl));
+    for (const [name, users] of Object.entries(this.tenant.usersByDomain(domain)))
+      out[name] = users.map((u) => this.adminView(u, baseUrl));
     return out;
   }
 
@@ -131,9 +142,14 @@ export class SkillcastEmulator {
    */
   injectFault(rule: FaultRule): number {
     const status = rule.status;
-    if (status === undefined || status < 400 || rule.body !== undefined || rule.dropConnection) return this.kit.faults.add(rule);
+    if (status === undefined || status < 400 || rule.body !== undefined || rule.dropConnection)
+      return this.kit.faults.add(rule);
     const headers: Record<string, string> = { 'Content-Type': SCIM_MEDIA_TYPE };
     if (status === 429 || status === 503) headers['Retry-After'] = '1';
-    return this.kit.faults.add({ ...rule, body: scimErrorBody(status, `Injected failure ${status}`), headers: { ...headers, ...rule.headers } });
+    return this.kit.faults.add({
+      ...rule,
+      body: scimErrorBody(status, `Injected failure ${status}`),
+      headers: { ...headers, ...rule.headers },
+    });
   }
 }

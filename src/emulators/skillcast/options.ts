@@ -37,7 +37,8 @@ export interface SkillcastEmulatorOptions {
   rateLimit?: { limit: number; windowMs: number };
 }
 
-export type ResolvedSkillcastOptions = Required<Omit<SkillcastEmulatorOptions, 'rateLimit'>> & Pick<SkillcastEmulatorOptions, 'rateLimit'>;
+export type ResolvedSkillcastOptions = Required<Omit<SkillcastEmulatorOptions, 'rateLimit'>> &
+  Pick<SkillcastEmulatorOptions, 'rateLimit'>;
 
 export const DEFAULT_SCIM_TOKEN = 'demo-scim-token';
 export const DEFAULT_REST_USER = { userId: 'demo-api', password: 'demo-password' } as const;
@@ -45,23 +46,36 @@ const DEFAULT_DOMAINS = ['Employees', 'Always active'];
 
 /** Fills in the demo tenant and checks that every API and REST user points at existing domains. */
 export function resolveOptions(options: SkillcastEmulatorOptions = {}): ResolvedSkillcastOptions {
-  const apiUsers = (options.apiUsers ?? [{ name: 'SCIM API', token: DEFAULT_SCIM_TOKEN, domains: ['Employees'], defaultDomain: 'Employees' }]).map(
-    (u) => ({ ...u, domains: [...u.domains] }),
-  );
-  const restUsers = (options.restUsers ?? [{ ...DEFAULT_REST_USER, domains: ['Employees'] }]).map((u) => ({ ...u, domains: [...u.domains] }));
+  const apiUsers = (
+    options.apiUsers ?? [
+      { name: 'SCIM API', token: DEFAULT_SCIM_TOKEN, domains: ['Employees'], defaultDomain: 'Employees' },
+    ]
+  ).map((u) => ({ ...u, domains: [...u.domains] }));
+  const restUsers = (options.restUsers ?? [{ ...DEFAULT_REST_USER, domains: ['Employees'] }]).map((u) => ({
+    ...u,
+    domains: [...u.domains],
+  }));
   // Without an explicit list, every domain an API or REST user mentions exists.
   const domains = options.domains
     ? [...options.domains]
-    : [...new Set([...DEFAULT_DOMAINS, ...apiUsers.flatMap((u) => [...u.domains, u.defaultDomain]), ...restUsers.flatMap((u) => u.domains)])];
+    : [
+        ...new Set([
+          ...DEFAULT_DOMAINS,
+          ...apiUsers.flatMap((u) => [...u.domains, u.defaultDomain]),
+          ...restUsers.flatMap((u) => u.domains),
+        ]),
+      ];
   for (const user of apiUsers) {
     for (const d of [...user.domains, user.defaultDomain]) {
       if (!domains.includes(d)) throw new Error(`API user "${user.name}" refers to unknown domain "${d}"`);
     }
-    if (!user.domains.includes(user.defaultDomain)) throw new Error(`API user "${user.name}": default domain must be one of its domains`);
+    if (!user.domains.includes(user.defaultDomain))
+      throw new Error(`API user "${user.name}": default domain must be one of its domains`);
   }
   if (new Set(apiUsers.map((u) => u.token)).size !== apiUsers.length) throw new Error('API user tokens must be unique');
   for (const user of restUsers) {
-    for (const d of user.domains) if (!domains.includes(d)) throw new Error(`REST user "${user.userId}" refers to unknown domain "${d}"`);
+    for (const d of user.domains)
+      if (!domains.includes(d)) throw new Error(`REST user "${user.userId}" refers to unknown domain "${d}"`);
   }
   const maxResults = options.maxResults ?? 100;
   if (!Number.isInteger(maxResults) || maxResults < 1) throw new Error('maxResults must be a positive integer');

@@ -37,11 +37,15 @@ const keyOf = (obj: ScimObject, name: string) => Object.keys(obj).find((k) => k.
 export function parsePatchRequest(body: unknown): PatchOperation[] {
   if (!isPlainObject(body)) throw badRequest('invalidSyntax', 'The request body must be a PatchOp JSON object');
   const schemas = body[keyOf(body, 'schemas') ?? 'schemas'];
-  if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === PATCH_OP_URN.toLowerCase())) {
+  if (
+    !Array.isArray(schemas) ||
+    !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === PATCH_OP_URN.toLowerCase())
+  ) {
     throw badRequest('invalidSyntax', `schemas must contain "${PATCH_OP_URN}"`);
   }
   const operations = body[keyOf(body, 'Operations') ?? 'Operations'];
-  if (!Array.isArray(operations) || operations.length === 0) throw badRequest('invalidSyntax', 'Operations must be a non-empty array');
+  if (!Array.isArray(operations) || operations.length === 0)
+    throw badRequest('invalidSyntax', 'Operations must be a non-empty array');
   return operations.map((raw, i) => {
     if (!isPlainObject(raw)) throw badRequest('invalidSyntax', `Operations[${i}] must be an object`);
     const op = raw[keyOf(raw, 'op') ?? 'op'];
@@ -51,14 +55,16 @@ export function parsePatchRequest(body: unknown): PatchOperation[] {
     if (lower !== 'add' && lower !== 'replace' && lower !== 'remove') {
       throw badRequest('invalidSyntax', `Operations[${i}].op must be add, replace or remove`);
     }
-    if (path !== undefined && path !== null && typeof path !== 'string') throw badRequest('invalidPath', `Operations[${i}].path must be a string`);
+    if (path !== undefined && path !== null && typeof path !== 'string')
+      throw badRequest('invalidPath', `Operations[${i}].path must be a string`);
     const operation: PatchOperation = { op: lower };
     if (typeof path === 'string' && path.trim() !== '') operation.path = path.trim();
     if (valueKey !== undefined) operation.value = raw[valueKey];
     if (operation.op !== 'remove' && !operation.path && !isPlainObject(operation.value)) {
       throw badRequest('invalidValue', `Operations[${i}] without a path needs an object value`);
     }
-    if (operation.op === 'remove' && !operation.path) throw badRequest('noTarget', `Operations[${i}]: remove needs a path`);
+    if (operation.op === 'remove' && !operation.path)
+      throw badRequest('noTarget', `Operations[${i}]: remove needs a path`);
     return operation;
   });
 }
@@ -98,7 +104,10 @@ export function parsePath(path: string, ctx: SchemaContext): PatchTarget {
   if (container === 'extension') {
     // Portal attribute names may hold spaces and dots: the remainder is the name, exactly.
     if (!ctx.attributes.includes(rest)) {
-      throw badRequest('invalidValue', `Unknown attribute "${rest}" in ${ctx.extensionUrn} (names must match the portal exactly)`);
+      throw badRequest(
+        'invalidValue',
+        `Unknown attribute "${rest}" in ${ctx.extensionUrn} (names must match the portal exactly)`,
+      );
     }
     return { container, attribute: rest };
   }
@@ -113,7 +122,8 @@ export function parsePath(path: string, ctx: SchemaContext): PatchTarget {
   if (!def) throw badRequest('invalidPath', `Unknown attribute "${name}" in path "${path}"`);
   const target: PatchTarget = { container, attribute: def.name, def };
   if (filterText !== undefined) {
-    if (!def.multiValued) throw badRequest('invalidPath', `"${def.name}" is not multi-valued; a value filter does not apply`);
+    if (!def.multiValued)
+      throw badRequest('invalidPath', `"${def.name}" is not multi-valued; a value filter does not apply`);
     const f = /^([A-Za-z$][\w$]*)\s+eq\s+(.+)$/iu.exec(filterText);
     if (!f) throw badRequest('invalidFilter', `Unsupported value filter in path "${path}": only eq`);
     const filterDef = findAttribute(def.subAttributes ?? [], f[1] ?? '');
@@ -159,11 +169,19 @@ function setOrDelete(obj: ScimObject, key: string, value: unknown) {
   else obj[key] = value;
 }
 
-function applyMultiValued(holder: ScimObject, op: PatchOperation['op'], target: PatchTarget & { def: AttributeDefinition; attribute: string }, value: unknown) {
+function applyMultiValued(
+  holder: ScimObject,
+  op: PatchOperation['op'],
+  target: PatchTarget & { def: AttributeDefinition; attribute: string },
+  value: unknown,
+) {
   const { def, attribute, filter, sub } = target;
-  let items = Array.isArray(holder[attribute]) ? (holder[attribute] as unknown[]).map((v) => canonicalElement(def, v)) : [];
+  let items = Array.isArray(holder[attribute])
+    ? (holder[attribute] as unknown[]).map((v) => canonicalElement(def, v))
+    : [];
   const touched: ScimObject[] = [];
-  const asArray = (v: unknown) => (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]).map((el) => canonicalElement(def, el));
+  const asArray = (v: unknown) =>
+    (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]).map((el) => canonicalElement(def, el));
 
   if (filter) {
     const matches = items.filter((el) => filterEquals(el[filter.attribute], filter.value));
@@ -172,8 +190,11 @@ function applyMultiValued(holder: ScimObject, op: PatchOperation['op'], target: 
       else items = items.filter((el) => !matches.includes(el));
     } else if (matches.length === 0) {
       // `emails[type eq "work"].value` on a user without a work email creates it, as IdPs expect.
-      if (filter.attribute !== 'type') throw new ScimError(400, 'noTarget', `No value of "${attribute}" matches the filter`);
-      const created: ScimObject = sub ? { type: filter.value, [sub]: value } : { ...canonicalElement(def, value), type: filter.value };
+      if (filter.attribute !== 'type')
+        throw new ScimError(400, 'noTarget', `No value of "${attribute}" matches the filter`);
+      const created: ScimObject = sub
+        ? { type: filter.value, [sub]: value }
+        : { ...canonicalElement(def, value), type: filter.value };
       items.push(created);
       touched.push(created);
     } else {
@@ -198,7 +219,9 @@ function applyMultiValued(holder: ScimObject, op: PatchOperation['op'], target: 
     }
   } else if (op === 'remove') {
     // A remove may name the values to drop; otherwise the whole attribute goes.
-    const drop = asArray(value).map((el) => el.value).filter((v): v is string => typeof v === 'string');
+    const drop = asArray(value)
+      .map((el) => el.value)
+      .filter((v): v is string => typeof v === 'string');
     items = drop.length ? items.filter((el) => !drop.some((d) => filterEquals(el.value, d))) : [];
   } else if (op === 'replace') {
     items = asArray(value);
@@ -220,7 +243,13 @@ function applyMultiValued(holder: ScimObject, op: PatchOperation['op'], target: 
   else delete holder[attribute];
 }
 
-function applyToTarget(doc: ScimObject, op: PatchOperation['op'], target: PatchTarget, value: unknown, ctx: SchemaContext) {
+function applyToTarget(
+  doc: ScimObject,
+  op: PatchOperation['op'],
+  target: PatchTarget,
+  value: unknown,
+  ctx: SchemaContext,
+) {
   const holder = containerOf(doc, target.container, ctx);
   if (target.attribute === undefined) {
     // The whole extension object: merge (add/replace) or clear (remove).

@@ -79,7 +79,9 @@ export function createRestRouter(tenant: SkillcastTenant): Router {
   });
   router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = (err as { status?: number })?.status;
-    res.status(typeof status === 'number' && status >= 400 && status < 500 ? status : 500).json({ message: err instanceof Error ? err.message : 'Processing error' });
+    res
+      .status(typeof status === 'number' && status >= 400 && status < 500 ? status : 500)
+      .json({ message: err instanceof Error ? err.message : 'Processing error' });
   });
   return router;
 }

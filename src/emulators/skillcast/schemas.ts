@@ -49,11 +49,15 @@ const multiValuedSubAttributes = (what: string, types: string[]): AttributeDefin
 ];
 
 export const CORE_USER_ATTRIBUTES: AttributeDefinition[] = [
-  attr('userName', 'Unique identifier of the user in the tenant: the email, or the employee ID where the domain keys on it.', {
-    required: true,
-    uniqueness: 'server',
-  }),
-  attr('name', 'The components of the user\'s name.', {
+  attr(
+    'userName',
+    'Unique identifier of the user in the tenant: the email, or the employee ID where the domain keys on it.',
+    {
+      required: true,
+      uniqueness: 'server',
+    },
+  ),
+  attr('name', "The components of the user's name.", {
     type: 'complex',
     subAttributes: [
       attr('formatted', 'The full name.'),
@@ -90,18 +94,20 @@ export const ENTERPRISE_USER_ATTRIBUTES: AttributeDefinition[] = [
   attr('organization', 'Organisation.'),
   attr('division', 'Division.'),
   attr('department', 'Department.'),
-  attr('manager', 'The user\'s manager.', {
+  attr('manager', "The user's manager.", {
     type: 'complex',
     subAttributes: [
-      attr('value', 'The id of the manager\'s User resource.'),
-      attr('$ref', 'URI of the manager\'s User resource.', { type: 'reference', referenceTypes: ['User'] }),
+      attr('value', "The id of the manager's User resource."),
+      attr('$ref', "URI of the manager's User resource.", { type: 'reference', referenceTypes: ['User'] }),
       attr('displayName', 'Display name of the manager.', { mutability: 'readOnly' }),
     ],
   }),
 ];
 
 /** `externalId` is a common attribute (RFC 7643 §3.1): parsed like a core one, but not listed in /Schemas. */
-export const EXTERNAL_ID_ATTRIBUTE = attr('externalId', 'Identifier of the user in the provisioning client.', { caseExact: true });
+export const EXTERNAL_ID_ATTRIBUTE = attr('externalId', 'Identifier of the user in the provisioning client.', {
+  caseExact: true,
+});
 
 export function extensionAttributes(names: readonly string[]): AttributeDefinition[] {
   return names.map((name) => attr(name, `Portal attribute "${name}" (addressed by its exact name).`));
@@ -170,6 +176,11 @@ export function schemaDocuments(ctx: DiscoveryContext) {
   return [
     schema(CORE_USER_URN, 'User', 'User account', CORE_USER_ATTRIBUTES),
     schema(ENTERPRISE_USER_URN, 'EnterpriseUser', 'Enterprise user', ENTERPRISE_USER_ATTRIBUTES),
-    schema(ctx.extensionUrn, 'SkillcastUser', 'Portal attributes of the tenant, keyed by exact name', extensionAttributes(ctx.attributes)),
+    schema(
+      ctx.extensionUrn,
+      'SkillcastUser',
+      'Portal attributes of the tenant, keyed by exact name',
+      extensionAttributes(ctx.attributes),
+    ),
   ];
 }

@@ -1,7 +1,13 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { ScimError, badRequest, sendScim, sendScimError } from './errors';
 import { parseFilter } from './filter';
-import { LIST_RESPONSE_URN, schemaDocuments, serviceProviderConfig, userResourceType, type DiscoveryContext } from './schemas';
+import {
+  LIST_RESPONSE_URN,
+  schemaDocuments,
+  serviceProviderConfig,
+  userResourceType,
+  type DiscoveryContext,
+} from './schemas';
 import type { ApiUserState, SkillcastTenant } from './tenant';
 import { displayNameOf, etagOf, toScimResource, type ResourceContext, type StoredUser } from './user-model';
 
@@ -16,12 +22,19 @@ function apiUserOf(res: Response): ApiUserState {
 
 function integerParam(value: unknown, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
-  if (typeof value !== 'string' || !/^-?\d+$/u.test(value.trim())) throw badRequest('invalidValue', `${name} must be an integer`);
+  if (typeof value !== 'string' || !/^-?\d+$/u.test(value.trim()))
+    throw badRequest('invalidValue', `${name} must be an integer`);
   return Number.parseInt(value, 10);
 }
 
 function listResponse(resources: unknown[], totalResults: number, startIndex: number) {
-  return { schemas: [LIST_RESPONSE_URN], totalResults, startIndex, itemsPerPage: resources.length, Resources: resources };
+  return {
+    schemas: [LIST_RESPONSE_URN],
+    totalResults,
+    startIndex,
+    itemsPerPage: resources.length,
+    Resources: resources,
+  };
 }
 
 /** SCIM 2.0 service provider (RFC 7644) for one tenant; mounted at /skillcastApi/scim and /skillcastApi/scim/v2. */
@@ -67,7 +80,9 @@ export function createScimRouter(tenant: SkillcastTenant): Router {
   const idOf = (req: Request) => String(req.params.id);
 
   router.get('/ServiceProviderConfig', (req, res) => sendScim(res, 200, serviceProviderConfig(discovery(req))));
-  router.get('/ResourceTypes', (req, res) => sendScim(res, 200, listResponse([userResourceType(discovery(req))], 1, 1)));
+  router.get('/ResourceTypes', (req, res) =>
+    sendScim(res, 200, listResponse([userResourceType(discovery(req))], 1, 1)),
+  );
   router.get('/ResourceTypes/:id', (req, res) => {
     if (idOf(req) !== 'User') throw new ScimError(404, undefined, `Resource type ${idOf(req)} not found`);
     sendScim(res, 200, userResourceType(discovery(req)));
@@ -84,11 +99,15 @@ export function createScimRouter(tenant: SkillcastTenant): Router {
 
   router.get('/Users', (req, res) => {
     const rawFilter = req.query.filter;
-    if (rawFilter !== undefined && typeof rawFilter !== 'string') throw badRequest('invalidFilter', 'Give one filter parameter');
+    if (rawFilter !== undefined && typeof rawFilter !== 'string')
+      throw badRequest('invalidFilter', 'Give one filter parameter');
     const filter = rawFilter && rawFilter.trim() !== '' ? parseFilter(rawFilter) : undefined;
     // RFC 7644 §3.4.2.4: startIndex below 1 means 1, a negative count means 0.
     const startIndex = Math.max(1, integerParam(req.query.startIndex, 'startIndex', 1));
-    const count = Math.min(tenant.options.maxResults, Math.max(0, integerParam(req.query.count, 'count', tenant.options.maxResults)));
+    const count = Math.min(
+      tenant.options.maxResults,
+      Math.max(0, integerParam(req.query.count, 'count', tenant.options.maxResults)),
+    );
     const matching = tenant.list(apiUserOf(res), filter);
     const context = resourceContext(req);
     const page = matching.slice(startIndex - 1, startIndex - 1 + count).map((u) => toScimResource(u, context));
@@ -120,8 +139,10 @@ export function createScimRouter(tenant: SkillcastTenant): Router {
 export function toScimError(err: unknown): ScimError {
   if (err instanceof ScimError) return err;
   const e = err as { type?: string; status?: number; message?: string };
-  if (e?.type === 'entity.parse.failed') return badRequest('invalidSyntax', `Malformed JSON: ${e.message ?? ''}`.trim());
+  if (e?.type === 'entity.parse.failed')
+    return badRequest('invalidSyntax', `Malformed JSON: ${e.message ?? ''}`.trim());
   if (e?.type === 'entity.too.large') return new ScimError(413, undefined, 'Request body too large');
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new ScimError(e.status, undefined, e.message ?? 'Bad request');
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
+    return new ScimError(e.status, undefined, e.message ?? 'Bad request');
   return new ScimError(500, undefined, `Internal error: ${e?.message ?? String(err)}`);
 }

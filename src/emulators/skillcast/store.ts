@@ -35,11 +35,13 @@ export class UserStore {
   /** Throws 409 uniqueness if `data` would clash with a user other than `selfId`. */
   assertUnique(data: UserData, selfId?: string): void {
     const byName = this.findByUserName(data.core.userName);
-    if (byName && byName.id !== selfId) throw new ScimError(409, 'uniqueness', `userName "${data.core.userName}" already exists`);
+    if (byName && byName.id !== selfId)
+      throw new ScimError(409, 'uniqueness', `userName "${data.core.userName}" already exists`);
     const externalId = data.core.externalId;
     if (externalId !== undefined) {
       const byExternal = this.findByExternalId(externalId);
-      if (byExternal && byExternal.id !== selfId) throw new ScimError(409, 'uniqueness', `externalId "${externalId}" already exists`);
+      if (byExternal && byExternal.id !== selfId)
+        throw new ScimError(409, 'uniqueness', `externalId "${externalId}" already exists`);
     }
   }
 

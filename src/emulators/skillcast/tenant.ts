@@ -3,7 +3,14 @@ import type { EmulatorClock } from '../common/clock';
 import { FixedWindowLimiter } from '../common/rate-limit';
 import { ScimError } from './errors';
 import { matchesFilter, type EqFilter } from './filter';
-import { previewFeed, type FeedPreview, type FeedPreviewInput, type FeedRecord, type FeedUser, type FieldChange } from './feed-preview';
+import {
+  previewFeed,
+  type FeedPreview,
+  type FeedPreviewInput,
+  type FeedRecord,
+  type FeedUser,
+  type FieldChange,
+} from './feed-preview';
 import type { ResolvedSkillcastOptions, SkillcastApiUser, SkillcastRestUser } from './options';
 import { applyPatch, parsePatchRequest } from './patch';
 import { ENTERPRISE_USER_URN } from './schemas';
@@ -63,7 +70,8 @@ export class SkillcastTenant {
     readonly options: ResolvedSkillcastOptions,
     private readonly clock: EmulatorClock,
   ) {
-    if (options.rateLimit) this.limiter = new FixedWindowLimiter(clock, options.rateLimit.limit, options.rateLimit.windowMs);
+    if (options.rateLimit)
+      this.limiter = new FixedWindowLimiter(clock, options.rateLimit.limit, options.rateLimit.windowMs);
     this.reset();
   }
 
@@ -83,7 +91,8 @@ export class SkillcastTenant {
 
   authenticateBearer(header: string | undefined): ApiUserState {
     const match = /^Bearer\s+(\S+)\s*$/iu.exec(header ?? '');
-    const unauthorized = (detail: string) => new ScimError(401, undefined, detail, { 'WWW-Authenticate': 'Bearer realm="skillcast"' });
+    const unauthorized = (detail: string) =>
+      new ScimError(401, undefined, detail, { 'WWW-Authenticate': 'Bearer realm="skillcast"' });
     if (!match) throw unauthorized('Authorization: Bearer <token> is required');
     const user = this.apiUsers.find((u) => u.token === match[1]);
     if (!user) throw unauthorized('Invalid token');
@@ -134,7 +143,10 @@ export class SkillcastTenant {
   list(apiUser: SkillcastApiUser, filter?: EqFilter): StoredUser[] {
     // Lookups by the two unique keys use the indexes: a full sync makes one per employee.
     if (filter?.attribute === 'userName' || filter?.attribute === 'externalId') {
-      const user = filter.attribute === 'userName' ? this.store.findByUserName(filter.value) : this.store.findByExternalId(filter.value);
+      const user =
+        filter.attribute === 'userName'
+          ? this.store.findByUserName(filter.value)
+          : this.store.findByExternalId(filter.value);
       return user && this.canSee(apiUser, user) ? [user] : [];
     }
     return this.store.all().filter((u) => this.canSee(apiUser, u) && (!filter || matchesFilter(u, filter)));
@@ -150,9 +162,17 @@ export class SkillcastTenant {
     const user = this.store.get(id);
     if (!user) throw new ScimError(404, undefined, `User ${id} not found`);
     if (!this.canSee(apiUser, user)) {
-      throw new ScimError(403, undefined, `User ${id} is in domain "${user.domain}", outside the domain access of API user "${apiUser.name}"`);
+      throw new ScimError(
+        403,
+        undefined,
+        `User ${id} is in domain "${user.domain}", outside the domain access of API user "${apiUser.name}"`,
+      );
     }
-    if (ifMatch !== undefined && ifMatch.trim() !== '*' && !ifMatch.split(',').some((tag) => tag.trim() === etagOf(user))) {
+    if (
+      ifMatch !== undefined &&
+      ifMatch.trim() !== '*' &&
+      !ifMatch.split(',').some((tag) => tag.trim() === etagOf(user))
+    ) {
       throw new ScimError(412, undefined, `Version mismatch: the user is at ${etagOf(user)}`);
     }
     return user;
@@ -163,7 +183,8 @@ export class SkillcastTenant {
     const managerId = manager?.value;
     if (typeof managerId !== 'string') return;
     if (managerId === selfId) throw new ScimError(400, 'invalidValue', 'A user cannot be their own manager');
-    if (!this.store.get(managerId)) throw new ScimError(400, 'invalidValue', `manager.value "${managerId}" is not a known user id`);
+    if (!this.store.get(managerId))
+      throw new ScimError(400, 'invalidValue', `manager.value "${managerId}" is not a known user id`);
   }
 
   private build(data: UserData, domain: string, id: string = randomUUID()): StoredUser {
@@ -219,7 +240,8 @@ export class SkillcastTenant {
   // ---- admin ----
 
   private checkDomain(domain: string) {
-    if (!this.options.domains.includes(domain)) throw new Error(`Unknown domain "${domain}" (domains: ${this.options.domains.join(', ')})`);
+    if (!this.options.domains.includes(domain))
+      throw new Error(`Unknown domain "${domain}" (domains: ${this.options.domains.join(', ')})`);
   }
 
   /** Adds users directly (any domain, default the first API user's default domain). All-or-nothing. */
@@ -279,7 +301,12 @@ export class SkillcastTenant {
   feedUsers(): FeedUser[] {
     return this.store.all().map((user) => {
       const name = (user.core.name as ScimObject | undefined) ?? {};
-      const feedUser: FeedUser = { id: user.id, domain: user.domain, active: user.core.active, attributes: user.attributes };
+      const feedUser: FeedUser = {
+        id: user.id,
+        domain: user.domain,
+        active: user.core.active,
+        attributes: user.attributes,
+      };
       const email = primaryEmail(user);
       if (email !== undefined) feedUser.email = email;
       if (typeof user.enterprise.employeeNumber === 'string') feedUser.employeeId = user.enterprise.employeeNumber;
@@ -344,7 +371,13 @@ export class SkillcastTenant {
   login(userId: string, password: string, ip: string): RestSession | undefined {
     if (!this.restUser(userId, password)) return undefined;
     const now = this.clock.nowMs();
-    const session: RestSession = { token: randomBytes(24).toString('base64url'), userId, ip, createdMs: now, lastUsedMs: now };
+    const session: RestSession = {
+      token: randomBytes(24).toString('base64url'),
+      userId,
+      ip,
+      createdMs: now,
+      lastUsedMs: now,
+    };
     this.restSessions.set(session.token, session);
     return session;
   }
@@ -409,7 +442,8 @@ function applyChanges(user: StoredUser, changes: FieldChange[]): UserData {
       if (change.to === '') data.core.emails = emails.filter((e) => e !== primary);
       else if (primary) primary.value = change.to;
       else data.core.emails = [{ value: change.to, type: 'work', primary: true }];
-    } else if (change.field.startsWith('attributes.')) set(data.attributes, change.field.slice('attributes.'.length), change.to);
+    } else if (change.field.startsWith('attributes.'))
+      set(data.attributes, change.field.slice('attributes.'.length), change.to);
   }
   if (Object.keys(name).length) {
     data.core.name = name;

@@ -98,8 +98,12 @@ function parseComplexOrSimple(def: AttributeDefinition, value: unknown, where: s
 }
 
 function unknownExtensionAttribute(name: string, ctx: SchemaContext) {
-  const near = ctx.attributes.find((a) => a.toLowerCase().replace(/\s+/g, '') === name.toLowerCase().replace(/\s+/g, ''));
-  const hint = near ? ` (did you mean "${near}"? names must match exactly)` : ` (portal attributes: ${ctx.attributes.map((a) => `"${a}"`).join(', ') || 'none'})`;
+  const near = ctx.attributes.find(
+    (a) => a.toLowerCase().replace(/\s+/g, '') === name.toLowerCase().replace(/\s+/g, ''),
+  );
+  const hint = near
+    ? ` (did you mean "${near}"? names must match exactly)`
+    : ` (portal attributes: ${ctx.attributes.map((a) => `"${a}"`).join(', ') || 'none'})`;
   return badRequest('invalidValue', `Unknown attribute "${name}" in ${ctx.extensionUrn}${hint}`);
 }
 

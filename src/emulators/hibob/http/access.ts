@@ -67,8 +67,14 @@ export function canSeeReport(user: ServiceUserConfig, reportId: number): boolean
 }
 
 /** Requested (or default) fields the user may read; unknown and unpermitted ids vanish silently. */
-export function permittedFields(catalog: FieldCatalog, user: ServiceUserConfig, requested: string[] | undefined): FieldDef[] {
-  const defs = requested ? [...new Set(requested)].map((id) => catalog.get(id)).filter((d): d is FieldDef => d !== undefined) : catalog.defaults;
+export function permittedFields(
+  catalog: FieldCatalog,
+  user: ServiceUserConfig,
+  requested: string[] | undefined,
+): FieldDef[] {
+  const defs = requested
+    ? [...new Set(requested)].map((id) => catalog.get(id)).filter((d): d is FieldDef => d !== undefined)
+    : catalog.defaults;
   return defs.filter((d) => canSeeCategory(user, d.meta.categoryId));
 }
 
@@ -207,7 +213,11 @@ export class RateLimits {
       res.setHeader('X-RateLimit-Remaining', String(decision.remaining));
       res.setHeader('X-RateLimit-Reset', String(decision.resetEpochSeconds));
       if (decision.allowed) return next();
-      if (this.retryAfterHeader) res.setHeader('Retry-After', String(Math.max(1, decision.resetEpochSeconds - Math.floor(this.clock.nowMs() / 1000))));
+      if (this.retryAfterHeader)
+        res.setHeader(
+          'Retry-After',
+          String(Math.max(1, decision.resetEpochSeconds - Math.floor(this.clock.nowMs() / 1000))),
+        );
       sendError(res, 429, 'too_many_requests', `Rate limit of ${decision.limit} requests per minute exceeded`);
     };
   }

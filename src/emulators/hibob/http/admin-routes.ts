@@ -6,7 +6,13 @@
 import express, { Router, type Request } from 'express';
 import { generateDemoEmployees } from '../demo-data';
 import type { HibobEmulator } from '../index';
-import { HibobAdminError, HIBOB_EVENT_TYPES, type HibobEmployeeSeed, type HibobEventType, type ServiceUserConfig } from '../types';
+import {
+  HibobAdminError,
+  HIBOB_EVENT_TYPES,
+  type HibobEmployeeSeed,
+  type HibobEventType,
+  type ServiceUserConfig,
+} from '../types';
 import { DEFAULT_RATE_LIMITS, type RateGroup } from './access';
 import { jsonErrorHandler } from './errors';
 
@@ -17,7 +23,8 @@ function by(req: Request): string | undefined {
 function body(req: Request): Record<string, unknown> {
   const b: unknown = req.body;
   if (b === undefined) return {};
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new HibobAdminError(400, 'invalid_request', 'Body must be a JSON object');
+  if (typeof b !== 'object' || b === null || Array.isArray(b))
+    throw new HibobAdminError(400, 'invalid_request', 'Body must be a JSON object');
   return b as Record<string, unknown>;
 }
 
@@ -38,8 +45,13 @@ export function adminRoutes(emu: HibobEmulator): Router {
     else {
       // {count, seed, today}: generate demo data server-side.
       const { count, seed, today } = body(req);
-      if (typeof count !== 'number') throw new HibobAdminError(400, 'invalid_request', 'Send {employees:[…]} or {count, seed?, today?}');
-      employees = generateDemoEmployees({ count, seed: typeof seed === 'number' ? seed : 1, today: typeof today === 'string' ? today : undefined });
+      if (typeof count !== 'number')
+        throw new HibobAdminError(400, 'invalid_request', 'Send {employees:[…]} or {count, seed?, today?}');
+      employees = generateDemoEmployees({
+        count,
+        seed: typeof seed === 'number' ? seed : 1,
+        today: typeof today === 'string' ? today : undefined,
+      });
     }
     res.json({ count: emu.seed(employees) });
   });
@@ -108,7 +120,8 @@ export function adminRoutes(emu: HibobEmulator): Router {
 
   router.post('/events', (req, res) => {
     const b = body(req);
-    if (!HIBOB_EVENT_TYPES.includes(b.type as HibobEventType)) throw new HibobAdminError(400, 'invalid_request', `type must be one of ${HIBOB_EVENT_TYPES.join(', ')}`);
+    if (!HIBOB_EVENT_TYPES.includes(b.type as HibobEventType))
+      throw new HibobAdminError(400, 'invalid_request', `type must be one of ${HIBOB_EVENT_TYPES.join(', ')}`);
     const data = typeof b.data === 'object' && b.data !== null ? (b.data as Record<string, unknown>) : {};
     emu.emitEvent(b.type as HibobEventType, data, typeof b.triggeredBy === 'string' ? b.triggeredBy : undefined);
     res.status(202).json({});
@@ -160,7 +173,8 @@ export function adminRoutes(emu: HibobEmulator): Router {
 
   router.put('/service-users/:id', (req, res) => {
     const user = { ...body(req), id: param(req, 'id') } as ServiceUserConfig;
-    if (typeof user.token !== 'string' || !user.token) throw new HibobAdminError(400, 'invalid_request', 'token is required');
+    if (typeof user.token !== 'string' || !user.token)
+      throw new HibobAdminError(400, 'invalid_request', 'token is required');
     emu.setServiceUser(user);
     res.json(user);
   });

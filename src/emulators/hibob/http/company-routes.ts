@@ -23,11 +23,15 @@ type ReportJob =
 function buildReport(ctx: HibobHttpContext, req: Request, user: ServiceUserConfig): ReportJob {
   const reportId = Number(req.params.reportId);
   const def = ctx.reports.find((r) => r.id === reportId);
-  if (user.reports === false) return { ok: false, status: 403, key: 'forbidden', error: 'The service user has no access to reports' };
-  if (!def || !canSeeReport(user, reportId)) return { ok: false, status: 404, key: 'not_found', error: `Report ${String(req.params.reportId)} not found` };
+  if (user.reports === false)
+    return { ok: false, status: 403, key: 'forbidden', error: 'The service user has no access to reports' };
+  if (!def || !canSeeReport(user, reportId))
+    return { ok: false, status: 404, key: 'not_found', error: `Report ${String(req.params.reportId)} not found` };
   const format = typeof req.query.format === 'string' ? req.query.format.toLowerCase() : undefined;
-  if (format === 'xlsx') return { ok: false, status: 501, key: 'not_implemented', error: 'The emulator does not produce xlsx files' };
-  if (format !== 'json' && format !== 'csv') return { ok: false, status: 400, key: 'invalid_request', error: 'format must be json, csv or xlsx' };
+  if (format === 'xlsx')
+    return { ok: false, status: 501, key: 'not_implemented', error: 'The emulator does not produce xlsx files' };
+  if (format !== 'json' && format !== 'csv')
+    return { ok: false, status: 400, key: 'invalid_request', error: 'format must be json, csv or xlsx' };
   const hr = parseHumanReadable(req.query.humanReadable);
   if (!hr.ok) return { ok: false, status: 400, key: 'invalid_request', error: hr.error };
   const people = ctx.store.visibleAll().filter((r) => inPopulation(user, r));
@@ -94,8 +98,16 @@ export function companyRoutes(ctx: HibobHttpContext): Router {
     const user = serviceUserOf(res);
     const job = buildReport(ctx, req, user);
     if (!job.ok) return sendError(res, job.status, job.key, job.error);
-    const name = ctx.asyncReports.add(user.id, job.reportId, job.format, ctx.kit.clock.nowMs() + ctx.settings.reportAsyncDelayMs, job.file);
-    res.location(`${req.protocol}://${req.get('host')}${req.baseUrl}/company/reports/download/${encodeURIComponent(name)}`);
+    const name = ctx.asyncReports.add(
+      user.id,
+      job.reportId,
+      job.format,
+      ctx.kit.clock.nowMs() + ctx.settings.reportAsyncDelayMs,
+      job.file,
+    );
+    res.location(
+      `${req.protocol}://${req.get('host')}${req.baseUrl}/company/reports/download/${encodeURIComponent(name)}`,
+    );
     res.status(202).end();
   });
 

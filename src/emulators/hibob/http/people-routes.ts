@@ -17,7 +17,11 @@ function findVisible(ctx: HibobHttpContext, identifier: string): HibobEmployeeRe
   return ctx.store.visibleAll().find((r) => r.email?.toLowerCase() === wanted);
 }
 
-function readOne(ctx: HibobHttpContext, req: Request, user: ServiceUserConfig): HibobEmployeeRecord | { status: number; key: string; error: string } {
+function readOne(
+  ctx: HibobHttpContext,
+  req: Request,
+  user: ServiceUserConfig,
+): HibobEmployeeRecord | { status: number; key: string; error: string } {
   const identifier = String(req.params.identifier ?? req.params.id);
   const rec = findVisible(ctx, identifier);
   if (!rec) return { status: 404, key: 'not_found', error: `Employee ${identifier} not found` };
@@ -64,7 +68,12 @@ export function peopleRoutes(ctx: HibobHttpContext): Router {
     const found = readOne(ctx, req, user);
     if ('key' in found) return sendError(res, found.status, found.key, found.error);
     const fields = permittedFields(ctx.catalog, user, parsed.value.fields);
-    res.json(renderEmployee(found, fields, ctx.directory.readEnv(), { mode: parsed.value.humanReadable, dateFormat: user.dateFormat ?? 'DD/MM/YYYY' }));
+    res.json(
+      renderEmployee(found, fields, ctx.directory.readEnv(), {
+        mode: parsed.value.humanReadable,
+        dateFormat: user.dateFormat ?? 'DD/MM/YYYY',
+      }),
+    );
   });
 
   router.get('/people/:id/lifecycle', (req, res) => {
@@ -77,7 +86,8 @@ export function peopleRoutes(ctx: HibobHttpContext): Router {
   // Test controls standing in for HR edits made through Bob's write API.
   router.put('/people/:identifier/email', (req, res) => {
     const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
-    if (typeof email !== 'string' || !email.includes('@')) return sendError(res, 400, 'invalid_request', 'Body must be {"email": "<address>"}');
+    if (typeof email !== 'string' || !email.includes('@'))
+      return sendError(res, 400, 'invalid_request', 'Body must be {"email": "<address>"}');
     const target = ctx.directory.find(String(req.params.identifier));
     if (!target) return sendError(res, 404, 'not_found', `Employee ${req.params.identifier} not found`);
     ctx.directory.changeEmail(target.id, email, serviceUserOf(res).id);
@@ -86,7 +96,8 @@ export function peopleRoutes(ctx: HibobHttpContext): Router {
 
   router.put('/people/:identifier', (req, res) => {
     const body: unknown = req.body;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return sendError(res, 400, 'invalid_request', 'Body must be a JSON object');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      return sendError(res, 400, 'invalid_request', 'Body must be a JSON object');
     const target = ctx.directory.find(String(req.params.identifier));
     if (!target) return sendError(res, 404, 'not_found', `Employee ${req.params.identifier} not found`);
     // Fields may come nested by jsonPath ({"work":{"title":…}}), under their category ({"root":{…}}) or flat by id.
@@ -97,7 +108,8 @@ export function peopleRoutes(ctx: HibobHttpContext): Router {
       if (value !== undefined) fields[def.meta.id] = value;
     }
     if (!Object.keys(fields).length) return sendError(res, 400, 'invalid_request', 'No known fields in the body');
-    if ('root.email' in fields) return sendError(res, 400, 'invalid_request', 'Change the email with PUT /people/{id}/email');
+    if ('root.email' in fields)
+      return sendError(res, 400, 'invalid_request', 'Change the email with PUT /people/{id}/email');
     const edits: EmployeeFields = { fields };
     ctx.directory.update(target.id, edits, serviceUserOf(res).id);
     res.json({});
