@@ -23,7 +23,8 @@ describe('HiBob → 360Learning and HiBob → Skillcast side by side', () => {
     stack.emulators.skillcast!.emulator.users('Employees').Employees?.find((u) => u.externalId === employeeId);
 
   beforeAll(async () => {
-    stack = await startTestStack({ name: 'two-connections', api: true, employees: 12, seed: 5 });
+    // A seed no other stack uses: employee workflow ids name the HiBob id, and stacks share one server.
+    stack = await startTestStack({ name: 'two-connections', api: true, employees: 12, seed: 17 });
   });
   afterAll(async () => {
     await stack?.close();
