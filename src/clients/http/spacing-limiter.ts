@@ -21,16 +21,16 @@ export class SpacingLimiter {
   }
 
   /**
-   * Resolves when the caller may make its call. Slots are granted when the caller wakes, not
-   * reserved in advance: timers that fire late after a busy event loop cannot then release a
-   * burst of calls back to back.
+   * Resolves, with the instant of its slot, when the caller may make its call. Slots are granted
+   * when the caller wakes, not reserved in advance: timers that fire late after a busy event
+   * loop cannot then release a burst of calls back to back.
    */
-  async take(): Promise<void> {
+  async take(): Promise<number> {
     for (;;) {
       const now = this.now();
       if (now >= this.nextSlot) {
         this.nextSlot = now + this.intervalMs;
-        return;
+        return now;
       }
       await new Promise((resolve) => setTimeout(resolve, this.nextSlot - now));
     }
