@@ -16,7 +16,8 @@ let emulator: Learning360Emulator;
 let server: RunningServer;
 
 beforeAll(async () => {
-  emulator = new Learning360Emulator();
+  // Limits far above 360Learning's: these tests are about values, not the vendor's rate limit.
+  emulator = new Learning360Emulator({ writesPerSecond: 1000, getPerSecond: 1000 });
   server = await emulator.start(0);
 });
 afterAll(async () => {
