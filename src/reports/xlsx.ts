@@ -202,6 +202,13 @@ function newWorkbook(at: string): ExcelJS.Workbook {
 
 const nameOf = (row: PlanRow): string | undefined => row.displayName;
 
+/** The columns that say who a row is about, first on every per-employee sheet. */
+const employeeColumns: ColumnSpec<PlanRow>[] = [
+  { header: 'Employee ID', value: (r) => r.employeeId },
+  { header: 'Name', value: nameOf },
+  { header: 'Email', value: (r) => r.email },
+];
+
 const changesCell = (changes: FieldChange[]): string => formatChanges(changes, '\n');
 
 export async function reportXlsx(report: SyncReport): Promise<Buffer> {
@@ -237,9 +244,7 @@ export async function reportXlsx(report: SyncReport): Promise<Buffer> {
     workbook,
     'Employees',
     [
-      { header: 'Employee ID', value: (r) => r.employeeId },
-      { header: 'Name', value: nameOf },
-      { header: 'Email', value: (r) => r.email },
+      ...employeeColumns,
       { header: 'Learner ID', value: (r) => r.learnerId },
       { header: 'Action', value: (r) => r.action },
       { header: 'Outcome', value: (r) => outcomeText(r.outcome) },
@@ -306,9 +311,7 @@ export async function planPreviewXlsx(rows: PlanRow[], meta: PreviewMeta): Promi
     workbook,
     PREVIEW_CATEGORY_TITLE.toAdd,
     [
-      { header: 'Employee ID', value: (r) => r.employeeId },
-      { header: 'Name', value: nameOf },
-      { header: 'Email', value: (r) => r.email },
+      ...employeeColumns,
       { header: 'Attributes', value: (r) => attributesCell(r.changes), wrap: true },
       { header: 'Reason', value: (r) => r.reason, wrap: true },
     ],
@@ -318,9 +321,7 @@ export async function planPreviewXlsx(rows: PlanRow[], meta: PreviewMeta): Promi
     workbook,
     PREVIEW_CATEGORY_TITLE.toReactivate,
     [
-      { header: 'Employee ID', value: (r) => r.employeeId },
-      { header: 'Name', value: nameOf },
-      { header: 'Email', value: (r) => r.email },
+      ...employeeColumns,
       { header: 'Learner ID', value: (r) => r.learnerId },
       { header: 'Changes', value: (r) => changesCell(r.changes), wrap: true },
       { header: 'Reason', value: (r) => r.reason, wrap: true },
@@ -351,9 +352,7 @@ export async function planPreviewXlsx(rows: PlanRow[], meta: PreviewMeta): Promi
     workbook,
     PREVIEW_CATEGORY_TITLE.toArchive,
     [
-      { header: 'Employee ID', value: (r) => r.employeeId },
-      { header: 'Name', value: nameOf },
-      { header: 'Email', value: (r) => r.email },
+      ...employeeColumns,
       { header: 'Learner ID', value: (r) => r.learnerId },
       { header: 'Reason', value: (r) => r.reason, wrap: true },
       { header: 'Note', value: (r) => (r.action === 'held' ? heldNote(meta) : undefined), wrap: true },
@@ -363,21 +362,14 @@ export async function planPreviewXlsx(rows: PlanRow[], meta: PreviewMeta): Promi
   addTableSheet<PlanRow>(
     workbook,
     PREVIEW_CATEGORY_TITLE.errors,
-    [
-      { header: 'Employee ID', value: (r) => r.employeeId },
-      { header: 'Name', value: nameOf },
-      { header: 'Email', value: (r) => r.email },
-      { header: 'Reason', value: (r) => r.reason, wrap: true },
-    ],
+    [...employeeColumns, { header: 'Reason', value: (r) => r.reason, wrap: true }],
     inCategory('errors'),
   );
   addTableSheet<PlanRow>(
     workbook,
     'Employees',
     [
-      { header: 'Employee ID', value: (r) => r.employeeId },
-      { header: 'Name', value: nameOf },
-      { header: 'Email', value: (r) => r.email },
+      ...employeeColumns,
       { header: 'Learner ID', value: (r) => r.learnerId },
       { header: 'Action', value: (r) => r.action },
       { header: 'Changes', value: (r) => changesCell(r.changes), wrap: true },
