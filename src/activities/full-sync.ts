@@ -63,6 +63,7 @@ import {
   type HibobPopulation,
   type HibobPopulationProblem,
 } from './hibob-snapshot';
+import { checkpointedPages } from './page-checkpoints';
 import { lmsActivities } from './lms';
 import { destinationTraits } from './traits';
 import { normaliseOptions } from './wanted-learner';
@@ -138,14 +139,19 @@ function mergeOutcomes(first: SyncOutcome | undefined, second: SyncOutcome): Syn
   return { ...second, result, operations, detail: [first.detail, second.detail].filter(Boolean).join('; ') };
 }
 
+/** Details of the last heartbeat of an earlier attempt (none on a first attempt or outside an activity). */
+function lastHeartbeat(): unknown {
+  try {
+    return Context.current().info.heartbeatDetails as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The count a retried activity had reached, from its last heartbeat (0 on a first attempt). */
 function heartbeatProgress(): number {
-  try {
-    const details: unknown = Context.current().info.heartbeatDetails;
-    return typeof details === 'number' && details >= 0 ? details : 0;
-  } catch {
-    return 0;
-  }
+  const details = lastHeartbeat();
+  return typeof details === 'number' && details >= 0 ? details : 0;
 }
 
 /** The activity's cancellation, passed on to HTTP calls (none outside an activity). */
@@ -388,7 +394,8 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
 
     /** Every learner the connection can see, from the LMS's paged lists (nothing per user for 360Learning's snapshot). */
     snapshotLms: async (connection: string, runKey: string): Promise<{ ref: BlobRef; count: number }> => {
-      const snapshot = await lms.snapshot(connection, heartbeat);
+      const pages = checkpointedPages({ blobs, keyPrefix: `${runKey}/lms`, resumeFrom: lastHeartbeat(), heartbeat });
+      const snapshot = await lms.snapshot(connection, pages);
       return { ref: await blobs.putJson(`${runKey}/lms.json`, snapshot), count: snapshot.users.length };
     },
 

@@ -11,6 +11,7 @@ import { managedGroupRoles } from '../domain/desired';
 import type { LmsSnapshot, SnapshotUser } from '../domain/full-plan';
 import type { CurrentLearner, GroupRole, Match, Operation, StandardField } from '../domain/types';
 import type { ConnectionRegistry } from './deps';
+import type { PagedReader } from './page-checkpoints';
 import type { AppliedOperation, LearnerLookup } from './employee-types';
 import { wantedLearner } from './wanted-learner';
 
@@ -317,26 +318,29 @@ export function learning360Activities(registry: ConnectionRegistry) {
   }
 
   /** Users, HiBob links and members of managed groups: the paged lists, nothing per user. */
-  async function snapshot(connection: string, progress: (details: unknown) => void): Promise<LmsSnapshot> {
+  async function snapshot(connection: string, pages: PagedReader): Promise<LmsSnapshot> {
     const client = registry.learning360(connection);
     const { externalIdPlatform } = registry.learning360Destination(connection);
     const mapping = mappingOf(connection);
-    const users: SnapshotUser[] = [];
-    for await (const page of client.listUsers()) {
-      for (const u of page) users.push({ learnerId: u._id, status: u.status, fields: standardFieldsOf(u) });
-      progress({ users: users.length });
-    }
-    const externalIds: LmsSnapshot['externalIds'] = [];
-    for await (const page of client.listExternalIds(externalIdPlatform))
-      externalIds.push(...page.map((x) => ({ value: x.value, targetId: x.targetId })));
+    const users: SnapshotUser[] = (await pages.readAll('users', (from) => client.listUsers(from))).map((u) => ({
+      learnerId: u._id,
+      status: u.status,
+      fields: standardFieldsOf(u),
+    }));
+    const externalIds: LmsSnapshot['externalIds'] = (
+      await pages.readAll('external-ids', (from) => client.listExternalIds(externalIdPlatform, from))
+    ).map((x) => ({ value: x.value, targetId: x.targetId }));
     const groupRoles: LmsSnapshot['groupRoles'] = [];
     const managed = managedGroupRoles(mapping);
     for (const groupId of new Set(managed.map((g) => g.groupId))) {
-      for (const member of await client.getGroupRoles(groupId)) {
+      // One group's members are one checkpoint: a retry skips the groups already read.
+      const members = await pages.readAll(`group-${groupId}`, async function* () {
+        yield { items: await client.getGroupRoles(groupId) };
+      });
+      for (const member of members) {
         if (managed.some((g) => g.groupId === groupId && g.role === member.role))
           groupRoles.push({ groupId, role: member.role as GroupRole['role'], userId: member.userId });
       }
-      progress({ groups: groupId });
     }
     return { users, externalIds, groupRoles };
   }

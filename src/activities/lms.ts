@@ -6,6 +6,7 @@
 import type { Operation } from '../domain/types';
 import type { LmsSnapshot } from '../domain/full-plan';
 import type { ConnectionRegistry } from './deps';
+import type { PagedReader } from './page-checkpoints';
 import type { AppliedOperation, LearnerLookup } from './employee-types';
 import { learning360Activities } from './learning360';
 import { skillcastActivities } from './skillcast';
@@ -31,8 +32,8 @@ export function lmsActivities(registry: ConnectionRegistry) {
       operation: Operation,
     ): Promise<AppliedOperation> => of(connection).applyOperation(connection, employeeId, learnerId, operation),
     /** Every learner the connection can see, from the paged lists. */
-    snapshot: (connection: string, progress: (details: unknown) => void): Promise<LmsSnapshot> =>
-      of(connection).snapshot(connection, progress),
+    snapshot: (connection: string, pages: PagedReader): Promise<LmsSnapshot> =>
+      of(connection).snapshot(connection, pages),
     /** GET requests this worker has sent to the connection's LMS so far. */
     reads: (connection: string): number => of(connection).reads(connection),
   };

@@ -22,6 +22,7 @@ import {
 import type { LmsSnapshot, SnapshotUser } from '../domain/full-plan';
 import type { CurrentLearner, DestinationTraits, Operation, StandardField } from '../domain/types';
 import type { ConnectionRegistry } from './deps';
+import type { PagedReader } from './page-checkpoints';
 import type { AppliedOperation, LearnerLookup } from './employee-types';
 import { wantedLearner } from './wanted-learner';
 
@@ -282,24 +283,25 @@ export function skillcastActivities(registry: ConnectionRegistry) {
   }
 
   /** Every user the API user can see, in full: SCIM lists carry attributes, so nothing is read per user. */
-  async function snapshot(connection: string, progress: (details: unknown) => void): Promise<LmsSnapshot> {
+  async function snapshot(connection: string, pages: PagedReader): Promise<LmsSnapshot> {
     const client = registry.scim(connection);
     const extensionUrn = extensionOf(connection);
+    const scimUsers = await pages.readAll('users', async function* (from) {
+      for await (const page of client.userPages({ startIndex: from === undefined ? undefined : Number(from) }))
+        yield { items: page.users, next: page.next?.toString() };
+    });
     const users: SnapshotUser[] = [];
     const externalIds: LmsSnapshot['externalIds'] = [];
-    for await (const page of client.userPages()) {
-      for (const user of page.users) {
-        const learner = learnerFromScim(user, extensionUrn);
-        users.push({
-          learnerId: learner.learnerId,
-          status: learner.status,
-          fields: learner.fields,
-          customFields: learner.customFields,
-          managerIds: learner.managerIds,
-        });
-        if (user.externalId) externalIds.push({ value: user.externalId, targetId: user.id });
-      }
-      progress({ users: users.length });
+    for (const user of scimUsers) {
+      const learner = learnerFromScim(user, extensionUrn);
+      users.push({
+        learnerId: learner.learnerId,
+        status: learner.status,
+        fields: learner.fields,
+        customFields: learner.customFields,
+        managerIds: learner.managerIds,
+      });
+      if (user.externalId) externalIds.push({ value: user.externalId, targetId: user.id });
     }
     return { users, externalIds, groupRoles: [], complete: true };
   }

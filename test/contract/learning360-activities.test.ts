@@ -1,8 +1,12 @@
 /**
  * The 360Learning side of a sync against the emulator over HTTP: the invitation e-mail is the
  * connection's choice (off by default), and custom fields with authorized values are extended
- * one writer at a time, or kept strict.
+ * one writer at a time, or kept strict; a snapshot interrupted half-way goes on from its last
+ * checkpoint.
  */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConnectionRegistry } from '../../src/activities/deps';
 import { lmsActivities } from '../../src/activities/lms';
 import { parseConfig } from '../../src/config/loader';
@@ -11,13 +15,20 @@ import { demoGroups, embeddedConfigYaml } from '../../src/dev/embedded';
 import { DEMO_CREDENTIALS } from '../../src/dev/emulators';
 import type { RunningServer } from '../../src/emulators/common/server';
 import { Learning360Emulator } from '../../src/emulators/learning360';
+import {
+  checkpointedPages,
+  uncheckpointedPages,
+  type PageCheckpointDetails,
+} from '../../src/activities/page-checkpoints';
+import { FileBlobStore } from '../../src/blobstore';
 
 let emulator: Learning360Emulator;
 let server: RunningServer;
 
 beforeAll(async () => {
   // Limits far above 360Learning's: these tests are about values, not the vendor's rate limit.
-  emulator = new Learning360Emulator({ writesPerSecond: 1000, getPerSecond: 1000 });
+  // Small user pages so a snapshot of a few dozen learners is many pages.
+  emulator = new Learning360Emulator({ writesPerSecond: 1000, getPerSecond: 1000, pageSizes: { users: 5 } });
   server = await emulator.start(0);
 });
 afterAll(async () => {
@@ -141,5 +152,46 @@ describe('custom fields with authorized values', () => {
         reason: 'test',
       }),
     ).rejects.toThrow(/already has 300 authorized values, 360Learning's maximum/);
+  });
+});
+
+describe('an LMS snapshot interrupted half-way', () => {
+  it('goes on from the last checkpoint on retry, reads the rest only, and ends with the same snapshot', async () => {
+    emulator.seed({
+      users: Array.from({ length: 42 }, (_, i) => ({ mail: `paged-${i}@northwind.example`, firstName: `P${i}` })),
+    });
+    const { lms } = await demo();
+    const blobs = new FileBlobStore(await mkdtemp(join(tmpdir(), 'bobsync-pages-')));
+    const gets = () => lms.reads('demo-360');
+
+    const before = gets();
+    const whole = await lms.snapshot('demo-360', uncheckpointedPages);
+    const fullRead = gets() - before;
+    expect(whole.users.length).toBeGreaterThanOrEqual(42);
+    expect(fullRead).toBeGreaterThanOrEqual(9);
+
+    // First attempt: the worker is lost at the fourth checkpoint.
+    let last: PageCheckpointDetails | undefined;
+    let beats = 0;
+    const lost = new Error('worker lost');
+    const first = checkpointedPages({
+      blobs,
+      keyPrefix: 'run-1/lms',
+      resumeFrom: undefined,
+      saveEveryMs: 0,
+      heartbeat: (details) => {
+        if (++beats === 4) throw lost;
+        last = details;
+      },
+    });
+    await expect(lms.snapshot('demo-360', first)).rejects.toBe(lost);
+    expect(last?.pageCheckpoints.users?.parts).toHaveLength(3);
+
+    // The retry starts from the third checkpoint's cursor: three pages are not read again.
+    const atRetry = gets();
+    const retry = checkpointedPages({ blobs, keyPrefix: 'run-1/lms', resumeFrom: last, heartbeat: () => undefined });
+    const resumed = await lms.snapshot('demo-360', retry);
+    expect(gets() - atRetry).toBe(fullRead - 3);
+    expect(resumed).toEqual(whole);
   });
 });

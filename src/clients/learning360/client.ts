@@ -14,6 +14,12 @@ export type CreateUser360 = components['schemas']['InputUserDTO'];
 export type UpdateUser360 = components['schemas']['UpdateUserDTO'];
 export type Role360 = 'admin' | 'analyst' | 'editor' | 'coach' | 'contributor' | 'learner' | 'userAdmin';
 
+/** One page of a paged list and the URL of the next page (none on the last). */
+export interface LinkedPage<T> {
+  items: T[];
+  next?: string;
+}
+
 export interface ExternalIdMapping {
   _id: string;
   platform: string;
@@ -196,14 +202,21 @@ export class Learning360Client {
     return { data: result.data as T, response };
   }
 
-  /** Follows `Link: rel="next"` from a first page until the last; never builds page URLs by hand. */
-  private async *pages<T>(
+  /**
+   * Follows `Link: rel="next"` from a first page until the last; never builds page URLs by hand.
+   * Each page comes with the URL of the next one, so a reader can stop and later go on `from` it.
+   */
+  private async *cursorPages<T>(
     label: string,
     first: () => Promise<{ data?: T[]; error?: unknown; response: Response }>,
-  ): AsyncGenerator<T[]> {
-    const { data, response } = await this.call(label, first);
-    yield data;
-    let next = parseNextLink(response.headers.get('link'));
+    from?: string,
+  ): AsyncGenerator<LinkedPage<T>> {
+    let next = from;
+    if (next === undefined) {
+      const { data, response } = await this.call(label, first);
+      next = parseNextLink(response.headers.get('link'));
+      yield { items: data, next };
+    }
     while (next) {
       const url = next;
       const page = await this.call<T[]>(label, async () => {
@@ -216,9 +229,16 @@ export class Learning360Client {
         const body = await r.json().catch(() => undefined);
         return r.ok ? { data: body as T[], response: r } : { error: body, response: r };
       });
-      yield page.data;
       next = parseNextLink(page.response.headers.get('link'));
+      yield { items: page.data, next };
     }
+  }
+
+  private async *pages<T>(
+    label: string,
+    first: () => Promise<{ data?: T[]; error?: unknown; response: Response }>,
+  ): AsyncGenerator<T[]> {
+    for await (const page of this.cursorPages(label, first)) yield page.items;
   }
 
   private async all<T>(
@@ -250,11 +270,13 @@ export class Learning360Client {
     );
   }
 
-  /** Every user page by page (for snapshots), optionally filtered by status. */
-  listUsers(status?: User360['status']): AsyncGenerator<User360[]> {
-    return this.pages('list users', () =>
-      this.api.GET('/api/v2/users', { params: { header: VERSION, query: status ? { status: { eq: status } } : {} } }),
-    ) as AsyncGenerator<User360[]>;
+  /** Every user page by page (for snapshots), from the first page or `from` a page URL an earlier read stopped at. */
+  listUsers(from?: string): AsyncGenerator<LinkedPage<User360>> {
+    return this.cursorPages(
+      'list users',
+      () => this.api.GET('/api/v2/users', { params: { header: VERSION, query: {} } }),
+      from,
+    ) as AsyncGenerator<LinkedPage<User360>>;
   }
 
   /**
@@ -312,12 +334,15 @@ export class Learning360Client {
     return found[0];
   }
 
-  listExternalIds(platform: string): AsyncGenerator<ExternalIdMapping[]> {
-    return this.pages('list external ids', () =>
-      this.api.GET('/api/v2/external-ids', {
-        params: { header: VERSION, query: { platform: { eq: platform }, type: { eq: 'user' } } },
-      }),
-    ) as AsyncGenerator<ExternalIdMapping[]>;
+  listExternalIds(platform: string, from?: string): AsyncGenerator<LinkedPage<ExternalIdMapping>> {
+    return this.cursorPages(
+      'list external ids',
+      () =>
+        this.api.GET('/api/v2/external-ids', {
+          params: { header: VERSION, query: { platform: { eq: platform }, type: { eq: 'user' } } },
+        }),
+      from,
+    ) as AsyncGenerator<LinkedPage<ExternalIdMapping>>;
   }
 
   async createExternalId(platform: string, userId: string, value: string): Promise<ExternalIdMapping> {

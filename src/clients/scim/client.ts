@@ -94,6 +94,8 @@ export interface ScimUserPage {
   /** 1-based index of the first user of this page. */
   startIndex: number;
   totalResults: number;
+  /** startIndex of the next page; none on the last. */
+  next?: number;
 }
 
 export interface ListUsersOptions {
@@ -103,6 +105,8 @@ export interface ListUsersOptions {
   pageSize?: number;
   /** Only these attributes (plus `id`, which servers always return). */
   attributes?: readonly string[];
+  /** 1-based index to start at (default 1), e.g. the `next` of a page read before. */
+  startIndex?: number;
 }
 
 export type UserKey = 'id' | 'externalId' | 'userName';
@@ -373,7 +377,7 @@ export class ScimClient {
     const wanted = options.pageSize ?? this.settings.pageSize;
     const count = Math.max(1, Math.min(wanted, capabilities.maxResults ?? wanted));
     const operation = `GET ${capabilities.usersEndpoint}`;
-    let startIndex = 1;
+    let startIndex = options.startIndex ?? 1;
     for (;;) {
       const reply = await this.request('GET', capabilities.usersEndpoint, {
         query: { filter: options.filter, startIndex, count, attributes: options.attributes?.join(',') },
@@ -385,9 +389,11 @@ export class ScimClient {
       // A server that ignores startIndex would hand out the first page forever.
       if (pageStart !== startIndex && users.length > 0)
         throw this.unexpected(reply, operation, `asked for startIndex ${startIndex}, got ${pageStart}`);
-      yield { users, startIndex: startIndex, totalResults: list.data.totalResults };
-      if (users.length === 0 || startIndex - 1 + users.length >= list.data.totalResults) return;
-      startIndex += users.length;
+      const last = users.length === 0 || startIndex - 1 + users.length >= list.data.totalResults;
+      const next = last ? undefined : startIndex + users.length;
+      yield { users, startIndex, totalResults: list.data.totalResults, next };
+      if (next === undefined) return;
+      startIndex = next;
     }
   }
 
