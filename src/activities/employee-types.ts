@@ -38,3 +38,8 @@ export interface EmployeeFailure {
 }
 
 export type { CurrentLearner };
+
+/** How one employee's plan is made beyond the defaults; full syncs set these. */
+export interface PlanOptions {
+  adoptLeavers?: boolean;
+}

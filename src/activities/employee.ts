@@ -11,7 +11,7 @@ import { planContextFor, planEmployee } from '../domain/plan';
 import { isProtected } from '../domain/protection';
 import type { Plan } from '../domain/types';
 import type { ConnectionRegistry } from './deps';
-import type { FetchedEmployee, LearnerLookup } from './employee-types';
+import type { FetchedEmployee, LearnerLookup, PlanOptions } from './employee-types';
 import { destinationTraits } from './traits';
 import { normaliseOptions } from './wanted-learner';
 
@@ -40,6 +40,7 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
       record: Record<string, unknown> | null,
       lookup: LearnerLookup,
       previousFingerprint?: string,
+      options: PlanOptions = {},
     ): Promise<Plan> => {
       const { mapping, safety } = registry.connection(connection);
       const { match } = lookup;
@@ -52,17 +53,14 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
       }
       if (!record) return planForDeletedEmployee(employeeId, lookup);
       const desired = desiredLearner(normaliseEmployee(record, normaliseOptions(mapping)), mapping, now());
-      return planEmployee({
-        desired,
-        match: lookup.match,
-        context: planContextFor(
-          mapping,
-          destinationTraits(registry, connection),
-          lookup.managerLearnerIds,
-          lookup.linkedManagerLearnerIds,
-        ),
-        previousFingerprint,
-      });
+      const context = planContextFor(
+        mapping,
+        destinationTraits(registry, connection),
+        lookup.managerLearnerIds,
+        lookup.linkedManagerLearnerIds,
+      );
+      if (options.adoptLeavers) context.adoptLeavers = true;
+      return planEmployee({ desired, match: lookup.match, context, previousFingerprint });
     },
   };
 }

@@ -533,7 +533,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const beat = setInterval(() => heartbeat({ employeeId }), 5_000);
       try {
         return await getClient().workflow.executeUpdateWithStart(syncNowUpdate, {
-          args: [{ reason: 'full sync' }],
+          args: [{ reason: 'full sync', adoptLeavers: true }],
           startWorkflowOperation: new WithStartWorkflowOperation(employeeSync, {
             workflowId: employeeWorkflowId(connection, employeeId),
             taskQueue,

@@ -90,6 +90,8 @@ export interface SnapshotPlanInput {
   protectedUsers: readonly string[];
   /** Fingerprint recorded for this employee by the last full sync, if any. */
   lastFingerprint?: string;
+  /** An inactive employee takes over the unlinked learner with its address (see PlanContext.adoptLeavers). */
+  adoptLeavers?: boolean;
 }
 
 export type SnapshotPlan =
@@ -157,6 +159,7 @@ export function planFromSnapshot(input: SnapshotPlanInput): SnapshotPlan {
   if (index.snapshot.complete && match.kind !== 'none')
     linkedManagers.push(...match.learner.managerIds.filter((id) => index.employeeOfLearner.has(id)));
   const context = planContextFor(mapping, input.destination, managerLearnerIds, linkedManagers);
+  if (input.adoptLeavers) context.adoptLeavers = true;
 
   if (match.kind === 'none' || isParked(desired) || index.snapshot.complete) {
     return { kind: 'planned', learnerId, plan: planEmployee({ desired, match, context }) };
@@ -415,13 +418,23 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
   const { mapping, destination, index } = input;
   const out: PopulationPlan = { rows: [], unchanged: {}, timers: [], seen: new Set(), employees: [] };
   const claimed = new Map<string, string>();
-  for (const [i, record] of input.records.entries()) {
-    input.progress?.(i);
+  const people = input.records.map((record) => {
     const employee = normaliseEmployee(record, input.normalise);
+    return { record, employee, desired: desiredLearner(employee, mapping, input.now) };
+  });
+  // A leaver does not take over an address someone in HiBob still needs (a rehire under a new id).
+  const neededMails = new Set<string>();
+  for (const { desired } of people) {
+    if (!isParked(desired) && desired.inScope && desired.status.state !== 'inactive' && desired.fields.mail)
+      neededMails.add(desired.fields.mail.toLowerCase());
+  }
+  for (const [i, { record, employee, desired }] of people.entries()) {
+    input.progress?.(i);
     out.employees.push(employee);
     out.seen.add(employee.id);
-    const desired = desiredLearner(employee, mapping, input.now);
+    const adoptLeavers = isParked(desired) || !neededMails.has(desired.fields.mail?.toLowerCase() ?? '');
     const snap = planFromSnapshot({
+      adoptLeavers,
       employeeId: employee.id,
       desired,
       index,
@@ -442,7 +455,10 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
       plan = planEmployee({
         desired,
         match: found.match,
-        context: planContextFor(mapping, destination, found.managerLearnerIds, found.linkedManagerLearnerIds),
+        context: {
+          ...planContextFor(mapping, destination, found.managerLearnerIds, found.linkedManagerLearnerIds),
+          adoptLeavers,
+        },
       });
     }
     plan = parkSecondClaimant(plan, employee.id, claimed);

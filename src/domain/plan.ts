@@ -11,8 +11,9 @@
  * - A learner is never created only to be deactivated, and never before its activation time.
  * - A learner found by email that is linked to another HiBob employee is never merged (park).
  * - A learner found by email only (not linked) is adopted for employees who need an account;
- *   for leavers and out-of-scope employees it is left alone, since the address may now belong
- *   to someone else.
+ *   for out-of-scope employees it is left alone, and for leavers too unless the plan is part of
+ *   a full sync (`adoptLeavers`): one employee's webhook cannot tell whether the address now
+ *   belongs to someone else, a full sync that saw every HiBob person can.
  * - Only owned things change: standard fields the mapping sets, custom fields it names, group
  *   roles the rules manage, managers that are themselves linked to HiBob employees.
  *
@@ -295,9 +296,11 @@ export function planEmployee(input: PlanInput): Plan {
       return noop(`no learner, and the employee is inactive (${statusReason}); nothing is created`);
     if (state === 'notYet') return noop(`no learner yet: ${statusReason}`);
   } else {
-    if (!linked && state === 'inactive') {
+    if (!linked && state === 'inactive' && !(context.adoptLeavers && learner.status !== 'deleted')) {
       return noop(
-        `learner ${learner.learnerId} has this email but is not linked; an inactive employee does not adopt it (${statusReason})`,
+        learner.status === 'deleted'
+          ? `learner ${learner.learnerId} found by email is already deactivated (${statusReason})`
+          : `learner ${learner.learnerId} has this email but is not linked; an inactive employee does not adopt it in real time (${statusReason})`,
       );
     }
     if (learner.status === 'deleted' && state === 'inactive')
@@ -356,7 +359,10 @@ export function planEmployee(input: PlanInput): Plan {
     if (!linked)
       ops.push({
         op: 'linkExternalId',
-        reason: `adopt learner ${learner.learnerId} found by email: store the HiBob employee id`,
+        reason:
+          state === 'inactive'
+            ? `learner ${learner.learnerId} found by email belongs to a HiBob leaver: store the HiBob employee id`
+            : `adopt learner ${learner.learnerId} found by email: store the HiBob employee id`,
       });
     base = learner;
   }

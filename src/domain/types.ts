@@ -144,6 +144,12 @@ export interface PlanContext {
   linkedManagerLearnerIds?: string[];
   /** What happens to the learner of an employee who left the scope (mapping.scope.onLeaveScope); default deactivate. */
   onLeaveScope?: 'deactivate' | 'ignore';
+  /**
+   * A learner found by email for an inactive employee is linked and deactivated rather than left
+   * alone. Full syncs set it (they see every HiBob person, leavers included, so the address is
+   * known to be the leaver's); real-time syncs of one employee do not.
+   */
+  adoptLeavers?: boolean;
 }
 
 export type Operation =

@@ -68,6 +68,8 @@ export const stateQuery = defineQuery<EmployeeSyncState>('state');
 /** Provision-on-demand: re-reads and re-plans even when nothing seems to have changed. */
 export interface SyncNowRequest {
   reason?: string;
+  /** Sent by full syncs: a leaver takes over the unlinked learner with its address (PlanContext.adoptLeavers). */
+  adoptLeavers?: boolean;
 }
 export const syncNowUpdate = defineUpdate<SyncOutcome, [SyncNowRequest]>('syncNow');
 

@@ -20,7 +20,7 @@ import {
   workflowInfo,
   type RetryPolicy,
 } from '@temporalio/workflow';
-import type { FetchedEmployee, LearnerLookup } from '../activities/employee-types';
+import type { FetchedEmployee, LearnerLookup, PlanOptions } from '../activities/employee-types';
 import type { HibobActivities, LmsReadActivities, LmsWriteActivities, WorkflowQueueActivities } from '../activities';
 import type { Plan } from '../domain/types';
 import {
@@ -50,7 +50,7 @@ const READ_LAG_PATCH = 'hibob-read-lag-reread';
 type Work =
   /** `baseline`: the digests applied when the first of these events arrived, to tell a stale read. */
   | { kind: 'events'; events: HibobEventSignal[]; baseline?: Record<string, string | null> }
-  | { kind: 'onDemand'; reason?: string; outcome?: SyncOutcome }
+  | { kind: 'onDemand'; reason?: string; adoptLeavers?: boolean; outcome?: SyncOutcome }
   | { kind: 'timer' };
 
 /** What a sync triggered by webhook events knows of them. */
@@ -138,7 +138,11 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     processed,
   }));
   setHandler(syncNowUpdate, async (request) => {
-    const work: Work & { kind: 'onDemand' } = { kind: 'onDemand', reason: request.reason };
+    const work: Work & { kind: 'onDemand' } = {
+      kind: 'onDemand',
+      reason: request.reason,
+      adoptLeavers: request.adoptLeavers,
+    };
     queue.push(work);
     await condition(() => work.outcome !== undefined);
     return work.outcome!;
@@ -157,7 +161,9 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
         processed += work.events.length;
         return;
       case 'onDemand':
-        lastOutcome = await sync(`on demand${work.reason ? `: ${work.reason}` : ''}`, true);
+        lastOutcome = await sync(`on demand${work.reason ? `: ${work.reason}` : ''}`, true, undefined, {
+          adoptLeavers: work.adoptLeavers,
+        });
         work.outcome = lastOutcome;
         return;
       case 'timer':
@@ -167,7 +173,10 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     }
   }
 
-  async function readAndPlan(force: boolean): Promise<{ fetched: FetchedEmployee; lookup: LearnerLookup; plan: Plan }> {
+  async function readAndPlan(
+    force: boolean,
+    options: PlanOptions = {},
+  ): Promise<{ fetched: FetchedEmployee; lookup: LearnerLookup; plan: Plan }> {
     const fetched = await hibob.fetchEmployee(input.connection, input.employeeId);
     const record = fetched.found ? fetched.record : null;
     const lookup = await lmsReads.lookupLearner(input.connection, input.employeeId, record, learnerId);
@@ -177,6 +186,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
       record,
       lookup,
       force ? undefined : lastFingerprint,
+      options,
     );
     return { fetched, lookup, plan };
   }
@@ -185,10 +195,15 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
    * Re-reads HiBob while the fields the events named still read as before they arrived, until
    * the read-after-write lag has passed since the first of them arrived.
    */
-  async function sync(trigger: string, force: boolean, events?: EventContext): Promise<SyncOutcome> {
+  async function sync(
+    trigger: string,
+    force: boolean,
+    events?: EventContext,
+    options: PlanOptions = {},
+  ): Promise<SyncOutcome> {
     const at = new Date().toISOString();
     try {
-      let read = await readAndPlan(force);
+      let read = await readAndPlan(force, options);
       let rereads = 0;
       if (
         events &&
@@ -207,7 +222,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
           });
           if (!stale) break;
           await sleep(pause);
-          read = await readAndPlan(force);
+          read = await readAndPlan(force, options);
           rereads += 1;
         }
       }

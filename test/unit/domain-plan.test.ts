@@ -615,15 +615,49 @@ describe('planEmployee: matched by email', () => {
     expect(planEmployee({ desired: want(), match: byEmail(current), context: context() }).outcome.kind).toBe('noop');
   });
 
-  it('an inactive employee does not adopt (and so never deactivates) a learner found by email only', () => {
+  it('in real time, an inactive employee does not adopt (and so never deactivates) a learner found by email only', () => {
     const current = learner({ externalId: undefined });
     expect(
       noopReason(
         planEmployee({ desired: want({ lifecycleStatus: 'terminated' }), match: byEmail(current), context: context() }),
       ),
     ).toBe(
-      'learner 64f1c2a9e4b0a1b2c3d4e5f6 has this email but is not linked; an inactive employee does not adopt it (lifecycle status is terminated)',
+      'learner 64f1c2a9e4b0a1b2c3d4e5f6 has this email but is not linked; an inactive employee does not adopt it in real time (lifecycle status is terminated)',
     );
+  });
+
+  it('in a full sync (adoptLeavers), a leaver’s learner found by email is linked, then deactivated last', () => {
+    const current = learner({ externalId: undefined });
+    const plan = planEmployee({
+      desired: want({ lifecycleStatus: 'terminated' }),
+      match: byEmail(current),
+      context: { ...context(), adoptLeavers: true },
+    });
+    const kinds = ops(plan).map((o) => o.op);
+    expect(kinds[0]).toBe('linkExternalId');
+    expect(kinds.at(-1)).toBe('deactivate');
+    expect(kinds).not.toContain('addGroupRole');
+    expect(plan.outcome.kind === 'apply' && plan.outcome.operations[0]!.reason).toContain('belongs to a HiBob leaver');
+  });
+
+  it('a leaver’s learner already deactivated is neither linked nor touched, even in a full sync', () => {
+    const current = learner({ externalId: undefined, status: 'deleted' });
+    const plan = planEmployee({
+      desired: want({ lifecycleStatus: 'terminated' }),
+      match: byEmail(current),
+      context: { ...context(), adoptLeavers: true },
+    });
+    expect(noopReason(plan)).toContain('already deactivated');
+  });
+
+  it('a learner linked to another employee is never taken over by a leaver, even in a full sync', () => {
+    const current = learner({ externalId: '3332883894235000000' });
+    const plan = planEmployee({
+      desired: want({ lifecycleStatus: 'terminated' }),
+      match: byEmail(current),
+      context: { ...context(), adoptLeavers: true },
+    });
+    expect(plan.outcome.kind).toBe('noop');
   });
 });
 
