@@ -43,3 +43,9 @@ export type { CurrentLearner };
 export interface PlanOptions {
   adoptLeavers?: boolean;
 }
+
+/** A learner's status and the HiBob id it is linked to, if any. */
+export interface LearnerLink {
+  status: CurrentLearner['status'];
+  linkedTo?: string;
+}

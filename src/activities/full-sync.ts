@@ -7,15 +7,19 @@
 import { createHash } from 'node:crypto';
 import { Context, getClient } from '@temporalio/activity';
 import { WithStartWorkflowOperation } from '@temporalio/client';
+import { ApiError } from '../clients/http/errors';
 import { BlobNotFoundError, type BlobRef, type BlobStore } from '../blobstore/blob-store';
 import {
   GONE_DIGEST,
+  learnerOfUnmatchedKey,
+  unmatchedLearnerKey,
   planFullRun,
   SnapshotIndex,
   sourceDigestOf,
   type LmsSnapshot,
   type PendingTimer,
   type PlannedRow,
+  type UnmatchedLearner,
 } from '../domain/full-plan';
 import { normaliseEmployee } from '../domain/normalise';
 import { createMailer } from '../notifications/mailer';
@@ -31,6 +35,7 @@ import {
 } from '../reports';
 import type {
   ApprovalOutcome,
+  NotInHibobEntry,
   PlanApproval,
   PlanRow,
   ReportRow,
@@ -73,6 +78,8 @@ interface StoredPlan {
   /** `sourceDigest`: the digest of the normalised HiBob employee the row was planned from (`sourceDigestOf`). */
   rows: PlannedRow[];
   unchanged: Record<string, string>;
+  /** Learners that match no HiBob person (absent from plans stored before they were listed). */
+  unmatched?: UnmatchedLearner[];
 }
 
 /** Plan, preview and report rows carry none of the plan's bookkeeping. */
@@ -80,6 +87,18 @@ function withoutBookkeeping(row: StoredPlan['rows'][number]): PlanRow {
   const { fingerprint: _f, held: _h, sourceDigest: _s, ...rest } = row;
   return rest;
 }
+
+/** An unmatched learner's deactivation row, as its "Not in HiBob" entry tells what became of it. */
+const OUTCOME_WORD: Record<RowOutcome, string> = {
+  applied: 'deactivated',
+  unchanged: 'left as it was',
+  parked: 'parked',
+  failed: 'deactivation failed',
+  skipped: 'not deactivated',
+  held: 'held for approval',
+  planned: 'to be deactivated (dry run)',
+  changedSinceApproval: 'changed since approval',
+};
 
 /** Employee id → why, of the employees an approved plan leaves out (confirmApprovedPlan). */
 type ChangedSinceApproval = Record<string, string>;
@@ -231,6 +250,33 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     return Array.isArray(stored) ? stored : stored.records;
   }
 
+  /**
+   * A learner that matched no HiBob person when the run planned has no employee workflow to go
+   * through: it is deactivated here, once it is seen to be still unlinked and active (a webhook
+   * may have linked it since).
+   */
+  async function deactivateUnmatchedLearner(connection: string, learnerId: string): Promise<SyncOutcome> {
+    const at = new Date().toISOString();
+    const trigger = 'full sync: matches no HiBob person';
+    const now = await lms.learnerLink(connection, learnerId);
+    const left = (detail: string): SyncOutcome => ({ at, trigger, result: 'unchanged', detail, operations: [] });
+    if (!now) return left(`learner ${learnerId} no longer exists`);
+    if (now.linkedTo)
+      return left(`learner ${learnerId} is now linked to HiBob employee ${now.linkedTo}; left to its sync`);
+    if (now.status === 'deleted') return left(`learner ${learnerId} is already deactivated`);
+    try {
+      const applied = await lms.applyOperation(connection, unmatchedLearnerKey(learnerId), learnerId, {
+        op: 'deactivate',
+        reason: 'matches no HiBob person; safety.unmatchedLearners is deactivate',
+      });
+      return { at, trigger, result: 'applied', detail: applied.note ?? 'deactivated', operations: ['deactivate'] };
+    } catch (err) {
+      // A throttled or unreachable LMS is retried by the activity; a refusal is this learner's outcome.
+      if (err instanceof ApiError && err.retryable) throw err;
+      return { at, trigger, result: 'failed', detail: (err as Error).message, operations: [] };
+    }
+  }
+
   /** The report of a run from its plan and batch outcomes, with the summary the workflow keeps. */
   async function composeReport(
     connection: string,
@@ -278,6 +324,19 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         (held && outcome === 'held' ? heldDetail : undefined);
       return { ...row, action: held && outcome === 'held' ? 'held' : row.action, outcome, detail };
     });
+    const rowOf = new Map(rows.map((r) => [r.employeeId, r]));
+    const notInHibob = stored.unmatched?.map((learner): NotInHibobEntry => {
+      const { protected: isProtectedLearner, ...entry } = learner;
+      const row = rowOf.get(unmatchedLearnerKey(learner.learnerId));
+      const handling = isProtectedLearner
+        ? 'protected: kept'
+        : !row
+          ? 'kept (safety.unmatchedLearners is report)'
+          : row.outcome === 'applied'
+            ? 'deactivated'
+            : `${OUTCOME_WORD[row.outcome]}${row.detail ? `: ${row.detail}` : ''}`;
+      return { ...entry, handling };
+    });
     const byOutcome: Partial<Record<RowOutcome, number>> = { unchanged: Object.keys(stored.unchanged).length };
     for (const row of rows) byOutcome[row.outcome] = (byOutcome[row.outcome] ?? 0) + 1;
     const report: SyncReport = {
@@ -298,6 +357,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       },
       safeguard: safeguard?.tripped ? safeguard : undefined,
       approval: approval ? outcomeOfApproval(approval) : undefined,
+      ...(notInHibob ? { notInHibob } : {}),
       rows,
       errors: rows
         .filter((r) => r.outcome === 'failed' || r.outcome === 'parked')
@@ -428,6 +488,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           timerHorizonDays: fullSync.timerHorizonDays,
           approvalMode: approvalMode(config),
           firstRun: !(await hasSavedState(connection)),
+          unmatchedLearners: safety.unmatchedLearners,
           progress: (i) => {
             if (i % 200 === 0) heartbeat({ planned: i });
           },
@@ -444,7 +505,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           );
         return refs;
       };
-      const stored: StoredPlan = { rows: plan.rows, unchanged: plan.unchanged };
+      const stored: StoredPlan = { rows: plan.rows, unchanged: plan.unchanged, unmatched: plan.unmatched };
       return {
         runKey,
         timers:
@@ -528,6 +589,8 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
 
     /** Provisions one employee through its own workflow (started if none runs), waiting for the outcome. */
     syncEmployeeNow: async (connection: string, employeeId: string, taskQueue: string): Promise<SyncOutcome> => {
+      const unmatched = learnerOfUnmatchedKey(employeeId);
+      if (unmatched) return deactivateUnmatchedLearner(connection, unmatched);
       const input: EmployeeSyncInput = { connection, employeeId, taskQueue };
       // Heartbeats while waiting, so a worker that dies here has the wait retried in seconds, not at the timeout.
       const beat = setInterval(() => heartbeat({ employeeId }), 5_000);

@@ -12,7 +12,7 @@ import type { LmsSnapshot, SnapshotUser } from '../domain/full-plan';
 import type { CurrentLearner, GroupRole, Match, Operation, StandardField } from '../domain/types';
 import type { ConnectionRegistry } from './deps';
 import type { PagedReader } from './page-checkpoints';
-import type { AppliedOperation, LearnerLookup } from './employee-types';
+import type { AppliedOperation, LearnerLink, LearnerLookup } from './employee-types';
 import { wantedLearner } from './wanted-learner';
 
 /** 360Learning's cap on a custom field's authorized values. */
@@ -317,16 +317,28 @@ export function learning360Activities(registry: ConnectionRegistry) {
     }
   }
 
+  /** A learner's status and HiBob link as they are now (undefined when it no longer exists). */
+  async function learnerLink(connection: string, learnerId: string): Promise<LearnerLink | undefined> {
+    const client = registry.learning360(connection);
+    const user = await client.getUser(learnerId);
+    if (!user) return undefined;
+    const link = await client.findExternalIdOfUser(
+      registry.learning360Destination(connection).externalIdPlatform,
+      user._id,
+    );
+    return { status: user.status, linkedTo: link?.value };
+  }
+
   /** Users, HiBob links and members of managed groups: the paged lists, nothing per user. */
   async function snapshot(connection: string, pages: PagedReader): Promise<LmsSnapshot> {
     const client = registry.learning360(connection);
     const { externalIdPlatform } = registry.learning360Destination(connection);
     const mapping = mappingOf(connection);
-    const users: SnapshotUser[] = (await pages.readAll('users', (from) => client.listUsers(from))).map((u) => ({
-      learnerId: u._id,
-      status: u.status,
-      fields: standardFieldsOf(u),
-    }));
+    const users: SnapshotUser[] = (await pages.readAll('users', (from) => client.listUsers(from))).map((u) => {
+      const user: SnapshotUser = { learnerId: u._id, status: u.status, fields: standardFieldsOf(u) };
+      if (u.lastLoginDate) user.lastLogin = u.lastLoginDate;
+      return user;
+    });
     const externalIds: LmsSnapshot['externalIds'] = (
       await pages.readAll('external-ids', (from) => client.listExternalIds(externalIdPlatform, from))
     ).map((x) => ({ value: x.value, targetId: x.targetId }));
@@ -347,6 +359,7 @@ export function learning360Activities(registry: ConnectionRegistry) {
 
   return {
     lookupLearner,
+    learnerLink,
     applyOperation,
     snapshot,
     reads: (connection: string) => registry.learning360(connection).calls.get,

@@ -7,7 +7,7 @@ import type { Operation } from '../domain/types';
 import type { LmsSnapshot } from '../domain/full-plan';
 import type { ConnectionRegistry } from './deps';
 import type { PagedReader } from './page-checkpoints';
-import type { AppliedOperation, LearnerLookup } from './employee-types';
+import type { AppliedOperation, LearnerLink, LearnerLookup } from './employee-types';
 import { learning360Activities } from './learning360';
 import { skillcastActivities } from './skillcast';
 
@@ -24,6 +24,9 @@ export function lmsActivities(registry: ConnectionRegistry) {
       record: Record<string, unknown> | null,
       knownLearnerId?: string,
     ): Promise<LearnerLookup> => of(connection).lookupLearner(connection, employeeId, record, knownLearnerId),
+    /** A learner's status and HiBob link as they are now, read by id. */
+    learnerLink: (connection: string, learnerId: string): Promise<LearnerLink | undefined> =>
+      of(connection).learnerLink(connection, learnerId),
     /** One planned operation; every one is idempotent, so a retry never makes a second account. */
     applyOperation: (
       connection: string,

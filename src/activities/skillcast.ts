@@ -23,7 +23,7 @@ import type { LmsSnapshot, SnapshotUser } from '../domain/full-plan';
 import type { CurrentLearner, DestinationTraits, Operation, StandardField } from '../domain/types';
 import type { ConnectionRegistry } from './deps';
 import type { PagedReader } from './page-checkpoints';
-import type { AppliedOperation, LearnerLookup } from './employee-types';
+import type { AppliedOperation, LearnerLink, LearnerLookup } from './employee-types';
 import { wantedLearner } from './wanted-learner';
 
 /** Planning rules a SCIM destination brings: no groups, active on creation, Skillcast's email rule. */
@@ -282,6 +282,13 @@ export function skillcastActivities(registry: ConnectionRegistry) {
     }
   }
 
+  /** A learner's status and HiBob link as they are now (undefined when it no longer exists). */
+  async function learnerLink(connection: string, learnerId: string): Promise<LearnerLink | undefined> {
+    const user = await registry.scim(connection).getUser(learnerId);
+    if (!user) return undefined;
+    return { status: learnerFromScim(user, extensionOf(connection)).status, linkedTo: user.externalId };
+  }
+
   /** Every user the API user can see, in full: SCIM lists carry attributes, so nothing is read per user. */
   async function snapshot(connection: string, pages: PagedReader): Promise<LmsSnapshot> {
     const client = registry.scim(connection);
@@ -308,6 +315,7 @@ export function skillcastActivities(registry: ConnectionRegistry) {
 
   return {
     lookupLearner,
+    learnerLink,
     applyOperation,
     snapshot,
     reads: (connection: string) => registry.scim(connection).calls.read,

@@ -194,6 +194,14 @@ export const connectionSchema = z
           .describe(
             'HiBob returning this much fewer people than the last run (a permission change?) also asks for approval.',
           ),
+        unmatchedLearners: z
+          .enum(['report', 'deactivate'])
+          .default('report')
+          .describe(
+            'Learners that match no HiBob person (no HiBob link, and no one in HiBob, leavers included, has their e-mail): ' +
+              'report lists them in every full-sync report ("Not in HiBob"); deactivate also deactivates them, under the ' +
+              'safeguards and never the protected users.',
+          ),
         approval: z
           .enum(['always', 'firstRun', 'onSafeguard', 'never'])
           .optional()

@@ -33,6 +33,8 @@ export interface SnapshotUser {
   /** Present when the destination's list carries them (SCIM). */
   customFields?: Record<string, string>;
   managerIds?: string[];
+  /** When the learner last signed in (ISO), where the LMS tells. */
+  lastLogin?: string;
 }
 
 /** The cheap, paged view of the LMS: users, HiBob links and the members of managed groups. */
@@ -73,10 +75,13 @@ export class SnapshotIndex {
   }
 
   /** Active or invited learners linked to a HiBob employee: the base of the deactivation limit. */
-  activeLinkedLearners(): number {
+  /**
+   * Learners not deactivated, linked or not: what a run could deactivate. (At go-live nothing is
+   * linked yet, and the leavers it deactivates are a share of the whole LMS.)
+   */
+  activeLearners(): number {
     let n = 0;
-    for (const learnerId of this.employeeOfLearner.keys())
-      if (this.byLearner.get(learnerId)?.status !== 'deleted' && this.byLearner.has(learnerId)) n++;
+    for (const user of this.snapshot.users) if (user.status !== 'deleted') n++;
     return n;
   }
 }
@@ -252,7 +257,7 @@ export function planRow(
 
 export interface SafeguardInput {
   deactivations: number;
-  activeLinkedLearners: number;
+  activeLearners: number;
   hibobEmployees: number;
   previousHibobEmployees?: number;
   maxDeactivationPercent: number;
@@ -270,18 +275,18 @@ export interface SafeguardVerdict {
 /** Decides whether the deactivations of a plan must wait for a person's approval, and says why. */
 export function evaluateSafeguards(input: SafeguardInput): SafeguardVerdict {
   const reasons: string[] = [];
-  const byPercent = Math.floor((input.activeLinkedLearners * input.maxDeactivationPercent) / 100);
+  const byPercent = Math.floor((input.activeLearners * input.maxDeactivationPercent) / 100);
   const limit = input.maxDeactivations === undefined ? byPercent : Math.min(byPercent, input.maxDeactivations);
   if (input.deactivations > limit) {
-    const share = input.activeLinkedLearners
-      ? Math.round((input.deactivations / input.activeLinkedLearners) * 100)
+    const share = input.activeLearners
+      ? Math.round((input.deactivations / input.activeLearners) * 100)
       : 100;
     const rule =
       input.maxDeactivations !== undefined && input.maxDeactivations <= byPercent
         ? `the limit of ${limit}`
         : `${input.maxDeactivationPercent}% of them (${limit})`;
     reasons.push(
-      `${input.deactivations} deactivations (${share}% of ${input.activeLinkedLearners} active learners) exceed ${rule}`,
+      `${input.deactivations} deactivations (${share}% of ${input.activeLearners} active learners) exceed ${rule}`,
     );
   }
   const previous = input.previousHibobEmployees;
@@ -546,6 +551,88 @@ export function goneRows(
   return rows;
 }
 
+/** A learner that belongs to nobody in HiBob, as every full-sync report lists it. */
+export interface UnmatchedLearner {
+  learnerId: string;
+  email?: string;
+  displayName?: string;
+  lastLogin?: string;
+  status: CurrentLearner['status'];
+  /** On the protected list: listed, never deactivated. */
+  protected: boolean;
+}
+
+/** What a full sync does with learners that match no HiBob person (the connection's `safety.unmatchedLearners`). */
+export type UnmatchedLearnersMode = 'report' | 'deactivate';
+
+const UNMATCHED_PREFIX = 'unmatched:';
+
+/**
+ * The row key of an unmatched learner. Such a row has no HiBob employee and so no employee
+ * workflow: its key names the learner, and applying it deactivates that learner directly.
+ */
+export function unmatchedLearnerKey(learnerId: string): string {
+  return `${UNMATCHED_PREFIX}${learnerId}`;
+}
+
+/** The learner id of an unmatched learner's row key; undefined for an employee id. */
+export function learnerOfUnmatchedKey(key: string): string | undefined {
+  return key.startsWith(UNMATCHED_PREFIX) ? key.slice(UNMATCHED_PREFIX.length) : undefined;
+}
+
+/**
+ * Learners that match no HiBob person: not linked to any HiBob id, and their address is nobody's
+ * in HiBob (leavers included, and report rows the run could not use). Learners already
+ * deactivated are not listed. Sorted by e-mail for the report.
+ */
+export function unmatchedLearners(
+  index: SnapshotIndex,
+  employees: readonly NormalisedEmployee[],
+  problems: readonly PopulationProblem[],
+  protectedUsers: readonly string[],
+): UnmatchedLearner[] {
+  const hibobMails = new Set<string>();
+  for (const e of employees) if (typeof e.email === 'string') hibobMails.add(e.email.toLowerCase());
+  for (const p of problems) if (p.identity?.includes('@')) hibobMails.add(p.identity.toLowerCase());
+  const out: UnmatchedLearner[] = [];
+  for (const user of index.snapshot.users) {
+    const mail = user.fields.mail;
+    if (user.status === 'deleted' || index.employeeOfLearner.has(user.learnerId)) continue;
+    if (mail && hibobMails.has(mail.toLowerCase())) continue;
+    const entry: UnmatchedLearner = {
+      learnerId: user.learnerId,
+      status: user.status,
+      protected: isProtected({ learnerId: user.learnerId, fields: user.fields }, protectedUsers),
+    };
+    if (mail) entry.email = mail;
+    const name = [user.fields.firstName, user.fields.lastName].filter(Boolean).join(' ');
+    if (name) entry.displayName = name;
+    if (user.lastLogin) entry.lastLogin = user.lastLogin;
+    out.push(entry);
+  }
+  return out.sort((a, b) => (a.email ?? a.learnerId).localeCompare(b.email ?? b.learnerId));
+}
+
+/** Under `deactivate`, a deactivation row per unmatched learner that is neither protected nor gone. */
+export function unmatchedRows(unmatched: readonly UnmatchedLearner[], mode: UnmatchedLearnersMode): PlannedRow[] {
+  if (mode !== 'deactivate') return [];
+  return unmatched
+    .filter((u) => !u.protected)
+    .map((u) => ({
+      employeeId: unmatchedLearnerKey(u.learnerId),
+      email: u.email,
+      displayName: u.displayName,
+      learnerId: u.learnerId,
+      action: 'deactivate' as const,
+      changes: [{ field: 'status', from: u.status, to: 'deleted', rule: 'safety.unmatchedLearners: deactivate' }],
+      operations: ['deactivate' as const],
+      reason:
+        'matches no HiBob person (no HiBob link, and no HiBob person has this e-mail); safety.unmatchedLearners is deactivate',
+      fingerprint: `unmatched:${u.learnerId}`,
+      sourceDigest: GONE_DIGEST,
+    }));
+}
+
 /** A tripped safeguard holds every deactivation of the plan until someone approves it. */
 export function holdDeactivations(rows: readonly PlannedRow[], safeguard: SafeguardVerdict): PlannedRow[] {
   return rows.map((row) => (safeguard.tripped && row.action === 'deactivate' ? { ...row, held: true } : row));
@@ -682,6 +769,7 @@ export interface FullRunInput {
   approvalMode: ApprovalMode;
   /** No full sync has finished for the connection yet. */
   firstRun: boolean;
+  unmatchedLearners: UnmatchedLearnersMode;
   /** Told the position of each employee before it is planned. */
   progress?: (position: number) => void;
 }
@@ -701,6 +789,8 @@ export interface FullRunPlan {
   pendingTimers: PendingTimer[];
   safeguard: SafeguardOutcome;
   approval: ApprovalDecision;
+  /** Learners that match no HiBob person; under `deactivate` the unprotected ones are rows too. */
+  unmatched: UnmatchedLearner[];
 }
 
 /** A full sync's plan, from HiBob's records and the LMS snapshot; `lookup` reads the learners the snapshot cannot settle. */
@@ -721,14 +811,16 @@ export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Prom
     },
     lookup,
   );
+  const unmatched = unmatchedLearners(index, population.employees, input.problems, safety.protectedUsers);
   const planned = [
     ...population.rows,
     ...problemRows(input.problems),
     ...goneRows(index, population.seen, safety.protectedUsers, input.heldEmployeeIds),
+    ...unmatchedRows(unmatched, input.unmatchedLearners),
   ];
   const verdict = evaluateSafeguards({
     deactivations: planned.filter((r) => r.action === 'deactivate').length,
-    activeLinkedLearners: index.activeLinkedLearners(),
+    activeLearners: index.activeLearners(),
     hibobEmployees: input.records.length,
     previousHibobEmployees: input.previous.hibobEmployees,
     maxDeactivationPercent: safety.maxDeactivationPercent,
@@ -755,5 +847,6 @@ export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Prom
     pendingTimers: pendingTimers(population.timers, applyNow),
     safeguard,
     approval,
+    unmatched,
   };
 }

@@ -33,7 +33,7 @@ import {
   type PreviewMeta,
   type ReportStatus,
 } from './format';
-import type { RowOutcome, SyncReport } from './types';
+import type { NotInHibobEntry, RowOutcome, SyncReport } from './types';
 
 /** What the approval email needs beyond the preview: the workflow to signal, and when it gives up. */
 export interface PreviewEmailMeta extends PreviewMeta {
@@ -223,6 +223,36 @@ function errorTable(report: SyncReport): string {
   );
 }
 
+function notInHibobTable(entries: readonly NotInHibobEntry[]): string {
+  const shown = entries.slice(0, BODY_ROW_LIMIT);
+  const body = shown.map((e) => {
+    const who = e.displayName
+      ? `<strong>${esc(e.displayName)}</strong><br><span style="font-size:12px;color:${MUTED}">${esc(e.email ?? e.learnerId)}</span>`
+      : esc(e.email ?? e.learnerId);
+    return `<tr><td ${TD}>${who}</td><td ${TD}>${esc(e.lastLogin ? formatTime(e.lastLogin) : 'never')}</td><td ${TD}>${esc(e.status)}</td><td ${TD}>${escLines(e.handling)}</td></tr>`;
+  });
+  return table(
+    [
+      ['Learner', 34],
+      ['Last login', 18],
+      ['Status', 10],
+      ['What bobsync did', 38],
+    ],
+    body,
+    moreLine(entries.length, shown.length),
+  );
+}
+
+function textNotInHibob(entries: readonly NotInHibobEntry[]): string[] {
+  const shown = entries.slice(0, BODY_ROW_LIMIT);
+  const lines = shown.map(
+    (e) =>
+      `- ${[e.displayName, e.email].filter(Boolean).join(', ') || e.learnerId} (learner ${e.learnerId}, ${e.status}, last login ${e.lastLogin ? formatTime(e.lastLogin) : 'never'}): ${e.handling}`,
+  );
+  const more = moreLine(entries.length, shown.length);
+  return more ? [...lines, more] : lines;
+}
+
 function page(title: string, preheader: string, kicker: string, h1: string, sections: string[]): string {
   return [
     '<!doctype html>',
@@ -306,6 +336,7 @@ export function renderReportEmail(report: SyncReport): RenderedEmail {
   const ids = `Workflow ${report.workflowId} · run ${report.runId}`;
   const dryNote = report.dryRun ? `Dry run: nothing was written to ${destination}.` : undefined;
   const attachmentsNote = 'The CSV and XLSX attachments list every employee in this report.';
+  const notInHibob = report.notInHibob ?? [];
 
   const sections = [
     section(
@@ -326,6 +357,9 @@ export function renderReportEmail(report: SyncReport): RenderedEmail {
     ),
     report.errors.length > 0
       ? section(heading(`Errors (${report.errors.length.toLocaleString('en-US')})`) + errorTable(report))
+      : '',
+    notInHibob.length > 0
+      ? section(heading(`Not in HiBob (${notInHibob.length.toLocaleString('en-US')})`) + notInHibobTable(notInHibob))
       : '',
     footer(
       [dryNote, esc(timing), esc(apiCalls), esc(ids), esc(attachmentsNote)].filter((l): l is string => Boolean(l)),
@@ -366,6 +400,7 @@ export function renderReportEmail(report: SyncReport): RenderedEmail {
     `Changed employees (${report.rows.length}):`,
     ...(report.rows.length > 0 ? textRows(report.rows) : ['Every employee is already in step.']),
     ...(report.errors.length > 0 ? ['', `Errors (${report.errors.length}):`, ...textErrors(report)] : []),
+    ...(notInHibob.length > 0 ? ['', `Not in HiBob (${notInHibob.length}):`, ...textNotInHibob(notInHibob)] : []),
     '',
     ...(dryNote ? [dryNote] : []),
     timing,

@@ -69,7 +69,21 @@ export interface SyncReport {
   safeguard?: SafeguardState;
   /** Present when the run's approval mode asked for (or decided against) an approval. */
   approval?: ApprovalOutcome;
+  /** Learners that match no HiBob person, and what the run did with each (absent in reports of older runs). */
+  notInHibob?: NotInHibobEntry[];
   /** Every employee whose action is not `noop` (unchanged employees are only counted). */
   rows: ReportRow[];
   errors: { employeeId: string; code: string; reason: string }[];
+}
+
+/** A learner no HiBob person matches: listed in every report, deactivated only under `unmatchedLearners: deactivate`. */
+export interface NotInHibobEntry {
+  learnerId: string;
+  email?: string;
+  displayName?: string;
+  /** ISO instant of the last sign-in, where the LMS tells. */
+  lastLogin?: string;
+  status: 'active' | 'invited' | 'deleted';
+  /** What the run did: kept (report mode), protected, deactivated, held for approval, failed, … in words. */
+  handling: string;
 }

@@ -24,7 +24,7 @@ import {
   type PreviewMeta,
 } from './format';
 import type { FieldChange, PlanRow } from '../domain/types';
-import type { ApprovalOutcome, ReportRow, SafeguardState, SyncReport } from './types';
+import type { ApprovalOutcome, NotInHibobEntry, ReportRow, SafeguardState, SyncReport } from './types';
 
 type CellValue = string | number | Date | undefined;
 
@@ -267,6 +267,20 @@ export async function reportXlsx(report: SyncReport): Promise<Buffer> {
     ],
     report.errors,
   );
+  if (report.notInHibob)
+    addTableSheet<NotInHibobEntry>(
+      workbook,
+      'Not in HiBob',
+      [
+        { header: 'Learner ID', value: (e) => e.learnerId },
+        { header: 'Email', value: (e) => e.email },
+        { header: 'Name', value: (e) => e.displayName },
+        { header: 'Last login', value: (e) => (e.lastLogin ? toDate(e.lastLogin) : 'never') },
+        { header: 'Status', value: (e) => e.status },
+        { header: 'What bobsync did', value: (e) => e.handling, wrap: true },
+      ],
+      report.notInHibob,
+    );
   return toBuffer(workbook);
 }
 

@@ -11,6 +11,7 @@ import {
   decideApproval,
   GONE_DIGEST,
   goneRows,
+  learnerOfUnmatchedKey,
   holdDeactivations,
   managerDepths,
   pendingTimers,
@@ -19,6 +20,7 @@ import {
   problemRows,
   SnapshotIndex,
   splitHeld,
+  unmatchedLearnerKey,
   type DeepLookup,
   type FullRunInput,
   type LmsSnapshot,
@@ -429,6 +431,7 @@ describe('planFullRun', () => {
       timerHorizonDays: 30,
       approvalMode: 'onSafeguard',
       firstRun: false,
+      unmatchedLearners: 'report',
       ...over,
     };
   }
@@ -474,6 +477,81 @@ describe('planFullRun', () => {
     const plan = await planFullRun(run({ previous: { hibobEmployees: 10, fingerprints: {} } }), noLookup);
     expect(plan.safeguard.reason).toBe('HiBob returned 2 people, 80% fewer than the 10 of the last run (limit 50%)');
     expect(plan.held).toEqual(GONE);
+  });
+
+  describe('at go-live, against a populated LMS', () => {
+    const LEAVER = '3332883894235038550';
+    const REHIRE_OLD = '3332883894235038551';
+    const REHIRE_NEW = '3332883894235038552';
+    const hibob = [
+      ...records,
+      person({ id: LEAVER, email: 'left@example.com', lifecycleStatus: 'terminated' }),
+      person({ id: REHIRE_OLD, email: 'back@example.com', lifecycleStatus: 'terminated' }),
+      person({ id: REHIRE_NEW, email: 'back@example.com' }),
+    ];
+    const unlinked = (id: string, mail: string, over: Partial<CurrentLearner> = {}) =>
+      learner({ learnerId: id, externalId: undefined, fields: { mail }, ...over });
+    const lms = [
+      unlinked('cccccccccccccccccccccc01', 'left@example.com'),
+      unlinked('cccccccccccccccccccccc02', 'back@example.com'),
+      unlinked('cccccccccccccccccccccc03', 'stranger@example.com'),
+      unlinked('cccccccccccccccccccccc04', 'admin@example.com'),
+      unlinked('cccccccccccccccccccccc05', 'gone-already@example.com', { status: 'deleted' }),
+    ];
+    const goLive = (over: Partial<FullRunInput> = {}) =>
+      run({
+        records: hibob,
+        index: new SnapshotIndex(snapshotOf(lms, true)),
+        problems: [],
+        safety: { protectedUsers: ['admin@example.com'], maxDeactivationPercent: 100, maxHibobDropPercent: 50 },
+        ...over,
+      });
+
+    it('links and deactivates a leaver’s learner, and leaves a rehire’s address to the rehire', async () => {
+      const plan = await planFullRun(goLive(), noLookup);
+      const row = (id: string) => plan.rows.find((r) => r.employeeId === id);
+      expect(row(LEAVER)).toMatchObject({ action: 'deactivate', learnerId: 'cccccccccccccccccccccc01' });
+      expect(row(LEAVER)!.operations[0]).toBe('linkExternalId');
+      expect(row(LEAVER)!.operations.at(-1)).toBe('deactivate');
+      expect(row(REHIRE_OLD)).toBeUndefined();
+      expect(row(REHIRE_NEW)!.operations).toContain('linkExternalId');
+      expect(row(REHIRE_NEW)!.operations).not.toContain('deactivate');
+    });
+
+    it('lists learners that match no HiBob person, protected ones flagged, deactivated ones left out', async () => {
+      const plan = await planFullRun(goLive(), noLookup);
+      expect(plan.unmatched).toEqual([
+        { learnerId: 'cccccccccccccccccccccc04', email: 'admin@example.com', status: 'active', protected: true },
+        { learnerId: 'cccccccccccccccccccccc03', email: 'stranger@example.com', status: 'active', protected: false },
+      ]);
+      expect(plan.rows.some((r) => r.employeeId.startsWith('unmatched:'))).toBe(false);
+    });
+
+    it('under deactivate, deactivates the unprotected ones as rows of their own, held by the safeguards', async () => {
+      const plan = await planFullRun(goLive({ unmatchedLearners: 'deactivate' }), noLookup);
+      const key = unmatchedLearnerKey('cccccccccccccccccccccc03');
+      expect(learnerOfUnmatchedKey(key)).toBe('cccccccccccccccccccccc03');
+      expect(plan.rows.filter((r) => learnerOfUnmatchedKey(r.employeeId))).toEqual([
+        expect.objectContaining({ employeeId: key, action: 'deactivate', learnerId: 'cccccccccccccccccccccc03' }),
+      ]);
+      expect(plan.applyNow).toContain(key);
+
+      const limited = await planFullRun(
+        goLive({
+          unmatchedLearners: 'deactivate',
+          safety: {
+            protectedUsers: ['admin@example.com'],
+            maxDeactivationPercent: 100,
+            maxDeactivations: 1,
+            maxHibobDropPercent: 50,
+          },
+        }),
+        noLookup,
+      );
+      expect(limited.safeguard.tripped).toBe(true);
+      expect(limited.held).toEqual(expect.arrayContaining([key, LEAVER]));
+      expect(limited.applyNow).not.toContain(key);
+    });
   });
 
   it('hands on the effective dates of the employees not applied now', async () => {

@@ -69,6 +69,8 @@ export interface UserSeed {
   phone?: string;
   custom?: string;
   toBeDeactivatedAt?: string;
+  /** When the user last signed in (ISO); none for a user who never did. */
+  lastLoginDate?: string;
   /** Group roles by group id or name; defaults to learner of the root group. */
   memberships?: Array<{ groupId?: string; groupName?: string; role: Role }>;
   primaryGroupId?: string;
@@ -1017,6 +1019,7 @@ export class Company {
     if (seed.mail) user.mail = seed.mail;
     if (seed.username) user.username = seed.username;
     for (const field of USER_TEXT_FIELDS) if (seed[field] !== undefined) user[field] = seed[field];
+    if (seed.lastLoginDate) user.lastLoginDate = seed.lastLoginDate;
     if (seed.toBeDeactivatedAt) {
       user.toBeDeactivatedAt = seed.toBeDeactivatedAt;
       this.scheduled.add(id);
