@@ -2,7 +2,7 @@
  * Shapes the employee workflow exchanges with its activities. Workflows import this file as
  * types only; the activities' own signatures come from src/activities (index.ts).
  */
-import type { CurrentLearner, Match } from '../domain/types';
+import type { CurrentLearner, Match, OwnedGroupRole } from '../domain/types';
 
 /**
  * A HiBob employee record as the API returned it (dual shape), or absence when deleted. The
@@ -21,6 +21,8 @@ export interface LearnerLookup {
   managerLearnerIds: Record<string, string>;
   /** Learner ids of current managers that are linked to HiBob employees (so the connector owns them). */
   linkedManagerLearnerIds: string[];
+  /** Group roles bobsync gave this employee's learner, from its ownership record. */
+  ownedGroupRoles?: OwnedGroupRole[];
 }
 
 export interface AppliedOperation {

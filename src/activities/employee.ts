@@ -60,7 +60,13 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
         lookup.linkedManagerLearnerIds,
       );
       if (options.adoptLeavers) context.adoptLeavers = true;
-      return planEmployee({ desired, match: lookup.match, context, previousFingerprint });
+      return planEmployee({
+        desired,
+        match: lookup.match,
+        context,
+        previousFingerprint,
+        owned: lookup.ownedGroupRoles,
+      });
     },
   };
 }

@@ -69,6 +69,7 @@ import {
   type HibobPopulationProblem,
 } from './hibob-snapshot';
 import { checkpointedPages } from './page-checkpoints';
+import { GroupOwnership } from './group-ownership';
 import { lmsActivities } from './lms';
 import { destinationTraits } from './traits';
 import { normaliseOptions } from './wanted-learner';
@@ -199,7 +200,7 @@ interface PopulationProblems {
 const problemsKey = (runKey: string) => `${runKey}/hibob-problems.json`;
 
 export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStore, env: NodeJS.ProcessEnv) {
-  const lms = lmsActivities(registry);
+  const lms = lmsActivities(registry, new GroupOwnership(blobs));
   const reportClients = hibobReportClients(env);
 
   /** Everyone HiBob has for the connection: one people search, or the connection's custom report. */

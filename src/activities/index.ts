@@ -2,6 +2,7 @@ import { ConnectionRegistry, type ActivityDeps } from './deps';
 import { blobStoreFromEnv } from '../blobstore';
 import { employeeActivities } from './employee';
 import { fullSyncActivities } from './full-sync';
+import { GroupOwnership } from './group-ownership';
 import { withFailureClassification } from './failures';
 import { healthActivities } from './health';
 import { lmsActivities } from './lms';
@@ -14,9 +15,10 @@ import { runNoticeActivities } from './run-notices';
  */
 export function createActivities(deps: ActivityDeps & { taskQueue: string }) {
   const registry = new ConnectionRegistry(deps);
+  const blobs = deps.blobs ?? blobStoreFromEnv(deps.env);
   const employee = employeeActivities(registry);
-  const lms = lmsActivities(registry);
-  const full = fullSyncActivities(registry, deps.blobs ?? blobStoreFromEnv(deps.env), deps.env);
+  const lms = lmsActivities(registry, new GroupOwnership(blobs));
+  const full = fullSyncActivities(registry, blobs, deps.env);
   return {
     hibob: withFailureClassification({ fetchEmployee: employee.fetchEmployee }),
     hibobSearch: withFailureClassification({ ...healthActivities(registry), snapshotHibob: full.snapshotHibob }),

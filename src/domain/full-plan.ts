@@ -16,6 +16,7 @@ import type {
   CurrentLearner,
   DesiredLearner,
   DestinationTraits,
+  OwnedGroupRole,
   EmployeeAction,
   GroupRole,
   Match,
@@ -182,7 +183,8 @@ export function planFromSnapshot(input: SnapshotPlanInput): SnapshotPlan {
   return {
     kind: 'planned',
     learnerId,
-    plan: planEmployee({ desired, match: assumed, context, previousFingerprint: undefined }),
+    // Unchanged since the last run: the roles it left are as it left them, so none is removed here.
+    plan: planEmployee({ desired, match: assumed, context, previousFingerprint: undefined, owned: [] }),
   };
 }
 
@@ -278,9 +280,7 @@ export function evaluateSafeguards(input: SafeguardInput): SafeguardVerdict {
   const byPercent = Math.floor((input.activeLearners * input.maxDeactivationPercent) / 100);
   const limit = input.maxDeactivations === undefined ? byPercent : Math.min(byPercent, input.maxDeactivations);
   if (input.deactivations > limit) {
-    const share = input.activeLearners
-      ? Math.round((input.deactivations / input.activeLearners) * 100)
-      : 100;
+    const share = input.activeLearners ? Math.round((input.deactivations / input.activeLearners) * 100) : 100;
     const rule =
       input.maxDeactivations !== undefined && input.maxDeactivations <= byPercent
         ? `the limit of ${limit}`
@@ -333,6 +333,8 @@ export interface LearnerView {
   managerLearnerIds: Record<string, string>;
   /** Learner ids of current managers that are linked to HiBob employees. */
   linkedManagerLearnerIds: string[];
+  /** Group roles bobsync gave the learner (its ownership record). */
+  ownedGroupRoles?: OwnedGroupRole[];
 }
 
 /**
@@ -464,6 +466,7 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
           ...planContextFor(mapping, destination, found.managerLearnerIds, found.linkedManagerLearnerIds),
           adoptLeavers,
         },
+        owned: found.ownedGroupRoles,
       });
     }
     plan = parkSecondClaimant(plan, employee.id, claimed);

@@ -15,7 +15,7 @@
  *   a full sync (`adoptLeavers`): one employee's webhook cannot tell whether the address now
  *   belongs to someone else, a full sync that saw every HiBob person can.
  * - Only owned things change: standard fields the mapping sets, custom fields it names, group
- *   roles the rules manage, managers that are themselves linked to HiBob employees.
+ *   roles bobsync gave (its ownership record), managers that are themselves linked to HiBob employees.
  *
  * Clearing: a desired `null` becomes a change with `to: null`. 360Learning rejects empty strings,
  * so the client decides how to clear (omit, or a platform-specific empty value); the plan only
@@ -33,6 +33,7 @@ import type {
   GroupRole,
   Match,
   Operation,
+  OwnedGroupRole,
   ParkedEmployee,
   Plan,
   PlanContext,
@@ -45,6 +46,11 @@ export interface PlanInput {
   context: PlanContext;
   /** Fingerprint of the last plan applied for this employee; equal → noop without a diff. */
   previousFingerprint?: string;
+  /**
+   * The group roles bobsync gave this learner (its ownership record): only these are ever
+   * removed. Without a record, every role a rule manages counts as bobsync's.
+   */
+  owned?: readonly OwnedGroupRole[];
 }
 
 function roleKey(g: GroupRole): string {
@@ -157,21 +163,37 @@ function customFieldOperation(desired: DesiredLearner, have: Record<string, stri
   };
 }
 
-function groupOperations(desired: DesiredLearner, have: GroupRole[], context: PlanContext): Operation[] {
+/** Why an owned role goes: its rule no longer matches the employee, or the rule left the config. */
+function removalReason(g: GroupRole, managed: ReadonlySet<string>, rule: string | undefined): string {
+  if (rule === undefined) return `no group rule gives ${g.role} in ${g.groupId} any more`;
+  return managed.has(roleKey(g))
+    ? `the rule that gave ${g.role} in ${g.groupId} (${rule}) no longer matches this employee`
+    : `the rule that gave ${g.role} in ${g.groupId} (${rule}) is no longer in the config`;
+}
+
+function groupOperations(
+  desired: DesiredLearner,
+  have: GroupRole[],
+  context: PlanContext,
+  owned: readonly OwnedGroupRole[] | undefined,
+): Operation[] {
   const wanted = new Set(desired.groups.map(roleKey));
   const held = new Set((desired.heldGroups ?? []).map(roleKey));
   const managed = new Set(context.managedGroupRoles.map(roleKey));
+  const ruleOf = owned && new Map(owned.map((o) => [roleKey(o), o.rule]));
   const present = new Set(have.map(roleKey));
   const ops: Operation[] = [];
   const removed = new Set<string>();
   for (const g of have) {
     const key = roleKey(g);
-    if (!managed.has(key) || wanted.has(key) || held.has(key) || removed.has(key)) continue;
+    // A role bobsync did not give (by hand, or before it ran) is never removed.
+    const ours = ruleOf ? ruleOf.has(key) : managed.has(key);
+    if (!ours || wanted.has(key) || held.has(key) || removed.has(key)) continue;
     removed.add(key);
     ops.push({
       op: 'removeGroupRole',
       group: { groupId: g.groupId, role: g.role },
-      reason: `no group rule gives ${g.role} in ${g.groupId} any more`,
+      reason: removalReason(g, managed, ruleOf?.get(key)),
     });
   }
   for (const g of desired.groups) {
@@ -239,7 +261,7 @@ function statusAfterCreate(context: PlanContext): CurrentLearner['status'] {
 
 /** Plans the changes that make the LMS match the desired learner. Pure and deterministic. */
 export function planEmployee(input: PlanInput): Plan {
-  const { desired, match, context, previousFingerprint } = input;
+  const { desired, match, context, previousFingerprint, owned } = input;
   const fp = planFingerprint(desired, match, context);
   if (isParked(desired))
     return {
@@ -381,7 +403,7 @@ export function planEmployee(input: PlanInput): Plan {
   if (custom) ops.push(custom);
   // A leaver's groups and managers are left as they are: the account is about to close.
   if (state !== 'inactive') {
-    ops.push(...groupOperations(desired, base.groups, context));
+    ops.push(...groupOperations(desired, base.groups, context, owned));
     ops.push(...managerOperations(desired, learner?.learnerId, base.managerIds, context, restoring));
   }
   if (state === 'active' && base.status !== 'active') ops.push({ op: 'activate', reason: statusReason });

@@ -125,6 +125,11 @@ export interface DestinationTraits {
 }
 
 /** Context the plan needs beyond the two sides. */
+/** A group role bobsync gave, with the rule that gave it (from its durable ownership record). */
+export interface OwnedGroupRole extends GroupRole {
+  rule: string;
+}
+
 export interface PlanContext {
   /** Manager's HiBob id → learner id, for managers already provisioned. */
   managerLearnerIds: Record<string, string>;

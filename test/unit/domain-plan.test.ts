@@ -1,7 +1,16 @@
 import type { MappingConfig } from '../../src/config/mapping-schema';
 import { desiredLearner, isParked } from '../../src/domain/desired';
 import { planContextFor, planEmployee, planFingerprint } from '../../src/domain/plan';
-import type { CurrentLearner, DesiredLearner, Match, Operation, Plan, PlanContext } from '../../src/domain/types';
+import type {
+  CurrentLearner,
+  DesiredLearner,
+  GroupRole,
+  Match,
+  Operation,
+  OwnedGroupRole,
+  Plan,
+  PlanContext,
+} from '../../src/domain/types';
 import {
   applyOperations,
   employee,
@@ -333,6 +342,65 @@ describe('planEmployee: existing learner', () => {
       { groupId: GROUP_LONDON, role: 'coach' },
       { groupId: GROUP_ENG, role: 'learner' },
     ]);
+  });
+
+  describe('with an ownership record', () => {
+    const m = mapping({ groups: withGroups.groups });
+    const current = (groups: GroupRole[]) => learner({ managerIds: [MANAGER_LEARNER], groups });
+    const plan = (groups: GroupRole[], owned: OwnedGroupRole[], over: MappingConfig = m) =>
+      planEmployee({ desired: want({}, over), match: byId(current(groups)), context: context(over), owned });
+
+    it('removes a role bobsync gave that its rule no longer gives, naming the rule', () => {
+      const removed = ops(
+        plan(
+          [
+            { groupId: GROUP_ENG, role: 'learner' },
+            { groupId: GROUP_SALES, role: 'learner' },
+          ],
+          [{ groupId: GROUP_SALES, role: 'learner', rule: 'groups[1]: work.department (label) equals "Sales"' }],
+        ),
+      ).filter((o) => o.op === 'removeGroupRole');
+      expect(removed).toEqual([
+        {
+          op: 'removeGroupRole',
+          group: { groupId: GROUP_SALES, role: 'learner' },
+          reason: `the rule that gave learner in ${GROUP_SALES} (groups[1]: work.department (label) equals "Sales") no longer matches this employee`,
+        },
+      ]);
+    });
+
+    it('never removes a role given by hand, even one a rule manages', () => {
+      const p = plan(
+        [
+          { groupId: GROUP_ENG, role: 'learner' },
+          { groupId: GROUP_SALES, role: 'learner' },
+          { groupId: GROUP_ENG, role: 'coach' },
+        ],
+        [],
+      );
+      expect(ops(p).filter((o) => o.op === 'removeGroupRole')).toEqual([]);
+    });
+
+    it('removes a role whose rule left the config, and says so', () => {
+      const withoutLondon = mapping({ groups: withGroups.groups.filter((g) => g.groupId !== GROUP_LONDON) });
+      const removed = ops(
+        plan(
+          [
+            { groupId: GROUP_ENG, role: 'learner' },
+            { groupId: GROUP_LONDON, role: 'coach' },
+          ],
+          [{ groupId: GROUP_LONDON, role: 'coach', rule: 'groups[3]: work.site equals "London"' }],
+          withoutLondon,
+        ),
+      ).filter((o) => o.op === 'removeGroupRole');
+      expect(removed).toEqual([
+        {
+          op: 'removeGroupRole',
+          group: { groupId: GROUP_LONDON, role: 'coach' },
+          reason: `the rule that gave coach in ${GROUP_LONDON} (groups[3]: work.site equals "London") is no longer in the config`,
+        },
+      ]);
+    });
   });
 
   it('group ids compare without case', () => {
