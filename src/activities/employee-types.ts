@@ -2,7 +2,7 @@
  * Shapes the employee workflow exchanges with its activities. Workflows import this file as
  * types only; the activities' own signatures come from src/activities (index.ts).
  */
-import type { CurrentLearner, Match, OwnedGroupRole } from '../domain/types';
+import type { CurrentLearner, Match, OwnedGroupRole, RefusedValue } from '../domain/types';
 
 /**
  * A HiBob employee record as the API returned it (dual shape), or absence when deleted. The
@@ -23,6 +23,8 @@ export interface LearnerLookup {
   linkedManagerLearnerIds: string[];
   /** Group roles bobsync gave this employee's learner, from its ownership record. */
   ownedGroupRoles?: OwnedGroupRole[];
+  /** Values the employee would bring to strict custom fields that the LMS does not list. */
+  refusedValues?: RefusedValue[];
 }
 
 export interface AppliedOperation {

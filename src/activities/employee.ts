@@ -66,6 +66,7 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
         context,
         previousFingerprint,
         owned: lookup.ownedGroupRoles,
+        refused: lookup.refusedValues,
       });
     },
   };

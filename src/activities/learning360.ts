@@ -9,7 +9,15 @@ import { ApiError } from '../clients/http/errors';
 import type { CustomFieldDefinition, Learning360Client, User360 } from '../clients/learning360/client';
 import { managedGroupRoles } from '../domain/desired';
 import type { LmsSnapshot, SnapshotUser } from '../domain/full-plan';
-import type { CurrentLearner, GroupRole, Match, Operation, StandardField } from '../domain/types';
+import type {
+  CurrentLearner,
+  DesiredLearner,
+  GroupRole,
+  Match,
+  Operation,
+  RefusedValue,
+  StandardField,
+} from '../domain/types';
 import type { ConnectionRegistry } from './deps';
 import type { PagedReader } from './page-checkpoints';
 import type { AppliedOperation, LearnerLink, LearnerLookup } from './employee-types';
@@ -154,6 +162,24 @@ export function learning360Activities(registry: ConnectionRegistry) {
     };
   }
 
+  /**
+   * Values the employee would bring to custom fields kept strict that 360Learning does not list,
+   * read before planning so the employee is parked with the value named instead of failing a write.
+   */
+  async function refusedValues(connection: string, wanted: DesiredLearner | undefined): Promise<RefusedValue[]> {
+    const strict = mappingOf(connection).customFields.filter((f) => f.authorizedValues === 'strict');
+    const refused: RefusedValue[] = [];
+    for (const field of strict) {
+      const value = wanted?.customFields[field.name];
+      if (typeof value !== 'string') continue;
+      const definition = await catalog(connection).find(field.name);
+      if (!definition) continue;
+      const allowed = await registry.learning360(connection).getAuthorizedValues(definition._id);
+      if (allowed.length > 0 && !allowed.includes(value)) refused.push({ field: field.name, value });
+    }
+    return refused;
+  }
+
   /** The employee's learner: by the stored HiBob id first, then (for first adoption) by email. */
   async function lookupLearner(
     connection: string,
@@ -184,6 +210,8 @@ export function learning360Activities(registry: ConnectionRegistry) {
         } satisfies Match;
       }
     }
+    const refused = await refusedValues(connection, wanted);
+    if (refused.length > 0) lookup.refusedValues = refused;
     if (wanted?.managerEmployeeId && mapping.manager.enabled) {
       const managerLink = await client.findExternalId(externalIdPlatform, wanted.managerEmployeeId);
       const manager = managerLink ? await client.getUser(managerLink.targetId) : undefined;

@@ -17,6 +17,7 @@ import type {
   DesiredLearner,
   DestinationTraits,
   OwnedGroupRole,
+  RefusedValue,
   EmployeeAction,
   GroupRole,
   Match,
@@ -335,6 +336,8 @@ export interface LearnerView {
   linkedManagerLearnerIds: string[];
   /** Group roles bobsync gave the learner (its ownership record). */
   ownedGroupRoles?: OwnedGroupRole[];
+  /** Values of strict custom fields the LMS does not list. */
+  refusedValues?: RefusedValue[];
 }
 
 /**
@@ -467,6 +470,7 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
           adoptLeavers,
         },
         owned: found.ownedGroupRoles,
+        refused: found.refusedValues,
       });
     }
     plan = parkSecondClaimant(plan, employee.id, claimed);

@@ -35,6 +35,7 @@ import type {
   Operation,
   OwnedGroupRole,
   ParkedEmployee,
+  RefusedValue,
   Plan,
   PlanContext,
   StandardField,
@@ -51,6 +52,8 @@ export interface PlanInput {
    * removed. Without a record, every role a rule manages counts as bobsync's.
    */
   owned?: readonly OwnedGroupRole[];
+  /** Values of strict custom fields the LMS does not list; an employee whose plan would write one is parked. */
+  refused?: readonly RefusedValue[];
 }
 
 function roleKey(g: GroupRole): string {
@@ -278,7 +281,8 @@ export function planEmployee(input: PlanInput): Plan {
     return p;
   };
   const noop = (reason: string) => plan({ kind: 'noop', reason });
-  const park = (reason: string, code: 'missingEmail' | 'conflict') => plan({ kind: 'park', reason, code });
+  const park = (reason: string, code: 'missingEmail' | 'conflict' | 'unauthorizedValue') =>
+    plan({ kind: 'park', reason, code });
 
   if (previousFingerprint !== undefined && previousFingerprint === fp)
     return noop('unchanged since the last applied plan');
@@ -400,6 +404,14 @@ export function planEmployee(input: PlanInput): Plan {
     });
   }
   const custom = customFieldOperation(desired, base.customFields);
+  const refused =
+    custom?.op === 'setCustomFields' &&
+    input.refused?.find((r) => custom.changes.some((c) => c.field === r.field && c.to === r.value));
+  if (refused)
+    return park(
+      `"${refused.value}" is not an authorized value of custom field "${refused.field}" (authorizedValues: strict); add it in the LMS or change it in HiBob`,
+      'unauthorizedValue',
+    );
   if (custom) ops.push(custom);
   // A leaver's groups and managers are left as they are: the account is about to close.
   if (state !== 'inactive') {

@@ -83,7 +83,7 @@ export interface DesiredLearner {
   provenance?: Record<string, string>;
 }
 
-export type ParkCode = 'invalidEmail' | 'missingEmail' | 'conflict' | 'invalidValue';
+export type ParkCode = 'invalidEmail' | 'missingEmail' | 'conflict' | 'invalidValue' | 'unauthorizedValue';
 
 /** An employee that cannot be turned into a learner; reported with the reason, nothing written. */
 export interface ParkedEmployee {
@@ -125,6 +125,12 @@ export interface DestinationTraits {
 }
 
 /** Context the plan needs beyond the two sides. */
+/** A value a custom field kept strict (`authorizedValues: strict`) does not list: the employee is parked. */
+export interface RefusedValue {
+  field: string;
+  value: string;
+}
+
 /** A group role bobsync gave, with the rule that gave it (from its durable ownership record). */
 export interface OwnedGroupRole extends GroupRole {
   rule: string;

@@ -8,6 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionRegistry } from '../../src/activities/deps';
+import { employeeActivities } from '../../src/activities/employee';
 import { lmsActivities } from '../../src/activities/lms';
 import { parseConfig } from '../../src/config/loader';
 import type { BobsyncConfig } from '../../src/config/schema';
@@ -21,6 +22,7 @@ import {
   type PageCheckpointDetails,
 } from '../../src/activities/page-checkpoints';
 import { FileBlobStore } from '../../src/blobstore';
+import { rawEmployee } from '../unit/domain-fixtures';
 
 let emulator: Learning360Emulator;
 let server: RunningServer;
@@ -103,14 +105,62 @@ describe('custom fields with authorized values', () => {
     return ids;
   }
 
-  it('six employees bringing six new values at once all get theirs, and the list keeps every value', async () => {
+  it('twenty employees bringing twenty new values at once all get theirs, and the list keeps every value', async () => {
     emulator.seed({ customFields: [{ name: 'Site', authorizedValues: ['London'] }] });
     const { lms, membership } = await demo();
-    const ids = await learners(6, lms, membership, 'site');
-    const sites = ['Paris', 'Berlin', 'Madrid', 'Rome', 'Lisbon', 'Dublin'];
+    const ids = await learners(20, lms, membership, 'site');
+    const sites = ids.map((_, i) => `Office ${i + 1}`);
     await Promise.all(ids.map((id, i) => setSite(lms, id, sites[i]!)));
     const field = emulator.dump().customFields.find((f) => f.name === 'Site')!;
     expect([...field.authorizedValues].sort()).toEqual(['London', ...sites].sort());
+    const site = (id: string) =>
+      emulator
+        .dump()
+        .users.find((u) => u._id === id)!
+        .customValues.find((v) => v.customFieldId === field._id)?.value;
+    expect(ids.map(site)).toEqual(sites);
+  });
+
+  it('with strict, twenty employees bringing unlisted values are parked at plan time with the value named', async () => {
+    const { lms, membership } = await demo((c) => {
+      c.mapping.customFields = c.mapping.customFields.map((f) =>
+        f.name === 'Site' ? { ...f, authorizedValues: 'strict' } : f,
+      );
+    });
+    const config = parseConfig(embeddedConfigYaml('http://127.0.0.1:9', server.url, await demoGroups(server.url)));
+    const connection = config.connections[0]!;
+    connection.mapping.customFields = connection.mapping.customFields.map((f) =>
+      f.name === 'Site' ? { ...f, authorizedValues: 'strict' } : f,
+    );
+    const registry = new ConnectionRegistry({
+      config,
+      env: { LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret },
+    });
+    const employee = employeeActivities(registry);
+    const ids = await learners(20, lms, membership, 'strict-site');
+    // A listed value or two (an empty list would take any value).
+    if (!emulator.dump().customFields.some((f) => f.name === 'Site'))
+      emulator.seed({ customFields: [{ name: 'Site', authorizedValues: ['London'] }] });
+    const before = emulator.dump().customFields.find((f) => f.name === 'Site')!.authorizedValues;
+    const plans = await Promise.all(
+      ids.map(async (learnerId, i) => {
+        const record = rawEmployee({
+          id: `strict-site-${i}`,
+          email: `strict-site-${i}@northwind.example`,
+          site: `Moon base ${i}`,
+        });
+        const lookup = await lmsActivities(registry).lookupLearner('demo-360', `strict-site-${i}`, record, learnerId);
+        return employee.planEmployee('demo-360', `strict-site-${i}`, record, lookup);
+      }),
+    );
+    expect(plans.map((p) => p.outcome)).toEqual(
+      ids.map((_, i) => ({
+        kind: 'park',
+        code: 'unauthorizedValue',
+        reason: `"Moon base ${i}" is not an authorized value of custom field "Site" (authorizedValues: strict); add it in the LMS or change it in HiBob`,
+      })),
+    );
+    expect(emulator.dump().customFields.find((f) => f.name === 'Site')!.authorizedValues).toEqual(before);
   });
 
   it('a strict field refuses a value it does not list, naming the field and the value, and writes nothing', async () => {

@@ -344,6 +344,23 @@ describe('planEmployee: existing learner', () => {
     ]);
   });
 
+  it('a value a strict custom field does not list parks the employee, unless the learner already has it', () => {
+    const m = mapping({ customFields: withGroups.customFields });
+    const current = learner({ managerIds: [MANAGER_LEARNER], customFields: { Department: 'Sales' } });
+    const refused = [{ field: 'Department', value: 'Engineering' }];
+    const parked = planEmployee({ desired: want({}, m), match: byId(current), context: context(m), refused });
+    expect(parked.outcome).toEqual({
+      kind: 'park',
+      code: 'unauthorizedValue',
+      reason:
+        '"Engineering" is not an authorized value of custom field "Department" (authorizedValues: strict); add it in the LMS or change it in HiBob',
+    });
+    const already = learner({ managerIds: [MANAGER_LEARNER], customFields: { Department: 'Engineering' } });
+    expect(
+      planEmployee({ desired: want({}, m), match: byId(already), context: context(m), refused }).outcome.kind,
+    ).not.toBe('park');
+  });
+
   describe('with an ownership record', () => {
     const m = mapping({ groups: withGroups.groups });
     const current = (groups: GroupRole[]) => learner({ managerIds: [MANAGER_LEARNER], groups });
