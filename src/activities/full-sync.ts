@@ -11,6 +11,8 @@ import { ApiError } from '../clients/http/errors';
 import { BlobNotFoundError, type BlobRef, type BlobStore } from '../blobstore/blob-store';
 import {
   GONE_DIGEST,
+  settledFingerprints,
+  type SettledEmployee,
   learnerOfUnmatchedKey,
   unmatchedLearnerKey,
   planFullRun,
@@ -22,6 +24,8 @@ import {
   type UnmatchedLearner,
 } from '../domain/full-plan';
 import { normaliseEmployee } from '../domain/normalise';
+import { desiredLearner } from '../domain/desired';
+import type { Operation } from '../domain/types';
 import { createMailer } from '../notifications/mailer';
 import {
   previewAttachments,
@@ -81,6 +85,8 @@ interface StoredPlan {
   unchanged: Record<string, string>;
   /** Learners that match no HiBob person (absent from plans stored before they were listed). */
   unmatched?: UnmatchedLearner[];
+  /** The snapshots the plan was made from (absent from plans stored before they were kept). */
+  sources?: { hibob: BlobRef; lms: BlobRef };
 }
 
 /** Plan, preview and report rows carry none of the plan's bookkeeping. */
@@ -323,7 +329,13 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           : undefined) ??
         (outcome === 'held' || outcome === 'skipped' ? planRefused : undefined) ??
         (held && outcome === 'held' ? heldDetail : undefined);
-      return { ...row, action: held && outcome === 'held' ? 'held' : row.action, outcome, detail };
+      return {
+        ...row,
+        ...(done?.learnerId ? { learnerId: done.learnerId } : {}),
+        action: held && outcome === 'held' ? 'held' : row.action,
+        outcome,
+        detail,
+      };
     });
     const rowOf = new Map(rows.map((r) => [r.employeeId, r]));
     const notInHibob = stored.unmatched?.map((learner): NotInHibobEntry => {
@@ -389,17 +401,45 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
    * (failed, held, changed since approval…) is read again next run. A whole plan nobody approved
    * changed nothing: the state stays as it was, so a firstRun connection asks again next run.
    */
+  /** The next run's fingerprints of the employees this run applied (see settledFingerprints). */
+  async function settledAfterRun(
+    connection: string,
+    stored: StoredPlan,
+    reported: ReadonlyMap<string, ReportRow>,
+  ): Promise<Record<string, string>> {
+    if (!stored.sources) return {};
+    const applied = new Map<string, { learnerId: string; operations: Operation['op'][] }>();
+    for (const row of stored.rows) {
+      const done = reported.get(row.employeeId);
+      if (done?.outcome === 'applied' && done.learnerId)
+        applied.set(row.employeeId, { learnerId: done.learnerId, operations: row.operations });
+    }
+    if (applied.size === 0) return {};
+    const { mapping } = registry.connection(connection);
+    const now = new Date();
+    const settled: SettledEmployee[] = [];
+    for (const record of await snapshotRecords(stored.sources.hibob)) {
+      const employee = normaliseEmployee(record, normaliseOptions(mapping));
+      const done = applied.get(employee.id);
+      if (done) settled.push({ employeeId: employee.id, desired: desiredLearner(employee, mapping, now), ...done });
+    }
+    const index = new SnapshotIndex(await blobs.getJson<LmsSnapshot>(stored.sources.lms));
+    return settledFingerprints(settled, index, mapping, destinationTraits(registry, connection));
+  }
+
   async function writeState(connection: string, planRef: BlobRef, report: SyncReport): Promise<void> {
     if (report.approval?.scope === 'plan' && report.approval.decision !== 'approved') return;
     const stored = await blobs.getJson<StoredPlan>(planRef);
     const state = await loadState(connection);
-    const outcomeOf = new Map(report.rows.map((r) => [r.employeeId, r.outcome]));
+    const reported = new Map(report.rows.map((r) => [r.employeeId, r]));
     const fingerprints = { ...state.fingerprints, ...stored.unchanged };
     for (const row of stored.rows) {
-      const outcome = outcomeOf.get(row.employeeId);
+      const outcome = reported.get(row.employeeId)?.outcome;
       if (outcome === 'applied' || outcome === 'unchanged') fingerprints[row.employeeId] = row.fingerprint;
       else delete fingerprints[row.employeeId];
     }
+    // Employees written to get the fingerprint the next run will compute, so it reads none of them in full.
+    Object.assign(fingerprints, await settledAfterRun(connection, stored, reported));
     await blobs.putJson(stateKey(connection), {
       hibobEmployees: report.totals.hibobEmployees,
       finishedAt: report.finishedAt,
@@ -506,7 +546,12 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           );
         return refs;
       };
-      const stored: StoredPlan = { rows: plan.rows, unchanged: plan.unchanged, unmatched: plan.unmatched };
+      const stored: StoredPlan = {
+        rows: plan.rows,
+        unchanged: plan.unchanged,
+        unmatched: plan.unmatched,
+        sources: { hibob: hibobRef, lms: lmsRef },
+      };
       return {
         runKey,
         timers:

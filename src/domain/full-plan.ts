@@ -16,6 +16,7 @@ import type {
   CurrentLearner,
   DesiredLearner,
   DestinationTraits,
+  Operation,
   OwnedGroupRole,
   RefusedValue,
   EmployeeAction,
@@ -187,6 +188,81 @@ export function planFromSnapshot(input: SnapshotPlanInput): SnapshotPlan {
     // Unchanged since the last run: the roles it left are as it left them, so none is removed here.
     plan: planEmployee({ desired, match: assumed, context, previousFingerprint: undefined, owned: [] }),
   };
+}
+
+/** An employee a run wrote to, as the run left it: the learner and its status after the operations. */
+export interface SettledEmployee {
+  employeeId: string;
+  desired: DesiredLearner | ParkedEmployee;
+  learnerId: string;
+  /** The operations applied, in order (create, activate, deactivate… change the status). */
+  operations: readonly Operation['op'][];
+}
+
+/** The learner's status once `operations` ran on a learner that had `before` (none: not yet created). */
+export function statusAfter(
+  before: CurrentLearner['status'] | undefined,
+  operations: readonly Operation['op'][],
+  destination: DestinationTraits,
+): CurrentLearner['status'] | undefined {
+  let status = before;
+  for (const op of operations) {
+    if (op === 'create' || op === 'restore') status = destination.createsActiveLearners ? 'active' : 'invited';
+    else if (op === 'activate') status = 'active';
+    else if (op === 'deactivate') status = 'deleted';
+  }
+  return status;
+}
+
+/**
+ * The fingerprint the next full sync will compute for each employee this run wrote to, so that
+ * it finds them unchanged from its snapshot alone instead of reading each learner in full: the
+ * learner now linked, its status after the operations, and the manager's learner as this run
+ * left it. An employee the run could not settle (no learner) is left out and read next time.
+ */
+export function settledFingerprints(
+  settled: readonly SettledEmployee[],
+  index: SnapshotIndex,
+  mapping: MappingConfig,
+  destination: DestinationTraits,
+): Record<string, string> {
+  const after = new Map<string, { learnerId: string; status: CurrentLearner['status'] }>();
+  for (const e of settled) {
+    const status = statusAfter(index.byLearner.get(e.learnerId)?.status, e.operations, destination);
+    if (status) after.set(e.employeeId, { learnerId: e.learnerId, status });
+  }
+  const learnerOf = (employeeId: string) => {
+    const mine = after.get(employeeId);
+    if (mine) return mine;
+    const learnerId = index.learnerOfEmployee.get(employeeId);
+    const status = learnerId ? index.byLearner.get(learnerId)?.status : undefined;
+    return learnerId && status ? { learnerId, status } : undefined;
+  };
+  const kind = mapping.match.order.includes('externalId') ? 'externalId' : 'email';
+  const out: Record<string, string> = {};
+  for (const e of settled) {
+    const mine = after.get(e.employeeId);
+    if (!mine || isParked(e.desired)) continue;
+    const managerId = e.desired.managerEmployeeId;
+    const manager = managerId ? learnerOf(managerId) : undefined;
+    const managerLearnerIds: Record<string, string> =
+      managerId && manager && manager.status !== 'deleted' ? { [managerId]: manager.learnerId } : {};
+    const learner: CurrentLearner = {
+      learnerId: mine.learnerId,
+      status: mine.status,
+      fields: {},
+      customFields: {},
+      groups: [],
+      managerIds: [],
+      externalId: e.employeeId,
+    };
+    out[e.employeeId] = planFingerprint(
+      e.desired,
+      { kind, learner },
+      planContextFor(mapping, destination, managerLearnerIds),
+    );
+  }
+  return out;
 }
 
 /** The one-word action and the old → new changes a plan makes, for previews and reports. */

@@ -44,6 +44,8 @@ export interface SyncOutcome {
   result: 'applied' | 'unchanged' | 'parked' | 'failed' | 'deleted';
   detail: string;
   operations: Operation['op'][];
+  /** The employee's learner after the sync (a create gives its id). */
+  learnerId?: string;
   /** A manager link waits for the manager's learner to exist. */
   deferredManager?: boolean;
   /** HiBob was read again this many times because the first read still showed the values before the edit. */

@@ -296,6 +296,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
       result: found ? 'applied' : 'deleted',
       detail: notes.join('; '),
       operations: done,
+      learnerId,
       deferredManager,
       plan: outcome,
     };

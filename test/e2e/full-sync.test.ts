@@ -123,6 +123,12 @@ describe('full sync: initial load, then nothing to do', () => {
     ).toEqual([]);
     const report = await blobStoreFromEnv(stack.env).getJson<SyncReport>(second.reportRef);
     expect(report.rows.every((r) => r.action === 'park')).toBe(true);
+    // The initial load recorded what this run computes: no learner is read in full beyond the paged lists.
+    const perLearnerReads = lms().kit.requests.entries.filter(
+      (e) => e.method === 'GET' && /^\/api\/v2\/users\/[0-9a-f]{24}/.test(e.path),
+    );
+    expect(perLearnerReads.length).toBeLessThanOrEqual(Math.floor(0.05 * report.totals.hibobEmployees));
+    expect(report.apiCalls.lmsReads).toBeLessThanOrEqual(Math.floor(0.05 * report.totals.hibobEmployees));
   });
 });
 

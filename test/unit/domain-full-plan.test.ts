@@ -17,6 +17,8 @@ import {
   pendingTimers,
   planFullRun,
   planPopulation,
+  settledFingerprints,
+  statusAfter,
   problemRows,
   SnapshotIndex,
   splitHeld,
@@ -28,6 +30,7 @@ import {
   type PopulationInput,
   type SnapshotUser,
 } from '../../src/domain/full-plan';
+import { desiredLearner } from '../../src/domain/desired';
 import type { CurrentLearner, EmployeeAction } from '../../src/domain/types';
 import { GROUP_DEFAULT, learner, mapping, NOW, rawEmployee, type RawEmployeeSpec } from './domain-fixtures';
 
@@ -171,6 +174,55 @@ describe('planPopulation', () => {
     ];
     await planPopulation({ ...population(records), progress: (i) => positions.push(i) }, noLookup);
     expect(positions).toEqual([0, 1]);
+  });
+});
+
+describe('settledFingerprints', () => {
+  it('the run after an initial load finds a created learner and its manager unchanged from the snapshot alone', async () => {
+    const MANAGER = '3332883894235038601';
+    const REPORT = '3332883894235038602';
+    const records = [
+      person({ id: MANAGER, email: 'boss@example.com', firstName: 'Bo', surname: 'Ss' }),
+      rawEmployee({
+        id: REPORT,
+        email: 'rae@example.com',
+        firstName: 'Rae',
+        surname: 'Port',
+        reportsTo: { id: MANAGER, firstName: 'Bo', surname: 'Ss' },
+      }),
+    ];
+    const empty = new SnapshotIndex(snapshotOf([], false));
+    const initial = await planPopulation(population(records, { index: empty }), noLookup);
+    expect(initial.rows.map((r) => r.action)).toEqual(['create', 'create']);
+
+    const destination = { defaultGroupId: GROUP_DEFAULT };
+    const learnerIds = { [MANAGER]: 'dddddddddddddddddddddd01', [REPORT]: 'dddddddddddddddddddddd02' };
+    const settled = initial.rows.map((row, i) => ({
+      employeeId: row.employeeId,
+      desired: desiredLearner(initial.employees[i]!, mapping(), NOW),
+      learnerId: learnerIds[row.employeeId as keyof typeof learnerIds],
+      operations: row.operations,
+    }));
+    const fingerprints = settledFingerprints(settled, empty, mapping(), destination);
+
+    // What the LMS shows next time: both learners linked, active.
+    const after = Object.entries(learnerIds).map(([employeeId, learnerId], i) =>
+      learner({
+        learnerId,
+        externalId: employeeId,
+        fields: { mail: records[i]!.email as string },
+        groups: [{ groupId: GROUP_DEFAULT, role: 'learner' }],
+      }),
+    );
+    // noLookup throws: planning must settle both from the snapshot, reading neither learner in full.
+    const next = await planPopulation(
+      population(records, { index: new SnapshotIndex(snapshotOf(after, false)), fingerprints }),
+      noLookup,
+    );
+    expect(next.rows.filter((r) => r.action !== 'update')).toEqual([]);
+    expect(statusAfter(undefined, ['create', 'linkExternalId', 'activate'], destination)).toBe('active');
+    expect(statusAfter('active', ['deactivate'], destination)).toBe('deleted');
+    expect(statusAfter(undefined, ['create'], { createsActiveLearners: true })).toBe('active');
   });
 });
 
