@@ -12,7 +12,6 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
-/** A reference small enough for any payload: where the blob is and how to check it. */
 /** No blob under this key: the one error a reader may take as "nothing stored yet". */
 export class BlobNotFoundError extends Error {
   constructor(readonly key: string) {
@@ -21,6 +20,7 @@ export class BlobNotFoundError extends Error {
   }
 }
 
+/** A reference small enough for any payload: where the blob is and how to check it. */
 export interface BlobRef {
   key: string;
   bytes: number;
@@ -37,44 +37,40 @@ export interface BlobStore {
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,400}$/;
 
-function checkKey(key: string): string {
+/** Keys are relative paths of safe characters, the same in every store, so blobs can move between stores. */
+export function checkBlobKey(key: string): string {
   if (!KEY.test(key) || key.includes('..')) throw new Error(`invalid blob key "${key}"`);
   return key;
 }
 
-/**
- * Files under one directory (a shared volume across hosts works too). Writes are atomic
- * (temporary file, then rename), so a reader never sees half a blob.
- */
-export class FileBlobStore implements BlobStore {
-  constructor(
-    private readonly root: string,
-    private readonly codec?: PayloadCodec,
-  ) {}
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
 
-  private path(key: string): string {
-    const full = normalize(join(this.root, checkKey(key)));
-    if (!full.startsWith(normalize(this.root) + sep)) throw new Error(`blob key "${key}" leaves the store`);
-    return full;
-  }
+/**
+ * What every store does the same way: key validation, gzip, sealing with the codec, and checking
+ * what is read against its reference. A store only moves the sealed bytes.
+ */
+export abstract class SealedBlobStore implements BlobStore {
+  constructor(private readonly codec?: PayloadCodec) {}
+
+  /** Stores the sealed bytes under a valid key, replacing what was there, all or nothing. */
+  protected abstract writeSealed(key: string, sealed: Buffer): Promise<void>;
+  /** The sealed bytes under a valid key; BlobNotFoundError when there are none. */
+  protected abstract readSealed(key: string): Promise<Buffer>;
+  /** Removes the blob under a valid key; nothing there is not an error. */
+  protected abstract removeSealed(key: string): Promise<void>;
 
   async putBytes(key: string, data: Buffer): Promise<BlobRef> {
-    const sealed = await this.seal(gzipSync(data));
-    const path = this.path(key);
-    await mkdir(dirname(path), { recursive: true });
-    const temp = `${path}.${randomUUID()}.tmp`;
-    await writeFile(temp, sealed, { mode: 0o600 });
-    await rename(temp, path);
-    return { key, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+    checkBlobKey(key);
+    await this.writeSealed(key, await this.seal(gzipSync(data)));
+    return { key, bytes: data.length, sha256: sha256(data) };
   }
 
   async getBytes(ref: BlobRef | string): Promise<Buffer> {
-    const key = typeof ref === 'string' ? ref : ref.key;
-    const sealed = await readFile(this.path(key)).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'ENOENT' ? new BlobNotFoundError(key) : err;
-    });
-    const data = gunzipSync(await this.open(sealed));
-    if (typeof ref !== 'string' && createHash('sha256').update(data).digest('hex') !== ref.sha256) {
+    const key = checkBlobKey(typeof ref === 'string' ? ref : ref.key);
+    const data = gunzipSync(await this.open(await this.readSealed(key)));
+    if (typeof ref !== 'string' && sha256(data) !== ref.sha256) {
       throw new Error(`blob "${key}" does not match its reference (changed or corrupted)`);
     }
     return data;
@@ -89,7 +85,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
+    await this.removeSealed(checkBlobKey(key));
   }
 
   private async seal(data: Buffer): Promise<Buffer> {
@@ -103,5 +99,42 @@ export class FileBlobStore implements BlobStore {
     const payload = temporal.api.common.v1.Payload.decode(stored) as Payload;
     const [plain] = await this.codec.decode([payload]);
     return Buffer.from(plain!.data ?? new Uint8Array());
+  }
+}
+
+/**
+ * Files under one directory (a shared volume across hosts works too). Writes are atomic
+ * (temporary file, then rename), so a reader never sees half a blob.
+ */
+export class FileBlobStore extends SealedBlobStore {
+  constructor(
+    private readonly root: string,
+    codec?: PayloadCodec,
+  ) {
+    super(codec);
+  }
+
+  private path(key: string): string {
+    const full = normalize(join(this.root, key));
+    if (!full.startsWith(normalize(this.root) + sep)) throw new Error(`blob key "${key}" leaves the store`);
+    return full;
+  }
+
+  protected async writeSealed(key: string, sealed: Buffer): Promise<void> {
+    const path = this.path(key);
+    await mkdir(dirname(path), { recursive: true });
+    const temp = `${path}.${randomUUID()}.tmp`;
+    await writeFile(temp, sealed, { mode: 0o600 });
+    await rename(temp, path);
+  }
+
+  protected async readSealed(key: string): Promise<Buffer> {
+    return readFile(this.path(key)).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? new BlobNotFoundError(key) : err;
+    });
+  }
+
+  protected async removeSealed(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
   }
 }

@@ -50,6 +50,8 @@ export interface LocalStackOptions extends StartEmulatorsOptions {
   worker?: boolean;
   /** Where blobs go (BOBSYNC_DATA_DIR). */
   dataDir?: string;
+  /** More environment for the worker and API, e.g. the blob store's settings (BOBSYNC_BLOB_STORE=s3 …). */
+  env?: NodeJS.ProcessEnv;
   /** Passed to the webhook router: observes each accepted event. */
   onWebhookAccepted?: WebhookRouterOptions['onAccepted'];
 }
@@ -71,6 +73,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret,
     SKILLCAST_SCIM_TOKEN: DEMO_CREDENTIALS.skillcastToken,
     ...(options.smtpUrl ? { BOBSYNC_SMTP_URL: options.smtpUrl } : {}),
+    ...options.env,
   };
   const config = parseConfig(
     embeddedConfigYaml(
