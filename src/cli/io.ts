@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { codecDataConverter, codecFromEnv } from '../codec/aes-gcm-codec';
-import type { CommandContext } from '../config/context';
+import { temporalSettings, type CommandContext } from '../config/context';
 import type { ConnectionConfig } from '../config/schema';
 import { connectClient } from '../temporal/client';
 
@@ -46,8 +46,7 @@ export function println(out: Output, line = ''): void {
 export async function withClient<T>(io: CommandIo, fn: (client: Client) => Promise<T>): Promise<T> {
   if (io.client) return fn(io.client);
   const client = await connectClient({
-    address: io.ctx.address,
-    namespace: io.ctx.namespace,
+    settings: temporalSettings(io.ctx),
     dataConverter: codecDataConverter(codecFromEnv(io.env)),
   });
   try {
