@@ -13,12 +13,21 @@ import {
 import type { DataConverter } from '@temporalio/common';
 import type { BobsyncConfig, ConnectionConfig } from './config/schema';
 import { createActivities } from './activities';
+import {
+  connectionOptions,
+  explainConnectError,
+  plainConnectionSettings,
+  type TemporalConnectionSettings,
+} from './temporal/connection-settings';
 import { lmsQueue, taskQueues } from './workflows/task-queues';
 
 export interface WorkerSetOptions {
   config: BobsyncConfig;
   env?: NodeJS.ProcessEnv;
-  address: string;
+  /** Resolved connection settings (TLS, API key, headers); when given, address and namespace are not used. */
+  temporal?: TemporalConnectionSettings;
+  /** A plain connection to this address, when `temporal` is not given. */
+  address?: string;
   namespace?: string;
   dataConverter?: DataConverter;
   /** A pre-built workflow bundle (tests build it once for the whole run). */
@@ -32,8 +41,12 @@ export interface WorkerSetOptions {
 export interface WorkerSet {
   workers: Worker[];
   connection: NativeConnection;
-  /** Runs every worker until shutdown() is called or one of them fails. */
+  /**
+   * Runs every worker until shutdown() is called, or until one fails: then the others are shut
+   * down too and it rejects with a WorkerFailedError naming the failed task queue.
+   */
   run(): Promise<void>;
+  /** Stops every worker and waits until they have stopped; never rejects. */
   shutdown(): Promise<void>;
 }
 
@@ -64,11 +77,15 @@ export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSe
   const env = options.env ?? process.env;
   const base = options.taskQueue ?? options.config.temporal.taskQueue;
   const queues = taskQueues(base);
-  const namespace = options.namespace ?? options.config.temporal.namespace;
-  const connection = await NativeConnection.connect({ address: options.address }).catch((err: Error) => {
-    throw new Error(
-      `Cannot reach Temporal at ${options.address} (${err.message}). Start Temporal or set TEMPORAL_ADDRESS / temporal.address.`,
+  const settings =
+    options.temporal ??
+    plainConnectionSettings(
+      options.address ?? options.config.temporal.address,
+      options.namespace ?? options.config.temporal.namespace,
     );
+  const namespace = settings.namespace;
+  const connection = await NativeConnection.connect(connectionOptions(settings)).catch(async (err: unknown) => {
+    throw await explainConnectError(err, settings, env);
   });
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
@@ -125,19 +142,106 @@ export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSe
     }),
   ]);
 
+  return { workers, connection, ...superviseWorkers(workers, () => connection.close()) };
+}
+
+/** What supervising needs of a Worker; tests stand in for it. */
+export interface SupervisedWorker {
+  readonly options: { taskQueue: string };
+  run(): Promise<void>;
+  shutdown(): void;
+  getState(): string;
+}
+
+export class WorkerFailedError extends Error {
+  override readonly name = 'WorkerFailedError';
+  constructor(
+    readonly taskQueue: string,
+    cause: unknown,
+  ) {
+    super(
+      cause === undefined
+        ? `The Worker of task queue "${taskQueue}" failed (the SDK logged why: "Worker failed")`
+        : `The Worker of task queue "${taskQueue}" failed: ${cause instanceof Error ? cause.message : JSON.stringify(cause)}`,
+      { cause },
+    );
+  }
+}
+
+export interface SuperviseOptions {
+  /** After a failure, how long the other workers get to finish their tasks before run() rejects anyway. */
+  failureGraceMs?: number;
+  /** How often worker states are checked (default 1 s). */
+  checkIntervalMs?: number;
+}
+
+/**
+ * Runs workers as one unit: when one fails, the others shut down and run() rejects with the first
+ * failure. A process left with some queues unpolled would look alive while the workflows needing
+ * the missing queue stall; failing whole lets the orchestrator restart it.
+ *
+ * A failed Worker does not always settle its run() (after a fatal poll error the SDK may wait on
+ * its native side indefinitely), so its state is watched too, and after a failure run() rejects
+ * once the others have stopped or `failureGraceMs` has passed, whichever comes first.
+ */
+export function superviseWorkers(
+  workers: readonly SupervisedWorker[],
+  close: () => Promise<void>,
+  options: SuperviseOptions = {},
+): Pick<WorkerSet, 'run' | 'shutdown'> {
+  const graceMs = options.failureGraceMs ?? 10_000;
   let running: Promise<void> | undefined;
+  const stopAll = () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
   return {
-    workers,
-    connection,
     run() {
-      running ??= Promise.all(workers.map((w) => w.run())).then(async () => {
-        await connection.close();
+      running ??= new Promise<void>((resolve, reject) => {
+        let failure: WorkerFailedError | undefined;
+        let failedAt = 0;
+        const settled = new Set<SupervisedWorker>();
+        const fail = (worker: SupervisedWorker, cause: unknown) => {
+          // A rejection says more than a state seen first: it replaces that, for the same worker.
+          if (failure && (failure.taskQueue !== worker.options.taskQueue || failure.cause !== undefined)) return;
+          failure = new WorkerFailedError(worker.options.taskQueue, cause);
+          failedAt ||= Date.now();
+          stopAll();
+        };
+        let done = false;
+        const finish = () => {
+          if (done) return;
+          done = true;
+          clearInterval(watch);
+          // Closing the connection under a worker that never stopped could hang as well.
+          const closing = settled.size === workers.length ? close() : Promise.resolve();
+          closing.then(
+            () => (failure ? reject(failure) : resolve()),
+            (err: unknown) => reject(failure ?? (err as Error)),
+          );
+        };
+        const watch = setInterval(() => {
+          const failed = workers.find((w) => w.getState() === 'FAILED');
+          if (failed && !failure) fail(failed, undefined);
+          if (!failure || settled.size === workers.length) return;
+          const stopped = workers.every((w) => settled.has(w) || ['FAILED', 'STOPPED'].includes(w.getState()));
+          if (stopped || Date.now() - failedAt >= graceMs) finish();
+        }, options.checkIntervalMs ?? 1_000);
+        for (const w of workers) {
+          w.run()
+            .catch((err: unknown) => fail(w, err))
+            .finally(() => {
+              settled.add(w);
+              if (settled.size === workers.length) finish();
+            })
+            .catch(() => undefined);
+        }
       });
       return running;
     },
     async shutdown() {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-      await running;
+      stopAll();
+      // Reporting a failure is run()'s job; shutting down only waits for the end.
+      await running?.catch(() => undefined);
     },
   };
 }

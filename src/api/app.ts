@@ -1,6 +1,7 @@
 /**
- * The HTTP face of bobsync: health and readiness for load balancers, and (mounted by the
- * server) the webhook receiver and the codec endpoint for the Temporal UI.
+ * The public HTTP face of bobsync: health and readiness for load balancers, and (mounted by the
+ * server) the webhook receiver. The codec endpoint is never mounted here: it decrypts history, so
+ * it has a listener of its own (src/codec/codec-server.ts) that need not be reachable from HiBob.
  */
 import express, { type Express, type Router } from 'express';
 import type { Client } from '@temporalio/client';
@@ -8,7 +9,7 @@ import type { Client } from '@temporalio/client';
 export interface ApiDependencies {
   /** Temporal client; readiness fails while Temporal does not answer. */
   temporal: Client;
-  /** Extra routers mounted by path, e.g. { '/codec': codecRouter }. */
+  /** Routers mounted by path, e.g. { '/webhooks': webhookRouter }. */
   routers?: Record<string, Router>;
 }
 

@@ -11,7 +11,7 @@ import { ensureTemporalTestServer } from '../dev/temporal-test-server';
 import { resolve } from 'node:path';
 import { runEmbedded } from '../dev/embedded';
 import { startEmulators } from '../dev/emulators';
-import { runApiProcess, runHealthCheck, runWorkerProcess } from '../processes';
+import { runApiProcess, runCodecServerProcess, runHealthCheck, runWorkerProcess } from '../processes';
 import { waitForSignal } from '../shutdown';
 import { decideApproval } from './approval';
 import { loadContext } from '../config/context';
@@ -61,10 +61,22 @@ export function buildProgram(): Command {
 
   program
     .command('api')
-    .description('Run the webhook receiver, health endpoints and the codec endpoint')
+    .description(
+      'Run the webhook receiver and health endpoints ($BOBSYNC_API_PORT) and the codec endpoint on its own port ($BOBSYNC_CODEC_PORT)',
+    )
     .addOption(configOption())
-    .action(async (opts: { config?: string }) => {
+    .option('--no-codec', 'do not start the codec endpoint (run it apart with `bobsync codec-server`, or not at all)')
+    .action(async (opts: { config?: string; codec: boolean }) => {
       await runApiProcess(opts);
+    });
+
+  program
+    .command('codec-server')
+    .description(
+      'Run only the codec endpoint the Temporal UI and CLI decrypt payloads through ($BOBSYNC_CODEC_HOST:$BOBSYNC_CODEC_PORT)',
+    )
+    .action(async () => {
+      await runCodecServerProcess();
     });
 
   program
@@ -119,13 +131,15 @@ export function buildProgram(): Command {
     .description('The Temporal CLI bobsync uses for its dev server, and the test server of workflow tests');
   temporal
     .command('ensure')
-    .description('Find the Temporal CLI, building it with Go into the cache when missing; print its path')
+    .description(
+      'Find the Temporal CLI, downloading it (or else building it with Go) into the cache when missing; print its path',
+    )
     .option(
       '--test-server',
       "also find Temporal's time-skipping test server, fetching it with Maven into the cache when missing (needs Java)",
     )
     .action(async (opts: { testServer?: boolean }) => {
-      const cli = ensureTemporalCli();
+      const cli = await ensureTemporalCli();
       print(`temporal CLI (${cli.source}): ${cli.path}`);
       if (opts.testServer) {
         const server = await ensureTemporalTestServer();
@@ -135,7 +149,9 @@ export function buildProgram(): Command {
 
   program
     .command('health')
-    .description('Run the health-check workflow for a connection and print its result')
+    .description(
+      'Run the health-check workflow for a connection and print its result, with the Temporal endpoint, namespace and TLS mode used',
+    )
     .addOption(configOption())
     .option('--connection <name>', 'connection to check (default: the first)')
     .action(async (opts: { config?: string; connection?: string }) => {

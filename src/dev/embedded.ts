@@ -28,7 +28,15 @@ export interface EmbeddedOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const PORTS = { temporal: 7233, temporalUi: 8233, api: 3000, hibob: 4010, learning360: 4020, skillcast: 4030 };
+const PORTS = {
+  temporal: 7233,
+  temporalUi: 8233,
+  api: 3000,
+  codec: 3001,
+  hibob: 4010,
+  learning360: 4020,
+  skillcast: 4030,
+};
 
 function portInUse(port: number): Promise<boolean> {
   return new Promise((resolvePort) => {
@@ -101,7 +109,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     dbFile: join(dataDir, 'temporal.db'),
     logFile: join(dataDir, 'temporal.log'),
     startTimeoutMs: 120_000,
-    uiCodecEndpoint: `http://127.0.0.1:${PORTS.api}/codec`,
+    uiCodecEndpoint: `http://127.0.0.1:${PORTS.codec}/codec`,
   });
   const stops: (() => Promise<void>)[] = [() => temporal.stop()];
   const stopAll = async () => {
@@ -120,6 +128,11 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     Object.assign(env, {
       TEMPORAL_ADDRESS: temporal.address,
       BOBSYNC_API_PORT: String(PORTS.api),
+      BOBSYNC_CODEC_PORT: String(PORTS.codec),
+      // The dev server's UI has no login to forward, so the codec endpoint takes no token here; it
+      // listens on loopback only, for the person at this machine.
+      BOBSYNC_CODEC_HOST: '127.0.0.1',
+      BOBSYNC_CODEC_ALLOW_UNAUTHENTICATED: env.BOBSYNC_CODEC_ALLOW_UNAUTHENTICATED ?? 'true',
       BOBSYNC_CODEC_CORS_ORIGINS:
         env.BOBSYNC_CODEC_CORS_ORIGINS ?? `http://127.0.0.1:${PORTS.temporalUi},http://localhost:${PORTS.temporalUi}`,
       HIBOB_SERVICE_USER_TOKEN: env.HIBOB_SERVICE_USER_TOKEN ?? DEMO_CREDENTIALS.hibobToken,
@@ -144,10 +157,10 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     say('Starting the worker and the webhook API…');
     const workers = await startWorker(ctx, env);
     const workerRun = workers.run();
-    stops.push(async () => {
-      await workers.shutdown();
-      await workerRun;
-    });
+    // Awaited at the end (a failed Worker stops everything, and the command exits non-zero); this
+    // only keeps a failure before then from counting as unhandled.
+    workerRun.catch(() => undefined);
+    stops.push(() => workers.shutdown());
     const api = await startApi(ctx, env);
     stops.push(() => api.close());
     // HiBob's webhooks for the demo connection point at the local API, signed with its secret.
@@ -187,6 +200,8 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     say(`  Temporal UI           ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`);
     say(`  Temporal frontend     ${temporal.address}   (temporal workflow list --address ${temporal.address})`);
     say(`  Webhook API           ${api.url}   (GET /healthz, /readyz; HiBob posts to ${webhookUrl})`);
+    const codecAccess = env.BOBSYNC_CODEC_AUTH_TOKEN ? 'bearer token required' : 'loopback only, no token';
+    say(`  Codec endpoint        ${api.codecUrl}/codec   (the Temporal UI decrypts through it; ${codecAccess})`);
     for (const line of emulators.describe()) say(`  ${line}`);
     say(`  Config in use         ${configPath}`);
     say(`  Health check          HiBob reached, sample employee ${health.sampleEmployeeId ?? '(none)'}`);
@@ -199,7 +214,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     }
     say();
     say('Ctrl-C stops everything.');
-    await waitForSignal();
+    await Promise.race([waitForSignal(), workerRun]);
     say('Stopping…');
   } finally {
     await stopAll();

@@ -70,7 +70,7 @@ export async function waitForTemporal(address: string, timeoutMs: number, child?
 export const FILE_DB_PRAGMAS: Readonly<Record<string, string>> = { journal_mode: 'wal', synchronous: 'normal' };
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
-  const cli = ensureTemporalCli();
+  const cli = await ensureTemporalCli();
   const port = options.port ?? 7233;
   const uiPort = options.uiPort ?? port + 1000;
   const namespace = options.namespace ?? 'default';

@@ -158,6 +158,8 @@ describe('docker-compose.yml services', () => {
       'bobsync-api',
       'bobsync-worker',
       'mailpit',
+      'minio',
+      'minio-create-bucket',
       'postgresql',
       'temporal',
       'temporal-ui',
@@ -278,7 +280,10 @@ describe('docker-compose.yml matches what the code reads', () => {
     const api = runtimeSettings(apiEnv);
     // The API must listen beyond loopback inside its container, on the published port.
     expect(api.BOBSYNC_API_HOST).toBe('0.0.0.0');
-    expect(targets('bobsync-api')).toEqual([api.BOBSYNC_API_PORT]);
+    expect(api.BOBSYNC_CODEC_HOST).toBe('0.0.0.0');
+    expect(targets('bobsync-api')).toEqual([api.BOBSYNC_API_PORT, api.BOBSYNC_CODEC_PORT]);
+    // Decryption without a credential is opt-in, never the compose default.
+    expect(api.BOBSYNC_CODEC_ALLOW_UNAUTHENTICATED).toBe(false);
     expect(service('bobsync-api').healthcheck!.test.join(' ')).toContain(
       `http://127.0.0.1:${api.BOBSYNC_API_PORT}/readyz`,
     );
@@ -316,8 +321,13 @@ describe('docker-compose.yml matches what the code reads', () => {
   it('wires the Temporal UI to the codec endpoint, and the endpoint to the UI origin', () => {
     const endpoint = new URL(env('temporal-ui').TEMPORAL_CODEC_ENDPOINT!);
     expect(endpoint.pathname).toBe('/codec');
-    expect(srcText).toContain("'/codec'"); // where the API mounts the codec router
-    expect(endpoint.port).toBe(published('bobsync-api', 3000));
+    expect(srcText).toContain("'/codec'"); // where the codec listener mounts its router
+    const codecPort = runtimeSettings(apiEnv).BOBSYNC_CODEC_PORT;
+    expect(codecPort).not.toBe(runtimeSettings(apiEnv).BOBSYNC_API_PORT);
+    expect(endpoint.port).toBe(published('bobsync-api', codecPort));
+    // The codec port is never published beyond loopback, whatever BOBSYNC_API_BIND says.
+    const exposed = loadCompose({ ...dotEnv, BOBSYNC_API_BIND: '0.0.0.0' }).services['bobsync-api']!.ports!;
+    expect(exposed.find((p) => Number(p.target) === codecPort)!.host_ip).toBe('127.0.0.1');
     expect(endpoint.hostname).toBe('localhost');
     const origins = apiEnv[ENV_CODEC_CORS_ORIGINS]!.split(',');
     expect(origins).toContain(`http://localhost:${published('temporal-ui', 8080)}`);
