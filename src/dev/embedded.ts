@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { generateCodecKey } from '../codec/aes-gcm-codec';
 import { loadContext } from '../config/context';
+import { plainConnectionSettings } from '../temporal/connection-settings';
 import { waitForSignal } from '../shutdown';
 import { startApi, startWorker, runHealthCheck } from '../processes';
 import { stdoutOutput } from '../cli/io';
@@ -152,7 +153,10 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
         emulators.skillcast!.server.url,
       ),
     );
-    const ctx = loadContext({ config: configPath }, env);
+    // The embedded dev server is plain and local: a real cluster's API key or TLS profile in the
+    // developer's environment must not be sent to it.
+    const loaded = loadContext({ config: configPath }, env);
+    const ctx = { ...loaded, temporal: plainConnectionSettings(loaded.address, loaded.namespace) };
 
     say('Starting the worker and the webhook API…');
     const workers = await startWorker(ctx, env);
@@ -171,7 +175,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
       name: 'bobsync demo-360',
     });
 
-    const health = await runHealthCheck({ config: configPath }, env);
+    const health = await runHealthCheck({ config: configPath }, env, ctx);
 
     // A first full sync per connection loads the demo company into both LMSs, as on day one of a real tenant.
     const io = { ctx, env, out: stdoutOutput() };
