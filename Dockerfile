@@ -1,17 +1,29 @@
 # bobsync image: one image, two processes (`node bin/bobsync.js worker` and `… api`).
-# The TypeScript sources run through tsx (a runtime dependency), so there is no build stage.
+
+# Build: compile the TypeScript and bundle the workflow code once (npm run build), then drop
+# what production never runs: the emulators and the local stack behind `bobsync dev`.
+FROM node:20.19-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY src ./src
+RUN npm run build && \
+    rm -rf dist/emulators dist/dev/emulators.* dist/dev/embedded.* dist/dev/local-stack.*
+
+# Run: production dependencies and compiled code only; no TypeScript, no sources, no emulators.
 FROM node:20.19-bookworm-slim
 
 WORKDIR /app
 
-# Dependencies first, so source edits do not reinstall them. Dev tools (jest, eslint, tsc)
-# stay out of the image; test/unit/compose.test.ts checks that src and bin never need them.
+# Dependencies first, so code changes do not reinstall them. Dev tools (jest, eslint, tsc, tsx)
+# stay out; test/unit/compose.test.ts checks that the compiled code never needs them.
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-COPY tsconfig.json ./
 COPY bin ./bin
-COPY src ./src
+COPY --from=build /app/dist ./dist
 
 # /data holds claim-check blobs (snapshots, plans, reports); a named volume mounted there
 # inherits this ownership. /config receives bobsync.yaml read-only.
@@ -26,5 +38,5 @@ ENV NODE_ENV=production \
 # The base image's unprivileged user.
 USER node
 
-EXPOSE 3000
+EXPOSE 3000 3001
 CMD ["node", "bin/bobsync.js", "worker"]

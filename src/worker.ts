@@ -10,6 +10,8 @@ import {
   type LogLevel,
   type WorkerOptions,
 } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import type { BobsyncConfig, ConnectionConfig } from './config/schema';
 import { createActivities } from './activities';
@@ -89,7 +91,7 @@ export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSe
   });
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
-    : { workflowsPath: require.resolve('./workflows') };
+    : bundledOrSource();
 
   const activities = createActivities({
     config: options.config,
@@ -256,4 +258,10 @@ export function installWorkerLogging(level: LogLevel = 'WARN'): void {
   } catch {
     /* already installed: keep the first setting */
   }
+}
+
+/** The workflow bundle `npm run build` writes beside the compiled code, else the sources (bundled at start). */
+function bundledOrSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const codePath = join(__dirname, 'workflow-bundle.js');
+  return existsSync(codePath) ? { workflowBundle: { codePath } } : { workflowsPath: require.resolve('./workflows') };
 }

@@ -9,8 +9,6 @@ import { runtimeSettings } from '../config/runtime';
 import { ensureTemporalCli } from '../dev/temporal-cli';
 import { ensureTemporalTestServer } from '../dev/temporal-test-server';
 import { resolve } from 'node:path';
-import { runEmbedded } from '../dev/embedded';
-import { startEmulators } from '../dev/emulators';
 import { runApiProcess, runCodecServerProcess, runHealthCheck, runWorkerProcess } from '../processes';
 import { waitForSignal } from '../shutdown';
 import { decideApproval } from './approval';
@@ -48,6 +46,8 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed of the demo data generator', '42')
     .option('--fresh', 'delete the local Temporal database and start from an empty history')
     .action(async (opts: { employees: string; seed: string; fresh?: boolean }) => {
+      // Loaded on demand: the production image ships without the emulators and the local stack.
+      const { runEmbedded } = await localStackModule(() => import('../dev/embedded'));
       await runEmbedded({ employees: Number(opts.employees), seed: Number(opts.seed), fresh: Boolean(opts.fresh) });
     });
 
@@ -90,6 +90,7 @@ export function buildProgram(): Command {
     .option('--skillcast-port <port>', 'Skillcast emulator port', '4030')
     .action(async (opts: Record<string, string | undefined>) => {
       const only = opts.only?.split(',').map((s) => s.trim());
+      const { startEmulators } = await localStackModule(() => import('../dev/emulators'));
       const running = await startEmulators({
         only: only as ('hibob' | '360learning' | 'skillcast')[] | undefined,
         employees: Number(opts.employees),
@@ -262,5 +263,17 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     throw err;
+  }
+}
+
+/** The local stack and the emulators, which the production image leaves out: say so instead of a stack trace. */
+async function localStackModule<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    throw new Error(
+      'this installation has no emulators or local stack (the production image leaves them out); run `npm start` in a checkout of bobsync instead',
+    );
   }
 }

@@ -366,8 +366,13 @@ describe('Dockerfile', () => {
     .split('\n');
   const of = (op: string) => instructions.filter((l) => l.startsWith(`${op} `));
 
+  /** The instructions of the final (run) stage: what the image is. */
+  const runStage = instructions.slice(instructions.lastIndexOf(of('FROM').at(-1)!));
+
   it('builds on Node 20 slim, matching package.json engines', () => {
-    const [from] = of('FROM');
+    const from = of('FROM').at(-1);
+    expect(of('FROM')[0]).toMatch(/^FROM node:20\.\d+(\.\d+)?-(bookworm-)?slim AS build$/);
+    expect(from).toBe(of('FROM')[0]!.replace(/ AS build$/, ''));
     expect(from).toMatch(/^FROM node:20\.\d+(\.\d+)?-(bookworm-)?slim$/);
     const engines = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } })
       .engines.node;
@@ -376,15 +381,20 @@ describe('Dockerfile', () => {
     expect(Number(minor)).toBeGreaterThanOrEqual(Number(engineMinor));
   });
 
-  it('installs from the lockfile before copying sources, without dev tools', () => {
-    const copyPackage = instructions.findIndex((l) => /^COPY package\.json package-lock\.json/.test(l));
-    const install = instructions.findIndex((l) => /^RUN npm ci\b/.test(l));
-    const copySrc = instructions.findIndex((l) => l === 'COPY src ./src');
+  it('runs compiled code with production dependencies only: no sources, no emulators', () => {
+    const copyPackage = runStage.findIndex((l) => /^COPY package\.json package-lock\.json/.test(l));
+    const install = runStage.findIndex((l) => /^RUN npm ci\b/.test(l));
+    const copyDist = runStage.indexOf('COPY --from=build /app/dist ./dist');
     expect(copyPackage).toBeGreaterThan(-1);
     expect(install).toBeGreaterThan(copyPackage);
-    expect(copySrc).toBeGreaterThan(install);
-    expect(instructions).toContain('COPY bin ./bin');
-    expect(instructions[install]).toContain('--omit=dev');
+    expect(copyDist).toBeGreaterThan(install);
+    expect(runStage[install]).toContain('--omit=dev');
+    expect(runStage).toContain('COPY bin ./bin');
+    expect(runStage.filter((l) => /^COPY (src|test|bench|scripts)\b/.test(l))).toEqual([]);
+    // The build stage compiles with npm run build and leaves out what only `bobsync dev` runs.
+    const build = instructions.find((l) => l.startsWith('RUN npm run build'))!;
+    for (const gone of ['dist/emulators', 'dist/dev/emulators.*', 'dist/dev/embedded.*', 'dist/dev/local-stack.*'])
+      expect(build).toContain(gone);
   });
 
   it('needs no devDependency at run time (the image omits them)', () => {
@@ -392,7 +402,11 @@ describe('Dockerfile', () => {
       dependencies: Record<string, string>;
       devDependencies: Record<string, string>;
     };
-    expect(pkg.dependencies).toHaveProperty('tsx'); // bin/bobsync.js runs the sources through it
+    // bin/bobsync.js loads tsx only in a checkout, where src/ exists; the image has dist/ instead.
+    expect(pkg.devDependencies).toHaveProperty('tsx');
+    expect(readFileSync(join(root, 'bin', 'bobsync.js'), 'utf8')).toMatch(
+      /if \(existsSync\(source\)\) \{\s+require\('tsx\/cjs'\)/,
+    );
     const files = [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'bin'))];
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
@@ -400,7 +414,8 @@ describe('Dockerfile', () => {
         packageName(m[1]!),
       );
       for (const name of imported) {
-        if (name.startsWith('node:')) continue;
+        if (name.startsWith('node:') || (name === 'tsx' && relative(root, file) === join('bin', 'bobsync.js')))
+          continue;
         expect({ file: relative(root, file), name, dev: name in pkg.devDependencies }).toEqual({
           file: relative(root, file),
           name,
@@ -430,7 +445,7 @@ describe('Dockerfile', () => {
     expect(settings.BOBSYNC_CONFIG).toBe(env('bobsync-worker').BOBSYNC_CONFIG);
     expect(settings.BOBSYNC_DATA_DIR).toBe(env('bobsync-worker').BOBSYNC_DATA_DIR);
     expect(settings.BOBSYNC_API_HOST).toBe('0.0.0.0');
-    expect(of('EXPOSE')).toEqual([`EXPOSE ${settings.BOBSYNC_API_PORT}`]);
+    expect(of('EXPOSE')).toEqual([`EXPOSE ${settings.BOBSYNC_API_PORT} ${settings.BOBSYNC_CODEC_PORT}`]);
     expect(dockerfile).toMatch(/chown node:node \/data/);
   });
 
