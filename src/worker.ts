@@ -99,7 +99,14 @@ export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSe
     fetch: options.fetch,
     taskQueue: queues.workflows,
   });
-  const common = { connection, namespace, dataConverter: options.dataConverter };
+  const common = {
+    connection,
+    namespace,
+    dataConverter: options.dataConverter,
+    // A drained worker lets running activities finish (an LMS write, a page of a snapshot) before
+    // cancelling them; inside the 30 s most orchestrators allow between SIGTERM and SIGKILL.
+    shutdownGraceTime: 20_000,
+  };
   const workers = await Promise.all([
     Worker.create({ ...common, taskQueue: queues.workflows, ...workflowSource, activities: activities.workflows }),
     Worker.create({
