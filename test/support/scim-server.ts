@@ -8,11 +8,11 @@
  * and the independent server are held to the same core behaviour.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/dev/ports';
-import { findOnPath, isExecutable, toolCacheDir } from '../../src/dev/tool-cache';
+import { ensurePythonTool, type PythonToolInstall } from './python-tool';
 import {
   ScimApiError,
   ScimClient,
@@ -39,64 +39,14 @@ const PINNED_REQUIREMENTS = [
   'idna==3.20',
 ];
 
-export function scim2ServerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return toolCacheDir(`scim2-server-${SCIM2_SERVER_VERSION}`, env);
-}
+export type Scim2ServerInstall = PythonToolInstall;
 
-export type Scim2ServerInstall =
-  { python: string; source: 'cache' | 'installed'; installMs: number } | { unavailable: string };
-
-const MARKER = 'installed-ok';
-
-/**
- * The virtualenv's python with scim2-server importable, installing it when missing (python3 -m
- * venv + pip, about 20 s once). Built beside the cache dir and renamed into place, so parallel
- * test processes never see a half-made one. Synchronous: test files decide at load time whether
- * to run or to skip with the reason.
- */
+/** The virtualenv's python with scim2-server importable, installing it once when missing (about 20 s). */
 export function ensureScim2Server(env: NodeJS.ProcessEnv = process.env): Scim2ServerInstall {
-  const dir = scim2ServerCacheDir(env);
-  const python = join(dir, 'venv', 'bin', 'python');
-  if (existsSync(join(dir, MARKER)) && isExecutable(python)) return { python, source: 'cache', installMs: 0 };
-  const base = env.BOBSYNC_PYTHON || findOnPath(['python3', 'python'], env);
-  if (!base)
-    return { unavailable: 'no python3 on PATH to install scim2-server into a virtualenv (set BOBSYNC_PYTHON)' };
-
-  const started = Date.now();
-  mkdirSync(join(dir, '..'), { recursive: true });
-  const staging = `${dir}.staging-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  const run = (cmd: string, args: string[]) =>
-    spawnSync(cmd, args, { encoding: 'utf8', env: { ...env, PIP_DISABLE_PIP_VERSION_CHECK: '1' }, timeout: 600_000 });
-  const venv = run(base, ['-m', 'venv', join(staging, 'venv')]);
-  if (venv.status !== 0) {
-    rmSync(staging, { recursive: true, force: true });
-    return { unavailable: `${base} -m venv failed: ${(venv.stderr || venv.error?.message || '').trim().slice(-400)}` };
-  }
-  const pip = run(join(staging, 'venv', 'bin', 'python'), [
-    '-m',
-    'pip',
-    'install',
-    '--no-input',
-    '--quiet',
-    ...PINNED_REQUIREMENTS,
-  ]);
-  if (pip.status !== 0) {
-    rmSync(staging, { recursive: true, force: true });
-    return {
-      unavailable: `pip install scim2-server==${SCIM2_SERVER_VERSION} failed: ${(pip.stderr || pip.error?.message || '').trim().slice(-600)}`,
-    };
-  }
-  writeFileSync(join(staging, MARKER), `${PINNED_REQUIREMENTS.join('\n')}\n`);
-  try {
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(staging, dir);
-  } catch {
-    // Another process put its copy in place first: use that one.
-    rmSync(staging, { recursive: true, force: true });
-  }
-  if (!existsSync(join(dir, MARKER))) return { unavailable: `scim2-server could not be put in place at ${dir}` };
-  return { python, source: 'installed', installMs: Date.now() - started };
+  return ensurePythonTool(
+    { cacheName: `scim2-server-${SCIM2_SERVER_VERSION}`, requirements: PINNED_REQUIREMENTS },
+    env,
+  );
 }
 
 export interface Scim2ServerOptions {
