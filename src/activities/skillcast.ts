@@ -27,7 +27,11 @@ import type { AppliedOperation, LearnerLink, LearnerLookup } from './employee-ty
 import { wantedLearner } from './wanted-learner';
 
 /** Planning rules a SCIM destination brings: no groups, active on creation, Skillcast's email rule. */
-export const SCIM_TRAITS: DestinationTraits = { createsActiveLearners: true, refusesApostropheInMail: true };
+export const SCIM_TRAITS: DestinationTraits = {
+  createsActiveLearners: true,
+  refusesApostropheInMail: true,
+  linksOnCreate: true,
+};
 
 /** The standard learner fields as a SCIM User holds them. */
 export function scimFields(user: ScimUser): Partial<Record<StandardField, string>> {
@@ -205,6 +209,16 @@ export function skillcastActivities(registry: ConnectionRegistry) {
       );
     }
     // A retried create, or a user made by hand: the same person, adopted, never duplicated.
+    if (!user.externalId) {
+      // Plans for SCIM link on create (no separate link step), so adoption links here.
+      const holder = await client.findUserByExternalId(employeeId);
+      if (holder && holder.id !== user.id)
+        throw ApplicationFailure.nonRetryable(
+          `HiBob ${employeeId} is already linked to Skillcast user ${holder.id}`,
+          'conflict',
+        );
+      await client.updateUser(user.id, { externalId: employeeId });
+    }
     if (user.active === false) await client.reactivateUser(user.id);
     return { learnerId: user.id, note: `Skillcast user ${user.id} already had this userName; adopted` };
   }

@@ -76,6 +76,7 @@ export function planContextFor(
     context.defaultMembership = { groupId: destination.defaultGroupId, role: 'learner' };
   if (destination.createsActiveLearners) context.createsActiveLearners = true;
   if (destination.refusesApostropheInMail) context.refusesApostropheInMail = true;
+  if (destination.linksOnCreate) context.linksOnCreate = true;
   if (linkedManagerLearnerIds) context.linkedManagerLearnerIds = linkedManagerLearnerIds;
   return context;
 }
@@ -345,7 +346,8 @@ export function planEmployee(input: PlanInput): Plan {
     if (created.mail === undefined)
       return park('a learner cannot be created without an email (fields.mail gives none)', 'missingEmail');
     ops.push(withMembership({ op: 'create', fields: created, reason: `new learner: ${statusReason}` }, context));
-    ops.push({ op: 'linkExternalId', reason: 'store the HiBob employee id on the new learner' });
+    if (!context.linksOnCreate)
+      ops.push({ op: 'linkExternalId', reason: 'store the HiBob employee id on the new learner' });
     base = {
       fields: created,
       customFields: {},

@@ -122,9 +122,10 @@ export interface DestinationTraits {
   defaultGroupId?: string;
   createsActiveLearners?: boolean;
   refusesApostropheInMail?: boolean;
+  /** A created learner carries the HiBob id from its first write (SCIM `externalId`): no link step follows. */
+  linksOnCreate?: boolean;
 }
 
-/** Context the plan needs beyond the two sides. */
 /** A value a custom field kept strict (`authorizedValues: strict`) does not list: the employee is parked. */
 export interface RefusedValue {
   field: string;
@@ -136,6 +137,7 @@ export interface OwnedGroupRole extends GroupRole {
   rule: string;
 }
 
+/** Context the plan needs beyond the two sides. */
 export interface PlanContext {
   /** Manager's HiBob id → learner id, for managers already provisioned. */
   managerLearnerIds: Record<string, string>;
@@ -147,6 +149,8 @@ export interface PlanContext {
   createsActiveLearners?: boolean;
   /** The destination refuses emails with an apostrophe (Skillcast): such an employee is parked, nothing sent. */
   refusesApostropheInMail?: boolean;
+  /** A created learner carries the HiBob id already (SCIM `externalId` in the POST): no linkExternalId follows a create. */
+  linksOnCreate?: boolean;
   /**
    * Which of the learner's current managers are learners linked to a HiBob employee, i.e. were set
    * from HiBob and may be replaced. Managers outside this list were set by hand and are kept.

@@ -711,6 +711,19 @@ describe('planEmployee: matched by email', () => {
     );
   });
 
+  it('a destination that links on create (SCIM externalId in the POST) gets no separate link step', () => {
+    const m = mapping();
+    const withLink = planEmployee({ desired: want({}, m), match: none, context: context(m) });
+    const scim = planEmployee({
+      desired: want({}, m),
+      match: none,
+      context: planContextFor(m, { createsActiveLearners: true, linksOnCreate: true }),
+    });
+    expect(ops(withLink).map((o) => o.op)).toContain('linkExternalId');
+    expect(ops(scim).map((o) => o.op)).not.toContain('linkExternalId');
+    expect(ops(scim)[0]!.op).toBe('create');
+  });
+
   it('in a full sync (adoptLeavers), a leaver’s learner found by email is linked, then deactivated last', () => {
     const current = learner({ externalId: undefined });
     const plan = planEmployee({
