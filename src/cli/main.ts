@@ -25,6 +25,7 @@ import {
   type ScheduleOptions,
 } from './schedule';
 import { runSync } from './sync';
+import { setupTemporal } from './temporal-setup';
 
 function print(line = ''): void {
   process.stdout.write(`${line}\n`);
@@ -129,7 +130,9 @@ export function buildProgram(): Command {
 
   const temporal = program
     .command('temporal')
-    .description('The Temporal CLI bobsync uses for its dev server, and the test server of workflow tests');
+    .description(
+      'The Temporal CLI bobsync uses for its dev server, the test server of workflow tests, and the setup of a namespace',
+    );
   temporal
     .command('ensure')
     .description(
@@ -146,6 +149,15 @@ export function buildProgram(): Command {
         const server = await ensureTemporalTestServer();
         print(`time-skipping test server (${server.source}): ${server.path}`);
       }
+    });
+  temporal
+    .command('setup')
+    .description(
+      "Register the search attributes bobsync's workflows set (BobsyncConnection, BobsyncOutcome…) on the namespace: once per cluster, before the first run",
+    )
+    .addOption(configOption())
+    .action(async (opts: { config?: string }) => {
+      await setupTemporal(opts, stdoutOutput());
     });
 
   program

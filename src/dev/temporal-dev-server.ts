@@ -1,11 +1,14 @@
 /**
- * Starts `temporal server start-dev` as a child process and waits until it answers.
- * Used by the embedded default (`npm start`), the test suite and the benchmarks.
+ * Starts `temporal server start-dev` as a child process and waits until it answers, with
+ * bobsync's search attributes registered. Used by the embedded default (`npm start`), the test
+ * suite and the benchmarks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { BOBSYNC_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { ensureTemporalCli } from './temporal-cli';
 
 export interface DevServerOptions {
@@ -25,8 +28,49 @@ export interface DevServerOptions {
   uiCodecEndpoint?: string;
   /** How long to wait for the frontend to answer. Cold starts on small machines take seconds. */
   startTimeoutMs?: number;
-  /** Search attributes to register at start, e.g. { BobsyncConnection: 'Keyword' }. */
-  searchAttributes?: Record<string, 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList'>;
+  /**
+   * More search attributes to register at start, e.g. { Extra: 'Keyword' }. bobsync's own
+   * (src/workflows/search-attributes) are always registered: its workflows set them.
+   */
+  searchAttributes?: Record<string, SearchAttributeTypeName>;
+}
+
+export type SearchAttributeTypeName = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
+
+/** bobsync's search attributes, as `--search-attribute` names their types. */
+export function bobsyncSearchAttributes(): Record<string, SearchAttributeTypeName> {
+  return Object.fromEntries(
+    BOBSYNC_SEARCH_ATTRIBUTES.map((k) => [
+      k.name,
+      TypedSearchAttributes.toMetadataType(k.type) as SearchAttributeTypeName,
+    ]),
+  );
+}
+
+/**
+ * Resolves once every named attribute is listed on the namespace: the frontend may answer
+ * before the server has registered them, and a workflow that sets one too early fails its task.
+ */
+async function waitForSearchAttributes(
+  address: string,
+  namespace: string,
+  names: string[],
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  try {
+    let missing = names;
+    while (Date.now() < deadline) {
+      const listed = await connection.operatorService.listSearchAttributes({ namespace });
+      missing = names.filter((name) => !(name in (listed.customAttributes ?? {})));
+      if (missing.length === 0) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`The Temporal dev server at ${address} did not register ${missing.join(', ')} in time.`);
+  } finally {
+    await connection.close();
+  }
 }
 
 export interface RunningDevServer {
@@ -95,7 +139,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     for (const [pragma, value] of Object.entries(options.sqlitePragmas ?? FILE_DB_PRAGMAS))
       args.push('--sqlite-pragma', `${pragma}=${value}`);
   }
-  for (const [name, type] of Object.entries(options.searchAttributes ?? {})) {
+  const searchAttributes = { ...bobsyncSearchAttributes(), ...options.searchAttributes };
+  for (const [name, type] of Object.entries(searchAttributes)) {
     args.push('--search-attribute', `${name}=${type}`);
   }
   let stdio: ('ignore' | number)[] = ['ignore', 'ignore', 'ignore'];
@@ -115,7 +160,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     clearTimeout(timer);
   };
   try {
-    await waitForTemporal(address, options.startTimeoutMs ?? 60_000, child);
+    const startedBy = Date.now() + (options.startTimeoutMs ?? 60_000);
+    await waitForTemporal(address, startedBy - Date.now(), child);
+    await waitForSearchAttributes(
+      address,
+      namespace,
+      Object.keys(searchAttributes),
+      Math.max(5_000, startedBy - Date.now()),
+    );
   } catch (err) {
     await stop();
     throw err;

@@ -36,6 +36,8 @@ export interface CarriedState {
   recheckAt?: string;
   /** Digest of each HiBob field as last applied, to tell a stale read after an edit. */
   appliedDigests?: Record<string, string | null>;
+  /** What started the last sync, as its BobsyncTrigger search attribute says (webhook, timer…). */
+  lastTrigger?: string;
 }
 
 export interface SyncOutcome {

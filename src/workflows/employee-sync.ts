@@ -33,6 +33,14 @@ import {
   type SyncOutcome,
 } from './employee-sync-api';
 import { rereadPauses, staleReadReason } from './read-lag';
+import {
+  connectionAttribute,
+  employeeIdAttribute,
+  outcomeAttribute,
+  pendingTimerAttribute,
+  searchAttributePublisher,
+  triggerAttribute,
+} from './search-attributes';
 import { taskQueues } from './task-queues';
 
 /** An idle workflow completes; the LMS external-id link, not the workflow, is the durable identity. */
@@ -52,6 +60,19 @@ type Work =
   | { kind: 'events'; events: HibobEventSignal[]; baseline?: Record<string, string | null> }
   | { kind: 'onDemand'; reason?: string; adoptLeavers?: boolean; outcome?: SyncOutcome }
   | { kind: 'timer' };
+
+/** The BobsyncTrigger of each kind of work: a small fixed vocabulary, unlike SyncOutcome.trigger. */
+function triggerKeyword(work: Work): string {
+  switch (work.kind) {
+    case 'events':
+      return 'webhook';
+    case 'onDemand':
+      // Only full syncs ask a leaver to adopt the learner with its address.
+      return work.adoptLeavers ? 'full sync' : 'on demand';
+    case 'timer':
+      return 'timer';
+  }
+}
 
 /** What a sync triggered by webhook events knows of them. */
 interface EventContext {
@@ -147,6 +168,19 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     await condition(() => work.outcome !== undefined);
     return work.outcome!;
   });
+
+  // Searchable runs: who this workflow is for, at once; how the last sync went, after each one.
+  const publish = searchAttributePublisher();
+  let lastTrigger = carried?.lastTrigger;
+  const publishState = () =>
+    publish([
+      { key: connectionAttribute, value: input.connection },
+      { key: employeeIdAttribute, value: input.employeeId },
+      ...(lastOutcome ? [{ key: outcomeAttribute, value: lastOutcome.result }] : []),
+      ...(lastTrigger ? [{ key: triggerAttribute, value: lastTrigger }] : []),
+      { key: pendingTimerAttribute, value: recheckAt ? new Date(recheckAt) : null },
+    ]);
+  publishState();
 
   /** The only caller of sync(): one piece of work at a time, in arrival order. */
   async function run(work: Work): Promise<void> {
@@ -309,8 +343,13 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     if (timerDue() && !queue.some((w) => w.kind === 'timer')) queue.push({ kind: 'timer' });
     const work = queue.shift();
     if (work) {
+      const before = lastOutcome;
       await run(work);
+      if (lastOutcome !== before) lastTrigger = triggerKeyword(work);
+      publishState();
     } else {
+      // A timer set by a signal (a full sync's scheduleRecheck) is searchable before it fires.
+      publishState();
       timerMoved = false;
       const waitMs = recheckAt ? Math.max(0, Date.parse(recheckAt) - Date.now()) : IDLE_TIMEOUT_MS;
       const woken = await condition(() => queue.length > 0 || timerMoved, waitMs);
@@ -339,6 +378,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
           seenKeys: [...seen],
           recheckAt,
           appliedDigests,
+          lastTrigger,
         },
       });
     }

@@ -50,8 +50,17 @@ import {
   type FullSyncProgress,
   type FullSyncResult,
   type RunEnding,
+  type FullSyncPhase,
   type RunNoticeSettings,
 } from './full-sync-api';
+import {
+  connectionAttribute,
+  outcomeAttribute,
+  phaseAttribute,
+  searchAttributePublisher,
+  triggerAttribute,
+  type FullSyncOutcomeValue,
+} from './search-attributes';
 import { syncBatch } from './sync-batch';
 import { taskQueues } from './task-queues';
 
@@ -132,6 +141,19 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
   setHandler(approveSignal, record(true));
   setHandler(rejectSignal, record(false));
 
+  // Searchable runs: the connection and what started the run at once, then every phase change.
+  const publish = searchAttributePublisher();
+  const setPhase = (phase: FullSyncPhase, outcome?: FullSyncOutcomeValue) => {
+    progress.phase = phase;
+    publish([{ key: phaseAttribute, value: phase }, ...(outcome ? [{ key: outcomeAttribute, value: outcome }] : [])]);
+  };
+  const setOutcome = (outcome: FullSyncOutcomeValue) => publish([{ key: outcomeAttribute, value: outcome }]);
+  publish([
+    { key: connectionAttribute, value: input.connection },
+    { key: triggerAttribute, value: input.trigger ?? 'manual' },
+    { key: phaseAttribute, value: progress.phase },
+  ]);
+
   // Runs begun before run notices keep no deadline of their own and tell nobody how they ended.
   const notices = patched('full-sync-run-notices') ? await noticeSettings() : undefined;
   return notices ? watched(notices) : run();
@@ -142,7 +164,7 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
     progress.hibobEmployees = hibob.count;
     const lms = await lmsReads.snapshotLms(input.connection, runKey);
     progress.lmsLearners = lms.count;
-    progress.phase = 'plan';
+    setPhase('plan');
     const plan = await lmsReads.planFullSync(input.connection, runKey, hibob.ref, lms.ref, dryRun);
     progress.planned = plan.byAction;
     progress.safeguard = plan.safeguard;
@@ -171,13 +193,13 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
     if (!dryRun && approval.scope === 'plan') {
       await applyApprovedPlan();
     } else if (!dryRun) {
-      progress.phase = 'apply';
+      setPhase('apply');
       progress.toApply = plan.toApply - plan.heldCount;
       await applyBatches(plan.batches);
       await retryDeferredManagers();
       // Only scope held waits here. With scope none (approval mode never) held deactivations are left undone; the report says so.
       if (plan.heldCount > 0 && approval.scope === 'held') {
-        progress.phase = 'awaitingApproval';
+        setPhase('awaitingApproval');
         const answered = await awaitDecision(plan.settings.approvalTimeoutMs, {
           scope: 'held',
           reason: approval.reason,
@@ -188,7 +210,7 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
           decision: !answered ? 'timedOut' : decision!.approved ? 'approved' : 'rejected',
           decidedBy: decision?.by,
         };
-        progress.phase = 'apply';
+        setPhase('apply');
         if (progress.safeguard.decision === 'approved') {
           progress.toApply += plan.heldCount;
           await applyBatches(plan.heldBatches);
@@ -205,7 +227,7 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
       timersArmed = await general.armEmployeeTimers(input.connection, plan.timers.ref, input.taskQueue);
     }
 
-    progress.phase = 'report';
+    setPhase('report');
     let report: FullSyncResult;
     if (patched('full-sync-report-split')) {
       // One effect per activity: a retried e-mail rewrites no report, a retried report saves no state twice.
@@ -234,7 +256,10 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
         progress.safeguard,
       );
     }
-    progress.phase = 'done';
+    const refused = [progress.approval?.decision, progress.safeguard?.decision].some(
+      (d) => d === 'rejected' || d === 'timedOut',
+    );
+    setPhase('done', refused ? 'notApproved' : 'completed');
     return timersArmed === undefined ? report : { ...report, timersArmed };
 
     /**
@@ -244,7 +269,7 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
      * unanswered in time, nothing is applied.
      */
     async function applyApprovedPlan(): Promise<void> {
-      progress.phase = 'awaitingApproval';
+      setPhase('awaitingApproval');
       progress.toApply = plan.toApply;
       const answered = await awaitDecision(plan.settings.approvalTimeoutMs, {
         scope: 'plan',
@@ -256,7 +281,7 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
       if (plan.safeguard.tripped)
         progress.safeguard = { ...plan.safeguard, decision: verdict, decidedBy: decision?.by };
       progress.approval = { ...approval, decision: verdict, decidedBy: decision?.by };
-      progress.phase = 'apply';
+      setPhase('apply');
       if (verdict !== 'approved') {
         progress.toApply = 0;
         return;
@@ -345,6 +370,7 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
       return await sync.run(run);
     } catch (err) {
       const kind: RunEnding = timedOut ? 'timedOut' : isCancellation(err) ? 'cancelled' : 'failed';
+      setOutcome(kind);
       const error = timedOut
         ? `the full sync did not finish within ${limits.runTimeoutHours} hour${limits.runTimeoutHours === 1 ? '' : 's'}`
         : describeError(err);

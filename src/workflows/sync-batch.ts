@@ -8,9 +8,13 @@ import type { WorkflowQueueActivities } from '../activities';
 import type { RowOutcome } from '../reports/types';
 import type { BatchResult, SyncBatchInput } from './full-sync-api';
 import type { SyncOutcome } from './employee-sync-api';
+import { connectionAttribute, searchAttributePublisher } from './search-attributes';
 import { taskQueues } from './task-queues';
 
 export async function syncBatch(input: SyncBatchInput): Promise<BatchResult> {
+  // Every workflow of a connection is found by BobsyncConnection, batches included.
+  const publish = searchAttributePublisher();
+  publish([{ key: connectionAttribute, value: input.connection }]);
   const general = proxyActivities<WorkflowQueueActivities>({
     taskQueue: taskQueues(input.taskQueue).workflows,
     // Waits for the employee's own workflow, which may itself be retrying a rate-limited write.

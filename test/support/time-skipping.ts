@@ -21,7 +21,7 @@ import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { taskQueues } from '../../src/workflows/task-queues';
-import { workflowBundle } from './temporal';
+import { registerTestSearchAttributes, workflowBundle } from './temporal';
 
 export { uniqueTaskQueue } from './temporal';
 
@@ -34,14 +34,18 @@ export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment
     );
   const create = () =>
     TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  let env: TestWorkflowEnvironment;
   try {
-    return await create();
+    env = await create();
   } catch (err) {
     // The SDK allows the server 5 seconds to answer; a start on a machine busy with other test
     // files can take longer. A second start finds the JVM's files in the page cache.
     if (!/did not start within/.test(String(err))) throw err;
-    return await create();
+    env = await create();
   }
+  // The workflows set bobsync's search attributes; this server knows none until told.
+  await registerTestSearchAttributes(env.connection);
+  return env;
 }
 
 /** Activities per task queue of the deployment (src/workflows/task-queues), as the workflows address them. */
