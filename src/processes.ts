@@ -13,28 +13,75 @@ import { runtimeSettings, type RuntimeSettings } from './config/runtime';
 import { createLogger } from './logging';
 import { connectClient } from './temporal/client';
 import { describeConnection, type ConnectionSummary } from './temporal/connection-settings';
-import { createWorkers, installWorkerLogging, type WorkerSet } from './worker';
+import { createWorkers, installWorkerRuntime, startWorkerMetricsServer, type WorkerSet } from './worker';
 import { healthCheck, type HealthCheckResult } from './workflows/health-check';
 import { waitForSignal } from './shutdown';
 
-export async function startWorker(ctx: CommandContext, env: NodeJS.ProcessEnv = process.env): Promise<WorkerSet> {
-  return createWorkers({
-    config: ctx.config,
-    env,
-    temporal: temporalSettings(ctx),
-    dataConverter: codecDataConverter(codecFromEnv(env)),
-  });
+export interface RunningWorker extends WorkerSet {
+  /** Base URL of the metrics listener (GET /metrics); absent when BOBSYNC_WORKER_METRICS_PORT is 0. */
+  metricsUrl?: string;
+}
+
+/**
+ * The Workers, and their metrics listener on BOBSYNC_WORKER_METRICS_HOST:BOBSYNC_WORKER_METRICS_PORT
+ * unless the port is 0; it closes when the Workers have stopped. A port already taken (another
+ * worker on the same host) costs the metrics, not the syncing: the worker runs and logs the fix.
+ */
+export async function startWorker(ctx: CommandContext, env: NodeJS.ProcessEnv = process.env): Promise<RunningWorker> {
+  const { BOBSYNC_WORKER_METRICS_PORT: port, BOBSYNC_WORKER_METRICS_HOST: host } = ctx.runtime;
+  const metricsServer =
+    port === 0
+      ? undefined
+      : await startWorkerMetricsServer({ port, host }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EADDRINUSE') throw err;
+          createLogger('worker', ctx.runtime.BOBSYNC_LOG_LEVEL).warn(
+            { host, port },
+            "the worker's metrics port is in use, so this worker serves no metrics: give each worker on a host its own BOBSYNC_WORKER_METRICS_PORT (0 turns the listener off)",
+          );
+          return undefined;
+        });
+  let set: WorkerSet;
+  try {
+    set = await createWorkers({
+      config: ctx.config,
+      env,
+      temporal: temporalSettings(ctx),
+      dataConverter: codecDataConverter(codecFromEnv(env)),
+    });
+  } catch (err) {
+    await metricsServer?.close();
+    throw err;
+  }
+  if (!metricsServer) return set;
+  const closeMetrics = () => metricsServer.close();
+  return {
+    ...set,
+    metricsUrl: metricsServer.url,
+    run: () => set.run().finally(closeMetrics),
+    async shutdown() {
+      await set.shutdown();
+      await closeMetrics();
+    },
+  };
 }
 
 export async function runWorkerProcess(opts: { config?: string }): Promise<void> {
   const log = createLogger('worker');
   const ctx = loadContext(opts);
-  installWorkerLogging(
-    ctx.runtime.BOBSYNC_LOG_LEVEL === 'debug' || ctx.runtime.BOBSYNC_LOG_LEVEL === 'trace' ? 'DEBUG' : 'INFO',
-  );
+  const sdkMetrics = ctx.runtime.BOBSYNC_WORKER_METRICS_PORT !== 0;
+  const sdkMetricsUrl = await installWorkerRuntime({
+    logLevel: ctx.runtime.BOBSYNC_LOG_LEVEL === 'debug' || ctx.runtime.BOBSYNC_LOG_LEVEL === 'trace' ? 'DEBUG' : 'INFO',
+    sdkMetrics,
+  });
+  if (sdkMetrics && !sdkMetricsUrl)
+    log.warn("the Temporal SDK's metrics exporter could not start; /metrics serves bobsync's metrics alone");
   const set = await startWorker(ctx);
   log.info(
-    { temporal: describeConnection(temporalSettings(ctx)), connections: ctx.config.connections.map((c) => c.name) },
+    {
+      temporal: describeConnection(temporalSettings(ctx)),
+      connections: ctx.config.connections.map((c) => c.name),
+      metrics: set.metricsUrl && `${set.metricsUrl}/metrics`,
+    },
     'worker started',
   );
   const running = set.run();
@@ -147,6 +194,7 @@ export async function runApiProcess(opts: { config?: string; codec?: boolean }):
   log.info(
     {
       url: api.url,
+      metrics: `${api.url}/metrics`,
       codecEndpoint: api.codecUrl && `${api.codecUrl}/codec`,
       temporal: describeConnection(temporalSettings(ctx)),
     },

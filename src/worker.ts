@@ -1,6 +1,8 @@
 /**
  * The bobsync worker: one process, one Temporal Worker per task queue. Workflows run on the
- * base queue; vendor calls run on queues of their own with task-queue rate limits.
+ * base queue; vendor calls run on queues of their own with task-queue rate limits. Its metrics
+ * are counted around the activities, the blob store and the vendor errors (workflows cannot
+ * count: they replay), and the Temporal SDK's own come from its runtime.
  */
 import {
   DefaultLogger,
@@ -12,9 +14,23 @@ import {
 } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DataConverter } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, IllegalStateError, type DataConverter } from '@temporalio/common';
 import type { BobsyncConfig, ConnectionConfig } from './config/schema';
-import { createActivities } from './activities';
+import { createActivities, type Activities } from './activities';
+import { blobStoreFromEnv, type BlobRef, type BlobStore } from './blobstore';
+import { observeApiErrors } from './clients/http/errors';
+import {
+  freeLoopbackPort,
+  renderWithSdk,
+  sdkPrometheusExporter,
+  startMetricsServer,
+  workerMetrics,
+  type ApprovalDecisionLabel,
+  type FullSyncStep,
+  type MetricsServer,
+  type WorkerMetrics,
+} from './metrics';
 import {
   connectionOptions,
   explainConnectError,
@@ -38,11 +54,14 @@ export interface WorkerSetOptions {
   taskQueue?: string;
   /** HTTP for the vendor clients (default: global fetch). */
   fetch?: typeof fetch;
+  /** Where the workers' metrics are counted (default: this process's worker metrics). */
+  metrics?: WorkerMetrics;
 }
 
 export interface WorkerSet {
   workers: Worker[];
   connection: NativeConnection;
+  metrics: WorkerMetrics;
   /**
    * Runs every worker until shutdown() is called, or until one fails: then the others are shut
    * down too and it rejects with a WorkerFailedError naming the failed task queue.
@@ -93,12 +112,19 @@ export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSe
     ? { workflowBundle: options.workflowBundle }
     : bundledOrSource();
 
-  const activities = createActivities({
-    config: options.config,
-    env,
-    fetch: options.fetch,
-    taskQueue: queues.workflows,
-  });
+  const metrics = options.metrics ?? workerMetrics();
+  countVendorErrors(metrics);
+  const activities = instrumentActivities(
+    createActivities({
+      config: options.config,
+      env,
+      fetch: options.fetch,
+      taskQueue: queues.workflows,
+      blobs: countingBlobStore(blobStoreFromEnv(env), metrics),
+    }),
+    options.config,
+    metrics,
+  );
   const common = {
     connection,
     namespace,
@@ -151,7 +177,7 @@ export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSe
     }),
   ]);
 
-  return { workers, connection, ...superviseWorkers(workers, () => connection.close()) };
+  return { workers, connection, metrics, ...superviseWorkers(workers, () => connection.close()) };
 }
 
 /** What supervising needs of a Worker; tests stand in for it. */
@@ -265,6 +291,225 @@ export function installWorkerLogging(level: LogLevel = 'WARN'): void {
   } catch {
     /* already installed: keep the first setting */
   }
+}
+
+/** Where this process's SDK serves its metrics, once installWorkerRuntime turned them on. */
+let sdkMetricsUrl: string | undefined;
+
+/**
+ * installWorkerLogging, and with `sdkMetrics` the SDK's Prometheus exporter on a free loopback
+ * port, which the worker's /metrics then includes. Same rule: call it before any worker or
+ * native connection exists (the SDK reads these settings once); when the runtime is already
+ * installed, nothing changes. Returns the exporter's URL, or undefined when there is none.
+ */
+export async function installWorkerRuntime(
+  options: { logLevel?: LogLevel; sdkMetrics?: boolean } = {},
+): Promise<string | undefined> {
+  const level = options.logLevel ?? 'WARN';
+  // The port was free a moment ago; another process may take it first, so a few tries.
+  for (let attempt = 0; options.sdkMetrics && attempt < 3; attempt++) {
+    const port = await freeLoopbackPort();
+    try {
+      Runtime.install({
+        logger: new DefaultLogger(level),
+        telemetryOptions: { metrics: { prometheus: sdkPrometheusExporter(port) } },
+      });
+      sdkMetricsUrl = `http://127.0.0.1:${port}/metrics`;
+      return sdkMetricsUrl;
+    } catch (err) {
+      if (err instanceof IllegalStateError) return sdkMetricsUrl; // already installed: keep the first setting
+    }
+  }
+  // Without the SDK's part, bobsync_worker_sdk_metrics_up says so on every scrape.
+  installWorkerLogging(level);
+  return undefined;
+}
+
+/**
+ * The worker's metrics on their own listener: bobsync's followed by the SDK's (when
+ * installWorkerRuntime turned those on), at GET /metrics.
+ */
+export function startWorkerMetricsServer(options: {
+  port: number;
+  host: string;
+  metrics?: WorkerMetrics;
+}): Promise<MetricsServer> {
+  const metrics = options.metrics ?? workerMetrics();
+  return startMetricsServer({
+    port: options.port,
+    host: options.host,
+    render: () => renderWithSdk(metrics.registry, sdkMetricsUrl, metrics.sdkMetricsUp),
+  });
+}
+
+const countingVendorErrors = new WeakSet<WorkerMetrics>();
+
+/** 429s from HiBob and the LMSs, as the clients meet them (once per metrics object, however many worker sets share it). */
+function countVendorErrors(metrics: WorkerMetrics): void {
+  if (countingVendorErrors.has(metrics)) return;
+  countingVendorErrors.add(metrics);
+  observeApiErrors((service, status) => metrics.vendorAnswered(service, status));
+}
+
+/** The blob store, counting the bytes that go in and out (as the activities see them, before compression). */
+export function countingBlobStore(store: BlobStore, metrics: WorkerMetrics): BlobStore {
+  const wrote = (ref: BlobRef) => {
+    metrics.blobTransferred('write', ref.bytes);
+    return ref;
+  };
+  const read = (data: Buffer) => {
+    metrics.blobTransferred('read', data.length);
+    return data;
+  };
+  return {
+    putJson: async (key, value) => wrote(await store.putJson(key, value)),
+    putBytes: async (key, data) => wrote(await store.putBytes(key, data)),
+    getBytes: async (ref) => read(await store.getBytes(ref)),
+    // Read as bytes to count them; the stores parse JSON from the same bytes.
+    getJson: async <T>(ref: BlobRef | string) => JSON.parse(read(await store.getBytes(ref)).toString('utf8')) as T,
+    delete: (key) => store.delete(key),
+  };
+}
+
+/** Whether this call is the first attempt of its activity (true outside an activity). */
+function firstAttempt(): boolean {
+  try {
+    return Context.current().info.attempt === 1;
+  } catch {
+    return true;
+  }
+}
+
+/** Wraps an activity to observe what it was called with and how it ended, and how long it took. */
+function observed<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+  on: { start?(args: A): void; ok?(args: A, result: R, seconds: number): void; failed?(args: A, err: unknown): void },
+): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    const started = performance.now();
+    on.start?.(args);
+    let result: R;
+    try {
+      result = await fn(...args);
+    } catch (err) {
+      on.failed?.(args, err);
+      throw err;
+    }
+    on.ok?.(args, result, (performance.now() - started) / 1000);
+    return result;
+  };
+}
+
+/**
+ * The activities with metrics counted around them. They see what the workflows learn: the
+ * outcome of each employee a full sync provisions, failure reports, LMS writes, and a full
+ * sync's steps, approvals and ending. Real-time syncs report only failures through an activity,
+ * so their other outcomes are not counted here (their LMS writes are).
+ */
+export function instrumentActivities(
+  activities: Activities,
+  config: BobsyncConfig,
+  metrics: WorkerMetrics,
+): Activities {
+  const destinations = new Map(config.connections.map((c) => [c.name, c.destination.type]));
+  // Workflows name configured connections; anything else is one label, not one per name.
+  const label = (connection: string) => (destinations.has(connection) ? connection : 'unknown');
+  const step = <A extends [string, ...unknown[]], R>(name: FullSyncStep, fn: (...args: A) => Promise<R>) =>
+    observed(fn, { ok: ([connection], _result, seconds) => metrics.fullSyncStep(label(connection), name, seconds) });
+  const reported = (connection: string, result: Awaited<ReturnType<Activities['workflows']['buildReport']>>) => {
+    const c = label(connection);
+    metrics.fullSyncCompleted(c, {
+      dryRun: result.dryRun,
+      durationSeconds: result.durationMs / 1000,
+      parked: result.outcomes.parked ?? 0,
+    });
+    // The whole plan's decision, or that on the deactivations a safeguard held.
+    const decision = result.approval?.scope === 'plan' ? result.approval.decision : result.safeguard?.decision;
+    if (decision && decision !== 'notAsked')
+      metrics.approvalDecided(
+        c,
+        result.approval?.scope === 'plan' ? 'plan' : 'held',
+        decision satisfies ApprovalDecisionLabel,
+      );
+  };
+  const { hibobSearch, lmsReads, lmsWrites, workflows } = activities;
+  return {
+    ...activities,
+    hibobSearch: {
+      ...hibobSearch,
+      snapshotHibob: observed(hibobSearch.snapshotHibob, {
+        // An approved plan's second read of HiBob is the same run, not a new one.
+        start: ([connection, runKey]) => {
+          if (firstAttempt() && !runKey.endsWith('/approved')) metrics.fullSyncStarted(label(connection));
+        },
+        ok: ([connection], _result, seconds) => metrics.fullSyncStep(label(connection), 'snapshotHibob', seconds),
+      }),
+    },
+    lmsReads: {
+      ...lmsReads,
+      snapshotLms: step('snapshotLms', lmsReads.snapshotLms),
+      planFullSync: step('plan', lmsReads.planFullSync),
+    },
+    lmsWrites: {
+      ...lmsWrites,
+      applyOperation: observed(lmsWrites.applyOperation, {
+        ok: ([connection, , , operation]) =>
+          metrics.lmsWrite(destinations.get(connection) ?? 'unknown', label(connection), operation.op, 'ok'),
+        failed: ([connection, , , operation], err) =>
+          metrics.lmsWrite(
+            destinations.get(connection) ?? 'unknown',
+            label(connection),
+            operation.op,
+            err instanceof ApplicationFailure && err.nonRetryable ? 'rejected' : 'retryableError',
+          ),
+      }),
+    },
+    workflows: {
+      ...workflows,
+      syncEmployeeNow: observed(workflows.syncEmployeeNow, {
+        ok: ([connection], outcome) => metrics.employeeSynced(label(connection), outcome.result),
+      }),
+      // Declared as a method; called through an arrow so `this` never matters.
+      reportFailure: observed(
+        (...args: Parameters<typeof workflows.reportFailure>) => workflows.reportFailure(...args),
+        {
+          ok: ([connection, failure]) => metrics.failureReported(label(connection), failure.code),
+        },
+      ),
+      writePreview: observed(workflows.writePreview, {
+        ok: ([connection, , , meta, safeguard, approval], _refs, seconds) => {
+          metrics.fullSyncStep(label(connection), 'preview', seconds);
+          // As writePreview decides whether to mail the preview for approval.
+          const waits = approval ? approval.scope !== 'none' : safeguard.tripped;
+          if (waits && !meta.dryRun)
+            metrics.approvalRequested(label(connection), approval?.scope === 'plan' ? 'plan' : 'held');
+        },
+      }),
+      buildReport: observed(workflows.buildReport, {
+        ok: ([connection], result, seconds) => {
+          metrics.fullSyncStep(label(connection), 'report', seconds);
+          reported(connection, result);
+        },
+      }),
+      finishFullSync: observed(workflows.finishFullSync, {
+        ok: ([connection], result, seconds) => {
+          metrics.fullSyncStep(label(connection), 'report', seconds);
+          reported(connection, result);
+        },
+      }),
+      // Counted when asked, not when mailed: a run that failed counts even if the e-mail cannot go out.
+      sendRunFailureEmail: observed(workflows.sendRunFailureEmail, {
+        start: ([connection, notice]) => {
+          if (firstAttempt()) metrics.fullSyncStopped(label(connection), notice.kind, notice.phase);
+        },
+      }),
+      sendApprovalReminder: observed(workflows.sendApprovalReminder, {
+        start: ([connection]) => {
+          if (firstAttempt()) metrics.approvalReminderSent(label(connection));
+        },
+      }),
+    },
+  };
 }
 
 /** The workflow bundle `npm run build` writes beside the compiled code, else the sources (bundled at start). */

@@ -9,6 +9,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { BobsyncConfig } from '../config/schema';
+import { apiMetrics, UNKNOWN_CONNECTION, type ApiMetrics } from '../metrics';
 import { readSecret } from '../config/loader';
 import { employeeSync } from '../workflows/employee-sync';
 import { employeeWorkflowId } from '../workflows/ids';
@@ -33,6 +34,8 @@ export interface WebhookRouterOptions {
    * connection reached, and only when the delivery is answered 2xx.
    */
   onAccepted?: (connection: string, event: HibobEventSignal, temporalMs: number) => void;
+  /** Where deliveries are counted (default: this process's API metrics, which GET /metrics serves). */
+  metrics?: ApiMetrics;
 }
 
 export function createWebhookRouter(options: WebhookRouterOptions): Router {
@@ -41,6 +44,16 @@ export function createWebhookRouter(options: WebhookRouterOptions): Router {
   const connections = new Map(options.config.connections.map((c) => [c.name, c]));
   // Half the employee workflow's 10-minute idle period, for a margin against clock and timing.
   const recent = new RecentWorkflows(5 * 60_000, 50_000);
+  const metrics = options.metrics ?? apiMetrics();
+
+  // Every answer is counted once sent, whichever handler gave it (413 and 500 come from the error handler).
+  router.use('/hibob/:connection', (req: Request<{ connection: string }>, res: Response, next: NextFunction) => {
+    const started = performance.now();
+    // Paths name any connection anyone posts to: only configured names become labels.
+    const label = connections.has(req.params.connection) ? req.params.connection : UNKNOWN_CONNECTION;
+    res.once('finish', () => metrics.webhookAnswered(label, res.statusCode, (performance.now() - started) / 1000));
+    next();
+  });
 
   router.post(
     '/hibob/:connection',
@@ -98,7 +111,11 @@ export function createWebhookRouter(options: WebhookRouterOptions): Router {
         res.setHeader('Retry-After', '30');
         return res.status(503).json({ error: 'temporarily unable to accept the event; retry later' });
       }
-      for (const o of outcomes) if (o.ok) options.onAccepted?.(o.connection, signal, o.temporalMs);
+      for (const o of outcomes) {
+        if (!o.ok) continue;
+        metrics.signalAccepted(o.connection, o.temporalMs / 1000);
+        options.onAccepted?.(o.connection, signal, o.temporalMs);
+      }
       return res
         .status(202)
         .json({ accepted: true, workflowId: employeeWorkflowId(name, signal.employeeId), connections: targets });

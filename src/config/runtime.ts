@@ -77,6 +77,17 @@ const runtimeSchema = z
       blankAsUnset,
       z.stringbool({ error: 'must be true or false' }).default(false),
     ),
+    // The worker's Prometheus listener (GET /metrics); 0 turns it off.
+    BOBSYNC_WORKER_METRICS_PORT: z.preprocess(
+      blankAsUnset,
+      z.coerce
+        .number({ error: 'must be a port number, or 0 to turn the worker metrics listener off' })
+        .int()
+        .min(0)
+        .max(65535)
+        .default(9464),
+    ),
+    BOBSYNC_WORKER_METRICS_HOST: z.preprocess(blankAsUnset, z.string().default('127.0.0.1')),
     BOBSYNC_SMTP_URL: z
       .string()
       .regex(/^smtps?:\/\//, 'must look like smtp://host:port or smtps://user:pass@host:port')

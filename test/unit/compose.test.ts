@@ -61,6 +61,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   user?: string;
+  restart?: string;
 }
 interface ComposeFile {
   name?: string;
@@ -156,11 +157,13 @@ describe('docker-compose.yml services', () => {
   it('runs the whole stack', () => {
     expect(Object.keys(services).sort()).toEqual([
       'bobsync-api',
+      'bobsync-temporal-setup',
       'bobsync-worker',
       'mailpit',
       'minio',
       'minio-create-bucket',
       'postgresql',
+      'prometheus',
       'temporal',
       'temporal-ui',
     ]);
@@ -199,16 +202,30 @@ describe('docker-compose.yml services', () => {
     expect(targets('postgresql')).toEqual([]);
   });
 
-  it('waits on health, and every awaited service has a healthcheck', () => {
+  it("waits on health (or a one-shot job's success), and every awaited service has a healthcheck", () => {
     for (const [name, s] of Object.entries(services)) {
       for (const [dependency, { condition }] of Object.entries(s.depends_on ?? {})) {
         expect(services[dependency]).toBeDefined();
+        // A one-shot job (never restarted) is awaited until it has exited with 0.
+        if (services[dependency]!.restart === 'no') {
+          expect({ name, dependency, condition }).toEqual({
+            name,
+            dependency,
+            condition: 'service_completed_successfully',
+          });
+          continue;
+        }
         expect({ name, dependency, condition }).toEqual({ name, dependency, condition: 'service_healthy' });
         expect(services[dependency]!.healthcheck?.test.length).toBeGreaterThan(0);
       }
     }
     expect(Object.keys(service('temporal').depends_on!)).toEqual(['postgresql']);
-    expect(Object.keys(service('bobsync-worker').depends_on!).sort()).toEqual(['mailpit', 'temporal']);
+    expect(Object.keys(service('bobsync-worker').depends_on!).sort()).toEqual([
+      'bobsync-temporal-setup',
+      'mailpit',
+      'temporal',
+    ]);
+    expect(Object.keys(service('bobsync-temporal-setup').depends_on!)).toEqual(['temporal']);
     expect(Object.keys(service('bobsync-api').depends_on!)).toEqual(['temporal']);
     expect(service('bobsync-api').healthcheck).toBeDefined();
   });
@@ -350,6 +367,11 @@ describe('docker-compose.yml matches what the code reads', () => {
     const commands = buildProgram().commands.map((c) => c.name());
     expect(service('bobsync-worker').command).toEqual(['node', 'bin/bobsync.js', 'worker']);
     expect(service('bobsync-api').command).toEqual(['node', 'bin/bobsync.js', 'api']);
+    // The search attributes are registered before the worker's workflows set them, once.
+    expect(service('bobsync-temporal-setup').command).toEqual(['node', 'bin/bobsync.js', 'temporal', 'setup']);
+    expect(service('bobsync-temporal-setup').restart).toBe('no');
+    const temporal = buildProgram().commands.find((c) => c.name() === 'temporal')!;
+    expect(temporal.commands.map((c) => c.name())).toContain('setup');
     for (const [, s] of bobsyncServices) {
       expect(existsSync(join(root, s.command![1]!))).toBe(true);
       expect(commands).toContain(s.command![2]);

@@ -14,7 +14,29 @@ export class ApiError extends Error {
   ) {
     super(`${service} answered ${status} ${code}: ${message}`);
     this.name = 'ApiError';
+    for (const observe of observers) {
+      try {
+        observe(service, status);
+      } catch {
+        /* an observer never changes what the caller sees */
+      }
+    }
   }
+}
+
+/** Told of every vendor error as it is made: the service and the HTTP status (0 for no answer). */
+export type ApiErrorObserver = (service: ApiError['service'], status: number) => void;
+
+const observers = new Set<ApiErrorObserver>();
+
+/**
+ * Every client reports a non-2xx answer by making an ApiError, so observing them here counts
+ * answers such as 429 for every vendor without each client knowing about metrics. Returns the
+ * function that stops observing.
+ */
+export function observeApiErrors(observer: ApiErrorObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
 }
 
 /** 429 and 5xx (and network failures, status 0) are worth retrying; other 4xx are business errors. */
