@@ -1,8 +1,11 @@
 /**
- * The worker of the full-sync benchmark's setup run (provisioning the steady state with raised
- * limits), in a process of its own: the measured run's worker then starts in a process whose
- * memory carries nothing of the provisioning. Forked by bench/fullsync.ts; not run by hand.
+ * A worker of the full-sync benchmark in a process of its own: the provisioning run's (raised
+ * limits), so the measured run's worker starts in a process whose memory carries nothing of it;
+ * and each measured run of the seeded steady state, so the worker's memory is measured apart
+ * from the emulators'. Reports its peak RSS and how late its event loop ran when stopped.
+ * Forked by bench/fullsync.ts; not run by hand.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { codecDataConverter, codecFromEnv } from '../src/codec/aes-gcm-codec';
 import type { BobsyncConfig } from '../src/config/schema';
 import { createWorkers, installWorkerLogging, type WorkerSet } from '../src/worker';
@@ -10,7 +13,9 @@ import { createWorkers, installWorkerLogging, type WorkerSet } from '../src/work
 export type SetupWorkerMessage =
   { kind: 'start'; config: BobsyncConfig; address: string; bundleCode: string } | { kind: 'stop' };
 export type SetupWorkerReply =
-  { kind: 'ready' } | { kind: 'stopped'; peakRssBytes: number } | { kind: 'failed'; message: string };
+  | { kind: 'ready' }
+  | { kind: 'stopped'; peakRssBytes: number; eventLoopDelayMaxMs: number; eventLoopDelayP99Ms: number }
+  | { kind: 'failed'; message: string };
 
 let workers: WorkerSet | undefined;
 let running: Promise<void> | undefined;
@@ -18,6 +23,9 @@ let peakRss = 0;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 100);
+// A long synchronous stretch (planning a large population) holds up workflow tasks and heartbeats alike.
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
 
 function reply(message: SetupWorkerReply): void {
   process.send?.(message);
@@ -46,12 +54,21 @@ process.on('message', (message: SetupWorkerMessage) => {
       .then((set) => {
         workers = set;
         running = set.run();
+        // Starting (loading the workflow bundle) is not what the delay should show.
+        loopDelay.reset();
         reply({ kind: 'ready' });
       })
       .catch((err: Error) => reply({ kind: 'failed', message: err.message }));
   } else {
     stop()
-      .then(() => reply({ kind: 'stopped', peakRssBytes: peakRss }))
+      .then(() =>
+        reply({
+          kind: 'stopped',
+          peakRssBytes: peakRss,
+          eventLoopDelayMaxMs: Math.round(loopDelay.max / 1e6),
+          eventLoopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e6),
+        }),
+      )
       .catch((err: Error) => reply({ kind: 'failed', message: err.message }))
       .finally(() => process.disconnect());
   }

@@ -2,6 +2,7 @@
  * Full-sync benchmark. Prints figures; asserts nothing.
  *
  *   npx tsx bench/fullsync.ts [--destination 360learning] [--employees 5000] [--initial 1000] [--write-limit 10] [--only steady|initial]
+ *   npx tsx bench/fullsync.ts --employees 100000 [--setup seed] [--change-percent 1] [--hibob-reads 5] [--plain-emulator]
  *   npx tsx bench/fullsync.ts --destination skillcast [--employees 2000] [--initial 1000] [--requests-per-second 20] [--only steady|initial]
  *
  * 360Learning (the default):
@@ -12,6 +13,9 @@
  *    sync runs on a fresh server, with the default limits.
  * B. Initial load: --initial people into an empty 360Learning with its write limit at
  *    --write-limit per second (emulator and connection): how close the apply phase comes to it.
+ * With --setup seed (the default above 10 000 employees), A is set up by seeding instead, and
+ * runs twice, with nothing changed and with --change-percent of the employees changed, against a
+ * floor measured in the same run (bench/fullsync-seeded.ts); B is not run.
  *
  * Skillcast (SCIM 2.0, connection demo-skillcast, its requestsPerSecond at --requests-per-second):
  * A. Steady state: the Skillcast domain seeded with the users a full sync would have made for
@@ -22,37 +26,30 @@
  *    nothing.
  *
  * Everything runs on 127.0.0.1: Temporal dev servers in memory, the emulators, and the measured
- * worker in this process (as in `npm start`). Results: bench/results/fullsync-latest.json
- * (360Learning) and bench/results/fullsync-skillcast-latest.json; bench/README.md explains the
- * figures.
+ * worker in this process (as in `npm start`; the seeded runs' worker in a process of its own).
+ * Results: bench/results/fullsync-latest.json (360Learning), fullsync-100k-latest.json (seeded)
+ * and fullsync-skillcast-latest.json; bench/README.md explains the figures.
  */
-import { freePort, quietBundleLogger } from '../src/dev/ports';
-import { machineInfo, numberOption, writeLatestResult } from './shared';
-import { fork } from 'node:child_process';
+import { quietBundleLogger } from '../src/dev/ports';
+import { numberOption, writeLatestResult } from './shared';
+import {
+  printSeededSteady,
+  seededBudgetMs,
+  seededSteadyState,
+  type SeededOptions,
+  type SeededSteady,
+} from './fullsync-seeded';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import v8 from 'node:v8';
-import vm from 'node:vm';
-import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
-import { tsToMs } from '@temporalio/common/lib/time';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { codecDataConverter, codecFromEnv, generateCodecKey } from '../src/codec/aes-gcm-codec';
-import {
-  hibobSource,
-  learning360Destination,
-  type BobsyncConfig,
-  type ConnectionConfig,
-  type SkillcastDestinationConfig,
-} from '../src/config/schema';
+import type { BobsyncConfig, ConnectionConfig, SkillcastDestinationConfig } from '../src/config/schema';
 import { readSecret } from '../src/config/loader';
 import { startLocalStack, type LocalStack } from '../src/dev/local-stack';
-import { startDevServer, type RunningDevServer } from '../src/dev/temporal-dev-server';
 import { HEADROOM } from '../src/clients/http/spacing-limiter';
-import { HibobClient } from '../src/clients/hibob/client';
 import { ScimClient } from '../src/clients/scim/client';
 import { toUserDocument } from '../src/clients/scim/patch';
 import { readHibobPopulation } from '../src/activities/hibob-snapshot';
@@ -67,13 +64,50 @@ import { SCIM_BASE_PATH, type SeedUser } from '../src/emulators/skillcast';
 import type { LoggedRequest } from '../src/emulators/common/request-log';
 import { connectClient } from '../src/temporal/client';
 import { createWorkers, installWorkerLogging, lmsActivitiesPerSecond } from '../src/worker';
-import type { fullSync } from '../src/workflows/full-sync';
 import type { FullSyncResult } from '../src/workflows/full-sync-api';
-import type { SetupWorkerMessage, SetupWorkerReply } from './fullsync-setup-worker';
+import {
+  Cleanup,
+  DEFAULT_DESTINATION,
+  DEFAULT_LIMITS,
+  DEFAULT_SOURCE,
+  MemorySampler,
+  SEED,
+  applyLimits,
+  collectGarbage,
+  countBy,
+  counts,
+  fullSyncSettings,
+  fullSyncSteps,
+  hibobCalls,
+  hibobClientOf,
+  isWrite,
+  lmsCalls,
+  log,
+  machine,
+  mib,
+  perEmployee,
+  round,
+  runFullSync,
+  servers,
+  setLms360Limits,
+  startServer,
+  startSetupWorker,
+  stepsLine,
+  table,
+  temporalPerEmployee,
+  temporalWork,
+  withLimits,
+  writeRate,
+  type FullSyncRun,
+  type FullSyncStep,
+  type HibobCalls,
+  type LmsCalls,
+  type MemoryFigures,
+  type TemporalWork,
+  type WriteRate,
+} from './fullsync-common';
 
-const CONNECTION = 'demo-360';
 const SKILLCAST_CONNECTION = 'demo-skillcast';
-const SEED = 42;
 /** Bounds of each full sync, so a stuck run ends as a failure rather than a hang. */
 const TIMEOUTS_MS = { setup: 45 * 60_000, settle: 30 * 60_000, steady: 15 * 60_000 };
 /** The initial load: its writes at the limit (about seven per learner), three times over. */
@@ -83,10 +117,13 @@ const initialTimeoutMs = (options: Options) =>
 const SETUP_PER_SECOND = 1000;
 const SETUP_FULL_SYNC = { batchSize: 100, parallelism: 8, concurrencyPerBatch: 12 };
 /**
- * 10 000 works (--employees 10000) but its setup took about 25 minutes on two cores; 5 000 is
- * the largest that sets up in about 10.
+ * Provisioned: 10 000 works (--employees 10000) but its setup took about 25 minutes on two cores;
+ * 5 000 is the largest that sets up in about 10. Seeded (--setup seed), up to 100 000.
  */
 const DEFAULT_STEADY_EMPLOYEES = 5_000;
+/** The most a provisioning run sets up; above it the steady state is seeded. */
+const MAX_PROVISIONED = 10_000;
+const MAX_SEEDED = 100_000;
 /** Skillcast's steady state needs no provisioning run (the domain is seeded), so the measured run is most of it. */
 const DEFAULT_SKILLCAST_EMPLOYEES = 2_000;
 const DEFAULT_INITIAL = 1_000;
@@ -96,19 +133,6 @@ const DEFAULT_REQUESTS_PER_SECOND = 20;
 /** The Skillcast initial load: about seven SCIM requests per new user at the configured rate, three times over. */
 const skillcastInitialTimeoutMs = (options: Options) =>
   Math.max(10 * 60_000, ((options.initial * 7) / options.requestsPerSecond) * 3_000);
-
-/** The limits a customer gets without setting any, read from the config schema itself. */
-const DEFAULT_SOURCE = hibobSource.parse({
-  type: 'hibob',
-  serviceUserId: 'bench',
-  serviceUserToken: { env: 'UNUSED' },
-});
-const DEFAULT_DESTINATION = learning360Destination.parse({
-  type: '360learning',
-  clientId: 'bench',
-  clientSecret: { env: 'UNUSED' },
-  defaultGroupId: '0'.repeat(24),
-});
 
 type Destination = '360learning' | 'skillcast';
 
@@ -121,6 +145,12 @@ interface Options {
   /** Skillcast only: the connection's requestsPerSecond. */
   requestsPerSecond: number;
   only?: 'steady' | 'initial';
+  /** 360Learning's steady state: provisioned through a full sync, or seeded (see fullsync-seeded.ts). */
+  setup: 'provision' | 'seed';
+  /** Seeded only. */
+  changePercent: number;
+  hibobReads: number;
+  plainEmulator: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -133,6 +163,10 @@ function parseOptions(argv: string[]): Options {
       'write-limit': { type: 'string' },
       'requests-per-second': { type: 'string' },
       only: { type: 'string' },
+      setup: { type: 'string' },
+      'change-percent': { type: 'string' },
+      'hibob-reads': { type: 'string' },
+      'plain-emulator': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -146,9 +180,26 @@ function parseOptions(argv: string[]): Options {
   if (destination === '360learning' && values['requests-per-second'] !== undefined)
     throw new Error('--requests-per-second is for Skillcast; 360Learning takes --write-limit');
   const defaultEmployees = destination === 'skillcast' ? DEFAULT_SKILLCAST_EMPLOYEES : DEFAULT_STEADY_EMPLOYEES;
+  const employees = Math.floor(
+    numberOption(
+      'employees',
+      values.employees ?? String(defaultEmployees),
+      1,
+      destination === 'skillcast' ? MAX_PROVISIONED : MAX_SEEDED,
+    ),
+  );
+  const setup = values.setup ?? (employees > MAX_PROVISIONED ? 'seed' : 'provision');
+  if (setup !== 'seed' && setup !== 'provision') throw new Error('--setup takes seed or provision');
+  if (setup === 'provision' && employees > MAX_PROVISIONED)
+    throw new Error(`--setup provision takes at most ${MAX_PROVISIONED} employees; seed larger tenants`);
+  const seededOnly = ['change-percent', 'hibob-reads'] as const;
+  if (setup !== 'seed' && (seededOnly.some((k) => values[k] !== undefined) || values['plain-emulator']))
+    throw new Error('--change-percent, --hibob-reads and --plain-emulator go with --setup seed');
+  if (setup === 'seed' && (destination !== '360learning' || values.only !== undefined))
+    throw new Error('--setup seed is the 360Learning steady state alone: no --destination skillcast, no --only');
   return {
     destination,
-    employees: Math.floor(numberOption('employees', values.employees ?? String(defaultEmployees), 1, 10_000)),
+    employees,
     initial: Math.floor(numberOption('initial', values.initial, 1, 10_000)),
     writeLimit: numberOption('write-limit', values['write-limit'] ?? String(DEFAULT_WRITE_LIMIT), 0.5, 1_000),
     requestsPerSecond: numberOption(
@@ -158,447 +209,14 @@ function parseOptions(argv: string[]): Options {
       1_000,
     ),
     only: values.only,
-  };
-}
-
-// ---- small helpers -------------------------------------------------------------------------
-
-function log(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-const mib = (bytes: number) => round(bytes / 2 ** 20, 0);
-const perEmployee = (n: number, employees: number) => round(n / Math.max(1, employees), 4);
-
-async function startServer(): Promise<RunningDevServer> {
-  const server = await startDevServer({ port: await freePort(), headless: true, startTimeoutMs: 90_000 });
-  servers.add(server);
-  server.process.once('exit', () => servers.delete(server));
-  return server;
-}
-
-/** Dev servers still running, for the watchdog: they are child processes that outlive an exit. */
-const servers = new Set<RunningDevServer>();
-
-/** Resources of one scenario, released in reverse order whatever happens. */
-class Cleanup {
-  private readonly steps: (() => Promise<void> | void)[] = [];
-  add(step: () => Promise<void> | void): void {
-    this.steps.push(step);
-  }
-  async run(): Promise<void> {
-    for (const step of this.steps.splice(0).reverse()) {
-      try {
-        await step();
-      } catch (err) {
-        process.stderr.write(`cleanup: ${(err as Error).message}\n`);
-      }
-    }
-  }
-}
-
-/** A full collection before a memory baseline, so garbage of an earlier phase does not count. */
-function collectGarbage(): void {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-}
-
-/** Resident memory of another process on this machine (Linux), in bytes. */
-function processRss(pid: number | undefined): number | undefined {
-  if (!pid) return undefined;
-  try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-interface MemoryFigures {
-  /** This process before its worker existed: emulators and their state. */
-  beforeWorkerRssMiB: number;
-  /** With the worker running, just before the full sync started. */
-  idleRssMiB: number;
-  peakRssMiB: number;
-  peakHeapUsedMiB: number;
-  temporalServerPeakRssMiB: number | null;
-}
-
-/** Samples this process (which runs the worker) and the Temporal server every 100 ms. */
-class MemorySampler {
-  private timer: NodeJS.Timeout | undefined;
-  private peakRss = 0;
-  private peakHeap = 0;
-  private peakServer = 0;
-  private idleRss = 0;
-
-  constructor(
-    private readonly beforeWorkerRss: number,
-    private readonly serverPid: number | undefined,
-  ) {}
-
-  start(): void {
-    this.idleRss = process.memoryUsage().rss;
-    this.sample();
-    this.timer = setInterval(() => this.sample(), 100);
-  }
-
-  stop(): MemoryFigures {
-    clearInterval(this.timer);
-    this.sample();
-    return {
-      beforeWorkerRssMiB: mib(this.beforeWorkerRss),
-      idleRssMiB: mib(this.idleRss),
-      peakRssMiB: mib(this.peakRss),
-      peakHeapUsedMiB: mib(this.peakHeap),
-      temporalServerPeakRssMiB: this.peakServer ? mib(this.peakServer) : null,
-    };
-  }
-
-  private sample(): void {
-    const usage = process.memoryUsage();
-    this.peakRss = Math.max(this.peakRss, usage.rss);
-    this.peakHeap = Math.max(this.peakHeap, usage.heapUsed);
-    this.peakServer = Math.max(this.peakServer, processRss(this.serverPid) ?? 0);
-  }
-}
-
-type Limits = {
-  hibobReadsPerSecond: number;
-  lmsWritesPerSecond: number;
-  lmsReadsPerSecond: number;
-  fullSync?: Partial<BobsyncConfig['connections'][number]['fullSync']>;
-};
-
-/** Sets every connection's limits; the schema caps them, the parsed object does not. */
-function applyLimits(config: BobsyncConfig, limits: Limits): void {
-  for (const connection of config.connections) {
-    connection.source.readsPerSecond = limits.hibobReadsPerSecond;
-    if (connection.destination.type === '360learning') {
-      connection.destination.writesPerSecond = limits.lmsWritesPerSecond;
-      connection.destination.readsPerSecond = limits.lmsReadsPerSecond;
-    }
-    connection.fullSync = { ...connection.fullSync, ...limits.fullSync };
-  }
-}
-
-function withLimits(base: BobsyncConfig, limits: Limits): BobsyncConfig {
-  const config = structuredClone(base);
-  applyLimits(config, limits);
-  return config;
-}
-
-const DEFAULT_LIMITS = {
-  hibobReadsPerSecond: DEFAULT_SOURCE.readsPerSecond,
-  lmsWritesPerSecond: DEFAULT_DESTINATION.writesPerSecond,
-  lmsReadsPerSecond: DEFAULT_DESTINATION.readsPerSecond,
-};
-
-function fullSyncSettings(config: BobsyncConfig, connection = CONNECTION) {
-  const { batchSize, parallelism, concurrencyPerBatch } = config.connections.find(
-    (c) => c.name === connection,
-  )!.fullSync;
-  return { batchSize, parallelism, concurrencyPerBatch };
-}
-
-/** The emulator's own limits, which it only takes as constructor options; the limiters read them live. */
-function setLms360Limits(stack: LocalStack, limits: { writesPerSecond: number; getPerSecond: number }): void {
-  const lms = stack.emulators.learning360!.emulator;
-  lms['writeLimiter'].limit = limits.writesPerSecond;
-  lms['getLimiter'].limit = limits.getPerSecond;
-}
-
-interface FullSyncRun {
-  workflowId: string;
-  result: FullSyncResult;
-  startedAt: number;
-  finishedAt: number;
-  wallMs: number;
-}
-
-async function runFullSync(
-  client: Client,
-  taskQueue: string,
-  label: string,
-  timeoutMs: number,
-  connection = CONNECTION,
-): Promise<FullSyncRun> {
-  const workflowId = `bobsync/${connection}/full-sync/bench-${label}-${Date.now()}`;
-  const startedAt = Date.now();
-  const result = await client.workflow.execute<typeof fullSync>('fullSync', {
-    taskQueue,
-    workflowId,
-    args: [{ connection, taskQueue, trigger: 'bench' }],
-    workflowExecutionTimeout: timeoutMs,
-  });
-  const finishedAt = Date.now();
-  return { workflowId, result, startedAt, finishedAt, wallMs: finishedAt - startedAt };
-}
-
-// ---- what the vendors saw ----------------------------------------------------------------------
-
-/** One line per route: ids folded so that calls for different people count together. */
-function route(entry: LoggedRequest): string {
-  const path = entry.path.replace(/\/[0-9a-f]{24}(?=\/|$)/g, '/:id').replace(/\/\d{6,}(?=\/|$)/g, '/:id');
-  return `${entry.method} ${path}`;
-}
-
-function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(out).sort((a, b) => b[1] - a[1]));
-}
-
-const isToken = (e: LoggedRequest) => e.path.includes('oauth2');
-const isWrite = (e: LoggedRequest) => e.method !== 'GET' && e.method !== 'HEAD' && !isToken(e);
-
-interface LmsCalls {
-  gets: number;
-  writes: number;
-  tokenRequests: number;
-  /** Answered 429 (counted apart from gets and writes). */
-  throttled: number;
-  otherErrors: number;
-  byRoute: Record<string, number>;
-}
-
-function lmsCalls(entries: LoggedRequest[]): LmsCalls {
-  const answered = entries.filter((e) => e.status !== 429);
-  return {
-    gets: answered.filter((e) => !isWrite(e) && !isToken(e)).length,
-    writes: answered.filter(isWrite).length,
-    tokenRequests: answered.filter(isToken).length,
-    throttled: entries.filter((e) => e.status === 429).length,
-    otherErrors: answered.filter((e) => e.status >= 400).length,
-    byRoute: countBy(
-      answered.filter((e) => !isToken(e)),
-      route,
-    ),
-  };
-}
-
-interface HibobCalls {
-  total: number;
-  throttled: number;
-  byRoute: Record<string, number>;
-}
-
-function hibobCalls(entries: LoggedRequest[]): HibobCalls {
-  return {
-    total: entries.length,
-    throttled: entries.filter((e) => e.status === 429).length,
-    byRoute: countBy(entries, route),
-  };
-}
-
-// ---- what Temporal did --------------------------------------------------------------------------
-
-interface TemporalWork {
-  /** Executions per workflow type (each batch and employee workflow is one). */
-  workflows: Record<string, number>;
-  historyEvents: number;
-  workflowTasks: number;
-  activities: number;
-  /** Attempts beyond the first, from the attempt number of each started activity. */
-  activityRetries: number;
-  localActivities: number;
-  timers: number;
-  signals: number;
-  updates: number;
-  /**
-   * Billable-style actions, approximately: executions started + activities scheduled + retries
-   * + local activities + timers + signals + updates. Workflow tasks are not actions.
-   */
-  actions: number;
-}
-
-/** Reads every execution's history on a server that ran nothing else. */
-async function temporalWork(client: Client): Promise<TemporalWork> {
-  const E = temporal.api.enums.v1.EventType;
-  const executions: { workflowId: string; runId: string; type: string }[] = [];
-  for await (const info of client.workflow.list())
-    executions.push({ workflowId: info.workflowId, runId: info.runId, type: info.type });
-  const work: TemporalWork = {
-    workflows: countBy(executions, (e) => e.type),
-    historyEvents: 0,
-    workflowTasks: 0,
-    activities: 0,
-    activityRetries: 0,
-    localActivities: 0,
-    timers: 0,
-    signals: 0,
-    updates: 0,
-    actions: 0,
-  };
-  const queue = [...executions];
-  const reader = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      const history = await client.workflow.getHandle(next.workflowId, next.runId).fetchHistory();
-      for (const event of history.events ?? []) {
-        work.historyEvents += 1;
-        switch (event.eventType) {
-          case E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-            work.workflowTasks += 1;
-            break;
-          case E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            work.activities += 1;
-            break;
-          case E.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-            work.activityRetries += Math.max(0, (event.activityTaskStartedEventAttributes?.attempt ?? 1) - 1);
-            break;
-          case E.EVENT_TYPE_MARKER_RECORDED:
-            work.localActivities += 1;
-            break;
-          case E.EVENT_TYPE_TIMER_STARTED:
-            work.timers += 1;
-            break;
-          case E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            work.signals += 1;
-            break;
-          case E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            work.updates += 1;
-            break;
-          default:
-            break;
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, reader));
-  work.actions =
-    executions.length +
-    work.activities +
-    work.activityRetries +
-    work.localActivities +
-    work.timers +
-    work.signals +
-    work.updates;
-  return work;
-}
-
-/** One step of a full sync's own history: an activity (scheduled to closed) or its batch children (first started to last closed). */
-interface FullSyncStep {
-  step: string;
-  ms: number;
-}
-
-/** Where a full sync's time went, step by step in the order they ran; `other` is the rest (workflow tasks, starting, returning). */
-async function fullSyncSteps(client: Client, workflowId: string): Promise<FullSyncStep[]> {
-  const E = temporal.api.enums.v1.EventType;
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const events = history.events ?? [];
-  const scheduled = new Map<string, { type: string; at: number }>();
-  const steps: FullSyncStep[] = [];
-  let childrenFrom: number | undefined;
-  let childrenTo = 0;
-  let childrenAt = -1;
-  for (const event of events) {
-    const at = tsToMs(event.eventTime);
-    switch (event.eventType) {
-      case E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-        scheduled.set(String(event.eventId), {
-          type: event.activityTaskScheduledEventAttributes?.activityType?.name ?? '?',
-          at,
-        });
-        break;
-      case E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-      case E.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-      case E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
-        const attributes =
-          event.activityTaskCompletedEventAttributes ??
-          event.activityTaskFailedEventAttributes ??
-          event.activityTaskTimedOutEventAttributes;
-        const from = scheduled.get(String(attributes?.scheduledEventId));
-        if (from) steps.push({ step: from.type, ms: at - from.at });
-        break;
-      }
-      case E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
-        if (childrenFrom === undefined) {
-          childrenFrom = at;
-          childrenAt = steps.length;
-        }
-        break;
-      case E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
-      case E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
-        childrenTo = at;
-        break;
-      default:
-        break;
-    }
-  }
-  if (childrenFrom !== undefined) steps.splice(childrenAt, 0, { step: 'batches', ms: childrenTo - childrenFrom });
-  const first = events[0];
-  const last = events.at(-1);
-  if (first && last) {
-    const total = tsToMs(last.eventTime) - tsToMs(first.eventTime);
-    const accounted = steps.reduce((n, s) => n + s.ms, 0);
-    steps.push({ step: 'other', ms: Math.max(0, total - accounted) });
-  }
-  return steps;
-}
-
-const stepsLine = (steps: FullSyncStep[]) => steps.map((s) => `${s.step} ${round(s.ms / 1000, 2)}`).join(', ');
-
-function temporalPerEmployee(work: TemporalWork, employees: number) {
-  const executions = Object.values(work.workflows).reduce((a, b) => a + b, 0);
-  return {
-    executions: perEmployee(executions, employees),
-    historyEvents: perEmployee(work.historyEvents, employees),
-    workflowTasks: perEmployee(work.workflowTasks, employees),
-    activities: perEmployee(work.activities, employees),
-    actions: perEmployee(work.actions, employees),
+    setup,
+    changePercent: numberOption('change-percent', values['change-percent'] ?? '1', 0.01, 100),
+    hibobReads: numberOption('hibob-reads', values['hibob-reads'] ?? String(DEFAULT_SOURCE.readsPerSecond), 0.1, 50),
+    plainEmulator: values['plain-emulator'] ?? false,
   };
 }
 
 // ---- scenario A: steady state -----------------------------------------------------------------
-
-interface SetupWorker {
-  stop(): Promise<number>;
-}
-
-/** Forks the provisioning worker and waits until it polls. */
-async function startSetupWorker(env: NodeJS.ProcessEnv, message: SetupWorkerMessage): Promise<SetupWorker> {
-  const child = fork(join(__dirname, 'fullsync-setup-worker.ts'), [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const replies: SetupWorkerReply[] = [];
-  let wake: (() => void) | undefined;
-  child.on('message', (reply: SetupWorkerReply) => {
-    replies.push(reply);
-    wake?.();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const next = async (kind: SetupWorkerReply['kind']): Promise<SetupWorkerReply> => {
-    for (;;) {
-      const found = replies.find((r) => r.kind === kind || r.kind === 'failed');
-      if (found) {
-        if (found.kind === 'failed') throw new Error(`setup worker: ${found.message}`);
-        return found;
-      }
-      if (child.exitCode !== null) throw new Error(`setup worker exited with code ${child.exitCode}`);
-      await Promise.race([new Promise<void>((resolve) => (wake = resolve)), exited]);
-    }
-  };
-  child.send(message);
-  try {
-    await next('ready');
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw err;
-  }
-  return {
-    async stop() {
-      if (child.exitCode !== null) return 0;
-      child.send({ kind: 'stop' } satisfies SetupWorkerMessage);
-      const stopped = await next('stopped');
-      await exited;
-      return stopped.kind === 'stopped' ? stopped.peakRssBytes : 0;
-    },
-  };
-}
 
 interface SteadyState {
   employees: number;
@@ -691,7 +309,7 @@ async function steadyState(options: Options, bundleCode: string): Promise<Steady
     const settle = await runFullSync(stack.client, taskQueue, 'settle', TIMEOUTS_MS.settle);
     const settleCalls = lmsCalls([...lms.kit.requests.entries]);
     log(`A: settled in ${round(settle.wallMs / 1000)} s; ${settleCalls.gets} GETs, ${settleCalls.writes} writes`);
-    const setupWorkerPeak = await setupWorker.stop();
+    const setupWorkerPeak = (await setupWorker.stop()).peakRssBytes;
     // Hundreds of thousands of logged requests would otherwise count as the measured worker's memory.
     lms.kit.requests.clear();
     hibob.kit.requests.clear();
@@ -777,70 +395,6 @@ async function steadyState(options: Options, bundleCode: string): Promise<Steady
 }
 
 // ---- scenario B: initial load -------------------------------------------------------------------
-
-interface WriteRate {
-  limitPerSecond: number;
-  writes: number;
-  firstWriteAfterMs: number;
-  applySpanS: number;
-  /** writes / (last write − first write). */
-  achievedPerSecond: number;
-  ratio: number;
-  /** The client spaces writes at HEADROOM × the limit: the most it will ever send. */
-  clientCeilingPerSecond: number;
-  ratioToCeiling: number;
-  /** Over the middle 80 % of the apply phase, without ramp-up and tail. */
-  middlePerSecond: number;
-  throttled: number;
-  /** Calendar seconds of the apply phase by how many writes they saw. */
-  secondsAtLimit: number;
-  secondsBelowLimit: number;
-  secondsWithoutWrites: number;
-  peakPerSecond: number;
-}
-
-function writeRate(entries: LoggedRequest[], limit: number, runStartedAt: number): WriteRate {
-  const times = entries
-    .filter((e) => isWrite(e) && e.status < 400)
-    .map((e) => e.at)
-    .sort((a, b) => a - b);
-  const first = times[0] ?? runStartedAt;
-  const last = times.at(-1) ?? runStartedAt;
-  const spanS = (last - first) / 1000;
-  const achieved = spanS > 0 ? times.length / spanS : 0;
-  const perSecond = new Map<number, number>();
-  for (const t of times) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
-  const from = first + (last - first) * 0.1;
-  const to = first + (last - first) * 0.9;
-  const middle = times.filter((t) => t >= from && t <= to).length;
-  const ceiling = limit * HEADROOM;
-  let atLimit = 0;
-  let below = 0;
-  let empty = 0;
-  // Whole seconds strictly inside the phase: the first and last are partial by nature.
-  for (let s = Math.floor(first / 1000) + 1; s < Math.floor(last / 1000); s++) {
-    const n = perSecond.get(s) ?? 0;
-    if (n === 0) empty += 1;
-    else if (n >= Math.floor(limit)) atLimit += 1;
-    else below += 1;
-  }
-  return {
-    limitPerSecond: limit,
-    writes: times.length,
-    firstWriteAfterMs: first - runStartedAt,
-    applySpanS: round(spanS),
-    achievedPerSecond: round(achieved, 2),
-    ratio: round(achieved / limit, 3),
-    clientCeilingPerSecond: round(ceiling, 2),
-    ratioToCeiling: round(achieved / ceiling, 3),
-    middlePerSecond: to > from ? round(middle / ((to - from) / 1000), 2) : 0,
-    throttled: entries.filter((e) => isWrite(e) && e.status === 429).length,
-    secondsAtLimit: atLimit,
-    secondsBelowLimit: below,
-    secondsWithoutWrites: empty,
-    peakPerSecond: Math.max(0, ...perSecond.values()),
-  };
-}
 
 interface InitialLoad {
   employees: number;
@@ -976,15 +530,6 @@ function skillcastLimits(config: BobsyncConfig) {
     approval: connection.safety.approval ?? null,
     fullSync: fullSyncSettings(config, SKILLCAST_CONNECTION),
   };
-}
-
-function hibobClientOf(connection: ConnectionConfig, env: NodeJS.ProcessEnv): HibobClient {
-  const { source } = connection;
-  return new HibobClient({
-    baseUrl: source.baseUrl,
-    serviceUserId: source.serviceUserId,
-    token: readSecret(source.serviceUserToken, env),
-  });
 }
 
 /** A SCIM client built as the worker builds the connection's own (src/activities/deps.ts). */
@@ -1527,25 +1072,6 @@ async function skillcastInitial(options: Options, bundleCode: string): Promise<S
 
 // ---- report -------------------------------------------------------------------------------------
 
-function machine() {
-  return {
-    ...machineInfo(),
-    /** Anything else running here skews every figure. */
-    loadAverage: os.loadavg().map((n) => round(n, 2)),
-  };
-}
-
-function table(rows: [string, string][]): string {
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
-}
-
-const counts = (record: Record<string, number | undefined>) =>
-  Object.entries(record)
-    .filter(([, n]) => n)
-    .map(([k, n]) => `${k} ${n}`)
-    .join(', ') || 'none';
-
 function printSteady(a: SteadyState): void {
   const r = a.run;
   const t = r.temporal;
@@ -1758,6 +1284,15 @@ function printSkillcastInitial(b: SkillcastInitial): void {
   );
 }
 
+function seededOptions(options: Options): SeededOptions {
+  return {
+    employees: options.employees,
+    changePercent: options.changePercent,
+    hibobReadsPerSecond: options.hibobReads,
+    plainEmulator: options.plainEmulator,
+  };
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const skillcast = options.destination === 'skillcast';
@@ -1767,8 +1302,12 @@ async function main(): Promise<void> {
   const initialBudgetMs = skillcast
     ? skillcastInitialTimeoutMs(options) + TIMEOUTS_MS.steady
     : initialTimeoutMs(options);
-  const deadlineMs =
-    10 * 60_000 + (options.only === 'initial' ? 0 : steadyBudgetMs) + (options.only === 'steady' ? 0 : initialBudgetMs);
+  const seeded = options.setup === 'seed' ? seededOptions(options) : undefined;
+  const deadlineMs = seeded
+    ? seededBudgetMs(seeded)
+    : 10 * 60_000 +
+      (options.only === 'initial' ? 0 : steadyBudgetMs) +
+      (options.only === 'steady' ? 0 : initialBudgetMs);
   const watchdog = setTimeout(() => {
     process.stderr.write(`fullsync bench: still running after ${Math.round(deadlineMs / 60_000)} min; giving up\n`);
     for (const server of servers) server.process.kill('SIGKILL');
@@ -1783,11 +1322,15 @@ async function main(): Promise<void> {
     logger: quietBundleLogger,
   });
 
-  let steady: SteadyState | SkillcastSteady | undefined;
+  let steady: SteadyState | SkillcastSteady | SeededSteady | undefined;
   let initial: InitialLoad | SkillcastInitial | undefined;
   let parameters: Record<string, unknown>;
-  if (skillcast) {
-    const { writeLimit: _w, ...rest } = options;
+  if (seeded) {
+    parameters = { ...seeded };
+    steady = await seededSteadyState(seeded, bundle.code);
+    printSeededSteady(steady);
+  } else if (skillcast) {
+    const { writeLimit: _w, setup: _s, changePercent: _c, hibobReads: _h, plainEmulator: _p, ...rest } = options;
     parameters = rest;
     const a = options.only === 'initial' ? undefined : await skillcastSteady(options, bundle.code);
     if (a) printSkillcastSteady(a);
@@ -1795,7 +1338,14 @@ async function main(): Promise<void> {
     if (b) printSkillcastInitial(b);
     [steady, initial] = [a, b];
   } else {
-    const { destination: _d, requestsPerSecond: _r, ...rest } = options;
+    const {
+      destination: _d,
+      requestsPerSecond: _r,
+      changePercent: _c,
+      hibobReads: _h,
+      plainEmulator: _p,
+      ...rest
+    } = options;
     parameters = rest;
     const a = options.only === 'initial' ? undefined : await steadyState(options, bundle.code);
     if (a) printSteady(a);
@@ -1804,7 +1354,7 @@ async function main(): Promise<void> {
     [steady, initial] = [a, b];
   }
 
-  const name = skillcast ? 'fullsync-skillcast' : 'fullsync';
+  const name = seeded ? 'fullsync-100k' : skillcast ? 'fullsync-skillcast' : 'fullsync';
   const result = {
     benchmark: name,
     startedAt: startedAt.toISOString(),

@@ -1080,6 +1080,99 @@ export class Company {
     return result;
   }
 
+  /**
+   * Adds users as `seed` does, for companies of hundreds of thousands: mails, usernames and
+   * external ids are checked against indexes built once instead of against every user for each
+   * one. Groups and custom fields must exist already. Returns the number of users added.
+   */
+  seedUsers(users: UserSeed[]): number {
+    const mails = new Set<string>();
+    const usernames = new Set<string>();
+    for (const user of this.users.values()) {
+      if (user.mail) mails.add(user.mail.toLowerCase());
+      if (user.username) usernames.add(user.username.toLowerCase());
+    }
+    const mapped = new Set<string>();
+    for (const m of this.externalIds.values()) {
+      mapped.add(`${m.platform}\u0000v\u0000${m.value}`);
+      mapped.add(`${m.platform}\u0000t\u0000${m.targetType}\u0000${m.targetId}`);
+    }
+    const fieldByName = new Map<string, CustomFieldRecord>();
+    for (const f of this.customFields.values()) if (f.targetType === 'users') fieldByName.set(f.name, f);
+    const created: Array<[UserRecord, UserSeed]> = [];
+    for (const u of users) {
+      if (!u.mail && !u.username) throw new Error('seed: a user needs a mail or a username');
+      const mail = u.mail?.toLowerCase();
+      const username = u.username?.toLowerCase();
+      if (mail && mails.has(mail)) throw new Error(`seed: mail ${u.mail} already used`);
+      if (username && usernames.has(username)) throw new Error(`seed: username ${u.username} already used`);
+      const id = u.id ?? this.ids.next();
+      if (this.users.has(id)) throw new Error(`seed: user id ${id} already used`);
+      const user: UserRecord = {
+        _id: id,
+        status: u.status ?? 'active',
+        lang: u.lang ?? 'en',
+        deletedAt: [],
+        reactivatedAt: [],
+      };
+      if (u.mail) user.mail = u.mail;
+      if (u.username) user.username = u.username;
+      for (const field of USER_TEXT_FIELDS) if (u[field] !== undefined) user[field] = u[field];
+      if (u.lastLoginDate) user.lastLoginDate = u.lastLoginDate;
+      if (u.toBeDeactivatedAt) {
+        user.toBeDeactivatedAt = u.toBeDeactivatedAt;
+        this.scheduled.add(id);
+      }
+      if (user.status === 'deleted') user.deletedAt.push(this.now());
+      this.users.set(id, user);
+      if (mail) mails.add(mail);
+      if (username) usernames.add(username);
+      created.push([user, u]);
+    }
+    // Relations second, so the users may point at each other.
+    for (const [user, u] of created) {
+      const memberships = u.memberships ?? [{ role: 'learner' }];
+      for (const m of memberships) this.grant(this.groupIdFor(m), user._id, m.role);
+      user.primaryGroupId = u.primaryGroupId ?? (memberships[0] ? this.groupIdFor(memberships[0]) : this.rootGroupId);
+      if (u.managerIds?.length) {
+        const list: string[] = [];
+        for (const managerId of u.managerIds) {
+          if (!this.users.has(managerId)) throw new Error(`seed: no manager with id ${managerId}`);
+          if (!list.includes(managerId)) list.push(managerId);
+        }
+        this.managers.set(user._id, list);
+      }
+      for (const e of u.externalIds ?? []) {
+        if (this.isReserved(e.platform)) throw new Error(`seed: "${e.platform}" is a reserved platform name`);
+        const byValue = `${e.platform}\u0000v\u0000${e.value}`;
+        const byTarget = `${e.platform}\u0000t\u0000user\u0000${user._id}`;
+        if (mapped.has(byValue)) throw new Error(`seed: "${e.value}" is already mapped on ${e.platform}`);
+        if (mapped.has(byTarget)) throw new Error(`seed: user ${user._id} already has an id on ${e.platform}`);
+        const mapping: ExternalIdDTO = {
+          _id: this.ids.next(),
+          platform: e.platform,
+          targetType: 'user',
+          targetId: user._id,
+          value: e.value,
+        };
+        this.externalIds.set(mapping._id, mapping);
+        mapped.add(byValue);
+        mapped.add(byTarget);
+      }
+      if (u.customValues) {
+        const values = u.customValues.map((v) => {
+          const field = v.customFieldId
+            ? this.customFields.get(v.customFieldId)
+            : fieldByName.get(v.customFieldName ?? '');
+          if (!field) throw new Error(`seed: no custom field ${v.customFieldId ?? v.customFieldName}`);
+          return { customFieldId: field._id, type: field.type, value: v.value };
+        });
+        this.replaceUserCustomValues(user._id, values);
+      }
+    }
+    return created.length;
+  }
+
   /** Everything the company holds, for tests and the admin API. */
   dump(): CompanyDump {
     const externalIds = this.listExternalIds({});
