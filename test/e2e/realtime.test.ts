@@ -311,7 +311,7 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
     const broken = hire('Bad', 'Address', 'bad address@northwind.example');
     const fine = hire('Good', 'Address', 'good.address@northwind.example');
     await until('good one active', () => learnerOf(fine.id)?.status === 'active');
-    const mails = await stack.smtp!.waitFor(before + 1, 60_000);
+    const mails = await stack.smtp!.waitFor(before + 1, 120_000);
     const digest = mails.slice(before).find((m) => m.text?.includes(broken.id));
     expect(digest?.subject).toMatch(/demo-360: 1 employee could not be synced/);
     expect(digest?.text).toContain('invalidEmail');
