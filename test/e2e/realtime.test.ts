@@ -17,7 +17,7 @@ import { recordHistoryIfAsked } from '../support/histories';
 import { stateQuery, syncNowUpdate } from '../../src/workflows/employee-sync-api';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 describe('real-time sync: HiBob webhooks → employee workflows → 360Learning', () => {
   let stack: TestStack;
