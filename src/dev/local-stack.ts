@@ -36,6 +36,12 @@ export interface LocalStackOptions extends StartEmulatorsOptions {
   temporalAddress: string;
   /** Base task queue; give each stack sharing a server its own. */
   taskQueue: string;
+  /**
+   * Temporal namespace (default `default`). Workflow ids name the connection, not the stack, so
+   * stacks that must never meet each other's workflows (the failure notifier, the schedule) on
+   * one server run in namespaces of their own.
+   */
+  namespace?: string;
   /** BOBSYNC_CODEC_KEYS for the payload codec. */
   codecKeys: string;
   /** A pre-built workflow bundle; without it the worker bundles src/workflows itself. */
@@ -59,6 +65,7 @@ export interface LocalStackOptions extends StartEmulatorsOptions {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const address = options.temporalAddress;
   const taskQueue = options.taskQueue;
+  const namespace = options.namespace ?? 'default';
   const emulators = await startEmulators({
     employees: 5,
     seed: 7,
@@ -83,7 +90,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       emulators.skillcast?.server.url,
     ),
   );
-  config.temporal = { address, namespace: 'default', taskQueue };
+  config.temporal = { address, namespace, taskQueue };
   for (const connection of config.connections) {
     connection.source.readsPerSecond = 50;
     connection.notifications = {
@@ -100,7 +107,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ? undefined
       : await createWorkers({ config, env, address, dataConverter, workflowBundle: options.workflowBundle });
   const running = workers?.run();
-  const client = await connectClient({ address, namespace: 'default', dataConverter });
+  const client = await connectClient({ address, namespace, dataConverter });
 
   let api: Server | undefined;
   let apiUrl: string | undefined;

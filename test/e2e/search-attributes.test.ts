@@ -36,15 +36,17 @@ describe('searchable runs: search attributes and the queries operators use', () 
     return path;
   };
 
-  /** Workflow ids `temporal workflow list --query` answers, narrowed to this stack's task queue (other stacks share the server). */
+  /** Workflow ids `temporal workflow list --query` answers in this stack's namespace. */
   const list = async (query: string): Promise<string[]> => {
     const { stdout } = await run(cli(), [
       'workflow',
       'list',
       '--address',
       address(),
+      '--namespace',
+      stack.config.temporal.namespace,
       '--query',
-      `${query} AND TaskQueue="${stack.taskQueue}"`,
+      query,
       '--output',
       'json',
       '--limit',

@@ -41,7 +41,7 @@ describe('HiBob → 360Learning and HiBob → Skillcast side by side', () => {
         const pollers = await eventually(
           async () => {
             const answer = await stack.client.workflowService.describeTaskQueue({
-              namespace: 'default',
+              namespace: stack.config.temporal.namespace,
               taskQueue: { name },
               taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
             });

@@ -17,7 +17,7 @@ function cliIo(stack: TestStack): CommandIo & { text(): string } {
     configPath: 'test config',
     runtime: runtimeSettings(stack.env),
     address: stack.config.temporal.address,
-    namespace: 'default',
+    namespace: stack.config.temporal.namespace,
   };
   return {
     ctx,

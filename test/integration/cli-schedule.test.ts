@@ -36,7 +36,7 @@ function cliIo(stack: TestStack): CommandIo & { text(): string } {
     configPath: 'test config',
     runtime: runtimeSettings(stack.env),
     address: stack.config.temporal.address,
-    namespace: 'default',
+    namespace: stack.config.temporal.namespace,
   };
   return {
     ctx,
@@ -53,7 +53,7 @@ describe('bobsync schedule', () => {
   const temporalCli = (...args: string[]) =>
     run(
       process.env.BOBSYNC_TEST_TEMPORAL_CLI ?? 'temporal',
-      [...args, '--address', stack.config.temporal.address, '--namespace', 'default'],
+      [...args, '--address', stack.config.temporal.address, '--namespace', stack.config.temporal.namespace],
       { timeout: 30_000 },
     );
   const scheduleJson = async (...extra: string[]) =>

@@ -25,7 +25,7 @@ function cliIo(stack: TestStack, tty = false): CommandIo & { text(): string } {
     configPath: 'test config',
     runtime: runtimeSettings(stack.env),
     address: stack.config.temporal.address,
-    namespace: 'default',
+    namespace: stack.config.temporal.namespace,
   };
   return {
     ctx,
@@ -67,7 +67,7 @@ describe('bobsync sync, approve and reject', () => {
     expect(run.workflowId).toMatch(/^bobsync\/demo-360\/full-sync\/\d{4}-\d\d-\d\dT/);
     expect(text).toContain(`Started a dry run of the full sync of demo-360: ${run.workflowId}`);
     expect(text).toContain(
-      `Temporal UI  http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(run.workflowId)}`,
+      `Temporal UI  http://localhost:8233/namespaces/${stack.config.temporal.namespace}/workflows/${encodeURIComponent(run.workflowId)}`,
     );
     expect(text).not.toContain('\r');
     expect(text).toMatch(/Full sync of demo-360 finished in .* \(dry run: nothing was written\)/);

@@ -1,6 +1,7 @@
 /**
  * The local stack (src/dev/local-stack) on the test run's shared Temporal dev server, with the
- * test codec key, the prebuilt workflow bundle, a task queue of its own and an SMTP sink.
+ * test codec key, the prebuilt workflow bundle, a namespace and task queue of its own and an
+ * SMTP sink.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../src/dev/local-stack';
 import { TEST_CODEC_KEYS } from './codec';
 import { startSmtpSink, type SmtpSink } from './smtp';
-import { uniqueTaskQueue, workflowBundle } from './temporal';
+import { createTestNamespace, uniqueTaskQueue, workflowBundle } from './temporal';
 
 export { eventually } from '../../src/dev/local-stack';
 
@@ -51,10 +52,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     ...options,
     temporalAddress,
     taskQueue: uniqueTaskQueue(options.name ?? 'stack'),
+    namespace: options.namespace ?? (await createTestNamespace(options.name ?? 'stack')),
     codecKeys: TEST_CODEC_KEYS,
     workflowBundle: workflowBundle(),
-    // Employee workflow ids name the connection and the HiBob id, not the task queue, and every
-    // stack shares one Temporal server: people hired in different stacks need different ids.
+    // Stacks started with a namespace of another (two hosts of one deployment) still hire
+    // people of their own.
     hibobIdSeed: options.hibobIdSeed ?? Math.floor(Math.random() * 2 ** 31),
     smtpUrl: smtp?.url,
     // Blobs (snapshots, plans, reports) of one stack never meet another's.

@@ -1,5 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { ConnectionLike } from '@temporalio/client';
+import { Connection, type ConnectionLike } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { registerSearchAttributes } from '../../src/cli/temporal-setup';
 
 /** The shared dev server started in global setup, as a TestWorkflowEnvironment. */
@@ -30,4 +31,26 @@ export async function registerTestSearchAttributes(
   namespace = 'default',
 ): Promise<void> {
   await registerSearchAttributes(connection, namespace);
+}
+
+/**
+ * A namespace of its own on the shared dev server, with bobsync's search attributes. Workflow ids
+ * name the connection (`bobsync/demo-360/notifier`), so stacks that share a namespace would signal
+ * each other's notifier and see each other's schedule.
+ */
+export async function createTestNamespace(prefix: string): Promise<string> {
+  const address = process.env.BOBSYNC_TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('No Temporal test server: run the tests through jest so global setup starts one.');
+  const namespace = uniqueTaskQueue(prefix.replace(/[^a-z0-9-]/gi, '-'));
+  const connection = await Connection.connect({ address });
+  try {
+    await connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
+    await registerSearchAttributes(connection, namespace);
+  } finally {
+    await connection.close();
+  }
+  return namespace;
 }
