@@ -19,6 +19,8 @@ export interface TestStack extends LocalStack {
 
 export type TestStackOptions = Omit<LocalStackOptions, 'temporalAddress' | 'taskQueue' | 'codecKeys' | 'smtpUrl'> & {
   name?: string;
+  /** A Temporal server of the test's own (its `default` namespace) instead of the shared one. */
+  temporalAddress?: string;
   /** Start an SMTP sink and send notifications there. */
   smtp?: boolean;
 };
@@ -44,7 +46,7 @@ export function fastFullSync(batches: {
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
-  const temporalAddress = process.env.BOBSYNC_TEST_TEMPORAL_ADDRESS;
+  const temporalAddress = options.temporalAddress ?? process.env.BOBSYNC_TEST_TEMPORAL_ADDRESS;
   if (!temporalAddress)
     throw new Error('No Temporal test server: run the tests through jest so global setup starts one.');
   const smtp = options.smtp ? await startSmtpSink() : undefined;
@@ -52,7 +54,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     ...options,
     temporalAddress,
     taskQueue: uniqueTaskQueue(options.name ?? 'stack'),
-    namespace: options.namespace ?? (await createTestNamespace(options.name ?? 'stack')),
+    namespace:
+      options.namespace ?? (options.temporalAddress ? 'default' : await createTestNamespace(options.name ?? 'stack')),
     codecKeys: TEST_CODEC_KEYS,
     workflowBundle: workflowBundle(),
     // Stacks started with a namespace of another (two hosts of one deployment) still hire
