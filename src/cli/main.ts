@@ -48,7 +48,7 @@ export function buildProgram(): Command {
     .option('--fresh', 'delete the local Temporal database and start from an empty history')
     .action(async (opts: { employees: string; seed: string; fresh?: boolean }) => {
       // Loaded on demand: the production image ships without the emulators and the local stack.
-      const { runEmbedded } = await localStackModule(() => import('../dev/embedded'));
+      const { runEmbedded } = localStackModule<typeof import('../dev/embedded')>('../dev/embedded');
       await runEmbedded({ employees: Number(opts.employees), seed: Number(opts.seed), fresh: Boolean(opts.fresh) });
     });
 
@@ -91,7 +91,7 @@ export function buildProgram(): Command {
     .option('--skillcast-port <port>', 'Skillcast emulator port', '4030')
     .action(async (opts: Record<string, string | undefined>) => {
       const only = opts.only?.split(',').map((s) => s.trim());
-      const { startEmulators } = await localStackModule(() => import('../dev/emulators'));
+      const { startEmulators } = localStackModule<typeof import('../dev/emulators')>('../dev/emulators');
       const running = await startEmulators({
         only: only as ('hibob' | '360learning' | 'skillcast')[] | undefined,
         employees: Number(opts.employees),
@@ -279,11 +279,16 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 /** The local stack and the emulators, which the production image leaves out: say so instead of a stack trace. */
-async function localStackModule<T>(load: () => Promise<T>): Promise<T> {
+function localStackModule<T>(path: string): T {
   try {
-    return await load();
+    // require, not import(): compiled, the CLI is CommonJS; in a checkout tsx's require hook
+    // compiles the TypeScript source, and an import() would take Node's ES module path instead.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path) as T;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    // Only when the local stack itself is absent; a module missing inside it is a real error.
+    const absent = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String(err).includes(`'${path}'`);
+    if (!absent) throw err;
     throw new Error(
       'this installation has no emulators or local stack (the production image leaves them out); run `npm start` in a checkout of bobsync instead',
     );
