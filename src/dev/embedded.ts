@@ -18,7 +18,7 @@ import { stdoutOutput } from '../cli/io';
 import { createSchedule } from '../cli/schedule';
 import { runSync } from '../cli/sync';
 import { startDevServer } from './temporal-dev-server';
-import { installWorkerLogging } from '../worker';
+import { installWorkerRuntime } from '../worker';
 import { DEMO_CREDENTIALS, startEmulators } from './emulators';
 import { DEFAULT_SITES } from '../emulators/hibob/lists';
 
@@ -102,7 +102,8 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
   if (options.fresh) rmSync(join(dataDir, 'temporal.db'), { force: true });
 
   const say = (line = '') => process.stdout.write(`${line}\n`);
-  installWorkerLogging('WARN');
+  // The SDK's own metrics join the worker's /metrics, as under `bobsync worker`.
+  await installWorkerRuntime({ logLevel: 'WARN', sdkMetrics: env.BOBSYNC_WORKER_METRICS_PORT !== '0' });
   say('Starting the Temporal dev server…');
   const temporal = await startDevServer({
     port: PORTS.temporal,
@@ -204,6 +205,9 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<void> {
     say(`  Temporal UI           ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`);
     say(`  Temporal frontend     ${temporal.address}   (temporal workflow list --address ${temporal.address})`);
     say(`  Webhook API           ${api.url}   (GET /healthz, /readyz; HiBob posts to ${webhookUrl})`);
+    say(
+      `  Metrics (Prometheus)  ${api.url}/metrics${workers.metricsUrl ? `, ${workers.metricsUrl}/metrics (worker)` : ''}`,
+    );
     const codecAccess = env.BOBSYNC_CODEC_AUTH_TOKEN ? 'bearer token required' : 'loopback only, no token';
     say(`  Codec endpoint        ${api.codecUrl}/codec   (the Temporal UI decrypts through it; ${codecAccess})`);
     for (const line of emulators.describe()) say(`  ${line}`);
