@@ -91,7 +91,12 @@ describe('connecting to a Temporal that wants TLS, a client certificate or an AP
     const result = await withRunningWorkers(workers, () => runHealthCheck({ config: configPath }, env));
 
     expect(result).toMatchObject({ connection: 'demo-360', hibob: 'ok' });
-    expect(result.temporal).toEqual({ address: mtls.address, namespace: 'default', tls: 'mtls', apiKey: false });
+    expect(result.temporal).toEqual({
+      address: mtls.address,
+      namespace: stack.config.temporal.namespace,
+      tls: 'mtls',
+      apiKey: false,
+    });
     // The worker's and the health check's connections both came through the terminator, with our certificate.
     expect(mtls.clients.slice(before).filter((cn) => cn === 'bobsync-client').length).toBeGreaterThanOrEqual(2);
   });
@@ -161,7 +166,12 @@ describe('connecting to a Temporal that wants TLS, a client certificate or an AP
     const result = await withRunningWorkers(workers, () => runHealthCheck({ config: configPath }, env));
 
     expect(result).toMatchObject({ hibob: 'ok' });
-    expect(result.temporal).toEqual({ address: apiKeyProxy.address, namespace: 'default', tls: 'tls', apiKey: true });
+    expect(result.temporal).toEqual({
+      address: apiKeyProxy.address,
+      namespace: stack.config.temporal.namespace,
+      tls: 'tls',
+      apiKey: true,
+    });
     expect(JSON.stringify(result)).not.toContain('the-right-key');
     // Polls, the start and the result all went through the proxy, with the key.
     expect(apiKeyProxy.forwarded - forwardedBefore).toBeGreaterThan(5);
