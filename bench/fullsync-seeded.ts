@@ -32,7 +32,11 @@
  * - a full sync with nothing changed, then a full sync after `--change-percent` of the employees
  *   (those with an active learner, evenly spread) got a new surname in HiBob. Each runs on a
  *   fresh Temporal dev server with a fresh worker in a process of its own, so the peak RSS of
- *   both (VmHWM) is that run's.
+ *   both (VmHWM) is that run's;
+ * - between them, a second full sync with nothing changed on the first one's server (a fresh
+ *   worker again): the night after, with the employees' workflows already holding the timers the
+ *   first one armed. Its Temporal figures are what it added to that server's histories, counted
+ *   from when they stopped growing (the first run's last employee workflow tasks done).
  *
  * The emulators answer from indexes (fullsync-emulator-index.ts, checked against their own
  * answers): at this size their plain list and read methods, not the vendors' limits, would set
@@ -42,6 +46,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { RunningDevServer } from '../src/dev/temporal-dev-server';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { readHibobPopulation } from '../src/activities/hibob-snapshot';
@@ -143,7 +148,7 @@ const changeTimeoutMs = (changes: number, hibobReadsPerSecond: number) =>
 
 export function seededBudgetMs(options: SeededOptions): number {
   const changes = Math.round((options.employees * options.changePercent) / 100);
-  return 40 * 60_000 + NO_CHANGE_TIMEOUT_MS + changeTimeoutMs(changes, options.hibobReadsPerSecond);
+  return 40 * 60_000 + 2 * NO_CHANGE_TIMEOUT_MS + changeTimeoutMs(changes, options.hibobReadsPerSecond);
 }
 
 // ---- setup: what a synced tenant holds -----------------------------------------------------------
@@ -427,6 +432,8 @@ interface Floor {
 
 interface MeasuredRun {
   label: string;
+  /** Set on a run made on the server of an earlier one: its Temporal figures are what it added there. */
+  after?: string;
   wallMs: number;
   workflowDurationMs: number;
   ratioToFloor: number;
@@ -494,6 +501,8 @@ export interface SeededSteady {
   setup: SeededSetup;
   floor: Floor;
   noChange: MeasuredRun;
+  /** Nothing changed again, on the no-change run's server: its timers are already held. */
+  noChangeTimersHeld: MeasuredRun;
   change: ChangeRun;
   /** Load average before each phase: other work on this machine skews every figure. */
   loadAverages: Record<string, number[]>;
@@ -646,15 +655,67 @@ function rssTimeline(pid: number | undefined, everyMs = 250) {
   };
 }
 
-/** One measured full sync on a fresh server with a fresh worker process. */
+/** Executions and counts of `after` less those of `before` (on the same server, read earlier). */
+function workSince(after: TemporalWork, before: TemporalWork): TemporalWork {
+  const minus = (a: Record<string, number>, b: Record<string, number>) =>
+    Object.fromEntries(
+      Object.entries(a)
+        .map(([k, v]) => [k, v - (b[k] ?? 0)] as const)
+        .filter(([, v]) => v !== 0),
+    );
+  return {
+    workflows: minus(after.workflows, before.workflows),
+    historyEvents: after.historyEvents - before.historyEvents,
+    workflowTasks: after.workflowTasks - before.workflowTasks,
+    activities: after.activities - before.activities,
+    activityRetries: after.activityRetries - before.activityRetries,
+    localActivities: after.localActivities - before.localActivities,
+    timers: after.timers - before.timers,
+    signals: after.signals - before.signals,
+    updates: after.updates - before.updates,
+    actions: after.actions - before.actions,
+    actionsByType: minus(after.actionsByType, before.actionsByType),
+  };
+}
+
+/**
+ * The server's Temporal work once it stops growing: workflow tasks an earlier run left queued
+ * (employee workflows it started but whose first task its worker had not run) are done by the
+ * worker now polling, and must not count for the run about to start.
+ */
+async function settledWork(client: Client): Promise<TemporalWork> {
+  const executions = (w: TemporalWork) => Object.values(w.workflows).reduce((a, b) => a + b, 0);
+  let last = await temporalWork(client);
+  for (let i = 0; i < 100; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const now = await temporalWork(client);
+    if (now.historyEvents === last.historyEvents && executions(now) === executions(last)) return now;
+    last = now;
+  }
+  throw new Error('the Temporal server did not settle before the run');
+}
+
+/** A run on the server of an earlier one (`label`). */
+interface SameServer {
+  server: RunningDevServer;
+  label: string;
+}
+
+/** One measured full sync with a fresh worker process, on a fresh server or on `same`'s. */
 async function measuredRun(
   ctx: RunContext,
   label: string,
-): Promise<{ run: MeasuredRun; startedAt: number; entries: LoggedRequest[] }> {
+  options: { keepServer?: boolean; same?: SameServer } = {},
+): Promise<{
+  run: MeasuredRun;
+  startedAt: number;
+  entries: LoggedRequest[];
+  server: RunningDevServer;
+}> {
   const cleanup = new Cleanup();
   try {
-    const server = await startServer();
-    cleanup.add(() => server.stop());
+    const server = options.same?.server ?? (await startServer());
+    if (!options.same && !options.keepServer) cleanup.add(() => server.stop());
     const taskQueue = ctx.config.temporal.taskQueue;
     const worker = await startSetupWorker(ctx.env, {
       kind: 'start',
@@ -669,6 +730,11 @@ async function measuredRun(
       dataConverter: codecDataConverter(codecFromEnv(ctx.env)),
     });
     cleanup.add(() => client.connection.close());
+    let before: TemporalWork | undefined;
+    if (options.same) {
+      before = await settledWork(client);
+      log(`   ${label}: the server holds ${before.historyEvents} history events, settled; starting the run`);
+    }
 
     ctx.hibob.kit.requests.clear();
     ctx.lms.kit.requests.clear();
@@ -687,7 +753,8 @@ async function measuredRun(
     const hibobSeen = hibobCalls([...ctx.hibob.kit.requests.entries]);
     const lmsSeen = lmsCalls(entries);
     log(`   ${label}: done in ${round(run.wallMs / 1000, 1)} s; reading the Temporal histories back…`);
-    const work = await temporalWork(client, { sizes: true });
+    const all = await temporalWork(client, { sizes: !options.same });
+    const work = before ? workSince(all, before) : all;
     const steps = await fullSyncSteps(client, run.workflowId);
     const { windows, longestTaskMs } = await stepWindows(client, run.workflowId);
     const stepOf = (at: number) => windows.find((w) => at >= w.from && at <= w.to)?.step ?? 'between steps';
@@ -697,8 +764,10 @@ async function measuredRun(
     return {
       startedAt: run.startedAt,
       entries,
+      server,
       run: {
         label,
+        ...(options.same ? { after: options.same.label } : {}),
         wallMs: run.wallMs,
         workflowDurationMs: result.durationMs,
         ratioToFloor: round(run.wallMs / Math.max(1, ctx.floor.wallMs), 2),
@@ -977,9 +1046,25 @@ export async function seededSteadyState(options: SeededOptions, bundleCode: stri
     };
     loadAverages.noChange = loadAverage();
     log(`A: measured full sync over ${options.employees} employees, nothing changed…`);
-    const noChange = (await measuredRun(ctx, 'no-change')).run;
+    const first = await measuredRun(ctx, 'no-change', { keepServer: true });
+    const noChange = first.run;
     log(
-      `A: no change: ${round(noChange.wallMs / 1000, 1)} s (${noChange.ratioToFloor} × the floor), ${noChange.lms.writes} writes, ≈${noChange.temporal.actions} Temporal actions`,
+      `A: no change: ${round(noChange.wallMs / 1000, 1)} s (${noChange.ratioToFloor} × the floor), ${noChange.lms.writes} writes, ≈${noChange.temporal.actions} Temporal actions, ${noChange.timersArmed ?? 0} timers armed`,
+    );
+    let noChangeTimersHeld: MeasuredRun;
+    try {
+      loadAverages.noChangeTimersHeld = loadAverage();
+      log('A: nothing changed again, on the same server: the timers are held now…');
+      noChangeTimersHeld = (
+        await measuredRun(ctx, 'no-change-held', {
+          same: { server: first.server, label: 'no-change' },
+        })
+      ).run;
+    } finally {
+      await first.server.stop();
+    }
+    log(
+      `A: no change, timers held: ${round(noChangeTimersHeld.wallMs / 1000, 1)} s, ≈${noChangeTimersHeld.temporal.actions} Temporal actions added (${noChangeTimersHeld.temporal.perEmployee.actions} per employee), ${noChangeTimersHeld.timersArmed ?? 0} timers armed`,
     );
 
     // 1 % changed: a new surname in HiBob for employees with an active learner, spread evenly.
@@ -1036,6 +1121,7 @@ export async function seededSteadyState(options: SeededOptions, bundleCode: stri
       setup,
       floor,
       noChange,
+      noChangeTimersHeld,
       change,
       loadAverages,
     };
@@ -1090,7 +1176,9 @@ function runRows(r: MeasuredRun, employees: number): [string, string][] {
     ],
     [
       'history sizes',
-      `fullSync ${largest('fullSync')}; largest syncBatch ${largest('syncBatch')}; largest employeeSync ${largest('employeeSync')}; all ${round((sizes?.totalBytes ?? 0) / 2 ** 20, 1)} MiB`,
+      !sizes
+        ? 'not measured on a server an earlier run used'
+        : `fullSync ${largest('fullSync')}; largest syncBatch ${largest('syncBatch')}; largest employeeSync ${largest('employeeSync')}; all ${round((sizes?.totalBytes ?? 0) / 2 ** 20, 1)} MiB`,
     ],
     [
       'largest payload',
@@ -1100,7 +1188,7 @@ function runRows(r: MeasuredRun, employees: number): [string, string][] {
     ],
     [
       'peak RSS',
-      `worker process ${r.memory.workerPeakRssMiB ?? '?'} MiB (VmHWM; sampled ${r.memory.workerSampledPeakRssMiB}), Temporal server ${r.memory.temporalServerPeakRssMiB ?? '?'} MiB`,
+      `worker process ${r.memory.workerPeakRssMiB ?? '?'} MiB (VmHWM; sampled ${r.memory.workerSampledPeakRssMiB}), Temporal server ${r.memory.temporalServerPeakRssMiB ?? '?'} MiB${r.after ? ` (since it started, the ${r.after} run included)` : ''}`,
     ],
     [
       '  worker by step (MiB)',
@@ -1148,8 +1236,11 @@ export function printSeededSteady(a: SeededSteady): void {
     ]),
   );
   log('');
-  log('  nothing changed');
+  log('  nothing changed (a fresh server: every timer is armed)');
   log(table(runRows(a.noChange, a.employees)));
+  log('');
+  log('  nothing changed again, on the same server (the timers are held): Temporal figures are what this run added');
+  log(table(runRows(a.noChangeTimersHeld, a.employees)));
   const c = a.change;
   const w = c.writeRate;
   log('');

@@ -5,8 +5,8 @@
  * retry repeats nothing the others did.
  */
 import { createHash } from 'node:crypto';
-import { Context, getClient } from '@temporalio/activity';
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { Context, getClient, log } from '@temporalio/activity';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { ApiError } from '../clients/http/errors';
 import { BlobNotFoundError, type BlobRef, type BlobStore } from '../blobstore/blob-store';
 import {
@@ -65,6 +65,14 @@ import type {
   FullSyncResult,
   PlannedSync,
 } from '../workflows/full-sync-api';
+import {
+  armingHeartbeat,
+  armingProgressOf,
+  listHeldTimers,
+  needsArming,
+  type ArmingProgress,
+  type HeldTimers,
+} from './armed-timers';
 import type { ConnectionRegistry } from './deps';
 import {
   hibobReportClients,
@@ -174,12 +182,6 @@ function lastHeartbeat(): unknown {
   }
 }
 
-/** The count a retried activity had reached, from its last heartbeat (0 on a first attempt). */
-function heartbeatProgress(): number {
-  const details = lastHeartbeat();
-  return typeof details === 'number' && details >= 0 ? details : 0;
-}
-
 /** The activity's cancellation, passed on to HTTP calls (none outside an activity). */
 function cancellationSignal(): AbortSignal | undefined {
   try {
@@ -194,6 +196,48 @@ function heartbeat(details?: unknown): void {
     Context.current().heartbeat(details);
   } catch {
     /* called outside an activity (tests): nothing to report to */
+  }
+}
+
+/** Logs through the activity's logger (nowhere outside an activity). */
+function activityLog(level: 'info' | 'warn', message: string, meta: Record<string, unknown>): void {
+  try {
+    log[level](message, meta);
+  } catch {
+    /* called outside an activity (tests): nothing to log to */
+  }
+}
+
+/**
+ * The timers the connection's employee workflows already hold, by workflow id; undefined when
+ * visibility cannot say, so that every timer is armed. Heartbeats while it lists carry the
+ * attempt's progress, so a retry still resumes where the arming had got to.
+ */
+async function heldTimersOrNone(
+  client: Client,
+  connection: string,
+  progress: ArmingProgress,
+): Promise<HeldTimers | undefined> {
+  try {
+    const listed = await listHeldTimers(client, connection, new Date(), (rows) => {
+      if (rows % 200 === 0) heartbeat(armingHeartbeat(progress));
+    });
+    activityLog('info', `visibility: ${listed.held.size} employee workflows of ${connection} hold a timer`, {
+      connection,
+      rows: listed.rows,
+      untrusted: listed.untrusted,
+    });
+    return listed.held;
+  } catch (err) {
+    activityLog(
+      'warn',
+      `visibility cannot list the timers employee workflows hold; arming every timer of ${connection}`,
+      {
+        connection,
+        error: err instanceof Error ? err.message : String(err),
+      },
+    );
+    return undefined;
   }
 }
 
@@ -658,25 +702,43 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     /**
      * Makes each employee's workflow hold a timer for its effective date: signal-with-start, so a
      * running workflow keeps its one timer (the earliest instant wins) and a missing one is
-     * started to wait. Resumes after the last employee a retried attempt had reached.
+     * started to wait. Workflows that visibility shows already holding that timer, or an earlier
+     * one, are left alone (see armed-timers.ts); when visibility cannot say, every one is
+     * signalled. Resumes after the last employee a retried attempt had reached. Returns how many
+     * were signalled, by this attempt and the earlier ones.
      */
     armEmployeeTimers: async (connection: string, ref: BlobRef, taskQueue: string): Promise<number> => {
       const timers = await blobs.getJson<PendingTimer[]>(ref);
       const client = getClient();
-      let done = heartbeatProgress();
-      for (; done < timers.length; done++) {
-        const { employeeId, at, reason } = timers[done]!;
-        const input: EmployeeSyncInput = { connection, employeeId, taskQueue };
-        await client.workflow.signalWithStart(employeeSync, {
-          workflowId: employeeWorkflowId(connection, employeeId),
-          taskQueue,
-          args: [input],
-          signal: scheduleRecheckSignal,
-          signalArgs: [{ at, reason }],
-        });
-        heartbeat(done + 1);
+      const progress = armingProgressOf(lastHeartbeat());
+      if (progress.done >= timers.length) return progress.armed;
+      const held = await heldTimersOrNone(client, connection, progress);
+      for (; progress.done < timers.length; progress.done++) {
+        const timer = timers[progress.done]!;
+        if (needsArming(held, connection, timer)) {
+          const input: EmployeeSyncInput = { connection, employeeId: timer.employeeId, taskQueue };
+          await client.workflow.signalWithStart(employeeSync, {
+            workflowId: employeeWorkflowId(connection, timer.employeeId),
+            taskQueue,
+            args: [input],
+            signal: scheduleRecheckSignal,
+            signalArgs: [{ at: timer.at, reason: timer.reason }],
+          });
+          progress.armed += 1;
+        }
+        heartbeat(armingHeartbeat({ done: progress.done + 1, armed: progress.armed }));
       }
-      return timers.length;
+      activityLog(
+        'info',
+        `effective-date timers of ${connection}: ${progress.armed} armed, ${timers.length - progress.armed} already held`,
+        {
+          connection,
+          timers: timers.length,
+          armed: progress.armed,
+          visibility: held ? 'listed' : 'not used',
+        },
+      );
+      return progress.armed;
     },
 
     storeBatchOutcomes: async (
