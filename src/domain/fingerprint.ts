@@ -2,19 +2,43 @@
  * Stable fingerprints: FNV-1a (64 bit) over canonical JSON (object keys sorted, undefined
  * dropped). Equal data gives the same fingerprint on every run, machine and Node version, so
  * a stored fingerprint tells an unchanged employee apart without diffing against the LMS.
+ *
+ * A full sync fingerprints every employee, so both steps avoid intermediate arrays and copies;
+ * the text and the hash are exactly those of the straightforward definitions.
  */
+
+/** Characters JSON.stringify writes differently inside a string: quote, backslash, controls, surrogates. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function quoted(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
 
 /** JSON with object keys sorted at every level; `undefined` properties are left out as JSON does. */
 export function canonicalJson(value: unknown): string {
+  if (typeof value === 'string') return quoted(value);
   if (value === null || typeof value !== 'object') {
     const json = JSON.stringify(value);
     return json === undefined ? 'null' : json;
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined && typeof v !== 'function')
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  // Default sort order is by UTF-16 code units, as `<` compares strings.
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const v = record[key];
+    if (v === undefined || typeof v === 'function') continue;
+    out += `${first ? '' : ','}${quoted(key)}:${canonicalJson(v)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 const encoder = new TextEncoder();

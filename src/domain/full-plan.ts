@@ -186,7 +186,8 @@ export function planFromSnapshot(input: SnapshotPlanInput): SnapshotPlan {
     kind: 'planned',
     learnerId,
     // Unchanged since the last run: the roles it left are as it left them, so none is removed here.
-    plan: planEmployee({ desired, match: assumed, context, previousFingerprint: undefined, owned: [] }),
+    // The assumed learner has the same identity and status as the match, so the same fingerprint.
+    plan: planEmployee({ desired, match: assumed, context, previousFingerprint: undefined, owned: [], fingerprint }),
   };
 }
 
@@ -456,6 +457,13 @@ export interface PopulationPlan {
   employees: NormalisedEmployee[];
 }
 
+/**
+ * Employees planned between two turns of the event loop. Planning a large population takes
+ * seconds of CPU; the worker's heartbeats and other tasks get through in between.
+ */
+const EMPLOYEES_PER_TURN = 200;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const isProtectedNoop = (plan: Plan) => plan.outcome.kind === 'noop' && plan.outcome.reason.startsWith('protected');
 
 /**
@@ -504,17 +512,25 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
   const { mapping, destination, index } = input;
   const out: PopulationPlan = { rows: [], unchanged: {}, timers: [], seen: new Set(), employees: [] };
   const claimed = new Map<string, string>();
-  const people = input.records.map((record) => {
+  const people: {
+    record: Record<string, unknown>;
+    employee: NormalisedEmployee;
+    desired: DesiredLearner | ParkedEmployee;
+  }[] = [];
+  for (const [i, record] of input.records.entries()) {
+    if (i > 0 && i % EMPLOYEES_PER_TURN === 0) await nextTurn();
     const employee = normaliseEmployee(record, input.normalise);
-    return { record, employee, desired: desiredLearner(employee, mapping, input.now) };
-  });
+    people.push({ record, employee, desired: desiredLearner(employee, mapping, input.now) });
+  }
   // A leaver does not take over an address someone in HiBob still needs (a rehire under a new id).
   const neededMails = new Set<string>();
   for (const { desired } of people) {
     if (!isParked(desired) && desired.inScope && desired.status.state !== 'inactive' && desired.fields.mail)
       neededMails.add(desired.fields.mail.toLowerCase());
   }
+  await nextTurn();
   for (const [i, { record, employee, desired }] of people.entries()) {
+    if (i > 0 && i % EMPLOYEES_PER_TURN === 0) await nextTurn();
     input.progress?.(i);
     out.employees.push(employee);
     out.seen.add(employee.id);
@@ -894,7 +910,10 @@ export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Prom
     },
     lookup,
   );
+  // Each step below walks the whole population or LMS: the event loop gets a turn in between.
+  await nextTurn();
   const unmatched = unmatchedLearners(index, population.employees, input.problems, safety.protectedUsers);
+  await nextTurn();
   const planned = [
     ...population.rows,
     ...problemRows(input.problems),
@@ -911,6 +930,7 @@ export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Prom
     maxHibobDropPercent: safety.maxHibobDropPercent,
   });
   const rows = holdDeactivations(planned, verdict);
+  await nextTurn();
   const toApply = applyOrder(rows, managerDepths(population.employees));
   const { applyNow, held } = splitHeld(toApply);
   const { approval, safeguard } = decideApproval({

@@ -78,26 +78,20 @@ export function nested(node: unknown, path: readonly string[]): unknown {
   return at;
 }
 
-/** Path of a field id inside the response: root fields sit at the top level. */
-function jsonPath(fieldId: string): string[] {
-  const parts = fieldId.split('.');
-  return parts[0] === 'root' && parts.length > 1 ? parts.slice(1) : parts;
-}
-
+/** The display value HiBob appends for a field; root fields sit at the top level of the response. */
 function humanReadableLabel(humanReadable: JsonObject | undefined, fieldId: string): string | null | undefined {
   if (!humanReadable) return undefined;
-  const path = jsonPath(fieldId);
-  const candidates = [
-    nested(humanReadable, path),
-    fieldId.startsWith('root.') ? nested(humanReadable, fieldId.split('.')) : undefined,
-  ];
-  const slash = humanReadable[`/${fieldId.split('.').join('/')}`];
-  if (isObject(slash)) candidates.push(slash.value);
-  for (const c of candidates) {
-    const label = toLabel(c);
+  // Tried in order, each only when the one before gives no label.
+  const parts = fieldId.split('.');
+  const rooted = parts[0] === 'root' && parts.length > 1;
+  let label = toLabel(nested(humanReadable, rooted ? parts.slice(1) : parts));
+  if (label !== undefined) return label;
+  if (fieldId.startsWith('root.')) {
+    label = toLabel(nested(humanReadable, parts));
     if (label !== undefined) return label;
   }
-  return undefined;
+  const slash = humanReadable[`/${parts.join('/')}`];
+  return isObject(slash) ? toLabel(slash.value) : undefined;
 }
 
 function lowerCased(field: SourceField | undefined): string | null | undefined {
@@ -153,17 +147,20 @@ export function normaliseEmployee(raw: Record<string, unknown>, options: Normali
     fields[fieldId] = field;
   };
 
-  const walk = (node: JsonObject, path: string[]) => {
-    for (const [key, value] of Object.entries(node)) {
-      const at = [...path, key];
-      if (isObject(value) && !isValueObject(value) && !(`/${at.join('/')}` in raw)) walk(value, at);
-      else record(at.join('.'), value);
+  // `dotted` and `slashed` are the path so far as a field id (`work.site`) and as a slash key (`/work/site`).
+  const walk = (node: JsonObject, dotted: string, slashed: string) => {
+    for (const key in node) {
+      if (!Object.hasOwn(node, key)) continue;
+      const value = node[key];
+      const slashKey = `${slashed}/${key}`;
+      if (isObject(value) && !isValueObject(value) && !(slashKey in raw)) walk(value, `${dotted}.${key}`, slashKey);
+      else record(`${dotted}.${key}`, value);
     }
   };
 
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'humanReadable' || key.startsWith('/')) continue;
-    if (isObject(value)) walk(value, [key]);
+    if (isObject(value)) walk(value, key, `/${key}`);
     else record(`root.${key}`, value);
   }
   // Slash keys: fallback for values the nested objects lack.

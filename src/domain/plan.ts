@@ -54,6 +54,11 @@ export interface PlanInput {
   owned?: readonly OwnedGroupRole[];
   /** Values of strict custom fields the LMS does not list; an employee whose plan would write one is parked. */
   refused?: readonly RefusedValue[];
+  /**
+   * `planFingerprint(desired, match, context)` when the caller has just computed it: the
+   * fingerprint hashes the whole desired learner, too costly to take twice per employee.
+   */
+  fingerprint?: string;
 }
 
 function roleKey(g: GroupRole): string {
@@ -266,7 +271,7 @@ function statusAfterCreate(context: PlanContext): CurrentLearner['status'] {
 /** Plans the changes that make the LMS match the desired learner. Pure and deterministic. */
 export function planEmployee(input: PlanInput): Plan {
   const { desired, match, context, previousFingerprint, owned } = input;
-  const fp = planFingerprint(desired, match, context);
+  const fp = input.fingerprint ?? planFingerprint(desired, match, context);
   if (isParked(desired))
     return {
       employeeId: desired.employeeId,
