@@ -1,7 +1,8 @@
 # bobsync image: one image, two processes (`node bin/bobsync.js worker` and `… api`).
 
-# Build: compile the TypeScript and bundle the workflow code once (npm run build), then drop
-# what production never runs: the emulators and the local stack behind `bobsync dev`.
+# Build: compile the TypeScript and bundle the workflow code once (npm run build). The emulators
+# and the local stack behind `bobsync dev` are the workspace package packages/local, which no
+# stage copies: npm installs the product's dependencies alone.
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -9,8 +10,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
-RUN npm run build && \
-    rm -rf dist/emulators dist/dev/emulators.* dist/dev/embedded.* dist/dev/local-stack.*
+RUN npm run build
 
 # Run: production dependencies and compiled code only; no TypeScript, no sources, no emulators.
 FROM node:20.19-bookworm-slim

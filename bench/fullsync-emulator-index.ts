@@ -21,15 +21,15 @@
  * 5 a second stall it for a quarter of the time, and 360Learning requests sent evenly pile up
  * behind each stall and arrive in bursts. `indexHibob` keeps the count until an employee changes.
  */
-import { localDate, type HibobEmulator } from '../src/emulators/hibob';
-import type { Company } from '../src/emulators/learning360';
+import { localDate, type HibobEmulator } from '../packages/local/emulators/hibob';
+import type { Company } from '../packages/local/emulators/learning360';
 import {
   matchesFilter,
   type ExternalIdDTO,
   type Filter,
   type UserDTO,
   type UserRole,
-} from '../src/emulators/learning360/model';
+} from '../packages/local/emulators/learning360/model';
 
 type UserFilters = Parameters<Company['listUsers']>[0];
 type ExternalIdFilters = Parameters<Company['listExternalIds']>[0];

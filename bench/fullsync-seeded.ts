@@ -60,8 +60,8 @@ import { blobStoreFromEnv, type BlobStore } from '../src/blobstore';
 import { codecDataConverter, codecFromEnv, generateCodecKey } from '../src/codec/aes-gcm-codec';
 import { parseConfig } from '../src/config/loader';
 import { approvalMode, type BobsyncConfig, type ConnectionConfig } from '../src/config/schema';
-import { demoGroups, embeddedConfigYaml } from '../src/dev/embedded';
-import { DEMO_CREDENTIALS } from '../src/dev/emulators';
+import { demoGroups, embeddedConfigYaml } from '../packages/local/stack/embedded';
+import { DEMO_CREDENTIALS } from '../packages/local/stack/emulators';
 import { desiredLearner, isParked } from '../src/domain/desired';
 import { canonicalJson } from '../src/domain/fingerprint';
 import { planFullRun, SnapshotIndex, type LmsSnapshot } from '../src/domain/full-plan';
@@ -76,14 +76,14 @@ import {
   type Plan,
   type StandardField,
 } from '../src/domain/types';
-import type { LoggedRequest } from '../src/emulators/common/request-log';
-import { HibobEmulator, DEFAULT_RATE_LIMITS, generateDemoEmployees } from '../src/emulators/hibob';
+import type { LoggedRequest } from '../packages/local/emulators/common/request-log';
+import { HibobEmulator, DEFAULT_RATE_LIMITS, generateDemoEmployees } from '../packages/local/emulators/hibob';
 import {
   ApiError as EmulatorApiError,
   Learning360Emulator,
   type Company,
   type UserSeed,
-} from '../src/emulators/learning360';
+} from '../packages/local/emulators/learning360';
 import { HEADROOM } from '../src/clients/http/spacing-limiter';
 import { connectClient } from '../src/temporal/client';
 import type { fullSync } from '../src/workflows/full-sync';

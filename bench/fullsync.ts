@@ -48,7 +48,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { codecDataConverter, codecFromEnv, generateCodecKey } from '../src/codec/aes-gcm-codec';
 import type { BobsyncConfig, ConnectionConfig, SkillcastDestinationConfig } from '../src/config/schema';
 import { readSecret } from '../src/config/loader';
-import { startLocalStack, type LocalStack } from '../src/dev/local-stack';
+import { startLocalStack, type LocalStack } from '../packages/local/stack/local-stack';
 import { HEADROOM } from '../src/clients/http/spacing-limiter';
 import { ScimClient } from '../src/clients/scim/client';
 import { toUserDocument } from '../src/clients/scim/patch';
@@ -59,9 +59,9 @@ import { desiredLearner } from '../src/domain/desired';
 import { normaliseEmployee } from '../src/domain/normalise';
 import { planContextFor, planEmployee } from '../src/domain/plan';
 import type { Plan } from '../src/domain/types';
-import { DEFAULT_RATE_LIMITS } from '../src/emulators/hibob';
-import { SCIM_BASE_PATH, type SeedUser } from '../src/emulators/skillcast';
-import type { LoggedRequest } from '../src/emulators/common/request-log';
+import { DEFAULT_RATE_LIMITS } from '../packages/local/emulators/hibob';
+import { SCIM_BASE_PATH, type SeedUser } from '../packages/local/emulators/skillcast';
+import type { LoggedRequest } from '../packages/local/emulators/common/request-log';
 import { connectClient } from '../src/temporal/client';
 import { createWorkers, installWorkerLogging, lmsActivitiesPerSecond } from '../src/worker';
 import type { FullSyncResult } from '../src/workflows/full-sync-api';
@@ -128,7 +128,7 @@ const MAX_SEEDED = 100_000;
 const DEFAULT_SKILLCAST_EMPLOYEES = 2_000;
 const DEFAULT_INITIAL = 1_000;
 const DEFAULT_WRITE_LIMIT = 10;
-/** The demo connection's SCIM rate (src/dev/embedded.ts); the schema's own default is 5. */
+/** The demo connection's SCIM rate (packages/local/stack/embedded.ts); the schema's own default is 5. */
 const DEFAULT_REQUESTS_PER_SECOND = 20;
 /** The Skillcast initial load: about seven SCIM requests per new user at the configured rate, three times over. */
 const skillcastInitialTimeoutMs = (options: Options) =>

@@ -32,8 +32,8 @@ import { blobStoreFromEnv } from '../src/blobstore';
 import { generateCodecKey } from '../src/codec/aes-gcm-codec';
 import { parseConfig } from '../src/config/loader';
 import { approvalMode } from '../src/config/schema';
-import { demoGroups, embeddedConfigYaml } from '../src/dev/embedded';
-import { DEMO_CREDENTIALS } from '../src/dev/emulators';
+import { demoGroups, embeddedConfigYaml } from '../packages/local/stack/embedded';
+import { DEMO_CREDENTIALS } from '../packages/local/stack/emulators';
 import { desiredLearner } from '../src/domain/desired';
 import {
   planFullRun,
@@ -43,8 +43,8 @@ import {
   type SettledEmployee,
 } from '../src/domain/full-plan';
 import { normaliseEmployee } from '../src/domain/normalise';
-import { HibobEmulator, generateDemoEmployees } from '../src/emulators/hibob';
-import { Learning360Emulator } from '../src/emulators/learning360';
+import { HibobEmulator, generateDemoEmployees } from '../packages/local/emulators/hibob';
+import { Learning360Emulator } from '../packages/local/emulators/learning360';
 import { CONNECTION, Cleanup, SEED, counts, hibobClientOf, log, machine, round, withLimits } from './fullsync-common';
 import { indexCompany } from './fullsync-emulator-index';
 import { memoryLookup, planSeed } from './fullsync-seeded';

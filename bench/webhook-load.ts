@@ -9,7 +9,7 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { signBobBody } from '../src/api/hibob-webhook';
-import { formatMicros } from '../src/emulators/hibob/ids';
+import { formatMicros } from '../packages/local/emulators/hibob/ids';
 
 export interface LoadPlan {
   /** Full webhook URL, e.g. http://127.0.0.1:1234/webhooks/hibob/demo-360. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run build`: compiles src to JavaScript in dist/ and bundles the workflow code once into
 // dist/workflow-bundle.js, so a production worker starts from compiled code without bundling
-// (or TypeScript) at start-up. The image then leaves out the emulators and the local stack.
+// (or TypeScript) at start-up. The emulators and the local stack are the workspace package packages/local, not compiled here.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { rmSync, writeFileSync } = require('node:fs');

@@ -48,7 +48,9 @@ export function buildProgram(): Command {
     .option('--fresh', 'delete the local Temporal database and start from an empty history')
     .action(async (opts: { employees: string; seed: string; fresh?: boolean }) => {
       // Loaded on demand: the production image ships without the emulators and the local stack.
-      const { runEmbedded } = localStackModule<typeof import('../dev/embedded')>('../dev/embedded');
+      const { runEmbedded } = localStackModule<typeof import('@bobsync/local/stack/embedded')>(
+        '@bobsync/local/stack/embedded',
+      );
       await runEmbedded({ employees: Number(opts.employees), seed: Number(opts.seed), fresh: Boolean(opts.fresh) });
     });
 
@@ -91,7 +93,9 @@ export function buildProgram(): Command {
     .option('--skillcast-port <port>', 'Skillcast emulator port', '4030')
     .action(async (opts: Record<string, string | undefined>) => {
       const only = opts.only?.split(',').map((s) => s.trim());
-      const { startEmulators } = localStackModule<typeof import('../dev/emulators')>('../dev/emulators');
+      const { startEmulators } = localStackModule<typeof import('@bobsync/local/stack/emulators')>(
+        '@bobsync/local/stack/emulators',
+      );
       const running = await startEmulators({
         only: only as ('hibob' | '360learning' | 'skillcast')[] | undefined,
         employees: Number(opts.employees),
@@ -278,7 +282,10 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-/** The local stack and the emulators, which the production image leaves out: say so instead of a stack trace. */
+/**
+ * The local stack and the emulators: the workspace package @bobsync/local, installed in a checkout
+ * and left out of the production image; say so instead of a stack trace.
+ */
 function localStackModule<T>(path: string): T {
   try {
     // require, not import(): compiled, the CLI is CommonJS; in a checkout tsx's require hook

@@ -1,12 +1,12 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- wire JSON is asserted with expect(), not typed */
 /** HiBob emulator admin HTTP API (/__admin): the controls other test suites and benchmarks drive. */
-import type { RunningServer } from '../../src/emulators/common/server';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
 import {
   DEFAULT_SERVICE_USER,
   HibobEmulator,
   generateDemoEmployees,
   type HibobEmployeeRecord,
-} from '../../src/emulators/hibob';
+} from '../../packages/local/emulators/hibob';
 
 const basic = (id: string, token: string) => `Basic ${Buffer.from(`${id}:${token}`).toString('base64')}`;
 

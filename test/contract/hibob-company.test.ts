@@ -3,13 +3,13 @@
  * HiBob emulator contract: field metadata, named lists, reports and rate limits
  * (contracts/hibob.md §6, §9, §11).
  */
-import type { RunningServer } from '../../src/emulators/common/server';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
 import {
   CUSTOM_FIELD_IDS,
   DEFAULT_SERVICE_USER,
   HibobEmulator,
   generateDemoEmployees,
-} from '../../src/emulators/hibob';
+} from '../../packages/local/emulators/hibob';
 
 const basic = (id: string, token: string) => `Basic ${Buffer.from(`${id}:${token}`).toString('base64')}`;
 const AUTH = basic(DEFAULT_SERVICE_USER.id, DEFAULT_SERVICE_USER.token);

@@ -2,14 +2,14 @@
 /**
  * HiBob emulator contract: authentication, people search and read (contracts/hibob.md §2, §4, §5, §8, §12).
  */
-import type { RunningServer } from '../../src/emulators/common/server';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
 import {
   CUSTOM_FIELD_IDS,
   DEFAULT_SERVICE_USER,
   HibobEmulator,
   generateDemoEmployees,
   type HibobEmployeeRecord,
-} from '../../src/emulators/hibob';
+} from '../../packages/local/emulators/hibob';
 
 const TODAY = '2025-06-16';
 const basic = (id: string, token: string) => `Basic ${Buffer.from(`${id}:${token}`).toString('base64')}`;

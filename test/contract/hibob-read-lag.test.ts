@@ -5,13 +5,13 @@
  * Time moves on the emulator clock, so nothing here waits for the lag in real time.
  */
 import express from 'express';
-import { listen, type RunningServer } from '../../src/emulators/common/server';
+import { listen, type RunningServer } from '../../packages/local/emulators/common/server';
 import {
   DEFAULT_SERVICE_USER,
   HibobEmulator,
   generateDemoEmployees,
   type HibobEmployeeRecord,
-} from '../../src/emulators/hibob';
+} from '../../packages/local/emulators/hibob';
 
 const TODAY = '2025-06-16';
 const AUTH = `Basic ${Buffer.from(`${DEFAULT_SERVICE_USER.id}:${DEFAULT_SERVICE_USER.token}`).toString('base64')}`;

@@ -4,8 +4,8 @@
  * APPEND vs REPLACE, errors, the download budget and cancellation; then the downloaded report
  * read as an employee feed.
  */
-import type { RunningServer } from '../../src/emulators/common/server';
-import { DEFAULT_SERVICE_USER, HibobEmulator, generateDemoEmployees } from '../../src/emulators/hibob';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
+import { DEFAULT_SERVICE_USER, HibobEmulator, generateDemoEmployees } from '../../packages/local/emulators/hibob';
 import { ApiError } from '../../src/clients/http/errors';
 import {
   HibobReportClient,

@@ -7,8 +7,8 @@
  * identity are problems, not employees.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import type { RunningServer } from '../../src/emulators/common/server';
-import { DEFAULT_SERVICE_USER, HibobEmulator, generateDemoEmployees } from '../../src/emulators/hibob';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
+import { DEFAULT_SERVICE_USER, HibobEmulator, generateDemoEmployees } from '../../packages/local/emulators/hibob';
 import { HibobClient, type HibobEmployee } from '../../src/clients/hibob/client';
 import { connectionSchema, type ConnectionConfig } from '../../src/config/schema';
 import { mappingSchema, type MappingInput } from '../../src/domain/mapping-schema';

@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import express from 'express';
-import { listen, type RunningServer } from '../../src/emulators/common/server';
+import { listen, type RunningServer } from '../../packages/local/emulators/common/server';
 import {
   DEFAULT_HR_ADMIN_ID,
   FIELD_UPDATES_VARIANTS,
@@ -15,7 +15,7 @@ import {
   zonedMidnight,
   type HibobEmulatorOptions,
   type HibobEmployeeRecord,
-} from '../../src/emulators/hibob';
+} from '../../packages/local/emulators/hibob';
 
 const SECRET = 'whsec-Ünïcode-🔑';
 const TODAY = '2025-03-05';

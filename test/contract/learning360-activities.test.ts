@@ -12,10 +12,10 @@ import { employeeActivities } from '../../src/activities/employee';
 import { lmsActivities } from '../../src/activities/lms';
 import { parseConfig } from '../../src/config/loader';
 import type { BobsyncConfig } from '../../src/config/schema';
-import { demoGroups, embeddedConfigYaml } from '../../src/dev/embedded';
-import { DEMO_CREDENTIALS } from '../../src/dev/emulators';
-import type { RunningServer } from '../../src/emulators/common/server';
-import { Learning360Emulator } from '../../src/emulators/learning360';
+import { demoGroups, embeddedConfigYaml } from '../../packages/local/stack/embedded';
+import { DEMO_CREDENTIALS } from '../../packages/local/stack/emulators';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
+import { Learning360Emulator } from '../../packages/local/emulators/learning360';
 import {
   checkpointedPages,
   uncheckpointedPages,

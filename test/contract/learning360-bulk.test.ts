@@ -4,8 +4,8 @@
  * 20,000-item cap and a Bulk API that can be switched off.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- wire JSON is asserted with expect(), not typed */
-import { Learning360Emulator } from '../../src/emulators/learning360';
-import type { RunningServer } from '../../src/emulators/common/server';
+import { Learning360Emulator } from '../../packages/local/emulators/learning360';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
 
 const COMPANY = '6a0000000000000000000001';
 const PARENT = '6a0000000000000000000101';

@@ -3,8 +3,8 @@
  * shared by all its credentials; the token call is not counted. A 429 body is
  * {"error":"tooManyRequests"} with no Retry-After.
  */
-import { Learning360Emulator } from '../../src/emulators/learning360';
-import type { RunningServer } from '../../src/emulators/common/server';
+import { Learning360Emulator } from '../../packages/local/emulators/learning360';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
 
 const COMPANY = '670000000000000000000001';
 const OTHER = '670000000000000000000002';

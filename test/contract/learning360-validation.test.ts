@@ -3,8 +3,8 @@
  * Requests that break it get 400 badRequest; responses that break it become a 500 and are recorded
  * as drift (the other suites assert the drift list stays empty).
  */
-import { ApiError, Learning360Emulator, type UserDTO } from '../../src/emulators/learning360';
-import type { RunningServer } from '../../src/emulators/common/server';
+import { ApiError, Learning360Emulator, type UserDTO } from '../../packages/local/emulators/learning360';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
 
 const GROUP = '680000000000000000000101';
 const USER = '6800000000000000000000c1';

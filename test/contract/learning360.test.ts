@@ -4,8 +4,8 @@
  * the emulator itself; the suite ends by asserting no drift was recorded.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- wire JSON is asserted with expect(), not typed */
-import { DEMO_COMPANY, Learning360Emulator } from '../../src/emulators/learning360';
-import type { RunningServer } from '../../src/emulators/common/server';
+import { DEMO_COMPANY, Learning360Emulator } from '../../packages/local/emulators/learning360';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
 
 const ROOT = '6600000000000000000000a0';
 const OWNER = '6600000000000000000000f0';

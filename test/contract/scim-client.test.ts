@@ -4,8 +4,8 @@
  * email rules, domains) and to failures the emulator can inject (429, 5xx, dropped connections,
  * its optional rate limit).
  */
-import type { RunningServer } from '../../src/emulators/common/server';
-import { DEFAULT_EXTENSION_URN, SCIM_BASE_PATH, SkillcastEmulator } from '../../src/emulators/skillcast';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
+import { DEFAULT_EXTENSION_URN, SCIM_BASE_PATH, SkillcastEmulator } from '../../packages/local/emulators/skillcast';
 import { ScimApiError, ScimClient, type ScimClientOptions } from '../../src/clients/scim';
 import { describeScimClientChecks, fetchWithCapabilities } from '../support/scim-server';
 

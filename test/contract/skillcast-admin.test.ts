@@ -2,8 +2,12 @@
  * The Skillcast emulator's defaults and admin API: seeding and dumping users per domain,
  * reset, and the native HiBob feed preview/apply over HTTP.
  */
-import type { RunningServer } from '../../src/emulators/common/server';
-import { DEFAULT_EXTENSION_URN, ENTERPRISE_USER_URN, SkillcastEmulator } from '../../src/emulators/skillcast';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
+import {
+  DEFAULT_EXTENSION_URN,
+  ENTERPRISE_USER_URN,
+  SkillcastEmulator,
+} from '../../packages/local/emulators/skillcast';
 
 type Json = ReturnType<typeof JSON.parse>;
 

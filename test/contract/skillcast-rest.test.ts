@@ -3,8 +3,8 @@
  * IP with an idle timeout, and read-only employee endpoints (contracts/skillcast.md §3).
  */
 import { request } from 'node:http';
-import type { RunningServer } from '../../src/emulators/common/server';
-import { SkillcastEmulator } from '../../src/emulators/skillcast';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
+import { SkillcastEmulator } from '../../packages/local/emulators/skillcast';
 
 type Json = ReturnType<typeof JSON.parse>;
 

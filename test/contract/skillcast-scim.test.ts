@@ -2,13 +2,13 @@
  * Contract of the Skillcast SCIM 2.0 emulator over real HTTP (loopback): what a provisioning
  * client can rely on, per contracts/skillcast.md §6 and RFC 7643/7644.
  */
-import type { RunningServer } from '../../src/emulators/common/server';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
 import {
   CORE_USER_URN,
   DEFAULT_EXTENSION_URN,
   ENTERPRISE_USER_URN,
   SkillcastEmulator,
-} from '../../src/emulators/skillcast';
+} from '../../packages/local/emulators/skillcast';
 
 type Json = ReturnType<typeof JSON.parse>;
 

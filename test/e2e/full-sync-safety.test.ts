@@ -4,7 +4,7 @@
  */
 import ExcelJS from 'exceljs';
 import { blobStoreFromEnv } from '../../src/blobstore';
-import type { UserDump } from '../../src/emulators/learning360/company';
+import type { UserDump } from '../../packages/local/emulators/learning360/company';
 import type { SyncReport } from '../../src/reports/types';
 import { fullSync } from '../../src/workflows';
 import { approveUpdate, progressQuery, rejectUpdate, type FullSyncResult } from '../../src/workflows/full-sync-api';

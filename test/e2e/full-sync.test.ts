@@ -5,7 +5,7 @@
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { blobStoreFromEnv } from '../../src/blobstore';
-import type { UserDump } from '../../src/emulators/learning360/company';
+import type { UserDump } from '../../packages/local/emulators/learning360/company';
 import type { SyncReport } from '../../src/reports/types';
 import { fullSync } from '../../src/workflows';
 import { stateQuery } from '../../src/workflows/employee-sync-api';

@@ -7,7 +7,7 @@
  * survive every sync, and a rule deleted from the config takes exactly the roles it gave.
  */
 import { blobStoreFromEnv } from '../../src/blobstore';
-import type { UserDump } from '../../src/emulators/learning360/company';
+import type { UserDump } from '../../packages/local/emulators/learning360/company';
 import type { SyncReport } from '../../src/reports/types';
 import { fullSync } from '../../src/workflows';
 import { approveUpdate, progressQuery, type FullSyncResult } from '../../src/workflows/full-sync-api';

@@ -7,7 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import ExcelJS from 'exceljs';
 import { blobStoreFromEnv } from '../../src/blobstore';
 import type { SyncReport } from '../../src/reports/types';
-import type { AdminUserView } from '../../src/emulators/skillcast';
+import type { AdminUserView } from '../../packages/local/emulators/skillcast';
 import { fullSync } from '../../src/workflows';
 import { approveUpdate, progressQuery, type FullSyncResult } from '../../src/workflows/full-sync-api';
 import { eventually, startTestStack, type TestStack } from '../support/stack';

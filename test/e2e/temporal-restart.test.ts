@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/dev/ports';
 import { startDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
-import type { UserDump } from '../../src/emulators/learning360/company';
+import type { UserDump } from '../../packages/local/emulators/learning360/company';
 import { fullSync } from '../../src/workflows';
 import { progressQuery } from '../../src/workflows/full-sync-api';
 import { eventually, startTestStack, type TestStack } from '../support/stack';

@@ -4,7 +4,7 @@
  * HiBob webhook reaches both.
  */
 import { temporal } from '@temporalio/proto';
-import type { AdminUserView } from '../../src/emulators/skillcast';
+import type { AdminUserView } from '../../packages/local/emulators/skillcast';
 import { fullSync } from '../../src/workflows';
 import { lmsQueue } from '../../src/workflows/task-queues';
 import { eventually, startTestStack, type TestStack } from '../support/stack';

@@ -8,8 +8,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_CREDENTIALS } from '../../src/dev/emulators';
-import { embeddedConfigYaml } from '../../src/dev/embedded';
+import { DEMO_CREDENTIALS } from '../../packages/local/stack/emulators';
+import { embeddedConfigYaml } from '../../packages/local/stack/embedded';
 import { TEST_CODEC_KEYS } from '../support/codec';
 import { uniqueTaskQueue } from '../support/temporal';
 

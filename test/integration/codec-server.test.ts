@@ -15,8 +15,8 @@ import {
   type JsonPayload,
 } from '../../src/codec';
 import { loadContext } from '../../src/config/context';
-import { DEMO_CREDENTIALS } from '../../src/dev/emulators';
-import { embeddedConfigYaml } from '../../src/dev/embedded';
+import { DEMO_CREDENTIALS } from '../../packages/local/stack/emulators';
+import { embeddedConfigYaml } from '../../packages/local/stack/embedded';
 import { freePort } from '../../src/dev/ports';
 import { startApi, type RunningApi } from '../../src/processes';
 

@@ -1,17 +1,17 @@
 /**
- * The local stack (src/dev/local-stack) on the test run's shared Temporal dev server, with the
+ * The local stack (packages/local/stack/local-stack) on the test run's shared Temporal dev server, with the
  * test codec key, the prebuilt workflow bundle, a namespace and task queue of its own and an
  * SMTP sink.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../src/dev/local-stack';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../packages/local/stack/local-stack';
 import { TEST_CODEC_KEYS } from './codec';
 import { startSmtpSink, type SmtpSink } from './smtp';
 import { createTestNamespace, uniqueTaskQueue, workflowBundle } from './temporal';
 
-export { eventually } from '../../src/dev/local-stack';
+export { eventually } from '../../packages/local/stack/local-stack';
 
 export interface TestStack extends LocalStack {
   smtp?: SmtpSink;

@@ -16,13 +16,13 @@ import { employeeActivities, planForDeletedEmployee } from '../../src/activities
 import type { LearnerLookup } from '../../src/activities/employee-types';
 import { parseConfig } from '../../src/config/loader';
 import type { BobsyncConfig } from '../../src/config/schema';
-import { embeddedConfigYaml } from '../../src/dev/embedded';
-import { DEMO_CREDENTIALS } from '../../src/dev/emulators';
+import { embeddedConfigYaml } from '../../packages/local/stack/embedded';
+import { DEMO_CREDENTIALS } from '../../packages/local/stack/emulators';
 import { fingerprint } from '../../src/domain/fingerprint';
 import { hibobFieldsFor } from '../../src/domain/normalise';
 import type { CurrentLearner } from '../../src/domain/types';
-import type { RunningServer } from '../../src/emulators/common/server';
-import { DEPARTMENTS, DEFAULT_SITES, HibobEmulator } from '../../src/emulators/hibob';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
+import { DEPARTMENTS, DEFAULT_SITES, HibobEmulator } from '../../packages/local/emulators/hibob';
 import { GROUP_DEFAULT, GROUP_ENG, GROUP_LONDON, GROUP_SALES, learner } from './domain-fixtures';
 
 const CONNECTION = 'demo-360';

@@ -44,12 +44,12 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp';
 import ExcelJS from 'exceljs';
 import { parse, stringify } from 'yaml';
 import type { BobsyncConfig } from '../../src/config/schema';
-import { embeddedConfigYaml } from '../../src/dev/embedded';
-import { DEMO_CREDENTIALS } from '../../src/dev/emulators';
+import { embeddedConfigYaml } from '../../packages/local/stack/embedded';
+import { DEMO_CREDENTIALS } from '../../packages/local/stack/emulators';
 import type { LmsSnapshot } from '../../src/domain/full-plan';
-import type { RunningServer } from '../../src/emulators/common/server';
-import { DEFAULT_SITES, DEPARTMENTS, HibobEmulator } from '../../src/emulators/hibob';
-import type { HibobEmployeeSeed } from '../../src/emulators/hibob/types';
+import type { RunningServer } from '../../packages/local/emulators/common/server';
+import { DEFAULT_SITES, DEPARTMENTS, HibobEmulator } from '../../packages/local/emulators/hibob';
+import type { HibobEmployeeSeed } from '../../packages/local/emulators/hibob/types';
 import type { PlanApproval } from '../../src/reports/types';
 import { GROUP_DEFAULT, GROUP_ENG, GROUP_LONDON, GROUP_SALES } from './domain-fixtures';
 

@@ -25,7 +25,7 @@ import { fullSyncActivities } from '../../src/activities/full-sync';
 import { FileBlobStore, type BlobRef } from '../../src/blobstore/blob-store';
 import { codecFromEnv } from '../../src/codec/aes-gcm-codec';
 import { parseConfig } from '../../src/config/loader';
-import { embeddedConfigYaml } from '../../src/dev/embedded';
+import { embeddedConfigYaml } from '../../packages/local/stack/embedded';
 import type { PendingTimer } from '../../src/domain/full-plan';
 import { employeeWorkflowId } from '../../src/workflows/ids';
 import { connectionAttribute, pendingTimerAttribute } from '../../src/workflows/search-attributes';

@@ -413,10 +413,12 @@ describe('Dockerfile', () => {
     expect(runStage[install]).toContain('--omit=dev');
     expect(runStage).toContain('COPY bin ./bin');
     expect(runStage.filter((l) => /^COPY (src|test|bench|scripts)\b/.test(l))).toEqual([]);
-    // The build stage compiles with npm run build and leaves out what only `bobsync dev` runs.
-    const build = instructions.find((l) => l.startsWith('RUN npm run build'))!;
-    for (const gone of ['dist/emulators', 'dist/dev/emulators.*', 'dist/dev/embedded.*', 'dist/dev/local-stack.*'])
-      expect(build).toContain(gone);
+    // The build stage compiles src with npm run build; the emulators and the local stack live in
+    // the workspace package packages/local, which no stage copies.
+    expect(instructions.some((l) => l.startsWith('RUN npm run build'))).toBe(true);
+    expect(of('COPY').filter((l) => /\bpackages\b/.test(l))).toEqual([]);
+    expect(existsSync(join(root, 'src', 'emulators'))).toBe(false);
+    expect(existsSync(join(root, 'packages', 'local', 'emulators'))).toBe(true);
   });
 
   it('needs no devDependency at run time (the image omits them)', () => {

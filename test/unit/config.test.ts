@@ -1,7 +1,7 @@
 import { ConfigError, missingSecrets, parseConfig, readSecret, secretReferences } from '../../src/config/loader';
 import { approvalMode, configJsonSchema } from '../../src/config/schema';
 import { runtimeSettings } from '../../src/config/runtime';
-import { embeddedConfigYaml } from '../../src/dev/embedded';
+import { embeddedConfigYaml } from '../../packages/local/stack/embedded';
 
 const valid = `
 connections:

@@ -5,7 +5,7 @@ import {
   localDate,
   periodBetween,
   zonedMidnight,
-} from '../../src/emulators/hibob/dates';
+} from '../../packages/local/emulators/hibob/dates';
 import { CLOCK_CHANGES_2026 } from '../fixtures/clock-changes-2026';
 
 const HOUR = 3_600_000;

@@ -1,6 +1,11 @@
-import { generateDemoEmployees, HibobEmulator, DEFAULT_SITES, CUSTOM_FIELD_IDS } from '../../src/emulators/hibob';
-import { asciiFold } from '../../src/emulators/hibob/demo-data';
-import { nextTransition } from '../../src/emulators/hibob/lifecycle';
+import {
+  generateDemoEmployees,
+  HibobEmulator,
+  DEFAULT_SITES,
+  CUSTOM_FIELD_IDS,
+} from '../../packages/local/emulators/hibob';
+import { asciiFold } from '../../packages/local/emulators/hibob/demo-data';
+import { nextTransition } from '../../packages/local/emulators/hibob/lifecycle';
 
 const TODAY = '2025-06-16';
 

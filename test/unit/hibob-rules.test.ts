@@ -1,14 +1,14 @@
 /** Pure pieces of the HiBob emulator: request validation, lifecycle rules, dates, rendering, signatures. */
 import { createHmac } from 'node:crypto';
-import { addDays, localDate, periodBetween, zonedMidnight } from '../../src/emulators/hibob/dates';
-import { FieldCatalog, type ReadEnv } from '../../src/emulators/hibob/fields';
-import { formatMicros, MicrosecondStamper } from '../../src/emulators/hibob/ids';
-import { nextTransition, settle, transitionEvents } from '../../src/emulators/hibob/lifecycle';
-import { DEFAULT_NAMED_LISTS, ListIndex } from '../../src/emulators/hibob/lists';
-import { parseReadBody, parseSearchBody } from '../../src/emulators/hibob/people-request';
-import { renderEmployee } from '../../src/emulators/hibob/render';
-import type { HibobEmployeeRecord } from '../../src/emulators/hibob/types';
-import { bobSignature, envelopeBody } from '../../src/emulators/hibob/webhook-payload';
+import { addDays, localDate, periodBetween, zonedMidnight } from '../../packages/local/emulators/hibob/dates';
+import { FieldCatalog, type ReadEnv } from '../../packages/local/emulators/hibob/fields';
+import { formatMicros, MicrosecondStamper } from '../../packages/local/emulators/hibob/ids';
+import { nextTransition, settle, transitionEvents } from '../../packages/local/emulators/hibob/lifecycle';
+import { DEFAULT_NAMED_LISTS, ListIndex } from '../../packages/local/emulators/hibob/lists';
+import { parseReadBody, parseSearchBody } from '../../packages/local/emulators/hibob/people-request';
+import { renderEmployee } from '../../packages/local/emulators/hibob/render';
+import type { HibobEmployeeRecord } from '../../packages/local/emulators/hibob/types';
+import { bobSignature, envelopeBody } from '../../packages/local/emulators/hibob/webhook-payload';
 
 function record(overrides: Partial<HibobEmployeeRecord> = {}): HibobEmployeeRecord {
   return {

@@ -1,7 +1,7 @@
-import { EmulatorClock } from '../../src/emulators/common/clock';
-import { Company, type CompanySeed } from '../../src/emulators/learning360/company';
-import { ObjectIdFactory } from '../../src/emulators/learning360/ids';
-import { ApiError, matchesFilter } from '../../src/emulators/learning360/model';
+import { EmulatorClock } from '../../packages/local/emulators/common/clock';
+import { Company, type CompanySeed } from '../../packages/local/emulators/learning360/company';
+import { ObjectIdFactory } from '../../packages/local/emulators/learning360/ids';
+import { ApiError, matchesFilter } from '../../packages/local/emulators/learning360/model';
 
 const ROOT = '690000000000000000000100';
 

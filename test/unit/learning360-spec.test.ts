@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- walks the raw OpenAPI document */
 import { join } from 'node:path';
-import { findVendorSpecsDir, loadLearning360Spec } from '../../src/emulators/learning360/spec';
+import { findVendorSpecsDir, loadLearning360Spec } from '../../packages/local/emulators/learning360/spec';
 
 describe('core-api.json loading', () => {
   const original = process.env.BOBSYNC_VENDOR_SPECS;

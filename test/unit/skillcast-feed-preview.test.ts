@@ -1,4 +1,9 @@
-import { previewFeed, type FeedPreviewInput, type FeedRow, type FeedUser } from '../../src/emulators/skillcast';
+import {
+  previewFeed,
+  type FeedPreviewInput,
+  type FeedRow,
+  type FeedUser,
+} from '../../packages/local/emulators/skillcast';
 
 const user = (id: string, email: string, employeeId: string, extra: Partial<FeedUser> = {}): FeedUser => ({
   id,

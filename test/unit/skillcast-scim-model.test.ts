@@ -1,9 +1,9 @@
-import { ScimError } from '../../src/emulators/skillcast/errors';
-import { emailProblem } from '../../src/emulators/skillcast/email-rules';
-import { parseFilter } from '../../src/emulators/skillcast/filter';
-import { applyPatch, parsePatchRequest, parsePath } from '../../src/emulators/skillcast/patch';
-import { DEFAULT_EXTENSION_URN, ENTERPRISE_USER_URN } from '../../src/emulators/skillcast/schemas';
-import { parseUserDocument, toDocument, type SchemaContext } from '../../src/emulators/skillcast/user-model';
+import { ScimError } from '../../packages/local/emulators/skillcast/errors';
+import { emailProblem } from '../../packages/local/emulators/skillcast/email-rules';
+import { parseFilter } from '../../packages/local/emulators/skillcast/filter';
+import { applyPatch, parsePatchRequest, parsePath } from '../../packages/local/emulators/skillcast/patch';
+import { DEFAULT_EXTENSION_URN, ENTERPRISE_USER_URN } from '../../packages/local/emulators/skillcast/schemas';
+import { parseUserDocument, toDocument, type SchemaContext } from '../../packages/local/emulators/skillcast/user-model';
 
 const ctx: SchemaContext = { extensionUrn: DEFAULT_EXTENSION_URN, attributes: ['Site', 'Start Date'] };
 

@@ -64,7 +64,7 @@ function pick(middlewares: RequestHandler[], name: string): RequestHandler {
   const found = middlewares.find((m) => m.name === name);
   if (!found)
     throw new Error(
-      `express-openapi-validator no longer provides ${name}; revisit src/emulators/learning360/validation.ts`,
+      `express-openapi-validator no longer provides ${name}; revisit packages/local/emulators/learning360/validation.ts`,
     );
   return found;
 }

@@ -9,16 +9,16 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { generateCodecKey } from '../codec/aes-gcm-codec';
-import { loadContext } from '../config/context';
-import { plainConnectionSettings } from '../temporal/connection-settings';
-import { waitForSignal } from '../shutdown';
-import { startApi, startWorker, runHealthCheck } from '../processes';
-import { stdoutOutput } from '../cli/io';
-import { createSchedule } from '../cli/schedule';
-import { runSync } from '../cli/sync';
-import { startDevServer } from './temporal-dev-server';
-import { installWorkerRuntime } from '../worker';
+import { generateCodecKey } from '../../../src/codec/aes-gcm-codec';
+import { loadContext } from '../../../src/config/context';
+import { plainConnectionSettings } from '../../../src/temporal/connection-settings';
+import { waitForSignal } from '../../../src/shutdown';
+import { startApi, startWorker, runHealthCheck } from '../../../src/processes';
+import { stdoutOutput } from '../../../src/cli/io';
+import { createSchedule } from '../../../src/cli/schedule';
+import { runSync } from '../../../src/cli/sync';
+import { startDevServer } from '../../../src/dev/temporal-dev-server';
+import { installWorkerRuntime } from '../../../src/worker';
 import { DEMO_CREDENTIALS, startEmulators } from './emulators';
 import { DEFAULT_SITES } from '../emulators/hibob/lists';
 

@@ -1,5 +1,5 @@
 /** Shapes shared by the 360Learning emulator, taken from the types generated from the vendor spec. */
-import type { components } from '../../clients/learning360/core-api';
+import type { components } from '../../../../src/clients/learning360/core-api';
 
 type Schemas = components['schemas'];
 
