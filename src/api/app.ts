@@ -20,6 +20,8 @@ export interface ApiDependencies {
 export function createApiApp(deps: ApiDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Nothing here is cached: an ETag would only cost a hash of every answer.
+  app.set('etag', false);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

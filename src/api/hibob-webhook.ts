@@ -2,7 +2,7 @@
  * HiBob webhook v2 parsing and signature checks, apart from HTTP so they can be tested alone.
  * Payloads are triggers only (ids, no data): the employee workflow re-reads HiBob before deciding.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 /** Base64(HMAC-SHA512(secret, raw body)) compared in constant time, before any JSON parsing. */
@@ -104,10 +104,11 @@ export function parseHibobWebhook(rawBody: Buffer): ParsedWebhook {
     };
   }
   const updates = envelope.data.fieldUpdates ?? envelope.data.fieldUpdatesIds ?? [];
-  const dedupeKey = createHash('sha256')
-    .update(JSON.stringify([envelope.type, employeeId, envelope.triggeredAt, envelope.data]))
-    .digest('base64url')
-    .slice(0, 32);
+  const dedupeKey = hash(
+    'sha256',
+    JSON.stringify([envelope.type, employeeId, envelope.triggeredAt, envelope.data]),
+    'base64url',
+  ).slice(0, 32);
   return {
     kind: 'event',
     event: {

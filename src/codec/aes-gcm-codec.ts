@@ -7,7 +7,7 @@
  * original encoding is hidden. Each sealed payload names the key that sealed it, which lets
  * keys rotate: new payloads use the active key, old histories still decode with older keys.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, randomFillSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -48,6 +48,24 @@ export interface AesGcmCodecOptions {
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
+const ENCRYPTED_BYTES = textEncoder.encode(ENCODING_ENCRYPTED);
+const CIPHER_BYTES = textEncoder.encode(CIPHER_NAME);
+
+/**
+ * Random IVs drawn from the system's CSPRNG in batches instead of one call per payload (the call,
+ * not the randomness, was the cost). Each batch is handed out once, 12 bytes at a time.
+ */
+const IV_BATCH = 4096 - (4096 % IV_BYTES);
+const ivBatch = Buffer.alloc(IV_BATCH);
+let ivOffset = IV_BATCH;
+function nextIv(into: Buffer): void {
+  if (ivOffset === IV_BATCH) {
+    randomFillSync(ivBatch);
+    ivOffset = 0;
+  }
+  ivBatch.copy(into, 0, ivOffset, ivOffset + IV_BYTES);
+  ivOffset += IV_BYTES;
+}
 
 export class AesGcmPayloadCodec implements PayloadCodec {
   // A private field keeps keys out of console.log, JSON.stringify and error reports.
@@ -79,6 +97,14 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     this.activeKeyId = options.activeKeyId;
   }
 
+  /** The additional data of each key id, made once. */
+  readonly #aadByKeyId = new Map<string, Buffer>();
+  #aad(keyId: string): Buffer {
+    let aad = this.#aadByKeyId.get(keyId);
+    if (!aad) this.#aadByKeyId.set(keyId, (aad = additionalData(keyId)));
+    return aad;
+  }
+
   /** Ids of every key this codec can decrypt with. */
   get keyIds(): string[] {
     return [...this.#keys.keys()];
@@ -87,19 +113,26 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   async encode(payloads: Payload[]): Promise<Payload[]> {
     const keyId = this.activeKeyId;
     const key = this.#keys.get(keyId)!;
+    const aad = this.#aad(keyId);
+    const keyIdBytes = textEncoder.encode(keyId);
     return payloads.map((payload) => {
       const plain = temporal.api.common.v1.Payload.encode(payload).finish();
-      const iv = randomBytes(IV_BYTES);
+      // One buffer, IV | ciphertext | tag, filled in place.
+      const sealed = Buffer.allocUnsafe(IV_BYTES + plain.length + TAG_BYTES);
+      const iv = sealed.subarray(0, IV_BYTES);
+      nextIv(iv);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
-      cipher.setAAD(additionalData(keyId));
-      const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+      cipher.setAAD(aad);
+      let at = IV_BYTES + cipher.update(plain).copy(sealed, IV_BYTES);
+      at += cipher.final().copy(sealed, at);
+      at += cipher.getAuthTag().copy(sealed, at);
       return {
         metadata: {
-          [METADATA_ENCODING]: textEncoder.encode(ENCODING_ENCRYPTED),
-          [METADATA_KEY_ID]: textEncoder.encode(keyId),
-          [METADATA_CIPHER]: textEncoder.encode(CIPHER_NAME),
+          [METADATA_ENCODING]: ENCRYPTED_BYTES.slice(),
+          [METADATA_KEY_ID]: keyIdBytes.slice(),
+          [METADATA_CIPHER]: CIPHER_BYTES.slice(),
         },
-        data: sealed,
+        data: sealed.subarray(0, at),
       };
     });
   }
@@ -107,7 +140,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
       // Payloads written before encryption was switched on (or by other tools) pass through.
-      if (metadataText(payload, METADATA_ENCODING) !== ENCODING_ENCRYPTED) return payload;
+      if (!sameBytes(payload.metadata?.[METADATA_ENCODING], ENCRYPTED_BYTES)) return payload;
       const keyId = metadataText(payload, METADATA_KEY_ID);
       if (!keyId)
         throw new CodecDecodeError(`Encrypted payload has no "${METADATA_KEY_ID}" metadata; cannot choose a key.`);
@@ -127,9 +160,12 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       let plain: Buffer;
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, iv);
-        decipher.setAAD(additionalData(keyId));
+        decipher.setAAD(this.#aad(keyId));
         decipher.setAuthTag(tag);
-        plain = Buffer.concat([decipher.update(body), decipher.final()]);
+        plain = decipher.update(body);
+        // final() checks the tag; in GCM it returns nothing more, so usually no copy is needed.
+        const rest = decipher.final();
+        if (rest.length > 0) plain = Buffer.concat([plain, rest]);
       } catch {
         throw new CodecDecodeError(
           `Encrypted payload failed authentication with codec key "${keyId}": it was altered or sealed with a different key.`,
@@ -233,6 +269,12 @@ function assertKeyId(id: string): void {
 // Binding the key id into the tag makes a relabelled payload fail instead of decrypting oddly.
 function additionalData(keyId: string): Buffer {
   return Buffer.from(`bobsync/${CIPHER_NAME}/${keyId}`, 'utf8');
+}
+
+function sameBytes(a: Uint8Array | null | undefined, b: Uint8Array): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function metadataText(payload: Payload, name: string): string | undefined {

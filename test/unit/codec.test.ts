@@ -49,6 +49,13 @@ describe('AesGcmPayloadCodec', () => {
     expect(Buffer.from(one!.data!).equals(Buffer.from(two!.data!))).toBe(false);
   });
 
+  it('never repeats an IV over many payloads, and each still decodes', async () => {
+    const sealed = await codec.encode(Array.from({ length: 1_000 }, (_, i) => toPayload(i)));
+    const ivs = new Set(sealed.map((p) => Buffer.from(p.data!.subarray(0, 12)).toString('hex')));
+    expect(ivs.size).toBe(1_000);
+    expect((await codec.decode(sealed)).map(fromPayload)).toEqual(Array.from({ length: 1_000 }, (_, i) => i));
+  });
+
   it('handles empty arrays and payloads with no data', async () => {
     expect(await codec.encode([])).toEqual([]);
     const [sealed] = await codec.encode([{ metadata: { encoding: Buffer.from('binary/null') } }]);

@@ -3,7 +3,8 @@
  * id and starts nothing, and one delivery reaches every enabled connection reading the same HiBob
  * company. Temporal is a stand-in that records what it was asked to do.
  */
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import pino from 'pino';
@@ -368,6 +369,107 @@ describe('one HiBob delivery reaches every connection of that HiBob company', ()
     temporal.started.length = 0;
     const toDisabled = await post(`${running.base}/acme-old`, '1000000000000000006');
     expect(toDisabled).toEqual({ status: 404, body: { error: 'unknown connection "acme-old"' } });
+    expect(temporal.started).toEqual([]);
+  });
+});
+
+describe('reading the delivery', () => {
+  const temporal = fakeTemporal();
+  let running: Running;
+  const event = (employeeId: string) =>
+    JSON.stringify({
+      companyId: 636192,
+      type: 'employee.updated',
+      triggeredAt: '2025-01-08T13:06:26.915906',
+      data: { employeeId },
+    });
+
+  beforeAll(async () => {
+    running = await serve(config, temporal.client, { maxBodyBytes: 1024 });
+  });
+  afterAll(() => running.close());
+  beforeEach(() => {
+    temporal.started.length = 0;
+  });
+
+  /** A raw request, so the body can be sent in pieces or compressed. */
+  function send(
+    body: Buffer[],
+    headers: Record<string, string>,
+  ): Promise<{ status: number; contentType?: string; body: unknown }> {
+    const url = new URL(`${running.base}/acme-360`);
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              contentType: res.headers['content-type'],
+              body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown,
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      for (const piece of body) req.write(piece);
+      req.end();
+    });
+  }
+
+  it('takes a body sent in pieces, without a length, and answers in JSON', async () => {
+    const body = Buffer.from(event('1000000000000000011'));
+    const res = await send([body.subarray(0, 20), body.subarray(20)], {
+      'content-type': 'application/json',
+      'bob-signature': signBobBody(SECRET, body),
+    });
+    expect(res).toEqual({
+      status: 202,
+      contentType: 'application/json; charset=utf-8',
+      body: { accepted: true, workflowId: 'bobsync/acme-360/employee/1000000000000000011', connections: ['acme-360'] },
+    });
+    expect(temporal.started).toHaveLength(1);
+  });
+
+  it('checks the signature of a gzipped body against the body as sent before compression', async () => {
+    const body = Buffer.from(event('1000000000000000012'));
+    const res = await send([gzipSync(body)], {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      'bob-signature': signBobBody(SECRET, body),
+    });
+    expect(res.status).toBe(202);
+    const forged = await send([gzipSync(body)], {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      'bob-signature': signBobBody('not-the-secret', body),
+    });
+    expect(forged).toMatchObject({ status: 401, body: { error: 'invalid Bob-Signature' } });
+    expect(temporal.started.map((s) => s.workflowId)).toEqual(['bobsync/acme-360/employee/1000000000000000012']);
+  });
+
+  it('answers 413 to a body over the limit, whether its length is declared or not, and starts nothing', async () => {
+    const big = Buffer.alloc(4096, 'x');
+    expect(await send([big], { 'content-type': 'application/json' })).toMatchObject({
+      status: 413,
+      body: { error: 'body too large' },
+    });
+    expect(
+      await send([big.subarray(0, 800), big.subarray(800)], {
+        'content-type': 'application/json',
+        'transfer-encoding': 'chunked',
+      }),
+    ).toMatchObject({ status: 413, body: { error: 'body too large' } });
+    expect(temporal.started).toEqual([]);
+  });
+
+  it('answers 401 to an empty unsigned body and 415 to an encoding it cannot read', async () => {
+    expect(await send([], { 'content-type': 'application/json' })).toMatchObject({ status: 401 });
+    expect(
+      await send([Buffer.from('abc')], { 'content-type': 'application/json', 'content-encoding': 'rot13' }),
+    ).toMatchObject({ status: 415, body: { error: 'unsupported content encoding "rot13"' } });
     expect(temporal.started).toEqual([]);
   });
 });
