@@ -1,10 +1,14 @@
 /**
  * The webhook API alone in a process of its own, as docker compose deploys it, for
  * `bench/webhooks.ts --api separate`: same app and router as the local stack, its own Temporal
- * client. Reports its CPU time, event-loop delay and signal-with-start durations when stopped.
+ * client. Reports its CPU time, event-loop delay and how long Temporal took per event when stopped.
  */
+import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { createApiApp } from '../src/api/app';
@@ -15,6 +19,8 @@ import { connectClient } from '../src/temporal/client';
 
 export interface ApiProcessStart {
   address: string;
+  /** Record a CPU profile of the measured span (written to the temp directory). */
+  profile?: boolean;
   config: BobsyncConfig;
   env: NodeJS.ProcessEnv;
   taskQueue: string;
@@ -22,9 +28,17 @@ export interface ApiProcessStart {
 
 export interface ApiProcessStats {
   cpuMs: number;
-  temporalCalls: number[];
+  /** Each accepted event (by its triggeredAt) and how long Temporal took to take it, in ms. */
+  temporalCalls: TemporalCall[];
   /** Event-loop delay percentiles over the measured span, in ms. */
   loop: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number; count: number };
+  /** The measured span's CPU profile, when asked for. */
+  profileFile?: string;
+}
+
+export interface TemporalCall {
+  triggeredAt: string;
+  ms: number;
 }
 
 export type ApiProcessMessage = { kind: 'listening'; url: string } | { kind: 'stats'; stats: ApiProcessStats };
@@ -36,7 +50,7 @@ async function serve(start: ApiProcessStart): Promise<void> {
     namespace: 'default',
     dataConverter: codecDataConverter(codecFromEnv(start.env)),
   });
-  const temporalCalls: number[] = [];
+  const temporalCalls: TemporalCall[] = [];
 
   const app = createApiApp({
     temporal,
@@ -47,7 +61,7 @@ async function serve(start: ApiProcessStart): Promise<void> {
         temporal,
         log: pino({ level: 'silent' }),
         taskQueue: start.taskQueue,
-        onAccepted: (_connection, _event, temporalMs) => temporalCalls.push(temporalMs),
+        onAccepted: (_connection, event, ms) => temporalCalls.push({ triggeredAt: event.triggeredAt, ms }),
       }),
     },
   });
@@ -57,16 +71,32 @@ async function serve(start: ApiProcessStart): Promise<void> {
   const loop = monitorEventLoopDelay({ resolution: 5 });
   let cpuFrom = process.cpuUsage();
 
-  process.on('message', (command: ApiProcessCommand) => {
+  let profiler: Session | undefined;
+
+  process.on('message', async (command: ApiProcessCommand) => {
     if (command.kind === 'measure') {
       temporalCalls.length = 0;
       loop.reset();
       loop.enable();
       cpuFrom = process.cpuUsage();
+      if (start.profile) {
+        profiler = new Session();
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.setSamplingInterval', { interval: 500 });
+        await profiler.post('Profiler.start');
+      }
       return;
     }
     loop.disable();
     const cpu = process.cpuUsage(cpuFrom);
+    let profileFile: string | undefined;
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      profiler.disconnect();
+      profileFile = join(os.tmpdir(), `bobsync-webhooks-api-${Date.now()}.cpuprofile`);
+      writeFileSync(profileFile, JSON.stringify(profile));
+    }
     const ms = (ns: number) => Math.round(ns / 1e4) / 100;
     const stats: ApiProcessStats = {
       cpuMs: (cpu.user + cpu.system) / 1000,
@@ -80,6 +110,7 @@ async function serve(start: ApiProcessStart): Promise<void> {
         mean: ms(loop.mean),
         count: loop.count,
       },
+      ...(profileFile ? { profileFile } : {}),
     };
     server.closeAllConnections();
     server.close();

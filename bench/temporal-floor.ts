@@ -7,7 +7,8 @@
  *   minimal worker, signal the same, with plain signals to workflows already running
  *
  * The webhook benchmark's acknowledgement latency cannot be lower than these figures, since
- * bobsync's API answers only once Temporal holds the event.
+ * bobsync's API answers only once Temporal holds the event; it measures the minimal worker's
+ * floor itself, through `measureFloor`, in the same run.
  *
  *   npx tsx bench/temporal-floor.ts [--rate 300] [--duration 10] [--workflows 500]
  */
@@ -18,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../src/dev/ports';
-import { startDevServer } from '../src/dev/temporal-dev-server';
+import { startDevServer, waitForTemporal } from '../src/dev/temporal-dev-server';
 import { eventSignal } from './floor/workflows';
 import {
   distribution,
@@ -30,23 +31,56 @@ import {
   type Distribution,
 } from './shared';
 
-const LOAD_BEFORE = Math.round(os.loadavg()[0]! * 100) / 100;
-const TASK_QUEUE = 'floor';
+export type FloorSetup = 'server alone' | 'minimal worker' | 'minimal worker, signal';
 
-type Setup = 'server alone' | 'minimal worker' | 'minimal worker, signal';
+export interface FloorOptions {
+  rate: number;
+  durationS: number;
+  workflows: number;
+  /** A Temporal frontend run elsewhere (its `default` namespace); a fresh dev server when absent. */
+  temporal?: string;
+}
 
-interface SetupResult {
-  setup: Setup;
+export interface FloorResult {
+  setup: FloorSetup;
+  rate: number;
   calls: number;
   failed: number;
   latencyMs: Distribution;
+  /** Answers ÷ (first call → last answer): below the rate when Temporal fell behind and had to catch up. */
+  answeredPerSecond: number;
+  /** Why this rate is beyond what this set-up sustains on this machine; absent when it keeps up. */
+  saturated?: string;
   /** CPU time per 1,000 calls over the measured window, in ms. */
   cpuMsPer1000: { temporal: number | undefined; worker: number | undefined; caller: number };
 }
 
-async function startWorker(address: string): Promise<ChildProcess> {
-  const child = fork(join(__dirname, 'floor', 'worker.ts'), [address, TASK_QUEUE], {
+/**
+ * A set-up sustains a rate when every call is answered, answers come back at ≥ 97 % of the rate
+ * counted to the last answer (a queue that grew during the run drains after it and stretches that
+ * span), the median call takes at most 50 ms and 99 % take at most 500 ms. Past that, latency is
+ * mostly waiting in a queue for CPU, and a ratio against it compares two queues.
+ */
+export const FLOOR_SUSTAINED = { minAnsweredShare: 0.97, maxP50Ms: 50, maxP99Ms: 500 };
+
+export function floorSaturation(
+  r: Pick<FloorResult, 'rate' | 'calls' | 'failed' | 'latencyMs' | 'answeredPerSecond'>,
+): string | undefined {
+  if (r.failed > 0) return `${r.failed} of ${r.calls} calls failed`;
+  if (r.answeredPerSecond < r.rate * FLOOR_SUSTAINED.minAnsweredShare)
+    return `answered ${r.answeredPerSecond}/s of ${r.rate}/s`;
+  if (r.latencyMs.p50 > FLOOR_SUSTAINED.maxP50Ms) return `p50 ${r.latencyMs.p50} ms > ${FLOOR_SUSTAINED.maxP50Ms} ms`;
+  if (r.latencyMs.p99 > FLOOR_SUSTAINED.maxP99Ms) return `p99 ${r.latencyMs.p99} ms > ${FLOOR_SUSTAINED.maxP99Ms} ms`;
+  return undefined;
+}
+
+const TASK_QUEUE_PREFIX = 'floor';
+
+async function startWorker(address: string, taskQueue: string): Promise<ChildProcess> {
+  const child = fork(join(__dirname, 'floor', 'worker.ts'), [address, taskQueue], {
     execArgv: ['--import', 'tsx'],
+    // `--import tsx` resolves from the working directory: the repository's.
+    cwd: join(__dirname, '..'),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -69,26 +103,27 @@ async function stopWorker(worker: ChildProcess): Promise<void> {
 /** Calls at `rate` per second for `durationS`, round-robin over the workflows; open loop. */
 async function drive(
   client: Client,
-  setup: Setup,
-  rate: number,
-  durationS: number,
-  workflows: number,
-): Promise<{ latencies: number[]; failed: number }> {
+  setup: FloorSetup,
+  options: FloorOptions,
+  ids: { taskQueue: string; workflowId: (i: number) => string },
+): Promise<{ latencies: number[]; failed: number; spanMs: number }> {
+  const { rate, durationS, workflows } = options;
   const latencies: number[] = [];
   let failed = 0;
-  const total = rate * durationS;
+  const total = Math.round(rate * durationS);
   const payload = { employeeId: '0', type: 'employee.updated', pad: 'x'.repeat(300) };
   const call = (i: number): Promise<unknown> => {
-    const workflowId = `floor-${i % workflows}`;
+    const workflowId = ids.workflowId(i % workflows);
     if (setup === 'minimal worker, signal') return client.workflow.getHandle(workflowId).signal(eventSignal, payload);
     return client.workflow.signalWithStart('awaitEvents', {
-      taskQueue: TASK_QUEUE,
+      taskQueue: ids.taskQueue,
       workflowId,
       signal: eventSignal,
       signalArgs: [payload],
     });
   };
   const started = performance.now();
+  let lastAnswer = started;
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
     const due = started + (i * 1000) / rate;
@@ -97,44 +132,65 @@ async function drive(
     const sent = performance.now();
     inFlight.push(
       call(i).then(
-        () => void latencies.push(performance.now() - sent),
+        () => {
+          lastAnswer = performance.now();
+          latencies.push(lastAnswer - sent);
+        },
         () => void failed++,
       ),
     );
   }
   await Promise.all(inFlight);
-  return { latencies, failed };
+  return { latencies, failed, spanMs: lastAnswer - started };
 }
 
-async function measure(setup: Setup, rate: number, durationS: number, workflows: number): Promise<SetupResult> {
-  const server = await startDevServer({ port: await freePort(), headless: true, startTimeoutMs: 90_000 });
+/** One set-up at one rate, on a fresh dev server (or the given one) with, but for `server alone`, a minimal worker of its own. */
+export async function measureFloor(setup: FloorSetup, options: FloorOptions): Promise<FloorResult> {
+  const server = options.temporal
+    ? undefined
+    : await startDevServer({ port: await freePort(), headless: true, startTimeoutMs: 90_000 });
+  const address = server?.address ?? options.temporal!;
+  if (!server) await waitForTemporal(address, 30_000);
+  // On a shared server, ids of their own keep runs apart.
+  const runKey = `${process.pid}-${Date.now().toString(36)}`;
+  const ids = {
+    taskQueue: `${TASK_QUEUE_PREFIX}-${runKey}`,
+    workflowId: (i: number) => `floor-${runKey}-${i}`,
+  };
   let worker: ChildProcess | undefined;
-  const connection = await Connection.connect({ address: server.address });
+  const connection = await Connection.connect({ address });
   try {
     const client = new Client({ connection });
-    if (setup !== 'server alone') worker = await startWorker(server.address);
+    if (setup !== 'server alone') worker = await startWorker(address, ids.taskQueue);
     if (setup === 'minimal worker, signal') {
       // Not measured: start every workflow once, so the measured calls find them running.
-      for (let i = 0; i < workflows; i++)
-        await client.workflow.start('awaitEvents', { taskQueue: TASK_QUEUE, workflowId: `floor-${i}` });
+      for (let i = 0; i < options.workflows; i++)
+        await client.workflow.start('awaitEvents', { taskQueue: ids.taskQueue, workflowId: ids.workflowId(i) });
     }
     const cpuBefore = {
-      temporal: processCpuMs(server.process.pid),
+      temporal: processCpuMs(server?.process.pid),
       worker: processCpuMs(worker?.pid),
       caller: process.cpuUsage(),
     };
-    const { latencies, failed } = await drive(client, setup, rate, durationS, workflows);
+    const { latencies, failed, spanMs } = await drive(client, setup, options, ids);
     const calls = latencies.length + failed;
     const per1000 = (before: number | undefined, after: number | undefined) =>
       before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1000) / calls);
     const callerCpu = process.cpuUsage(cpuBefore.caller);
-    return {
-      setup,
+    const measured = {
+      rate: options.rate,
       calls,
       failed,
       latencyMs: distribution(latencies),
+      answeredPerSecond: Math.round((latencies.length / (spanMs / 1000)) * 10) / 10,
+    };
+    const saturated = floorSaturation(measured);
+    return {
+      setup,
+      ...measured,
+      ...(saturated ? { saturated } : {}),
       cpuMsPer1000: {
-        temporal: per1000(cpuBefore.temporal, processCpuMs(server.process.pid)),
+        temporal: per1000(cpuBefore.temporal, processCpuMs(server?.process.pid)),
         worker: per1000(cpuBefore.worker, processCpuMs(worker?.pid)),
         caller: Math.round((callerCpu.user + callerCpu.system) / calls),
       },
@@ -142,11 +198,52 @@ async function measure(setup: Setup, rate: number, durationS: number, workflows:
   } finally {
     if (worker) await stopWorker(worker);
     await connection.close();
-    await server.stop();
+    await server?.stop();
   }
 }
 
+/**
+ * measureFloor in a child process of its own: the caller then shares no event loop and no CPU
+ * accounting with the process that asks (bench/webhooks.ts, where bobsync's stack is loaded).
+ */
+export function measureFloorApart(setup: FloorSetup, options: FloorOptions): Promise<FloorResult> {
+  const child = fork(__filename, [], {
+    execArgv: ['--import', 'tsx'],
+    cwd: join(__dirname, '..'),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise<FloorResult>((resolve, reject) => {
+    let result: FloorResult | undefined;
+    let failure: string | undefined;
+    child.on('message', (message: FloorChildMessage) => {
+      if ('result' in message) result = message.result;
+      else failure = message.error;
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      result ? resolve(result) : reject(new Error(failure ?? `the floor process exited (${signal ?? code})`)),
+    );
+    child.send({ setup, options } satisfies FloorChildRequest);
+  });
+}
+
+interface FloorChildRequest {
+  setup: FloorSetup;
+  options: FloorOptions;
+}
+type FloorChildMessage = { result: FloorResult } | { error: string };
+
+export function formatFloor(r: FloorResult): string {
+  const cpu = r.cpuMsPer1000;
+  return (
+    `${fmt(r.latencyMs)}; answered ${r.answeredPerSecond}/s; ${r.failed} failed; ` +
+    `CPU ms per 1,000 calls: Temporal ${cpu.temporal ?? '?'}, worker ${cpu.worker ?? '-'}, caller ${cpu.caller}` +
+    (r.saturated ? `; SATURATED (${r.saturated})` : '')
+  );
+}
+
 async function main(): Promise<void> {
+  const loadBefore = Math.round(os.loadavg()[0]! * 100) / 100;
   const { values } = parseArgs({
     options: {
       rate: { type: 'string', default: '300' },
@@ -158,14 +255,14 @@ async function main(): Promise<void> {
   const durationS = Math.floor(numberOption('duration', values.duration, 1, 600));
   const workflows = Math.floor(numberOption('workflows', values.workflows, 1, 20_000));
 
-  const results: SetupResult[] = [];
+  const results: FloorResult[] = [];
   for (const setup of ['server alone', 'minimal worker', 'minimal worker, signal'] as const) {
     console.log(`${setup}: ${rate}/s for ${durationS} s over ${workflows} workflows…`);
-    results.push(await measure(setup, rate, durationS, workflows));
+    results.push(await measureFloor(setup, { rate, durationS, workflows }));
   }
   const machine = {
     ...machineInfo(),
-    loadAverageBefore: LOAD_BEFORE,
+    loadAverageBefore: loadBefore,
     loadAverageAfter: Math.round(os.loadavg()[0]! * 100) / 100,
   };
   const file = writeLatestResult('temporal-floor', {
@@ -173,22 +270,29 @@ async function main(): Promise<void> {
     startedAt: new Date().toISOString(),
     machine,
     parameters: { rate, durationS, workflows },
+    sustained: FLOOR_SUSTAINED,
     results,
   });
 
   console.log(
     `\nTemporal floor — ${machine.cpus} × ${machine.cpuModel}, load average ${machine.loadAverageBefore} before, ${machine.loadAverageAfter} after`,
   );
-  for (const r of results) {
-    const cpu = r.cpuMsPer1000;
-    console.log(
-      `  ${r.setup.padEnd(24)} ${fmt(r.latencyMs)}; ${r.failed} failed; CPU ms per 1,000 calls: Temporal ${cpu.temporal ?? '?'}, worker ${cpu.worker ?? '-'}, caller ${cpu.caller}`,
-    );
-  }
+  for (const r of results) console.log(`  ${r.setup.padEnd(24)} ${formatFloor(r)}`);
   console.log(`  result                   ${file}`);
 }
 
-main().catch((err: Error) => {
-  console.error(err.message);
-  process.exit(1);
-});
+if (require.main === module && process.send) {
+  // Forked by measureFloorApart: one set-up in, its result out, then exit.
+  process.once('message', ({ setup, options }: FloorChildRequest) => {
+    const reply = (message: FloorChildMessage) => process.send?.(message, () => process.disconnect());
+    measureFloor(setup, options).then(
+      (result) => reply({ result }),
+      (err: Error) => reply({ error: err.message }),
+    );
+  });
+} else if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}

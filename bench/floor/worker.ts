@@ -1,4 +1,4 @@
-/** Runs the floor benchmark's minimal workflow. Forked by bench/temporal-floor.ts; not run by hand. */
+/** Runs the floor benchmark's minimal workflow. Forked by bench/temporal-floor.ts (also for bench/webhooks.ts); not run by hand. */
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { installWorkerLogging } from '../../src/worker';
 import { quietBundleLogger } from '../../src/dev/ports';
