@@ -138,6 +138,25 @@ export interface SeededOptions {
 
 /** Limits while setting up: high enough that CPU, not a rate limit, sets the pace. */
 const SETUP_PER_SECOND = 100_000;
+
+/**
+ * The HiBob emulator with `employees` demo people and an empty 360Learning emulator whose limits
+ * do not slow seeding, both on free ports and closed by `cleanup`.
+ */
+export async function startSeedEmulators(employees: number, cleanup: Cleanup) {
+  const hibob = new HibobEmulator({
+    serviceUsers: [{ id: DEMO_CREDENTIALS.hibobServiceUserId, token: DEMO_CREDENTIALS.hibobToken }],
+    // Its lifecycle clock walks every employee; once a minute instead of every second keeps it off the CPU.
+    lifecycleTickMs: 60_000,
+  });
+  hibob.seed(generateDemoEmployees({ count: employees, seed: SEED }));
+  const hibobServer = await hibob.start(0);
+  cleanup.add(() => hibobServer.close());
+  const lms = new Learning360Emulator({ getPerSecond: SETUP_PER_SECOND, writesPerSecond: SETUP_PER_SECOND });
+  const lmsServer = await lms.start(0);
+  cleanup.add(() => lmsServer.close());
+  return { hibob, hibobServer, lms, lmsServer, company: lms.company() };
+}
 /** Deep lookups made over HTTP to check the in-memory ones and count their GETs. */
 const LOOKUP_SAMPLE = 200;
 /** Bounds of the measured runs, so a stuck run ends as a failure rather than a hang. */
@@ -817,18 +836,7 @@ export async function seededSteadyState(options: SeededOptions, bundleCode: stri
     // 1. HiBob.
     let t = Date.now();
     log(`A: generating ${options.employees} HiBob employees (seed ${SEED})…`);
-    const hibob = new HibobEmulator({
-      serviceUsers: [{ id: DEMO_CREDENTIALS.hibobServiceUserId, token: DEMO_CREDENTIALS.hibobToken }],
-      // Its lifecycle clock walks every employee; once a minute instead of every second keeps it off the CPU.
-      lifecycleTickMs: 60_000,
-    });
-    hibob.seed(generateDemoEmployees({ count: options.employees, seed: SEED }));
-    const hibobServer = await hibob.start(0);
-    cleanup.add(() => hibobServer.close());
-    const lms = new Learning360Emulator({ getPerSecond: SETUP_PER_SECOND, writesPerSecond: SETUP_PER_SECOND });
-    const lmsServer = await lms.start(0);
-    cleanup.add(() => lmsServer.close());
-    const company = lms.company();
+    const { hibob, hibobServer, lms, lmsServer, company } = await startSeedEmulators(options.employees, cleanup);
     const indexed = options.plainEmulator ? undefined : indexCompany(company);
     const hibobIndex = options.plainEmulator ? undefined : indexHibob(hibob);
     const generateAndSeedHibob = since(t);

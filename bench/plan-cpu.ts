@@ -43,11 +43,9 @@ import {
   type SettledEmployee,
 } from '../src/domain/full-plan';
 import { normaliseEmployee } from '../src/domain/normalise';
-import { HibobEmulator, generateDemoEmployees } from '../packages/local/emulators/hibob';
-import { Learning360Emulator } from '../packages/local/emulators/learning360';
-import { CONNECTION, Cleanup, SEED, counts, hibobClientOf, log, machine, round, withLimits } from './fullsync-common';
+import { CONNECTION, Cleanup, counts, hibobClientOf, log, machine, round, withLimits } from './fullsync-common';
 import { indexCompany } from './fullsync-emulator-index';
-import { memoryLookup, planSeed } from './fullsync-seeded';
+import { memoryLookup, planSeed, startSeedEmulators } from './fullsync-seeded';
 import { numberOption, writeLatestResult } from './shared';
 
 const SETUP_PER_SECOND = 100_000;
@@ -163,17 +161,7 @@ async function main(): Promise<void> {
     cleanup.add(() => rmSync(dataDir, { recursive: true, force: true }));
     const setupStarted = performance.now();
 
-    const hibob = new HibobEmulator({
-      serviceUsers: [{ id: DEMO_CREDENTIALS.hibobServiceUserId, token: DEMO_CREDENTIALS.hibobToken }],
-      lifecycleTickMs: 60_000,
-    });
-    hibob.seed(generateDemoEmployees({ count: options.employees, seed: SEED }));
-    const hibobServer = await hibob.start(0);
-    cleanup.add(() => hibobServer.close());
-    const lms = new Learning360Emulator({ getPerSecond: SETUP_PER_SECOND, writesPerSecond: SETUP_PER_SECOND });
-    const lmsServer = await lms.start(0);
-    cleanup.add(() => lmsServer.close());
-    const company = lms.company();
+    const { hibobServer, lmsServer, company } = await startSeedEmulators(options.employees, cleanup);
     indexCompany(company);
 
     const base = parseConfig(embeddedConfigYaml(hibobServer.url, lmsServer.url, await demoGroups(lmsServer.url)));
