@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**', 'src/clients/learning360/core-api.d.ts'] },
+  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**', 'src/clients/learning360/*-api.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -253,6 +253,12 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
   const lms = lmsActivities(registry, new GroupOwnership(blobs));
   const reportClients = hibobReportClients(env);
 
+  /** Whether the connection's full syncs give group roles through 360Learning's bulk memberships API. */
+  function groupRolesInBulk(connection: string): boolean {
+    const { destination } = registry.connection(connection);
+    return destination.type === '360learning' && destination.bulkMemberships;
+  }
+
   /** Everyone HiBob has for the connection: one people search, or the connection's custom report. */
   function readPopulation(connection: string): Promise<HibobPopulation> {
     const options = { heartbeat, signal: cancellationSignal() };
@@ -686,7 +692,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const beat = setInterval(() => heartbeat({ employeeId }), 5_000);
       try {
         return await getClient().workflow.executeUpdateWithStart(syncNowUpdate, {
-          args: [{ reason: 'full sync', adoptLeavers: true }],
+          args: [{ reason: 'full sync', adoptLeavers: true, groupRolesInBulk: groupRolesInBulk(connection) }],
           startWorkflowOperation: new WithStartWorkflowOperation(employeeSync, {
             workflowId: employeeWorkflowId(connection, employeeId),
             taskQueue,

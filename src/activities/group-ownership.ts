@@ -41,9 +41,17 @@ export class GroupOwnership {
 
   /** Records a role about to be given, with the rule that gives it. */
   async record(connection: string, employeeId: string, role: OwnedGroupRole): Promise<void> {
+    await this.recordAll(connection, employeeId, [role]);
+  }
+
+  /** Records several roles about to be given (a full sync's bulk request) in one write. */
+  async recordAll(connection: string, employeeId: string, given: OwnedGroupRole[]): Promise<void> {
+    if (given.length === 0) return;
     const roles = await this.owned(connection, employeeId);
-    const kept = roles.filter((r) => !sameRole(r, role));
-    await this.blobs.putJson(this.key(connection, employeeId), { roles: [...kept, role] } satisfies OwnershipRecord);
+    const kept = roles.filter((r) => !given.some((g) => sameRole(r, g)));
+    await this.blobs.putJson(this.key(connection, employeeId), {
+      roles: [...kept, ...given],
+    } satisfies OwnershipRecord);
   }
 
   /** Forgets a role once it is removed. */

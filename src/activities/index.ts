@@ -1,5 +1,7 @@
 import { ConnectionRegistry, type ActivityDeps } from './deps';
+import type { OwnedGroupRole } from '../domain/types';
 import { blobStoreFromEnv } from '../blobstore';
+import { bulkMembershipActivities } from './bulk-memberships';
 import { employeeActivities } from './employee';
 import { fullSyncActivities } from './full-sync';
 import { GroupOwnership } from './group-ownership';
@@ -17,7 +19,8 @@ export function createActivities(deps: ActivityDeps & { taskQueue: string }) {
   const registry = new ConnectionRegistry(deps);
   const blobs = deps.blobs ?? blobStoreFromEnv(deps.env);
   const employee = employeeActivities(registry);
-  const lms = lmsActivities(registry, new GroupOwnership(blobs));
+  const ownership = new GroupOwnership(blobs);
+  const lms = lmsActivities(registry, ownership);
   const full = fullSyncActivities(registry, blobs, deps.env);
   return {
     hibob: withFailureClassification({ fetchEmployee: employee.fetchEmployee }),
@@ -27,10 +30,16 @@ export function createActivities(deps: ActivityDeps & { taskQueue: string }) {
       snapshotLms: full.snapshotLms,
       planFullSync: full.planFullSync,
     }),
-    lmsWrites: withFailureClassification({ applyOperation: lms.applyOperation }),
+    lmsWrites: withFailureClassification({
+      applyOperation: lms.applyOperation,
+      ...bulkMembershipActivities(registry),
+    }),
     /** Runs beside the workflows: local activities (planning), notifications, full-sync bookkeeping. */
     workflows: withFailureClassification({
       planEmployee: employee.planEmployee,
+      /** Roles an employee workflow leaves to its batch's bulk request are recorded as bobsync's first. */
+      recordGroupRoles: (connection: string, employeeId: string, roles: OwnedGroupRole[]) =>
+        ownership.recordAll(connection, employeeId, roles),
       ...notificationActivities(registry, deps.env, deps.taskQueue),
       writePreview: full.writePreview,
       loadBatch: full.loadBatch,

@@ -109,6 +109,14 @@ export const learning360Destination = z
       .describe(
         'Let 360Learning e-mail each new learner an invitation to activate their account; the report names who was invited.',
       ),
+    bulkMemberships: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Full syncs give group roles through 360Learning’s bulk memberships API: one write for a whole batch of learners, ' +
+          'polled to completion, each item’s result in the report. It needs the groups:bulk and bulkOperations:read scopes; ' +
+          'without them (or while 360Learning has the bulk API off) the roles go one call each. Real-time syncs always use one call per role.',
+      ),
     writesPerSecond: z
       .number()
       .positive()

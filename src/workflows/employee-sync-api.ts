@@ -3,7 +3,7 @@
  * and the CLI can import them without pulling in workflow code.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Operation, PlanOutcome } from '../domain/types';
+import type { GroupRole, Operation, PlanOutcome } from '../domain/types';
 
 /** A HiBob webhook event, as the API accepted it. */
 export interface HibobEventSignal {
@@ -53,6 +53,11 @@ export interface SyncOutcome {
   /** HiBob was read again this many times because the first read still showed the values before the edit. */
   rereads?: number;
   plan?: PlanOutcome;
+  /**
+   * Group roles left to the full sync's batch, which gives them in one bulk request
+   * (SyncNowRequest.groupRolesInBulk); already recorded as bobsync's.
+   */
+  bulkGroupRoles?: GroupRole[];
 }
 
 export interface EmployeeSyncState {
@@ -74,6 +79,8 @@ export interface SyncNowRequest {
   reason?: string;
   /** Sent by full syncs: a leaver takes over the unlinked learner with its address (PlanContext.adoptLeavers). */
   adoptLeavers?: boolean;
+  /** Sent by full syncs to 360Learning: group roles to add are left to the batch's bulk request (SyncOutcome.bulkGroupRoles). */
+  groupRolesInBulk?: boolean;
 }
 export const syncNowUpdate = defineUpdate<SyncOutcome, [SyncNowRequest]>('syncNow');
 

@@ -22,7 +22,7 @@ import {
 } from '@temporalio/workflow';
 import type { FetchedEmployee, LearnerLookup, PlanOptions } from '../activities/employee-types';
 import type { HibobActivities, LmsReadActivities, LmsWriteActivities, WorkflowQueueActivities } from '../activities';
-import type { Plan } from '../domain/types';
+import type { OwnedGroupRole, Plan } from '../domain/types';
 import {
   hibobEventSignal,
   scheduleRecheckSignal,
@@ -58,7 +58,7 @@ const READ_LAG_PATCH = 'hibob-read-lag-reread';
 type Work =
   /** `baseline`: the digests applied when the first of these events arrived, to tell a stale read. */
   | { kind: 'events'; events: HibobEventSignal[]; baseline?: Record<string, string | null> }
-  | { kind: 'onDemand'; reason?: string; adoptLeavers?: boolean; outcome?: SyncOutcome }
+  | { kind: 'onDemand'; reason?: string; adoptLeavers?: boolean; groupRolesInBulk?: boolean; outcome?: SyncOutcome }
   | { kind: 'timer' };
 
 /** The BobsyncTrigger of each kind of work: a small fixed vocabulary, unlike SyncOutcome.trigger. */
@@ -163,6 +163,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
       kind: 'onDemand',
       reason: request.reason,
       adoptLeavers: request.adoptLeavers,
+      groupRolesInBulk: request.groupRolesInBulk,
     };
     queue.push(work);
     await condition(() => work.outcome !== undefined);
@@ -195,9 +196,13 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
         processed += work.events.length;
         return;
       case 'onDemand':
-        lastOutcome = await sync(`on demand${work.reason ? `: ${work.reason}` : ''}`, true, undefined, {
-          adoptLeavers: work.adoptLeavers,
-        });
+        lastOutcome = await sync(
+          `on demand${work.reason ? `: ${work.reason}` : ''}`,
+          true,
+          undefined,
+          { adoptLeavers: work.adoptLeavers },
+          work.groupRolesInBulk,
+        );
         work.outcome = lastOutcome;
         return;
       case 'timer':
@@ -234,6 +239,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     force: boolean,
     events?: EventContext,
     options: PlanOptions = {},
+    groupRolesInBulk = false,
   ): Promise<SyncOutcome> {
     const at = new Date().toISOString();
     try {
@@ -263,7 +269,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
       const { fetched, lookup, plan } = read;
       if (lookup.match.kind !== 'none') learnerId = lookup.match.learner.learnerId;
       recheckAt = plan.recheckAt;
-      const outcome = await carryOut(plan, trigger, at, fetched.found);
+      const outcome = await carryOut(plan, trigger, at, fetched.found, groupRolesInBulk);
       lastFingerprint = outcome.result === 'failed' ? undefined : plan.fingerprint;
       if (fetched.digests) appliedDigests = fetched.digests;
       if (rereads > 0) {
@@ -284,7 +290,13 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     }
   }
 
-  async function carryOut(plan: Plan, trigger: string, at: string, found: boolean): Promise<SyncOutcome> {
+  async function carryOut(
+    plan: Plan,
+    trigger: string,
+    at: string,
+    found: boolean,
+    groupRolesInBulk: boolean,
+  ): Promise<SyncOutcome> {
     const { outcome } = plan;
     if (outcome.kind === 'noop')
       return {
@@ -310,7 +322,12 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     const done: SyncOutcome['operations'] = [];
     const notes: string[] = [];
     let deferredManager = false;
+    const leftToBulk: OwnedGroupRole[] = [];
     for (const operation of outcome.operations) {
+      if (operation.op === 'addGroupRole' && groupRolesInBulk) {
+        leftToBulk.push({ ...operation.group, rule: operation.reason });
+        continue;
+      }
       if (operation.op === 'deferManager') {
         // Retried later rather than dropped: the manager may be provisioned by then.
         const retryAt = new Date(Date.now() + DEFERRED_MANAGER_RETRY_MS).toISOString();
@@ -324,6 +341,11 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
       done.push(operation.op);
       notes.push(applied.note);
     }
+    if (leftToBulk.length > 0) {
+      // Recorded as bobsync's before the batch gives them, as a role given here would be.
+      await general.recordGroupRoles(input.connection, input.employeeId, leftToBulk);
+      notes.push(`${leftToBulk.length} group role(s) left to the batch's bulk request`);
+    }
     return {
       at,
       trigger,
@@ -333,6 +355,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
       learnerId,
       deferredManager,
       plan: outcome,
+      ...(leftToBulk.length > 0 ? { bulkGroupRoles: leftToBulk.map(({ groupId, role }) => ({ groupId, role })) } : {}),
     };
   }
 

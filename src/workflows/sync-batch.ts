@@ -4,7 +4,8 @@
  * store; the parent gets counts and a reference.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { WorkflowQueueActivities } from '../activities';
+import type { LmsWriteActivities, WorkflowQueueActivities } from '../activities';
+import type { BulkRolesResult, PendingGroupRole } from '../activities/bulk-memberships';
 import type { RowOutcome } from '../reports/types';
 import type { BatchResult, SyncBatchInput } from './full-sync-api';
 import type { SyncOutcome } from './employee-sync-api';
@@ -31,12 +32,27 @@ export async function syncBatch(input: SyncBatchInput): Promise<BatchResult> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(input.concurrency, employeeIds.length) }, lane));
-  const counts: Partial<Record<RowOutcome, number>> = {};
   let writes = 0;
+  for (const outcome of Object.values(outcomes)) writes += outcome.operations.length;
+  const pending = pendingGroupRoles(outcomes);
+  if (pending.length > 0) {
+    const lmsWrites = proxyActivities<LmsWriteActivities>({
+      taskQueue: taskQueues(input.taskQueue, input.connection).lmsWrites,
+      // Polls 360Learning until the bulk operation has run; heartbeats on every poll.
+      startToCloseTimeout: '1 hour',
+      heartbeatTimeout: '1 minute',
+      retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
+    });
+    const bulk = await lmsWrites.addGroupRolesInBulk(input.connection, pending);
+    writes += bulk.writes;
+    const at = new Date().toISOString();
+    for (const failure of mergeBulkResults(outcomes, bulk))
+      await general.reportFailure(input.connection, { ...failure, code: 'groupRoleFailed', at });
+  }
+  const counts: Partial<Record<RowOutcome, number>> = {};
   for (const outcome of Object.values(outcomes)) {
     const row = rowOutcome(outcome);
     counts[row] = (counts[row] ?? 0) + 1;
-    writes += outcome.operations.length;
   }
   const ref = await general.storeBatchOutcomes(input.runKey, input.index, outcomes);
   const waiting = Object.entries(outcomes)
@@ -62,4 +78,49 @@ export function rowOutcome(outcome: SyncOutcome): RowOutcome {
     case 'failed':
       return 'failed';
   }
+}
+
+/** The group roles the batch's employee workflows left to one bulk request, with their learners. */
+function pendingGroupRoles(outcomes: Record<string, SyncOutcome>): PendingGroupRole[] {
+  const pending: PendingGroupRole[] = [];
+  for (const [employeeId, outcome] of Object.entries(outcomes)) {
+    const learnerId = outcome.learnerId;
+    if (!outcome.bulkGroupRoles?.length) continue;
+    if (!learnerId) {
+      outcome.result = 'failed';
+      outcome.detail = [outcome.detail, 'group roles left to the bulk request, but no learner is linked'].join('; ');
+      continue;
+    }
+    for (const role of outcome.bulkGroupRoles) pending.push({ employeeId, learnerId, ...role });
+  }
+  return pending;
+}
+
+/**
+ * Writes each role's result into its employee's outcome: given roles count as operations, and an
+ * employee any of whose roles failed is failed, with the reason. Returns the failures to report.
+ */
+function mergeBulkResults(
+  outcomes: Record<string, SyncOutcome>,
+  bulk: BulkRolesResult,
+): { employeeId: string; reason: string }[] {
+  const failures = new Map<string, string[]>();
+  for (const result of bulk.results) {
+    const outcome = outcomes[result.employeeId]!;
+    if (result.error) {
+      const reasons = failures.get(result.employeeId) ?? [];
+      reasons.push(`${result.role} in group ${result.groupId} not given: ${result.error}`);
+      failures.set(result.employeeId, reasons);
+      continue;
+    }
+    outcome.operations.push('addGroupRole');
+    const via = bulk.bulkOperationIds.length > 0 ? `bulk operation ${bulk.bulkOperationIds.join(', ')}` : 'one call';
+    outcome.detail = [outcome.detail, `added ${result.role} in ${result.groupId} (${via})`].filter(Boolean).join('; ');
+  }
+  for (const [employeeId, reasons] of failures) {
+    const outcome = outcomes[employeeId]!;
+    outcome.result = 'failed';
+    outcome.detail = [outcome.detail, ...reasons].filter(Boolean).join('; ');
+  }
+  return [...failures].map(([employeeId, reasons]) => ({ employeeId, reason: reasons.join('; ') }));
 }

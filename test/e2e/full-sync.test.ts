@@ -60,9 +60,10 @@ describe('full sync: initial load, then nothing to do', () => {
   });
 
   it('loads every in-scope HiBob employee into an empty 360Learning exactly once, as planned', async () => {
+    lms().kit.requests.clear();
     first = await run();
     await recordHistoryIfAsked(stack.client.workflow.getHandle(lastWorkflowId), 'full-sync-initial-load');
-    await recordHistoryIfAsked(stack.client.workflow.getHandle(`${lastWorkflowId}/batch-0`), 'sync-batch');
+    await recordHistoryIfAsked(stack.client.workflow.getHandle(`${lastWorkflowId}/batch-0`), 'sync-batch-bulk-roles');
     const report = await blobStoreFromEnv(stack.env).getJson<SyncReport>(first.reportRef);
     expect(report.counts.byOutcome.failed ?? 0).toBe(0);
     const created = report.rows.filter((r) => r.action === 'create');
@@ -92,6 +93,16 @@ describe('full sync: initial load, then nothing to do', () => {
     }
     // Statuses: future hires are invited, not active; everyone else active.
     expect(all.filter((u) => u.status === 'active').length).toBeGreaterThan(created.length * 0.8);
+
+    // Group roles went in bulk, at most one request per batch, none one call each; every planned one is held
+    // (the next run, below, finds nothing to add).
+    const bulk = writes().filter((e) => e.method === 'POST' && e.path === '/api/v2/bulk/groups/memberships');
+    const oneByOne = writes().filter((e) => e.method === 'POST' && /^\/api\/v2\/groups\/[0-9a-f]{24}\//.test(e.path));
+    expect(bulk.length).toBeGreaterThan(0);
+    expect(bulk.length).toBeLessThanOrEqual(Math.ceil(created.length / 20) + 2);
+    expect(oneByOne).toHaveLength(0);
+    const rolesGiven = report.rows.filter((r) => /added \w+ in [0-9a-f]{24} \(bulk operation/.test(r.detail ?? ''));
+    expect(rolesGiven.length).toBeGreaterThan(0);
   });
 
   it('mails the report with CSV and XLSX attachments that open', async () => {

@@ -6,6 +6,7 @@
  */
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from './core-api';
+import type { components as bulkComponents, paths as bulkPaths } from './bulk-api';
 import { ApiError, describeValue, isRetryableStatus } from '../http/errors';
 import { SpacingLimiter } from '../http/spacing-limiter';
 
@@ -13,6 +14,21 @@ export type User360 = components['schemas']['UserDTO'];
 export type CreateUser360 = components['schemas']['InputUserDTO'];
 export type UpdateUser360 = components['schemas']['UpdateUserDTO'];
 export type Role360 = 'admin' | 'analyst' | 'editor' | 'coach' | 'contributor' | 'learner' | 'userAdmin';
+export type BulkMembership = bulkComponents['schemas']['MembershipAdditionDTO'];
+/** A bulk operation as 360Learning reports it: pending, queued, running, completed or error. */
+export type BulkOperation =
+  | bulkComponents['schemas']['PendingOperationDTO']
+  | bulkComponents['schemas']['QueuedOperationDTO']
+  | bulkComponents['schemas']['RunningOperationDTO']
+  | bulkComponents['schemas']['CompletedOperationDTO']
+  | bulkComponents['schemas']['ErroredOperationDTO'];
+/** One item's result: its input, and success with the resource or error with a message. */
+export type BulkItemResult =
+  | { input: BulkMembership; status: 'success'; resourceId: string }
+  | { input: BulkMembership; status: 'error'; errorMessage: string };
+
+/** Items one bulk request may carry (bulk-api.json, maxItems). */
+export const BULK_MAX_ITEMS = 20_000;
 
 /** One page of a paged list and the URL of the next page (none on the last). */
 export interface LinkedPage<T> {
@@ -88,6 +104,7 @@ export class Learning360Client {
   private token?: { value: string; expiresAt: number };
   private tokenRequest?: Promise<string>;
   private readonly api;
+  private readonly bulkApi;
   private readonly doFetch: typeof fetch;
   private readonly baseUrl: string;
   private readonly now: () => number;
@@ -121,6 +138,12 @@ export class Learning360Client {
       },
     };
     this.api.use(auth);
+    // The Bulk API is a document of its own; same server, token, version header and limits.
+    this.bulkApi = createClient<bulkPaths>({
+      baseUrl: this.baseUrl,
+      fetch: (request: Request) => this.doFetch(request),
+    });
+    this.bulkApi.use(auth);
   }
 
   /** A valid bearer token, fetched once and shared by concurrent callers. */
@@ -449,6 +472,48 @@ export class Learning360Client {
         params: { header: VERSION, path: { groupId, role: roleToPath(role) as never, userId } },
       }),
     );
+  }
+
+  // --- bulk memberships --------------------------------------------------------------------
+
+  /**
+   * Submits group roles to add in one bulk operation (at most BULK_MAX_ITEMS) and returns the
+   * operation's id, read from the Location header of the 202.
+   */
+  async submitBulkMemberships(input: BulkMembership[]): Promise<string> {
+    const { response } = await this.call('submit bulk memberships', () =>
+      this.bulkApi.POST('/api/v2/bulk/groups/memberships', { params: { header: VERSION }, body: { input } }),
+    );
+    const location = response.headers.get('location') ?? '';
+    const id = /\/bulk\/operations\/([a-fA-F0-9]{24})\/?$/.exec(location)?.[1];
+    if (!id)
+      throw new ApiError(
+        '360learning',
+        response.status,
+        'badLocation',
+        `bulk submission answered Location "${location}"`,
+        false,
+      );
+    return id;
+  }
+
+  async getBulkOperation(bulkOperationId: string): Promise<BulkOperation> {
+    const { data } = await this.call('get bulk operation', () =>
+      this.bulkApi.GET('/api/v2/bulk/operations/{bulkOperationId}', {
+        params: { header: VERSION, path: { bulkOperationId } },
+      }),
+    );
+    return data;
+  }
+
+  /** Each item's result, in the order submitted; 400 bulkOperationNotRun while it has not run. */
+  async getBulkResults(bulkOperationId: string): Promise<BulkItemResult[]> {
+    const { data } = await this.call('get bulk results', () =>
+      this.bulkApi.GET('/api/v2/bulk/operations/{bulkOperationId}/results', {
+        params: { header: VERSION, path: { bulkOperationId } },
+      }),
+    );
+    return data as BulkItemResult[];
   }
 
   async getManagers(userId: string): Promise<string[]> {
