@@ -2,6 +2,7 @@
  * Full-sync benchmark. Prints figures; asserts nothing.
  *
  *   npx tsx bench/fullsync.ts [--destination 360learning] [--employees 5000] [--initial 1000] [--write-limit 10] [--only steady|initial]
+ *                             [--group-roles bulk|per-user]
  *   npx tsx bench/fullsync.ts --employees 100000 [--setup seed] [--change-percent 1] [--hibob-reads 5] [--plain-emulator]
  *   npx tsx bench/fullsync.ts --destination skillcast [--employees 2000] [--initial 1000] [--requests-per-second 20] [--only steady|initial]
  *
@@ -12,7 +13,10 @@
  *    with raised limits, on a Temporal server and in a worker process of their own; the measured
  *    sync runs on a fresh server, with the default limits.
  * B. Initial load: --initial people into an empty 360Learning with its write limit at
- *    --write-limit per second (emulator and connection): how close the apply phase comes to it.
+ *    --write-limit per second (emulator and connection): how close the apply phase comes to it,
+ *    its writes per created learner by kind, employees provisioned per second against the floor
+ *    the write limit sets once group roles go in bulk (--group-roles sets the connection's
+ *    bulkMemberships), then a full sync right after that should read little and write nothing.
  * With --setup seed (the default above 10 000 employees), A is set up by seeding instead, and
  * runs twice, with nothing changed and with --change-percent of the employees changed, against a
  * floor measured in the same run (bench/fullsync-seeded.ts); B is not run.
@@ -66,6 +70,7 @@ import { connectClient } from '../src/temporal/client';
 import { createWorkers, installWorkerLogging, lmsActivitiesPerSecond } from '../src/worker';
 import type { FullSyncResult } from '../src/workflows/full-sync-api';
 import {
+  CONNECTION,
   Cleanup,
   DEFAULT_DESTINATION,
   DEFAULT_LIMITS,
@@ -80,6 +85,7 @@ import {
   fullSyncSteps,
   hibobCalls,
   hibobClientOf,
+  isToken,
   isWrite,
   lmsCalls,
   log,
@@ -87,6 +93,7 @@ import {
   mib,
   perEmployee,
   round,
+  route,
   runFullSync,
   servers,
   setLms360Limits,
@@ -135,6 +142,8 @@ const skillcastInitialTimeoutMs = (options: Options) =>
   Math.max(10 * 60_000, ((options.initial * 7) / options.requestsPerSecond) * 3_000);
 
 type Destination = '360learning' | 'skillcast';
+/** How full syncs give 360Learning group roles: the destination's `bulkMemberships`, true for `bulk`. */
+type GroupRolesMode = 'bulk' | 'per-user';
 
 interface Options {
   destination: Destination;
@@ -142,6 +151,8 @@ interface Options {
   initial: number;
   /** 360Learning only. */
   writeLimit: number;
+  /** 360Learning's initial load only. */
+  groupRoles: GroupRolesMode;
   /** Skillcast only: the connection's requestsPerSecond. */
   requestsPerSecond: number;
   only?: 'steady' | 'initial';
@@ -161,6 +172,7 @@ function parseOptions(argv: string[]): Options {
       employees: { type: 'string' },
       initial: { type: 'string', default: String(DEFAULT_INITIAL) },
       'write-limit': { type: 'string' },
+      'group-roles': { type: 'string' },
       'requests-per-second': { type: 'string' },
       only: { type: 'string' },
       setup: { type: 'string' },
@@ -179,6 +191,10 @@ function parseOptions(argv: string[]): Options {
     throw new Error('--write-limit is for 360Learning; Skillcast takes --requests-per-second');
   if (destination === '360learning' && values['requests-per-second'] !== undefined)
     throw new Error('--requests-per-second is for Skillcast; 360Learning takes --write-limit');
+  const groupRoles = values['group-roles'] ?? 'bulk';
+  if (groupRoles !== 'bulk' && groupRoles !== 'per-user') throw new Error('--group-roles takes bulk or per-user');
+  if (destination === 'skillcast' && values['group-roles'] !== undefined)
+    throw new Error('--group-roles is for 360Learning');
   const defaultEmployees = destination === 'skillcast' ? DEFAULT_SKILLCAST_EMPLOYEES : DEFAULT_STEADY_EMPLOYEES;
   const employees = Math.floor(
     numberOption(
@@ -197,11 +213,14 @@ function parseOptions(argv: string[]): Options {
     throw new Error('--change-percent, --hibob-reads and --plain-emulator go with --setup seed');
   if (setup === 'seed' && (destination !== '360learning' || values.only !== undefined))
     throw new Error('--setup seed is the 360Learning steady state alone: no --destination skillcast, no --only');
+  if (setup === 'seed' && values['group-roles'] !== undefined)
+    throw new Error('--group-roles is for the initial load, which --setup seed does not run');
   return {
     destination,
     employees,
     initial: Math.floor(numberOption('initial', values.initial, 1, 10_000)),
     writeLimit: numberOption('write-limit', values['write-limit'] ?? String(DEFAULT_WRITE_LIMIT), 0.5, 1_000),
+    groupRoles,
     requestsPerSecond: numberOption(
       'requests-per-second',
       values['requests-per-second'] ?? String(DEFAULT_REQUESTS_PER_SECOND),
@@ -396,8 +415,295 @@ async function steadyState(options: Options, bundleCode: string): Promise<Steady
 
 // ---- scenario B: initial load -------------------------------------------------------------------
 
+/**
+ * What a 360Learning write does, from the request log's method and path (24-hex ids folded to
+ * `:id` by `route`). Group roles come two ways: one call per learner and role
+ * (`POST /groups/{groupId}/{role}/{userId}`), or a bulk submission carrying many.
+ */
+type LmsWriteKind =
+  | 'userCreates'
+  | 'externalIdLinks'
+  | 'customFieldValues'
+  | 'activations'
+  | 'managers'
+  | 'groupRoleCalls'
+  | 'bulkMembershipSubmissions'
+  | 'other';
+
+const LMS_WRITE_KINDS: { kind: Exclude<LmsWriteKind, 'other'>; route: RegExp; label: string }[] = [
+  { kind: 'userCreates', route: /^POST \/api\/v2\/users$/, label: 'user creates' },
+  { kind: 'externalIdLinks', route: /^POST \/api\/v2\/external-ids$/, label: 'external-id links' },
+  {
+    kind: 'customFieldValues',
+    route: /^PUT \/api\/v2\/users\/:id\/custom-fields\/values$/,
+    label: 'custom-field values',
+  },
+  { kind: 'activations', route: /^PUT \/api\/v2\/users\/:id\/activate$/, label: 'activations' },
+  { kind: 'managers', route: /^(POST|DELETE) \/api\/v2\/users\/:id\/managers\/:id$/, label: 'managers' },
+  {
+    kind: 'groupRoleCalls',
+    route: /^(PUT|POST|DELETE) \/api\/v2\/groups\/:id\/[a-z-]+\/:id$/,
+    label: 'group roles, one call per learner',
+  },
+  {
+    kind: 'bulkMembershipSubmissions',
+    route: /^(POST|DELETE) \/api\/v2\/bulk\/groups\/memberships$/,
+    label: 'bulk membership submissions',
+  },
+];
+const WRITE_KIND_LABELS: Record<LmsWriteKind, string> = {
+  ...(Object.fromEntries(LMS_WRITE_KINDS.map((k) => [k.kind, k.label])) as Record<
+    Exclude<LmsWriteKind, 'other'>,
+    string
+  >),
+  other: 'other',
+};
+/** Group-role writes: what bulk memberships amortise over a whole batch of learners. */
+const GROUP_ROLE_WRITES: LmsWriteKind[] = ['groupRoleCalls', 'bulkMembershipSubmissions'];
+
+function lmsWriteKind(e: LoggedRequest): LmsWriteKind {
+  const r = route(e);
+  return LMS_WRITE_KINDS.find((k) => k.route.test(r))?.kind ?? 'other';
+}
+
+/**
+ * What a 360Learning GET reads:
+ * - `listPages`: the paged lists the LMS snapshot reads (src/activities/learning360.ts
+ *   `snapshot()`): the users list (no filter), the external ids of the platform (filtered on
+ *   platform and type only) and the roles of each managed group;
+ * - `perUser`: a user id in the path (`/users/{userId}`, `/users/{userId}/roles`, …);
+ * - `lookups`: a list filtered on one person's value (LOOKUP_FILTERS: `?mail[eq]=`, `?value[eq]=`, …);
+ * - `bulkPolls` / `bulkResults`: `GET /bulk/operations/{id}` and `…/{id}/results`;
+ * - `other`: the rest (custom-field definitions, even filtered on `targetType`, and their
+ *   authorized values, groups, …).
+ */
+type LmsGetKind = 'listPages' | 'perUser' | 'lookups' | 'bulkPolls' | 'bulkResults' | 'other';
+const LMS_GET_KINDS: LmsGetKind[] = ['listPages', 'perUser', 'lookups', 'bulkPolls', 'bulkResults', 'other'];
+/** Filters that look one person up by value: users by mail or username, external ids by value or learner. */
+const LOOKUP_FILTERS = ['mail', 'username', 'value', 'targetId'];
+
+/**
+ * The filters a 360Learning list request applies, by name: from the query (`mail[eq]=…` is
+ * `mail`), or for a `next` page from its cursor, which carries the first page's filters (the
+ * emulator's cursor is base64url JSON, see packages/local/emulators/learning360/paging.ts).
+ */
+function lmsFilters(e: LoggedRequest): string[] {
+  const query = new URLSearchParams(e.query);
+  const next = query.get('next');
+  if (next !== null) {
+    try {
+      const cursor = JSON.parse(Buffer.from(next, 'base64url').toString('utf8')) as { f?: Record<string, unknown> };
+      return Object.entries(cursor.f ?? {})
+        .filter(([, value]) => value !== undefined && value !== null)
+        .map(([name]) => name)
+        .sort();
+    } catch {
+      return ['(unreadable cursor)'];
+    }
+  }
+  return [...new Set([...query.keys()].map((key) => key.replace(/\[.*$/, '')))].sort();
+}
+
+function lmsGetKind(e: LoggedRequest): LmsGetKind {
+  const path = e.path;
+  if (/^\/api\/v2\/bulk\/operations\/[^/]+\/results$/.test(path)) return 'bulkResults';
+  if (/^\/api\/v2\/bulk\/operations\/[^/]+$/.test(path)) return 'bulkPolls';
+  const filters = lmsFilters(e);
+  if (path === '/api/v2/users' && filters.length === 0) return 'listPages';
+  if (
+    path === '/api/v2/external-ids' &&
+    filters.includes('platform') &&
+    filters.every((f) => f === 'platform' || f === 'type')
+  )
+    return 'listPages';
+  if (/^\/api\/v2\/groups\/[^/]+\/roles$/.test(path)) return 'listPages';
+  if (/^\/api\/v2\/users\/[^/]+(\/|$)/.test(path)) return 'perUser';
+  if (filters.some((f) => LOOKUP_FILTERS.includes(f))) return 'lookups';
+  return 'other';
+}
+
+const zeroes = <K extends string>(keys: readonly K[]) =>
+  Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+
+interface LmsGetsByKind {
+  /** Answered GETs (429s apart), by kind; `beyondLists` is every GET but the list pages. */
+  byKind: Record<LmsGetKind, number>;
+  beyondLists: number;
+  /** The GETs beyond the lists by route, with the filters they apply named (`?platform&value`). */
+  beyondListsByRoute: Record<string, number>;
+}
+
+function lmsGetsByKind(entries: LoggedRequest[]): LmsGetsByKind {
+  const gets = entries.filter((e) => e.method === 'GET' && !isToken(e) && e.status !== 429);
+  const byKind = zeroes(LMS_GET_KINDS);
+  for (const e of gets) byKind[lmsGetKind(e)] += 1;
+  const beyond = gets.filter((e) => lmsGetKind(e) !== 'listPages');
+  return {
+    byKind,
+    beyondLists: beyond.length,
+    beyondListsByRoute: countBy(beyond, (e) => {
+      const filters = lmsFilters(e);
+      return filters.length ? `${route(e)}?${filters.join('&')}` : route(e);
+    }),
+  };
+}
+
+interface WritesByKind {
+  /** Successful writes (below 400, as the achieved rate counts them) of the measured sync, by kind. */
+  counts: Record<LmsWriteKind, number>;
+  perCreatedLearner: Record<LmsWriteKind, number>;
+  /** The routes of the writes counted as `other`. */
+  otherByRoute: Record<string, number>;
+}
+
+function writesByKind(entries: LoggedRequest[], created: number): WritesByKind {
+  const writes = entries.filter((e) => isWrite(e) && e.status < 400);
+  const kinds: LmsWriteKind[] = [...LMS_WRITE_KINDS.map((k) => k.kind), 'other'];
+  const byKind = zeroes(kinds);
+  for (const e of writes) byKind[lmsWriteKind(e)] += 1;
+  return {
+    counts: byKind,
+    perCreatedLearner: Object.fromEntries(kinds.map((k) => [k, round(byKind[k] / Math.max(1, created), 3)])) as Record<
+      LmsWriteKind,
+      number
+    >,
+    otherByRoute: countBy(
+      writes.filter((e) => lmsWriteKind(e) === 'other'),
+      route,
+    ),
+  };
+}
+
+interface BulkMemberships {
+  /** Bulk membership requests the emulator accepted (202), and those it answered 429 (rate or concurrency limit). */
+  submissions: number;
+  throttledSubmissions: number;
+  /** Bulk operations the sync created, read from the emulator's company (the request log keeps no bodies). */
+  operations: number;
+  itemsSource: 'emulator bulk operations';
+  items: number;
+  itemsPerSubmission: number;
+  itemsPerCreatedLearner: number;
+  /** Items the emulator answered with an error, and operations it had not run when the sync ended. */
+  itemErrors: number;
+  operationsNotRun: number;
+  /** GETs spent following the operations: status polls and result reads. */
+  statusPolls: number;
+  resultReads: number;
+  pollGetsPerSubmission: number;
+}
+
+/** Ids of the bulk operations a 360Learning emulator's (first) company holds, so a run's own can be told apart. */
+function bulkOperationIds(stack: LocalStack): Set<string> {
+  return new Set(
+    stack.emulators
+      .learning360!.emulator.company()
+      .listBulkOperations({})
+      .map((op) => op._id),
+  );
+}
+
+function bulkMemberships(
+  stack: LocalStack,
+  before: Set<string>,
+  entries: LoggedRequest[],
+  created: number,
+): BulkMemberships {
+  const company = stack.emulators.learning360!.emulator.company();
+  company.sweep();
+  let items = 0;
+  let itemErrors = 0;
+  let notRun = 0;
+  const operations = company.listBulkOperations({}).filter((op) => !before.has(op._id));
+  for (const op of operations) {
+    try {
+      const results = company.getBulkResults(op._id);
+      items += results.length;
+      itemErrors += results.filter((r) => r.status === 'error').length;
+    } catch {
+      // Not run yet: its input is only in the company's own record.
+      notRun += 1;
+      items += company['bulk'].get(op._id)?.input.length ?? 0;
+    }
+  }
+  const submissions = entries.filter((e) => lmsWriteKind(e) === 'bulkMembershipSubmissions');
+  const accepted = submissions.filter((e) => e.status < 400).length;
+  const gets = entries.filter((e) => e.method === 'GET' && e.status !== 429);
+  const statusPolls = gets.filter((e) => lmsGetKind(e) === 'bulkPolls').length;
+  const resultReads = gets.filter((e) => lmsGetKind(e) === 'bulkResults').length;
+  return {
+    submissions: accepted,
+    throttledSubmissions: submissions.filter((e) => e.status === 429).length,
+    operations: operations.length,
+    itemsSource: 'emulator bulk operations',
+    items,
+    itemsPerSubmission: accepted ? round(items / accepted, 1) : 0,
+    itemsPerCreatedLearner: round(items / Math.max(1, created), 3),
+    itemErrors,
+    operationsNotRun: notRun,
+    statusPolls,
+    resultReads,
+    pollGetsPerSubmission: accepted ? round((statusPolls + resultReads) / accepted, 2) : 0,
+  };
+}
+
+interface ProvisioningFloor {
+  createdLearners: number;
+  /**
+   * Successful writes per created learner but the group-role ones (per-learner calls and bulk
+   * submissions): what a created learner cannot avoid once bulk memberships amortise its roles
+   * to about nothing. `other` writes (custom-field definitions, authorized values) count in.
+   */
+  minimalWritesPerLearner: number;
+  /** Write limit ÷ minimal writes per learner: the most employees a second the limit allows. */
+  floorEmployeesPerSecond: number;
+  /** Created learners ÷ the apply phase (first to last write, as for the achieved writes/s). */
+  employeesPerSecond: number;
+  ratioToFloor: number;
+}
+
+function provisioningFloor(writes: WritesByKind, rate: WriteRate, created: number): ProvisioningFloor {
+  const minimal = Object.entries(writes.counts)
+    .filter(([kind]) => !GROUP_ROLE_WRITES.includes(kind as LmsWriteKind))
+    .reduce((n, [, count]) => n + count, 0);
+  const minimalPerLearner = created ? minimal / created : 0;
+  const floor = minimalPerLearner > 0 ? rate.limitPerSecond / minimalPerLearner : 0;
+  const achieved = rate.applySpanS > 0 ? created / rate.applySpanS : 0;
+  return {
+    createdLearners: created,
+    minimalWritesPerLearner: round(minimalPerLearner, 3),
+    floorEmployeesPerSecond: round(floor, 3),
+    employeesPerSecond: round(achieved, 3),
+    ratioToFloor: floor > 0 ? round(achieved / floor, 3) : 0,
+  };
+}
+
+/** Target for the run right after an initial load: GETs beyond the list pages per HiBob employee. */
+const RUN_AFTER_GETS_BEYOND_LISTS_TARGET = 0.05;
+
+/** The full sync right after the initial load: same server, worker and emulators, nothing changed in HiBob. */
+interface RunAfter {
+  wallMs: number;
+  workflowDurationMs: number;
+  byAction: FullSyncResult['byAction'];
+  outcomes: FullSyncResult['outcomes'];
+  lms: LmsCalls;
+  gets: LmsGetsByKind & {
+    listPages: number;
+    /** GETs beyond the list pages ÷ HiBob employees (target ≤ RUN_AFTER_GETS_BEYOND_LISTS_TARGET). */
+    beyondListsPerEmployee: number;
+    target: number;
+  };
+  /** Writes of every status but 429 (expect 0). */
+  writes: number;
+  hibob: HibobCalls;
+}
+
 interface InitialLoad {
   employees: number;
+  groupRoles: GroupRolesMode;
+  /** The connection's `bulkMemberships` as the worker got it: true for `bulk`. */
+  bulkMemberships: boolean;
   wallMs: number;
   workflowDurationMs: number;
   byAction: FullSyncResult['byAction'];
@@ -405,6 +711,12 @@ interface InitialLoad {
   learners: number;
   writeRate: WriteRate;
   writesPerCreatedLearner: number;
+  /** The measured sync's successful writes by kind, in all and per created learner. */
+  writesByKind: WritesByKind;
+  bulk: BulkMemberships;
+  /** The measured sync's GETs by kind (list pages, per user, lookups, bulk polls, other). */
+  getsByKind: LmsGetsByKind;
+  provisioning: ProvisioningFloor;
   hibob: HibobCalls;
   lms: LmsCalls;
   /** HiBob reads per second during the apply phase: each employee workflow re-reads its person. */
@@ -412,6 +724,19 @@ interface InitialLoad {
   temporal: TemporalWork & { perEmployee: ReturnType<typeof temporalPerEmployee> };
   memory: MemoryFigures;
   limits: typeof DEFAULT_LIMITS & { emulatorWritesPerSecond: number; fullSync: ReturnType<typeof fullSyncSettings> };
+  runAfter: RunAfter;
+}
+
+/** Sets the connection's `bulkMemberships` on the parsed config, as applyLimits sets its limits. */
+function applyGroupRoles(config: BobsyncConfig, mode: GroupRolesMode): void {
+  for (const connection of config.connections)
+    if (connection.destination.type === '360learning') connection.destination.bulkMemberships = mode === 'bulk';
+}
+
+function bulkMembershipsOf(config: BobsyncConfig): boolean {
+  const destination = config.connections.find((c) => c.name === CONNECTION)?.destination;
+  if (destination?.type !== '360learning') throw new Error(`the config has no ${CONNECTION} connection to 360Learning`);
+  return destination.bulkMemberships;
 }
 
 async function initialLoad(options: Options, bundleCode: string): Promise<InitialLoad> {
@@ -437,6 +762,7 @@ async function initialLoad(options: Options, bundleCode: string): Promise<Initia
       configure: (config) => {
         // The stack reads HiBob fast for tests; a customer's config reads at the default rate.
         applyLimits(config, { ...DEFAULT_LIMITS, lmsWritesPerSecond: limit });
+        applyGroupRoles(config, options.groupRoles);
       },
     });
     cleanup.add(() => stack.close());
@@ -444,9 +770,10 @@ async function initialLoad(options: Options, bundleCode: string): Promise<Initia
     const lms = stack.emulators.learning360!.emulator;
     hibob.kit.requests.clear();
     lms.kit.requests.clear();
+    const bulkBefore = bulkOperationIds(stack);
 
     const sampler = new MemorySampler(beforeWorker, server.process.pid);
-    log(`B: initial load of ${options.initial} employees at ${limit} writes/s…`);
+    log(`B: initial load of ${options.initial} employees at ${limit} writes/s, group roles ${options.groupRoles}…`);
     const progress = setInterval(() => log(`B: loading… ${lms.dump().users.length} learners so far`), 30_000);
     sampler.start();
     let run: FullSyncRun;
@@ -467,17 +794,36 @@ async function initialLoad(options: Options, bundleCode: string): Promise<Initia
         e.path !== '/v1/people/search' &&
         e.at >= applyFrom,
     ).length;
-    const work = await temporalWork(stack.client);
     const created = run.result.byAction.create ?? 0;
+    const writes = writesByKind(lmsEntries, created);
+    const bulk = bulkMemberships(stack, bulkBefore, lmsEntries, created);
+    const learners = lms.dump().users.length;
+    log(`B: loaded ${learners} learners in ${round(run.wallMs / 1000)} s; reading back the Temporal histories…`);
+    const work = await temporalWork(stack.client);
+
+    // The run after: same server, worker and emulators; nothing changed in HiBob.
+    hibob.kit.requests.clear();
+    lms.kit.requests.clear();
+    log('B: full sync right after, nothing to change…');
+    const again = await runFullSync(stack.client, stack.taskQueue, 'again', TIMEOUTS_MS.steady);
+    const againEntries = [...lms.kit.requests.entries];
+    const againGets = lmsGetsByKind(againEntries);
+    const againCalls = lmsCalls(againEntries);
     return {
       employees: options.initial,
+      groupRoles: options.groupRoles,
+      bulkMemberships: bulkMembershipsOf(stack.config),
       wallMs: run.wallMs,
       workflowDurationMs: run.result.durationMs,
       byAction: run.result.byAction,
       outcomes: run.result.outcomes,
-      learners: lms.dump().users.length,
+      learners,
       writeRate: rate,
       writesPerCreatedLearner: round(rate.writes / Math.max(1, created), 2),
+      writesByKind: writes,
+      bulk,
+      getsByKind: lmsGetsByKind(lmsEntries),
+      provisioning: provisioningFloor(writes, rate, created),
       hibob: hibobCalls(hibobEntries),
       lms: lmsCalls(lmsEntries),
       hibobReadsPerSecond: rate.applySpanS > 0 ? round(reads / rate.applySpanS, 2) : 0,
@@ -488,6 +834,21 @@ async function initialLoad(options: Options, bundleCode: string): Promise<Initia
         lmsWritesPerSecond: limit,
         emulatorWritesPerSecond: limit,
         fullSync: fullSyncSettings(stack.config),
+      },
+      runAfter: {
+        wallMs: again.wallMs,
+        workflowDurationMs: again.result.durationMs,
+        byAction: again.result.byAction,
+        outcomes: again.result.outcomes,
+        lms: againCalls,
+        gets: {
+          ...againGets,
+          listPages: againGets.byKind.listPages,
+          beyondListsPerEmployee: perEmployee(againGets.beyondLists, options.initial),
+          target: RUN_AFTER_GETS_BEYOND_LISTS_TARGET,
+        },
+        writes: againCalls.writes,
+        hibob: hibobCalls([...hibob.kit.requests.entries]),
       },
     };
   } finally {
@@ -1121,7 +1482,9 @@ function printSteady(a: SteadyState): void {
 function printInitial(b: InitialLoad): void {
   const w = b.writeRate;
   log('');
-  log(`B. initial load — ${b.employees} employees into an empty 360Learning at ${w.limitPerSecond} writes/s`);
+  log(
+    `B. initial load — ${b.employees} employees into an empty 360Learning at ${w.limitPerSecond} writes/s, group roles ${b.groupRoles}`,
+  );
   log(
     table([
       [
@@ -1136,6 +1499,7 @@ function printInitial(b: InitialLoad): void {
       ],
       ['apply phase', `${w.applySpanS} s from first to last write`],
       ['achieved', `${w.achievedPerSecond} writes/s of ${w.limitPerSecond}: ratio ${w.ratio} (target ≥ 0.9)`],
+      ...provisioningRows(b),
       [
         'client ceiling',
         `${w.clientCeilingPerSecond}/s (writes spaced at ${HEADROOM} × the limit): ratio to it ${w.ratioToCeiling}; middle 80 % of the phase ${w.middlePerSecond}/s`,
@@ -1163,8 +1527,70 @@ function printInitial(b: InitialLoad): void {
         'limits',
         `HiBob reads ${b.limits.hibobReadsPerSecond}/s, 360L writes ${b.limits.lmsWritesPerSecond}/s, reads ${b.limits.lmsReadsPerSecond}/s; ${JSON.stringify(b.limits.fullSync)}`,
       ],
+      ['group roles', `${b.groupRoles} (the connection's bulkMemberships ${b.bulkMemberships})`],
+      ...runAfterRows(b.runAfter),
     ]),
   );
+}
+
+/** Writes per created learner by kind, bulk memberships, and employees a second against the floor. */
+function provisioningRows(b: InitialLoad): [string, string][] {
+  const p = b.provisioning;
+  const wk = b.writesByKind;
+  const bulk = b.bulk;
+  const g = b.getsByKind.byKind;
+  const kinds = Object.keys(wk.counts) as LmsWriteKind[];
+  return [
+    [
+      'writes per created learner',
+      `${b.writesPerCreatedLearner} (${b.writeRate.writes} successful writes ÷ ${p.createdLearners} created learners)`,
+    ],
+    ...kinds.map((kind): [string, string] => [
+      `  ${WRITE_KIND_LABELS[kind]}`,
+      `${wk.perCreatedLearner[kind]} (${wk.counts[kind]})${kind === 'other' && wk.counts.other ? `: ${counts(wk.otherByRoute)}` : ''}`,
+    ]),
+    [
+      '  bulk items',
+      `${bulk.items} in ${bulk.operations} operations (${bulk.itemsPerSubmission} per submission, ${bulk.itemsPerCreatedLearner} per created learner; from the emulator's bulk operations); ${bulk.itemErrors} item errors, ${bulk.operationsNotRun} not run, ${bulk.throttledSubmissions} submissions answered 429`,
+    ],
+    [
+      '  bulk polling GETs',
+      `${bulk.statusPolls} status polls + ${bulk.resultReads} result reads (${bulk.pollGetsPerSubmission} per submission)`,
+    ],
+    [
+      '360L GETs by kind',
+      `list pages ${g.listPages}, per user ${g.perUser}, lookups ${g.lookups}, bulk ${g.bulkPolls + g.bulkResults}, other ${g.other}`,
+    ],
+    [
+      'minimal writes per learner',
+      `${p.minimalWritesPerLearner} (what this run wrote per created learner, group-role writes left out)`,
+    ],
+    [
+      'provisioning floor',
+      `${b.writeRate.limitPerSecond} writes/s ÷ ${p.minimalWritesPerLearner} = ${p.floorEmployeesPerSecond} employees/s`,
+    ],
+    [
+      'provisioned',
+      `${p.employeesPerSecond} employees/s (${p.createdLearners} created in ${b.writeRate.applySpanS} s): ratio to the floor ${p.ratioToFloor}`,
+    ],
+  ];
+}
+
+function runAfterRows(r: RunAfter): [string, string][] {
+  const g = r.gets;
+  return [
+    [
+      'run right after',
+      `${round(r.wallMs / 1000, 2)} s (workflow ${round(r.workflowDurationMs / 1000, 2)} s); planned ${counts(r.byAction)}`,
+    ],
+    [
+      '  360L GETs',
+      `${r.lms.gets}: list pages ${g.listPages}, beyond the lists ${g.beyondLists} = ${g.beyondListsPerEmployee}/employee (target ≤ ${g.target}; per user ${g.byKind.perUser}, lookups ${g.byKind.lookups}, bulk ${g.byKind.bulkPolls + g.byKind.bulkResults}, other ${g.byKind.other})`,
+    ],
+    ['  beyond the lists', counts(g.beyondListsByRoute)],
+    ['  360L writes', `${r.writes} (expect 0); 429s ${r.lms.throttled}; errors ${r.lms.otherErrors}`],
+    ['  HiBob', `${r.hibob.total} calls: ${counts(r.hibob.byRoute)}`],
+  ];
 }
 
 function printSkillcastSteady(a: SkillcastSteady): void {
@@ -1301,7 +1727,7 @@ async function main(): Promise<void> {
     : TIMEOUTS_MS.setup + TIMEOUTS_MS.settle + TIMEOUTS_MS.steady;
   const initialBudgetMs = skillcast
     ? skillcastInitialTimeoutMs(options) + TIMEOUTS_MS.steady
-    : initialTimeoutMs(options);
+    : initialTimeoutMs(options) + TIMEOUTS_MS.steady;
   const seeded = options.setup === 'seed' ? seededOptions(options) : undefined;
   const deadlineMs = seeded
     ? seededBudgetMs(seeded)
@@ -1330,7 +1756,15 @@ async function main(): Promise<void> {
     steady = await seededSteadyState(seeded, bundle.code);
     printSeededSteady(steady);
   } else if (skillcast) {
-    const { writeLimit: _w, setup: _s, changePercent: _c, hibobReads: _h, plainEmulator: _p, ...rest } = options;
+    const {
+      writeLimit: _w,
+      groupRoles: _g,
+      setup: _s,
+      changePercent: _c,
+      hibobReads: _h,
+      plainEmulator: _p,
+      ...rest
+    } = options;
     parameters = rest;
     const a = options.only === 'initial' ? undefined : await skillcastSteady(options, bundle.code);
     if (a) printSkillcastSteady(a);
