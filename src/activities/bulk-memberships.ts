@@ -105,24 +105,37 @@ export function bulkMembershipActivities(
     const context = Context.current();
     const progress: Progress = (context.info.heartbeatDetails as Progress | undefined) ?? { submitted: [] };
     const results = new Map<string, BulkItemResult>();
-    for (let start = 0, chunk = 0; start < roles.length; start += BULK_MAX_ITEMS, chunk += 1) {
-      const items = roles
-        .slice(start, start + BULK_MAX_ITEMS)
-        .map((r) => ({ userId: r.learnerId, groupId: r.groupId, role: r.role }));
-      let id = progress.submitted[chunk];
-      if (!id) {
-        try {
-          id = await client.submitBulkMemberships(items);
-        } catch (err) {
-          // Only before anything went in bulk: a later chunk's refusal is retried like any error.
-          if (chunk > 0 || !bulkUnavailable(err)) throw err;
-          const fallback = `bulk memberships unavailable (${err.message}); roles given one call each`;
-          return { bulkOperationIds: [], writes: roles.length, results: await oneByOne(client, roles), fallback };
+    try {
+      for (let start = 0, chunk = 0; start < roles.length; start += BULK_MAX_ITEMS, chunk += 1) {
+        const items = roles
+          .slice(start, start + BULK_MAX_ITEMS)
+          .map((r) => ({ userId: r.learnerId, groupId: r.groupId, role: r.role }));
+        let id = progress.submitted[chunk];
+        let chunkResults: BulkItemResult[] | undefined;
+        if (id) {
+          try {
+            chunkResults = await resultsOf(client, id, items, progress);
+          } catch (err) {
+            // An operation 360Learning no longer knows is submitted again (adding a held role changes nothing).
+            if (!(err instanceof ApiError && err.status === 404)) throw err;
+            progress.submitted.length = chunk;
+          }
         }
-        progress.submitted.push(id);
-        context.heartbeat(progress);
+        if (!chunkResults) {
+          id = await client.submitBulkMemberships(items);
+          progress.submitted[chunk] = id;
+          context.heartbeat(progress);
+          chunkResults = await resultsOf(client, id, items, progress);
+        }
+        for (const result of chunkResults) results.set(itemKey(result.input), result);
       }
-      for (const result of await resultsOf(client, id, items, progress)) results.set(itemKey(result.input), result);
+    } catch (err) {
+      if (!bulkUnavailable(err)) throw err;
+      // Refused on submission (no groups:bulk, bulk API off) or on reading the outcome (no
+      // bulkOperations:read): one call each, which also covers what a submission gave already.
+      const fallback = `bulk memberships unavailable (${err.message}); roles given one call each`;
+      const writes = progress.submitted.length + roles.length;
+      return { bulkOperationIds: [], writes, results: await oneByOne(client, roles), fallback };
     }
     return {
       bulkOperationIds: progress.submitted,
