@@ -98,12 +98,24 @@ export interface SnapshotPlanInput {
   protectedUsers: readonly string[];
   /** Fingerprint recorded for this employee by the last full sync, if any. */
   lastFingerprint?: string;
+  /**
+   * An employee in step at the last run whose fingerprint changed is planned from the snapshot
+   * too, instead of read in full (see SnapshotPlan.readInFullWhenApplied). Plans shown for
+   * approval as a whole keep the full read: what is approved must be what is done.
+   */
+  changedFromSnapshot?: boolean;
   /** An inactive employee takes over the unlinked learner with its address (see PlanContext.adoptLeavers). */
   adoptLeavers?: boolean;
 }
 
 export type SnapshotPlan =
-  | { kind: 'planned'; plan: Plan; learnerId?: string }
+  /**
+   * `readInFullWhenApplied`: the employee changed since the last run, and what the snapshot
+   * cannot show (custom values, managers, roles given since) was assumed as the last run left
+   * it. Its own workflow reads the learner in full when it applies, so it goes to one even when
+   * this plan changes nothing.
+   */
+  | { kind: 'planned'; plan: Plan; learnerId?: string; readInFullWhenApplied?: boolean }
   /** The snapshot cannot show custom values and managers: read this learner in full first. */
   | { kind: 'needsLookup'; learnerId: string };
 
@@ -173,9 +185,12 @@ export function planFromSnapshot(input: SnapshotPlanInput): SnapshotPlan {
     return { kind: 'planned', learnerId, plan: planEmployee({ desired, match, context }) };
   }
   const fingerprint = planFingerprint(desired, match, context);
-  if (input.lastFingerprint !== fingerprint) return { kind: 'needsLookup', learnerId: match.learner.learnerId };
-  // Unchanged since the last run as far as fingerprints tell: what the snapshot cannot show
-  // (custom values, manager) is as the last run left it; what it can show is compared.
+  const changed = input.lastFingerprint !== fingerprint;
+  // Someone never in step (no fingerprint) is read in full: nothing says what the snapshot cannot show.
+  if (changed && !(input.changedFromSnapshot && input.lastFingerprint))
+    return { kind: 'needsLookup', learnerId: match.learner.learnerId };
+  // In step at the last run: what the snapshot cannot show (custom values, manager) is taken as
+  // the last run left it; what it can show (fields, status, managed roles) is compared.
   const owned: Record<string, string> = {};
   for (const [name, value] of Object.entries(desired.customFields)) if (typeof value === 'string') owned[name] = value;
   const assumed: Match = {
@@ -188,6 +203,7 @@ export function planFromSnapshot(input: SnapshotPlanInput): SnapshotPlan {
     // Unchanged since the last run: the roles it left are as it left them, so none is removed here.
     // The assumed learner has the same identity and status as the match, so the same fingerprint.
     plan: planEmployee({ desired, match: assumed, context, previousFingerprint: undefined, owned: [], fingerprint }),
+    ...(changed ? { readInFullWhenApplied: true } : {}),
   };
 }
 
@@ -442,6 +458,8 @@ export interface PopulationInput {
   horizonEnd: number;
   /** Told the position of each employee before it is planned. */
   progress?: (position: number) => void;
+  /** See SnapshotPlanInput.changedFromSnapshot. */
+  changedFromSnapshot?: boolean;
 }
 
 export interface PopulationPlan {
@@ -463,6 +481,10 @@ export interface PopulationPlan {
  */
 const EMPLOYEES_PER_TURN = 200;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Why an employee whose change the paged lists do not show goes to its workflow all the same. */
+export const READ_IN_FULL_REASON =
+  'changed in HiBob since the last run, in what the paged lists do not show (custom fields, manager): read in full when applied';
 
 const isProtectedNoop = (plan: Plan) => plan.outcome.kind === 'noop' && plan.outcome.reason.startsWith('protected');
 
@@ -544,9 +566,11 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
       destination,
       protectedUsers: input.protectedUsers,
       lastFingerprint: input.fingerprints[employee.id],
+      changedFromSnapshot: input.changedFromSnapshot,
     });
     let plan: Plan;
     let learnerId: string | undefined;
+    const readInFull = snap.kind === 'planned' && snap.readInFullWhenApplied === true;
     if (snap.kind === 'planned') {
       plan = snap.plan;
       learnerId = snap.learnerId;
@@ -568,11 +592,11 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
     plan = parkSecondClaimant(plan, employee.id, claimed);
     const timer = timerOf(employee.id, desired, plan, input.horizonEnd);
     if (timer) out.timers.push(timer);
-    if (plan.outcome.kind === 'noop' && !isProtectedNoop(plan)) {
+    if (plan.outcome.kind === 'noop' && !isProtectedNoop(plan) && !readInFull) {
       out.unchanged[employee.id] = plan.fingerprint;
       continue;
     }
-    const row = planRow(plan, {
+    let row = planRow(plan, {
       displayName:
         [employee.fields['root.firstName']?.value, employee.fields['root.surname']?.value].filter(Boolean).join(' ') ||
         undefined,
@@ -580,6 +604,8 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
       learnerId,
       currentStatus: learnerId ? index.byLearner.get(learnerId)?.status : undefined,
     });
+    // Nothing the snapshot shows changed: what did is for the employee's workflow to find.
+    if (readInFull && row.action === 'noop') row = { ...row, action: 'update', reason: READ_IN_FULL_REASON };
     if (!isParked(desired) || plan.outcome.kind === 'park')
       out.rows.push({ ...row, fingerprint: plan.fingerprint, sourceDigest: sourceDigestOf(employee, mapping) });
   }
@@ -907,6 +933,8 @@ export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Prom
       now: input.now,
       horizonEnd: input.now.getTime() + input.timerHorizonDays * 86_400_000,
       progress: input.progress,
+      // A plan approved as a whole is read in full, so that what is approved is what is done.
+      changedFromSnapshot: !(input.approvalMode === 'always' || (input.approvalMode === 'firstRun' && input.firstRun)),
     },
     lookup,
   );

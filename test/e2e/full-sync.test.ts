@@ -46,6 +46,8 @@ describe('full sync: initial load, then nothing to do', () => {
   });
 
   let first: FullSyncResult;
+  /** Learners a run with nothing changed still reads (two people sharing an address are looked at every run). */
+  let readEveryRun = new Set<string>();
 
   it('a dry run plans the initial load and writes nothing', async () => {
     lms().kit.requests.clear();
@@ -139,7 +141,48 @@ describe('full sync: initial load, then nothing to do', () => {
       (e) => e.method === 'GET' && /^\/api\/v2\/users\/[0-9a-f]{24}/.test(e.path),
     );
     expect(perLearnerReads.length).toBeLessThanOrEqual(Math.floor(0.05 * report.totals.hibobEmployees));
+    readEveryRun = new Set(perLearnerReads.map((e) => /^\/api\/v2\/users\/([0-9a-f]{24})/.exec(e.path)![1]!));
     expect(report.apiCalls.lmsReads).toBeLessThanOrEqual(Math.floor(0.05 * report.totals.hibobEmployees));
+  });
+
+  it('a later full sync applies changes made in HiBob, reading in full only the learners of those who changed', async () => {
+    const active = users().filter((u) => u.status === 'active' && u.externalIds.length === 1);
+    const employeeOf = (u: UserDump) => u.externalIds[0]!.value;
+    const departmentField = lms()
+      .dump()
+      .customFields.find((f) => f.name === 'Department')!;
+    const departmentOf = (u: UserDump | undefined) =>
+      u?.customValues.find((v) => v.customFieldId === departmentField._id)?.value;
+    const [renamed, moved] = active;
+    const elsewhere = active.find((u) => departmentOf(u) !== departmentOf(moved))!;
+    // A surname (in 360Learning's user list) and a department (a custom value, which the list does not show).
+    hibob().updateEmployee(employeeOf(renamed!), { surname: 'Renamed-In-HiBob' });
+    hibob().updateEmployee(employeeOf(moved!), {
+      department: hibob().getEmployee(employeeOf(elsewhere))!.department ?? null,
+    });
+    lms().kit.requests.clear();
+
+    const result = await run();
+
+    expect(result.outcomes.failed ?? 0).toBe(0);
+    const after = (u: UserDump) => users().find((x) => x._id === u._id);
+    expect(after(renamed!)?.lastName).toBe('Renamed-In-HiBob');
+    expect(departmentOf(after(moved!))).toBe(departmentOf(elsewhere));
+    // Per-learner reads are those two employees' and their managers' (their workflows read them in full), and
+    // those every run makes; planning reads no one else's.
+    const readLearners = new Set(
+      lms()
+        .kit.requests.entries.filter((e) => e.method === 'GET')
+        .map((e) => /^\/api\/v2\/users\/([0-9a-f]{24})/.exec(e.path)?.[1])
+        .filter((id): id is string => id !== undefined),
+    );
+    const theirs = new Set([...readEveryRun, ...[renamed!, moved!].flatMap((u) => [u._id, ...u.managers])]);
+    expect([...readLearners].filter((id) => !theirs.has(id))).toEqual([]);
+    // Each of the two is read in full once, by its workflow; planning read neither.
+    for (const u of [renamed!, moved!])
+      expect(
+        lms().kit.requests.entries.filter((e) => e.method === 'GET' && e.path === `/api/v2/users/${u._id}`),
+      ).toHaveLength(1);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   pendingTimers,
   planFullRun,
   planPopulation,
+  READ_IN_FULL_REASON,
   settledFingerprints,
   statusAfter,
   problemRows,
@@ -119,6 +120,56 @@ describe('planPopulation', () => {
     expect(lookups).toHaveLength(1);
     expect(again.rows).toEqual([]);
     expect(again.unchanged).toEqual(first.unchanged);
+  });
+
+  describe('an employee in step at the last run who changed since', () => {
+    const jane = learner({ customFields: { Site: 'London' } });
+    const lookups: string[] = [];
+    const lookup: DeepLookup = async (employeeId) => {
+      lookups.push(employeeId);
+      return { match: { kind: 'externalId', learner: jane }, managerLearnerIds: {}, linkedManagerLearnerIds: [] };
+    };
+    // The site is a custom field: 360Learning's paged lists do not show custom values.
+    const siteMapping = mapping({ customFields: [{ name: 'Site', source: { from: 'work.site' } }] });
+    /** Jane in step at the last run (her fingerprint recorded), then `changed` in HiBob. */
+    async function plan(changed: RawEmployeeSpec, changedFromSnapshot: boolean) {
+      lookups.length = 0;
+      const base = { index: new SnapshotIndex(snapshotOf([jane])), mapping: siteMapping };
+      const last = await planPopulation(population([person({ site: 'London' })], base), lookup);
+      expect(Object.keys(last.unchanged)).toEqual([JANE]);
+      lookups.length = 0;
+      const input = population([person({ site: 'London', ...changed })], {
+        ...base,
+        fingerprints: last.unchanged,
+        changedFromSnapshot,
+      });
+      return planPopulation(input, lookup);
+    }
+
+    it('is planned from the snapshot when what changed is in it: no learner read in full', async () => {
+      const planned = await plan({ surname: 'Smith' }, true);
+      expect(lookups).toEqual([]);
+      expect(planned.rows.map((r) => [r.action, r.operations, r.changes.map((c) => [c.field, c.from, c.to])])).toEqual([
+        ['update', ['updateFields'], [['lastName', 'Doe', 'Smith']]],
+      ]);
+      expect(planned.unchanged).toEqual({});
+    });
+
+    it('goes to its workflow to be read in full when what changed is not in the snapshot', async () => {
+      const planned = await plan({ site: 'Paris' }, true);
+      expect(lookups).toEqual([]);
+      expect(planned.rows).toHaveLength(1);
+      expect(planned.rows[0]).toMatchObject({ employeeId: JANE, action: 'update', operations: [], changes: [] });
+      expect(planned.rows[0]!.reason).toBe(READ_IN_FULL_REASON);
+      // Not recorded as in step: its workflow's outcome decides.
+      expect(planned.unchanged).toEqual({});
+    });
+
+    it('is read in full when the plan must be exact (changedFromSnapshot off)', async () => {
+      const planned = await plan({ site: 'Paris' }, false);
+      expect(lookups).toEqual([JANE]);
+      expect(planned.rows.map((r) => [r.action, r.operations])).toEqual([['update', ['setCustomFields']]]);
+    });
   });
 
   it('makes a row of an employee with changes, with the fingerprint, the source digest and the learner', async () => {
@@ -487,6 +538,33 @@ describe('planFullRun', () => {
       ...over,
     };
   }
+
+  it('reads a changed employee in full only when the whole plan is shown for approval', async () => {
+    const jane = learner();
+    const lookups: string[] = [];
+    const lookup: DeepLookup = async (employeeId) => {
+      lookups.push(employeeId);
+      return { match: { kind: 'externalId', learner: jane }, managerLearnerIds: {}, linkedManagerLearnerIds: [] };
+    };
+    const inStep = { records: [person({})], index: new SnapshotIndex(snapshotOf([jane])), problems: [] };
+    const last = await planFullRun(run(inStep), lookup);
+    const changed = { ...inStep, records: [person({ surname: 'Smith' })], previous: { fingerprints: last.unchanged } };
+    lookups.length = 0;
+    for (const [approvalMode, firstRun, reads] of [
+      ['onSafeguard', false, 0],
+      ['never', false, 0],
+      ['firstRun', false, 0],
+      ['firstRun', true, 1],
+      ['always', false, 1],
+    ] as const) {
+      const plan = await planFullRun(run({ ...changed, approvalMode, firstRun }), lookup);
+      expect([approvalMode, firstRun, lookups.length]).toEqual([approvalMode, firstRun, reads]);
+      expect(plan.rows.map((r) => [r.employeeId, r.action, r.operations])).toEqual([
+        [JANE, 'update', ['updateFields']],
+      ]);
+      lookups.length = 0;
+    }
+  });
 
   it('lists HiBob’s employees, then unusable report rows, then the gone learners, and applies managers first', async () => {
     const plan = await planFullRun(run(), noLookup);
