@@ -165,12 +165,24 @@ export function reportMessageId(workflowId: string, runId: string): string {
   return `<full-sync-report.${digest}@bobsync>`;
 }
 
-/** An employee synced twice in one run (a deferred manager): what was done adds up, the last result stands. */
-function mergeOutcomes(first: SyncOutcome | undefined, second: SyncOutcome): SyncOutcome {
+/**
+ * An employee synced twice in one run (a deferred manager): what was done adds up, the last
+ * result stands, and the learner is the one either sync linked. (The second sync finds nothing
+ * to do when the workflow's own retry timer added the manager first, in runs longer than that
+ * timer; its outcome must not lose the learner the first one created.)
+ */
+export function mergeOutcomes(first: SyncOutcome | undefined, second: SyncOutcome): SyncOutcome {
   if (!first) return second;
   const operations = [...first.operations, ...second.operations];
   const result = second.result === 'unchanged' && first.result === 'applied' ? 'applied' : second.result;
-  return { ...second, result, operations, detail: [first.detail, second.detail].filter(Boolean).join('; ') };
+  const learnerId = second.learnerId ?? first.learnerId;
+  return {
+    ...second,
+    result,
+    operations,
+    detail: [first.detail, second.detail].filter(Boolean).join('; '),
+    ...(learnerId ? { learnerId } : {}),
+  };
 }
 
 /** Details of the last heartbeat of an earlier attempt (none on a first attempt or outside an activity). */

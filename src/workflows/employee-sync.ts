@@ -305,6 +305,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
         result: found ? 'unchanged' : 'deleted',
         detail: outcome.reason,
         operations: [],
+        ...(learnerId ? { learnerId } : {}),
         plan: outcome,
       };
     if (outcome.kind === 'park') {

@@ -25,7 +25,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import { DefaultLogger } from '@temporalio/worker';
 import { ConnectionRegistry } from '../../src/activities/deps';
-import { fullSyncActivities, reportMessageId } from '../../src/activities/full-sync';
+import { fullSyncActivities, mergeOutcomes, reportMessageId } from '../../src/activities/full-sync';
 import { BlobNotFoundError, FileBlobStore, type BlobRef, type BlobStore } from '../../src/blobstore/blob-store';
 import { codecFromEnv } from '../../src/codec/aes-gcm-codec';
 import { parseConfig } from '../../src/config/loader';
@@ -147,6 +147,48 @@ beforeEach(async () => {
 
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe('mergeOutcomes', () => {
+  const at = '2026-12-03T10:00:00.000Z';
+  const created: SyncOutcome = {
+    at,
+    trigger: 'full sync',
+    result: 'applied',
+    detail: 'created invited learner 6a00000000000000000000e1',
+    operations: ['create', 'linkExternalId'],
+    learnerId: '6a00000000000000000000e1',
+    deferredManager: true,
+  };
+
+  it('keeps the learner the first sync created when the second finds nothing to do', () => {
+    // The workflow's own retry timer added the manager before the run synced the employee again.
+    const second: SyncOutcome = { at, trigger: 'full sync', result: 'unchanged', detail: 'in step', operations: [] };
+    expect(mergeOutcomes(created, second)).toEqual({
+      ...second,
+      result: 'applied',
+      operations: ['create', 'linkExternalId'],
+      detail: 'created invited learner 6a00000000000000000000e1; in step',
+      learnerId: '6a00000000000000000000e1',
+    });
+  });
+
+  it('adds up the operations and takes the second result and learner when the second sync wrote', () => {
+    const second: SyncOutcome = {
+      at,
+      trigger: 'full sync',
+      result: 'applied',
+      detail: 'manager set',
+      operations: ['addManager'],
+      learnerId: '6a00000000000000000000e1',
+    };
+    expect(mergeOutcomes(created, second)).toMatchObject({
+      result: 'applied',
+      operations: ['create', 'linkExternalId', 'addManager'],
+      learnerId: '6a00000000000000000000e1',
+    });
+    expect(mergeOutcomes(undefined, second)).toBe(second);
+  });
 });
 
 describe('armEmployeeTimers', () => {
