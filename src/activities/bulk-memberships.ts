@@ -45,6 +45,8 @@ interface Progress {
   submitted: string[];
 }
 
+/** How long a submission waits for one of the company's running bulk operations to end. */
+const CONCURRENCY_WAIT_MS = 15 * 60_000;
 const FIRST_POLL_MS = 500;
 const MAX_POLL_MS = 5_000;
 
@@ -55,9 +57,16 @@ function bulkUnavailable(err: unknown): err is ApiError {
   return err instanceof ApiError && (err.status === 403 || (err.status === 503 && err.code === 'bulkAPIDisabled'));
 }
 
+/** Polling intervals and the wait for a free bulk slot (tests shorten them). */
+export interface BulkTiming {
+  first: number;
+  max: number;
+  concurrencyWaitMs?: number;
+}
+
 export function bulkMembershipActivities(
   registry: ConnectionRegistry,
-  pollMs = { first: FIRST_POLL_MS, max: MAX_POLL_MS },
+  pollMs: BulkTiming = { first: FIRST_POLL_MS, max: MAX_POLL_MS },
 ) {
   /** Waits for one operation to end and reads its results (an errored run before any result fails every item). */
   async function resultsOf(
@@ -81,6 +90,30 @@ export function bulkMembershipActivities(
           throw err;
         }
       }
+      await context.sleep(wait);
+    }
+  }
+
+  /**
+   * Submits, waiting while the company already has as many bulk operations running as 360Learning
+   * allows (other integrations' count too): a 429 bulkOperationsConcurrencyLimitReached clears as
+   * they end. Past the wait (15 minutes) the error goes to the activity's retry policy.
+   */
+  async function submitWhenAllowed(
+    client: Learning360Client,
+    items: BulkMembership[],
+    progress: Progress,
+  ): Promise<string> {
+    const context = Context.current();
+    const giveUpAt = Date.now() + (pollMs.concurrencyWaitMs ?? CONCURRENCY_WAIT_MS);
+    for (let wait = pollMs.first; ; wait = Math.min(pollMs.max * 6, Math.round(wait * 1.5))) {
+      try {
+        return await client.submitBulkMemberships(items);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 'bulkOperationsConcurrencyLimitReached') || Date.now() > giveUpAt)
+          throw err;
+      }
+      context.heartbeat(progress);
       await context.sleep(wait);
     }
   }
@@ -122,7 +155,7 @@ export function bulkMembershipActivities(
           }
         }
         if (!chunkResults) {
-          id = await client.submitBulkMemberships(items);
+          id = await submitWhenAllowed(client, items, progress);
           progress.submitted[chunk] = id;
           context.heartbeat(progress);
           chunkResults = await resultsOf(client, id, items, progress);

@@ -394,6 +394,9 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       return {
         ...row,
         ...(done?.learnerId ? { learnerId: done.learnerId } : {}),
+        // What was done, when the employee was synced: its workflow re-plans on a full read, which may
+        // find more than the plan made from the paged lists (a custom value, a role to remove).
+        ...(done && !meta.dryRun ? { operations: done.operations } : {}),
         action: held && outcome === 'held' ? 'held' : row.action,
         outcome,
         detail,
@@ -696,7 +699,13 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     },
 
     /** Provisions one employee through its own workflow (started if none runs), waiting for the outcome. */
-    syncEmployeeNow: async (connection: string, employeeId: string, taskQueue: string): Promise<SyncOutcome> => {
+    /** `bulkAllowed`: the batch gives group roles in bulk (batches begun before that give them one call each). */
+    syncEmployeeNow: async (
+      connection: string,
+      employeeId: string,
+      taskQueue: string,
+      bulkAllowed = false,
+    ): Promise<SyncOutcome> => {
       const unmatched = learnerOfUnmatchedKey(employeeId);
       if (unmatched) return deactivateUnmatchedLearner(connection, unmatched);
       const input: EmployeeSyncInput = { connection, employeeId, taskQueue };
@@ -704,7 +713,9 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const beat = setInterval(() => heartbeat({ employeeId }), 5_000);
       try {
         return await getClient().workflow.executeUpdateWithStart(syncNowUpdate, {
-          args: [{ reason: 'full sync', adoptLeavers: true, groupRolesInBulk: groupRolesInBulk(connection) }],
+          args: [
+            { reason: 'full sync', adoptLeavers: true, groupRolesInBulk: bulkAllowed && groupRolesInBulk(connection) },
+          ],
           startWorkflowOperation: new WithStartWorkflowOperation(employeeSync, {
             workflowId: employeeWorkflowId(connection, employeeId),
             taskQueue,

@@ -3,7 +3,7 @@
  * activity using update-with-start), a few at a time. The per-employee outcomes go to the blob
  * store; the parent gets counts and a reference.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { LmsWriteActivities, WorkflowQueueActivities } from '../activities';
 import type { BulkRolesResult, PendingGroupRole } from '../activities/bulk-memberships';
 import type { RowOutcome } from '../reports/types';
@@ -11,6 +11,9 @@ import type { BatchResult, SyncBatchInput } from './full-sync-api';
 import type { SyncOutcome } from './employee-sync-api';
 import { connectionAttribute, searchAttributePublisher } from './search-attributes';
 import { taskQueues } from './task-queues';
+
+/** Batches begun before group roles went in bulk replay without it. */
+const BULK_GROUP_ROLES_PATCH = 'bulk-group-roles';
 
 export async function syncBatch(input: SyncBatchInput): Promise<BatchResult> {
   // Every workflow of a connection is found by BobsyncConnection, batches included.
@@ -23,19 +26,22 @@ export async function syncBatch(input: SyncBatchInput): Promise<BatchResult> {
     heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
   });
+  // Batches that began before bulk memberships existed keep giving roles one call each, so their
+  // histories replay; the decision is this batch's, and each employee sync is told it.
+  const groupRolesInBulk = patched(BULK_GROUP_ROLES_PATCH);
   const employeeIds = await general.loadBatch(input.batch);
   const outcomes: Record<string, SyncOutcome> = {};
   const queue = [...employeeIds];
   const lane = async () => {
     for (let id = queue.shift(); id; id = queue.shift()) {
-      outcomes[id] = await general.syncEmployeeNow(input.connection, id, input.taskQueue);
+      outcomes[id] = await general.syncEmployeeNow(input.connection, id, input.taskQueue, groupRolesInBulk);
     }
   };
   await Promise.all(Array.from({ length: Math.min(input.concurrency, employeeIds.length) }, lane));
   let writes = 0;
   for (const outcome of Object.values(outcomes)) writes += outcome.operations.length;
-  const pending = pendingGroupRoles(outcomes);
-  if (pending.length > 0) {
+  const { pending, failures } = pendingGroupRoles(outcomes);
+  if (groupRolesInBulk && pending.length > 0) {
     const lmsWrites = proxyActivities<LmsWriteActivities>({
       taskQueue: taskQueues(input.taskQueue, input.connection).lmsWrites,
       // Polls 360Learning until the bulk operation has run; heartbeats on every poll.
@@ -43,12 +49,20 @@ export async function syncBatch(input: SyncBatchInput): Promise<BatchResult> {
       heartbeatTimeout: '1 minute',
       retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
     });
-    const bulk = await lmsWrites.addGroupRolesInBulk(input.connection, pending);
-    writes += bulk.writes;
-    const at = new Date().toISOString();
-    for (const failure of mergeBulkResults(outcomes, bulk))
-      await general.reportFailure(input.connection, { ...failure, code: 'groupRoleFailed', at });
+    try {
+      const bulk = await lmsWrites.addGroupRolesInBulk(input.connection, pending);
+      writes += bulk.writes;
+      failures.push(...mergeBulkResults(outcomes, bulk));
+    } catch (err) {
+      // The roles could not be given at all: their employees fail, the rest of the run goes on.
+      const reason = `group roles not given: ${err instanceof ActivityFailure && err.cause ? err.cause.message : String(err)}`;
+      for (const employeeId of new Set(pending.map((p) => p.employeeId)))
+        failures.push(fail(outcomes, employeeId, reason));
+    }
   }
+  const at = new Date().toISOString();
+  for (const failure of failures)
+    await general.reportFailure(input.connection, { ...failure, code: 'groupRoleFailed', at });
   const counts: Partial<Record<RowOutcome, number>> = {};
   for (const outcome of Object.values(outcomes)) {
     const row = rowOutcome(outcome);
@@ -80,30 +94,43 @@ export function rowOutcome(outcome: SyncOutcome): RowOutcome {
   }
 }
 
+interface RoleFailure {
+  employeeId: string;
+  reason: string;
+}
+
+/** Marks an employee's sync failed with the reason; returns the failure to report. */
+function fail(outcomes: Record<string, SyncOutcome>, employeeId: string, reason: string): RoleFailure {
+  const outcome = outcomes[employeeId]!;
+  outcome.result = 'failed';
+  outcome.detail = [outcome.detail, reason].filter(Boolean).join('; ');
+  return { employeeId, reason };
+}
+
 /** The group roles the batch's employee workflows left to one bulk request, with their learners. */
-function pendingGroupRoles(outcomes: Record<string, SyncOutcome>): PendingGroupRole[] {
+function pendingGroupRoles(outcomes: Record<string, SyncOutcome>): {
+  pending: PendingGroupRole[];
+  failures: RoleFailure[];
+} {
   const pending: PendingGroupRole[] = [];
+  const failures: RoleFailure[] = [];
   for (const [employeeId, outcome] of Object.entries(outcomes)) {
     const learnerId = outcome.learnerId;
     if (!outcome.bulkGroupRoles?.length) continue;
     if (!learnerId) {
-      outcome.result = 'failed';
-      outcome.detail = [outcome.detail, 'group roles left to the bulk request, but no learner is linked'].join('; ');
+      failures.push(fail(outcomes, employeeId, 'group roles left to the bulk request, but no learner is linked'));
       continue;
     }
     for (const role of outcome.bulkGroupRoles) pending.push({ employeeId, learnerId, ...role });
   }
-  return pending;
+  return { pending, failures };
 }
 
 /**
  * Writes each role's result into its employee's outcome: given roles count as operations, and an
  * employee any of whose roles failed is failed, with the reason. Returns the failures to report.
  */
-function mergeBulkResults(
-  outcomes: Record<string, SyncOutcome>,
-  bulk: BulkRolesResult,
-): { employeeId: string; reason: string }[] {
+function mergeBulkResults(outcomes: Record<string, SyncOutcome>, bulk: BulkRolesResult): RoleFailure[] {
   const failures = new Map<string, string[]>();
   for (const result of bulk.results) {
     const outcome = outcomes[result.employeeId]!;
@@ -117,10 +144,5 @@ function mergeBulkResults(
     const via = bulk.bulkOperationIds.length > 0 ? `bulk operation ${bulk.bulkOperationIds.join(', ')}` : 'one call';
     outcome.detail = [outcome.detail, `added ${result.role} in ${result.groupId} (${via})`].filter(Boolean).join('; ');
   }
-  for (const [employeeId, reasons] of failures) {
-    const outcome = outcomes[employeeId]!;
-    outcome.result = 'failed';
-    outcome.detail = [outcome.detail, ...reasons].filter(Boolean).join('; ');
-  }
-  return [...failures].map(([employeeId, reasons]) => ({ employeeId, reason: reasons.join('; ') }));
+  return [...failures].map(([employeeId, reasons]) => fail(outcomes, employeeId, reasons.join('; ')));
 }

@@ -12,6 +12,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import {
   bulkMembershipActivities,
   type BulkRolesResult,
+  type BulkTiming,
   type PendingGroupRole,
 } from '../../src/activities/bulk-memberships';
 import { ConnectionRegistry } from '../../src/activities/deps';
@@ -112,6 +113,7 @@ async function runActivity(
   registry: ConnectionRegistry,
   roles: PendingGroupRole[],
   info: Partial<Info> = {},
+  timing: BulkTiming = POLL,
 ): Promise<{ result: BulkRolesResult; heartbeats: unknown[] }> {
   const env = new MockActivityEnvironment(
     { activityType: 'addGroupRolesInBulk', ...info },
@@ -120,7 +122,7 @@ async function runActivity(
   const heartbeats: unknown[] = [];
   // The activity heartbeats one object it keeps adding to: copy each as it was sent.
   env.on('heartbeat', (details: unknown) => heartbeats.push(structuredClone(details)));
-  const { addGroupRolesInBulk } = bulkMembershipActivities(registry, POLL);
+  const { addGroupRolesInBulk } = bulkMembershipActivities(registry, timing);
   const result: BulkRolesResult = await env.run(addGroupRolesInBulk, CONNECTION, roles);
   return { result, heartbeats };
 }
@@ -397,6 +399,38 @@ describe('addGroupRolesInBulk', () => {
       await slowServer?.close();
     });
 
+    it('with three unfinished, waits for one to end and then submits, within the same attempt', async () => {
+      const registry = await registryFor(slowServer.url);
+      const client = registry.learning360(CONNECTION);
+      const [bea] = await createLearners(client, 1);
+      for (const groupId of [engineering, sales, london])
+        await client.submitBulkMemberships([{ userId: bea!, groupId, role: 'learner' }]);
+      const roles = [pending(bea!, allStaff, 'editor')];
+      await clearRequests(slowServer.url);
+
+      const running = runActivity(registry, roles, {}, { ...POLL, concurrencyWaitMs: 30_000 });
+      // The three end a little later; from then on the clock keeps moving so the new one runs too.
+      let ticking: NodeJS.Timeout | undefined;
+      const later = setTimeout(() => {
+        ticking = setInterval(() => slow.kit.clock.advance(SLOW_STEP), 20);
+      }, 300);
+      try {
+        const { result, heartbeats } = await running;
+        expect(result.writes).toBe(1);
+        expect(result.results).toStrictEqual(roles);
+        const statuses = bulkPosts(await requests(slowServer.url)).map((r) => r.status);
+        expect(statuses.length).toBeGreaterThanOrEqual(2);
+        expect(statuses.slice(0, -1).every((status) => status === 429)).toBe(true);
+        expect(statuses.at(-1)).toBe(202);
+        // It heartbeat while it waited, before anything was submitted.
+        expect(heartbeats[0]).toEqual({ submitted: [] });
+      } finally {
+        clearTimeout(later);
+        clearInterval(ticking);
+      }
+      expect(await rolesOf(client, bea!)).toContain(`${allStaff} editor`);
+    });
+
     it('with three unfinished, fails with a retryable 429, and the retry goes through once they have ended', async () => {
       const registry = await registryFor(slowServer.url);
       const client = registry.learning360(CONNECTION);
@@ -406,7 +440,7 @@ describe('addGroupRolesInBulk', () => {
       const roles = [pending(ada!, allStaff, 'coach')];
       await clearRequests(slowServer.url);
 
-      const failed = await runActivity(registry, roles).then(
+      const failed = await runActivity(registry, roles, {}, { ...POLL, concurrencyWaitMs: 0 }).then(
         () => undefined,
         (err: unknown) => err,
       );
@@ -422,7 +456,9 @@ describe('addGroupRolesInBulk', () => {
         { activityType: 'addGroupRolesInBulk' },
         { logger: new DefaultLogger('ERROR') },
       );
-      const classified = withFailureClassification(bulkMembershipActivities(registry, POLL));
+      const classified = withFailureClassification(
+        bulkMembershipActivities(registry, { ...POLL, concurrencyWaitMs: 0 }),
+      );
       const failure = await env.run(classified.addGroupRolesInBulk, CONNECTION, roles).then(
         () => undefined,
         (err: unknown) => err,

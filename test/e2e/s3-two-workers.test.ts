@@ -119,13 +119,17 @@ describeWithServer('full sync on two workers sharing an S3 bucket', () => {
     return (listed.Contents ?? []).map((o) => o.Key!);
   };
   /**
-   * What a report says about each employee. The two stacks' LMS tenants give learners different
-   * ids, so each learner id is replaced by the HiBob id it is linked to.
+   * What a report says about each employee. The two stacks' LMS tenants give learners and bulk
+   * operations different ids, so each learner id is replaced by the HiBob id it is linked to, and
+   * each bulk operation id by a placeholder.
    */
   const rowsOf = (report: SyncReport, stack: TestStack) => {
     const learners = stack.emulators.learning360!.emulator.dump().users;
     const linked = new Map(learners.map((u) => [u._id, `<learner of ${u.externalIds[0]?.value}>`]));
-    const named = (text?: string) => text?.replace(/\b[0-9a-f]{24}\b/g, (id) => linked.get(id) ?? id);
+    const named = (text?: string) =>
+      text
+        ?.replace(/\(bulk operation [0-9a-f]{24}(, [0-9a-f]{24})*\)/g, '(bulk operation <id>)')
+        .replace(/\b[0-9a-f]{24}\b/g, (id) => linked.get(id) ?? id);
     return report.rows
       .map((row) => ({ ...row, learnerId: named(row.learnerId), detail: named(row.detail) }))
       .sort((a, b) => a.employeeId.localeCompare(b.employeeId));

@@ -52,7 +52,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-function run(outcomes: Record<string, SyncOutcome>, bulkThrottles = 0) {
+function run(outcomes: Record<string, SyncOutcome>, bulkThrottles = 0, bulkRefused?: string) {
   const log = new ActivityLog();
   const stored: Record<string, unknown> = {};
   const failures: EmployeeFailure[] = [];
@@ -74,6 +74,7 @@ function run(outcomes: Record<string, SyncOutcome>, bulkThrottles = 0) {
     lmsWrites: log.stub({
       addGroupRolesInBulk: async (_connection: string, roles: PendingGroupRole[]): Promise<BulkRolesResult> => {
         bulkAttempts += 1;
+        if (bulkRefused) throw ApplicationFailure.nonRetryable(bulkRefused, '360learning:inputTooLong');
         if (bulkAttempts <= bulkThrottles)
           throw ApplicationFailure.retryable('360learning answered 429 bulkOperationsConcurrencyLimitReached', 'x');
         return {
@@ -105,6 +106,8 @@ describe('syncBatch with group roles left to a bulk request', () => {
 
     // Retried once after the throttle; called with every pending role, with its learner.
     expect(attempts()).toBe(2);
+    // Every employee sync was told that this batch gives roles in bulk.
+    expect(log.calls.filter((c) => c.name === 'syncEmployeeNow').map((c) => c.args[3])).toEqual([true, true, true]);
     const bulkCalls = log.calls.filter((c) => c.name === 'addGroupRolesInBulk');
     expect(bulkCalls).toHaveLength(2);
     expect(bulkCalls[0]!.taskQueue.endsWith(`-lms-writes-${TEST_CONNECTION}`)).toBe(true);
@@ -136,6 +139,17 @@ describe('syncBatch with group roles left to a bulk request', () => {
     expect(outcomes['emp-3']!.result).toBe('unchanged');
     expect(failures.map((f) => [f.employeeId, f.code, f.reason])).toEqual([
       ['emp-2', 'groupRoleFailed', `learner in group ${GROUP_B} not given: userDeleted`],
+    ]);
+  });
+
+  it('fails only the employees whose roles were pending when the bulk request is refused, and finishes', async () => {
+    const { result, failures, attempts } = run(OUTCOMES, 0, 'the input array has more than 20,000 items');
+    const batch = await result;
+    expect(attempts()).toBe(1);
+    expect(batch.outcomes).toEqual({ failed: 2, unchanged: 1 });
+    expect(failures.map((f) => [f.employeeId, f.code, f.reason]).sort()).toEqual([
+      ['emp-1', 'groupRoleFailed', 'group roles not given: the input array has more than 20,000 items'],
+      ['emp-2', 'groupRoleFailed', 'group roles not given: the input array has more than 20,000 items'],
     ]);
   });
 
