@@ -143,6 +143,18 @@ const SETUP_PER_SECOND = 100_000;
  * The HiBob emulator with `employees` demo people and an empty 360Learning emulator whose limits
  * do not slow seeding, both on free ports and closed by `cleanup`.
  */
+
+/** What a worker over the seeded emulators needs: a fresh codec key, its data directory and the demo secrets. */
+export function seededWorkerEnv(dataDir: string): NodeJS.ProcessEnv {
+  return {
+    BOBSYNC_CODEC_KEYS: `bench:${generateCodecKey()}`,
+    BOBSYNC_DATA_DIR: dataDir,
+    HIBOB_SERVICE_USER_TOKEN: DEMO_CREDENTIALS.hibobToken,
+    HIBOB_WEBHOOK_SECRET: DEMO_CREDENTIALS.hibobWebhookSecret,
+    LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret,
+  };
+}
+
 export async function startSeedEmulators(employees: number, cleanup: Cleanup) {
   const hibob = new HibobEmulator({
     serviceUsers: [{ id: DEMO_CREDENTIALS.hibobServiceUserId, token: DEMO_CREDENTIALS.hibobToken }],
@@ -844,13 +856,7 @@ export async function seededSteadyState(options: SeededOptions, bundleCode: stri
     const taskQueue = `bench-fullsync-seeded-${process.pid}`;
     const base = parseConfig(embeddedConfigYaml(hibobServer.url, lmsServer.url, await demoGroups(lmsServer.url)));
     base.temporal = { address: '127.0.0.1:7233', namespace: 'default', taskQueue };
-    const env: NodeJS.ProcessEnv = {
-      BOBSYNC_CODEC_KEYS: `bench:${generateCodecKey()}`,
-      BOBSYNC_DATA_DIR: dataDir,
-      HIBOB_SERVICE_USER_TOKEN: DEMO_CREDENTIALS.hibobToken,
-      HIBOB_WEBHOOK_SECRET: DEMO_CREDENTIALS.hibobWebhookSecret,
-      LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret,
-    };
+    const env = seededWorkerEnv(dataDir);
     const setupConfig = withLimits(base, {
       hibobReadsPerSecond: SETUP_PER_SECOND,
       lmsWritesPerSecond: SETUP_PER_SECOND,

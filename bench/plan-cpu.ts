@@ -29,11 +29,9 @@ import { uncheckpointedPages } from '../src/activities/page-checkpoints';
 import { destinationTraits } from '../src/activities/traits';
 import { normaliseOptions } from '../src/activities/wanted-learner';
 import { blobStoreFromEnv } from '../src/blobstore';
-import { generateCodecKey } from '../src/codec/aes-gcm-codec';
 import { parseConfig } from '../src/config/loader';
 import { approvalMode } from '../src/config/schema';
 import { demoGroups, embeddedConfigYaml } from '../packages/local/stack/embedded';
-import { DEMO_CREDENTIALS } from '../packages/local/stack/emulators';
 import { desiredLearner } from '../src/domain/desired';
 import {
   planFullRun,
@@ -45,7 +43,7 @@ import {
 import { normaliseEmployee } from '../src/domain/normalise';
 import { CONNECTION, Cleanup, counts, hibobClientOf, log, machine, round, withLimits } from './fullsync-common';
 import { indexCompany } from './fullsync-emulator-index';
-import { memoryLookup, planSeed, startSeedEmulators } from './fullsync-seeded';
+import { memoryLookup, planSeed, seededWorkerEnv, startSeedEmulators } from './fullsync-seeded';
 import { numberOption, writeLatestResult } from './shared';
 
 const SETUP_PER_SECOND = 100_000;
@@ -170,13 +168,7 @@ async function main(): Promise<void> {
       lmsWritesPerSecond: SETUP_PER_SECOND,
       lmsReadsPerSecond: SETUP_PER_SECOND,
     });
-    const env: NodeJS.ProcessEnv = {
-      BOBSYNC_CODEC_KEYS: `bench:${generateCodecKey()}`,
-      BOBSYNC_DATA_DIR: dataDir,
-      HIBOB_SERVICE_USER_TOKEN: DEMO_CREDENTIALS.hibobToken,
-      HIBOB_WEBHOOK_SECRET: DEMO_CREDENTIALS.hibobWebhookSecret,
-      LEARNING360_CLIENT_SECRET: DEMO_CREDENTIALS.learning360ClientSecret,
-    };
+    const env = seededWorkerEnv(dataDir);
     const connection = config.connections.find((c) => c.name === CONNECTION)!;
     const { mapping } = connection;
     // One instant for the setup and every run, so the status decisions (and fingerprints) agree.

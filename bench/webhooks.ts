@@ -112,25 +112,17 @@ function parseOptions(argv: string[]): Options {
     employees,
     samples: Math.min(employees, Math.floor(numberOption('samples', values.samples, 1, 1_000))),
     concurrency: Math.floor(numberOption('concurrency', values.concurrency, 1, 1_024)),
-    api:
-      values.api === 'separate'
-        ? 'separate'
-        : values.api === 'in-process'
-          ? 'in-process'
-          : badChoice('api', 'in-process or separate', values.api),
+    api: oneOf('api', values.api, ['in-process', 'separate'] as const),
     temporal: values.temporal,
     profile: values.profile,
-    syncs:
-      values.syncs === 'held'
-        ? 'held'
-        : values.syncs === 'running'
-          ? 'running'
-          : badChoice('syncs', 'running or held', values.syncs),
+    syncs: oneOf('syncs', values.syncs, ['running', 'held'] as const),
   };
 }
 
-function badChoice(option: string, allowed: string, value: string): never {
-  throw new Error(`--${option} must be ${allowed} (got "${value}")`);
+/** The value of an option that takes one of a few words. */
+function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new Error(`--${option} must be ${allowed.join(' or ')} (got "${value}")`);
 }
 
 // ---- small helpers -------------------------------------------------------------------------
