@@ -418,7 +418,10 @@ describe('addGroupRolesInBulk', () => {
         const { result, heartbeats } = await running;
         expect(result.writes).toBe(1);
         expect(result.results).toStrictEqual(roles);
-        const statuses = bulkPosts(await requests(slowServer.url)).map((r) => r.status);
+        // The emulator clock moving this fast expires access tokens: a 401 is answered by a new token and the same call.
+        const statuses = bulkPosts(await requests(slowServer.url))
+          .map((r) => r.status)
+          .filter((status) => status !== 401);
         expect(statuses.length).toBeGreaterThanOrEqual(2);
         expect(statuses.slice(0, -1).every((status) => status === 429)).toBe(true);
         expect(statuses.at(-1)).toBe(202);
