@@ -15,6 +15,25 @@ export type FetchedEmployee = ({ found: true; record: Record<string, unknown> } 
   readLagSeconds?: number;
 };
 
+/**
+ * The employee's record from a full sync's HiBob snapshot, sent with its `syncNow` so the
+ * workflow need not read HiBob again (see snapshotRecordUsable for when it may).
+ */
+export interface SnapshotRead {
+  /** When the snapshot's people search began (ISO). */
+  readAt: string;
+  fetched: FetchedEmployee & { found: true };
+}
+
+/**
+ * What a full sync's LMS snapshot showed, sent so a lookup can skip reads: the learner linked to
+ * the employee's manager (not deleted). A manager the snapshot did not show is looked up as usual.
+ */
+export interface LookupHints {
+  /** Manager's HiBob id → learner id. */
+  managerLearnerIds: Record<string, string>;
+}
+
 export interface LearnerLookup {
   match: Match;
   /** Manager's HiBob id → learner id, for the one manager this employee has (if provisioned). */

@@ -20,18 +20,11 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
     /** POST /people/{id} with every field the mapping needs, labels appended for list fields, and a digest of each. */
     fetchEmployee: async (connection: string, employeeId: string): Promise<FetchedEmployee> => {
       const { mapping, source } = registry.connection(connection);
-      const fields = hibobFieldsFor(mapping);
       // A connection fed by a machine-readable report reads people the same way, so both paths want the same learner.
       const labels = source.report?.humanReadable === false ? undefined : 'APPEND';
-      const record = await registry.hibob(connection).getEmployee(employeeId, fields, labels);
-      const readLagSeconds = source.readAfterWriteLagSeconds;
-      if (!record) return { found: false, readLagSeconds };
-      return {
-        found: true,
-        record,
-        digests: fieldDigests(normaliseEmployee(record, normaliseOptions(mapping)), fields),
-        readLagSeconds,
-      };
+      const record = await registry.hibob(connection).getEmployee(employeeId, hibobFieldsFor(mapping), labels);
+      if (!record) return { found: false, readLagSeconds: source.readAfterWriteLagSeconds };
+      return fetchedFromRecord(registry, connection, record);
     },
 
     planEmployee: async (
@@ -69,6 +62,21 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
         refused: lookup.refusedValues,
       });
     },
+  };
+}
+
+/** A HiBob record as the employee workflow takes it: read now, or from a full sync's people search. */
+export function fetchedFromRecord(
+  registry: ConnectionRegistry,
+  connection: string,
+  record: Record<string, unknown>,
+): FetchedEmployee & { found: true } {
+  const { mapping, source } = registry.connection(connection);
+  return {
+    found: true,
+    record,
+    digests: fieldDigests(normaliseEmployee(record, normaliseOptions(mapping)), hibobFieldsFor(mapping)),
+    readLagSeconds: source.readAfterWriteLagSeconds,
   };
 }
 

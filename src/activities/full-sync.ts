@@ -18,6 +18,7 @@ import {
   planFullRun,
   SnapshotIndex,
   sourceDigestOf,
+  type EmployeeSource,
   type LmsSnapshot,
   type PendingTimer,
   type PlannedRow,
@@ -56,6 +57,7 @@ import {
   scheduleRecheckSignal,
   syncNowUpdate,
   type EmployeeSyncInput,
+  type SyncNowRequest,
   type SyncOutcome,
 } from '../workflows/employee-sync-api';
 import type {
@@ -83,6 +85,7 @@ import {
 import { checkpointedPages } from './page-checkpoints';
 import { GroupOwnership } from './group-ownership';
 import { lmsActivities } from './lms';
+import { fetchedFromRecord } from './employee';
 import { destinationTraits } from './traits';
 import { normaliseOptions } from './wanted-learner';
 
@@ -260,6 +263,19 @@ interface PopulationProblems {
 }
 
 const problemsKey = (runKey: string) => `${runKey}/hibob-problems.json`;
+/** When the run's people search began, kept beside its HiBob snapshot. */
+const hibobReadKey = (runKey: string) => `${runKey}/hibob-read.json`;
+/** What a batch's employees were planned from (BatchSources), beside the batch's list of ids. */
+const batchSourcesKey = (batchKey: string) => batchKey.replace(/\.json$/, '.sources.json');
+
+/** The HiBob records and manager learners a batch's employees were planned from, and when HiBob was read. */
+interface BatchSources {
+  readAt: string;
+  employees: Record<string, EmployeeSource>;
+}
+
+/** Batches whose sources syncEmployeeNow keeps at hand: each is asked for once per employee. */
+const SOURCES_KEPT = 16;
 
 export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStore, env: NodeJS.ProcessEnv) {
   const lms = lmsActivities(registry, new GroupOwnership(blobs));
@@ -279,6 +295,47 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       registry.connection(connection),
       options,
     );
+  }
+
+  const sourcesByBatch = new Map<string, Promise<BatchSources | undefined>>();
+  /** A batch's sources, or undefined for batches made without (after an approval, a rebatch, a dry run). */
+  function batchSources(batch: BlobRef): Promise<BatchSources | undefined> {
+    let sources = sourcesByBatch.get(batch.key);
+    if (!sources) {
+      sources = blobs.getJson<BatchSources>(batchSourcesKey(batch.key)).catch((err: unknown) => {
+        sourcesByBatch.delete(batch.key);
+        if (err instanceof BlobNotFoundError) return undefined;
+        throw err;
+      });
+      sourcesByBatch.set(batch.key, sources);
+      if (sourcesByBatch.size > SOURCES_KEPT) sourcesByBatch.delete(sourcesByBatch.keys().next().value as string);
+    }
+    return sources;
+  }
+
+  /** What a full sync sends an employee's workflow besides the request: the record and lookup hints its batch holds. */
+  async function plannedFrom(
+    connection: string,
+    employeeId: string,
+    batch: BlobRef | undefined,
+  ): Promise<Pick<SyncNowRequest, 'snapshot' | 'lookupHints'>> {
+    const sources = batch ? await batchSources(batch) : undefined;
+    const source = sources?.employees[employeeId];
+    if (!sources || !source) return {};
+    return {
+      snapshot: { readAt: sources.readAt, fetched: fetchedFromRecord(registry, connection, source.record) },
+      lookupHints: { managerLearnerIds: source.managerLearnerIds },
+    };
+  }
+
+  /** When the run's people search began; undefined for runs snapshotted before it was kept. */
+  async function hibobReadAt(runKey: string): Promise<string | undefined> {
+    try {
+      return (await blobs.getJson<{ readAt: string }>(hibobReadKey(runKey))).readAt;
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) return undefined;
+      throw err;
+    }
   }
 
   async function loadPopulationProblems(runKey: string): Promise<PopulationProblems> {
@@ -547,7 +604,9 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
   return {
     /** One search for everyone (HiBob has no pagination), every field the mapping needs, inactive people included. */
     snapshotHibob: async (connection: string, runKey: string): Promise<{ ref: BlobRef; count: number }> => {
+      const readAt = new Date().toISOString();
       const population = await readPopulation(connection);
+      await blobs.putJson(hibobReadKey(runKey), { readAt });
       // Report rows that name nobody usable are parked by the plan, never taken for leavers.
       if (population.problems.length || population.heldEmployeeIds.length) {
         await blobs.putJson(problemsKey(runKey), {
@@ -602,13 +661,23 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         // Custom values and managers are not in the snapshot: the learner is read in full.
         (employeeId, record, learnerId) => lms.lookupLearner(connection, employeeId, record, learnerId),
       );
+      const readAt = await hibobReadAt(runKey);
       const batchesOf = async (ids: string[], prefix: string) => {
         const refs: BlobRef[] = [];
         if (dryRun) return refs;
-        for (let i = 0; i < ids.length; i += fullSync.batchSize)
-          refs.push(
-            await blobs.putJson(`${runKey}/${prefix}-${refs.length}.json`, ids.slice(i, i + fullSync.batchSize)),
-          );
+        for (let i = 0; i < ids.length; i += fullSync.batchSize) {
+          const key = `${runKey}/${prefix}-${refs.length}.json`;
+          const batch = ids.slice(i, i + fullSync.batchSize);
+          if (readAt) {
+            const employees: BatchSources['employees'] = {};
+            for (const id of batch) {
+              const source = plan.sources.get(id);
+              if (source) employees[id] = source;
+            }
+            await blobs.putJson(batchSourcesKey(key), { readAt, employees } satisfies BatchSources);
+          }
+          refs.push(await blobs.putJson(key, batch));
+        }
         return refs;
       };
       const stored: StoredPlan = {
@@ -700,11 +769,13 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
 
     /** Provisions one employee through its own workflow (started if none runs), waiting for the outcome. */
     /** `bulkAllowed`: the batch gives group roles in bulk (batches begun before that give them one call each). */
+    /** `batch`: the batch's list, beside which planning left the records and hints it sends along. */
     syncEmployeeNow: async (
       connection: string,
       employeeId: string,
       taskQueue: string,
       bulkAllowed = false,
+      batch?: BlobRef,
     ): Promise<SyncOutcome> => {
       const unmatched = learnerOfUnmatchedKey(employeeId);
       if (unmatched) return deactivateUnmatchedLearner(connection, unmatched);
@@ -714,7 +785,12 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       try {
         return await getClient().workflow.executeUpdateWithStart(syncNowUpdate, {
           args: [
-            { reason: 'full sync', adoptLeavers: true, groupRolesInBulk: bulkAllowed && groupRolesInBulk(connection) },
+            {
+              reason: 'full sync',
+              adoptLeavers: true,
+              groupRolesInBulk: bulkAllowed && groupRolesInBulk(connection),
+              ...(await plannedFrom(connection, employeeId, batch)),
+            },
           ],
           startWorkflowOperation: new WithStartWorkflowOperation(employeeSync, {
             workflowId: employeeWorkflowId(connection, employeeId),

@@ -20,7 +20,7 @@ import type {
 } from '../domain/types';
 import type { ConnectionRegistry } from './deps';
 import type { PagedReader } from './page-checkpoints';
-import type { AppliedOperation, LearnerLink, LearnerLookup } from './employee-types';
+import type { AppliedOperation, LearnerLink, LearnerLookup, LookupHints } from './employee-types';
 import { wantedLearner } from './wanted-learner';
 
 /** 360Learning's cap on a custom field's authorized values. */
@@ -180,12 +180,17 @@ export function learning360Activities(registry: ConnectionRegistry) {
     return refused;
   }
 
-  /** The employee's learner: by the stored HiBob id first, then (for first adoption) by email. */
+  /**
+   * The employee's learner: by the stored HiBob id first, then (for first adoption) by email.
+   * The manager's learner comes from `hints` when a full sync's snapshot showed it, which also
+   * tells that learner is linked; only what the hints do not cover is read.
+   */
   async function lookupLearner(
     connection: string,
     employeeId: string,
     record: Record<string, unknown> | null,
     knownLearnerId?: string,
+    hints?: LookupHints,
   ): Promise<LearnerLookup> {
     const client = registry.learning360(connection);
     const { externalIdPlatform } = registry.learning360Destination(connection);
@@ -213,13 +218,18 @@ export function learning360Activities(registry: ConnectionRegistry) {
     const refused = await refusedValues(connection, wanted);
     if (refused.length > 0) lookup.refusedValues = refused;
     if (wanted?.managerEmployeeId && mapping.manager.enabled) {
-      const managerLink = await client.findExternalId(externalIdPlatform, wanted.managerEmployeeId);
-      const manager = managerLink ? await client.getUser(managerLink.targetId) : undefined;
-      if (manager && manager.status !== 'deleted') lookup.managerLearnerIds[wanted.managerEmployeeId] = manager._id;
+      const hinted = hints?.managerLearnerIds[wanted.managerEmployeeId];
+      if (hinted) lookup.managerLearnerIds[wanted.managerEmployeeId] = hinted;
+      else {
+        const managerLink = await client.findExternalId(externalIdPlatform, wanted.managerEmployeeId);
+        const manager = managerLink ? await client.getUser(managerLink.targetId) : undefined;
+        if (manager && manager.status !== 'deleted') lookup.managerLearnerIds[wanted.managerEmployeeId] = manager._id;
+      }
     }
     if (lookup.match.kind !== 'none') {
+      const knownLinked = new Set(Object.values(hints?.managerLearnerIds ?? {}));
       for (const managerId of lookup.match.learner.managerIds) {
-        if (await client.findExternalIdOfUser(externalIdPlatform, managerId))
+        if (knownLinked.has(managerId) || (await client.findExternalIdOfUser(externalIdPlatform, managerId)))
           lookup.linkedManagerLearnerIds.push(managerId);
       }
     }

@@ -8,7 +8,7 @@ import type { LmsSnapshot } from '../domain/full-plan';
 import type { ConnectionRegistry } from './deps';
 import type { GroupOwnership } from './group-ownership';
 import type { PagedReader } from './page-checkpoints';
-import type { AppliedOperation, LearnerLink, LearnerLookup } from './employee-types';
+import type { AppliedOperation, LearnerLink, LearnerLookup, LookupHints } from './employee-types';
 import { learning360Activities } from './learning360';
 import { skillcastActivities } from './skillcast';
 
@@ -19,14 +19,21 @@ export function lmsActivities(registry: ConnectionRegistry, ownership?: GroupOwn
   const of = (connection: string) =>
     registry.connection(connection).destination.type === 'skillcast' ? skillcast : learning360;
   return {
-    /** The employee's learner: by the stored link first, then (for first adoption) by email. */
+    /**
+     * The employee's learner: by the stored link first, then (for first adoption) by email.
+     * `hints` (a full sync's LMS snapshot) spare 360Learning reads; SCIM lookups need none.
+     */
     lookupLearner: async (
       connection: string,
       employeeId: string,
       record: Record<string, unknown> | null,
       knownLearnerId?: string,
+      hints?: LookupHints,
     ): Promise<LearnerLookup> => {
-      const lookup = await of(connection).lookupLearner(connection, employeeId, record, knownLearnerId);
+      const lookup =
+        of(connection) === learning360
+          ? await learning360.lookupLearner(connection, employeeId, record, knownLearnerId, hints)
+          : await skillcast.lookupLearner(connection, employeeId, record, knownLearnerId);
       if (ownership) lookup.ownedGroupRoles = await ownership.owned(connection, employeeId);
       return lookup;
     },

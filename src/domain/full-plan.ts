@@ -153,6 +153,18 @@ export function matchFromSnapshot(
   return { kind: 'none' };
 }
 
+/** The learner of the employee's manager as the snapshot shows it (linked, not deleted), by the manager's HiBob id. */
+export function snapshotManagerLearner(
+  index: SnapshotIndex,
+  desired: DesiredLearner | ParkedEmployee,
+): Record<string, string> {
+  const managerEmployeeId = !isParked(desired) ? desired.managerEmployeeId : undefined;
+  const managerLearnerId = managerEmployeeId ? index.learnerOfEmployee.get(managerEmployeeId) : undefined;
+  return managerEmployeeId && managerLearnerId && index.byLearner.get(managerLearnerId)?.status !== 'deleted'
+    ? { [managerEmployeeId]: managerLearnerId }
+    : {};
+}
+
 export function planFromSnapshot(input: SnapshotPlanInput): SnapshotPlan {
   const { employeeId, desired, index, mapping } = input;
   const match = matchFromSnapshot(employeeId, desired, index, mapping);
@@ -168,12 +180,7 @@ export function planFromSnapshot(input: SnapshotPlanInput): SnapshotPlan {
       },
     };
   }
-  const managerEmployeeId = !isParked(desired) ? desired.managerEmployeeId : undefined;
-  const managerLearnerId = managerEmployeeId ? index.learnerOfEmployee.get(managerEmployeeId) : undefined;
-  const managerLearnerIds: Record<string, string> =
-    managerEmployeeId && managerLearnerId && index.byLearner.get(managerLearnerId)?.status !== 'deleted'
-      ? { [managerEmployeeId]: managerLearnerId }
-      : {};
+  const managerLearnerIds = snapshotManagerLearner(index, desired);
   // A complete snapshot shows the current managers too: those linked to HiBob were set by bobsync.
   const linkedManagers = Object.values(managerLearnerIds);
   if (index.snapshot.complete && match.kind !== 'none')
@@ -473,6 +480,17 @@ export interface PopulationPlan {
   seen: Set<string>;
   /** The normalised employees, in HiBob's order. */
   employees: NormalisedEmployee[];
+  /** What each employee with a row was planned from, for its workflow to start from. */
+  sources: Map<string, EmployeeSource>;
+}
+
+/**
+ * An employee's HiBob record as the run read it and its manager's learner as the LMS snapshot
+ * showed it: handed to the employee's workflow so that it need not read them again.
+ */
+export interface EmployeeSource {
+  record: Record<string, unknown>;
+  managerLearnerIds: Record<string, string>;
 }
 
 /**
@@ -532,7 +550,14 @@ function timerOf(
  */
 export async function planPopulation(input: PopulationInput, lookup: DeepLookup): Promise<PopulationPlan> {
   const { mapping, destination, index } = input;
-  const out: PopulationPlan = { rows: [], unchanged: {}, timers: [], seen: new Set(), employees: [] };
+  const out: PopulationPlan = {
+    rows: [],
+    unchanged: {},
+    timers: [],
+    seen: new Set(),
+    employees: [],
+    sources: new Map(),
+  };
   const claimed = new Map<string, string>();
   const people: {
     record: Record<string, unknown>;
@@ -608,6 +633,7 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
     if (readInFull && row.action === 'noop') row = { ...row, action: 'update', reason: READ_IN_FULL_REASON };
     if (!isParked(desired) || plan.outcome.kind === 'park')
       out.rows.push({ ...row, fingerprint: plan.fingerprint, sourceDigest: sourceDigestOf(employee, mapping) });
+    out.sources.set(employee.id, { record, managerLearnerIds: snapshotManagerLearner(index, desired) });
   }
   return out;
 }
@@ -916,6 +942,8 @@ export interface FullRunPlan {
   approval: ApprovalDecision;
   /** Learners that match no HiBob person; under `deactivate` the unprotected ones are rows too. */
   unmatched: UnmatchedLearner[];
+  /** What each employee of applyNow and held was planned from (PopulationPlan.sources). */
+  sources: Map<string, EmployeeSource>;
 }
 
 /** A full sync's plan, from HiBob's records and the LMS snapshot; `lookup` reads the learners the snapshot cannot settle. */
@@ -979,5 +1007,6 @@ export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Prom
     safeguard,
     approval,
     unmatched,
+    sources: population.sources,
   };
 }

@@ -3,6 +3,7 @@
  * and the CLI can import them without pulling in workflow code.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { LookupHints, SnapshotRead } from '../activities/employee-types';
 import type { GroupRole, Operation, PlanOutcome } from '../domain/types';
 
 /** A HiBob webhook event, as the API accepted it. */
@@ -38,6 +39,8 @@ export interface CarriedState {
   appliedDigests?: Record<string, string | null>;
   /** What started the last sync, as its BobsyncTrigger search attribute says (webhook, timer…). */
   lastTrigger?: string;
+  /** When this workflow last finished reading HiBob (ISO), so an older full-sync snapshot is not applied over it. */
+  lastReadAt?: string;
 }
 
 export interface SyncOutcome {
@@ -81,6 +84,10 @@ export interface SyncNowRequest {
   adoptLeavers?: boolean;
   /** Sent by full syncs to 360Learning: group roles to add are left to the batch's bulk request (SyncOutcome.bulkGroupRoles). */
   groupRolesInBulk?: boolean;
+  /** Sent by full syncs: the employee's record from the run's HiBob snapshot, used instead of a read when it is new enough. */
+  snapshot?: SnapshotRead;
+  /** Sent by full syncs: what the run's LMS snapshot showed, so the lookup reads less. */
+  lookupHints?: LookupHints;
 }
 export const syncNowUpdate = defineUpdate<SyncOutcome, [SyncNowRequest]>('syncNow');
 

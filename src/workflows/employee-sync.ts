@@ -3,7 +3,8 @@
  * decisions 1 and 10). Webhook events (signals), on-demand syncs (the `syncNow` update, which
  * full syncs use too) and due effective dates (pre-start activation, end-of-last-day
  * deactivation) only put work on one queue; one loop takes it off in arrival order and runs one
- * sync at a time. Each sync re-reads HiBob (events are triggers, HiBob is the truth), plans
+ * sync at a time. Each sync re-reads HiBob (events are triggers, HiBob is the truth), or takes
+ * the record a full sync's people search just returned when nothing newer was applied, plans
  * against the learner's current state and applies the plan one rate-limited write at a time.
  */
 import {
@@ -20,7 +21,13 @@ import {
   workflowInfo,
   type RetryPolicy,
 } from '@temporalio/workflow';
-import type { FetchedEmployee, LearnerLookup, PlanOptions } from '../activities/employee-types';
+import type {
+  FetchedEmployee,
+  LearnerLookup,
+  LookupHints,
+  PlanOptions,
+  SnapshotRead,
+} from '../activities/employee-types';
 import type { HibobActivities, LmsReadActivities, LmsWriteActivities, WorkflowQueueActivities } from '../activities';
 import type { OwnedGroupRole, Plan } from '../domain/types';
 import {
@@ -32,7 +39,7 @@ import {
   type HibobEventSignal,
   type SyncOutcome,
 } from './employee-sync-api';
-import { rereadPauses, staleReadReason } from './read-lag';
+import { rereadPauses, snapshotRecordUsable, staleReadReason } from './read-lag';
 import {
   connectionAttribute,
   employeeIdAttribute,
@@ -58,7 +65,15 @@ const READ_LAG_PATCH = 'hibob-read-lag-reread';
 type Work =
   /** `baseline`: the digests applied when the first of these events arrived, to tell a stale read. */
   | { kind: 'events'; events: HibobEventSignal[]; baseline?: Record<string, string | null> }
-  | { kind: 'onDemand'; reason?: string; adoptLeavers?: boolean; groupRolesInBulk?: boolean; outcome?: SyncOutcome }
+  | {
+      kind: 'onDemand';
+      reason?: string;
+      adoptLeavers?: boolean;
+      groupRolesInBulk?: boolean;
+      snapshot?: SnapshotRead;
+      lookupHints?: LookupHints;
+      outcome?: SyncOutcome;
+    }
   | { kind: 'timer' };
 
 /** The BobsyncTrigger of each kind of work: a small fixed vocabulary, unlike SyncOutcome.trigger. */
@@ -72,6 +87,12 @@ function triggerKeyword(work: Work): string {
     case 'timer':
       return 'timer';
   }
+}
+
+/** What a full sync sent along with its syncNow, to read less. */
+interface FullSyncReads {
+  snapshot?: SnapshotRead;
+  lookupHints?: LookupHints;
 }
 
 /** What a sync triggered by webhook events knows of them. */
@@ -121,6 +142,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
   let lastOutcome = carried?.lastOutcome;
   let recheckAt = carried?.recheckAt;
   let appliedDigests = carried?.appliedDigests;
+  let lastReadAt = carried?.lastReadAt ? Date.parse(carried.lastReadAt) : undefined;
   const queue: Work[] = carried?.pending.length
     ? [{ kind: 'events', events: [...carried.pending], baseline: carried.appliedDigests }]
     : [];
@@ -164,6 +186,8 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
       reason: request.reason,
       adoptLeavers: request.adoptLeavers,
       groupRolesInBulk: request.groupRolesInBulk,
+      snapshot: request.snapshot,
+      lookupHints: request.lookupHints,
     };
     queue.push(work);
     await condition(() => work.outcome !== undefined);
@@ -202,6 +226,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
           undefined,
           { adoptLeavers: work.adoptLeavers },
           work.groupRolesInBulk,
+          { snapshot: work.snapshot, lookupHints: work.lookupHints },
         );
         work.outcome = lastOutcome;
         return;
@@ -212,13 +237,35 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     }
   }
 
+  /** HiBob's record of the employee: the full sync's snapshot when it is new enough, else a read. */
+  async function readHibob(snapshot?: SnapshotRead): Promise<FetchedEmployee> {
+    if (
+      snapshot &&
+      snapshotRecordUsable({
+        snapshotReadAt: Date.parse(snapshot.readAt),
+        readLagSeconds: snapshot.fetched.readLagSeconds ?? 0,
+        lastReadAt,
+        now: Date.now(),
+        idleTimeoutMs: IDLE_TIMEOUT_MS,
+      })
+    )
+      return snapshot.fetched;
+    const fetched = await hibob.fetchEmployee(input.connection, input.employeeId);
+    lastReadAt = Date.now();
+    return fetched;
+  }
+
   async function readAndPlan(
     force: boolean,
     options: PlanOptions = {},
+    reads: FullSyncReads = {},
   ): Promise<{ fetched: FetchedEmployee; lookup: LearnerLookup; plan: Plan }> {
-    const fetched = await hibob.fetchEmployee(input.connection, input.employeeId);
+    const fetched = await readHibob(reads.snapshot);
     const record = fetched.found ? fetched.record : null;
-    const lookup = await lmsReads.lookupLearner(input.connection, input.employeeId, record, learnerId);
+    // Hints go only to lookups that have them, so the activity's arguments are unchanged otherwise.
+    const lookup = reads.lookupHints
+      ? await lmsReads.lookupLearner(input.connection, input.employeeId, record, learnerId, reads.lookupHints)
+      : await lmsReads.lookupLearner(input.connection, input.employeeId, record, learnerId);
     const plan = await local.planEmployee(
       input.connection,
       input.employeeId,
@@ -240,10 +287,11 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     events?: EventContext,
     options: PlanOptions = {},
     groupRolesInBulk = false,
+    reads: FullSyncReads = {},
   ): Promise<SyncOutcome> {
     const at = new Date().toISOString();
     try {
-      let read = await readAndPlan(force, options);
+      let read = await readAndPlan(force, options, reads);
       let rereads = 0;
       if (
         events &&
@@ -403,6 +451,7 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
           recheckAt,
           appliedDigests,
           lastTrigger,
+          lastReadAt: lastReadAt === undefined ? undefined : new Date(lastReadAt).toISOString(),
         },
       });
     }

@@ -68,3 +68,30 @@ export function rereadPauses(budgetSeconds: number): number[] {
   }
   return pauses;
 }
+
+export interface SnapshotUse {
+  /** When the full sync's people search began (epoch ms). */
+  snapshotReadAt: number;
+  /** source.readAfterWriteLagSeconds of the connection. */
+  readLagSeconds: number;
+  /** When this workflow last finished a HiBob read (epoch ms); undefined when it has made none. */
+  lastReadAt?: number;
+  /** Workflow time now (epoch ms). */
+  now: number;
+  /** How long an idle employee workflow waits before it completes. */
+  idleTimeoutMs: number;
+}
+
+/**
+ * Whether a full sync's snapshot record may stand in for a HiBob read: only when it cannot be
+ * older than what this employee's workflows last applied, which would undo a newer change.
+ * The search must have begun more than the read-after-write lag after this workflow's last read
+ * and after the last read of any earlier workflow for the employee. An earlier one completed
+ * after an idle wait, so its reads are older than now minus that wait.
+ */
+export function snapshotRecordUsable(use: SnapshotUse): boolean {
+  const settledAt = use.snapshotReadAt - use.readLagSeconds * 1000;
+  if (Number.isNaN(settledAt)) return false;
+  if (use.lastReadAt !== undefined && settledAt <= use.lastReadAt) return false;
+  return settledAt > use.now - use.idleTimeoutMs;
+}

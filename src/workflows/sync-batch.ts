@@ -34,7 +34,14 @@ export async function syncBatch(input: SyncBatchInput): Promise<BatchResult> {
   const queue = [...employeeIds];
   const lane = async () => {
     for (let id = queue.shift(); id; id = queue.shift()) {
-      outcomes[id] = await general.syncEmployeeNow(input.connection, id, input.taskQueue, groupRolesInBulk);
+      // The batch's list tells the activity where planning left the employee's record and hints.
+      outcomes[id] = await general.syncEmployeeNow(
+        input.connection,
+        id,
+        input.taskQueue,
+        groupRolesInBulk,
+        input.batch,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(input.concurrency, employeeIds.length) }, lane));

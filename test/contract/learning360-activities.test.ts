@@ -205,6 +205,52 @@ describe('custom fields with authorized values', () => {
   });
 });
 
+describe("a learner lookup with a full sync's hints", () => {
+  it("takes the manager's learner from the hints: five GETs instead of eight, and the same lookup", async () => {
+    const { lms } = await demo();
+    const config = parseConfig(embeddedConfigYaml('http://127.0.0.1:9', server.url, await demoGroups(server.url)));
+    const destination = config.connections[0]!.destination;
+    const platform = destination.type === '360learning' ? destination.externalIdPlatform : '';
+    const [manager, employee] = emulator.seed({
+      users: [
+        { mail: 'hint-manager@northwind.example', externalIds: [{ platform, value: 'hint-manager' }] },
+        { mail: 'hint-employee@northwind.example', externalIds: [{ platform, value: 'hint-employee' }] },
+      ],
+    }).users;
+    const record = rawEmployee({
+      id: 'hint-employee',
+      email: 'hint-employee@northwind.example',
+      reportsTo: { id: 'hint-manager', firstName: 'Grace', surname: 'Hopper' },
+    });
+    // The employee's learner already reports to the manager's.
+    await lms.applyOperation('demo-360', 'hint-employee', employee!._id, {
+      op: 'addManager',
+      managerLearnerId: manager!._id,
+      reason: 'test',
+    });
+    const gets = async (hints?: { managerLearnerIds: Record<string, string> }) => {
+      emulator.kit.requests.clear();
+      const lookup = await lms.lookupLearner('demo-360', 'hint-employee', record, employee!._id, hints);
+      const count = emulator.kit.requests.entries.filter((e) => e.method === 'GET' && !e.path.includes('oauth')).length;
+      return { lookup, count };
+    };
+    await gets(); // the first reads the custom field definitions, which are kept
+    const plain = await gets();
+    expect(plain.lookup.managerLearnerIds).toEqual({ 'hint-manager': manager!._id });
+    expect(plain.lookup.linkedManagerLearnerIds).toEqual([manager!._id]);
+    expect(plain.count).toBe(8);
+
+    const hinted = await gets({ managerLearnerIds: { 'hint-manager': manager!._id } });
+    expect(hinted.lookup).toEqual(plain.lookup);
+    expect(hinted.count).toBe(5);
+
+    // Hints that do not name the manager leave the lookup as it was.
+    const unhinted = await gets({ managerLearnerIds: {} });
+    expect(unhinted.lookup).toEqual(plain.lookup);
+    expect(unhinted.count).toBe(8);
+  });
+});
+
 describe('an LMS snapshot interrupted half-way', () => {
   it('goes on from the last checkpoint on retry, reads the rest only, and ends with the same snapshot', async () => {
     emulator.seed({

@@ -11,9 +11,23 @@ import { fullSync } from '../../src/workflows';
 import { stateQuery } from '../../src/workflows/employee-sync-api';
 import type { FullSyncResult } from '../../src/workflows/full-sync-api';
 import { recordHistoryIfAsked } from '../support/histories';
-import { fastFullSync, startTestStack, type TestStack } from '../support/stack';
+import { fastFullSync, startTestStack, type TestStack, type TestStackOptions } from '../support/stack';
 
 jest.setTimeout(300_000);
+
+/** HiBob's read-after-write lag in the first suite's connection: short, so a run can follow the one before it. */
+const READ_LAG_SECONDS = 2;
+
+/** The same stack options, with the connection's HiBob read-after-write lag set. */
+function withReadLag<T extends Pick<TestStackOptions, 'configure'>>(options: T, seconds: number): T {
+  return {
+    ...options,
+    configure: (config) => {
+      options.configure?.(config);
+      config.connections[0]!.source.readAfterWriteLagSeconds = seconds;
+    },
+  };
+}
 
 describe('full sync: initial load, then nothing to do', () => {
   let stack: TestStack;
@@ -38,7 +52,7 @@ describe('full sync: initial load, then nothing to do', () => {
       employees: 200,
       seed: 11,
       only: ['hibob', '360learning'],
-      ...fastFullSync({ batchSize: 20, parallelism: 4, concurrencyPerBatch: 5 }),
+      ...withReadLag(fastFullSync({ batchSize: 20, parallelism: 4, concurrencyPerBatch: 5 }), READ_LAG_SECONDS),
     });
   });
   afterAll(async () => {
@@ -148,7 +162,7 @@ describe('full sync: initial load, then nothing to do', () => {
     expect(report.apiCalls.lmsReads).toBeLessThanOrEqual(Math.floor(0.05 * report.totals.hibobEmployees));
   });
 
-  it('a later full sync applies changes made in HiBob, reading in full only the learners of those who changed', async () => {
+  it('a later full sync applies changes made in HiBob, reading in full only the learners of those who changed, and HiBob no more', async () => {
     const active = users().filter((u) => u.status === 'active' && u.externalIds.length === 1);
     const employeeOf = (u: UserDump) => u.externalIds[0]!.value;
     const departmentField = lms()
@@ -164,6 +178,10 @@ describe('full sync: initial load, then nothing to do', () => {
       department: hibob().getEmployee(employeeOf(elsewhere))!.department ?? null,
     });
     lms().kit.requests.clear();
+    hibob().kit.requests.clear();
+    // The employees' workflows read HiBob during the initial load: a search must begin more than the
+    // read lag after that for its records to stand in for a read.
+    await new Promise((resolve) => setTimeout(resolve, READ_LAG_SECONDS * 1000 + 500));
 
     const result = await run();
 
@@ -171,21 +189,34 @@ describe('full sync: initial load, then nothing to do', () => {
     const after = (u: UserDump) => users().find((x) => x._id === u._id);
     expect(after(renamed!)?.lastName).toBe('Renamed-In-HiBob');
     expect(departmentOf(after(moved!))).toBe(departmentOf(elsewhere));
-    // Per-learner reads are those two employees' and their managers' (their workflows read them in full), and
-    // those every run makes; planning reads no one else's.
+    // Per-learner reads are those two employees' (their workflows read them in full) and those every run makes;
+    // planning reads no one else's, and the managers' learners are taken from the run's snapshot.
     const readLearners = new Set(
       lms()
         .kit.requests.entries.filter((e) => e.method === 'GET')
         .map((e) => /^\/api\/v2\/users\/([0-9a-f]{24})/.exec(e.path)?.[1])
         .filter((id): id is string => id !== undefined),
     );
-    const theirs = new Set([...readEveryRun, ...[renamed!, moved!].flatMap((u) => [u._id, ...u.managers])]);
-    expect([...readLearners].filter((id) => !theirs.has(id))).toEqual([]);
+    const theirs = new Set([...readEveryRun, renamed!._id, moved!._id]);
+    // Any other learner read is named with the requests that read it.
+    expect(
+      [...readLearners]
+        .filter((id) => !theirs.has(id))
+        .map((id) => ({
+          id,
+          paths: lms()
+            .kit.requests.entries.filter((e) => e.path.includes(id))
+            .map((e) => e.path),
+        })),
+    ).toEqual([]);
     // Each of the two is read in full once, by its workflow; planning read neither.
     for (const u of [renamed!, moved!])
       expect(
         lms().kit.requests.entries.filter((e) => e.method === 'GET' && e.path === `/api/v2/users/${u._id}`),
       ).toHaveLength(1);
+    // Their workflows took their records from the run's people search: HiBob was searched once, no one read alone.
+    const hibobReads = hibob().kit.requests.entries.filter((e) => e.method === 'POST' && /\/people\//.test(e.path));
+    expect(hibobReads.map((e) => e.path.replace(/^\/v1/, ''))).toEqual(['/people/search']);
   });
 });
 

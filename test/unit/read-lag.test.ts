@@ -1,6 +1,13 @@
 import { fieldDigests } from '../../src/domain/field-digests';
 import { normaliseEmployee } from '../../src/domain/normalise';
-import { mappedNamedFields, rereadPauses, staleReadReason, type ReadLagCheck } from '../../src/workflows/read-lag';
+import {
+  mappedNamedFields,
+  rereadPauses,
+  snapshotRecordUsable,
+  staleReadReason,
+  type ReadLagCheck,
+  type SnapshotUse,
+} from '../../src/workflows/read-lag';
 
 const before = { 'root.surname': 'aaa', 'work.title': 'bbb', 'root.email': 'ccc' };
 const check = (over: Partial<ReadLagCheck>): ReadLagCheck => ({
@@ -97,5 +104,39 @@ describe('field digests', () => {
     const d = fieldDigests(employee(null), ['root.surname', 'work.department']);
     expect(d).toEqual({ 'root.surname': null, 'work.department': null });
     expect(JSON.stringify(fieldDigests(employee('Lovelace'), ['root.surname']))).not.toContain('Lovelace');
+  });
+});
+
+describe("a full sync's snapshot record in place of a HiBob read", () => {
+  const now = Date.parse('2026-12-03T10:00:00Z');
+  const use = (over: Partial<SnapshotUse>): SnapshotUse => ({
+    snapshotReadAt: now - 60_000,
+    readLagSeconds: 20,
+    now,
+    idleTimeoutMs: 10 * 60_000,
+    ...over,
+  });
+
+  it('stands in when this workflow has read nothing and no earlier one can have read since', () => {
+    expect(snapshotRecordUsable(use({}))).toBe(true);
+  });
+
+  it('not when the search began within the read lag of, or before, the last read applied', () => {
+    expect(snapshotRecordUsable(use({ lastReadAt: now - 120_000 }))).toBe(true);
+    // Settled 80 s ago: a read 79 s ago may have shown an edit the search had not caught up with.
+    expect(snapshotRecordUsable(use({ lastReadAt: now - 79_000 }))).toBe(false);
+    expect(snapshotRecordUsable(use({ lastReadAt: now - 80_000 }))).toBe(false);
+    expect(snapshotRecordUsable(use({ lastReadAt: now - 81_000 }))).toBe(true);
+  });
+
+  it('not when an earlier workflow of the employee, now completed, may have read after the search', () => {
+    // An idle workflow completes 10 minutes after its last read: a search settled before then is too old.
+    expect(snapshotRecordUsable(use({ snapshotReadAt: now - 10 * 60_000 + 21_000 }))).toBe(true);
+    expect(snapshotRecordUsable(use({ snapshotReadAt: now - 10 * 60_000 + 20_000 }))).toBe(false);
+    expect(snapshotRecordUsable(use({ snapshotReadAt: now - 3_600_000 }))).toBe(false);
+  });
+
+  it('not when the time of the search cannot be read', () => {
+    expect(snapshotRecordUsable(use({ snapshotReadAt: Number.NaN }))).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ import type {
   EmployeeFailure,
   FetchedEmployee,
   LearnerLookup,
+  SnapshotRead,
 } from '../../src/activities/employee-types';
 import { fieldDigests } from '../../src/domain/field-digests';
 import { hibobFieldsFor, normaliseEmployee } from '../../src/domain/normalise';
@@ -402,6 +403,61 @@ describe('employeeSync on the time-skipping server', () => {
     });
     // Every surname was applied at most once and the last one stands; nothing was lost at the hand-over.
     expect(world.learner?.fields.lastName).toBe('Doe-5');
+  });
+
+  it("takes a full sync's snapshot record instead of reading HiBob only when it is newer than the last read applied", async () => {
+    const world = new World(env, { site: 'London', surname: 'Live' }, learnerFixture({ externalId: EMPLOYEE }));
+    const fields = hibobFieldsFor(mapping);
+    const snapshotOf = (surname: string, readAt: number): SnapshotRead => {
+      const record = rawEmployee({ ...world.hibob!, surname });
+      return {
+        readAt: new Date(readAt).toISOString(),
+        fetched: { found: true, record, digests: fieldDigests(normaliseEmployee(record), fields), readLagSeconds: 5 },
+      };
+    };
+    const hints = { managerLearnerIds: { [MANAGER]: '64f1c2a9e4b0a1b2c3d4bbbb' } };
+    const taskQueue = uniqueTaskQueue('emp-snapshot');
+    await runWorkers(env, { taskQueue, activities: world.activities() }, async () => {
+      const handle = await start(taskQueue, event());
+      await waitFor(async () => (world.learner?.fields.lastName === 'Live' ? true : undefined), 'the first sync');
+      const liveReadAt = await env.currentTimeMs();
+      expect(world.log.of('fetchEmployee')).toHaveLength(1);
+
+      // Searched before the read this workflow applied: applying it would undo what that read found.
+      const older = await handle.executeUpdate(syncNowUpdate, {
+        args: [{ reason: 'full sync', snapshot: snapshotOf('Stale', liveReadAt - 60_000), lookupHints: hints }],
+      });
+      expect(world.log.of('fetchEmployee')).toHaveLength(2);
+      expect(world.learner?.fields.lastName).toBe('Live');
+      expect(older.result).toBe('unchanged');
+
+      // Searched more than the read lag after that read: it stands in for a read, and the lookup gets the hints.
+      await env.sleep(2 * 60_000);
+      const newer = await handle.executeUpdate(syncNowUpdate, {
+        args: [
+          {
+            reason: 'full sync',
+            snapshot: snapshotOf('Searched', (await env.currentTimeMs()) - 10_000),
+            lookupHints: hints,
+          },
+        ],
+      });
+      expect(world.log.of('fetchEmployee')).toHaveLength(2);
+      expect(newer.result).toBe('applied');
+      expect(world.learner?.fields.lastName).toBe('Searched');
+      expect(world.log.of('lookupLearner').at(-1)?.args[4]).toEqual(hints);
+
+      // A webhook read after that search, then the same search again: HiBob is read, not the search.
+      world.hibob = { ...world.hibob!, surname: 'Edited' };
+      await handle.signal(hibobEventSignal, event());
+      await waitFor(async () => (world.learner?.fields.lastName === 'Edited' ? true : undefined), 'the edit');
+      const again = await handle.executeUpdate(syncNowUpdate, {
+        args: [{ reason: 'full sync', snapshot: snapshotOf('Searched', (await env.currentTimeMs()) - 1_000) }],
+      });
+      expect(world.log.of('fetchEmployee')).toHaveLength(4);
+      expect(again.result).toBe('unchanged');
+      expect(world.learner?.fields.lastName).toBe('Edited');
+    });
   });
 
   it('runs a syncNow, a signal and a due timer that arrive together strictly one after another, in arrival order', async () => {
