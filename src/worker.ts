@@ -86,8 +86,9 @@ export function lmsActivitiesPerSecond(connection: ConnectionConfig, kind: 'read
     // A lookup makes up to three GETs (id or externalId, userName, manager); a write one request.
     return kind === 'reads' ? destination.requestsPerSecond / 3 : destination.requestsPerSecond;
   }
-  // A 360Learning lookup makes about five GETs.
-  return kind === 'reads' ? destination.readsPerSecond / 5 : destination.writesPerSecond;
+  // A full sync's 360Learning lookup makes four GETs, so lookups never wait on the write limit's pace;
+  // a real-time one makes up to eight and then waits in the client's own GET limit.
+  return kind === 'reads' ? destination.readsPerSecond / 4 : destination.writesPerSecond;
 }
 
 function sharedLimit(config: BobsyncConfig, kind: 'reads' | 'writes'): number {

@@ -2,6 +2,7 @@
  * Shapes the employee workflow exchanges with its activities. Workflows import this file as
  * types only; the activities' own signatures come from src/activities (index.ts).
  */
+import type { SnapshotUser } from '../domain/full-plan';
 import type { CurrentLearner, Match, OwnedGroupRole, RefusedValue } from '../domain/types';
 
 /**
@@ -27,11 +28,14 @@ export interface SnapshotRead {
 
 /**
  * What a full sync's LMS snapshot showed, sent so a lookup can skip reads: the learner linked to
- * the employee's manager (not deleted). A manager the snapshot did not show is looked up as usual.
+ * the employee's manager (not deleted), and the employee's own learner as the user list showed it.
+ * What the snapshot did not show is read as usual.
  */
 export interface LookupHints {
   /** Manager's HiBob id → learner id. */
   managerLearnerIds: Record<string, string>;
+  /** Taken instead of reading the user when the employee's link still names this learner. */
+  learner?: Pick<SnapshotUser, 'learnerId' | 'status' | 'fields'>;
 }
 
 export interface LearnerLookup {

@@ -324,7 +324,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     if (!sources || !source) return {};
     return {
       snapshot: { readAt: sources.readAt, fetched: fetchedFromRecord(registry, connection, source.record) },
-      lookupHints: { managerLearnerIds: source.managerLearnerIds },
+      lookupHints: { managerLearnerIds: source.managerLearnerIds, learner: source.learner },
     };
   }
 

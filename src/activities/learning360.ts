@@ -137,22 +137,23 @@ export function learning360Activities(registry: ConnectionRegistry) {
   };
   const mappingOf = (connection: string) => registry.connection(connection).mapping;
 
-  async function currentLearner(connection: string, user: User360, externalId?: string): Promise<CurrentLearner> {
+  /** The learner in full: `user` as read or as the user list showed it, with what only per-user reads give. */
+  async function currentLearner(connection: string, user: LearnerBasics, externalId?: string): Promise<CurrentLearner> {
     const client = registry.learning360(connection);
     const [values, roles, managerIds, fieldsById] = await Promise.all([
-      client.getUserCustomValues(user._id),
-      client.getUserRoles(user._id),
-      client.getManagers(user._id),
+      client.getUserCustomValues(user.learnerId),
+      client.getUserRoles(user.learnerId),
+      client.getManagers(user.learnerId),
       catalog(connection).byId(),
     ]);
-    const fields = standardFieldsOf(user);
+    const fields = user.fields;
     const customFields: Record<string, string> = {};
     for (const v of values) {
       const definition = fieldsById.get(v.customFieldId);
       if (definition) customFields[definition.name] = v.value;
     }
     return {
-      learnerId: user._id,
+      learnerId: user.learnerId,
       status: user.status,
       fields,
       customFields,
@@ -182,8 +183,9 @@ export function learning360Activities(registry: ConnectionRegistry) {
 
   /**
    * The employee's learner: by the stored HiBob id first, then (for first adoption) by email.
-   * The manager's learner comes from `hints` when a full sync's snapshot showed it, which also
-   * tells that learner is linked; only what the hints do not cover is read.
+   * From a full sync's `hints`: the employee's user as the user list showed it, when its link
+   * still names that learner, and the manager's learner, which the hint also says is linked. Only
+   * what the hints do not cover is read.
    */
   async function lookupLearner(
     connection: string,
@@ -197,11 +199,15 @@ export function learning360Activities(registry: ConnectionRegistry) {
     const mapping = mappingOf(connection);
     const lookup: LearnerLookup = { match: { kind: 'none' }, managerLearnerIds: {}, linkedManagerLearnerIds: [] };
 
-    let user: User360 | undefined;
+    let user: LearnerBasics | undefined;
     if (mapping.match.order.includes('externalId')) {
       const mapped = await client.findExternalId(externalIdPlatform, employeeId);
-      if (mapped) user = await client.getUser(mapped.targetId);
-      else if (knownLearnerId) user = undefined; // a link removed by hand is not trusted blindly
+      // The link is always read; the user behind it only when the snapshot showed another one.
+      if (mapped && hints?.learner?.learnerId === mapped.targetId) user = hints.learner;
+      else if (mapped) {
+        const read = await client.getUser(mapped.targetId);
+        if (read) user = basicsOf(read);
+      } else if (knownLearnerId) user = undefined; // a link removed by hand is not trusted blindly
       if (user) lookup.match = { kind: 'externalId', learner: await currentLearner(connection, user, employeeId) };
     }
     const wanted = wantedLearner(record, mapping);
@@ -211,7 +217,7 @@ export function learning360Activities(registry: ConnectionRegistry) {
         const owner = await client.findExternalIdOfUser(externalIdPlatform, byMail._id);
         lookup.match = {
           kind: 'email',
-          learner: await currentLearner(connection, byMail, owner?.value),
+          learner: await currentLearner(connection, basicsOf(byMail), owner?.value),
         } satisfies Match;
       }
     }
@@ -402,6 +408,13 @@ export function learning360Activities(registry: ConnectionRegistry) {
     snapshot,
     reads: (connection: string) => registry.learning360(connection).calls.get,
   };
+}
+
+/** What a learner's user record tells: its id, status and standard fields. */
+type LearnerBasics = Pick<SnapshotUser, 'learnerId' | 'status' | 'fields'>;
+
+function basicsOf(user: User360): LearnerBasics {
+  return { learnerId: user._id, status: user.status, fields: standardFieldsOf(user) };
 }
 
 function standardFieldsOf(user: User360): Partial<Record<StandardField, string>> {

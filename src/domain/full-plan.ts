@@ -491,6 +491,8 @@ export interface PopulationPlan {
 export interface EmployeeSource {
   record: Record<string, unknown>;
   managerLearnerIds: Record<string, string>;
+  /** The learner linked to the employee, as the user list showed it. */
+  learner?: Pick<SnapshotUser, 'learnerId' | 'status' | 'fields'>;
 }
 
 /**
@@ -633,7 +635,12 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
     if (readInFull && row.action === 'noop') row = { ...row, action: 'update', reason: READ_IN_FULL_REASON };
     if (!isParked(desired) || plan.outcome.kind === 'park')
       out.rows.push({ ...row, fingerprint: plan.fingerprint, sourceDigest: sourceDigestOf(employee, mapping) });
-    out.sources.set(employee.id, { record, managerLearnerIds: snapshotManagerLearner(index, desired) });
+    const linked = index.byLearner.get(index.learnerOfEmployee.get(employee.id) ?? '');
+    out.sources.set(employee.id, {
+      record,
+      managerLearnerIds: snapshotManagerLearner(index, desired),
+      ...(linked ? { learner: { learnerId: linked.learnerId, status: linked.status, fields: linked.fields } } : {}),
+    });
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionRegistry } from '../../src/activities/deps';
 import { employeeActivities } from '../../src/activities/employee';
+import type { LookupHints } from '../../src/activities/employee-types';
 import { lmsActivities } from '../../src/activities/lms';
 import { parseConfig } from '../../src/config/loader';
 import type { BobsyncConfig } from '../../src/config/schema';
@@ -206,7 +207,7 @@ describe('custom fields with authorized values', () => {
 });
 
 describe("a learner lookup with a full sync's hints", () => {
-  it("takes the manager's learner from the hints: five GETs instead of eight, and the same lookup", async () => {
+  it("takes the manager's learner and the listed user from the hints: four GETs instead of eight, and the same lookup", async () => {
     const { lms } = await demo();
     const config = parseConfig(embeddedConfigYaml('http://127.0.0.1:9', server.url, await demoGroups(server.url)));
     const destination = config.connections[0]!.destination;
@@ -228,7 +229,7 @@ describe("a learner lookup with a full sync's hints", () => {
       managerLearnerId: manager!._id,
       reason: 'test',
     });
-    const gets = async (hints?: { managerLearnerIds: Record<string, string> }) => {
+    const gets = async (hints?: LookupHints) => {
       emulator.kit.requests.clear();
       const lookup = await lms.lookupLearner('demo-360', 'hint-employee', record, employee!._id, hints);
       const count = emulator.kit.requests.entries.filter((e) => e.method === 'GET' && !e.path.includes('oauth')).length;
@@ -243,6 +244,19 @@ describe("a learner lookup with a full sync's hints", () => {
     const hinted = await gets({ managerLearnerIds: { 'hint-manager': manager!._id } });
     expect(hinted.lookup).toEqual(plain.lookup);
     expect(hinted.count).toBe(5);
+
+    // The user as the snapshot's list showed it, while the link still names it: four GETs.
+    const learner = (await lms.snapshot('demo-360', uncheckpointedPages)).users.find(
+      (u) => u.learnerId === employee!._id,
+    )!;
+    const withUser = await gets({ managerLearnerIds: { 'hint-manager': manager!._id }, learner });
+    expect(withUser.lookup).toEqual(plain.lookup);
+    expect(withUser.count).toBe(4);
+
+    // A listed learner the link no longer names is not taken: the linked user is read.
+    const other = await gets({ managerLearnerIds: {}, learner: { ...learner, learnerId: manager!._id } });
+    expect(other.lookup).toEqual(plain.lookup);
+    expect(other.count).toBe(8);
 
     // Hints that do not name the manager leave the lookup as it was.
     const unhinted = await gets({ managerLearnerIds: {} });
