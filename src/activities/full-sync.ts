@@ -276,6 +276,8 @@ interface BatchSources {
 
 /** Batches whose sources syncEmployeeNow keeps at hand: each is asked for once per employee. */
 const SOURCES_KEPT = 16;
+/** How long a worker keeps the population it stored for the step after (see justStored). */
+const JUST_STORED_HELD_MS = 5 * 60_000;
 
 export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStore, env: NodeJS.ProcessEnv) {
   const lms = lmsActivities(registry, new GroupOwnership(blobs));
@@ -371,7 +373,29 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
   }
 
   /** The employee records of a HiBob snapshot, as snapshotHibob stored them. */
+  /**
+   * The population this worker has just stored, until the next step takes it or a few minutes
+   * pass: on one worker, planning then skips reading back, unpacking and parsing what it was
+   * handed (seconds at 100,000 people). Another worker reads the blob.
+   */
+  let justStored: { ref: BlobRef; records: Record<string, unknown>[]; release: NodeJS.Timeout } | undefined;
+  function holdJustStored(ref: BlobRef, records: Record<string, unknown>[]): void {
+    if (justStored) clearTimeout(justStored.release);
+    const release = setTimeout(() => (justStored = undefined), JUST_STORED_HELD_MS);
+    release.unref();
+    justStored = { ref, records, release };
+  }
+  function takeJustStored(ref: BlobRef): Record<string, unknown>[] | undefined {
+    const held = justStored;
+    if (!held) return undefined;
+    clearTimeout(held.release);
+    justStored = undefined;
+    return held.ref.key === ref.key && held.ref.sha256 === ref.sha256 ? held.records : undefined;
+  }
+
   async function snapshotRecords(ref: BlobRef): Promise<Record<string, unknown>[]> {
+    const held = takeJustStored(ref);
+    if (held) return held;
     const stored = await blobs.getJson<Record<string, unknown>[] | { records: Record<string, unknown>[] }>(ref);
     return Array.isArray(stored) ? stored : stored.records;
   }
@@ -614,7 +638,9 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           heldEmployeeIds: population.heldEmployeeIds,
         } satisfies PopulationProblems);
       }
-      return { ref: await blobs.putJson(`${runKey}/hibob.json`, population.records), count: population.records.length };
+      const ref = await blobs.putJson(`${runKey}/hibob.json`, population.records);
+      holdJustStored(ref, population.records);
+      return { ref, count: population.records.length };
     },
 
     /** Every learner the connection can see, from the LMS's paged lists (nothing per user for 360Learning's snapshot). */
@@ -634,7 +660,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const config = registry.connection(connection);
       const { mapping, safety, fullSync } = config;
       const readsBefore = lms.reads(connection);
-      const records = await blobs.getJson<Record<string, unknown>[]>(hibobRef);
+      const records = await snapshotRecords(hibobRef);
       const index = new SnapshotIndex(await blobs.getJson<LmsSnapshot>(lmsRef));
       const state = await loadState(connection);
       const { problems, heldEmployeeIds } = await loadPopulationProblems(runKey);

@@ -43,6 +43,12 @@ export function checkBlobKey(key: string): string {
   return key;
 }
 
+/**
+ * Blobs are mostly JSON that is written once and read once or twice: level 3 packs a 150 MB
+ * HiBob snapshot in about a quarter of the default level's time, 25 % larger.
+ */
+const GZIP_LEVEL = 3;
+
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -63,7 +69,7 @@ export abstract class SealedBlobStore implements BlobStore {
 
   async putBytes(key: string, data: Buffer): Promise<BlobRef> {
     checkBlobKey(key);
-    await this.writeSealed(key, await this.seal(gzipSync(data)));
+    await this.writeSealed(key, await this.seal(gzipSync(data, { level: GZIP_LEVEL })));
     return { key, bytes: data.length, sha256: sha256(data) };
   }
 

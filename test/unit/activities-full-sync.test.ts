@@ -632,6 +632,39 @@ describe('approval modes against the HiBob emulator', () => {
     smtp.messages.length = 0;
   });
 
+  it("plans from the population its worker just stored; another worker reads the snapshot's blob", async () => {
+    const config = demoConfig('never');
+    const activities = activitiesFor(config);
+    const hibob = await runActivity(activities.snapshotHibob, DEMO, RUN_KEY);
+    const lmsRef = await blobs.putJson(`${RUN_KEY}/lms.json`, EMPTY_LMS);
+    await blobs.delete(hibob.ref.key);
+    const planned = await runActivity(activities.planFullSync, DEMO, RUN_KEY, hibob.ref, lmsRef, false);
+    expect(planned.byAction.create).toBe(4);
+    // Taken once: planning again on the same worker, or on another, reads the blob.
+    await expect(runActivity(activities.planFullSync, DEMO, RUN_KEY, hibob.ref, lmsRef, false)).rejects.toThrow(
+      BlobNotFoundError,
+    );
+    await expect(
+      runActivity(activitiesFor(config).planFullSync, DEMO, RUN_KEY, hibob.ref, lmsRef, false),
+    ).rejects.toThrow(BlobNotFoundError);
+  });
+
+  it("leaves beside each batch the records it was planned from and when HiBob's search began", async () => {
+    const before = Date.now();
+    const planned = await plan(activitiesFor(demoConfig('never')));
+    expect(planned.batches).not.toHaveLength(0);
+    for (const batch of planned.batches) {
+      const ids = await blobs.getJson<string[]>(batch);
+      const sources = await blobs.getJson<{ readAt: string; employees: Record<string, { record: { id: string } }> }>(
+        batch.key.replace(/\.json$/, '.sources.json'),
+      );
+      expect(Date.parse(sources.readAt)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(sources.readAt)).toBeLessThanOrEqual(Date.now());
+      expect(Object.keys(sources.employees).sort()).toEqual([...ids].sort());
+      for (const id of ids) expect(sources.employees[id]!.record.id).toBe(id);
+    }
+  });
+
   it('planFullSync records, on each planned row, the digest of the HiBob employee it was planned from', async () => {
     const planned = await plan(activitiesFor(demoConfig('always')));
     const stored = await blobs.getJson<{ rows: { employeeId: string; sourceDigest?: string }[] }>(planned.planRef);
