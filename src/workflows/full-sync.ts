@@ -65,6 +65,8 @@ import { syncBatch } from './sync-batch';
 import { taskQueues } from './task-queues';
 
 const HOUR_MS = 3_600_000;
+/** Runs begun before the HiBob and LMS snapshots were taken at once replay one after the other. */
+const PARALLEL_SNAPSHOTS_PATCH = 'full-sync-parallel-snapshots';
 
 /** The defaults of fullSync.runTimeoutHours and safety.approvalReminderHours, for a run that cannot read its connection's: notices are no reason to stop a sync. */
 const NOTICE_DEFAULTS: RunNoticeSettings = { runTimeoutHours: 12, approvalReminderHours: 24 };
@@ -160,9 +162,14 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
 
   /** The sync itself: snapshots, plan, preview, approval, batches, report. */
   async function run(): Promise<FullSyncResult> {
-    const hibob = await search.snapshotHibob(input.connection, runKey);
+    // Two vendors, two queues: read at once. Runs begun before that read HiBob first.
+    const [hibob, lms] = patched(PARALLEL_SNAPSHOTS_PATCH)
+      ? await Promise.all([
+          search.snapshotHibob(input.connection, runKey),
+          lmsReads.snapshotLms(input.connection, runKey),
+        ])
+      : [await search.snapshotHibob(input.connection, runKey), await lmsReads.snapshotLms(input.connection, runKey)];
     progress.hibobEmployees = hibob.count;
-    const lms = await lmsReads.snapshotLms(input.connection, runKey);
     progress.lmsLearners = lms.count;
     setPhase('plan');
     const plan = await lmsReads.planFullSync(input.connection, runKey, hibob.ref, lms.ref, dryRun);

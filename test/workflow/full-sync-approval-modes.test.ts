@@ -55,6 +55,8 @@ interface Scenario {
   safeguard?: SafeguardState;
   /** Deactivations the safeguard holds (held-0). */
   held?: boolean;
+  /** Runs inside the HiBob snapshot, before it answers. */
+  duringHibobSnapshot?: () => Promise<void>;
 }
 
 /** The full sync's activities as stubs: the plan of the scenario, every call recorded. */
@@ -62,7 +64,10 @@ function stubActivities(log: ActivityLog, scenario: Scenario): QueueActivities {
   type Stubs<K extends keyof FullSyncActivities> = Pick<FullSyncActivities, K>;
   const held = scenario.held ?? false;
   const hibobSearch: Stubs<'snapshotHibob'> = {
-    snapshotHibob: async (_connection, runKey) => ({ ref: ref(`${runKey}/hibob.json`), count: 120 }),
+    snapshotHibob: async (_connection, runKey) => {
+      await scenario.duringHibobSnapshot?.();
+      return { ref: ref(`${runKey}/hibob.json`), count: 120 };
+    },
   };
   const lmsReads: Stubs<'snapshotLms' | 'planFullSync'> = {
     snapshotLms: async (_connection, runKey) => ({ ref: ref(`${runKey}/lms.json`), count: 118 }),
@@ -189,8 +194,9 @@ describe('fullSync approval modes on the time-skipping server', () => {
       },
     );
 
-    // While waiting: planned and previewed, nothing loaded or written.
-    expect(before).toEqual(['snapshotHibob', 'snapshotLms', 'planFullSync', 'writePreview']);
+    // While waiting: snapshotted (both at once, in either order), planned and previewed, nothing loaded or written.
+    expect([...before.slice(0, 2)].sort()).toEqual(['snapshotHibob', 'snapshotLms']);
+    expect(before.slice(2)).toEqual(['planFullSync', 'writePreview']);
     expect(waiting).toMatchObject<Partial<FullSyncProgress>>({ applied: 0, batchesTotal: 0, approval: WHOLE_PLAN });
     expect(log.of('writePreview')[0]!.args[5]).toEqual(WHOLE_PLAN);
 
@@ -321,6 +327,27 @@ describe('fullSync approval modes on the time-skipping server', () => {
     const [preview] = log.of('writePreview');
     const [report] = log.of('buildReport');
     expect(report!.scheduledAt - preview!.scheduledAt).toBeLessThan(APPROVAL_TIMEOUT_MS);
+  });
+
+  it('snapshots HiBob and the LMS at once: the LMS is read while the HiBob search still runs', async () => {
+    const log = new ActivityLog();
+    const taskQueue = uniqueTaskQueue('full-sync-parallel-snapshots');
+    const none: PlanApproval = { scope: 'none', reason: 'no safeguard tripped' };
+    let lmsReadDuringSearch = false;
+    const activities = stubActivities(log, {
+      approval: none,
+      // Held, in real time, until the LMS snapshot begins; one after the other, it never would.
+      duringHibobSnapshot: async () => {
+        const deadline = Date.now() + 5_000;
+        while (!lmsReadDuringSearch && Date.now() < deadline) {
+          lmsReadDuringSearch = log.of('snapshotLms').length > 0;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      },
+    });
+    const result = await runWorkers(env, { taskQueue, activities }, async () => (await start(taskQueue)).result());
+    expect(lmsReadDuringSearch).toBe(true);
+    expect(result.outcomes).toEqual({ applied: 3 });
   });
 
   it('firstRun: waits for the whole plan when the plan says it is the first run, and not on a later run', async () => {
