@@ -2,7 +2,7 @@
  * Shapes the employee workflow exchanges with its activities. Workflows import this file as
  * types only; the activities' own signatures come from src/activities (index.ts).
  */
-import type { SnapshotUser } from '../domain/full-plan';
+import type { LearnerBasics } from '../domain/full-plan';
 import type { CurrentLearner, Match, OwnedGroupRole, RefusedValue } from '../domain/types';
 
 /**
@@ -35,7 +35,7 @@ export interface LookupHints {
   /** Manager's HiBob id → learner id. */
   managerLearnerIds: Record<string, string>;
   /** Taken instead of reading the user when the employee's link still names this learner. */
-  learner?: Pick<SnapshotUser, 'learnerId' | 'status' | 'fields'>;
+  learner?: LearnerBasics;
 }
 
 export interface LearnerLookup {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { Context, getClient, log } from '@temporalio/activity';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { ApiError } from '../clients/http/errors';
-import { BlobNotFoundError, type BlobRef, type BlobStore } from '../blobstore/blob-store';
+import { BlobNotFoundError, getJsonIfStored, type BlobRef, type BlobStore } from '../blobstore/blob-store';
 import {
   GONE_DIGEST,
   settledFingerprints,
@@ -304,9 +304,8 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
   function batchSources(batch: BlobRef): Promise<BatchSources | undefined> {
     let sources = sourcesByBatch.get(batch.key);
     if (!sources) {
-      sources = blobs.getJson<BatchSources>(batchSourcesKey(batch.key)).catch((err: unknown) => {
+      sources = getJsonIfStored<BatchSources>(blobs, batchSourcesKey(batch.key)).catch((err: unknown) => {
         sourcesByBatch.delete(batch.key);
-        if (err instanceof BlobNotFoundError) return undefined;
         throw err;
       });
       sourcesByBatch.set(batch.key, sources);
@@ -332,47 +331,26 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
 
   /** When the run's people search began; undefined for runs snapshotted before it was kept. */
   async function hibobReadAt(runKey: string): Promise<string | undefined> {
-    try {
-      return (await blobs.getJson<{ readAt: string }>(hibobReadKey(runKey))).readAt;
-    } catch (err) {
-      if (err instanceof BlobNotFoundError) return undefined;
-      throw err;
-    }
+    return (await getJsonIfStored<{ readAt: string }>(blobs, hibobReadKey(runKey)))?.readAt;
   }
 
   async function loadPopulationProblems(runKey: string): Promise<PopulationProblems> {
-    try {
-      return await blobs.getJson<PopulationProblems>(problemsKey(runKey));
-    } catch (err) {
-      if (err instanceof BlobNotFoundError) return { problems: [], heldEmployeeIds: [] };
-      throw err;
-    }
+    return (
+      (await getJsonIfStored<PopulationProblems>(blobs, problemsKey(runKey))) ?? { problems: [], heldEmployeeIds: [] }
+    );
   }
 
+  // Only a first run has no state. Any other failure stops the run: an empty state would silently
+  // turn off the HiBob-drop safeguard and force every learner to be read in full.
   async function loadState(connection: string): Promise<ConnectionState> {
-    try {
-      return await blobs.getJson<ConnectionState>(stateKey(connection));
-    } catch (err) {
-      // Only a first run has no state. Any other failure must stop the run: an empty state would
-      // silently turn off the HiBob-drop safeguard and force every learner to be read in full.
-      if (err instanceof BlobNotFoundError) return { fingerprints: {} };
-      throw err;
-    }
+    return (await getJsonIfStored<ConnectionState>(blobs, stateKey(connection))) ?? { fingerprints: {} };
   }
 
   /** Whether a full sync of the connection has finished before (approval mode firstRun asks on the first one). */
   async function hasSavedState(connection: string): Promise<boolean> {
-    try {
-      await blobs.getJson<ConnectionState>(stateKey(connection));
-      return true;
-    } catch (err) {
-      // As loadState: only a missing state means a first run; a store that cannot tell stops the run.
-      if (err instanceof BlobNotFoundError) return false;
-      throw err;
-    }
+    return (await getJsonIfStored<ConnectionState>(blobs, stateKey(connection))) !== undefined;
   }
 
-  /** The employee records of a HiBob snapshot, as snapshotHibob stored them. */
   /**
    * The population this worker has just stored, until the next step takes it or a few minutes
    * pass: on one worker, planning then skips reading back, unpacking and parsing what it was
@@ -393,6 +371,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     return held.ref.key === ref.key && held.ref.sha256 === ref.sha256 ? held.records : undefined;
   }
 
+  /** The employee records of a HiBob snapshot, as snapshotHibob stored them. */
   async function snapshotRecords(ref: BlobRef): Promise<Record<string, unknown>[]> {
     const held = takeJustStored(ref);
     if (held) return held;
@@ -793,9 +772,12 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       return blobs.getJson<string[]>(ref);
     },
 
-    /** Provisions one employee through its own workflow (started if none runs), waiting for the outcome. */
-    /** `bulkAllowed`: the batch gives group roles in bulk (batches begun before that give them one call each). */
-    /** `batch`: the batch's list, beside which planning left the records and hints it sends along. */
+    /**
+     * Provisions one employee through its own workflow (started if none runs), waiting for the
+     * outcome. `bulkAllowed`: the batch gives group roles in bulk (batches begun before that give
+     * them one call each). `batch`: the batch's list, beside which planning left the records and
+     * hints it sends along.
+     */
     syncEmployeeNow: async (
       connection: string,
       employeeId: string,

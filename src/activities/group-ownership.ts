@@ -9,7 +9,7 @@
  * a role bobsync gave but does not know about.
  */
 import { createHash } from 'node:crypto';
-import { BlobNotFoundError, type BlobStore } from '../blobstore/blob-store';
+import { getJsonIfStored, type BlobStore } from '../blobstore/blob-store';
 import type { GroupRole, OwnedGroupRole } from '../domain/types';
 
 interface OwnershipRecord {
@@ -31,12 +31,7 @@ export class GroupOwnership {
 
   /** The roles bobsync gave this employee's learner (none when it never gave one). */
   async owned(connection: string, employeeId: string): Promise<OwnedGroupRole[]> {
-    try {
-      return (await this.blobs.getJson<OwnershipRecord>(this.key(connection, employeeId))).roles;
-    } catch (err) {
-      if (err instanceof BlobNotFoundError) return [];
-      throw err;
-    }
+    return (await getJsonIfStored<OwnershipRecord>(this.blobs, this.key(connection, employeeId)))?.roles ?? [];
   }
 
   /** Records a role about to be given, with the rule that gives it. */

@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { ApiError } from '../clients/http/errors';
 import type { CustomFieldDefinition, Learning360Client, User360 } from '../clients/learning360/client';
 import { managedGroupRoles } from '../domain/desired';
-import type { LmsSnapshot, SnapshotUser } from '../domain/full-plan';
+import type { LearnerBasics, LmsSnapshot, SnapshotUser } from '../domain/full-plan';
 import type {
   CurrentLearner,
   DesiredLearner,
@@ -409,9 +409,6 @@ export function learning360Activities(registry: ConnectionRegistry) {
     reads: (connection: string) => registry.learning360(connection).calls.get,
   };
 }
-
-/** What a learner's user record tells: its id, status and standard fields. */
-type LearnerBasics = Pick<SnapshotUser, 'learnerId' | 'status' | 'fields'>;
 
 function basicsOf(user: User360): LearnerBasics {
   return { learnerId: user._id, status: user.status, fields: standardFieldsOf(user) };

@@ -20,6 +20,19 @@ export class BlobNotFoundError extends Error {
   }
 }
 
+/**
+ * The JSON stored under `ref`, or undefined when nothing is: any other failure is thrown, since a
+ * store that cannot tell must not pass for an empty one.
+ */
+export async function getJsonIfStored<T>(blobs: BlobStore, ref: BlobRef | string): Promise<T | undefined> {
+  try {
+    return await blobs.getJson<T>(ref);
+  } catch (err) {
+    if (err instanceof BlobNotFoundError) return undefined;
+    throw err;
+  }
+}
+
 /** A reference small enough for any payload: where the blob is and how to check it. */
 export interface BlobRef {
   key: string;

@@ -41,6 +41,9 @@ export interface SnapshotUser {
 }
 
 /** The cheap, paged view of the LMS: users, HiBob links and the members of managed groups. */
+/** What a learner's user record tells, read alone or in the user list: its id, status and standard fields. */
+export type LearnerBasics = Pick<SnapshotUser, 'learnerId' | 'status' | 'fields'>;
+
 export interface LmsSnapshot {
   users: SnapshotUser[];
   externalIds: { value: string; targetId: string }[];
@@ -480,7 +483,7 @@ export interface PopulationPlan {
   seen: Set<string>;
   /** The normalised employees, in HiBob's order. */
   employees: NormalisedEmployee[];
-  /** What each employee with a row was planned from, for its workflow to start from. */
+  /** What each employee not already in step was planned from, for its workflow to start from. */
   sources: Map<string, EmployeeSource>;
 }
 
@@ -492,7 +495,7 @@ export interface EmployeeSource {
   record: Record<string, unknown>;
   managerLearnerIds: Record<string, string>;
   /** The learner linked to the employee, as the user list showed it. */
-  learner?: Pick<SnapshotUser, 'learnerId' | 'status' | 'fields'>;
+  learner?: LearnerBasics;
 }
 
 /**
@@ -949,7 +952,7 @@ export interface FullRunPlan {
   approval: ApprovalDecision;
   /** Learners that match no HiBob person; under `deactivate` the unprotected ones are rows too. */
   unmatched: UnmatchedLearner[];
-  /** What each employee of applyNow and held was planned from (PopulationPlan.sources). */
+  /** What each employee not already in step was planned from (PopulationPlan.sources). */
   sources: Map<string, EmployeeSource>;
 }
 

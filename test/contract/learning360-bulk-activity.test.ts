@@ -399,14 +399,20 @@ describe('addGroupRolesInBulk', () => {
       await slowServer?.close();
     });
 
-    it('with three unfinished, waits for one to end and then submits, within the same attempt', async () => {
+    /** A learner, and the three unfinished bulk operations 360Learning allows at once, each giving it a role. */
+    async function threeUnfinished() {
       const registry = await registryFor(slowServer.url);
       const client = registry.learning360(CONNECTION);
-      const [bea] = await createLearners(client, 1);
+      const [learner] = await createLearners(client, 1);
       for (const groupId of [engineering, sales, london])
-        await client.submitBulkMemberships([{ userId: bea!, groupId, role: 'learner' }]);
-      const roles = [pending(bea!, allStaff, 'editor')];
+        await client.submitBulkMemberships([{ userId: learner!, groupId, role: 'learner' }]);
       await clearRequests(slowServer.url);
+      return { registry, client, learner: learner! };
+    }
+
+    it('with three unfinished, waits for one to end and then submits, within the same attempt', async () => {
+      const { registry, client, learner: bea } = await threeUnfinished();
+      const roles = [pending(bea, allStaff, 'editor')];
 
       const running = runActivity(registry, roles, {}, { ...POLL, concurrencyWaitMs: 30_000 });
       // The three end a little later; from then on the clock keeps moving so the new one runs too.
@@ -431,17 +437,12 @@ describe('addGroupRolesInBulk', () => {
         clearTimeout(later);
         clearInterval(ticking);
       }
-      expect(await rolesOf(client, bea!)).toContain(`${allStaff} editor`);
+      expect(await rolesOf(client, bea)).toContain(`${allStaff} editor`);
     });
 
     it('with three unfinished, fails with a retryable 429, and the retry goes through once they have ended', async () => {
-      const registry = await registryFor(slowServer.url);
-      const client = registry.learning360(CONNECTION);
-      const [ada] = await createLearners(client, 1);
-      for (const groupId of [engineering, sales, london])
-        await client.submitBulkMemberships([{ userId: ada!, groupId, role: 'learner' }]);
-      const roles = [pending(ada!, allStaff, 'coach')];
-      await clearRequests(slowServer.url);
+      const { registry, client, learner: ada } = await threeUnfinished();
+      const roles = [pending(ada, allStaff, 'coach')];
 
       const failed = await runActivity(registry, roles, {}, { ...POLL, concurrencyWaitMs: 0 }).then(
         () => undefined,
@@ -486,7 +487,7 @@ describe('addGroupRolesInBulk', () => {
       } finally {
         clearInterval(ticking);
       }
-      expect(await rolesOf(client, ada!)).toEqual(
+      expect(await rolesOf(client, ada)).toEqual(
         held([ROOT, 'learner'], [engineering, 'learner'], [sales, 'learner'], [london, 'learner'], [allStaff, 'coach']),
       );
     });
