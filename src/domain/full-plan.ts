@@ -453,9 +453,15 @@ export type DeepLookup = (
   learnerId: string,
 ) => Promise<LearnerView>;
 
+/** HiBob's records in HiBob's order: an array, or records parsed as they are read (EmployeeRecords). */
+export interface HibobRecordList {
+  readonly length: number;
+  at(index: number): Record<string, unknown> | undefined;
+}
+
 export interface PopulationInput {
   /** The HiBob records, in the order HiBob returned them. */
-  records: readonly Record<string, unknown>[];
+  records: HibobRecordList;
   normalise?: NormaliseOptions;
   mapping: MappingConfig;
   destination: DestinationTraits;
@@ -481,11 +487,14 @@ export interface PopulationPlan {
   timers: PendingTimer[];
   /** HiBob ids of every employee HiBob returned. */
   seen: Set<string>;
-  /** The normalised employees, in HiBob's order. */
-  employees: NormalisedEmployee[];
+  /** Every employee HiBob returned, in HiBob's order. */
+  employees: PopulationMember[];
   /** What each employee not already in step was planned from, for its workflow to start from. */
   sources: Map<string, EmployeeSource>;
 }
+
+/** What the whole-population steps after planning need of each employee: who they are and report to. */
+export type PopulationMember = Pick<NormalisedEmployee, 'id' | 'email' | 'managerId'>;
 
 /**
  * An employee's HiBob record as the run read it and its manager's learner as the LMS snapshot
@@ -564,15 +573,20 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
     sources: new Map(),
   };
   const claimed = new Map<string, string>();
-  const people: {
-    record: Record<string, unknown>;
-    employee: NormalisedEmployee;
-    desired: DesiredLearner | ParkedEmployee;
-  }[] = [];
-  for (const [i, record] of input.records.entries()) {
+  // Only the desired learner and a few fields of each employee are kept between the two passes:
+  // the normalised employee is larger still, and is made again for the few that have a row.
+  const people: { member: PopulationMember; name?: string; desired: DesiredLearner | ParkedEmployee }[] = [];
+  for (let i = 0; i < input.records.length; i++) {
     if (i > 0 && i % EMPLOYEES_PER_TURN === 0) await nextTurn();
-    const employee = normaliseEmployee(record, input.normalise);
-    people.push({ record, employee, desired: desiredLearner(employee, mapping, input.now) });
+    const employee = normaliseEmployee(input.records.at(i)!, input.normalise);
+    const name = [employee.fields['root.firstName']?.value, employee.fields['root.surname']?.value]
+      .filter(Boolean)
+      .join(' ');
+    people.push({
+      member: { id: employee.id, email: employee.email, managerId: employee.managerId },
+      ...(name ? { name } : {}),
+      desired: desiredLearner(employee, mapping, input.now),
+    });
   }
   // A leaver does not take over an address someone in HiBob still needs (a rehire under a new id).
   const neededMails = new Set<string>();
@@ -581,9 +595,12 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
       neededMails.add(desired.fields.mail.toLowerCase());
   }
   await nextTurn();
-  for (const [i, { record, employee, desired }] of people.entries()) {
+  for (const [i, { member: employee, name, desired }] of people.entries()) {
     if (i > 0 && i % EMPLOYEES_PER_TURN === 0) await nextTurn();
     input.progress?.(i);
+    // Read again only for the few that need it: kept as text, a record is parsed on each read.
+    let record: Record<string, unknown> | undefined;
+    const recordOf = () => (record ??= input.records.at(i)!);
     out.employees.push(employee);
     out.seen.add(employee.id);
     const adoptLeavers = isParked(desired) || !neededMails.has(desired.fields.mail?.toLowerCase() ?? '');
@@ -606,7 +623,7 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
       learnerId = snap.learnerId;
     } else {
       // Custom values and managers are not in the snapshot: read this learner in full.
-      const found = await lookup(employee.id, record, snap.learnerId);
+      const found = await lookup(employee.id, recordOf(), snap.learnerId);
       learnerId = found.match.kind === 'none' ? undefined : found.match.learner.learnerId;
       plan = planEmployee({
         desired,
@@ -627,9 +644,7 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
       continue;
     }
     let row = planRow(plan, {
-      displayName:
-        [employee.fields['root.firstName']?.value, employee.fields['root.surname']?.value].filter(Boolean).join(' ') ||
-        undefined,
+      displayName: name,
       email: typeof employee.email === 'string' ? employee.email : undefined,
       learnerId,
       currentStatus: learnerId ? index.byLearner.get(learnerId)?.status : undefined,
@@ -637,10 +652,14 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
     // Nothing the snapshot shows changed: what did is for the employee's workflow to find.
     if (readInFull && row.action === 'noop') row = { ...row, action: 'update', reason: READ_IN_FULL_REASON };
     if (!isParked(desired) || plan.outcome.kind === 'park')
-      out.rows.push({ ...row, fingerprint: plan.fingerprint, sourceDigest: sourceDigestOf(employee, mapping) });
+      out.rows.push({
+        ...row,
+        fingerprint: plan.fingerprint,
+        sourceDigest: sourceDigestOf(normaliseEmployee(recordOf(), input.normalise), mapping),
+      });
     const linked = index.byLearner.get(index.learnerOfEmployee.get(employee.id) ?? '');
     out.sources.set(employee.id, {
-      record,
+      record: recordOf(),
       managerLearnerIds: snapshotManagerLearner(index, desired),
       ...(linked ? { learner: { learnerId: linked.learnerId, status: linked.status, fields: linked.fields } } : {}),
     });
@@ -748,7 +767,7 @@ export function learnerOfUnmatchedKey(key: string): string | undefined {
  */
 export function unmatchedLearners(
   index: SnapshotIndex,
-  employees: readonly NormalisedEmployee[],
+  employees: readonly Pick<NormalisedEmployee, 'email'>[],
   problems: readonly PopulationProblem[],
   protectedUsers: readonly string[],
 ): UnmatchedLearner[] {
@@ -910,7 +929,7 @@ export function decideApproval(input: ApprovalInput): { approval: ApprovalDecisi
 
 export interface FullRunInput {
   /** The HiBob records, in the order HiBob returned them. */
-  records: readonly Record<string, unknown>[];
+  records: HibobRecordList;
   normalise?: NormaliseOptions;
   mapping: MappingConfig;
   destination: DestinationTraits;

@@ -32,6 +32,7 @@ import {
   type SnapshotUser,
 } from '../../src/domain/full-plan';
 import { desiredLearner } from '../../src/domain/desired';
+import { normaliseEmployee } from '../../src/domain/normalise';
 import type { CurrentLearner, EmployeeAction } from '../../src/domain/types';
 import { GROUP_DEFAULT, learner, mapping, NOW, rawEmployee, type RawEmployeeSpec } from './domain-fixtures';
 
@@ -250,7 +251,7 @@ describe('settledFingerprints', () => {
     const learnerIds = { [MANAGER]: 'dddddddddddddddddddddd01', [REPORT]: 'dddddddddddddddddddddd02' };
     const settled = initial.rows.map((row, i) => ({
       employeeId: row.employeeId,
-      desired: desiredLearner(initial.employees[i]!, mapping(), NOW),
+      desired: desiredLearner(normaliseEmployee(records[i]!), mapping(), NOW),
       learnerId: learnerIds[row.employeeId as keyof typeof learnerIds],
       operations: row.operations,
     }));
