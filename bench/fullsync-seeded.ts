@@ -870,11 +870,12 @@ export async function seededSteadyState(options: SeededOptions, bundleCode: stri
     // 2. What a first sync leaves in 360Learning.
     t = Date.now();
     log('A: reading HiBob as the snapshot does…');
-    const population = await readHibobPopulation({ hibob: hibobClientOf(connection, env) }, connection);
+    // An array, so that the setup can drop it before measuring.
+    const records = [...(await readHibobPopulation({ hibob: hibobClientOf(connection, env) }, connection)).records];
     const readHibob = since(t);
     t = Date.now();
     const now = new Date();
-    const seed = planSeed(population.records, connection, now);
+    const seed = planSeed(records, connection, now);
     const planSeedMs = since(t);
     log(`A: ${seed.users.length} learners to seed (${counts(seed.byPlan)}); seeding 360Learning…`);
     t = Date.now();
@@ -924,8 +925,7 @@ export async function seededSteadyState(options: SeededOptions, bundleCode: stri
 
     t = Date.now();
     const recordOf = new Map<string, Record<string, unknown>>();
-    for (const r of population.records)
-      recordOf.set(String(normaliseEmployee(r, normaliseOptions(connection.mapping)).id), r);
+    for (const r of records) recordOf.set(String(normaliseEmployee(r, normaliseOptions(connection.mapping)).id), r);
     const every = Math.max(1, Math.floor(recordOf.size / LOOKUP_SAMPLE));
     const sampleIds = [...new Set([...[...recordOf.keys()].filter((_, i) => i % every === 0), ...seed.conflicts])];
     const client360 = registry.learning360(CONNECTION);
@@ -961,15 +961,15 @@ export async function seededSteadyState(options: SeededOptions, bundleCode: stri
     log('A: planning every employee with its learner read in full (product planner, in memory)…');
     const plan = await planFullRun(
       {
-        records: population.records,
+        records,
         normalise: normaliseOptions(connection.mapping),
         mapping: connection.mapping,
         destination: traitsOf(connection),
         index,
         safety: connection.safety,
         previous: { fingerprints: {} },
-        problems: population.problems,
-        heldEmployeeIds: population.heldEmployeeIds,
+        problems: [],
+        heldEmployeeIds: [],
         now,
         timerHorizonDays: connection.fullSync.timerHorizonDays,
         approvalMode: approvalMode(connection),
@@ -988,7 +988,7 @@ export async function seededSteadyState(options: SeededOptions, bundleCode: stri
       );
     // As writeState leaves it after a run that found everyone in step (parked rows keep no fingerprint).
     await blobs.putJson(stateKey(CONNECTION), {
-      hibobEmployees: population.records.length,
+      hibobEmployees: records.length,
       finishedAt: new Date().toISOString(),
       fingerprints: plan.unchanged,
     });
@@ -1005,7 +1005,7 @@ export async function seededSteadyState(options: SeededOptions, bundleCode: stri
         planAndState,
         total: since(began),
       },
-      hibobEmployees: population.records.length,
+      hibobEmployees: records.length,
       learners: seed.users.length,
       byPlan: seed.byPlan,
       verification: {
@@ -1037,7 +1037,7 @@ export async function seededSteadyState(options: SeededOptions, bundleCode: stri
     const learnerOf = seed.learnerOf;
     const seededStatus = new Map(seed.users.map((u) => [u.id!, u.status]));
     // Drop the setup's bulk before measuring.
-    population.records.length = 0;
+    records.length = 0;
     seed.users.length = 0;
     recordOf.clear();
 

@@ -1092,7 +1092,9 @@ async function seedSkillcast(stack: LocalStack, config: BobsyncConfig): Promise<
   const { mapping } = connection;
   const { records } = await readHibobPopulation({ hibob: hibobClientOf(connection, stack.env) }, connection);
   const now = new Date();
-  const desired = records.map((r) => desiredLearner(normaliseEmployee(r, normaliseOptions(mapping)), mapping, now));
+  const desired = [...records].map((r) =>
+    desiredLearner(normaliseEmployee(r, normaliseOptions(mapping)), mapping, now),
+  );
   const createOf = (plan: Plan) =>
     plan.outcome.kind === 'apply' && plan.outcome.operations[0]?.op === 'create'
       ? plan.outcome.operations[0]

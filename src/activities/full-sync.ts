@@ -83,6 +83,7 @@ import {
   type HibobPopulationProblem,
 } from './hibob-snapshot';
 import { checkpointedPages } from './page-checkpoints';
+import { EmployeeRecords } from '../clients/hibob/employee-records';
 import { GroupOwnership } from './group-ownership';
 import { lmsActivities } from './lms';
 import { fetchedFromRecord } from './employee';
@@ -356,14 +357,14 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
    * pass: on one worker, planning then skips reading back, unpacking and parsing what it was
    * handed (seconds at 100,000 people). Another worker reads the blob.
    */
-  let justStored: { ref: BlobRef; records: Record<string, unknown>[]; release: NodeJS.Timeout } | undefined;
-  function holdJustStored(ref: BlobRef, records: Record<string, unknown>[]): void {
+  let justStored: { ref: BlobRef; records: EmployeeRecords; release: NodeJS.Timeout } | undefined;
+  function holdJustStored(ref: BlobRef, records: EmployeeRecords): void {
     if (justStored) clearTimeout(justStored.release);
     const release = setTimeout(() => (justStored = undefined), JUST_STORED_HELD_MS);
     release.unref();
     justStored = { ref, records, release };
   }
-  function takeJustStored(ref: BlobRef): Record<string, unknown>[] | undefined {
+  function takeJustStored(ref: BlobRef): EmployeeRecords | undefined {
     const held = justStored;
     if (!held) return undefined;
     clearTimeout(held.release);
@@ -372,11 +373,16 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
   }
 
   /** The employee records of a HiBob snapshot, as snapshotHibob stored them. */
-  async function snapshotRecords(ref: BlobRef): Promise<Record<string, unknown>[]> {
+  async function snapshotRecords(ref: BlobRef): Promise<EmployeeRecords> {
     const held = takeJustStored(ref);
     if (held) return held;
-    const stored = await blobs.getJson<Record<string, unknown>[] | { records: Record<string, unknown>[] }>(ref);
-    return Array.isArray(stored) ? stored : stored.records;
+    const stored = await blobs.getBytes(ref);
+    // HiBob's answer as received; snapshots stored before were the records' array, or `{ records }`.
+    const head = stored.subarray(0, 64).toString('utf8').trimStart();
+    if (!head.startsWith('[') && !/^\{\s*"records"/.test(head)) return EmployeeRecords.fromAnswer(stored);
+    const legacy = JSON.parse(stored.toString('utf8')) as
+      Record<string, unknown>[] | { records: Record<string, unknown>[] };
+    return EmployeeRecords.of(Array.isArray(legacy) ? legacy : legacy.records);
   }
 
   /**
@@ -617,7 +623,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           heldEmployeeIds: population.heldEmployeeIds,
         } satisfies PopulationProblems);
       }
-      const ref = await blobs.putJson(`${runKey}/hibob.json`, population.records);
+      const ref = await blobs.putBytes(`${runKey}/hibob.json`, population.records.toAnswer());
       holdJustStored(ref, population.records);
       return { ref, count: population.records.length };
     },
@@ -882,8 +888,9 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const planned = new Map(stored.rows.map((row) => [row.employeeId, row.sourceDigest]));
       const options = normaliseOptions(mapping);
       const now = new Map<string, string>();
-      for (const [i, record] of (await snapshotRecords(hibobRef)).entries()) {
-        if (i % 200 === 0) heartbeat({ confirmed: i });
+      let i = 0;
+      for (const record of await snapshotRecords(hibobRef)) {
+        if (i++ % 200 === 0) heartbeat({ confirmed: i - 1 });
         let employee: NormalisedEmployee;
         try {
           employee = normaliseEmployee(record, options);

@@ -12,6 +12,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HibobClient } from '../clients/hibob/client';
+import { EmployeeRecords } from '../clients/hibob/employee-records';
 import {
   HibobReportClient,
   type HibobReportClientOptions,
@@ -31,7 +32,7 @@ export type HibobReportReader = Pick<HibobReportClient, 'listReports' | 'listFie
 /** Where the population comes from: the connection's people-search client and, for report connections, its report client. */
 export interface HibobSnapshotSource {
   /** The connection's HiBob client; used when the connection reads no report. */
-  hibob: Pick<HibobClient, 'searchPeople'>;
+  hibob: Pick<HibobClient, 'searchPeopleAnswer'>;
   /** The connection's report client (e.g. from `hibobReportClients`); only called when the connection reads a report. */
   reports?: (connection: ConnectionConfig) => HibobReportReader;
 }
@@ -58,7 +59,7 @@ export interface HibobPopulationProblem {
 
 export interface HibobPopulation {
   /** What normaliseEmployee reads, one per employee. */
-  records: Record<string, unknown>[];
+  records: EmployeeRecords;
   source:
     { kind: 'search' } | { kind: 'report'; reportName: string; reportId: number | string; humanReadable: boolean };
   /** Report rows left out (no usable identity, duplicates): the caller parks them in the report; the ids/keys in heldEmployeeIds/heldKeys must not count as leavers. */
@@ -219,7 +220,7 @@ export async function readHibobPopulation(
   if (!report) {
     const beat = heartbeat && (() => heartbeat({ phase: 'search' }));
     const records = await beating(
-      deps.hibob.searchPeople({ fields: hibobFieldsFor(mapping), showInactive: true, humanReadable: 'APPEND' }),
+      deps.hibob.searchPeopleAnswer({ fields: hibobFieldsFor(mapping), showInactive: true, humanReadable: 'APPEND' }),
       beat,
       interval,
     );
@@ -324,7 +325,7 @@ export async function readHibobPopulation(
   }
   problems.sort((a, b) => a.row - b.row);
   return {
-    records,
+    records: EmployeeRecords.of(records),
     source: { kind: 'report', reportName: view.name, reportId: view.id, humanReadable: report.humanReadable },
     problems,
     heldEmployeeIds,

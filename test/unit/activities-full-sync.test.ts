@@ -47,6 +47,7 @@ import type { BobsyncConfig } from '../../src/config/schema';
 import { embeddedConfigYaml } from '../../packages/local/stack/embedded';
 import { DEMO_CREDENTIALS } from '../../packages/local/stack/emulators';
 import type { LmsSnapshot } from '../../src/domain/full-plan';
+import { hibobFieldsFor } from '../../src/domain/normalise';
 import type { RunningServer } from '../../packages/local/emulators/common/server';
 import { DEFAULT_SITES, DEPARTMENTS, HibobEmulator } from '../../packages/local/emulators/hibob';
 import type { HibobEmployeeSeed } from '../../packages/local/emulators/hibob/types';
@@ -647,6 +648,34 @@ describe('approval modes against the HiBob emulator', () => {
     await expect(
       runActivity(activitiesFor(config).planFullSync, DEMO, RUN_KEY, hibob.ref, lmsRef, false),
     ).rejects.toThrow(BlobNotFoundError);
+  });
+
+  it("stores HiBob's answer as it came; a snapshot stored as an array of records still plans", async () => {
+    const config = demoConfig('never');
+    const activities = activitiesFor(config);
+    const hibob = await runActivity(activities.snapshotHibob, DEMO, RUN_KEY);
+    const { source } = config.connections[0]!;
+    const answer = await fetch(`${source.baseUrl}/people/search`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${DEMO_CREDENTIALS.hibobServiceUserId}:${DEMO_CREDENTIALS.hibobToken}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        fields: hibobFieldsFor(config.connections[0]!.mapping),
+        showInactive: true,
+        humanReadable: 'APPEND',
+      }),
+    });
+    expect((await blobs.getBytes(hibob.ref)).toString('utf8')).toBe(await answer.text());
+
+    const records = (JSON.parse((await blobs.getBytes(hibob.ref)).toString('utf8')) as { employees: unknown[] })
+      .employees;
+    const legacy = await blobs.putJson(`${RUN_KEY}/legacy/hibob.json`, records);
+    const lmsRef = await blobs.putJson(`${RUN_KEY}/lms.json`, EMPTY_LMS);
+    const planned = await runActivity(activitiesFor(config).planFullSync, DEMO, RUN_KEY, legacy, lmsRef, false);
+    expect(planned.hibobEmployees).toBe(4);
+    expect(planned.byAction.create).toBe(4);
   });
 
   it("leaves beside each batch the records it was planned from and when HiBob's search began", async () => {

@@ -3,6 +3,7 @@
  * classification. Never logs the token. Values are read from the nested shape, slash keys as fallback.
  */
 import { ApiError, describeValue, isRetryableStatus } from '../http/errors';
+import { EmployeeRecords } from './employee-records';
 
 export interface HibobClientOptions {
   baseUrl: string;
@@ -34,10 +35,14 @@ export class HibobClient {
 
   /** POST /people/search. Never sends `filters: []` (HiBob rejects it). */
   async searchPeople(request: SearchRequest): Promise<HibobEmployee[]> {
+    return [...(await this.searchPeopleAnswer(request))] as HibobEmployee[];
+  }
+
+  /** The same search, its records kept as the bytes HiBob sent (see EmployeeRecords). */
+  async searchPeopleAnswer(request: SearchRequest): Promise<EmployeeRecords> {
     const body: SearchRequest = { ...request };
     if (body.filters && body.filters.length === 0) delete body.filters;
-    const result = await this.request<{ employees: HibobEmployee[] }>('POST', '/people/search', body);
-    return result.employees;
+    return EmployeeRecords.fromAnswer(await this.requestBytes('POST', '/people/search', body));
   }
 
   /** POST /people/{idOrEmail}; undefined when HiBob does not know the person. */
@@ -58,6 +63,11 @@ export class HibobClient {
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return JSON.parse((await this.requestBytes(method, path, body)).toString('utf8')) as T;
+  }
+
+  /** The JSON body of a successful answer, as received. */
+  private async requestBytes(method: string, path: string, body?: unknown): Promise<Buffer> {
     const headers: Record<string, string> = { accept: 'application/json', authorization: this.authorization };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
@@ -71,10 +81,10 @@ export class HibobClient {
     } catch (err) {
       throw new ApiError('hibob', 0, 'network', `${method} ${path} failed: ${(err as Error).message}`, true);
     }
-    const text = await response.text();
+    const bytes = Buffer.from(await response.arrayBuffer());
     const isJson = (response.headers.get('content-type') ?? '').includes('json');
     if (!response.ok) {
-      const { code, message } = parseHibobError(text);
+      const { code, message } = parseHibobError(bytes.toString('utf8'));
       const reset = Number(response.headers.get('x-ratelimit-reset'));
       const retryAfter =
         Number(response.headers.get('retry-after')) ||
@@ -97,7 +107,7 @@ export class HibobClient {
         `${method} ${path} answered ${response.headers.get('content-type')} instead of JSON`,
         false,
       );
-    return JSON.parse(text) as T;
+    return bytes;
   }
 }
 
