@@ -70,14 +70,42 @@ export function managedGroupRoles(mapping: MappingConfig): GroupRole[] {
   return [...seen.values()];
 }
 
+/**
+ * The text a mapping entry gives every employee's provenance, made once per entry: the same for
+ * everyone, so 100,000 desired learners share one string instead of holding a copy each.
+ */
+const describedEntries = new WeakMap<object, Map<string, string>>();
+/** `entry` is a part of the mapping, `place` where it sits (one entry may sit in two places). */
+function describedOnce(entry: object, place: string, describe: () => string): string {
+  let texts = describedEntries.get(entry);
+  if (!texts) describedEntries.set(entry, (texts = new Map<string, string>()));
+  let text = texts.get(place);
+  if (text === undefined) texts.set(place, (text = describe()));
+  return text;
+}
+
 function scopeDecision(employee: NormalisedEmployee, mapping: MappingConfig): { inScope: Truth; why: string } {
   const { include, exclude } = mapping.scope;
   const included = include ? evaluateCondition(include, employee) : true;
   const excluded = exclude ? evaluateCondition(exclude, employee) : false;
   if (included === false && include)
-    return { inScope: false, why: `out of scope: scope.include is not met (${describeCondition(include)})` };
+    return {
+      inScope: false,
+      why: describedOnce(
+        include,
+        'include',
+        () => `out of scope: scope.include is not met (${describeCondition(include)})`,
+      ),
+    };
   if (excluded === true && exclude)
-    return { inScope: false, why: `out of scope: scope.exclude matches (${describeCondition(exclude)})` };
+    return {
+      inScope: false,
+      why: describedOnce(
+        exclude,
+        'exclude',
+        () => `out of scope: scope.exclude matches (${describeCondition(exclude)})`,
+      ),
+    };
   if (included === undefined || excluded === undefined) {
     const unread = [include, exclude].flatMap((c) => (c ? unreadableFields(c, employee) : []));
     return {
@@ -120,7 +148,7 @@ export function desiredLearner(
     const expr = mapping.fields[name];
     if (!expr) continue;
     const value = evaluateExpression(expr, employee);
-    provenance[name] = `fields.${name} ← ${describeExpression(expr)}`;
+    provenance[name] = describedOnce(expr, name, () => `fields.${name} ← ${describeExpression(expr)}`);
     if (value !== undefined) fields[name] = value;
   }
   if (mapping.fields.mail) {
@@ -145,7 +173,11 @@ export function desiredLearner(
   const customFields: DesiredLearner['customFields'] = {};
   for (const custom of mapping.customFields) {
     const value = evaluateExpression(custom.source, employee);
-    provenance[`customFields.${custom.name}`] = `customFields "${custom.name}" ← ${describeExpression(custom.source)}`;
+    provenance[`customFields.${custom.name}`] = describedOnce(
+      custom,
+      custom.name,
+      () => `customFields "${custom.name}" ← ${describeExpression(custom.source)}`,
+    );
     if (value === undefined) continue;
     const text = value;
     if (custom.type === 'date' && value !== null && !isIsoDate(value)) {
@@ -173,7 +205,11 @@ export function desiredLearner(
     }
     if (!groups.has(roleKey(g))) {
       groups.set(roleKey(g), g);
-      provenance[`groups.${roleKey(g)}`] = `groups[${i}]: ${describeCondition(rule.when)}`;
+      provenance[`groups.${roleKey(g)}`] = describedOnce(
+        rule,
+        String(i),
+        () => `groups[${i}]: ${describeCondition(rule.when)}`,
+      );
     }
   });
   for (const key of groups.keys()) held.delete(key);
