@@ -63,7 +63,6 @@ export class EmployeeRecords implements Iterable<Record<string, unknown>> {
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const COLON = 0x3a;
 const COMMA = 0x2c;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
@@ -155,8 +154,6 @@ function recordBounds(text: Buffer): Uint32Array {
       case COMMA:
         if (depth === 1) expectKey = true;
         else if (inEmployees && depth === 2) endElement(i);
-        break;
-      case COLON:
         break;
     }
   }
