@@ -95,6 +95,16 @@ function sharedLimit(config: BobsyncConfig, kind: 'reads' | 'writes'): number {
   return Math.min(...config.connections.map((c) => lmsActivitiesPerSecond(c, kind)));
 }
 
+/**
+ * Workflows kept in the worker's memory between their tasks. The SDK's default grows with the
+ * heap limit (about 2,300 on a 4 GiB heap, a few hundred KB each), so a full sync that arms
+ * thousands of employee timers filled it and held ~0.7 GB. Employee workflows spend nearly all
+ * their time waiting on a timer or a signal and their histories are short, so one that is
+ * evicted replays a few dozen events when it next wakes; a full sync has at most
+ * parallelism × concurrencyPerBatch of them (40 by default) working at once.
+ */
+export const WORKFLOW_CACHE_SIZE = 500;
+
 export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSet> {
   const env = options.env ?? process.env;
   const base = options.taskQueue ?? options.config.temporal.taskQueue;
@@ -135,7 +145,13 @@ export async function createWorkers(options: WorkerSetOptions): Promise<WorkerSe
     shutdownGraceTime: 20_000,
   };
   const workers = await Promise.all([
-    Worker.create({ ...common, taskQueue: queues.workflows, ...workflowSource, activities: activities.workflows }),
+    Worker.create({
+      ...common,
+      taskQueue: queues.workflows,
+      ...workflowSource,
+      activities: activities.workflows,
+      maxCachedWorkflows: WORKFLOW_CACHE_SIZE,
+    }),
     Worker.create({
       ...common,
       taskQueue: queues.hibob,
