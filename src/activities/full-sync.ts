@@ -888,12 +888,12 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const planned = new Map(stored.rows.map((row) => [row.employeeId, row.sourceDigest]));
       const options = normaliseOptions(mapping);
       const now = new Map<string, string>();
-      let i = 0;
-      for (const record of await snapshotRecords(hibobRef)) {
-        if (i++ % 200 === 0) heartbeat({ confirmed: i - 1 });
+      const records = await snapshotRecords(hibobRef);
+      for (let i = 0; i < records.length; i++) {
+        if (i % 200 === 0) heartbeat({ confirmed: i });
         let employee: NormalisedEmployee;
         try {
-          employee = normaliseEmployee(record, options);
+          employee = normaliseEmployee(records.at(i), options);
         } catch {
           continue; // a record without an id names nobody the plan could hold
         }

@@ -35,14 +35,13 @@ export class HibobClient {
 
   /** POST /people/search. Never sends `filters: []` (HiBob rejects it). */
   async searchPeople(request: SearchRequest): Promise<HibobEmployee[]> {
-    return [...(await this.searchPeopleAnswer(request))] as HibobEmployee[];
+    return (await this.request<{ employees: HibobEmployee[] }>('POST', '/people/search', searchBody(request)))
+      .employees;
   }
 
   /** The same search, its records kept as the bytes HiBob sent (see EmployeeRecords). */
   async searchPeopleAnswer(request: SearchRequest): Promise<EmployeeRecords> {
-    const body: SearchRequest = { ...request };
-    if (body.filters && body.filters.length === 0) delete body.filters;
-    return EmployeeRecords.fromAnswer(await this.requestBytes('POST', '/people/search', body));
+    return EmployeeRecords.fromAnswer(await this.requestBytes('POST', '/people/search', searchBody(request)));
   }
 
   /** POST /people/{idOrEmail}; undefined when HiBob does not know the person. */
@@ -109,6 +108,13 @@ export class HibobClient {
       );
     return bytes;
   }
+}
+
+/** A search request as sent: without `filters: []`, which HiBob rejects. */
+function searchBody(request: SearchRequest): SearchRequest {
+  const body: SearchRequest = { ...request };
+  if (body.filters && body.filters.length === 0) delete body.filters;
+  return body;
 }
 
 /** HiBob errors come as {key, error}, as bare strings, or as HTML; read them leniently. */
