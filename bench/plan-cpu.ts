@@ -1,7 +1,7 @@
 /**
  * CPU cost of planning a full sync: `planFullRun` alone, over a tenant in steady state.
  *
- *   npx tsx bench/plan-cpu.ts [--employees 10000] [--runs 3] [--profile]
+ *   npx tsx bench/plan-cpu.ts [--employees 10000] [--runs 3] [--profile] [--steady]
  *
  * Setup (not measured), in this process: the HiBob emulator gets `generateDemoEmployees` (seed 42)
  * and is read as the full sync's snapshot reads it; the 360Learning emulator gets what a first
@@ -15,6 +15,11 @@
  * employee, and the longest stretch without a turn of the event loop (the longest gap between
  * ticks of a 1 ms interval timer). `--profile` records a CPU profile of one more run and prints
  * the product's functions by total time and any function by self time.
+ *
+ * `--steady` plans as a full sync does with its steady memo (src/domain/steady-memo.ts): the
+ * records kept as HiBob's answer, one run to fill the memo, then each measured run from the memo
+ * the run before left, passed through JSON as the blob store passes it (that round trip is timed
+ * apart and printed with the memo's size).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector/promises';
@@ -38,9 +43,11 @@ import {
   settledFingerprints,
   SnapshotIndex,
   type FullRunInput,
+  type FullRunPlan,
   type SettledEmployee,
 } from '../src/domain/full-plan';
 import { normaliseEmployee } from '../src/domain/normalise';
+import type { SteadyMemo, StoredSteadyMemo } from '../src/domain/steady-memo';
 import { CONNECTION, Cleanup, counts, hibobClientOf, log, machine, round, withLimits } from './fullsync-common';
 import { indexCompany } from './fullsync-emulator-index';
 import { memoryLookup, planSeed, seededWorkerEnv, startSeedEmulators } from './fullsync-seeded';
@@ -52,15 +59,17 @@ interface Options {
   employees: number;
   runs: number;
   profile: boolean;
+  steady: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { employees: 10_000, runs: 3, profile: false };
+  const options: Options = { employees: 10_000, runs: 3, profile: false, steady: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--employees') options.employees = numberOption('employees', argv[++i] ?? '', 10, 200_000);
     else if (arg === '--runs') options.runs = numberOption('runs', argv[++i] ?? '', 1, 20);
     else if (arg === '--profile') options.profile = true;
+    else if (arg === '--steady') options.steady = true;
     else throw new Error(`unknown option ${arg}`);
   }
   return options;
@@ -78,7 +87,10 @@ interface RunFigures {
 }
 
 /** One planFullRun, with the event loop watched from a timer that should tick every millisecond. */
-async function timedRun(input: FullRunInput, lookup: Parameters<typeof planFullRun>[1]): Promise<RunFigures> {
+async function timedRun(
+  input: FullRunInput,
+  lookup: Parameters<typeof planFullRun>[1],
+): Promise<RunFigures & { plan: FullRunPlan }> {
   let lookups = 0;
   let last = performance.now();
   let longest = 0;
@@ -106,6 +118,7 @@ async function timedRun(input: FullRunInput, lookup: Parameters<typeof planFullR
     lookups,
     byAction: plan.byAction,
     rowsToWrite: rowsToWrite.length,
+    plan,
   };
 }
 
@@ -149,6 +162,9 @@ function profileTimes(profile: { nodes: ProfileNode[] }): { fn: string; self: nu
   return [...total.entries()].map(([fn, t]) => ({ fn, self: share(self.get(fn) ?? 0), total: share(t) }));
 }
 
+/** The memo as the next run reads it from the blob store: through JSON. */
+const passThroughJson = (memo: SteadyMemo): StoredSteadyMemo => JSON.parse(JSON.stringify(memo)) as StoredSteadyMemo;
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const before = machine();
@@ -175,8 +191,9 @@ async function main(): Promise<void> {
     const now = new Date();
 
     log('reading HiBob as the snapshot does…');
-    // An array, so that the setup can drop it before measuring.
-    const records = [...(await readHibobPopulation({ hibob: hibobClientOf(connection, env) }, connection)).records];
+    const answer = (await readHibobPopulation({ hibob: hibobClientOf(connection, env) }, connection)).records;
+    // An array, so that the setup can drop it before measuring; kept as the answer for the memo.
+    const records = [...answer];
     log('seeding 360Learning as a first full sync leaves it…');
     const seed = planSeed(records, connection, now);
     company.seed({
@@ -210,7 +227,7 @@ async function main(): Promise<void> {
     );
 
     const input: FullRunInput = {
-      records,
+      records: options.steady ? answer : records,
       normalise: normaliseOptions(mapping),
       mapping,
       destination,
@@ -228,9 +245,30 @@ async function main(): Promise<void> {
     const inMemory = memoryLookup(company, connection, seed.owned);
     const lookup: Parameters<typeof planFullRun>[1] = async (employeeId, record) => inMemory(employeeId, record);
 
+    let steady: { memoBytes: number; stringifyMs: number; parseMs: number; remembered: number } | undefined;
+    if (options.steady) {
+      const filling = await timedRun({ ...input, steady: {} }, lookup);
+      log(`filling the memo: ${filling.wallMs} ms = ${filling.usPerEmployee} µs per employee`);
+      input.steady = { last: passThroughJson(filling.plan.steady!) };
+    }
     const runs: RunFigures[] = [];
     for (let i = 0; i < options.runs; i++) {
-      const run = await timedRun(input, lookup);
+      const { plan, ...run } = await timedRun(input, lookup);
+      if (options.steady) {
+        const started = performance.now();
+        const text = JSON.stringify(plan.steady);
+        const stringified = performance.now();
+        input.steady = { last: JSON.parse(text) as StoredSteadyMemo };
+        steady = {
+          memoBytes: Buffer.byteLength(text),
+          stringifyMs: round(stringified - started, 0),
+          parseMs: round(performance.now() - stringified, 0),
+          remembered: plan.steady!.size,
+        };
+        log(
+          `  memo: ${steady.remembered} employees, ${round(steady.memoBytes / 1e6, 1)} MB as JSON; stringify ${steady.stringifyMs} ms, parse ${steady.parseMs} ms`,
+        );
+      }
       runs.push(run);
       log(
         `run ${i + 1}: ${run.wallMs} ms = ${run.usPerEmployee} µs per employee (CPU ${run.cpuMs} ms); longest stall ${run.longestStallMs} ms; ${counts(run.byAction)}; ${run.lookups} lookups, ${run.rowsToWrite} rows that write; load ${machine().loadAverage.join(' ')}`,
@@ -286,6 +324,7 @@ async function main(): Promise<void> {
       setupMs: round(setupMs, 0),
       runs,
       median: summary,
+      steady,
       profile,
     });
     log(`written to ${file}`);

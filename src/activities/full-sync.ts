@@ -27,6 +27,7 @@ import {
 import { normaliseEmployee } from '../domain/normalise';
 import { desiredLearner } from '../domain/desired';
 import type { Operation } from '../domain/types';
+import type { StoredSteadyMemo } from '../domain/steady-memo';
 import { createMailer } from '../notifications/mailer';
 import {
   previewAttachments,
@@ -143,6 +144,9 @@ interface ConnectionState {
 }
 
 const stateKey = (connection: string) => `state/${connection}/full-sync.json`;
+
+/** The employees the last plan found in step, with what their plans read (src/domain/steady-memo.ts). */
+const steadyMemoKey = (connection: string) => `state/${connection}/steady-memo.json`;
 
 /** The report's metadata: the run's, and when the run finished (chosen by the workflow, so every attempt agrees). */
 type ReportMeta = RunMeta & { finishedAt: string };
@@ -649,6 +653,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const index = new SnapshotIndex(await blobs.getJson<LmsSnapshot>(lmsRef));
       const state = await loadState(connection);
       const { problems, heldEmployeeIds } = await loadPopulationProblems(runKey);
+      const lastSteady = await getJsonIfStored<StoredSteadyMemo>(blobs, steadyMemoKey(connection));
       const plan = await planFullRun(
         {
           records,
@@ -668,10 +673,13 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           progress: (i) => {
             if (i % 200 === 0) heartbeat({ planned: i });
           },
+          steady: { last: lastSteady },
         },
         // Custom values and managers are not in the snapshot: the learner is read in full.
         (employeeId, record, learnerId) => lms.lookupLearner(connection, employeeId, record, learnerId),
       );
+      // What it read is all in the memo, so a dry run's or an unapproved run's is as good as any.
+      if (plan.steady) await blobs.putJson(steadyMemoKey(connection), plan.steady);
       const readAt = await hibobReadAt(runKey);
       const batchesOf = async (ids: string[], prefix: string) => {
         const refs: BlobRef[] = [];

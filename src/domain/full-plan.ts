@@ -12,6 +12,16 @@ import { fingerprint } from './fingerprint';
 import { hibobFieldsFor, normaliseEmployee, type NormaliseOptions } from './normalise';
 import { planContextFor, planEmployee, planFingerprint } from './plan';
 import { isProtected } from './protection';
+import { decisionHoldsUntil } from './status';
+import {
+  managerLearnerOf,
+  matchedLearnerId,
+  matchedLearnerView,
+  SteadyMemo,
+  steadyMemoKey,
+  type SteadyEmployee,
+  type StoredSteadyMemo,
+} from './steady-memo';
 import type {
   CurrentLearner,
   DesiredLearner,
@@ -142,19 +152,13 @@ export function matchFromSnapshot(
   index: SnapshotIndex,
   mapping: MappingConfig,
 ): Match {
-  if (mapping.match.order.includes('externalId')) {
-    const linked = index.learnerOfEmployee.get(employeeId);
-    const learner = linked ? snapshotLearner(index, linked) : undefined;
-    if (learner) return { kind: 'externalId', learner };
-  }
-  const mail = !isParked(desired) ? desired.fields.mail?.toLowerCase() : undefined;
-  if (mail && mapping.match.order.includes('email')) {
-    const byMail = index.learnerByMail.get(mail);
-    const learner = byMail ? snapshotLearner(index, byMail) : undefined;
-    if (learner) return { kind: 'email', learner };
-  }
-  return { kind: 'none' };
+  const matched = matchedLearnerId(index, employeeId, matchingMail(desired), mapping);
+  return matched ? { kind: matched.kind, learner: snapshotLearner(index, matched.learnerId)! } : { kind: 'none' };
 }
+
+/** The address an employee is matched by, lower case. */
+const matchingMail = (desired: DesiredLearner | ParkedEmployee) =>
+  !isParked(desired) ? desired.fields.mail?.toLowerCase() : undefined;
 
 /** The learner of the employee's manager as the snapshot shows it (linked, not deleted), by the manager's HiBob id. */
 export function snapshotManagerLearner(
@@ -162,10 +166,8 @@ export function snapshotManagerLearner(
   desired: DesiredLearner | ParkedEmployee,
 ): Record<string, string> {
   const managerEmployeeId = !isParked(desired) ? desired.managerEmployeeId : undefined;
-  const managerLearnerId = managerEmployeeId ? index.learnerOfEmployee.get(managerEmployeeId) : undefined;
-  return managerEmployeeId && managerLearnerId && index.byLearner.get(managerLearnerId)?.status !== 'deleted'
-    ? { [managerEmployeeId]: managerLearnerId }
-    : {};
+  const managerLearnerId = managerLearnerOf(index, managerEmployeeId);
+  return managerEmployeeId && managerLearnerId ? { [managerEmployeeId]: managerLearnerId } : {};
 }
 
 export function planFromSnapshot(input: SnapshotPlanInput): SnapshotPlan {
@@ -457,6 +459,8 @@ export type DeepLookup = (
 export interface HibobRecordList {
   readonly length: number;
   at(index: number): Record<string, unknown> | undefined;
+  /** A digest of the record as received, when the list keeps its text: what the steady memo is keyed by. */
+  digestAt?(index: number): string | undefined;
 }
 
 export interface PopulationInput {
@@ -476,6 +480,8 @@ export interface PopulationInput {
   progress?: (position: number) => void;
   /** See SnapshotPlanInput.changedFromSnapshot. */
   changedFromSnapshot?: boolean;
+  /** The employees the last run found in step (steady-memo.ts): planned again only when an input changed. */
+  steady?: SteadyMemo;
 }
 
 export interface PopulationPlan {
@@ -491,6 +497,8 @@ export interface PopulationPlan {
   employees: PopulationMember[];
   /** What each employee not already in step was planned from, for its workflow to start from. */
   sources: Map<string, EmployeeSource>;
+  /** The employees found in step, for the next run (when the input had a memo). */
+  steady?: SteadyMemo;
 }
 
 /** What the whole-population steps after planning need of each employee: who they are and report to. */
@@ -572,38 +580,75 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
     employees: [],
     sources: new Map(),
   };
+  const recalled = input.steady;
+  const steady = recalled && new SteadyMemo(recalled.key);
+  if (steady) out.steady = steady;
   const claimed = new Map<string, string>();
-  // Only the desired learner and a few fields of each employee are kept between the two passes:
-  // the normalised employee is larger still, and is made again for the few that have a row.
-  const people: { member: PopulationMember; name?: string; desired: DesiredLearner | ParkedEmployee }[] = [];
-  for (let i = 0; i < input.records.length; i++) {
-    if (i > 0 && i % EMPLOYEES_PER_TURN === 0) await nextTurn();
+  const describe = (i: number) => {
     const employee = normaliseEmployee(input.records.at(i)!, input.normalise);
     const name = [employee.fields['root.firstName']?.value, employee.fields['root.surname']?.value]
       .filter(Boolean)
       .join(' ');
-    people.push({
-      member: { id: employee.id, email: employee.email, managerId: employee.managerId },
+    const member: PopulationMember = { id: employee.id, email: employee.email, managerId: employee.managerId };
+    return {
+      member,
       ...(name ? { name } : {}),
       desired: desiredLearner(employee, mapping, input.now),
-    });
+      until: steady && decisionHoldsUntil(employee, mapping.status, input.now),
+    };
+  };
+  // Everything a remembered employee's plan read is as it was (adoptLeavers is checked once the
+  // whole population's addresses are known).
+  const stillInStep = (e: SteadyEmployee) =>
+    (e.until === undefined || input.now.getTime() < e.until) &&
+    input.fingerprints[e.member.id] === e.last &&
+    (managerLearnerOf(index, e.managerEmployeeId) ?? '') === e.managerLearner &&
+    matchedLearnerView(index, e.member.id, e.mail, mapping) === e.learner;
+  // Only the desired learner and a few fields of each employee are kept between the two passes:
+  // the normalised employee is larger still, and is made again for the few that have a row.
+  type Described = ReturnType<typeof describe>;
+  const people: (Partial<Described> & { member: PopulationMember; digest?: string; remembered?: SteadyEmployee })[] =
+    [];
+  for (let i = 0; i < input.records.length; i++) {
+    if (i > 0 && i % EMPLOYEES_PER_TURN === 0) await nextTurn();
+    const digest = steady ? input.records.digestAt?.(i) : undefined;
+    const remembered = digest === undefined ? undefined : recalled!.recall(digest);
+    people.push(
+      remembered && stillInStep(remembered)
+        ? { member: remembered.member, digest, remembered }
+        : { ...describe(i), digest },
+    );
   }
   // A leaver does not take over an address someone in HiBob still needs (a rehire under a new id).
   const neededMails = new Set<string>();
-  for (const { desired } of people) {
-    if (!isParked(desired) && desired.inScope && desired.status.state !== 'inactive' && desired.fields.mail)
-      neededMails.add(desired.fields.mail.toLowerCase());
+  for (const { desired, remembered } of people) {
+    if (remembered?.needsMail) neededMails.add(remembered.mail!);
+    else if (desired && needsMail(desired)) neededMails.add(matchingMail(desired)!);
   }
   await nextTurn();
-  for (const [i, { member: employee, name, desired }] of people.entries()) {
+  for (const [i, person] of people.entries()) {
     if (i > 0 && i % EMPLOYEES_PER_TURN === 0) await nextTurn();
     input.progress?.(i);
+    const { remembered, digest } = person;
+    if (remembered && remembered.adoptLeavers === !neededMails.has(remembered.mail ?? '')) {
+      // In step as at the last run, from the same inputs: the same fingerprint and timer.
+      const { id } = remembered.member;
+      out.employees.push(remembered.member);
+      out.seen.add(id);
+      if (remembered.timer && Date.parse(remembered.timer.at) <= input.horizonEnd)
+        out.timers.push({ employeeId: id, ...remembered.timer });
+      out.unchanged[id] = remembered.fingerprint;
+      steady!.remember(digest!, remembered);
+      continue;
+    }
+    const { member: employee, name, desired, until } = person.desired ? (person as Described) : describe(i);
     // Read again only for the few that need it: kept as text, a record is parsed on each read.
     let record: Record<string, unknown> | undefined;
     const recordOf = () => (record ??= input.records.at(i)!);
     out.employees.push(employee);
     out.seen.add(employee.id);
-    const adoptLeavers = isParked(desired) || !neededMails.has(desired.fields.mail?.toLowerCase() ?? '');
+    const mail = matchingMail(desired);
+    const adoptLeavers = isParked(desired) || !neededMails.has(mail ?? '');
     const snap = planFromSnapshot({
       adoptLeavers,
       employeeId: employee.id,
@@ -641,6 +686,25 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
     if (timer) out.timers.push(timer);
     if (plan.outcome.kind === 'noop' && !isProtectedNoop(plan) && !readInFull) {
       out.unchanged[employee.id] = plan.fingerprint;
+      // Planned from the snapshots alone: the same inputs give the same plan next run.
+      if (steady && digest !== undefined && snap.kind === 'planned' && !isParked(desired)) {
+        steady.remember(digest, {
+          member: employee,
+          fingerprint: plan.fingerprint,
+          last: input.fingerprints[employee.id],
+          mail,
+          needsMail: needsMail(desired),
+          adoptLeavers,
+          managerEmployeeId: desired.managerEmployeeId ?? undefined,
+          learner: matchedLearnerView(index, employee.id, mail, mapping),
+          managerLearner: managerLearnerOf(index, desired.managerEmployeeId) ?? '',
+          until,
+          timer:
+            desired.inScope && desired.status.changesAt
+              ? { at: desired.status.changesAt, reason: desired.status.reason }
+              : undefined,
+        });
+      }
       continue;
     }
     let row = planRow(plan, {
@@ -666,6 +730,10 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
   }
   return out;
 }
+
+/** Whether someone in HiBob needs the address: in scope and not to be inactive (see adoptLeavers). */
+const needsMail = (desired: DesiredLearner | ParkedEmployee) =>
+  !isParked(desired) && desired.inScope && desired.status.state !== 'inactive' && !!desired.fields.mail;
 
 /** A row of a HiBob report the run could not use (no usable identity, a duplicate). */
 export interface PopulationProblem {
@@ -952,6 +1020,11 @@ export interface FullRunInput {
   unmatchedLearners: UnmatchedLearnersMode;
   /** Told the position of each employee before it is planned. */
   progress?: (position: number) => void;
+  /**
+   * Given, planning remembers the employees it finds in step (FullRunPlan.steady) and plans
+   * again only those of `last` whose inputs changed (see steady-memo.ts).
+   */
+  steady?: { last?: StoredSteadyMemo };
 }
 
 export interface FullRunPlan {
@@ -973,11 +1046,27 @@ export interface FullRunPlan {
   unmatched: UnmatchedLearner[];
   /** What each employee not already in step was planned from (PopulationPlan.sources). */
   sources: Map<string, EmployeeSource>;
+  /** The employees found in step, for the next run (PopulationPlan.steady). */
+  steady?: SteadyMemo;
 }
 
 /** A full sync's plan, from HiBob's records and the LMS snapshot; `lookup` reads the learners the snapshot cannot settle. */
 export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Promise<FullRunPlan> {
   const { index, safety } = input;
+  // A plan approved as a whole is read in full, so that what is approved is what is done.
+  const changedFromSnapshot = !(
+    input.approvalMode === 'always' ||
+    (input.approvalMode === 'firstRun' && input.firstRun)
+  );
+  const steadyKey =
+    input.steady &&
+    steadyMemoKey({
+      mapping: input.mapping,
+      destination: input.destination,
+      protectedUsers: safety.protectedUsers,
+      normalise: input.normalise,
+      changedFromSnapshot,
+    });
   const population = await planPopulation(
     {
       records: input.records,
@@ -990,8 +1079,8 @@ export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Prom
       now: input.now,
       horizonEnd: input.now.getTime() + input.timerHorizonDays * 86_400_000,
       progress: input.progress,
-      // A plan approved as a whole is read in full, so that what is approved is what is done.
-      changedFromSnapshot: !(input.approvalMode === 'always' || (input.approvalMode === 'firstRun' && input.firstRun)),
+      steady: steadyKey === undefined ? undefined : SteadyMemo.restore(input.steady!.last, steadyKey),
+      changedFromSnapshot,
     },
     lookup,
   );
@@ -1037,5 +1126,6 @@ export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Prom
     approval,
     unmatched,
     sources: population.sources,
+    ...(population.steady ? { steady: population.steady } : {}),
   };
 }

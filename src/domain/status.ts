@@ -116,6 +116,22 @@ export function evaluateStatus(employee: NormalisedEmployee, rules: StatusRules,
   return decision;
 }
 
+/**
+ * Until when (epoch milliseconds) the decision at `now`, reason included, stays what it is while
+ * the employee's record stays the same; undefined when it holds for good. Besides the activation
+ * and the deactivation, the decision follows the local date from the start date on (rule 6 and
+ * the "starts today" reasons), so it holds at most until the next local midnight then.
+ */
+export function decisionHoldsUntil(employee: NormalisedEmployee, rules: StatusRules, now: Date): number | undefined {
+  const t = timeline(employee, rules, now);
+  let until = Infinity;
+  for (const at of [t.activation, t.deactivation])
+    if (at && at.getTime() > now.getTime()) until = Math.min(until, at.getTime());
+  if (t.start !== undefined && t.start >= t.today)
+    until = Math.min(until, localMidnightUtc(addDays(t.today, 1), t.timeZone).getTime());
+  return until === Infinity ? undefined : until;
+}
+
 /** The state a learner account should end up in, given a decision (notYet leaves it as it is). */
 export function targetState(decision: StatusDecision): LearnerStatus | undefined {
   return decision.state === 'notYet' ? undefined : decision.state;

@@ -6,6 +6,7 @@
  * as received, the answer is stored as it is, and planning parses each record when it comes to
  * it and lets it go.
  */
+import { createHash } from 'node:crypto';
 
 /** One record per employee, in HiBob's order. */
 export class EmployeeRecords implements Iterable<Record<string, unknown>> {
@@ -49,6 +50,18 @@ export class EmployeeRecords implements Iterable<Record<string, unknown>> {
       string,
       unknown
     >;
+  }
+
+  /**
+   * A digest of the record's text as received (MD5: a key for recognising the same record again,
+   * not a safeguard against tampering). Records given as objects have none.
+   */
+  digestAt(index: number): string | undefined {
+    if (index < 0 || index >= this.length) throw new RangeError(`no employee record ${index}`);
+    if (!this.text) return undefined;
+    return createHash('md5')
+      .update(this.text.subarray(this.bounds[2 * index], this.bounds[2 * index + 1]))
+      .digest('base64');
   }
 
   *[Symbol.iterator](): Iterator<Record<string, unknown>> {
