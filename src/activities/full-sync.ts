@@ -627,8 +627,10 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           heldEmployeeIds: population.heldEmployeeIds,
         } satisfies PopulationProblems);
       }
-      const ref = await blobs.putBytes(`${runKey}/hibob.json`, population.records.toAnswer());
-      holdJustStored(ref, population.records);
+      const answer = population.records.toAnswer();
+      const ref = await blobs.putBytes(`${runKey}/hibob.json`, answer);
+      // Planned from text either way, as from the blob, so that the steady memo knows each record.
+      holdJustStored(ref, population.records.keepsText ? population.records : EmployeeRecords.fromAnswer(answer));
       return { ref, count: population.records.length };
     },
 

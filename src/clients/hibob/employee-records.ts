@@ -38,6 +38,11 @@ export class EmployeeRecords implements Iterable<Record<string, unknown>> {
     return new EmployeeRecords(text, bounds, undefined);
   }
 
+  /** Whether the records are kept as text (an answer), and so have digests. */
+  get keepsText(): boolean {
+    return this.text !== undefined;
+  }
+
   get length(): number {
     return this.objects ? this.objects.length : this.bounds.length / 2;
   }
