@@ -156,6 +156,39 @@ describe('POST /people/search validation', () => {
   });
 });
 
+describe('a search over a large company', () => {
+  let large: HibobEmulator;
+  let largeServer: RunningServer;
+  let company: HibobEmployeeRecord[];
+
+  beforeAll(async () => {
+    large = new HibobEmulator({ lifecycleTickMs: 0 });
+    large.kit.clock.set(new Date(`${TODAY}T12:00:00Z`));
+    // More than one slice of the answer, and not a whole number of them.
+    company = generateDemoEmployees({ count: 1_234, seed: 7, today: TODAY });
+    large.seed(company);
+    largeServer = await large.start(0);
+  });
+
+  afterAll(async () => {
+    await largeServer.close();
+  });
+
+  it('answers every employee, in order, as one compact JSON document', async () => {
+    const res = await fetch(`${largeServer.url}/v1/people/search`, {
+      method: 'POST',
+      headers: { authorization: AUTH, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ fields: ['root.id', 'root.email', 'work.title'], showInactive: true }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await res.text();
+    const body = JSON.parse(text) as { employees: { id: string }[] };
+    expect(text).toBe(JSON.stringify(body));
+    expect(body.employees.map((e) => e.id)).toEqual(company.map((p) => p.id));
+  });
+});
+
 describe('showInactive and filters', () => {
   it('returns only internal.status Active by default', async () => {
     const res = await search({ fields: ['root.id', 'internal.status'] });

@@ -1,5 +1,5 @@
 /** POST /people/search, POST /people/{identifier}, GET /people/{id}/lifecycle, and the PUT test controls. */
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { EmployeeFields } from '../directory';
 import { parseReadBody, parseSearchBody } from '../people-request';
 import { renderEmployee } from '../render';
@@ -38,6 +38,32 @@ function getPath(obj: unknown, path: string): unknown {
   return node;
 }
 
+/** Employees rendered between two turns of the event loop while a search is answered. */
+const EMPLOYEES_PER_SLICE = 500;
+
+/**
+ * Answers `{"employees": [...]}` (the same bytes `res.json` would send) a slice at a time, with a
+ * turn of the event loop between slices. Rendering a company of 100,000 takes seconds; the
+ * emulators of a local stack share one process, and other requests (360Learning's pages, a
+ * webhook's read) are answered in between, as separate services would answer them.
+ */
+function sendEmployees(
+  res: Response,
+  people: readonly HibobEmployeeRecord[],
+  render: (record: HibobEmployeeRecord) => unknown,
+): void {
+  res.status(200).type('application/json');
+  res.write('{"employees":[');
+  const sendFrom = (start: number) => {
+    if (res.destroyed) return;
+    const slice = people.slice(start, start + EMPLOYEES_PER_SLICE);
+    res.write(`${start > 0 && slice.length ? ',' : ''}${slice.map((r) => JSON.stringify(render(r))).join(',')}`);
+    if (start + EMPLOYEES_PER_SLICE >= people.length) res.end(']}');
+    else setImmediate(sendFrom, start + EMPLOYEES_PER_SLICE);
+  };
+  sendFrom(0);
+}
+
 export function peopleRoutes(ctx: HibobHttpContext): Router {
   const router = Router();
 
@@ -58,7 +84,7 @@ export function peopleRoutes(ctx: HibobHttpContext): Router {
     }
     const env = ctx.directory.readEnv();
     const options = { mode: q.humanReadable, dateFormat: user.dateFormat ?? 'DD/MM/YYYY' } as const;
-    res.json({ employees: people.map((r) => renderEmployee(r, fields, env, options)) });
+    sendEmployees(res, people, (r) => renderEmployee(r, fields, env, options));
   });
 
   router.post('/people/:identifier', (req, res) => {
