@@ -125,6 +125,7 @@ import {
   type WriteRate,
 } from './fullsync-common';
 import { compareWithEmulator, indexCompany, indexHibob } from './fullsync-emulator-index';
+import { processCpuMs } from './shared';
 
 export interface SeededOptions {
   employees: number;
@@ -465,6 +466,8 @@ interface MeasuredRun {
   label: string;
   /** Set on a run made on the server of an earlier one: its Temporal figures are what it added there. */
   after?: string;
+  /** How long the benchmark waited for the machine to be quiet before the run, and the CPU share it last saw. */
+  quietBefore: { waitedMs: number; cpuShare: number };
   wallMs: number;
   workflowDurationMs: number;
   ratioToFloor: number;
@@ -726,6 +729,26 @@ async function settledWork(client: Client): Promise<TemporalWork> {
   throw new Error('the Temporal server did not settle before the run');
 }
 
+/**
+ * Waits until this process (with the emulators), the Temporal server and the worker together use
+ * under a fifth of one core over 2 s, twice in a row, or 90 s have passed. Reading an earlier
+ * run's histories back, the garbage it leaves and the server's own bookkeeping would otherwise
+ * take CPU from the run about to be measured.
+ */
+async function waitForQuiet(pids: number[]): Promise<{ waitedMs: number; cpuShare: number }> {
+  const started = Date.now();
+  const cpuMs = () => pids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
+  let quietWindows = 0;
+  let cpuShare = 0;
+  while (quietWindows < 2 && Date.now() - started < 90_000) {
+    const [cpuBefore, from] = [cpuMs(), Date.now()];
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    cpuShare = (cpuMs() - cpuBefore) / (Date.now() - from);
+    quietWindows = cpuShare < 0.2 ? quietWindows + 1 : 0;
+  }
+  return { waitedMs: Date.now() - started, cpuShare };
+}
+
 /** A run on the server of an earlier one (`label`). */
 interface SameServer {
   server: RunningDevServer;
@@ -764,8 +787,12 @@ async function measuredRun(
     let before: TemporalWork | undefined;
     if (options.same) {
       before = await settledWork(client);
-      log(`   ${label}: the server holds ${before.historyEvents} history events, settled; starting the run`);
+      log(`   ${label}: the server holds ${before.historyEvents} history events, settled`);
     }
+    const quiet = await waitForQuiet([process.pid, server.process.pid!, worker.pid!]);
+    log(
+      `   ${label}: quiet after ${round(quiet.waitedMs / 1000, 0)} s (${round(quiet.cpuShare * 100, 0)} % of a core); starting the run`,
+    );
 
     ctx.hibob.kit.requests.clear();
     ctx.lms.kit.requests.clear();
@@ -799,6 +826,7 @@ async function measuredRun(
       run: {
         label,
         ...(options.same ? { after: options.same.label } : {}),
+        quietBefore: quiet,
         wallMs: run.wallMs,
         workflowDurationMs: result.durationMs,
         ratioToFloor: round(run.wallMs / Math.max(1, ctx.floor.wallMs), 2),
