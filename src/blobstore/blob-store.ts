@@ -8,7 +8,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
@@ -62,6 +63,11 @@ export function checkBlobKey(key: string): string {
  */
 const GZIP_LEVEL = 3;
 
+// zlib's own threads compress and expand, so a large snapshot does not hold the worker's event
+// loop (its heartbeats, the other snapshot's pages) for the second or two it takes.
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -82,13 +88,13 @@ export abstract class SealedBlobStore implements BlobStore {
 
   async putBytes(key: string, data: Buffer): Promise<BlobRef> {
     checkBlobKey(key);
-    await this.writeSealed(key, await this.seal(gzipSync(data, { level: GZIP_LEVEL })));
+    await this.writeSealed(key, await this.seal(await gzipAsync(data, { level: GZIP_LEVEL })));
     return { key, bytes: data.length, sha256: sha256(data) };
   }
 
   async getBytes(ref: BlobRef | string): Promise<Buffer> {
     const key = checkBlobKey(typeof ref === 'string' ? ref : ref.key);
-    const data = gunzipSync(await this.open(await this.readSealed(key)));
+    const data = await gunzipAsync(await this.open(await this.readSealed(key)));
     if (typeof ref !== 'string' && sha256(data) !== ref.sha256) {
       throw new Error(`blob "${key}" does not match its reference (changed or corrupted)`);
     }
