@@ -348,12 +348,12 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
   // Only a first run has no state. Any other failure stops the run: an empty state would silently
   // turn off the HiBob-drop safeguard and force every learner to be read in full.
   async function loadState(connection: string): Promise<ConnectionState> {
-    return (await getJsonIfStored<ConnectionState>(blobs, stateKey(connection))) ?? { fingerprints: {} };
+    return (await loadSavedState(connection)) ?? { fingerprints: {} };
   }
 
-  /** Whether a full sync of the connection has finished before (approval mode firstRun asks on the first one). */
-  async function hasSavedState(connection: string): Promise<boolean> {
-    return (await getJsonIfStored<ConnectionState>(blobs, stateKey(connection))) !== undefined;
+  /** The state a finished full sync of the connection left; undefined before the first (approval mode firstRun asks then). */
+  async function loadSavedState(connection: string): Promise<ConnectionState | undefined> {
+    return getJsonIfStored<ConnectionState>(blobs, stateKey(connection));
   }
 
   /**
@@ -653,7 +653,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const readsBefore = lms.reads(connection);
       const records = await snapshotRecords(hibobRef);
       const index = new SnapshotIndex(await blobs.getJson<LmsSnapshot>(lmsRef));
-      const state = await loadState(connection);
+      const saved = await loadSavedState(connection);
       const { problems, heldEmployeeIds } = await loadPopulationProblems(runKey);
       const lastSteady = await getJsonIfStored<StoredSteadyMemo>(blobs, steadyMemoKey(connection));
       const plan = await planFullRun(
@@ -664,13 +664,13 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
           destination: destinationTraits(registry, connection),
           index,
           safety,
-          previous: state,
+          previous: saved ?? { fingerprints: {} },
           problems,
           heldEmployeeIds,
           now: new Date(),
           timerHorizonDays: fullSync.timerHorizonDays,
           approvalMode: approvalMode(config),
-          firstRun: !(await hasSavedState(connection)),
+          firstRun: saved === undefined,
           unmatchedLearners: safety.unmatchedLearners,
           progress: (i) => {
             if (i % 200 === 0) heartbeat({ planned: i });
