@@ -100,11 +100,13 @@ interface StoredPlan {
   unmatched?: UnmatchedLearner[];
   /** The snapshots the plan was made from (absent from plans stored before they were kept). */
   sources?: { hibob: BlobRef; lms: BlobRef };
+  /** Rows of HiBob employees say where their record is in `sources.hibob` (plans stored before they did: absent). */
+  rowPositions?: boolean;
 }
 
 /** Plan, preview and report rows carry none of the plan's bookkeeping. */
 function withoutBookkeeping(row: StoredPlan['rows'][number]): PlanRow {
-  const { fingerprint: _f, held: _h, sourceDigest: _s, ...rest } = row;
+  const { fingerprint: _f, held: _h, sourceDigest: _s, position: _p, ...rest } = row;
   return rest;
 }
 
@@ -553,8 +555,13 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     const { mapping } = registry.connection(connection);
     const now = new Date();
     const settled: SettledEmployee[] = [];
-    for (const record of await snapshotRecords(stored.sources.hibob)) {
-      const employee = normaliseEmployee(record, normaliseOptions(mapping));
+    const records = await snapshotRecords(stored.sources.hibob);
+    // Only the applied employees' records are read where the rows say where they are.
+    const positions = stored.rowPositions
+      ? stored.rows.flatMap((row) => (applied.has(row.employeeId) && row.position !== undefined ? [row.position] : []))
+      : records.keys();
+    for (const i of positions) {
+      const employee = normaliseEmployee(records.at(i), normaliseOptions(mapping));
       const done = applied.get(employee.id);
       if (done) settled.push({ employeeId: employee.id, desired: desiredLearner(employee, mapping, now), ...done });
     }
@@ -706,6 +713,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         unchanged: plan.unchanged,
         unmatched: plan.unmatched,
         sources: { hibob: hibobRef, lms: lmsRef },
+        rowPositions: true,
       };
       return {
         runKey,

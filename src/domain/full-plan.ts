@@ -409,10 +409,11 @@ export function evaluateSafeguards(input: SafeguardInput): SafeguardVerdict {
 
 /**
  * A row of a run's plan, with what the run itself needs: the fingerprint the next run compares
- * with, whether a safeguard holds it, and `sourceDigest`, the digest of the normalised HiBob
- * employee the row was planned from (`sourceDigestOf`).
+ * with, whether a safeguard holds it, `sourceDigest`, the digest of the normalised HiBob employee
+ * the row was planned from (`sourceDigestOf`), and `position`, where that employee's record is
+ * in the HiBob records the plan read (absent for rows of no HiBob record).
  */
-export type PlannedRow = PlanRow & { fingerprint: string; held?: boolean; sourceDigest?: string };
+export type PlannedRow = PlanRow & { fingerprint: string; held?: boolean; sourceDigest?: string; position?: number };
 
 /**
  * What an approval binds a row to: the values of the HiBob fields the mapping reads, as the
@@ -720,6 +721,7 @@ export async function planPopulation(input: PopulationInput, lookup: DeepLookup)
         ...row,
         fingerprint: plan.fingerprint,
         sourceDigest: sourceDigestOf(normaliseEmployee(recordOf(), input.normalise), mapping),
+        position: i,
       });
     const linked = index.byLearner.get(index.learnerOfEmployee.get(employee.id) ?? '');
     out.sources.set(employee.id, {

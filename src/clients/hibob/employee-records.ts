@@ -69,6 +69,11 @@ export class EmployeeRecords implements Iterable<Record<string, unknown>> {
       .digest('base64');
   }
 
+  /** The positions of the records, in order. */
+  *keys(): IterableIterator<number> {
+    for (let i = 0; i < this.length; i++) yield i;
+  }
+
   *[Symbol.iterator](): Iterator<Record<string, unknown>> {
     for (let i = 0; i < this.length; i++) yield this.at(i);
   }
