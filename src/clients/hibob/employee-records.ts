@@ -58,13 +58,14 @@ export class EmployeeRecords implements Iterable<Record<string, unknown>> {
   }
 
   /**
-   * A digest of the record's text as received (MD5: a key for recognising the same record again,
-   * not a safeguard against tampering). Records given as objects have none.
+   * The SHA-256 of the record's text as received: planning takes a record with a known digest for
+   * the same record, so the hash must resist collisions made on purpose (HiBob's text is written
+   * by people). Records given as objects have none.
    */
   digestAt(index: number): string | undefined {
     if (index < 0 || index >= this.length) throw new RangeError(`no employee record ${index}`);
     if (!this.text) return undefined;
-    return createHash('md5')
+    return createHash('sha256')
       .update(this.text.subarray(this.bounds[2 * index], this.bounds[2 * index + 1]))
       .digest('base64');
   }
