@@ -13,9 +13,8 @@ import { hibobFieldsFor, normaliseEmployee, type NormaliseOptions } from './norm
 import { planContextFor, planEmployee, planFingerprint } from './plan';
 import { isProtected } from './protection';
 import { decisionHoldsUntil } from './status';
+import { managerLearnerOf, matchedLearnerId, SnapshotIndex, type LearnerBasics } from './snapshot-index';
 import {
-  managerLearnerOf,
-  matchedLearnerId,
   matchedLearnerView,
   SteadyMemo,
   steadyMemoKey,
@@ -30,77 +29,14 @@ import type {
   OwnedGroupRole,
   RefusedValue,
   EmployeeAction,
-  GroupRole,
   Match,
   NormalisedEmployee,
   ParkedEmployee,
   Plan,
   PlanRow,
-  StandardField,
 } from './types';
 
-export interface SnapshotUser {
-  learnerId: string;
-  status: CurrentLearner['status'];
-  fields: Partial<Record<StandardField, string>>;
-  /** Present when the destination's list carries them (SCIM). */
-  customFields?: Record<string, string>;
-  managerIds?: string[];
-  /** When the learner last signed in (ISO), where the LMS tells. */
-  lastLogin?: string;
-}
-
-/** The cheap, paged view of the LMS: users, HiBob links and the members of managed groups. */
-/** What a learner's user record tells, read alone or in the user list: its id, status and standard fields. */
-export type LearnerBasics = Pick<SnapshotUser, 'learnerId' | 'status' | 'fields'>;
-
-export interface LmsSnapshot {
-  users: SnapshotUser[];
-  externalIds: { value: string; targetId: string }[];
-  groupRoles: (GroupRole & { userId: string })[];
-  /**
-   * The list shows every learner in full (SCIM resources carry custom attributes and the
-   * manager), so a plan is made from the snapshot alone and no learner is read again.
-   */
-  complete?: boolean;
-}
-
-export class SnapshotIndex {
-  readonly byLearner = new Map<string, SnapshotUser>();
-  readonly learnerOfEmployee = new Map<string, string>();
-  readonly employeeOfLearner = new Map<string, string>();
-  readonly learnerByMail = new Map<string, string>();
-  readonly rolesOf = new Map<string, GroupRole[]>();
-
-  constructor(readonly snapshot: LmsSnapshot) {
-    for (const u of snapshot.users) {
-      this.byLearner.set(u.learnerId, u);
-      // A deleted account keeps its address; a live one with the same address wins.
-      const mail = u.fields.mail?.toLowerCase();
-      if (mail && (!this.learnerByMail.has(mail) || u.status !== 'deleted')) this.learnerByMail.set(mail, u.learnerId);
-    }
-    for (const x of snapshot.externalIds) {
-      this.learnerOfEmployee.set(x.value, x.targetId);
-      this.employeeOfLearner.set(x.targetId, x.value);
-    }
-    for (const r of snapshot.groupRoles) {
-      const list = this.rolesOf.get(r.userId) ?? [];
-      list.push({ groupId: r.groupId, role: r.role });
-      this.rolesOf.set(r.userId, list);
-    }
-  }
-
-  /** Active or invited learners linked to a HiBob employee: the base of the deactivation limit. */
-  /**
-   * Learners not deactivated, linked or not: what a run could deactivate. (At go-live nothing is
-   * linked yet, and the leavers it deactivates are a share of the whole LMS.)
-   */
-  activeLearners(): number {
-    let n = 0;
-    for (const user of this.snapshot.users) if (user.status !== 'deleted') n++;
-    return n;
-  }
-}
+export { SnapshotIndex, type LearnerBasics, type LmsSnapshot, type SnapshotUser } from './snapshot-index';
 
 export interface SnapshotPlanInput {
   employeeId: string;

@@ -17,10 +17,10 @@
  * starts from an empty memo.
  */
 import { fnv1a64, fingerprint } from './fingerprint';
-import type { PopulationMember, SnapshotIndex } from './full-plan';
 import type { MappingConfig } from './mapping-schema';
 import type { NormaliseOptions } from './normalise';
-import type { DestinationTraits } from './types';
+import { matchedLearnerId, type SnapshotIndex } from './snapshot-index';
+import type { DestinationTraits, NormalisedEmployee } from './types';
 
 /**
  * Raise whenever planning decides differently from the same inputs: memos made by another
@@ -31,7 +31,7 @@ const PLANNER_VERSION = 1;
 /** One employee found in step, and the inputs its plan was made from. */
 export interface SteadyEmployee {
   /** What the whole-population steps after planning need: id, address and manager. */
-  member: PopulationMember;
+  member: Pick<NormalisedEmployee, 'id' | 'email' | 'managerId'>;
   /** The fingerprint it was found in step with. */
   fingerprint: string;
   /** The fingerprint the run before had recorded for it (absent: none). */
@@ -110,36 +110,6 @@ export class SteadyMemo {
   toJSON(): StoredSteadyMemo {
     return { key: this.key, employees: [...this.employees] };
   }
-}
-
-/**
- * The learner the snapshot matches an employee to, and how: the learner linked to its HiBob id,
- * else the learner with its address, as the mapping's match order allows.
- */
-export function matchedLearnerId(
-  index: SnapshotIndex,
-  employeeId: string,
-  mail: string | undefined,
-  mapping: MappingConfig,
-): { kind: 'externalId' | 'email'; learnerId: string } | undefined {
-  if (mapping.match.order.includes('externalId')) {
-    const linked = index.learnerOfEmployee.get(employeeId);
-    if (linked && index.byLearner.has(linked)) return { kind: 'externalId', learnerId: linked };
-  }
-  if (mail && mapping.match.order.includes('email')) {
-    const byMail = index.learnerByMail.get(mail);
-    if (byMail && index.byLearner.has(byMail)) return { kind: 'email', learnerId: byMail };
-  }
-  return undefined;
-}
-
-/** The learner of a manager as the snapshot shows it: linked to the manager's HiBob id and not deleted. */
-export function managerLearnerOf(
-  index: SnapshotIndex,
-  managerEmployeeId: string | null | undefined,
-): string | undefined {
-  const learnerId = managerEmployeeId ? index.learnerOfEmployee.get(managerEmployeeId) : undefined;
-  return learnerId && index.byLearner.get(learnerId)?.status !== 'deleted' ? learnerId : undefined;
 }
 
 /**
