@@ -162,8 +162,29 @@ function profileTimes(profile: { nodes: ProfileNode[] }): { fn: string; self: nu
   return [...total.entries()].map(([fn, t]) => ({ fn, self: share(self.get(fn) ?? 0), total: share(t) }));
 }
 
-/** The memo as the next run reads it from the blob store: through JSON. */
-const passThroughJson = (memo: SteadyMemo): StoredSteadyMemo => JSON.parse(JSON.stringify(memo)) as StoredSteadyMemo;
+interface MemoRoundTrip {
+  memoBytes: number;
+  stringifyMs: number;
+  parseMs: number;
+  remembered: number;
+}
+
+/** The memo as the next run reads it from the blob store (through JSON), and what that round trip cost. */
+function throughJson(memo: SteadyMemo): { stored: StoredSteadyMemo; figures: MemoRoundTrip } {
+  const started = performance.now();
+  const text = JSON.stringify(memo);
+  const stringified = performance.now();
+  const stored = JSON.parse(text) as StoredSteadyMemo;
+  return {
+    stored,
+    figures: {
+      memoBytes: Buffer.byteLength(text),
+      stringifyMs: round(stringified - started, 0),
+      parseMs: round(performance.now() - stringified, 0),
+      remembered: memo.size,
+    },
+  };
+}
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
@@ -245,26 +266,19 @@ async function main(): Promise<void> {
     const inMemory = memoryLookup(company, connection, seed.owned);
     const lookup: Parameters<typeof planFullRun>[1] = async (employeeId, record) => inMemory(employeeId, record);
 
-    let steady: { memoBytes: number; stringifyMs: number; parseMs: number; remembered: number } | undefined;
+    let steady: MemoRoundTrip | undefined;
     if (options.steady) {
       const filling = await timedRun({ ...input, steady: {} }, lookup);
       log(`filling the memo: ${filling.wallMs} ms = ${filling.usPerEmployee} µs per employee`);
-      input.steady = { last: passThroughJson(filling.plan.steady!) };
+      input.steady = { last: throughJson(filling.plan.steady!).stored };
     }
     const runs: RunFigures[] = [];
     for (let i = 0; i < options.runs; i++) {
       const { plan, ...run } = await timedRun(input, lookup);
       if (options.steady) {
-        const started = performance.now();
-        const text = JSON.stringify(plan.steady);
-        const stringified = performance.now();
-        input.steady = { last: JSON.parse(text) as StoredSteadyMemo };
-        steady = {
-          memoBytes: Buffer.byteLength(text),
-          stringifyMs: round(stringified - started, 0),
-          parseMs: round(performance.now() - stringified, 0),
-          remembered: plan.steady!.size,
-        };
+        const { stored, figures } = throughJson(plan.steady!);
+        input.steady = { last: stored };
+        steady = figures;
         log(
           `  memo: ${steady.remembered} employees, ${round(steady.memoBytes / 1e6, 1)} MB as JSON; stringify ${steady.stringifyMs} ms, parse ${steady.parseMs} ms`,
         );

@@ -33,6 +33,7 @@ import type {
   NormalisedEmployee,
   ParkedEmployee,
   Plan,
+  PopulationMember,
   PlanRow,
 } from './types';
 
@@ -438,8 +439,7 @@ export interface PopulationPlan {
   steady?: SteadyMemo;
 }
 
-/** What the whole-population steps after planning need of each employee: who they are and report to. */
-export type PopulationMember = Pick<NormalisedEmployee, 'id' | 'email' | 'managerId'>;
+export type { PopulationMember } from './types';
 
 /**
  * An employee's HiBob record as the run read it and its manager's learner as the LMS snapshot

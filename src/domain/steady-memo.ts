@@ -20,7 +20,7 @@ import { fnv1a64, fingerprint } from './fingerprint';
 import type { MappingConfig } from './mapping-schema';
 import type { NormaliseOptions } from './normalise';
 import { matchedLearnerId, type SnapshotIndex } from './snapshot-index';
-import type { DestinationTraits, NormalisedEmployee } from './types';
+import type { DestinationTraits, PopulationMember } from './types';
 
 /**
  * Raise whenever planning decides differently from the same inputs: memos made by another
@@ -31,7 +31,7 @@ const PLANNER_VERSION = 1;
 /** One employee found in step, and the inputs its plan was made from. */
 export interface SteadyEmployee {
   /** What the whole-population steps after planning need: id, address and manager. */
-  member: Pick<NormalisedEmployee, 'id' | 'email' | 'managerId'>;
+  member: PopulationMember;
   /** The fingerprint it was found in step with. */
   fingerprint: string;
   /** The fingerprint the run before had recorded for it (absent: none). */

@@ -36,6 +36,9 @@ export interface NormalisedEmployee {
   managerId?: string | null;
 }
 
+/** What the whole-population steps after planning need of each employee: who they are and report to. */
+export type PopulationMember = Pick<NormalisedEmployee, 'id' | 'email' | 'managerId'>;
+
 /** The learner state the connector wants in the LMS for one employee. */
 export type LearnerStatus = 'active' | 'inactive';
 
