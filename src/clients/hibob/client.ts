@@ -41,7 +41,17 @@ export class HibobClient {
 
   /** The same search, its records kept as the bytes HiBob sent (see EmployeeRecords). */
   async searchPeopleAnswer(request: SearchRequest): Promise<EmployeeRecords> {
-    return EmployeeRecords.fromAnswer(await this.requestBytes('POST', '/people/search', searchBody(request)));
+    const path = '/people/search';
+    const response = await this.send('POST', path, searchBody(request));
+    if (!response.ok || !response.body) return EmployeeRecords.fromAnswer(await this.bodyOf('POST', path, response));
+    checkJson('POST', path, response);
+    // At 100,000 people the answer is about 150 MB: read as it arrives rather than all at the end.
+    try {
+      return await EmployeeRecords.fromAnswerStream(response.body);
+    } catch (err) {
+      if (err instanceof SyntaxError) throw err;
+      throw networkError('POST', path, err);
+    }
   }
 
   /** POST /people/{idOrEmail}; undefined when HiBob does not know the person. */
@@ -67,21 +77,32 @@ export class HibobClient {
 
   /** The JSON body of a successful answer, as received. */
   private async requestBytes(method: string, path: string, body?: unknown): Promise<Buffer> {
+    return this.bodyOf(method, path, await this.send(method, path, body));
+  }
+
+  private async send(method: string, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', authorization: this.authorization };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
     try {
-      response = await this.doFetch(`${this.baseUrl}${path}`, {
+      return await this.doFetch(`${this.baseUrl}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
     } catch (err) {
-      throw new ApiError('hibob', 0, 'network', `${method} ${path} failed: ${(err as Error).message}`, true);
+      throw networkError(method, path, err);
     }
-    const bytes = Buffer.from(await response.arrayBuffer());
-    const isJson = (response.headers.get('content-type') ?? '').includes('json');
+  }
+
+  /** The whole body of a successful JSON answer; an ApiError for any other. */
+  private async bodyOf(method: string, path: string, response: Response): Promise<Buffer> {
+    let bytes: Buffer;
+    try {
+      bytes = Buffer.from(await response.arrayBuffer());
+    } catch (err) {
+      throw networkError(method, path, err);
+    }
     if (!response.ok) {
       const { code, message } = parseHibobError(bytes.toString('utf8'));
       const reset = Number(response.headers.get('x-ratelimit-reset'));
@@ -97,17 +118,26 @@ export class HibobClient {
         retryAfter,
       );
     }
-    // HiBob answers unknown paths with a 200 HTML login page: a non-JSON 2xx is an error.
-    if (!isJson)
-      throw new ApiError(
-        'hibob',
-        response.status,
-        'notJson',
-        `${method} ${path} answered ${response.headers.get('content-type')} instead of JSON`,
-        false,
-      );
+    checkJson(method, path, response);
     return bytes;
   }
+}
+
+function networkError(method: string, path: string, err: unknown): ApiError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new ApiError('hibob', 0, 'network', `${method} ${path} failed: ${message}`, true);
+}
+
+/** HiBob answers unknown paths with a 200 HTML login page: a non-JSON 2xx is an error. */
+function checkJson(method: string, path: string, response: Response): void {
+  if (!(response.headers.get('content-type') ?? '').includes('json'))
+    throw new ApiError(
+      'hibob',
+      response.status,
+      'notJson',
+      `${method} ${path} answered ${response.headers.get('content-type')} instead of JSON`,
+      false,
+    );
 }
 
 /** A search request as sent: without `filters: []`, which HiBob rejects. */
