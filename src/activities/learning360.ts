@@ -373,31 +373,47 @@ export function learning360Activities(registry: ConnectionRegistry) {
     return { status: user.status, linkedTo: link?.value };
   }
 
-  /** Users, HiBob links and members of managed groups: the paged lists, nothing per user. */
+  /**
+   * Users, HiBob links and members of managed groups: the paged lists, nothing per user. The
+   * three lists are read side by side: each is paged one cursor at a time, so one list alone
+   * waits on every answer, while together they keep to the read limit.
+   */
   async function snapshot(connection: string, pages: PagedReader): Promise<LmsSnapshot> {
     const client = registry.learning360(connection);
     const { externalIdPlatform } = registry.learning360Destination(connection);
     const mapping = mappingOf(connection);
-    const users: SnapshotUser[] = (await pages.readAll('users', (from) => client.listUsers(from))).map((u) => {
-      const user: SnapshotUser = { learnerId: u._id, status: u.status, fields: standardFieldsOf(u) };
-      if (u.lastLoginDate) user.lastLogin = u.lastLoginDate;
-      return user;
-    });
-    const externalIds: LmsSnapshot['externalIds'] = (
-      await pages.readAll('external-ids', (from) => client.listExternalIds(externalIdPlatform, from))
-    ).map((x) => ({ value: x.value, targetId: x.targetId }));
-    const groupRoles: LmsSnapshot['groupRoles'] = [];
-    const managed = managedGroupRoles(mapping);
-    for (const groupId of new Set(managed.map((g) => g.groupId))) {
-      // One group's members are one checkpoint: a retry skips the groups already read.
-      const members = await pages.readAll(`group-${groupId}`, async function* () {
-        yield { items: await client.getGroupRoles(groupId) };
+    const readUsers = async (): Promise<SnapshotUser[]> =>
+      (await pages.readAll('users', (from) => client.listUsers(from))).map((u) => {
+        const user: SnapshotUser = { learnerId: u._id, status: u.status, fields: standardFieldsOf(u) };
+        if (u.lastLoginDate) user.lastLogin = u.lastLoginDate;
+        return user;
       });
-      for (const member of members) {
-        if (managed.some((g) => g.groupId === groupId && g.role === member.role))
-          groupRoles.push({ groupId, role: member.role as GroupRole['role'], userId: member.userId });
+    const readExternalIds = async (): Promise<LmsSnapshot['externalIds']> =>
+      (await pages.readAll('external-ids', (from) => client.listExternalIds(externalIdPlatform, from))).map((x) => ({
+        value: x.value,
+        targetId: x.targetId,
+      }));
+    const readGroupRoles = async (): Promise<LmsSnapshot['groupRoles']> => {
+      const groupRoles: LmsSnapshot['groupRoles'] = [];
+      const managed = managedGroupRoles(mapping);
+      for (const groupId of new Set(managed.map((g) => g.groupId))) {
+        // One group's members are one checkpoint: a retry skips the groups already read.
+        const members = await pages.readAll(`group-${groupId}`, async function* () {
+          yield { items: await client.getGroupRoles(groupId) };
+        });
+        for (const member of members) {
+          if (managed.some((g) => g.groupId === groupId && g.role === member.role))
+            groupRoles.push({ groupId, role: member.role as GroupRole['role'], userId: member.userId });
+        }
       }
-    }
+      return groupRoles;
+    };
+    // Settled, not raced: a list that fails leaves no other still reading after the attempt ends.
+    const [users, externalIds, groupRoles] = await allOrFirstFailure([
+      readUsers(),
+      readExternalIds(),
+      readGroupRoles(),
+    ]);
     return { users, externalIds, groupRoles };
   }
 
@@ -408,6 +424,14 @@ export function learning360Activities(registry: ConnectionRegistry) {
     snapshot,
     reads: (connection: string) => registry.learning360(connection).calls.get,
   };
+}
+
+/** Every result once all have settled; the first failure, in order, if any failed. */
+async function allOrFirstFailure<T extends unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as T;
 }
 
 function basicsOf(user: User360): LearnerBasics {

