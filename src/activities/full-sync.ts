@@ -148,7 +148,7 @@ interface ConnectionState {
 const stateKey = (connection: string) => `state/${connection}/full-sync.json`;
 
 /** The employees the last plan found in step, with what their plans read (src/domain/steady-memo.ts). */
-const steadyMemoKey = (connection: string) => `state/${connection}/steady-memo.json`;
+const steadyMemoBlobKey = (connection: string) => `state/${connection}/steady-memo.json`;
 
 /** The report's metadata: the run's, and when the run finished (chosen by the workflow, so every attempt agrees). */
 type ReportMeta = RunMeta & { finishedAt: string };
@@ -662,7 +662,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const index = new SnapshotIndex(await blobs.getJson<LmsSnapshot>(lmsRef));
       const saved = await loadSavedState(connection);
       const { problems, heldEmployeeIds } = await loadPopulationProblems(runKey);
-      const lastSteady = await getJsonIfStored<StoredSteadyMemo>(blobs, steadyMemoKey(connection));
+      const lastSteady = await getJsonIfStored<StoredSteadyMemo>(blobs, steadyMemoBlobKey(connection));
       const plan = await planFullRun(
         {
           records,
@@ -688,7 +688,8 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
         (employeeId, record, learnerId) => lms.lookupLearner(connection, employeeId, record, learnerId),
       );
       // What it read is all in the memo, so a dry run's or an unapproved run's is as good as any.
-      if (plan.steady) await blobs.putJson(steadyMemoKey(connection), plan.steady);
+      // A memo that recalled every entry and added none is stored already.
+      if (plan.steady && !plan.steadyAsBefore) await blobs.putJson(steadyMemoBlobKey(connection), plan.steady);
       const readAt = await hibobReadAt(runKey);
       const batchesOf = async (ids: string[], prefix: string) => {
         const refs: BlobRef[] = [];

@@ -986,6 +986,8 @@ export interface FullRunPlan {
   sources: Map<string, EmployeeSource>;
   /** The employees found in step, for the next run (PopulationPlan.steady). */
   steady?: SteadyMemo;
+  /** `steady` holds what `input.steady.last` held: nothing new to store. */
+  steadyAsBefore?: boolean;
 }
 
 /** A full sync's plan, from HiBob's records and the LMS snapshot; `lookup` reads the learners the snapshot cannot settle. */
@@ -1005,6 +1007,7 @@ export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Prom
       normalise: input.normalise,
       changedFromSnapshot,
     });
+  const recalled = steadyKey === undefined ? undefined : SteadyMemo.restore(input.steady!.last, steadyKey);
   const population = await planPopulation(
     {
       records: input.records,
@@ -1017,7 +1020,7 @@ export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Prom
       now: input.now,
       horizonEnd: input.now.getTime() + input.timerHorizonDays * 86_400_000,
       progress: input.progress,
-      steady: steadyKey === undefined ? undefined : SteadyMemo.restore(input.steady!.last, steadyKey),
+      steady: recalled,
       changedFromSnapshot,
     },
     lookup,
@@ -1064,6 +1067,11 @@ export async function planFullRun(input: FullRunInput, lookup: DeepLookup): Prom
     approval,
     unmatched,
     sources: population.sources,
-    ...(population.steady ? { steady: population.steady } : {}),
+    ...(population.steady
+      ? {
+          steady: population.steady,
+          steadyAsBefore: input.steady?.last?.key === steadyKey && population.steady.sameAs(recalled!),
+        }
+      : {}),
   };
 }

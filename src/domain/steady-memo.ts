@@ -107,6 +107,13 @@ export class SteadyMemo {
     this.employees.set(recordDigest, employee);
   }
 
+  /** Whether both hold the very same entries under the same key (as recalled, not rebuilt). */
+  sameAs(other: SteadyMemo): boolean {
+    if (other.key !== this.key || other.size !== this.size) return false;
+    for (const [digest, employee] of this.employees) if (other.recall(digest) !== employee) return false;
+    return true;
+  }
+
   toJSON(): StoredSteadyMemo {
     return { key: this.key, employees: [...this.employees] };
   }

@@ -678,6 +678,22 @@ describe('approval modes against the HiBob emulator', () => {
     expect(planned.byAction.create).toBe(4);
   });
 
+  it('stores the steady memo again only when it differs from the one it recalled', async () => {
+    const memoKey = `state/${DEMO}/steady-memo.json`;
+    await blobs.delete(memoKey).catch(() => undefined);
+    await plan(activitiesFor(demoConfig('never')), 'memo-1');
+    const first = await blobs.getJson<Record<string, unknown>>(memoKey);
+    // Marked, so that a rewrite shows.
+    await blobs.putJson(memoKey, { ...first, marked: true });
+    await plan(activitiesFor(demoConfig('never')), 'memo-2');
+    expect(await blobs.getJson<Record<string, unknown>>(memoKey)).toEqual({ ...first, marked: true });
+    // Under another approval mode the memo's settings differ: it is made and stored anew.
+    await plan(activitiesFor(demoConfig('always')), 'memo-3');
+    const third = await blobs.getJson<Record<string, unknown>>(memoKey);
+    expect(third.marked).toBeUndefined();
+    expect(third.key).not.toBe(first.key);
+  });
+
   it("leaves beside each batch the records it was planned from and when HiBob's search began", async () => {
     const before = Date.now();
     const planned = await plan(activitiesFor(demoConfig('never')));
