@@ -67,6 +67,8 @@ import { taskQueues } from './task-queues';
 const HOUR_MS = 3_600_000;
 /** Runs begun before the HiBob and LMS snapshots were taken at once replay one after the other. */
 const PARALLEL_SNAPSHOTS_PATCH = 'full-sync-parallel-snapshots';
+/** The preview (when nobody approves) and the timers are written beside the steps after them. */
+const STEPS_ASIDE_PATCH = 'full-sync-steps-aside';
 
 /** The defaults of fullSync.runTimeoutHours and safety.approvalReminderHours, for a run that cannot read its connection's: notices are no reason to stop a sync. */
 const NOTICE_DEFAULTS: RunNoticeSettings = { runTimeoutHours: 12, approvalReminderHours: 24 };
@@ -193,9 +195,14 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
       startedAt,
       trigger: input.trigger ?? 'manual',
     };
-    const preview = approvalModes
-      ? await general.writePreview(input.connection, runKey, plan.planRef, meta, plan.safeguard, plan.approval)
-      : await general.writePreview(input.connection, runKey, plan.planRef, meta, plan.safeguard);
+    const previewing = approvalModes
+      ? general.writePreview(input.connection, runKey, plan.planRef, meta, plan.safeguard, plan.approval)
+      : general.writePreview(input.connection, runKey, plan.planRef, meta, plan.safeguard);
+    // Nobody is asked to approve it: the preview is written while the plan is applied, and waited
+    // for by the report. Runs begun before wrote it first.
+    const previewAside = approvalModes && approval.scope === 'none' && patched(STEPS_ASIDE_PATCH);
+    if (previewAside) previewing.catch(() => undefined); // awaited below; a failure fails the run there
+    const preview = previewAside ? undefined : await previewing;
 
     if (!dryRun && approval.scope === 'plan') {
       await applyApprovedPlan();
@@ -230,8 +237,13 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
     // A whole plan nobody approved arms none: the employees' workflows would apply it unapproved.
     const planRefused = approval.scope === 'plan' && !dryRun && progress.approval?.decision !== 'approved';
     let timersArmed: number | undefined;
+    let arming: Promise<number> | undefined;
     if (plan.timers && patched('full-sync-arms-timers') && !planRefused) {
-      timersArmed = await general.armEmployeeTimers(input.connection, plan.timers.ref, input.taskQueue);
+      arming = general.armEmployeeTimers(input.connection, plan.timers.ref, input.taskQueue);
+      // The report does not wait for the timers, which it does not count; runs begun before did.
+      if (patched(STEPS_ASIDE_PATCH))
+        arming.catch(() => undefined); // awaited below
+      else timersArmed = await arming;
     }
 
     setPhase('report');
@@ -239,7 +251,7 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
     if (patched('full-sync-report-split')) {
       // One effect per activity: a retried e-mail rewrites no report, a retried report saves no state twice.
       const finishedAt = new Date().toISOString();
-      const reportMeta = { ...meta, previewRefs: preview, finishedAt };
+      const reportMeta = { ...meta, previewRefs: preview ?? (await previewing), finishedAt };
       report = approvalModes
         ? await general.buildReport(
             input.connection,
@@ -259,10 +271,11 @@ export async function fullSync(input: FullSyncInput): Promise<FullSyncResult> {
         runKey,
         plan,
         results,
-        { ...meta, previewRefs: preview },
+        { ...meta, previewRefs: preview ?? (await previewing) },
         progress.safeguard,
       );
     }
+    if (arming) timersArmed = await arming;
     const refused = [progress.approval?.decision, progress.safeguard?.decision].some(
       (d) => d === 'rejected' || d === 'timedOut',
     );

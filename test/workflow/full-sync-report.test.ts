@@ -3,6 +3,8 @@
  * next run compares against is saved, then the report is mailed, each its own activity, so a
  * retried e-mail repeats neither the report nor the state.
  */
+import { ApplicationFailure } from '@temporalio/activity';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FullSyncActivities, ReportMailing } from '../../src/activities/full-sync';
 import type { BlobRef } from '../../src/blobstore/blob-store';
@@ -21,8 +23,14 @@ const ref = (key: string): BlobRef => ({ key, bytes: 1, sha256: key });
 
 const ENDING = ['buildReport', 'saveSyncState', 'sendReportEmail'];
 
+/** Activities a test puts in place of the stubs', and what the plan adds. */
+interface Overrides {
+  plan?: Partial<PlannedSync>;
+  workflows?: Partial<FullSyncActivities>;
+}
+
 /** A plan with two updates in one batch and no safeguard; `sendFailures` attempts of the e-mail fail first. */
-function stubActivities(log: ActivityLog, sendFailures = 0): QueueActivities {
+function stubActivities(log: ActivityLog, sendFailures = 0, overrides: Overrides = {}): QueueActivities {
   type Stubs<K extends keyof FullSyncActivities> = Pick<FullSyncActivities, K>;
   const hibobSearch: Stubs<'snapshotHibob'> = {
     snapshotHibob: async (_connection, runKey) => ({ ref: ref(`${runKey}/hibob.json`), count: 3 }),
@@ -42,6 +50,7 @@ function stubActivities(log: ActivityLog, sendFailures = 0): QueueActivities {
       settings: { parallelism: 1, concurrencyPerBatch: 2, approvalTimeoutMs: 3_600_000 },
       safeguard: { tripped: false },
       apiCalls: { hibob: 1, lmsReads: 0 },
+      ...overrides.plan,
     }),
   };
   let sendAttempts = 0;
@@ -90,7 +99,11 @@ function stubActivities(log: ActivityLog, sendFailures = 0): QueueActivities {
       return { status: 'sent', messageId: '<report@test>' };
     },
   };
-  return { hibobSearch: log.stub(hibobSearch), lmsReads: log.stub(lmsReads), workflows: log.stub(workflows) };
+  return {
+    hibobSearch: log.stub(hibobSearch),
+    lmsReads: log.stub(lmsReads),
+    workflows: log.stub({ ...workflows, ...overrides.workflows }),
+  };
 }
 
 describe('fullSync report, state and e-mail on the time-skipping server', () => {
@@ -103,11 +116,15 @@ describe('fullSync report, state and e-mail on the time-skipping server', () => 
     await env?.teardown();
   });
 
-  async function run(log: ActivityLog, name: string, options: { dryRun?: boolean; sendFailures?: number } = {}) {
+  async function run(
+    log: ActivityLog,
+    name: string,
+    options: { dryRun?: boolean; sendFailures?: number; overrides?: Overrides } = {},
+  ) {
     const taskQueue = uniqueTaskQueue(name);
     const result = await runWorkers(
       env,
-      { taskQueue, activities: stubActivities(log, options.sendFailures) },
+      { taskQueue, activities: stubActivities(log, options.sendFailures, options.overrides) },
       async () =>
         env.client.workflow.execute(fullSync, {
           taskQueue,
@@ -168,5 +185,57 @@ describe('fullSync report, state and e-mail on the time-skipping server', () => 
     expect(ending(log)).toEqual(['buildReport', 'sendReportEmail']);
     expect(log.of('syncEmployeeNow')).toEqual([]);
     expect(result.dryRun).toBe(true);
+  });
+
+  it('writes the preview while the batches run, and arms the timers while the report is built, when nobody approves', async () => {
+    const log = new ActivityLog();
+    /** Resolves once the log holds a call of `name`, or after 10 s of wall-clock time; says whether it came. */
+    const called = async (name: string) => {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline;)
+        if (log.of(name).length > 0) return true;
+        else await new Promise((resolve) => setTimeout(resolve, 20));
+      return false;
+    };
+    const seen: Record<string, boolean> = {};
+    const { result } = await run(log, 'full-sync-steps-aside', {
+      overrides: {
+        plan: { timers: { ref: ref('timers.json'), count: 2 } },
+        workflows: {
+          writePreview: async (_connection, runKey) => {
+            seen.batchesDuringPreview = await called('syncEmployeeNow');
+            return { csv: ref(`${runKey}/preview.csv`), xlsx: ref(`${runKey}/preview.xlsx`) };
+          },
+          armEmployeeTimers: async () => {
+            seen.reportDuringArming = await called('buildReport');
+            return 2;
+          },
+        },
+      },
+    });
+
+    expect(seen).toEqual({ batchesDuringPreview: true, reportDuringArming: true });
+    // The report still names the preview, and the result counts the timers.
+    const runKey = log.of('buildReport')[0]!.args[1] as string;
+    expect((log.of('buildReport')[0]!.args[4] as { previewRefs: unknown }).previewRefs).toEqual({
+      csv: ref(`${runKey}/preview.csv`),
+      xlsx: ref(`${runKey}/preview.xlsx`),
+    });
+    expect(result.timersArmed).toBe(2);
+    expect(ending(log)).toEqual(ENDING);
+  });
+
+  it('fails the run when the preview written beside the batches fails', async () => {
+    const log = new ActivityLog();
+    const failing = run(log, 'full-sync-preview-fails', {
+      overrides: {
+        workflows: {
+          writePreview: async () => {
+            throw ApplicationFailure.nonRetryable('the blob store refused the preview');
+          },
+        },
+      },
+    });
+    await expect(failing).rejects.toThrow(WorkflowFailedError);
+    expect(log.of('buildReport')).toEqual([]);
   });
 });
