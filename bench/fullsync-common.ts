@@ -525,8 +525,10 @@ export interface SetupWorker {
 
 /** Forks a worker in a process of its own (the provisioning run's, or a measured one) and waits until it polls. */
 export async function startSetupWorker(env: NodeJS.ProcessEnv, message: SetupWorkerMessage): Promise<SetupWorker> {
+  // A V8 CPU profile of each worker when asked (see bench/README.md).
+  const profileDir = process.env.BENCH_WORKER_PROFILE_DIR;
   const child = fork(join(__dirname, 'fullsync-setup-worker.ts'), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
