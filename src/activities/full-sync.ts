@@ -283,6 +283,9 @@ interface BatchSources {
 
 /** Batches whose sources syncEmployeeNow keeps at hand: each is asked for once per employee. */
 const SOURCES_KEPT = 16;
+/** Signal-with-starts armEmployeeTimers keeps in flight: one at a time, the first run after go-live spends minutes at 100,000. */
+const TIMERS_ARMED_AT_ONCE = 8;
+
 /** How long a worker keeps the population it stored for the step after (see justStored). */
 const JUST_STORED_HELD_MS = 5 * 60_000;
 
@@ -851,20 +854,32 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const progress = armingProgressOf(lastHeartbeat());
       if (progress.done >= timers.length) return progress.armed;
       const held = await heldTimersOrNone(client, connection, progress);
-      for (; progress.done < timers.length; progress.done++) {
-        const timer = timers[progress.done]!;
-        if (needsArming(held, connection, timer)) {
-          const input: EmployeeSyncInput = { connection, employeeId: timer.employeeId, taskQueue };
-          await client.workflow.signalWithStart(employeeSync, {
-            workflowId: employeeWorkflowId(connection, timer.employeeId),
-            taskQueue,
-            args: [input],
-            signal: scheduleRecheckSignal,
-            signalArgs: [{ at: timer.at, reason: timer.reason }],
-          });
-          progress.armed += 1;
+      const arm = async (timer: PendingTimer): Promise<boolean> => {
+        if (!needsArming(held, connection, timer)) return false;
+        const input: EmployeeSyncInput = { connection, employeeId: timer.employeeId, taskQueue };
+        await client.workflow.signalWithStart(employeeSync, {
+          workflowId: employeeWorkflowId(connection, timer.employeeId),
+          taskQueue,
+          args: [input],
+          signal: scheduleRecheckSignal,
+          signalArgs: [{ at: timer.at, reason: timer.reason }],
+        });
+        return true;
+      };
+      // A few signals in flight, started in plan order and counted done in plan order, so the
+      // heartbeat still names the first employee not yet known to be armed. A retry may signal
+      // again those that were in flight: the workflow keeps the timer it holds.
+      const inFlight: Promise<boolean>[] = [];
+      let next = progress.done;
+      while (progress.done < timers.length) {
+        for (; next < timers.length && next - progress.done < TIMERS_ARMED_AT_ONCE; next++) {
+          const arming = arm(timers[next]!);
+          arming.catch(() => undefined); // awaited in turn below
+          inFlight.push(arming);
         }
-        heartbeat(armingHeartbeat({ done: progress.done + 1, armed: progress.armed }));
+        if (await inFlight.shift()!) progress.armed += 1;
+        progress.done += 1;
+        heartbeat(armingHeartbeat(progress));
       }
       activityLog(
         'info',

@@ -229,7 +229,8 @@ describe('armEmployeeTimers', () => {
     await expect(failed.env.run(armEmployeeTimers, CONNECTION, ref, TASK_QUEUE)).rejects.toThrow(
       'Temporal frontend unavailable',
     );
-    expect(signalled(first.calls)).toEqual(workflowsOf(TIMERS.slice(0, 4)));
+    // The fifth was already in flight when the fourth failed.
+    expect(signalled(first.calls)).toEqual(workflowsOf(TIMERS));
     // The fourth was not acknowledged, so progress stops at three.
     expect(failed.heartbeats).toEqual([1, 2, 3]);
 
@@ -238,6 +239,37 @@ describe('armEmployeeTimers', () => {
     await expect(retried.env.run(armEmployeeTimers, CONNECTION, ref, TASK_QUEUE)).resolves.toBe(TIMERS.length);
     expect(signalled(second.calls)).toEqual(workflowsOf(TIMERS.slice(3)));
     expect(retried.heartbeats).toEqual([4, 5]);
+  });
+
+  it('keeps several signals in flight, at most eight, and counts them done in plan order', async () => {
+    const many = Array.from({ length: 30 }, (_, i) => ({
+      employeeId: `33328838942350${String(i).padStart(5, '0')}`,
+      at: '2025-07-01T04:00:00.000Z',
+      reason: 'starts on 2025-07-01',
+    }));
+    const manyRef = await blobs.putJson(`runs/${CONNECTION}/run-2/timers.json`, many);
+    let inFlight = 0;
+    let most = 0;
+    const started: string[] = [];
+    const client = {
+      withAbortSignal: <R>(_signal: AbortSignal, fn: () => R): R => fn(),
+      workflow: {
+        signalWithStart: async (_type: unknown, options: { workflowId: string }) => {
+          started.push(options.workflowId);
+          most = Math.max(most, ++inFlight);
+          // Later ones answer sooner: the count must still follow the plan's order.
+          await new Promise((resolve) => setTimeout(resolve, 30 - (started.length % 8) * 3));
+          inFlight -= 1;
+          return { workflowId: options.workflowId };
+        },
+      },
+    } as unknown as Client;
+    const { env, heartbeats } = activityEnv(client);
+
+    await expect(env.run(armEmployeeTimers, CONNECTION, manyRef, TASK_QUEUE)).resolves.toBe(30);
+    expect(started).toEqual(workflowsOf(many));
+    expect(most).toBe(8);
+    expect(heartbeats).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   });
 
   it('signals nobody again when the last attempt had reached the end of the list', async () => {
