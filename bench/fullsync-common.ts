@@ -23,7 +23,7 @@ import type { LoggedRequest } from '../packages/local/emulators/common/request-l
 import type { fullSync } from '../src/workflows/full-sync';
 import type { FullSyncResult } from '../src/workflows/full-sync-api';
 import { machineInfo } from './shared';
-import type { SetupWorkerMessage, SetupWorkerReply } from './fullsync-setup-worker';
+import type { MemorySample, SetupWorkerMessage, SetupWorkerReply } from './fullsync-setup-worker';
 
 export const CONNECTION = 'demo-360';
 export const SEED = 42;
@@ -514,6 +514,8 @@ export interface WorkerStopped {
   peakRssBytes: number;
   eventLoopDelayMaxMs: number;
   eventLoopDelayP99Ms: number;
+  /** The worker's own memory samples: heap and outside it, over its life. */
+  memory: MemorySample[];
 }
 
 export interface SetupWorker {
@@ -525,10 +527,11 @@ export interface SetupWorker {
 
 /** Forks a worker in a process of its own (the provisioning run's, or a measured one) and waits until it polls. */
 export async function startSetupWorker(env: NodeJS.ProcessEnv, message: SetupWorkerMessage): Promise<SetupWorker> {
-  // A V8 CPU profile of each worker when asked (see bench/README.md).
+  // A V8 CPU profile of each worker, and any other Node flags, when asked (see bench/README.md).
   const profileDir = process.env.BENCH_WORKER_PROFILE_DIR;
+  const extraFlags = (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
   const child = fork(join(__dirname, 'fullsync-setup-worker.ts'), [], {
-    execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...extraFlags],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -560,7 +563,7 @@ export async function startSetupWorker(env: NodeJS.ProcessEnv, message: SetupWor
   return {
     pid: child.pid,
     async stop() {
-      const none = { peakRssBytes: 0, eventLoopDelayMaxMs: 0, eventLoopDelayP99Ms: 0 };
+      const none = { peakRssBytes: 0, eventLoopDelayMaxMs: 0, eventLoopDelayP99Ms: 0, memory: [] };
       if (child.exitCode !== null) return none;
       child.send({ kind: 'stop' } satisfies SetupWorkerMessage);
       const stopped = await next('stopped');

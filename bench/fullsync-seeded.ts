@@ -77,6 +77,7 @@ import {
   type StandardField,
 } from '../src/domain/types';
 import type { LoggedRequest } from '../packages/local/emulators/common/request-log';
+import type { MemorySample } from './fullsync-setup-worker';
 import { HibobEmulator, DEFAULT_RATE_LIMITS, generateDemoEmployees } from '../packages/local/emulators/hibob';
 import {
   ApiError as EmulatorApiError,
@@ -496,6 +497,11 @@ interface MeasuredRun {
     workerSampledPeakRssMiB: number;
     /** The worker's highest RSS sample (every 250 ms) during each step. */
     workerPeakRssByStepMiB: Record<string, number | null>;
+    /**
+     * The worker's own sample (every 200 ms) with the highest RSS in each step, split into V8's
+     * heap (used of total) and memory outside it (external, of which array buffers).
+     */
+    workerMemoryAtStepPeakMiB: Record<string, MemoryAtPeak | null>;
     temporalServerPeakRssMiB: number | null;
   };
   /** How late the worker's event loop ran: long synchronous work holds up workflow tasks and heartbeats. */
@@ -667,6 +673,35 @@ async function stepWindows(
     }
   }
   return { windows: windows.sort((a, b) => a.from - b.from), longestTaskMs };
+}
+
+interface MemoryAtPeak {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** In each window, the worker's sample with the highest RSS (MiB). */
+function memoryAtStepPeaks(samples: MemorySample[], windows: StepWindow[]): Record<string, MemoryAtPeak | null> {
+  return Object.fromEntries(
+    windows.map((w) => {
+      const inside = samples.filter((x) => x.at >= w.from && x.at <= w.to);
+      if (!inside.length) return [w.step, null];
+      const peak = inside.reduce((a, b) => (b.rss > a.rss ? b : a));
+      return [
+        w.step,
+        {
+          rss: mib(peak.rss),
+          heapUsed: mib(peak.heapUsed),
+          heapTotal: mib(peak.heapTotal),
+          external: mib(peak.external),
+          arrayBuffers: mib(peak.arrayBuffers),
+        },
+      ];
+    }),
+  );
 }
 
 /** Samples a process's resident memory with the instant of each sample. */
@@ -851,6 +886,7 @@ async function measuredRun(
           workerPeakRssMiB: workerPeak ? mib(workerPeak) : null,
           workerSampledPeakRssMiB: mib(stopped.peakRssBytes),
           workerPeakRssByStepMiB: workerRss.peaks(windows),
+          workerMemoryAtStepPeakMiB: memoryAtStepPeaks(stopped.memory, windows),
           temporalServerPeakRssMiB: serverPeak ? mib(serverPeak) : null,
         },
         workerEventLoopDelayMs: { max: stopped.eventLoopDelayMaxMs, p99: stopped.eventLoopDelayP99Ms },
@@ -1237,6 +1273,14 @@ function runRows(r: MeasuredRun, employees: number): [string, string][] {
       Object.entries(r.memory.workerPeakRssByStepMiB)
         .map(([step, peak]) => `${step} ${peak ?? '?'}`)
         .join(', '),
+    ],
+    [
+      '  at each peak: heap used / total, external (array buffers), MiB',
+      Object.entries(r.memory.workerMemoryAtStepPeakMiB)
+        .map(([step, m]) =>
+          m ? `${step} ${m.heapUsed}/${m.heapTotal}, ${m.external} (${m.arrayBuffers})` : `${step} ?`,
+        )
+        .join('; '),
     ],
     [
       'worker event loop',

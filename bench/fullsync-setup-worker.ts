@@ -14,14 +14,39 @@ export type SetupWorkerMessage =
   { kind: 'start'; config: BobsyncConfig; address: string; bundleCode: string } | { kind: 'stop' };
 export type SetupWorkerReply =
   | { kind: 'ready' }
-  | { kind: 'stopped'; peakRssBytes: number; eventLoopDelayMaxMs: number; eventLoopDelayP99Ms: number }
+  | {
+      kind: 'stopped';
+      peakRssBytes: number;
+      eventLoopDelayMaxMs: number;
+      eventLoopDelayP99Ms: number;
+      memory: MemorySample[];
+    }
   | { kind: 'failed'; message: string };
 
 let workers: WorkerSet | undefined;
 let running: Promise<void> | undefined;
+/** What the worker's memory held at one instant (bytes): where an RSS peak sits, V8's heap or outside it. */
+export interface MemorySample {
+  at: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  /** Memory outside V8's heap held by JavaScript objects, array buffers included. */
+  external: number;
+  arrayBuffers: number;
+}
+
 let peakRss = 0;
+// Every 200 ms, at most the last hour's: enough to place a peak in a step without growing unbounded.
+const memory: MemorySample[] = [];
+let tick = 0;
 const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const usage = process.memoryUsage();
+  peakRss = Math.max(peakRss, usage.rss);
+  if (tick++ % 2 !== 0) return;
+  const { rss, heapUsed, heapTotal, external, arrayBuffers } = usage;
+  memory.push({ at: Date.now(), rss, heapUsed, heapTotal, external, arrayBuffers });
+  if (memory.length > 18_000) memory.shift();
 }, 100);
 // A long synchronous stretch (planning a large population) holds up workflow tasks and heartbeats alike.
 const loopDelay = monitorEventLoopDelay({ resolution: 20 });
@@ -67,6 +92,7 @@ process.on('message', (message: SetupWorkerMessage) => {
           peakRssBytes: peakRss,
           eventLoopDelayMaxMs: Math.round(loopDelay.max / 1e6),
           eventLoopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e6),
+          memory,
         }),
       )
       .catch((err: Error) => reply({ kind: 'failed', message: err.message }))
