@@ -116,15 +116,23 @@ export abstract class SealedBlobStore implements BlobStore {
   private async seal(data: Buffer): Promise<Buffer> {
     if (!this.codec) return data;
     const [payload] = await this.codec.encode([{ metadata: {}, data }]);
-    return Buffer.from(temporal.api.common.v1.Payload.encode(payload as temporal.api.common.v1.IPayload).finish());
+    return bufferView(temporal.api.common.v1.Payload.encode(payload as temporal.api.common.v1.IPayload).finish());
   }
 
   private async open(stored: Buffer): Promise<Buffer> {
     if (!this.codec) return stored;
     const payload = temporal.api.common.v1.Payload.decode(stored) as Payload;
     const [plain] = await this.codec.decode([payload]);
-    return Buffer.from(plain!.data ?? new Uint8Array());
+    return bufferView(plain!.data ?? new Uint8Array());
   }
+}
+
+/**
+ * The same bytes as a Buffer, without copying them: a snapshot's sealed form is tens of
+ * megabytes, and each copy is memory the worker holds until the next full collection.
+ */
+function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
