@@ -852,7 +852,14 @@ async function measuredRun(
     const { windows, longestTaskMs } = await stepWindows(client, run.workflowId);
     const stepOf = (at: number) => windows.find((w) => at >= w.from && at <= w.to)?.step ?? 'between steps';
     const throttled = entries.filter((e) => e.status === 429);
+    if (options.keepServer) {
+      // The employee workflows this run armed take their first tasks on this worker, as on the
+      // one long-lived worker of a deployment, not on the fresh one the next run measures.
+      await settledWork(client);
+    }
     const stopped = await worker.stop();
+    const runEnd = run.startedAt + run.wallMs;
+    const sampledDuringRun = stopped.memory.filter((x) => x.at >= run.startedAt && x.at <= runEnd);
     const result = run.result;
     return {
       startedAt: run.startedAt,
@@ -884,7 +891,7 @@ async function measuredRun(
         longestWorkflowTaskMs: longestTaskMs,
         memory: {
           workerPeakRssMiB: workerPeak ? mib(workerPeak) : null,
-          workerSampledPeakRssMiB: mib(stopped.peakRssBytes),
+          workerSampledPeakRssMiB: mib(Math.max(0, ...sampledDuringRun.map((x) => x.rss))),
           workerPeakRssByStepMiB: workerRss.peaks(windows),
           workerMemoryAtStepPeakMiB: memoryAtStepPeaks(stopped.memory, windows),
           temporalServerPeakRssMiB: serverPeak ? mib(serverPeak) : null,
