@@ -478,6 +478,7 @@ interface MeasuredRun {
   timersArmed: number | null;
   steps: FullSyncStep[];
   hibob: HibobCalls & { perEmployee: number };
+  snapshotReads: SnapshotReads;
   lms: LmsCalls & {
     getsPerEmployee: number;
     writesPerEmployee: number;
@@ -704,6 +705,42 @@ function memoryAtStepPeaks(samples: MemorySample[], windows: StepWindow[]): Reco
   );
 }
 
+/**
+ * When the emulators answered the snapshots' reads, in seconds from the run's start: whether a
+ * slow snapshot waited on the emulators (which share the benchmark's process) or on the worker.
+ */
+interface SnapshotReads {
+  /** HiBob's people search: asked at, and answered in (until its last byte was handed over). */
+  hibobSearch: { atS: number; answeredInS: number } | null;
+  /** The 360Learning list pages of the snapshotLms step: first asked, last answered, and the emulator's own time on them. */
+  lmsLists: { pages: number; fromS: number; toS: number; answeringS: number } | null;
+}
+
+function snapshotReads(
+  hibob: LoggedRequest[],
+  lms: LoggedRequest[],
+  windows: StepWindow[],
+  startedAt: number,
+): SnapshotReads {
+  const fromStart = (ms: number) => round((ms - startedAt) / 1000, 2);
+  const search = hibob.find((e) => e.method === 'POST' && e.path.endsWith('/people/search'));
+  const step = windows.find((w) => w.step === 'snapshotLms');
+  const pages = step
+    ? lms.filter((e) => e.method === 'GET' && !isToken(e) && e.at >= step.from && e.at <= step.to)
+    : [];
+  return {
+    hibobSearch: search ? { atS: fromStart(search.at), answeredInS: round(search.durationMs / 1000, 2) } : null,
+    lmsLists: pages.length
+      ? {
+          pages: pages.length,
+          fromS: fromStart(Math.min(...pages.map((e) => e.at))),
+          toS: fromStart(Math.max(...pages.map((e) => e.at + e.durationMs))),
+          answeringS: round(pages.reduce((sum, e) => sum + e.durationMs, 0) / 1000, 2),
+        }
+      : null,
+  };
+}
+
 /** Samples a process's resident memory with the instant of each sample. */
 function rssTimeline(pid: number | undefined, everyMs = 250) {
   const samples: { at: number; rss: number }[] = [];
@@ -843,7 +880,8 @@ async function measuredRun(
     const workerPeak = processPeakRss(worker.pid);
     const serverPeak = processPeakRss(server.process.pid);
     const entries = [...ctx.lms.kit.requests.entries];
-    const hibobSeen = hibobCalls([...ctx.hibob.kit.requests.entries]);
+    const hibobEntries = [...ctx.hibob.kit.requests.entries];
+    const hibobSeen = hibobCalls(hibobEntries);
     const lmsSeen = lmsCalls(entries);
     log(`   ${label}: done in ${round(run.wallMs / 1000, 1)} s; reading the Temporal histories back…`);
     const all = await temporalWork(client, { sizes: !options.same });
@@ -878,6 +916,7 @@ async function measuredRun(
         timersArmed: result.timersArmed ?? null,
         steps,
         hibob: { ...hibobSeen, perEmployee: perEmployee(hibobSeen.total, ctx.employees) },
+        snapshotReads: snapshotReads(hibobEntries, entries, windows, run.startedAt),
         lms: {
           ...lmsSeen,
           getsPerEmployee: perEmployee(lmsSeen.gets, ctx.employees),
@@ -1232,6 +1271,17 @@ function runRows(r: MeasuredRun, employees: number): [string, string][] {
       `${s(r.wallMs, 2)} (workflow ${s(r.workflowDurationMs, 2)}): ${r.ratioToFloor} × the floor measured, ${r.ratioToVendorFloor} × the vendors' bound`,
     ],
     ['full-sync steps (s)', stepsLine(r.steps)],
+    [
+      '  snapshot reads (s from the start)',
+      [
+        r.snapshotReads.hibobSearch
+          ? `HiBob search asked at ${r.snapshotReads.hibobSearch.atS}, answered in ${r.snapshotReads.hibobSearch.answeredInS}`
+          : 'HiBob search ?',
+        r.snapshotReads.lmsLists
+          ? `360L ${r.snapshotReads.lmsLists.pages} list pages from ${r.snapshotReads.lmsLists.fromS} to ${r.snapshotReads.lmsLists.toS}, the emulator ${r.snapshotReads.lmsLists.answeringS} on them`
+          : '360L list pages ?',
+      ].join('; '),
+    ],
     ['planned', counts(r.byAction)],
     ['outcomes', `${counts(r.outcomes)}; timers armed ${r.timersArmed ?? 0}`],
     [
