@@ -39,4 +39,5 @@ ENV NODE_ENV=production \
 USER node
 
 EXPOSE 3000 3001
-CMD ["node", "bin/bobsync.js", "worker"]
+# The worker as docker-compose.yml starts it (why the heap flag: see there).
+CMD ["node", "--heap-growing-percent=50", "bin/bobsync.js", "worker"]

@@ -7,6 +7,7 @@ import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Client } from '@temporalio/client';
@@ -525,11 +526,31 @@ export interface SetupWorker {
   stop(): Promise<WorkerStopped>;
 }
 
+/**
+ * The Node flags docker-compose.yml starts the worker with (between `node` and the script), so
+ * that the measured workers run as deployed.
+ */
+export function deployedWorkerNodeFlags(): string[] {
+  const compose = parseYaml(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8')) as {
+    services: Record<string, { command?: string[] }>;
+  };
+  const command = compose.services['bobsync-worker']?.command ?? [];
+  const script = command.indexOf('bin/bobsync.js');
+  if (command[0] !== 'node' || script < 0)
+    throw new Error('docker-compose.yml: bobsync-worker is not `node … bin/bobsync.js worker`');
+  return command.slice(1, script);
+}
+
+/** The Node flags of every worker forked by startSetupWorker: as deployed, and any asked for. */
+export function forkedWorkerNodeFlags(): string[] {
+  return [...deployedWorkerNodeFlags(), ...(process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)];
+}
+
 /** Forks a worker in a process of its own (the provisioning run's, or a measured one) and waits until it polls. */
 export async function startSetupWorker(env: NodeJS.ProcessEnv, message: SetupWorkerMessage): Promise<SetupWorker> {
   // A V8 CPU profile of each worker, and any other Node flags, when asked (see bench/README.md).
   const profileDir = process.env.BENCH_WORKER_PROFILE_DIR;
-  const extraFlags = (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const extraFlags = forkedWorkerNodeFlags();
   const child = fork(join(__dirname, 'fullsync-setup-worker.ts'), [], {
     execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...extraFlags],
     env: { ...process.env, ...env },

@@ -82,6 +82,7 @@ import {
   countBy,
   counts,
   fullSyncSettings,
+  forkedWorkerNodeFlags,
   fullSyncSteps,
   hibobCalls,
   hibobClientOf,
@@ -1797,6 +1798,8 @@ async function main(): Promise<void> {
     durationS: round((Date.now() - startedAt.getTime()) / 1000),
     machine: { ...machine(), loadAverageAtStart },
     parameters,
+    // Workers in processes of their own (the seeded steady state, provisioning runs) run with these.
+    forkedWorkerNodeFlags: forkedWorkerNodeFlags(),
     steadyState: steady ?? null,
     initialLoad: initial ?? null,
   };
@@ -1808,6 +1811,9 @@ async function main(): Promise<void> {
   );
   log(
     `  load average  ${m.loadAverageAtStart.join(' ')} at the start, ${m.loadAverage.join(' ')} at the end (1, 5, 15 min)`,
+  );
+  log(
+    `  worker processes  node ${result.forkedWorkerNodeFlags.join(' ') || '(no flags)'} (docker-compose.yml's worker flags, then BENCH_WORKER_NODE_FLAGS)`,
   );
   log(`  result  ${file}`);
   clearTimeout(watchdog);

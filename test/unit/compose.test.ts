@@ -3,6 +3,7 @@
  * checked instead: against the Compose Specification's JSON Schema, against dclint's
  * correctness rules, and against the code they start (commands, env var names, ports, paths).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import Ajv from 'ajv';
@@ -15,6 +16,8 @@ import { ENV_CODEC_ACTIVE_KEY, ENV_CODEC_KEYS } from '../../src/codec/aes-gcm-co
 import { ENV_CODEC_AUTH_TOKEN, ENV_CODEC_CORS_ORIGINS } from '../../src/codec/codec-server';
 
 const root = join(__dirname, '..', '..');
+/** Node flags the worker runs with in the image and in compose (why: docker-compose.yml). */
+const WORKER_NODE_FLAGS = ['--heap-growing-percent=50'];
 const composePath = join(root, 'docker-compose.yml');
 const composeText = readFileSync(composePath, 'utf8');
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
@@ -363,9 +366,14 @@ describe('docker-compose.yml matches what the code reads', () => {
     expect(envExample).not.toMatch(/^[A-Z_]+=\S/m);
   });
 
+  it('starts the worker with Node flags this Node accepts', () => {
+    const run = spawnSync(process.execPath, [...WORKER_NODE_FLAGS, '-e', ''], { encoding: 'utf8' });
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+  });
+
   it('runs CLI commands that exist', () => {
     const commands = buildProgram().commands.map((c) => c.name());
-    expect(service('bobsync-worker').command).toEqual(['node', 'bin/bobsync.js', 'worker']);
+    expect(service('bobsync-worker').command).toEqual(['node', ...WORKER_NODE_FLAGS, 'bin/bobsync.js', 'worker']);
     expect(service('bobsync-api').command).toEqual(['node', 'bin/bobsync.js', 'api']);
     // The search attributes are registered before the worker's workflows set them, once.
     expect(service('bobsync-temporal-setup').command).toEqual(['node', 'bin/bobsync.js', 'temporal', 'setup']);
@@ -373,8 +381,10 @@ describe('docker-compose.yml matches what the code reads', () => {
     const temporal = buildProgram().commands.find((c) => c.name() === 'temporal')!;
     expect(temporal.commands.map((c) => c.name())).toContain('setup');
     for (const [, s] of bobsyncServices) {
-      expect(existsSync(join(root, s.command![1]!))).toBe(true);
-      expect(commands).toContain(s.command![2]);
+      const script = s.command!.indexOf('bin/bobsync.js');
+      expect(s.command![0]).toBe('node');
+      expect(existsSync(join(root, s.command![script]!))).toBe(true);
+      expect(commands).toContain(s.command![script + 1]);
     }
   });
 });
@@ -455,9 +465,10 @@ describe('Dockerfile', () => {
     const cmd = of('CMD').at(-1)!;
     expect(instructions.indexOf(cmd)).toBeGreaterThan(userLine);
     const argv = JSON.parse(cmd.slice('CMD '.length)) as string[];
-    expect(argv.slice(0, 2)).toEqual(['node', 'bin/bobsync.js']);
-    expect(existsSync(join(root, argv[1]!))).toBe(true);
-    expect(buildProgram().commands.map((c) => c.name())).toContain(argv[2]);
+    // The image's default command is the worker exactly as the compose file starts it.
+    expect(argv).toEqual(['node', ...WORKER_NODE_FLAGS, 'bin/bobsync.js', 'worker']);
+    expect(existsSync(join(root, 'bin/bobsync.js'))).toBe(true);
+    expect(buildProgram().commands.map((c) => c.name())).toContain('worker');
     expect(of('ENTRYPOINT')).toEqual([]);
   });
 
