@@ -2,13 +2,24 @@
  * A worker of the full-sync benchmark in a process of its own: the provisioning run's (raised
  * limits), so the measured run's worker starts in a process whose memory carries nothing of it;
  * and each measured run of the seeded steady state, so the worker's memory is measured apart
- * from the emulators'. Reports its peak RSS and how late its event loop ran when stopped.
+ * from the emulators'. Reports its peak RSS, its memory samples and how late its event loop ran when stopped.
  * Forked by bench/fullsync.ts; not run by hand.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { codecDataConverter, codecFromEnv } from '../src/codec/aes-gcm-codec';
 import type { BobsyncConfig } from '../src/config/schema';
 import { createWorkers, installWorkerLogging, type WorkerSet } from '../src/worker';
+
+/** What the worker's memory held at one instant (bytes): where an RSS peak sits, V8's heap or outside it. */
+export interface MemorySample {
+  at: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  /** Memory outside V8's heap held by JavaScript objects, array buffers included. */
+  external: number;
+  arrayBuffers: number;
+}
 
 export type SetupWorkerMessage =
   { kind: 'start'; config: BobsyncConfig; address: string; bundleCode: string } | { kind: 'stop' };
@@ -25,17 +36,6 @@ export type SetupWorkerReply =
 
 let workers: WorkerSet | undefined;
 let running: Promise<void> | undefined;
-/** What the worker's memory held at one instant (bytes): where an RSS peak sits, V8's heap or outside it. */
-export interface MemorySample {
-  at: number;
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  /** Memory outside V8's heap held by JavaScript objects, array buffers included. */
-  external: number;
-  arrayBuffers: number;
-}
-
 let peakRss = 0;
 // Every 200 ms, at most the last hour's: enough to place a peak in a step without growing unbounded.
 const memory: MemorySample[] = [];
