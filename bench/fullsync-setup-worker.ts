@@ -2,8 +2,8 @@
  * A worker of the full-sync benchmark in a process of its own: the provisioning run's (raised
  * limits), so the measured run's worker starts in a process whose memory carries nothing of it;
  * and each measured run of the seeded steady state, so the worker's memory is measured apart
- * from the emulators'. Reports its peak RSS, its memory samples and how late its event loop ran when stopped.
- * Forked by bench/fullsync.ts; not run by hand.
+ * from the emulators'. Reports its peak RSS, its memory samples and how late its event loop ran
+ * when stopped. Forked by bench/fullsync.ts; not run by hand.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { codecDataConverter, codecFromEnv } from '../src/codec/aes-gcm-codec';
