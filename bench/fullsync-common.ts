@@ -7,7 +7,6 @@ import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Client } from '@temporalio/client';
@@ -23,7 +22,7 @@ import { HibobClient } from '../src/clients/hibob/client';
 import type { LoggedRequest } from '../packages/local/emulators/common/request-log';
 import type { fullSync } from '../src/workflows/full-sync';
 import type { FullSyncResult } from '../src/workflows/full-sync-api';
-import { machineInfo } from './shared';
+import { deployedWorker, machineInfo } from './shared';
 import type { MemorySample, SetupWorkerMessage, SetupWorkerReply } from './fullsync-setup-worker';
 
 export const CONNECTION = 'demo-360';
@@ -526,24 +525,9 @@ export interface SetupWorker {
   stop(): Promise<WorkerStopped>;
 }
 
-/**
- * The Node flags docker-compose.yml starts the worker with (between `node` and the script), so
- * that the measured workers run as deployed.
- */
-export function deployedWorkerNodeFlags(): string[] {
-  const compose = parseYaml(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8')) as {
-    services: Record<string, { command?: string[] }>;
-  };
-  const command = compose.services['bobsync-worker']?.command ?? [];
-  const script = command.indexOf('bin/bobsync.js');
-  if (command[0] !== 'node' || script < 0)
-    throw new Error('docker-compose.yml: bobsync-worker is not `node … bin/bobsync.js worker`');
-  return command.slice(1, script);
-}
-
 /** The Node flags of every worker forked by startSetupWorker: as deployed, and any asked for. */
 export function forkedWorkerNodeFlags(): string[] {
-  return [...deployedWorkerNodeFlags(), ...(process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)];
+  return [...deployedWorker().nodeFlags, ...(process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)];
 }
 
 /** Forks a worker in a process of its own (the provisioning run's, or a measured one) and waits until it polls. */

@@ -1,7 +1,8 @@
 /** Pieces the benchmarks share: the machine a figure was measured on, percentiles, CPU time. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
+import { parse as parseYaml } from 'yaml';
 
 export function machineInfo() {
   const cpus = os.cpus();
@@ -55,6 +56,45 @@ export function processCpuMs(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** docker-compose.yml's bobsync-worker: the benchmarks start their workers as it deploys them. */
+export function deployedWorker(): { nodeFlags: string[]; cpuShares: number } {
+  const compose = parseYaml(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8')) as {
+    services: Record<string, { command?: string[]; cpu_shares?: number }>;
+  };
+  const service = compose.services['bobsync-worker'];
+  const command = service?.command ?? [];
+  const script = command.indexOf('bin/bobsync.js');
+  if (command[0] !== 'node' || script < 0)
+    throw new Error('docker-compose.yml: bobsync-worker is not `node … bin/bobsync.js worker`');
+  // Between `node` and the script; 1024 is Docker's CPU weight for a container that sets none.
+  return { nodeFlags: command.slice(1, script), cpuShares: service?.cpu_shares ?? 1024 };
+}
+
+/**
+ * The nice value that weighs, against normal priority, about what `cpuShares` weighs against
+ * Docker's default of 1024: each nice step is about 1.25 times less weight to Linux's scheduler.
+ */
+export function niceForCpuShares(cpuShares: number): number {
+  return Math.min(19, Math.max(0, Math.round(Math.log(1024 / cpuShares) / Math.log(1.25))));
+}
+
+/**
+ * Lowers this process's CPU priority to `nice` (0 = normal, 19 = lowest), as a lower CPU weight
+ * does for a container. Linux keeps a priority per thread, so every thread running now is set;
+ * threads started later take it from the thread that starts them. Child processes forked later
+ * inherit it too: fork the ones that must keep normal priority first.
+ */
+export function lowerCpuPriority(nice: number): void {
+  if (nice <= 0) return;
+  let threads: number[];
+  try {
+    threads = readdirSync('/proc/self/task').map(Number);
+  } catch {
+    threads = [0]; // no /proc: the calling thread (the whole process on systems that have no per-thread priority)
+  }
+  for (const thread of threads) os.setPriority(thread, Math.min(19, nice));
 }
 
 /** A numeric command-line option within bounds, or an error that names the option and the range. */

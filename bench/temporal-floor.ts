@@ -39,6 +39,8 @@ export interface FloorOptions {
   workflows: number;
   /** A Temporal frontend run elsewhere (its `default` namespace); a fresh dev server when absent. */
   temporal?: string;
+  /** Nice value of the worker process (0–19): the CPU priority bobsync's worker runs at, for a like-for-like floor. */
+  workerNice?: number;
 }
 
 export interface FloorResult {
@@ -76,8 +78,8 @@ export function floorSaturation(
 
 const TASK_QUEUE_PREFIX = 'floor';
 
-async function startWorker(address: string, taskQueue: string): Promise<ChildProcess> {
-  const child = fork(join(__dirname, 'floor', 'worker.ts'), [address, taskQueue], {
+async function startWorker(address: string, taskQueue: string, nice: number): Promise<ChildProcess> {
+  const child = fork(join(__dirname, 'floor', 'worker.ts'), [address, taskQueue, String(nice)], {
     execArgv: ['--import', 'tsx'],
     // `--import tsx` resolves from the working directory: the repository's.
     cwd: join(__dirname, '..'),
@@ -161,7 +163,7 @@ export async function measureFloor(setup: FloorSetup, options: FloorOptions): Pr
   const connection = await Connection.connect({ address });
   try {
     const client = new Client({ connection });
-    if (setup !== 'server alone') worker = await startWorker(address, ids.taskQueue);
+    if (setup !== 'server alone') worker = await startWorker(address, ids.taskQueue, options.workerNice ?? 0);
     if (setup === 'minimal worker, signal') {
       // Not measured: start every workflow once, so the measured calls find them running.
       for (let i = 0; i < options.workflows; i++)
@@ -249,16 +251,18 @@ async function main(): Promise<void> {
       rate: { type: 'string', default: '300' },
       duration: { type: 'string', default: '10' },
       workflows: { type: 'string', default: '500' },
+      'worker-nice': { type: 'string', default: '0' },
     },
   });
   const rate = Math.floor(numberOption('rate', values.rate, 1, 5_000));
   const durationS = Math.floor(numberOption('duration', values.duration, 1, 600));
   const workflows = Math.floor(numberOption('workflows', values.workflows, 1, 20_000));
+  const workerNice = Math.floor(numberOption('worker-nice', values['worker-nice'], 0, 19));
 
   const results: FloorResult[] = [];
   for (const setup of ['server alone', 'minimal worker', 'minimal worker, signal'] as const) {
     console.log(`${setup}: ${rate}/s for ${durationS} s over ${workflows} workflows…`);
-    results.push(await measureFloor(setup, { rate, durationS, workflows }));
+    results.push(await measureFloor(setup, { rate, durationS, workflows, workerNice }));
   }
   const machine = {
     ...machineInfo(),
@@ -269,7 +273,7 @@ async function main(): Promise<void> {
     benchmark: 'temporal-floor',
     startedAt: new Date().toISOString(),
     machine,
-    parameters: { rate, durationS, workflows },
+    parameters: { rate, durationS, workflows, workerNice },
     sustained: FLOOR_SUSTAINED,
     results,
   });

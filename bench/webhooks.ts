@@ -5,19 +5,23 @@
  * webhook to the matching 360Learning write. Prints figures; asserts nothing.
  *
  *   npx tsx bench/webhooks.ts [--rates 300,200,100,50 | --rate 300] [--duration 20] [--employees 500]
- *                             [--samples 50] [--concurrency 64] [--api in-process|separate] [--profile]
- *                             [--syncs running|held] [--temporal host:port]
+ *                             [--samples 50] [--concurrency 64] [--api separate|in-process] [--profile]
+ *                             [--syncs running|held] [--worker-nice N] [--temporal host:port]
  *
  * Everything runs on 127.0.0.1: its own Temporal dev server (in memory) unless --temporal names
- * one run elsewhere, the emulators and the worker in this process, the API with them (as
- * `npm start` runs it) or, with --api separate, in a process of its own (as docker compose runs
- * it), and a load generator in a child process.
+ * one run elsewhere, the emulators and the worker in this process, the API in a process of its
+ * own (as docker compose runs it) or, with --api in-process, in this one (as `npm start` runs
+ * it), and a load generator in a child process. In phase A this process runs at the CPU weight
+ * docker compose gives the worker, as a nice value (--worker-nice), and so does the floor's worker.
  * See bench/README.md for how to read the output.
  */
 import {
   distribution,
+  deployedWorker,
   fmt,
+  lowerCpuPriority,
   machineInfo,
+  niceForCpuShares,
   numberOption,
   processCpuMs,
   writeLatestResult,
@@ -80,6 +84,12 @@ interface Options {
   syncs: 'running' | 'held';
   /** A Temporal frontend (host:port) run elsewhere, instead of a dev server started here. */
   temporal?: string;
+  /**
+   * Nice value (0–19) of the process that runs bobsync's worker (and the emulators) during phase
+   * A, and of the floor's minimal worker: the CPU weight docker compose gives the worker, on one
+   * host without containers. Defaults to the weight docker-compose.yml sets.
+   */
+  workerNice: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -92,10 +102,11 @@ function parseOptions(argv: string[]): Options {
       employees: { type: 'string', default: '500' },
       samples: { type: 'string', default: '50' },
       concurrency: { type: 'string', default: '64' },
-      api: { type: 'string', default: 'in-process' },
+      api: { type: 'string', default: 'separate' },
       profile: { type: 'boolean', default: false },
       syncs: { type: 'string', default: 'running' },
       temporal: { type: 'string' },
+      'worker-nice': { type: 'string' },
     },
     strict: true,
   });
@@ -116,6 +127,10 @@ function parseOptions(argv: string[]): Options {
     temporal: values.temporal,
     profile: values.profile,
     syncs: oneOf('syncs', values.syncs, ['running', 'held'] as const),
+    workerNice:
+      values['worker-nice'] === undefined
+        ? niceForCpuShares(deployedWorker().cpuShares)
+        : Math.floor(numberOption('worker-nice', values['worker-nice'], 0, 19)),
   };
 }
 
@@ -540,11 +555,19 @@ interface Throughput {
   check: LostCheck;
 }
 
+interface LostEvent {
+  employeeId: string;
+  triggeredAt: string;
+  runs: { runId: string; status: string }[];
+}
+
 interface LostCheck {
   workflows: number;
   missingWorkflows: number;
   signals: number;
   lost: number;
+  /** The first 20 lost events, with the runs their employee's workflow id had. */
+  lostEvents: LostEvent[];
   /** Signals Temporal holds that the generator never saw acknowledged (e.g. answered after its timeout). */
   unacknowledgedButHeld: number;
   /** What the employee workflows' histories hold (every run): the work Temporal did for the events. */
@@ -674,6 +697,8 @@ async function throughput(bench: Bench, options: Options): Promise<Throughput> {
   let cpuAt: { self: NodeJS.CpuUsage; server: number | undefined; wall: number } | undefined;
   const stopProfile = options.profile ? await startProfile() : undefined;
   const result = await runGenerator(plan, () => {
+    // The API and the generator are forked by now and keep normal priority.
+    lowerCpuPriority(options.workerNice);
     loop.enable();
     apiProcess?.measure();
     cpuAt = { self: process.cpuUsage(), server: processCpuMs(bench.temporal.pid), wall: performance.now() };
@@ -768,16 +793,21 @@ async function checkNothingLost(bench: Bench, records: LoadRecord[]): Promise<Lo
   let lost = 0;
   let unacknowledgedButHeld = 0;
   const history = { events: 0, workflowTasks: 0, activities: 0, timers: 0 };
+  const lostEvents: LostEvent[] = [];
   const queue = [...sentBy.keys()];
   const worker = async () => {
     for (let employeeId = queue.pop(); employeeId !== undefined; employeeId = queue.pop()) {
       const held = new Set<string>();
-      let runId: string | undefined;
+      const runs: LostEvent['runs'] = [];
       try {
-        for (let hops = 0; hops < 100; hops++) {
-          const run = await bench.stack.client.workflow
-            .getHandle(employeeWorkflowId(CONNECTION, employeeId), runId)
-            .fetchHistory();
+        // Every run of the id, not only the continue-as-new chain: a run that closed and was started
+        // again by a later event's signal-with-start holds the events it took before it closed.
+        const workflowId = employeeWorkflowId(CONNECTION, employeeId);
+        for await (const run of bench.stack.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+          runs.push({ runId: run.runId, status: run.status.name });
+        if (runs.length === 0) throw new Error(`no run of ${workflowId}`);
+        for (const { runId } of runs) {
+          const run = await bench.stack.client.workflow.getHandle(workflowId, runId).fetchHistory();
           for (const event of run.events ?? []) {
             history.events++;
             if (event.workflowTaskCompletedEventAttributes) history.workflowTasks++;
@@ -789,14 +819,16 @@ async function checkNothingLost(bench: Bench, records: LoadRecord[]): Promise<Lo
             if (!payload) continue;
             held.add(defaultPayloadConverter.fromPayload<HibobEventSignal>(payload).triggeredAt);
           }
-          runId = run.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
-          if (!runId) break;
         }
       } catch {
         missingWorkflows++;
       }
       const accepted = acceptedBy.get(employeeId) ?? new Set<string>();
-      for (const at of accepted) if (!held.has(at)) lost++;
+      for (const at of accepted) {
+        if (held.has(at)) continue;
+        lost++;
+        if (lostEvents.length < 20) lostEvents.push({ employeeId, triggeredAt: at, runs });
+      }
       for (const at of sentBy.get(employeeId)!) {
         if (!held.has(at)) continue;
         signals++;
@@ -810,6 +842,7 @@ async function checkNothingLost(bench: Bench, records: LoadRecord[]): Promise<Lo
     missingWorkflows,
     signals,
     lost,
+    lostEvents,
     unacknowledgedButHeld,
     history,
     checkMs: Math.round(performance.now() - started),
@@ -864,6 +897,7 @@ async function floorLadder(bench: Bench, options: Options): Promise<FloorLadder>
       durationS: options.durationS,
       workflows: options.employees,
       temporal: options.temporal,
+      workerNice: options.workerNice,
     });
     ladder.push(result);
     log(`floor: ${rate}/s: ${formatFloor(result)}`);
@@ -1006,7 +1040,7 @@ async function main(): Promise<void> {
       table([
         [
           'parameters',
-          `rates tried ${options.rates.join(', ')}/s, phase A at ${options.rate}/s, syncs ${options.syncs}, duration ${options.durationS} s, employees ${options.employees}, concurrency ${options.concurrency}, e2e samples ${options.samples}, API ${options.api}`,
+          `rates tried ${options.rates.join(', ')}/s, phase A at ${options.rate}/s, syncs ${options.syncs}, duration ${options.durationS} s, employees ${options.employees}, concurrency ${options.concurrency}, e2e samples ${options.samples}, API ${options.api}, worker nice ${options.workerNice}`,
         ],
         ['load average (1 min)', `${m.loadAverageBefore} before, ${m.loadAverageAfter} after, on ${m.cpus} cores`],
         [
@@ -1042,6 +1076,10 @@ async function main(): Promise<void> {
           'A lost',
           `${load.check.lost} (${load.check.signals} signals found in ${load.check.workflows - load.check.missingWorkflows}/${load.check.workflows} workflows; ${load.check.unacknowledgedButHeld} held but not acknowledged; checked in ${load.check.checkMs} ms)`,
         ],
+        ...load.check.lostEvents.map((e): [string, string] => [
+          '  lost event',
+          `${e.employeeId} triggeredAt ${e.triggeredAt}; runs: ${e.runs.map((r) => `${r.runId} ${r.status}`).join(', ') || 'none'}`,
+        ]),
         [
           'A Temporal work',
           `${load.check.history.events} history events: ${load.check.history.workflowTasks} workflow tasks, ${load.check.history.activities} activities, ${load.check.history.timers} timers for ${load.check.signals} signals`,

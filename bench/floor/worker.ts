@@ -2,9 +2,12 @@
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { installWorkerLogging } from '../../src/worker';
 import { quietBundleLogger } from '../../src/dev/ports';
+import { lowerCpuPriority } from '../shared';
 
 async function main(): Promise<void> {
-  const [address, taskQueue] = process.argv.slice(2);
+  const [address, taskQueue, nice] = process.argv.slice(2);
+  // Before the SDK starts its threads, so they run at the priority given too.
+  lowerCpuPriority(Number(nice ?? 0));
   installWorkerLogging('ERROR');
   const connection = await NativeConnection.connect({ address });
   const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietBundleLogger });
