@@ -65,6 +65,7 @@ interface Service {
   healthcheck?: { test: string[] };
   user?: string;
   restart?: string;
+  cpu_shares?: number;
 }
 interface ComposeFile {
   name?: string;
@@ -364,6 +365,16 @@ describe('docker-compose.yml matches what the code reads', () => {
     for (const name of needed) expect(exampleNames).toContain(name);
     // Every value is blank in the example.
     expect(envExample).not.toMatch(/^[A-Z_]+=\S/m);
+  });
+
+  it('gives the worker less CPU weight than the API and Temporal, which acknowledge webhooks', () => {
+    // Docker's weight for a container that sets none.
+    const weight = (name: string) => service(name).cpu_shares ?? 1024;
+    expect(weight('bobsync-worker')).toBeLessThan(weight('bobsync-api'));
+    expect(weight('bobsync-worker')).toBeLessThan(weight('temporal'));
+    expect(weight('bobsync-worker')).toBeLessThan(weight('postgresql'));
+    // Not so low that the syncs stall while webhooks keep the host busy.
+    expect(weight('bobsync-worker')).toBeGreaterThanOrEqual(weight('bobsync-api') / 8);
   });
 
   it('starts the worker with Node flags this Node accepts', () => {
