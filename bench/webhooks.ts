@@ -89,7 +89,8 @@ interface Options {
   /**
    * Nice value (0–19) of the process that runs bobsync's worker (and the emulators) during phase
    * A, and of the floor's minimal worker: the CPU weight docker compose gives the worker, on one
-   * host without containers. Defaults to the weight docker-compose.yml sets.
+   * host without containers. Defaults to the weight docker-compose.yml sets with the API apart,
+   * to 0 with it in this process (it would be lowered too).
    */
   workerNice: number;
 }
@@ -114,6 +115,7 @@ function parseOptions(argv: string[]): Options {
     strict: true,
   });
   const employees = Math.floor(numberOption('employees', values.employees, 1, 20_000));
+  const api = oneOf('api', values.api, ['in-process', 'separate'] as const);
   // --rate N is a ladder of one rung.
   const rates = (values.rate ?? values.rates)
     .split(',')
@@ -126,15 +128,18 @@ function parseOptions(argv: string[]): Options {
     employees,
     samples: Math.min(employees, Math.floor(numberOption('samples', values.samples, 1, 1_000))),
     concurrency: Math.floor(numberOption('concurrency', values.concurrency, 1, 1_024)),
-    api: oneOf('api', values.api, ['in-process', 'separate'] as const),
+    api,
     temporal: values.temporal,
     profile: values.profile,
     syncs: oneOf('syncs', values.syncs, ['running', 'held'] as const),
     floorRepeats: Math.floor(numberOption('floor-repeats', values['floor-repeats'], 1, 5)),
     workerNice:
-      values['worker-nice'] === undefined
-        ? niceForCpuShares(deployedWorker().cpuShares)
-        : Math.floor(numberOption('worker-nice', values['worker-nice'], 0, 19)),
+      values['worker-nice'] !== undefined
+        ? Math.floor(numberOption('worker-nice', values['worker-nice'], 0, 19))
+        : // npm start runs everything at normal priority; compose lowers the worker's weight only.
+          api === 'separate'
+          ? niceForCpuShares(deployedWorker().cpuShares)
+          : 0,
   };
 }
 
@@ -802,14 +807,14 @@ async function checkNothingLost(bench: Bench, records: LoadRecord[]): Promise<Lo
   let signals = 0;
   let lost = 0;
   let unacknowledgedButHeld = 0;
-  const history = { events: 0, workflowTasks: 0, activities: 0, timers: 0 };
+  const history: LostCheck['history'] = { events: 0, workflowTasks: 0, activities: 0, timers: 0 };
   const lostEvents: LostEvent[] = [];
   let readAgain = 0;
   /** What the histories of every run of the employee's workflow id hold now. */
   const readRuns = async (employeeId: string) => {
     const held = new Set<string>();
     const runs: LostEvent['runs'] = [];
-    const counts = { events: 0, workflowTasks: 0, activities: 0, timers: 0 };
+    const counts: LostCheck['history'] = { events: 0, workflowTasks: 0, activities: 0, timers: 0 };
     // Every run of the id, not only the continue-as-new chain: a run that closed and was started
     // again by a later event's signal-with-start holds the events it took before it closed.
     const workflowId = employeeWorkflowId(CONNECTION, employeeId);
@@ -832,22 +837,26 @@ async function checkNothingLost(bench: Bench, records: LoadRecord[]): Promise<Lo
     }
     return { held, runs, counts };
   };
+  /**
+   * A signal that arrives while a workflow task runs is held in the workflow's state and joins the
+   * history when that task ends: while an accepted event is not found, the runs are read again.
+   */
+  const readUntilHeld = async (employeeId: string, accepted: Set<string>) => {
+    let read = await readRuns(employeeId);
+    for (let reads = 1; reads < LOST_CHECK_READS && [...accepted].some((at) => !read.held.has(at)); reads++) {
+      if (reads === 1) readAgain++;
+      await new Promise((resolve) => setTimeout(resolve, LOST_CHECK_PAUSE_MS));
+      read = await readRuns(employeeId);
+    }
+    return read;
+  };
   const queue = [...sentBy.keys()];
   const worker = async () => {
     for (let employeeId = queue.pop(); employeeId !== undefined; employeeId = queue.pop()) {
       const accepted = acceptedBy.get(employeeId) ?? new Set<string>();
       let read: Awaited<ReturnType<typeof readRuns>> | undefined;
       try {
-        // A signal that arrives while a workflow task runs is held in the workflow's state and
-        // joins the history when that task ends: one not found yet is looked for again.
-        for (let attempt = 0; attempt < LOST_CHECK_READS; attempt++) {
-          if (attempt > 0) {
-            if (attempt === 1) readAgain++;
-            await new Promise((resolve) => setTimeout(resolve, LOST_CHECK_PAUSE_MS));
-          }
-          read = await readRuns(employeeId);
-          if ([...accepted].every((at) => read!.held.has(at))) break;
-        }
+        read = await readUntilHeld(employeeId, accepted);
       } catch {
         missingWorkflows++;
       }
@@ -900,8 +909,8 @@ interface FloorLadder {
   ladder: FloorResult[];
   /** Phase A's rate: the highest the floor sustained, or the lowest tried when none was. */
   rate: number;
-  /** Every measurement at that rate: the ladder's, then the repeats (`--floor-repeats`). */
-  atRateRuns: FloorResult[];
+  /** Measurements at that rate after the ladder's own (`--floor-repeats`). */
+  repeats: FloorResult[];
   /** The floor at that rate: the sustained measurement with the lowest p99. */
   atRate: FloorResult;
   /** What bobsync's own idle stack (this process and its Temporal server) used meanwhile, in % of one core. */
@@ -943,10 +952,9 @@ async function floorLadder(bench: Bench, options: Options): Promise<FloorLadder>
   }
   // The sustained rate is measured again; the quickest of its sustained measurements counts.
   const chosen = ladder.at(-1)!;
-  const atRateRuns = [chosen];
-  if (!chosen.saturated)
-    for (let i = 1; i < options.floorRepeats; i++) atRateRuns.push(await measure(chosen.rate, true));
-  const sustained = atRateRuns.filter((r) => !r.saturated);
+  const repeats: FloorResult[] = [];
+  if (!chosen.saturated) for (let i = 1; i < options.floorRepeats; i++) repeats.push(await measure(chosen.rate, true));
+  const sustained = [chosen, ...repeats].filter((r) => !r.saturated);
   const atRate = sustained.length
     ? sustained.reduce((best, r) => (r.latencyMs.p99 < best.latencyMs.p99 ? r : best))
     : chosen;
@@ -956,7 +964,7 @@ async function floorLadder(bench: Bench, options: Options): Promise<FloorLadder>
   const pct = (ms: number) => Math.round((ms / wallMs) * 1000) / 10;
   return {
     ladder,
-    atRateRuns,
+    repeats,
     rate: atRate.rate,
     atRate,
     idleStackPct: {
@@ -1062,7 +1070,7 @@ async function main(): Promise<void> {
         sustained: FLOOR_SUSTAINED,
         rate: floor.rate,
         ladder: floor.ladder,
-        atRateRuns: floor.atRateRuns,
+        repeats: floor.repeats,
         idleStackPct: floor.idleStackPct,
         loadAverage: floor.loadAverage,
       },
@@ -1157,10 +1165,10 @@ async function main(): Promise<void> {
         ],
         [
           'floor',
-          [...floor.ladder, ...floor.atRateRuns.slice(1)]
+          [...floor.ladder, ...floor.repeats]
             .map(
               (f) =>
-                `${f.rate}/s p50 ${f.latencyMs.p50} / p99 ${f.latencyMs.p99} ms${f.saturated ? ` SATURATED (${f.saturated})` : ' sustained'}${f === floor.atRate && floor.atRateRuns.length > 1 ? ' (counts)' : ''}`,
+                `${f.rate}/s p50 ${f.latencyMs.p50} / p99 ${f.latencyMs.p99} ms${f.saturated ? ` SATURATED (${f.saturated})` : ' sustained'}${f === floor.atRate && floor.repeats.length > 0 ? ' (counts)' : ''}`,
             )
             .join('; '),
         ],
