@@ -5,6 +5,9 @@
  *   server alone           no worker polls, so each call is only Temporal's write
  *   minimal worker         a worker runs a workflow that wakes per signal and does nothing else
  *   minimal worker, signal the same, with plain signals to workflows already running
+ *   minimal worker, over HTTP
+ *                          the minimal worker, with each call made by a minimal webhook receiver
+ *                          (bench/floor/relay.ts) for a signed POST from a load generator
  *
  * The webhook benchmark's acknowledgement latency cannot be lower than these figures, since
  * bobsync's API answers only once Temporal holds the event; it measures the minimal worker's
@@ -20,7 +23,9 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../src/dev/ports';
 import { startDevServer, waitForTemporal } from '../src/dev/temporal-dev-server';
+import type { RelayArgs } from './floor/relay';
 import { eventSignal } from './floor/workflows';
+import { runLoad } from './webhook-load';
 import {
   distribution,
   fmt,
@@ -31,7 +36,7 @@ import {
   type Distribution,
 } from './shared';
 
-export type FloorSetup = 'server alone' | 'minimal worker' | 'minimal worker, signal';
+export type FloorSetup = 'server alone' | 'minimal worker' | 'minimal worker, signal' | 'minimal worker, over HTTP';
 
 export interface FloorOptions {
   rate: number;
@@ -41,6 +46,8 @@ export interface FloorOptions {
   temporal?: string;
   /** Nice value of the worker process (0–19): the CPU priority bobsync's worker runs at, for a like-for-like floor. */
   workerNice?: number;
+  /** Over HTTP: requests in flight at most, as bench:webhooks' `--concurrency` (default 64). */
+  concurrency?: number;
 }
 
 export interface FloorResult {
@@ -53,8 +60,11 @@ export interface FloorResult {
   answeredPerSecond: number;
   /** Why this rate is beyond what this set-up sustains on this machine; absent when it keeps up. */
   saturated?: string;
-  /** CPU time per 1,000 calls over the measured window, in ms. */
-  cpuMsPer1000: { temporal: number | undefined; worker: number | undefined; caller: number };
+  /**
+   * CPU time per 1,000 calls over the measured window, in ms. Over HTTP the caller is the load
+   * generator and the relay is the receiver that makes the Temporal calls.
+   */
+  cpuMsPer1000: { temporal: number | undefined; worker: number | undefined; caller: number; relay?: number };
 }
 
 /**
@@ -92,12 +102,12 @@ async function startWorker(address: string, taskQueue: string, nice: number): Pr
   return child;
 }
 
-/** Lets the worker drain before its server goes, so it does not retry against a closed port. */
-async function stopWorker(worker: ChildProcess): Promise<void> {
-  if (worker.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  worker.disconnect();
-  const timer = setTimeout(() => worker.kill('SIGKILL'), 15_000);
+/** Lets the worker (or relay) drain before its server goes, so it does not retry against a closed port. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.disconnect();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
 }
@@ -146,6 +156,57 @@ async function drive(
   return { latencies, failed, spanMs: lastAnswer - started };
 }
 
+const RELAY_SECRET = 'floor-relay';
+
+interface Relay {
+  process: ChildProcess;
+  port: number;
+}
+
+async function startRelay(args: RelayArgs): Promise<Relay> {
+  const child = fork(join(__dirname, 'floor', 'relay.ts'), [JSON.stringify(args)], {
+    execArgv: ['--import', 'tsx'],
+    cwd: join(__dirname, '..'),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message: { port: number }) => resolve(message.port));
+    child.once('exit', (code) => reject(new Error(`the floor relay exited with code ${code}`)));
+  });
+  return { process: child, port };
+}
+
+/**
+ * The webhook benchmark's load generator, run in this process, POSTs signed events at the rate to
+ * the relay, round-robin over the workflows' employees; a call is a request answered 202.
+ */
+async function driveOverHttp(
+  port: number,
+  options: FloorOptions,
+): Promise<{ latencies: number[]; failed: number; spanMs: number }> {
+  const result = await runLoad(
+    {
+      url: `http://127.0.0.1:${port}/`,
+      secret: RELAY_SECRET,
+      rate: options.rate,
+      durationS: options.durationS,
+      employeeIds: Array.from({ length: options.workflows }, (_, i) => String(i)),
+      companyId: 1,
+      triggeredBy: 'floor',
+      concurrency: options.concurrency ?? 64,
+      timeoutMs: 15_000,
+      graceMs: 10_000,
+    },
+    () => undefined,
+  );
+  const answered = result.records.filter((r) => r.status === 202);
+  return {
+    latencies: answered.map((r) => r.doneMs - r.sentMs),
+    failed: result.records.length - answered.length + result.unsent,
+    spanMs: Math.max(0, ...answered.map((r) => r.doneMs)),
+  };
+}
+
 /** One set-up at one rate, on a fresh dev server (or the given one) with, but for `server alone`, a minimal worker of its own. */
 export async function measureFloor(setup: FloorSetup, options: FloorOptions): Promise<FloorResult> {
   const server = options.temporal
@@ -160,10 +221,18 @@ export async function measureFloor(setup: FloorSetup, options: FloorOptions): Pr
     workflowId: (i: number) => `floor-${runKey}-${i}`,
   };
   let worker: ChildProcess | undefined;
+  let relay: Relay | undefined;
   const connection = await Connection.connect({ address });
   try {
     const client = new Client({ connection });
     if (setup !== 'server alone') worker = await startWorker(address, ids.taskQueue, options.workerNice ?? 0);
+    if (setup === 'minimal worker, over HTTP')
+      relay = await startRelay({
+        address,
+        taskQueue: ids.taskQueue,
+        workflowIdPrefix: `floor-${runKey}-`,
+        secret: RELAY_SECRET,
+      });
     if (setup === 'minimal worker, signal') {
       // Not measured: start every workflow once, so the measured calls find them running.
       for (let i = 0; i < options.workflows; i++)
@@ -173,8 +242,11 @@ export async function measureFloor(setup: FloorSetup, options: FloorOptions): Pr
       temporal: processCpuMs(server?.process.pid),
       worker: processCpuMs(worker?.pid),
       caller: process.cpuUsage(),
+      relay: processCpuMs(relay?.process.pid),
     };
-    const { latencies, failed, spanMs } = await drive(client, setup, options, ids);
+    const { latencies, failed, spanMs } = relay
+      ? await driveOverHttp(relay.port, options)
+      : await drive(client, setup, options, ids);
     const calls = latencies.length + failed;
     const per1000 = (before: number | undefined, after: number | undefined) =>
       before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1000) / calls);
@@ -195,10 +267,12 @@ export async function measureFloor(setup: FloorSetup, options: FloorOptions): Pr
         temporal: per1000(cpuBefore.temporal, processCpuMs(server?.process.pid)),
         worker: per1000(cpuBefore.worker, processCpuMs(worker?.pid)),
         caller: Math.round((callerCpu.user + callerCpu.system) / calls),
+        ...(relay ? { relay: per1000(cpuBefore.relay, processCpuMs(relay.process.pid)) } : {}),
       },
     };
   } finally {
-    if (worker) await stopWorker(worker);
+    if (relay) await stopChild(relay.process);
+    if (worker) await stopChild(worker);
     await connection.close();
     await server?.stop();
   }
@@ -240,6 +314,7 @@ export function formatFloor(r: FloorResult): string {
   return (
     `${fmt(r.latencyMs)}; answered ${r.answeredPerSecond}/s; ${r.failed} failed; ` +
     `CPU ms per 1,000 calls: Temporal ${cpu.temporal ?? '?'}, worker ${cpu.worker ?? '-'}, caller ${cpu.caller}` +
+    (cpu.relay !== undefined ? `, relay ${cpu.relay}` : '') +
     (r.saturated ? `; SATURATED (${r.saturated})` : '')
   );
 }
@@ -260,7 +335,12 @@ async function main(): Promise<void> {
   const workerNice = Math.floor(numberOption('worker-nice', values['worker-nice'], 0, 19));
 
   const results: FloorResult[] = [];
-  for (const setup of ['server alone', 'minimal worker', 'minimal worker, signal'] as const) {
+  for (const setup of [
+    'server alone',
+    'minimal worker',
+    'minimal worker, signal',
+    'minimal worker, over HTTP',
+  ] as const) {
     console.log(`${setup}: ${rate}/s for ${durationS} s over ${workflows} workflows…`);
     results.push(await measureFloor(setup, { rate, durationS, workflows, workerNice }));
   }
@@ -281,8 +361,8 @@ async function main(): Promise<void> {
   console.log(
     `\nTemporal floor — ${machine.cpus} × ${machine.cpuModel}, load average ${machine.loadAverageBefore} before, ${machine.loadAverageAfter} after`,
   );
-  for (const r of results) console.log(`  ${r.setup.padEnd(24)} ${formatFloor(r)}`);
-  console.log(`  result                   ${file}`);
+  for (const r of results) console.log(`  ${r.setup.padEnd(26)} ${formatFloor(r)}`);
+  console.log(`  result                     ${file}`);
 }
 
 if (require.main === module && process.send) {

@@ -6,7 +6,8 @@
  *
  *   npx tsx bench/webhooks.ts [--rates 300,200,100,50 | --rate 300] [--duration 20] [--employees 500]
  *                             [--samples 50] [--concurrency 64] [--api separate|in-process] [--profile]
- *                             [--syncs running|held] [--worker-nice N] [--floor-repeats 2] [--temporal host:port]
+ *                             [--syncs running|held] [--worker-nice N] [--floor-repeats 2] [--http-floors 2]
+ *                             [--temporal host:port]
  *
  * Everything runs on 127.0.0.1: its own Temporal dev server (in memory) unless --temporal names
  * one run elsewhere, the emulators and the worker in this process, the API in a process of its
@@ -53,7 +54,7 @@ import type {
   ApiProcessStats,
   TemporalCall,
 } from './api-process';
-import { FLOOR_SUSTAINED, formatFloor, measureFloorApart, type FloorResult } from './temporal-floor';
+import { FLOOR_SUSTAINED, formatFloor, measureFloorApart, type FloorResult, type FloorSetup } from './temporal-floor';
 import type { LoadMessage, LoadPlan, LoadRecord, LoadResult } from './webhook-load';
 
 const CONNECTION = 'demo-360';
@@ -87,6 +88,11 @@ interface Options {
   /** Measurements of the floor at its sustained rate; the one with the lowest p99 counts. */
   floorRepeats: number;
   /**
+   * Measurements at phase A's rate of the floor over HTTP (a minimal webhook receiver in front of
+   * the minimal worker), to tell what receiving the webhooks costs from what bobsync adds; 0: none.
+   */
+  httpFloors: number;
+  /**
    * Nice value (0–19) of the process that runs bobsync's worker (and the emulators) during phase
    * A, and of the floor's minimal worker: the CPU weight docker compose gives the worker, on one
    * host without containers. Defaults to the weight docker-compose.yml sets with the API apart,
@@ -111,6 +117,7 @@ function parseOptions(argv: string[]): Options {
       temporal: { type: 'string' },
       'worker-nice': { type: 'string' },
       'floor-repeats': { type: 'string', default: '2' },
+      'http-floors': { type: 'string', default: '2' },
     },
     strict: true,
   });
@@ -133,6 +140,7 @@ function parseOptions(argv: string[]): Options {
     profile: values.profile,
     syncs: oneOf('syncs', values.syncs, ['running', 'held'] as const),
     floorRepeats: Math.floor(numberOption('floor-repeats', values['floor-repeats'], 1, 5)),
+    httpFloors: Math.floor(numberOption('http-floors', values['http-floors'], 0, 5)),
     workerNice:
       values['worker-nice'] !== undefined
         ? Math.floor(numberOption('worker-nice', values['worker-nice'], 0, 19))
@@ -913,10 +921,18 @@ interface FloorLadder {
   repeats: FloorResult[];
   /** The floor at that rate: the sustained measurement with the lowest p99. */
   atRate: FloorResult;
+  /** The floor over HTTP at that rate (`--http-floors` measurements), and the one with the lowest p99. */
+  overHttp: FloorResult[];
+  overHttpBest?: FloorResult;
   /** What bobsync's own idle stack (this process and its Temporal server) used meanwhile, in % of one core. */
   idleStackPct: { stack: number; temporal: number | null };
   /** 1-minute load average before the first rate and after the last. */
   loadAverage: { before: number; after: number };
+}
+
+/** The measurement with the lowest p99. */
+function quickest(results: FloorResult[]): FloorResult {
+  return results.reduce((best, r) => (r.latencyMs.p99 < best.latencyMs.p99 ? r : best));
 }
 
 /**
@@ -931,16 +947,17 @@ async function floorLadder(bench: Bench, options: Options): Promise<FloorLadder>
   const loadBefore = loadAverage();
   const wall = performance.now();
   const cpu = { self: process.cpuUsage(), temporal: processCpuMs(bench.temporal.pid) };
-  const measure = async (rate: number, again: boolean): Promise<FloorResult> => {
+  const measure = async (rate: number, again: boolean, setup: FloorSetup = 'minimal worker'): Promise<FloorResult> => {
     log(
-      `floor: minimal worker, ${rate}/s for ${options.durationS} s over ${options.employees} workflows${again ? ', again' : ''}…`,
+      `floor: ${setup}, ${rate}/s for ${options.durationS} s over ${options.employees} workflows${again ? ', again' : ''}…`,
     );
-    const result = await measureFloorApart('minimal worker', {
+    const result = await measureFloorApart(setup, {
       rate,
       durationS: options.durationS,
       workflows: options.employees,
       temporal: options.temporal,
       workerNice: options.workerNice,
+      concurrency: options.concurrency,
     });
     log(`floor: ${rate}/s: ${formatFloor(result)}`);
     return result;
@@ -955,9 +972,10 @@ async function floorLadder(bench: Bench, options: Options): Promise<FloorLadder>
   const repeats: FloorResult[] = [];
   if (!chosen.saturated) for (let i = 1; i < options.floorRepeats; i++) repeats.push(await measure(chosen.rate, true));
   const sustained = [chosen, ...repeats].filter((r) => !r.saturated);
-  const atRate = sustained.length
-    ? sustained.reduce((best, r) => (r.latencyMs.p99 < best.latencyMs.p99 ? r : best))
-    : chosen;
+  const atRate = sustained.length ? quickest(sustained) : chosen;
+  const overHttp: FloorResult[] = [];
+  for (let i = 0; i < options.httpFloors; i++)
+    overHttp.push(await measure(atRate.rate, i > 0, 'minimal worker, over HTTP'));
   const wallMs = performance.now() - wall;
   const self = process.cpuUsage(cpu.self);
   const temporalNow = processCpuMs(bench.temporal.pid);
@@ -967,6 +985,8 @@ async function floorLadder(bench: Bench, options: Options): Promise<FloorLadder>
     repeats,
     rate: atRate.rate,
     atRate,
+    overHttp,
+    ...(overHttp.length ? { overHttpBest: quickest(overHttp) } : {}),
     idleStackPct: {
       stack: pct((self.user + self.system) / 1000),
       temporal: cpu.temporal !== undefined && temporalNow !== undefined ? pct(temporalNow - cpu.temporal) : null,
@@ -1056,6 +1076,13 @@ async function main(): Promise<void> {
       /** A ratio to a saturated floor compares two queues, not bobsync with Temporal. */
       floorSaturated: floor.atRate.saturated ?? null,
       keptUp,
+      /** Against the floor over HTTP: what bobsync adds to receiving the webhooks; not the target. */
+      overHttp: floor.overHttpBest
+        ? {
+            floorP99Ms: floor.overHttpBest.latencyMs.p99,
+            value: Math.round((load.ackMs.p99 / floor.overHttpBest.latencyMs.p99) * 100) / 100,
+          }
+        : null,
     };
     const result = {
       benchmark: 'webhooks',
@@ -1071,6 +1098,7 @@ async function main(): Promise<void> {
         rate: floor.rate,
         ladder: floor.ladder,
         repeats: floor.repeats,
+        overHttp: floor.overHttp,
         idleStackPct: floor.idleStackPct,
         loadAverage: floor.loadAverage,
       },
@@ -1178,6 +1206,23 @@ async function main(): Promise<void> {
             (ratio.floorSaturated ? `; the floor is saturated at every rate tried, so the ratio means nothing` : '') +
             (keptUp ? '' : `; bobsync did not keep up (${load.acceptedPerSecond}/s accepted)`),
         ],
+        ...(ratio.overHttp
+          ? ([
+              [
+                'floor over HTTP',
+                floor.overHttp
+                  .map(
+                    (f) =>
+                      `${f.rate}/s p50 ${f.latencyMs.p50} / p99 ${f.latencyMs.p99} ms${f.saturated ? ` SATURATED (${f.saturated})` : ''}${f === floor.overHttpBest && floor.overHttp.length > 1 ? ' (counts)' : ''}`,
+                  )
+                  .join('; '),
+              ],
+              [
+                'ratio to the floor over HTTP',
+                `${ratio.overHttp.value} = bobsync ack p99 ${ratio.ackP99Ms} ms / ${ratio.overHttp.floorP99Ms} ms for a minimal webhook receiver (bench/floor/relay.ts) in front of the minimal worker: what bobsync adds to receiving the webhooks`,
+              ],
+            ] as [string, string][])
+          : []),
         [
           'target',
           `ratio ≤ ${RATIO_TARGET} at the highest rate the floor sustains, keeping up, nothing lost: ${result.target.met ? 'met' : 'NOT met'}`,
