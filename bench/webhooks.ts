@@ -1196,7 +1196,7 @@ async function main(): Promise<void> {
           [...floor.ladder, ...floor.repeats]
             .map(
               (f) =>
-                `${f.rate}/s p50 ${f.latencyMs.p50} / p99 ${f.latencyMs.p99} ms${f.saturated ? ` SATURATED (${f.saturated})` : ' sustained'}${f === floor.atRate && floor.repeats.length > 0 ? ' (counts)' : ''}`,
+                `${f.rate}/s p50 ${f.latencyMs.p50} / p99 ${f.latencyMs.p99} ms (first / later p99 ${f.firstCallMs.p99} / ${f.laterCallsMs.p99})${f.saturated ? ` SATURATED (${f.saturated})` : ' sustained'}${f === floor.atRate && floor.repeats.length > 0 ? ' (counts)' : ''}`,
             )
             .join('; '),
         ],
@@ -1213,7 +1213,7 @@ async function main(): Promise<void> {
                 floor.overHttp
                   .map(
                     (f) =>
-                      `${f.rate}/s p50 ${f.latencyMs.p50} / p99 ${f.latencyMs.p99} ms${f.saturated ? ` SATURATED (${f.saturated})` : ''}${f === floor.overHttpBest && floor.overHttp.length > 1 ? ' (counts)' : ''}`,
+                      `${f.rate}/s p50 ${f.latencyMs.p50} / p99 ${f.latencyMs.p99} ms (first / later p99 ${f.firstCallMs.p99} / ${f.laterCallsMs.p99})${f.saturated ? ` SATURATED (${f.saturated})` : ''}${f === floor.overHttpBest && floor.overHttp.length > 1 ? ' (counts)' : ''}`,
                   )
                   .join('; '),
               ],
