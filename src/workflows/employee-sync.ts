@@ -60,6 +60,11 @@ const MAX_SEEN_KEYS = 200;
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
 /** Histories written before the read-lag re-read existed replay without it. */
 const READ_LAG_PATCH = 'hibob-read-lag-reread';
+/**
+ * Histories written while every stale-read re-read also looked the learner up and planned replay
+ * that way; since, HiBob alone is read again until the named fields read as changed.
+ */
+const HIBOB_ONLY_REREAD_PATCH = 'hibob-only-reread';
 
 /** What the loop runs: webhook events (consecutive ones share one sync), an on-demand sync, or a due timer. */
 type Work =
@@ -93,6 +98,13 @@ function triggerKeyword(work: Work): string {
 interface FullSyncReads {
   snapshot?: SnapshotRead;
   lookupHints?: LookupHints;
+}
+
+/** One HiBob read, the learner lookup and the plan made from both. */
+interface Read {
+  fetched: FetchedEmployee;
+  lookup: LearnerLookup;
+  plan: Plan;
 }
 
 /** What a sync triggered by webhook events knows of them. */
@@ -255,16 +267,20 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     return fetched;
   }
 
-  async function readAndPlan(
+  async function readAndPlan(force: boolean, options: PlanOptions = {}, reads: FullSyncReads = {}): Promise<Read> {
+    return lookupAndPlan(await readHibob(reads.snapshot), force, options, reads.lookupHints);
+  }
+
+  async function lookupAndPlan(
+    fetched: FetchedEmployee,
     force: boolean,
-    options: PlanOptions = {},
-    reads: FullSyncReads = {},
-  ): Promise<{ fetched: FetchedEmployee; lookup: LearnerLookup; plan: Plan }> {
-    const fetched = await readHibob(reads.snapshot);
+    options: PlanOptions,
+    lookupHints?: LookupHints,
+  ): Promise<Read> {
     const record = fetched.found ? fetched.record : null;
     // Hints go only to lookups that have them, so the activity's arguments are unchanged otherwise.
-    const lookup = reads.lookupHints
-      ? await lmsReads.lookupLearner(input.connection, input.employeeId, record, learnerId, reads.lookupHints)
+    const lookup = lookupHints
+      ? await lmsReads.lookupLearner(input.connection, input.employeeId, record, learnerId, lookupHints)
       : await lmsReads.lookupLearner(input.connection, input.employeeId, record, learnerId);
     const plan = await local.planEmployee(
       input.connection,
@@ -277,10 +293,68 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     return { fetched, lookup, plan };
   }
 
+  /** Whether a read taken after the events looks stale (read-lag.ts), planned or not yet. */
+  function staleAfter(events: EventContext, fetched: FetchedEmployee, plan?: Plan): string | undefined {
+    return staleReadReason({
+      namedFields: events.namedFields,
+      digests: fetched.digests,
+      applied: events.baseline,
+      planChangesNothing: plan && plan.outcome.kind === 'noop',
+      found: fetched.found,
+      eventTypes: events.types,
+    });
+  }
+
   /**
-   * Re-reads HiBob while the fields the events named still read as before they arrived, until
-   * the read-after-write lag has passed since the first of them arrived.
+   * Reads HiBob again while the fields the events named still read as before they arrived, until
+   * the read-after-write lag has passed since the first of them arrived, and only then looks the
+   * learner up and plans: a lookup made beside a stale read would be thrown away, and costs one of
+   * the LMS's rate-limited reads. A check that needs the plan (a named field this workflow never
+   * applied) re-reads everything, within the same pauses.
    */
+  async function readPastLag(
+    force: boolean,
+    options: PlanOptions,
+    events: EventContext,
+  ): Promise<{ read: Read; rereads: number }> {
+    let fetched = await readHibob();
+    const pauses = rereadPauses((fetched.readLagSeconds ?? 0) - (Date.now() - events.since) / 1000);
+    let next = 0;
+    let rereads = 0;
+    while (next < pauses.length && staleAfter(events, fetched)) {
+      await sleep(pauses[next++]!);
+      fetched = await readHibob();
+      rereads += 1;
+    }
+    let read = await lookupAndPlan(fetched, force, options);
+    while (next < pauses.length && staleAfter(events, read.fetched, read.plan)) {
+      await sleep(pauses[next++]!);
+      read = await readAndPlan(force, options);
+      rereads += 1;
+    }
+    return { read, rereads };
+  }
+
+  /** readPastLag before HIBOB_ONLY_REREAD_PATCH: every re-read also looked the learner up and planned. */
+  async function readWithFullRereads(
+    force: boolean,
+    options: PlanOptions,
+    events: EventContext,
+  ): Promise<{ read: Read; rereads: number }> {
+    let read = await readAndPlan(force, options);
+    let rereads = 0;
+    if (patched(READ_LAG_PATCH)) {
+      const lagLeft = (read.fetched.readLagSeconds ?? 0) - (Date.now() - events.since) / 1000;
+      for (const pause of rereadPauses(lagLeft)) {
+        if (!staleAfter(events, read.fetched, read.plan)) break;
+        await sleep(pause);
+        read = await readAndPlan(force, options);
+        rereads += 1;
+      }
+    }
+    return { read, rereads };
+  }
+
   async function sync(
     trigger: string,
     force: boolean,
@@ -291,29 +365,14 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
   ): Promise<SyncOutcome> {
     const at = new Date().toISOString();
     try {
-      let read = await readAndPlan(force, options, reads);
-      let rereads = 0;
-      if (
-        events &&
-        (events.namedFields.length > 0 || events.types.includes('employee.created')) &&
-        patched(READ_LAG_PATCH)
-      ) {
-        const lagLeft = (read.fetched.readLagSeconds ?? 0) - (Date.now() - events.since) / 1000;
-        for (const pause of rereadPauses(lagLeft)) {
-          const stale = staleReadReason({
-            namedFields: events.namedFields,
-            digests: read.fetched.digests,
-            applied: events.baseline,
-            planChangesNothing: read.plan.outcome.kind === 'noop',
-            found: read.fetched.found,
-            eventTypes: events.types,
-          });
-          if (!stale) break;
-          await sleep(pause);
-          read = await readAndPlan(force, options);
-          rereads += 1;
-        }
-      }
+      // Only events that name fields (or a new hire) can meet HiBob's read-after-write lag.
+      const lagMayApply =
+        events !== undefined && (events.namedFields.length > 0 || events.types.includes('employee.created'));
+      const { read, rereads } = !lagMayApply
+        ? { read: await readAndPlan(force, options, reads), rereads: 0 }
+        : patched(HIBOB_ONLY_REREAD_PATCH)
+          ? await readPastLag(force, options, events)
+          : await readWithFullRereads(force, options, events);
       const { fetched, lookup, plan } = read;
       if (lookup.match.kind !== 'none') learnerId = lookup.match.learner.learnerId;
       recheckAt = plan.recheckAt;

@@ -12,8 +12,11 @@ export interface ReadLagCheck {
   digests: Readonly<Record<string, string | null>> | undefined;
   /** Digests as applied when the events arrived; undefined when this workflow had applied nothing yet. */
   applied: Readonly<Record<string, string | null>> | undefined;
-  /** The plan from this read changes nothing. */
-  planChangesNothing: boolean;
+  /**
+   * The plan from this read changes nothing; undefined before the read is planned, when the check
+   * goes by the digests alone.
+   */
+  planChangesNothing?: boolean;
   /** HiBob found the employee. */
   found: boolean;
   /** Types of the events (`employee.created`, …). */

@@ -60,6 +60,13 @@ describe('HiBob read-after-write lag', () => {
     expect(staleReadReason(check({ applied: undefined, planChangesNothing: false }))).toBeUndefined();
   });
 
+  it('before the read is planned, only the digests decide: an unknown last value does not look stale yet', () => {
+    expect(staleReadReason(check({ applied: undefined, planChangesNothing: undefined }))).toBeUndefined();
+    expect(staleReadReason(check({ planChangesNothing: undefined }))).toBe(
+      'root.surname still reads as before the edit',
+    );
+  });
+
   it('a new hire that does not read yet is stale; a deleted one is not', () => {
     expect(staleReadReason(check({ found: false, digests: undefined, eventTypes: ['employee.created'] }))).toBe(
       'a new employee does not read yet',

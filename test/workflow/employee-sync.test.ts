@@ -104,6 +104,9 @@ class World {
   hibob: RawEmployeeSpec | null;
   learner: CurrentLearner | undefined;
   managerLearnerId: string | undefined;
+  /** HiBob's read-after-write lag as its reads report it, and reads still served from before an edit. */
+  readLagSeconds = 0;
+  staleReads: { left: number; spec: RawEmployeeSpec } | undefined;
   readonly log = new ActivityLog();
   readonly failures: EmployeeFailure[] = [];
 
@@ -128,9 +131,15 @@ class World {
     return {
       hibob: this.log.stub({
         fetchEmployee: async (): Promise<FetchedEmployee> => {
-          if (!this.hibob) return { found: false, readLagSeconds: 0 };
-          const record = rawEmployee(this.hibob);
-          return { found: true, record, digests: fieldDigests(normaliseEmployee(record), fields), readLagSeconds: 0 };
+          const readLagSeconds = this.readLagSeconds;
+          let spec = this.hibob;
+          if (this.staleReads && this.staleReads.left > 0) {
+            this.staleReads.left -= 1;
+            spec = this.staleReads.spec;
+          }
+          if (!spec) return { found: false, readLagSeconds };
+          const record = rawEmployee(spec);
+          return { found: true, record, digests: fieldDigests(normaliseEmployee(record), fields), readLagSeconds };
         },
       }),
       lmsReads: this.log.stub({
@@ -403,6 +412,76 @@ describe('employeeSync on the time-skipping server', () => {
     });
     // Every surname was applied at most once and the last one stands; nothing was lost at the hand-over.
     expect(world.learner?.fields.lastName).toBe('Doe-5');
+  });
+
+  it('while an edit still reads as before, re-reads HiBob alone, then looks the learner up once and applies it', async () => {
+    const world = new World(env, { site: 'London', surname: 'Lovelace' }, learnerFixture({ externalId: EMPLOYEE }));
+    const taskQueue = uniqueTaskQueue('emp-read-lag');
+    await runWorkers(env, { taskQueue, activities: world.activities() }, async () => {
+      // An event naming no field: the record as it stands is applied, and its digests with it.
+      const handle = await start(taskQueue, event('employee.updated'));
+      await waitFor(
+        async () => ((await handle.query(stateQuery)).processed === 1 ? true : undefined),
+        'the first event',
+      );
+      const reads = { hibob: world.log.of('fetchEmployee').length, lms: world.log.of('lookupLearner').length };
+
+      // The surname is edited; HiBob serves the old one to the next two reads, within a 20 s lag.
+      world.readLagSeconds = 20;
+      world.staleReads = { left: 2, spec: world.hibob! };
+      world.hibob = { ...world.hibob, surname: 'Byron' };
+      // Received at the test server's time, which earlier tests may have moved days ahead: the lag counts from it.
+      const receivedAt = new Date(await env.currentTimeMs()).toISOString();
+      await handle.signal(hibobEventSignal, { ...event('employee.updated', ['root.surname']), receivedAt });
+      await env.sleep(30_000);
+      const state = await waitFor(async () => {
+        const s = await handle.query(stateQuery);
+        return s.processed === 2 ? s : undefined;
+      }, 'the edit');
+
+      expect(state.lastOutcome?.rereads).toBe(2);
+      expect(state.lastOutcome?.detail).toMatch(/HiBob read 3 times/);
+      expect(world.log.of('fetchEmployee').length - reads.hibob).toBe(3);
+      // Looked up once, after the read that shows the edit: none beside the stale reads.
+      const lookups = world.log.of('lookupLearner').slice(reads.lms);
+      expect(lookups).toHaveLength(1);
+      expect(lookups[0]!.scheduledAt).toBeGreaterThanOrEqual(world.log.of('fetchEmployee').at(-1)!.scheduledAt);
+      expect(state.lastOutcome?.operations).toEqual(['updateFields']);
+      expect(world.learner?.fields.lastName).toBe('Byron');
+      await recordHistoryIfAsked(handle, 'employee-sync-read-lag');
+    });
+  });
+
+  it('re-reads HiBob and the LMS together when only a plan can tell the read is stale', async () => {
+    const world = new World(env, { site: 'London', surname: 'Lovelace' }, learnerFixture({ externalId: EMPLOYEE }));
+    const taskQueue = uniqueTaskQueue('emp-read-lag-new');
+    await runWorkers(env, { taskQueue, activities: world.activities() }, async () => {
+      const first = await start(taskQueue, event('employee.updated'));
+      await waitFor(
+        async () => ((await first.query(stateQuery)).processed === 1 ? true : undefined),
+        'the first event',
+      );
+      await first.terminate('a later workflow for the employee knows no digests');
+      const reads = { hibob: world.log.of('fetchEmployee').length, lms: world.log.of('lookupLearner').length };
+
+      // A new workflow has applied nothing: the stale read shows as a plan that changes nothing.
+      world.readLagSeconds = 20;
+      world.staleReads = { left: 1, spec: world.hibob! };
+      world.hibob = { ...world.hibob, surname: 'Byron' };
+      const receivedAt = new Date(await env.currentTimeMs()).toISOString();
+      const handle = await start(taskQueue, { ...event('employee.updated', ['root.surname']), receivedAt });
+      await env.sleep(30_000);
+      const state = await waitFor(async () => {
+        const s = await handle.query(stateQuery);
+        return s.processed === 1 ? s : undefined;
+      }, 'the edit');
+
+      expect(state.lastOutcome?.rereads).toBe(1);
+      expect(world.log.of('fetchEmployee').length - reads.hibob).toBe(2);
+      expect(world.log.of('lookupLearner').length - reads.lms).toBe(2);
+      expect(state.lastOutcome?.operations).toEqual(['updateFields']);
+      expect(world.learner?.fields.lastName).toBe('Byron');
+    });
   });
 
   it("takes a full sync's snapshot record instead of reading HiBob only when it is newer than the last read applied", async () => {
