@@ -305,12 +305,35 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     });
   }
 
+  /** The pauses before each re-read, within the lag's budget counted from the first event's arrival. */
+  function lagPauses(fetched: FetchedEmployee, events: EventContext): number[] {
+    return rereadPauses((fetched.readLagSeconds ?? 0) - (Date.now() - events.since) / 1000);
+  }
+
+  /** Reads HiBob and the LMS again and plans, after each pause, while the planned read looks stale. */
+  async function rereadAllWhileStale(
+    read: Read,
+    pauses: number[],
+    events: EventContext,
+    force: boolean,
+    options: PlanOptions,
+  ): Promise<{ read: Read; rereads: number }> {
+    let rereads = 0;
+    for (const pause of pauses) {
+      if (!staleAfter(events, read.fetched, read.plan)) break;
+      await sleep(pause);
+      read = await readAndPlan(force, options);
+      rereads += 1;
+    }
+    return { read, rereads };
+  }
+
   /**
    * Reads HiBob again while the fields the events named still read as before they arrived, until
    * the read-after-write lag has passed since the first of them arrived, and only then looks the
    * learner up and plans: a lookup made beside a stale read would be thrown away, and costs one of
    * the LMS's rate-limited reads. A check that needs the plan (a named field this workflow never
-   * applied) re-reads everything, within the same pauses.
+   * applied) re-reads everything, within the pauses left.
    */
   async function readPastLag(
     force: boolean,
@@ -318,21 +341,16 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     events: EventContext,
   ): Promise<{ read: Read; rereads: number }> {
     let fetched = await readHibob();
-    const pauses = rereadPauses((fetched.readLagSeconds ?? 0) - (Date.now() - events.since) / 1000);
-    let next = 0;
-    let rereads = 0;
-    while (next < pauses.length && staleAfter(events, fetched)) {
-      await sleep(pauses[next++]!);
+    const pauses = lagPauses(fetched, events);
+    let hibobRereads = 0;
+    while (hibobRereads < pauses.length && staleAfter(events, fetched)) {
+      await sleep(pauses[hibobRereads]!);
       fetched = await readHibob();
-      rereads += 1;
+      hibobRereads += 1;
     }
-    let read = await lookupAndPlan(fetched, force, options);
-    while (next < pauses.length && staleAfter(events, read.fetched, read.plan)) {
-      await sleep(pauses[next++]!);
-      read = await readAndPlan(force, options);
-      rereads += 1;
-    }
-    return { read, rereads };
+    const planned = await lookupAndPlan(fetched, force, options);
+    const rest = await rereadAllWhileStale(planned, pauses.slice(hibobRereads), events, force, options);
+    return { read: rest.read, rereads: hibobRereads + rest.rereads };
   }
 
   /** readPastLag before HIBOB_ONLY_REREAD_PATCH: every re-read also looked the learner up and planned. */
@@ -341,18 +359,9 @@ export async function employeeSync(input: EmployeeSyncInput): Promise<SyncOutcom
     options: PlanOptions,
     events: EventContext,
   ): Promise<{ read: Read; rereads: number }> {
-    let read = await readAndPlan(force, options);
-    let rereads = 0;
-    if (patched(READ_LAG_PATCH)) {
-      const lagLeft = (read.fetched.readLagSeconds ?? 0) - (Date.now() - events.since) / 1000;
-      for (const pause of rereadPauses(lagLeft)) {
-        if (!staleAfter(events, read.fetched, read.plan)) break;
-        await sleep(pause);
-        read = await readAndPlan(force, options);
-        rereads += 1;
-      }
-    }
-    return { read, rereads };
+    const read = await readAndPlan(force, options);
+    if (!patched(READ_LAG_PATCH)) return { read, rereads: 0 };
+    return rereadAllWhileStale(read, lagPauses(read.fetched, events), events, force, options);
   }
 
   async function sync(
