@@ -99,6 +99,17 @@ async function lastTimerFiredAfter(env: TestWorkflowEnvironment, workflowId: str
   return Number(t.seconds) * 1000 + Math.round((t.nanos ?? 0) / 1e6) - Date.parse(instant);
 }
 
+/** How many timers the workflow's (latest run's) history has started. */
+async function timersStarted(env: TestWorkflowEnvironment, workflowId: string): Promise<number> {
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).filter((e) => e.timerStartedEventAttributes).length;
+}
+
+/** Waits (in wall-clock time) until the workflow has started more than `before` timers. */
+async function timerStartedAfter(env: TestWorkflowEnvironment, workflowId: string, before: number): Promise<void> {
+  await waitFor(async () => ((await timersStarted(env, workflowId)) > before ? true : undefined), 'a new timer');
+}
+
 /** HiBob and the LMS for one employee, in memory. */
 class World {
   hibob: RawEmployeeSpec | null;
@@ -432,7 +443,10 @@ describe('employeeSync on the time-skipping server', () => {
       world.hibob = { ...world.hibob, surname: 'Byron' };
       // Received at the test server's time, which earlier tests may have moved days ahead: the lag counts from it.
       const receivedAt = new Date(await env.currentTimeMs()).toISOString();
+      const idleTimers = await timersStarted(env, handle.workflowId);
       await handle.signal(hibobEventSignal, { ...event('employee.updated', ['root.surname']), receivedAt });
+      // Time skips only once the first pause is set: skipped earlier, it would eat the lag's budget.
+      await timerStartedAfter(env, handle.workflowId, idleTimers);
       await env.sleep(30_000);
       const state = await waitFor(async () => {
         const s = await handle.query(stateQuery);
@@ -470,6 +484,8 @@ describe('employeeSync on the time-skipping server', () => {
       world.hibob = { ...world.hibob, surname: 'Byron' };
       const receivedAt = new Date(await env.currentTimeMs()).toISOString();
       const handle = await start(taskQueue, { ...event('employee.updated', ['root.surname']), receivedAt });
+      // Time skips only once the first pause is set: skipped earlier, it would eat the lag's budget.
+      await timerStartedAfter(env, handle.workflowId, 0);
       await env.sleep(30_000);
       const state = await waitFor(async () => {
         const s = await handle.query(stateQuery);
