@@ -930,6 +930,18 @@ interface FloorLadder {
   loadAverage: { before: number; after: number };
 }
 
+/** One summary line for floor measurements, marking the one that counts when there was a choice. */
+function floorMeasurements(results: FloorResult[], counts: FloorResult | undefined): string {
+  return results
+    .map(
+      (f) =>
+        `${f.rate}/s p50 ${f.latencyMs.p50} / p99 ${f.latencyMs.p99} ms (first / later p99 ${f.firstCallMs.p99} / ${f.laterCallsMs.p99})` +
+        (f.saturated ? ` SATURATED (${f.saturated})` : ' sustained') +
+        (f === counts ? ' (counts)' : ''),
+    )
+    .join('; ');
+}
+
 /** The measurement with the lowest p99. */
 function quickest(results: FloorResult[]): FloorResult {
   return results.reduce((best, r) => (r.latencyMs.p99 < best.latencyMs.p99 ? r : best));
@@ -1193,12 +1205,7 @@ async function main(): Promise<void> {
         ],
         [
           'floor',
-          [...floor.ladder, ...floor.repeats]
-            .map(
-              (f) =>
-                `${f.rate}/s p50 ${f.latencyMs.p50} / p99 ${f.latencyMs.p99} ms (first / later p99 ${f.firstCallMs.p99} / ${f.laterCallsMs.p99})${f.saturated ? ` SATURATED (${f.saturated})` : ' sustained'}${f === floor.atRate && floor.repeats.length > 0 ? ' (counts)' : ''}`,
-            )
-            .join('; '),
+          floorMeasurements([...floor.ladder, ...floor.repeats], floor.repeats.length > 0 ? floor.atRate : undefined),
         ],
         [
           'RATIO',
@@ -1210,12 +1217,7 @@ async function main(): Promise<void> {
           ? ([
               [
                 'floor over HTTP',
-                floor.overHttp
-                  .map(
-                    (f) =>
-                      `${f.rate}/s p50 ${f.latencyMs.p50} / p99 ${f.latencyMs.p99} ms (first / later p99 ${f.firstCallMs.p99} / ${f.laterCallsMs.p99})${f.saturated ? ` SATURATED (${f.saturated})` : ''}${f === floor.overHttpBest && floor.overHttp.length > 1 ? ' (counts)' : ''}`,
-                  )
-                  .join('; '),
+                floorMeasurements(floor.overHttp, floor.overHttp.length > 1 ? floor.overHttpBest : undefined),
               ],
               [
                 'ratio to the floor over HTTP',
