@@ -187,6 +187,13 @@ class World {
     };
   }
 
+  /** An edit HiBob serves as before to the next `staleReads` reads, within a 20 s lag. */
+  editWithReadLag(change: Partial<RawEmployeeSpec>, staleReads: number): void {
+    this.readLagSeconds = 20;
+    this.staleReads = { left: staleReads, spec: this.hibob! };
+    this.hibob = { ...this.hibob, ...change };
+  }
+
   operations(): { op: string; at: number }[] {
     return this.log.of('applyOperation').map((c) => ({ op: (c.args[3] as Operation).op, at: c.scheduledAt }));
   }
@@ -425,33 +432,38 @@ describe('employeeSync on the time-skipping server', () => {
     expect(world.learner?.fields.lastName).toBe('Doe-5');
   });
 
+  /** The webhook for a surname edit, received at the test server's time (which earlier tests may have moved days ahead): the lag counts from it. */
+  const surnameEdited = async (): Promise<HibobEventSignal> => ({
+    ...event('employee.updated', ['root.surname']),
+    receivedAt: new Date(await env.currentTimeMs()).toISOString(),
+  });
+  /** Skips past the lag once the workflow has set its first pause: skipped earlier, it would eat the lag's budget. */
+  const skipPastLag = async (workflowId: string, timersBefore: number) => {
+    await timerStartedAfter(env, workflowId, timersBefore);
+    await env.sleep(30_000);
+  };
+  /** The workflow's state once it has processed `count` events. */
+  const processedState = (handle: { query: (q: typeof stateQuery) => Promise<EmployeeSyncState> }, count: number) =>
+    waitFor(async () => {
+      const state = await handle.query(stateQuery);
+      return state.processed === count ? state : undefined;
+    }, `${count} event(s) processed`);
+
   it('while an edit still reads as before, re-reads HiBob alone, then looks the learner up once and applies it', async () => {
     const world = new World(env, { site: 'London', surname: 'Lovelace' }, learnerFixture({ externalId: EMPLOYEE }));
     const taskQueue = uniqueTaskQueue('emp-read-lag');
     await runWorkers(env, { taskQueue, activities: world.activities() }, async () => {
       // An event naming no field: the record as it stands is applied, and its digests with it.
       const handle = await start(taskQueue, event('employee.updated'));
-      await waitFor(
-        async () => ((await handle.query(stateQuery)).processed === 1 ? true : undefined),
-        'the first event',
-      );
+      await processedState(handle, 1);
       const reads = { hibob: world.log.of('fetchEmployee').length, lms: world.log.of('lookupLearner').length };
 
-      // The surname is edited; HiBob serves the old one to the next two reads, within a 20 s lag.
-      world.readLagSeconds = 20;
-      world.staleReads = { left: 2, spec: world.hibob! };
-      world.hibob = { ...world.hibob, surname: 'Byron' };
-      // Received at the test server's time, which earlier tests may have moved days ahead: the lag counts from it.
-      const receivedAt = new Date(await env.currentTimeMs()).toISOString();
+      // The surname is edited; HiBob serves the old one to the next two reads.
+      world.editWithReadLag({ surname: 'Byron' }, 2);
       const idleTimers = await timersStarted(env, handle.workflowId);
-      await handle.signal(hibobEventSignal, { ...event('employee.updated', ['root.surname']), receivedAt });
-      // Time skips only once the first pause is set: skipped earlier, it would eat the lag's budget.
-      await timerStartedAfter(env, handle.workflowId, idleTimers);
-      await env.sleep(30_000);
-      const state = await waitFor(async () => {
-        const s = await handle.query(stateQuery);
-        return s.processed === 2 ? s : undefined;
-      }, 'the edit');
+      await handle.signal(hibobEventSignal, await surnameEdited());
+      await skipPastLag(handle.workflowId, idleTimers);
+      const state = await processedState(handle, 2);
 
       expect(state.lastOutcome?.rereads).toBe(2);
       expect(state.lastOutcome?.detail).toMatch(/HiBob read 3 times/);
@@ -471,26 +483,15 @@ describe('employeeSync on the time-skipping server', () => {
     const taskQueue = uniqueTaskQueue('emp-read-lag-new');
     await runWorkers(env, { taskQueue, activities: world.activities() }, async () => {
       const first = await start(taskQueue, event('employee.updated'));
-      await waitFor(
-        async () => ((await first.query(stateQuery)).processed === 1 ? true : undefined),
-        'the first event',
-      );
+      await processedState(first, 1);
       await first.terminate('a later workflow for the employee knows no digests');
       const reads = { hibob: world.log.of('fetchEmployee').length, lms: world.log.of('lookupLearner').length };
 
       // A new workflow has applied nothing: the stale read shows as a plan that changes nothing.
-      world.readLagSeconds = 20;
-      world.staleReads = { left: 1, spec: world.hibob! };
-      world.hibob = { ...world.hibob, surname: 'Byron' };
-      const receivedAt = new Date(await env.currentTimeMs()).toISOString();
-      const handle = await start(taskQueue, { ...event('employee.updated', ['root.surname']), receivedAt });
-      // Time skips only once the first pause is set: skipped earlier, it would eat the lag's budget.
-      await timerStartedAfter(env, handle.workflowId, 0);
-      await env.sleep(30_000);
-      const state = await waitFor(async () => {
-        const s = await handle.query(stateQuery);
-        return s.processed === 1 ? s : undefined;
-      }, 'the edit');
+      world.editWithReadLag({ surname: 'Byron' }, 1);
+      const handle = await start(taskQueue, await surnameEdited());
+      await skipPastLag(handle.workflowId, 0);
+      const state = await processedState(handle, 1);
 
       expect(state.lastOutcome?.rereads).toBe(1);
       expect(world.log.of('fetchEmployee').length - reads.hibob).toBe(2);
