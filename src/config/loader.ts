@@ -26,13 +26,21 @@ const SECRET_FIELDS = new Set(['serviceUserToken', 'webhookSecret', 'clientSecre
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   const where = formatPath(issue.path) || '(top level)';
   const last = issue.path[issue.path.length - 1];
-  if (typeof last === 'string' && SECRET_FIELDS.has(last) && typeof valueAt(raw, issue.path) === 'string') {
+  const value = valueAt(raw, issue.path);
+  // A secret written as a value (a string, or a token YAML read as a number) instead of `{ env: … }`.
+  if (
+    typeof last === 'string' &&
+    SECRET_FIELDS.has(last) &&
+    value !== undefined &&
+    value !== null &&
+    typeof value !== 'object'
+  ) {
     return `${where}: secrets cannot be written in the config file. Write \`${last}: { env: SOME_VARIABLE }\` and set SOME_VARIABLE in the environment.`;
   }
   if (issue.code === 'unrecognized_keys') {
     return `${where}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against \`bobsync config schema\`.`;
   }
-  if (issue.code === 'invalid_type' && valueAt(raw, issue.path) === undefined) {
+  if (issue.code === 'invalid_type' && value === undefined) {
     return `${where}: is required (${issue.message}).`;
   }
   return `${where}: ${issue.message}.`;

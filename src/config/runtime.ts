@@ -16,7 +16,7 @@ const blankAsUnset = (value: unknown) => (value === '' ? undefined : value);
  * AWS_PROFILE, web identity, instance role), never from bobsync's own settings.
  */
 const blobStoreShape = {
-  BOBSYNC_DATA_DIR: z.string().default('.data'),
+  BOBSYNC_DATA_DIR: z.preprocess(blankAsUnset, z.string().default('.data')),
   BOBSYNC_BLOB_STORE: z.preprocess(
     blankAsUnset,
     z
@@ -64,14 +64,14 @@ export type BlobStoreSettings = z.infer<typeof blobStoreSchema>;
 
 const runtimeSchema = z
   .object({
-    BOBSYNC_CONFIG: z.string().default('bobsync.yaml'),
-    TEMPORAL_ADDRESS: z.string().optional(),
-    TEMPORAL_NAMESPACE: z.string().optional(),
-    BOBSYNC_API_PORT: port.default(3000),
-    BOBSYNC_API_HOST: z.string().default('127.0.0.1'),
+    BOBSYNC_CONFIG: z.preprocess(blankAsUnset, z.string().default('bobsync.yaml')),
+    TEMPORAL_ADDRESS: z.preprocess(blankAsUnset, z.string().optional()),
+    TEMPORAL_NAMESPACE: z.preprocess(blankAsUnset, z.string().optional()),
+    BOBSYNC_API_PORT: z.preprocess(blankAsUnset, port.default(3000)),
+    BOBSYNC_API_HOST: z.preprocess(blankAsUnset, z.string().default('127.0.0.1')),
     // The codec endpoint listens apart from the webhooks, so the public port never decrypts.
-    BOBSYNC_CODEC_PORT: port.default(3001),
-    BOBSYNC_CODEC_HOST: z.string().default('127.0.0.1'),
+    BOBSYNC_CODEC_PORT: z.preprocess(blankAsUnset, port.default(3001)),
+    BOBSYNC_CODEC_HOST: z.preprocess(blankAsUnset, z.string().default('127.0.0.1')),
     // Local development only: a codec endpoint with neither token nor OIDC.
     BOBSYNC_CODEC_ALLOW_UNAUTHENTICATED: z.preprocess(
       blankAsUnset,
@@ -88,12 +88,18 @@ const runtimeSchema = z
         .default(9464),
     ),
     BOBSYNC_WORKER_METRICS_HOST: z.preprocess(blankAsUnset, z.string().default('127.0.0.1')),
-    BOBSYNC_SMTP_URL: z
-      .string()
-      .regex(/^smtps?:\/\//, 'must look like smtp://host:port or smtps://user:pass@host:port')
-      .optional(),
+    BOBSYNC_SMTP_URL: z.preprocess(
+      blankAsUnset,
+      z
+        .string()
+        .regex(/^smtps?:\/\//, 'must look like smtp://host:port or smtps://user:pass@host:port')
+        .optional(),
+    ),
     ...blobStoreShape,
-    BOBSYNC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    BOBSYNC_LOG_LEVEL: z.preprocess(
+      blankAsUnset,
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
   })
   .superRefine(requireBucketForS3);
 export type RuntimeSettings = z.infer<typeof runtimeSchema>;
@@ -107,13 +113,22 @@ export function blobStoreSettings(env: NodeJS.ProcessEnv = process.env): BlobSto
   return parseEnvironment(blobStoreSchema, env);
 }
 
+/** Variables whose values may carry a user name and password (smtps://user:pass@host): never echoed. */
+const MAY_HOLD_CREDENTIALS = new Set(['BOBSYNC_SMTP_URL']);
+
+function shownValue(name: string, value: string | undefined): string {
+  if (value === undefined) return 'not set';
+  if (MAY_HOLD_CREDENTIALS.has(name)) return 'set; the value is not shown, as it may hold a password';
+  return `got "${value}"`;
+}
+
 function parseEnvironment<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((i) => {
-        const value = env[String(i.path[0])];
-        return `${i.path.join('.')}: ${i.message} (${value === undefined ? 'not set' : `got "${value}"`})`;
+        const name = String(i.path[0]);
+        return `${i.path.join('.')}: ${i.message} (${shownValue(name, env[name])})`;
       }),
       'environment',
     );

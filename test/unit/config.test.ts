@@ -73,6 +73,13 @@ describe('bobsync.yaml', () => {
     expect(problems[0]).not.toContain('s3cr3t-value');
   });
 
+  it('refuses a secret YAML reads as a number, with the same fix', () => {
+    const problems = problemsOf(valid.replace('clientSecret: { env: L360_SECRET }', 'clientSecret: 12345678901234'));
+    expect(problems).toEqual([expect.stringContaining('connections[0].destination.clientSecret: secrets cannot')]);
+    expect(problems[0]).toContain('{ env: SOME_VARIABLE }');
+    expect(problems[0]).not.toContain('12345678901234');
+  });
+
   it('names the path of a missing required field', () => {
     const problems = problemsOf(valid.replace('      defaultGroupId: 507f1f77bcf86cd799439011\n', ''));
     expect(problems).toEqual([expect.stringContaining('connections[0].destination.defaultGroupId: is required')]);
@@ -169,6 +176,31 @@ describe('runtime settings', () => {
     expect(runtimeSettings({}).BOBSYNC_API_PORT).toBe(3000);
     expect(() => runtimeSettings({ BOBSYNC_API_PORT: 'eighty' })).toThrow(/BOBSYNC_API_PORT/);
     expect(() => runtimeSettings({ BOBSYNC_SMTP_URL: 'mail.example.com' })).toThrow(/smtp:\/\//);
+  });
+
+  it('never echoes a mail URL, which may hold a password', () => {
+    const problem = () => runtimeSettings({ BOBSYNC_SMTP_URL: 'smtp:/mailer:S3cretPw@mail.example.com:587' });
+    expect(problem).toThrow(/BOBSYNC_SMTP_URL: must look like smtp:\/\/host:port .*value is not shown/);
+    expect(problem).not.toThrow(/S3cretPw/);
+  });
+
+  it('takes a blank variable, as compose leaves one, as not set', () => {
+    const settings = runtimeSettings({
+      BOBSYNC_API_PORT: '',
+      BOBSYNC_CODEC_PORT: '',
+      BOBSYNC_SMTP_URL: '',
+      BOBSYNC_LOG_LEVEL: '',
+      TEMPORAL_ADDRESS: '',
+      BOBSYNC_DATA_DIR: '',
+    });
+    expect(settings).toMatchObject({
+      BOBSYNC_API_PORT: 3000,
+      BOBSYNC_CODEC_PORT: 3001,
+      BOBSYNC_LOG_LEVEL: 'info',
+      BOBSYNC_DATA_DIR: '.data',
+    });
+    expect(settings.BOBSYNC_SMTP_URL).toBeUndefined();
+    expect(settings.TEMPORAL_ADDRESS).toBeUndefined();
   });
 });
 
