@@ -49,7 +49,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { codecDataConverter, codecFromEnv, generateCodecKey } from '../src/codec/aes-gcm-codec';
+import { codecDataConverter, codecFromEnv, failureConverterPath, generateCodecKey } from '../src/codec/aes-gcm-codec';
 import type { BobsyncConfig, ConnectionConfig, SkillcastDestinationConfig } from '../src/config/schema';
 import { readSecret } from '../src/config/loader';
 import { startLocalStack, type LocalStack } from '../packages/local/stack/local-stack';
@@ -1748,6 +1748,7 @@ async function main(): Promise<void> {
   const loadAverageAtStart = machine().loadAverage;
   const bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../src/workflows'),
+    failureConverterPath,
     logger: quietBundleLogger,
   });
 

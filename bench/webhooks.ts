@@ -38,7 +38,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { codecFromEnv, generateCodecKey } from '../src/codec/aes-gcm-codec';
+import { codecFromEnv, failureConverterPath, generateCodecKey } from '../src/codec/aes-gcm-codec';
 import { DEMO_CREDENTIALS } from '../packages/local/stack/emulators';
 import { startLocalStack, type LocalStack } from '../packages/local/stack/local-stack';
 import { startDevServer, waitForTemporal } from '../src/dev/temporal-dev-server';
@@ -309,7 +309,11 @@ async function setUp(options: Options, closers: (() => Promise<void>)[]): Promis
   const started = performance.now();
   const [temporal, bundle] = await Promise.all([
     startTemporal(options, closers),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietBundleLogger }),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('../src/workflows'),
+      failureConverterPath,
+      logger: quietBundleLogger,
+    }),
   ]);
   // Instrumentation only: how much of an acknowledgement is spent waiting for Temporal.
   const temporalCalls: TemporalCall[] = [];

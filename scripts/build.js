@@ -18,7 +18,12 @@ async function main() {
   });
   if (tsc.status !== 0) throw new Error(`tsc exited with ${tsc.status ?? tsc.signal}`);
   const { bundleWorkflowCode } = require('@temporalio/worker');
-  const { code } = await bundleWorkflowCode({ workflowsPath: join(dist, 'workflows'), logger: quietLogger() });
+  // The failure converter the compiled data converter names, so workflow failures are encrypted too.
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: join(dist, 'workflows'),
+    failureConverterPath: join(dist, 'codec', 'failure-converter.js'),
+    logger: quietLogger(),
+  });
   writeFileSync(join(dist, 'workflow-bundle.js'), code);
   process.stdout.write(`built ${dist} (workflow bundle ${(code.length / 1024).toFixed(0)} KiB)\n`);
 }

@@ -246,9 +246,18 @@ export function codecFromEnv(env: NodeJS.ProcessEnv = process.env): AesGcmPayloa
   return new AesGcmPayloadCodec({ keys, activeKeyId });
 }
 
-/** Data converter for Clients and Workers: default payload conversion, then encryption. */
+/**
+ * The module whose failure converter keeps failure messages and stack traces in an encrypted
+ * attribute. A prebuilt workflow bundle must be made with it too (`bundleWorkflowCode`).
+ */
+export const failureConverterPath = require.resolve('./failure-converter');
+
+/**
+ * Data converter for Clients and Workers: default payload conversion, then encryption; failure
+ * messages are encrypted as well.
+ */
 export function codecDataConverter(codec: PayloadCodec): DataConverter {
-  return { payloadCodecs: [codec] };
+  return { payloadCodecs: [codec], failureConverterPath };
 }
 
 /** `codecDataConverter(codecFromEnv(env))`. */

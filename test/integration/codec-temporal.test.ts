@@ -3,8 +3,8 @@
  * run a workflow carrying an email address, then the history is read back with a plain
  * client (no codec), as anyone with access to Temporal's stores would see it.
  */
-import { Client } from '@temporalio/client';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { Client, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -33,21 +33,23 @@ function collectPayloads(node: unknown, out: Payload[] = [], seen = new Set<unkn
 describe('payload codec on a real Temporal server', () => {
   let env: TestWorkflowEnvironment;
 
-  beforeAll(async () => {
-    env = await testEnvironment();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  /** What Temporal stored for a workflow, fetched without the codec, and its raw bytes in lower case. */
+  async function storedHistory(workflowId: string) {
+    const response = await env.client.workflowService.getWorkflowExecutionHistory({
+      namespace: env.namespace ?? 'default',
+      execution: { workflowId },
+    });
+    const events = response.history?.events ?? [];
+    const raw = Buffer.from(temporal.api.history.v1.History.encode({ events }).finish())
+      .toString('latin1')
+      .toLowerCase();
+    return { events, raw };
+  }
 
-  it('keeps the email address out of the plain history while the result decodes', async () => {
+  async function startProbeWorker(taskQueue: string, activities: CodecProbeActivities) {
     const codec = codecFromEnv({ BOBSYNC_CODEC_KEYS: `it-1:${generateCodecKey()}` });
     const dataConverter = codecDataConverter(codec);
     const namespace = env.namespace ?? 'default';
-    const taskQueue = uniqueTaskQueue('codec-probe');
-    const workflowId = `codec-probe-${taskQueue}`;
-
-    const activities: CodecProbeActivities = { normaliseEmail: async (email) => email.trim().toLowerCase() };
     const worker = await Worker.create({
       connection: env.nativeConnection,
       namespace,
@@ -57,6 +59,23 @@ describe('payload codec on a real Temporal server', () => {
       dataConverter,
     });
     const client = new Client({ connection: env.connection, namespace, dataConverter });
+    return { codec, worker, client };
+  }
+
+  beforeAll(async () => {
+    env = await testEnvironment();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('keeps the email address out of the plain history while the result decodes', async () => {
+    const taskQueue = uniqueTaskQueue('codec-probe');
+    const workflowId = `codec-probe-${taskQueue}`;
+    const { codec, worker, client } = await startProbeWorker(taskQueue, {
+      normaliseEmail: async (email) => email.trim().toLowerCase(),
+      refuseEmail: () => Promise.reject(new Error('not used here')),
+    });
 
     const input: CodecProbeInput = { employeeId: 'E-1001', email: EMAIL };
     const result = await worker.runUntil(
@@ -69,19 +88,12 @@ describe('payload codec on a real Temporal server', () => {
     expect(result).toEqual({ employeeId: 'E-1001', email: NORMALISED, greeting: `Welcome, ${NORMALISED}` });
 
     // What Temporal stored, fetched without the codec.
-    const response = await env.client.workflowService.getWorkflowExecutionHistory({
-      namespace,
-      execution: { workflowId },
-    });
-    const events = response.history?.events ?? [];
+    const { events, raw } = await storedHistory(workflowId);
     const eventTypes = events.map((e) => e.eventType);
     expect(eventTypes).toContain(temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
     expect(eventTypes).toContain(temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
 
     // The raw bytes of the whole history contain neither spelling of the address, nor the id.
-    const raw = Buffer.from(temporal.api.history.v1.History.encode({ events }).finish())
-      .toString('latin1')
-      .toLowerCase();
     expect(raw).not.toContain('ada.lovelace');
     expect(raw).not.toContain('e-1001');
 
@@ -101,5 +113,36 @@ describe('payload codec on a real Temporal server', () => {
 
     // … and a client without it cannot read it.
     await expect(env.client.workflow.getHandle(workflowId).result()).rejects.toThrow(/binary\/encrypted/);
+  });
+
+  it('keeps the email address out of the plain history when failure messages name it', async () => {
+    const taskQueue = uniqueTaskQueue('codec-probe-refusal');
+    const workflowId = `codec-probe-refusal-${taskQueue}`;
+    const { worker, client } = await startProbeWorker(taskQueue, {
+      normaliseEmail: async (email) => email,
+      refuseEmail: (email) =>
+        Promise.reject(ApplicationFailure.nonRetryable(`${email} already belongs to another account`, 'Taken')),
+    });
+    const input: CodecProbeInput = { employeeId: 'E-1002', email: EMAIL };
+    const failed = await worker
+      .runUntil(client.workflow.execute('codecProbeRefusal', { taskQueue, workflowId, args: [input] }))
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+
+    // The client with the codec reads both messages back …
+    expect(failed).toBeInstanceOf(WorkflowFailedError);
+    const failure = (failed as WorkflowFailedError).cause;
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure!.message).toBe(`${EMAIL} was not linked: ${EMAIL} already belongs to another account`);
+
+    // … while Temporal stored an activity failure and a workflow failure without the address.
+    const { events, raw } = await storedHistory(workflowId);
+    const eventTypes = events.map((e) => e.eventType);
+    expect(eventTypes).toContain(temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED);
+    expect(eventTypes).toContain(temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
+    expect(raw).not.toContain('ada.lovelace');
+    expect(raw).not.toContain('already belongs');
   });
 });

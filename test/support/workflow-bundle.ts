@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { failureConverterPath } from '../../src/codec/aes-gcm-codec';
 import { quietBundleLogger } from '../../src/dev/ports';
 
 /**
@@ -13,6 +14,7 @@ export async function ensureWorkflowBundle(): Promise<void> {
   if (process.env.BOBSYNC_TEST_WORKFLOW_BUNDLE) return;
   const bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
+    failureConverterPath,
     logger: quietBundleLogger,
   });
   const dir = mkdtempSync(join(tmpdir(), 'bobsync-test-'));
