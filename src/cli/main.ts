@@ -218,7 +218,7 @@ export function buildProgram(): Command {
     program
       .command(`${decision} <workflowId>`)
       .description(
-        `${decision === 'approve' ? 'Approve' : 'Reject'} the deactivations a full-sync safeguard holds back`,
+        `${decision === 'approve' ? 'Approve' : 'Reject'} a full sync waiting for approval: its whole plan (safety.approval always or firstRun) or the deactivations a safeguard holds back`,
       )
       .addOption(configOption())
       .option('--by <name>', 'who decides, for the report (default: $USER)')
