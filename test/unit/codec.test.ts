@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { defaultPayloadConverter, type DefaultFailureConverter, type Payload } from '@temporalio/common';
 import {
   AesGcmPayloadCodec,
   CodecConfigError,
@@ -153,8 +153,12 @@ describe('AesGcmPayloadCodec', () => {
     ).toThrow(/key id "bad id"/);
   });
 
-  it('builds a data converter with the codec', () => {
-    expect(codecDataConverter(codec)).toEqual({ payloadCodecs: [codec] });
+  it('builds a data converter with the codec, and a failure converter that encodes messages', () => {
+    const converter = codecDataConverter(codec);
+    expect(converter).toEqual({ payloadCodecs: [codec], failureConverterPath: expect.any(String) });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loaded = require(converter.failureConverterPath!) as { failureConverter: DefaultFailureConverter };
+    expect(loaded.failureConverter.options.encodeCommonAttributes).toBe(true);
   });
 });
 
