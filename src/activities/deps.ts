@@ -6,6 +6,9 @@ import type { BlobStore } from '../blobstore/blob-store';
 import type { BobsyncConfig, ConnectionConfig } from '../config/schema';
 import { readSecret } from '../config/loader';
 import { HibobClient } from '../clients/hibob/client';
+import { HibobReportClient } from '../clients/hibob/reports';
+import { hibobFieldsFor } from '../domain/normalise';
+import { HibobFieldPaths } from './hibob-field-paths';
 import { Learning360Client } from '../clients/learning360/client';
 import { ScimClient } from '../clients/scim/client';
 import type { Learning360DestinationConfig, SkillcastDestinationConfig } from '../config/schema';
@@ -23,6 +26,7 @@ export class ConnectionRegistry {
   private readonly hibobClients = new Map<string, HibobClient>();
   private readonly learning360Clients = new Map<string, Learning360Client>();
   private readonly scimClients = new Map<string, ScimClient>();
+  private readonly fieldPaths = new Map<string, HibobFieldPaths>();
 
   constructor(private readonly deps: ActivityDeps) {}
 
@@ -47,6 +51,23 @@ export class ConnectionRegistry {
       this.hibobClients.set(name, client);
     }
     return client;
+  }
+
+  /** Where HiBob files the connection's mapped fields that are not at their id (hibob-field-paths.ts). */
+  hibobFieldPaths(name: string): HibobFieldPaths {
+    let paths = this.fieldPaths.get(name);
+    if (!paths) {
+      const { source, mapping } = this.connection(name);
+      const metadata = new HibobReportClient({
+        baseUrl: source.baseUrl,
+        serviceUserId: source.serviceUserId,
+        token: readSecret(source.serviceUserToken, this.deps.env),
+        fetch: this.deps.fetch,
+      });
+      paths = new HibobFieldPaths(() => metadata.listFields(), hibobFieldsFor(mapping));
+      this.fieldPaths.set(name, paths);
+    }
+    return paths;
   }
 
   /** The connection's 360Learning destination; fails for good when it is another kind. */

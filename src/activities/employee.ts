@@ -12,6 +12,7 @@ import { isProtected } from '../domain/protection';
 import type { Plan } from '../domain/types';
 import type { ConnectionRegistry } from './deps';
 import type { FetchedEmployee, LearnerLookup, PlanOptions } from './employee-types';
+import type { FieldPaths } from './hibob-field-paths';
 import { destinationTraits } from './traits';
 import { normaliseOptions } from './wanted-learner';
 
@@ -24,7 +25,7 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
       const labels = source.report?.humanReadable === false ? undefined : 'APPEND';
       const record = await registry.hibob(connection).getEmployee(employeeId, hibobFieldsFor(mapping), labels);
       if (!record) return { found: false, readLagSeconds: source.readAfterWriteLagSeconds };
-      return fetchedFromRecord(registry, connection, record);
+      return fetchedFromRecord(registry, connection, record, await registry.hibobFieldPaths(connection).for([record]));
     },
 
     planEmployee: async (
@@ -45,7 +46,8 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
         };
       }
       if (!record) return planForDeletedEmployee(employeeId, lookup);
-      const desired = desiredLearner(normaliseEmployee(record, normaliseOptions(mapping)), mapping, now());
+      const jsonPaths = await registry.hibobFieldPaths(connection).for([record]);
+      const desired = desiredLearner(normaliseEmployee(record, normaliseOptions(mapping, jsonPaths)), mapping, now());
       const context = planContextFor(
         mapping,
         destinationTraits(registry, connection),
@@ -70,12 +72,13 @@ export function fetchedFromRecord(
   registry: ConnectionRegistry,
   connection: string,
   record: Record<string, unknown>,
+  jsonPaths: FieldPaths,
 ): FetchedEmployee & { found: true } {
   const { mapping, source } = registry.connection(connection);
   return {
     found: true,
     record,
-    digests: fieldDigests(normaliseEmployee(record, normaliseOptions(mapping)), hibobFieldsFor(mapping)),
+    digests: fieldDigests(normaliseEmployee(record, normaliseOptions(mapping, jsonPaths)), hibobFieldsFor(mapping)),
     readLagSeconds: source.readAfterWriteLagSeconds,
   };
 }

@@ -334,7 +334,15 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     const source = sources?.employees[employeeId];
     if (!sources || !source) return {};
     return {
-      snapshot: { readAt: sources.readAt, fetched: fetchedFromRecord(registry, connection, source.record) },
+      snapshot: {
+        readAt: sources.readAt,
+        fetched: fetchedFromRecord(
+          registry,
+          connection,
+          source.record,
+          await registry.hibobFieldPaths(connection).for([source.record]),
+        ),
+      },
       lookupHints: { managerLearnerIds: source.managerLearnerIds, learner: source.learner },
     };
   }
@@ -563,8 +571,9 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     const positions = stored.rowPositions
       ? stored.rows.flatMap((row) => (applied.has(row.employeeId) && row.position !== undefined ? [row.position] : []))
       : records.keys();
+    const options = normaliseOptions(mapping, await registry.hibobFieldPaths(connection).for(records));
     for (const i of positions) {
-      const employee = normaliseEmployee(records.at(i), normaliseOptions(mapping));
+      const employee = normaliseEmployee(records.at(i), options);
       const done = applied.get(employee.id);
       if (done) settled.push({ employeeId: employee.id, desired: desiredLearner(employee, mapping, now), ...done });
     }
@@ -669,7 +678,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const plan = await planFullRun(
         {
           records,
-          normalise: normaliseOptions(mapping),
+          normalise: normaliseOptions(mapping, await registry.hibobFieldPaths(connection).for(records)),
           mapping,
           destination: destinationTraits(registry, connection),
           index,
@@ -920,9 +929,9 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const { mapping, fullSync } = registry.connection(connection);
       const stored = await blobs.getJson<StoredPlan>(plan.planRef);
       const planned = new Map(stored.rows.map((row) => [row.employeeId, row.sourceDigest]));
-      const options = normaliseOptions(mapping);
       const now = new Map<string, string>();
       const records = await snapshotRecords(hibobRef);
+      const options = normaliseOptions(mapping, await registry.hibobFieldPaths(connection).for(records));
       for (let i = 0; i < records.length; i++) {
         if (i % 200 === 0) heartbeat({ confirmed: i });
         let employee: NormalisedEmployee;

@@ -210,7 +210,11 @@ export function learning360Activities(registry: ConnectionRegistry) {
       } else if (knownLearnerId) user = undefined; // a link removed by hand is not trusted blindly
       if (user) lookup.match = { kind: 'externalId', learner: await currentLearner(connection, user, employeeId) };
     }
-    const wanted = wantedLearner(record, mapping);
+    const wanted = wantedLearner(
+      record,
+      mapping,
+      await registry.hibobFieldPaths(connection).for(record ? [record] : []),
+    );
     if (lookup.match.kind === 'none' && wanted?.fields.mail && mapping.match.order.includes('email')) {
       const byMail = (await client.findUsersByMail(wanted.fields.mail))[0];
       if (byMail) {

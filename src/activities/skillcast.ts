@@ -165,7 +165,11 @@ export function skillcastActivities(registry: ConnectionRegistry) {
       const user = await linkedUser(client, employeeId, knownLearnerId);
       if (user) lookup.match = { kind: 'externalId', learner: learnerFromScim(user, extensionUrn) };
     }
-    const wanted = wantedLearner(record, mapping);
+    const wanted = wantedLearner(
+      record,
+      mapping,
+      await registry.hibobFieldPaths(connection).for(record ? [record] : []),
+    );
     if (lookup.match.kind === 'none' && wanted?.fields.mail && mapping.match.order.includes('email')) {
       const byMail = await client.findUserByUserName(wanted.fields.mail);
       if (byMail) lookup.match = { kind: 'email', learner: learnerFromScim(byMail, extensionUrn) };

@@ -4,20 +4,28 @@
  */
 import { desiredLearner, isParked } from '../domain/desired';
 import type { MappingConfig } from '../domain/mapping-schema';
-import { normaliseEmployee } from '../domain/normalise';
+import { normaliseEmployee, type NormaliseOptions } from '../domain/normalise';
 import type { DesiredLearner } from '../domain/types';
+import type { FieldPaths } from './hibob-field-paths';
 
-export function normaliseOptions(mapping: MappingConfig): Parameters<typeof normaliseEmployee>[1] {
-  return { siteTimeZones: mapping.status.siteTimeZones, timeZoneField: mapping.status.timeZoneField };
+/** How the mapping reads HiBob records; `jsonPaths` where HiBob files some fields away from their id. */
+export function normaliseOptions(mapping: MappingConfig, jsonPaths: FieldPaths = {}): NormaliseOptions {
+  const options: NormaliseOptions = {
+    siteTimeZones: mapping.status.siteTimeZones,
+    timeZoneField: mapping.status.timeZoneField,
+  };
+  if (Object.keys(jsonPaths).length > 0) options.jsonPaths = jsonPaths;
+  return options;
 }
 
 /** The desired learner of a record, or undefined when there is no record or it is parked. */
 export function wantedLearner(
   record: Record<string, unknown> | null,
   mapping: MappingConfig,
+  jsonPaths: FieldPaths = {},
   now: Date = new Date(),
 ): DesiredLearner | undefined {
   if (!record) return undefined;
-  const desired = desiredLearner(normaliseEmployee(record, normaliseOptions(mapping)), mapping, now);
+  const desired = desiredLearner(normaliseEmployee(record, normaliseOptions(mapping, jsonPaths)), mapping, now);
   return isParked(desired) ? undefined : desired;
 }

@@ -17,6 +17,13 @@ export interface NormaliseOptions {
   siteTimeZones?: Record<string, string>;
   /** A HiBob field holding the employee's IANA time zone (mapping.status.timeZoneField); default `work.siteTimeZone`. */
   timeZoneField?: string;
+  /**
+   * Field id → HiBob's `jsonPath` (GET /company/people/fields) for fields filed elsewhere than
+   * their id says: a custom field `custom.field_…` sits under its category,
+   * `custom.category_….field_…`. Only there does an empty value read as `null` (cleared) rather
+   * than missing; the nested value at that path is read first, and its label at the same path.
+   */
+  jsonPaths?: Readonly<Record<string, string>>;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -138,11 +145,11 @@ export function normaliseEmployee(raw: Record<string, unknown>, options: Normali
   const humanReadable = isObject(raw.humanReadable) ? raw.humanReadable : undefined;
   const fields: Record<string, SourceField> = {};
 
-  const record = (fieldId: string, rawValue: unknown) => {
+  const record = (fieldId: string, rawValue: unknown, labelAt = fieldId) => {
     const value = toSourceValue(rawValue);
     if (value === undefined) return;
     const field: SourceField = { value };
-    const label = humanReadableLabel(humanReadable, fieldId) ?? (isObject(rawValue) ? toLabel(rawValue) : undefined);
+    const label = humanReadableLabel(humanReadable, labelAt) ?? (isObject(rawValue) ? toLabel(rawValue) : undefined);
     if (label !== undefined) field.label = label;
     fields[fieldId] = field;
   };
@@ -162,6 +169,11 @@ export function normaliseEmployee(raw: Record<string, unknown>, options: Normali
     if (key === 'humanReadable' || key.startsWith('/')) continue;
     if (isObject(value)) walk(value, key, `/${key}`);
     else record(`root.${key}`, value);
+  }
+  // Fields filed away from their id: the value (or null) at the field's own jsonPath.
+  for (const [fieldId, path] of Object.entries(options.jsonPaths ?? {})) {
+    const value = nested(raw, path.split('.'));
+    if (value !== undefined) record(fieldId, value, path);
   }
   // Slash keys: fallback for values the nested objects lack.
   for (const [key, value] of Object.entries(raw)) {
@@ -201,6 +213,25 @@ export function normaliseEmployee(raw: Record<string, unknown>, options: Normali
   const zone = siteTimeZone(fields, options);
   if (zone) employee.siteTimeZone = zone;
   return employee;
+}
+
+/** Where HiBob files a field whose metadata says nothing else: root fields at the top level. */
+export function defaultJsonPath(fieldId: string): string {
+  return fieldId.startsWith('root.') ? fieldId.slice('root.'.length) : fieldId;
+}
+
+/**
+ * The requested fields a HiBob record lacks at their json path (known, or the default). A field
+ * HiBob files under a category shows up here until its metadata is read, even when a slash key
+ * has its value: only the nested value tells empty from missing. One the service user may not
+ * see stays here.
+ */
+export function fieldsNotFound(
+  raw: Record<string, unknown>,
+  fieldIds: readonly string[],
+  jsonPaths: Readonly<Record<string, string>> = {},
+): string[] {
+  return fieldIds.filter((id) => nested(raw, (jsonPaths[id] ?? defaultJsonPath(id)).split('.')) === undefined);
 }
 
 /** HiBob field ids the status rules and the normaliser always need. */

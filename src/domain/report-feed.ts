@@ -16,7 +16,7 @@
  *
  * Pure: no I/O, no clock.
  */
-import { nested, normaliseEmployee, type NormaliseOptions } from './normalise';
+import { defaultJsonPath, nested, normaliseEmployee, type NormaliseOptions } from './normalise';
 import type { NormalisedEmployee, SourceField, SourceValue } from './types';
 
 export type ReportHumanReadable = 'APPEND' | 'REPLACE';
@@ -173,10 +173,6 @@ function isObject(value: unknown): value is JsonObject {
 /** Objects that are one value rather than a category: an employee reference or a period. */
 function isValueObject(value: JsonObject): boolean {
   return 'id' in value || 'periodISO' in value;
-}
-
-function defaultJsonPath(fieldId: string): string {
-  return fieldId.startsWith('root.') ? fieldId.slice('root.'.length) : fieldId;
 }
 
 function slashKey(fieldId: string): string {

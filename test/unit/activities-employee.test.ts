@@ -43,7 +43,7 @@ let server: RunningServer;
 let config: BobsyncConfig;
 
 /** The demo config's 360Learning connection, with a read lag and protected users of its own. */
-function demoConfig(hibobUrl: string): BobsyncConfig {
+function demoConfig(hibobUrl: string, customFields: object[] = []): BobsyncConfig {
   const groups = { root: GROUP_DEFAULT, byName: { Engineering: GROUP_ENG, Sales: GROUP_SALES, London: GROUP_LONDON } };
   const raw = parse(embeddedConfigYaml(hibobUrl, UNUSED_URL, groups)) as {
     connections: { name: string; source: object }[];
@@ -54,6 +54,7 @@ function demoConfig(hibobUrl: string): BobsyncConfig {
       ...c,
       source: { ...c.source, readAfterWriteLagSeconds: READ_LAG_SECONDS },
       safety: { protectedUsers: [PROTECTED_MAIL, PROTECTED_LEARNER_ID] },
+      ...(customFields.length ? { mapping: { ...(c as { mapping?: object }).mapping, customFields } } : {}),
     }));
   return parseConfig(stringify(raw), 'demo config');
 }
@@ -189,6 +190,63 @@ describe('fetchEmployee', () => {
       type: 'UnknownConnection',
       nonRetryable: true,
     });
+  });
+});
+
+describe('a custom field HiBob files under its category', () => {
+  // The emulator's custom fields have opaque ids, and json paths under their category.
+  const COST_CENTRE = 'custom.field_1701776342011';
+  const LANGUAGE = 'custom.field_1701776371777';
+  const FRENCH = '88002';
+
+  function customFieldActivities() {
+    const custom = demoConfig(server.url, [
+      { name: 'Cost centre', source: { from: COST_CENTRE } },
+      { name: 'Language', source: { from: LANGUAGE, label: true } },
+    ]);
+    const registry = new ConnectionRegistry({
+      config: custom,
+      env: { HIBOB_SERVICE_USER_TOKEN: DEMO_CREDENTIALS.hibobToken },
+    });
+    return employeeActivities(registry, () => NOW);
+  }
+  const metadataReads = () => emulator.kit.requests.entries.filter((e) => e.path.endsWith('/company/people/fields'));
+
+  it('reads the value and label at the field’s json path, and an emptied value as cleared', async () => {
+    emulator.updateEmployee(ZOE, { custom: { [COST_CENTRE]: 'CC-42', [LANGUAGE]: FRENCH } });
+    const { fetchEmployee, planEmployee } = customFieldActivities();
+    const filled = await run(fetchEmployee, CONNECTION, ZOE);
+    if (!filled.found) throw new Error('the emulator lost Zoë');
+    expect(filled.digests?.[COST_CENTRE]).toBe(fingerprint('CC-42'));
+    const learnerHolding = (customFields: Record<string, string>) => linked(learner({ externalId: ZOE, customFields }));
+    // The list field's label, not its item id, goes to the LMS.
+    const labelled = await run(planEmployee, CONNECTION, ZOE, filled.record, learnerHolding({ Language: 'English' }));
+    expect(JSON.stringify(labelled.outcome)).toContain('Français');
+    expect(JSON.stringify(labelled.outcome)).not.toContain(FRENCH);
+
+    emulator.updateEmployee(ZOE, { custom: { [COST_CENTRE]: null } });
+    const emptied = await run(fetchEmployee, CONNECTION, ZOE);
+    if (!emptied.found) throw new Error('the emulator lost Zoë');
+    expect(emptied.digests?.[COST_CENTRE]).toBeNull();
+    // Empty in HiBob clears the LMS value; a field HiBob did not return would be left alone.
+    const cleared = await run(
+      planEmployee,
+      CONNECTION,
+      ZOE,
+      emptied.record,
+      learnerHolding({ 'Cost centre': 'CC-42', Language: 'Français' }),
+    );
+    const operations = cleared.outcome.kind === 'apply' ? cleared.outcome.operations : [];
+    expect(operations.find((o) => o.op === 'setCustomFields')).toMatchObject({
+      changes: [{ field: 'Cost centre', from: 'CC-42', to: null }],
+    });
+    // One metadata read served every read and plan of this worker.
+    expect(metadataReads()).toHaveLength(1);
+  });
+
+  it('costs no metadata read when the mapping reads no such field', async () => {
+    await run(activities().fetchEmployee, CONNECTION, ZOE);
+    expect(metadataReads()).toHaveLength(0);
   });
 });
 
