@@ -4,6 +4,7 @@
  */
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { HIBOB_EMPLOYEE_ID } from '../workflows/ids';
 
 /** Base64(HMAC-SHA512(secret, raw body)) compared in constant time, before any JSON parsing. */
 export function verifyBobSignature(secret: string, rawBody: Buffer, header: string | undefined): boolean {
@@ -66,7 +67,6 @@ export type ParsedWebhook =
  * employee's workflow id or the re-read by id: huge values, whitespace and control characters,
  * `/`, and `@` (which would turn the re-read into an email lookup).
  */
-const HIBOB_EMPLOYEE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const EMPLOYEE_EVENTS =
   /^(employee\.(created|updated|deleted|joined|left|inactivated|activated|temporaryLeave)|table\.entry\.(created|updated))$/;

@@ -3,7 +3,7 @@
  * provision-on-demand through that workflow (started if none runs), the single writer.
  */
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { employeeWorkflowId } from '../workflows/ids';
+import { HIBOB_EMPLOYEE_ID, employeeWorkflowId } from '../workflows/ids';
 import {
   stateQuery,
   syncNowUpdate,
@@ -37,6 +37,12 @@ export async function showEmployee(
   opts: EmployeeOptions = {},
 ): Promise<EmployeeView> {
   const connection = resolveConnection(io, opts.connection).name;
+  // HiBob would read an email too, but the workflow id, its search attributes and the learner's
+  // link all carry the HiBob id; an email there would make a second workflow for the person.
+  if (!HIBOB_EMPLOYEE_ID.test(employeeId))
+    throw new Error(
+      `"${employeeId}" is not a HiBob employee id: give the id (root.id, the number in the employee's HiBob URL), not an email or a name`,
+    );
   const workflowId = employeeWorkflowId(connection, employeeId);
   const out = io.out;
   return withClient(io, async (client) => {

@@ -1,3 +1,6 @@
+/** What a HiBob employee id (root.id) may look like: never an email, which HiBob's read would accept. */
+export const HIBOB_EMPLOYEE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** Workflow ids carry opaque ids only (HiBob root.id), never names or emails. */
 export function employeeWorkflowId(connection: string, employeeId: string): string {
   return `bobsync/${connection}/employee/${employeeId}`;

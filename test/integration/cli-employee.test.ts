@@ -94,4 +94,14 @@ describe('bobsync employee', () => {
       'no connection "nope" in test config (known: demo-360)',
     );
   });
+
+  it('refuses an email for the employee id, and starts nothing', async () => {
+    const person = hibob().listEmployees()[0]!;
+    await expect(showEmployee(cliIo(stack), person.email!, { sync: true })).rejects.toThrow(
+      `"${person.email}" is not a HiBob employee id: give the id (root.id`,
+    );
+    const started = stack.client.workflow.list({ query: `WorkflowId = 'bobsync/demo-360/employee/${person.email}'` });
+    for await (const run of started) throw new Error(`a workflow was started: ${run.workflowId}`);
+    expect(learnerOf(person.email!)).toBeUndefined();
+  });
 });
