@@ -145,17 +145,39 @@ describe('full sync safety', () => {
   });
 
   it('never changes or deactivates a protected user', async () => {
-    const vip = activeEmployees()[0]!;
+    // Someone nobody reports to, so ending their employment changes no other learner's manager.
+    const vip = activeEmployees().find(
+      (e) =>
+        !hibob()
+          .listEmployees()
+          .some((r) => r.reportsTo === e.id),
+    )!;
     const learner = learnerOf(vip.id)!;
+    const day = (daysAgo: number) =>
+      new Date(hibob().kit.clock.nowMs() - daysAgo * 86_400_000).toISOString().slice(0, 10);
     stack.config.connections[0]!.safety.protectedUsers = [learner.mail!.toUpperCase()];
     try {
       hibob().updateEmployee(vip.id, { surname: 'Should-Not-Arrive' });
+      // Past its last day in any time zone: without the protection this is a deactivation now.
+      hibob().terminate(vip.id, { terminationDate: day(2) });
+      expect(hibob().getEmployee(vip.id)?.status).toBe('Inactive');
+      lms().kit.requests.clear();
       const result = await (await start()).result();
-      expect(learnerOf(vip.id)?.lastName).toBe(learner.lastName);
+      expect(learnerOf(vip.id)).toMatchObject({
+        status: 'active',
+        lastName: learner.lastName,
+        deletedAt: learner.deletedAt,
+      });
+      // No write about this learner reached 360Learning at all, a deactivation (DELETE) included.
+      const touching = lms().kit.requests.entries.filter((e) => e.method !== 'GET' && e.path.includes(learner._id));
+      expect(touching.map((e) => `${e.method} ${e.path}`)).toEqual([]);
       const row = (await report(result)).rows.find((r) => r.employeeId === vip.id);
       expect(row).toMatchObject({ action: 'protected', outcome: 'skipped' });
     } finally {
       stack.config.connections[0]!.safety.protectedUsers = [];
+      // Back to how HiBob had them, matching the untouched learner, for whatever runs next.
+      if (hibob().getEmployee(vip.id)?.lifecycleStatus === 'terminated') hibob().rehire(vip.id, { startDate: day(1) });
+      hibob().updateEmployee(vip.id, { surname: vip.surname });
     }
   });
 });

@@ -126,7 +126,7 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
     await until('Tim deactivated', () => learnerOf(tim.id)?.status === 'deleted');
   });
 
-  it('applies the last of 20 rapid updates, and other employees are synced meanwhile', async () => {
+  it('applies the last of 20 rapid updates and a later edit, and syncs the hires sent in the same burst', async () => {
     const linus = hire('Linus', 'Torvalds', 'linus@northwind.example');
     await until('Linus active', () => learnerOf(linus.id)?.status === 'active');
     const others = [
@@ -141,6 +141,8 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
     hibob().updateEmployee(linus.id, { surname: 'Torvalds-20' });
     for (const other of others) await until('other employee active', () => learnerOf(other.id)?.status === 'active');
     await until('last update applied', () => learnerOf(linus.id)?.lastName === 'Torvalds-20');
+    // The 20th update's title (the 19th had set it back to the hire's), read with the later edit.
+    expect(learnerOf(linus.id)).toMatchObject({ lastName: 'Torvalds-20', job: 'Engineering Manager' });
     expect(learnersOf(linus.id)).toHaveLength(1);
   });
 
@@ -166,19 +168,57 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
 
   it('has one effect for duplicated deliveries', async () => {
     const ken = hire('Ken', 'Thompson', 'ken@northwind.example');
-    await until('Ken active', () => learnerOf(ken.id)?.status === 'active');
+    const learner = await until('Ken active', () => learnerOf(ken.id)?.status === 'active' && learnerOf(ken.id));
+    const handle = stack.client.workflow.getHandle(employeeWorkflowId('demo-360', ken.id));
     const sub = hibob().listWebhooks()[0]!;
-    hibob().updateWebhook(sub.id, { faults: { duplicateNext: 3 } });
-    lms().kit.requests.clear();
-    hibob().updateEmployee(ken.id, { surname: 'Thompson II' });
-    await until('update applied', () => learnerOf(ken.id)?.lastName === 'Thompson II');
-    await hibob().webhooksIdle(10_000);
-    await new Promise((r) => setTimeout(r, 1_000));
-    const patches = lms().kit.requests.entries.filter(
-      (e) => e.method === 'PATCH' && e.path === `/api/v2/users/${learnerOf(ken.id)!._id}`,
+    const kenEvents = () =>
+      hibob()
+        .webhookDeliveries(sub.id)
+        .filter(
+          (d) => d.kind === 'event' && (d.payload as { data?: { employeeId?: string } }).data?.employeeId === ken.id,
+        );
+    const before = Math.max(
+      0,
+      ...hibob()
+        .webhookDeliveries(sub.id)
+        .map((d) => d.id),
     );
-    expect(patches).toHaveLength(1);
-    hibob().updateWebhook(sub.id, { faults: {} });
+    hibob().updateWebhook(sub.id, { faults: { duplicateNext: 3 } });
+    try {
+      lms().kit.requests.clear();
+      hibob().updateEmployee(ken.id, { surname: 'Thompson II' });
+      // The edit's events and their copies are all queued by now: wait until HiBob has its answers.
+      const sent = await until('edit delivered', () => {
+        const since = kenEvents().filter((d) => d.id > before);
+        return since.every((d) => d.state !== 'pending' && d.state !== 'in-flight') && since;
+      });
+      const copies = sent.filter((d) => d.duplicateOf !== undefined);
+      expect(copies.length).toBeGreaterThanOrEqual(1);
+      for (const copy of copies) {
+        const original = sent.find((d) => d.id === copy.duplicateOf);
+        expect(original?.body).toBe(copy.body);
+      }
+      // Each copy, like its original, reached the API and was accepted.
+      expect(sent.map((d) => [d.state, d.attempts.map((a) => a.status)])).toEqual(sent.map(() => ['delivered', [202]]));
+
+      // An on-demand sync queues behind whatever those deliveries started: once it answers, nothing
+      // they caused is still to come. It finds nothing to do.
+      const barrier = await handle.executeUpdate(syncNowUpdate, { args: [{ reason: 'after the duplicates' }] });
+      expect(barrier.operations).toEqual([]);
+      // Every distinct event about Ken (hire and edit) was processed once; the copies were dropped.
+      const all = kenEvents();
+      expect(all.every((d) => d.state === 'delivered')).toBe(true);
+      const state = await handle.query(stateQuery);
+      expect(state).toMatchObject({
+        pendingEvents: 0,
+        processed: all.filter((d) => d.duplicateOf === undefined).length,
+      });
+      expect(learnerOf(ken.id)?.lastName).toBe('Thompson II');
+      const writes = lms().kit.requests.entries.filter((e) => e.method !== 'GET' && e.path.includes(learner._id));
+      expect(writes.map((e) => `${e.method} ${e.path}`)).toEqual([`PATCH /api/v2/users/${learner._id}`]);
+    } finally {
+      hibob().updateWebhook(sub.id, { faults: {} });
+    }
   });
 
   it('starts nothing for a forged signature (401) and rejects malformed bodies (400)', async () => {
@@ -324,7 +364,10 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
 
   it.each([5, 20])('applies an edit while HiBob serves the old record for %i s after it', async (lagSeconds) => {
     const katherine = hire('Katherine', `Johnson${lagSeconds}`, `katherine.${lagSeconds}@northwind.example`);
-    await until('Katherine active', () => learnerOf(katherine.id)?.status === 'active');
+    const first = await until(
+      'Katherine active',
+      () => learnerOf(katherine.id)?.status === 'active' && learnerOf(katherine.id),
+    );
     const handle = stack.client.workflow.getHandle(employeeWorkflowId('demo-360', katherine.id));
     hibob().setReadLag(lagSeconds);
     try {
@@ -337,7 +380,8 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
         'edit applied',
       );
       expect(Date.now() - edited).toBeGreaterThanOrEqual(lagSeconds * 1000 - 500);
-      expect(learner._id).toBeDefined();
+      // The old record served meanwhile neither replaced nor deactivated the learner.
+      expect(learner).toMatchObject({ _id: first._id, status: 'active', deletedAt: [] });
       const { lastOutcome } = await handle.query(stateQuery);
       expect(lastOutcome?.rereads).toBeGreaterThanOrEqual(1);
       expect(lastOutcome?.detail).toMatch(/read-after-write lag/);

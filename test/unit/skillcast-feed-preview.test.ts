@@ -189,10 +189,99 @@ describe('previewFeed', () => {
   });
 
   it('is pure: the same input gives the same output and the input is not changed', () => {
-    const users = [user('jane', 'jane@example.com', '10')];
-    const rows = [row('new@example.com', '1')];
-    const frozen = JSON.stringify({ users, rows });
-    expect(preview(rows, users)).toEqual(preview(rows, users));
-    expect(JSON.stringify({ users, rows })).toBe(frozen);
+    const input: FeedPreviewInput = {
+      domain: 'Employees',
+      identifier: 'email',
+      rows: [
+        row('jane@example.com', '10', { Site: 'Leeds' }),
+        row('bob@example.com', '11'),
+        row('dan.new@example.com', '13'),
+      ],
+      users: [
+        user('jane', 'jane@example.com', '10', { attributes: { Site: 'London' } }),
+        user('bob', 'bob@example.com', '11', { active: false }),
+        user('carol', 'carol@example.com', '12'),
+        user('dan', 'dan.old@example.com', '13'),
+      ],
+      attributes: ['Site'],
+      columns: { attributes: { Site: 'Site' } },
+      inactiveStatuses: ['Terminated'],
+    };
+    const copy = structuredClone(input);
+    const expected = {
+      domain: 'Employees',
+      identifier: 'email',
+      toAdd: [
+        {
+          row: 3,
+          identifier: 'dan.new@example.com',
+          email: 'dan.new@example.com',
+          employeeId: '13',
+          firstName: 'dan.new',
+          lastName: 'Test',
+          attributes: {},
+          replaces: 'dan',
+        },
+      ],
+      toReactivate: [
+        {
+          userId: 'bob',
+          identifier: 'bob@example.com',
+          record: {
+            row: 2,
+            identifier: 'bob@example.com',
+            email: 'bob@example.com',
+            employeeId: '11',
+            firstName: 'bob',
+            lastName: 'Test',
+            attributes: {},
+          },
+          changes: [],
+        },
+      ],
+      toUpdate: [
+        {
+          userId: 'jane',
+          identifier: 'jane@example.com',
+          record: {
+            row: 1,
+            identifier: 'jane@example.com',
+            email: 'jane@example.com',
+            employeeId: '10',
+            firstName: 'jane',
+            lastName: 'Test',
+            attributes: { Site: 'Leeds' },
+          },
+          changes: [{ field: 'attributes.Site', from: 'London', to: 'Leeds' }],
+        },
+      ],
+      toArchive: [
+        {
+          userId: 'carol',
+          identifier: 'carol@example.com',
+          email: 'carol@example.com',
+          employeeId: '12',
+          reason: 'missing',
+        },
+        {
+          userId: 'dan',
+          identifier: 'dan.old@example.com',
+          email: 'dan.old@example.com',
+          employeeId: '13',
+          reason: 'identifierChanged',
+        },
+      ],
+      unchanged: 0,
+      identifierChanges: [
+        { userId: 'dan', from: 'dan.old@example.com', to: 'dan.new@example.com', row: 3, matchedOn: 'employeeId' },
+      ],
+      duplicates: [],
+      invalid: [],
+      otherDomain: [],
+    };
+    // Twice on the same objects: a first call that left anything behind would show in the second.
+    expect(previewFeed(input)).toStrictEqual(expected);
+    expect(previewFeed(input)).toStrictEqual(expected);
+    expect(input).toStrictEqual(copy);
   });
 });

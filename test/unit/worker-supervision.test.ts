@@ -85,17 +85,32 @@ describe('superviseWorkers', () => {
     await expect(running).rejects.toThrow('The Worker of task queue "q1" failed: first');
   });
 
-  it('notices a worker that failed without its run() ever settling', async () => {
-    const { workers, close, set } = setOf(20, 20);
-    const running = set.run();
-    const started = Date.now();
-    workers[0]!.failSilently();
-    await expect(running).rejects.toThrow(/The Worker of task queue "q0" failed \(the SDK logged why/);
-    expect(workers[1]!.shutdownCalls).toBe(1);
-    // Ended as soon as the other worker stopped, well inside the grace period…
-    expect(Date.now() - started).toBeLessThan(300);
-    // …without closing a connection a hung worker may still be using.
-    expect(close).not.toHaveBeenCalled();
+  it('notices a worker that failed without its run() ever settling, and ends when the others stop, not after the grace period', async () => {
+    // Simulated time: the grace period (300 ms, setOf) cannot pass unless the test lets it.
+    jest.useFakeTimers();
+    try {
+      const { workers, close, set } = setOf(20, 20);
+      let outcome: unknown = 'pending';
+      void set.run().then(
+        () => (outcome = 'resolved'),
+        (err: unknown) => (outcome = err),
+      );
+      workers[0]!.failSilently();
+      // The first check (10 ms) sees the failure and stops the other worker, which takes 20 ms.
+      await jest.advanceTimersByTimeAsync(20);
+      expect(workers[1]!.getState()).toBe('STOPPING');
+      expect(outcome).toBe('pending');
+      // The other worker stopped at 30 ms: run() rejects before the grace period is out.
+      await jest.advanceTimersByTimeAsync(300 - 1 - 20);
+      expect(outcome).toBeInstanceOf(WorkerFailedError);
+      expect((outcome as Error).message).toMatch(/The Worker of task queue "q0" failed \(the SDK logged why/);
+      expect(workers[1]!.shutdownCalls).toBe(1);
+      expect(workers[1]!.getState()).toBe('STOPPED');
+      // …without closing a connection a hung worker may still be using.
+      expect(close).not.toHaveBeenCalled();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('gives up on a worker that never finishes draining once the grace period has passed', async () => {
