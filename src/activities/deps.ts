@@ -58,13 +58,15 @@ export class ConnectionRegistry {
     let paths = this.fieldPaths.get(name);
     if (!paths) {
       const { source, mapping } = this.connection(name);
-      const metadata = new HibobReportClient({
-        baseUrl: source.baseUrl,
-        serviceUserId: source.serviceUserId,
-        token: readSecret(source.serviceUserToken, this.deps.env),
-        fetch: this.deps.fetch,
-      });
-      paths = new HibobFieldPaths(() => metadata.listFields(), hibobFieldsFor(mapping));
+      // Made when first needed: most mappings never read the metadata.
+      const listFields = async () =>
+        new HibobReportClient({
+          baseUrl: source.baseUrl,
+          serviceUserId: source.serviceUserId,
+          token: readSecret(source.serviceUserToken, this.deps.env),
+          fetch: this.deps.fetch,
+        }).listFields();
+      paths = new HibobFieldPaths(listFields, hibobFieldsFor(mapping));
       this.fieldPaths.set(name, paths);
     }
     return paths;

@@ -11,6 +11,15 @@ import { defaultJsonPath, fieldsNotFound } from '../domain/normalise';
 
 export type FieldPaths = Readonly<Record<string, string>>;
 
+/** The activity's logger; a caller outside any activity (a tool, a test) has none to write to. */
+function warn(message: string, meta: Record<string, unknown>): void {
+  try {
+    log.warn(message, meta);
+  } catch {
+    // Not in an activity.
+  }
+}
+
 /** How long after reading the metadata a record that still lacks a field is taken as is. */
 const REREAD_AFTER_MS = 10 * 60_000;
 /** Records of a full sync's snapshot looked at for missing fields; each one that lacks some costs nothing more. */
@@ -54,7 +63,7 @@ export class HibobFieldPaths {
         },
         (err: unknown) => {
           // The fields' values still read where their id says; only emptied ones stay unknown.
-          log.warn('HiBob field metadata could not be read; fields filed under a category read from slash keys', {
+          warn('HiBob field metadata could not be read; fields filed under a category read from slash keys', {
             error: err instanceof Error ? err.message : String(err),
           });
         },

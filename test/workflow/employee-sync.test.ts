@@ -137,6 +137,8 @@ class World {
         safety: { protectedUsers: [] },
         destination: { type: '360learning', defaultGroupId: GROUP_DEFAULT },
       }),
+      // The test mapping reads no field HiBob files away from its id.
+      hibobFieldPaths: () => ({ for: async () => ({}) }),
     } as unknown as ConnectionRegistry;
     const fields = hibobFieldsFor(mapping);
     return {
