@@ -410,13 +410,13 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
   async function deactivateUnmatchedLearner(connection: string, learnerId: string): Promise<SyncOutcome> {
     const at = new Date().toISOString();
     const trigger = 'full sync: matches no HiBob person';
-    const now = await lms.learnerLink(connection, learnerId);
     const left = (detail: string): SyncOutcome => ({ at, trigger, result: 'unchanged', detail, operations: [] });
-    if (!now) return left(`learner ${learnerId} no longer exists`);
-    if (now.linkedTo)
-      return left(`learner ${learnerId} is now linked to HiBob employee ${now.linkedTo}; left to its sync`);
-    if (now.status === 'deleted') return left(`learner ${learnerId} is already deactivated`);
     try {
+      const now = await lms.learnerLink(connection, learnerId);
+      if (!now) return left(`learner ${learnerId} no longer exists`);
+      if (now.linkedTo)
+        return left(`learner ${learnerId} is now linked to HiBob employee ${now.linkedTo}; left to its sync`);
+      if (now.status === 'deleted') return left(`learner ${learnerId} is already deactivated`);
       const applied = await lms.applyOperation(connection, unmatchedLearnerKey(learnerId), learnerId, {
         op: 'deactivate',
         reason: 'matches no HiBob person; safety.unmatchedLearners is deactivate',

@@ -3,7 +3,7 @@
  * activity using update-with-start), a few at a time. The per-employee outcomes go to the blob
  * store; the parent gets counts and a reference.
  */
-import { ActivityFailure, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { LmsWriteActivities, WorkflowQueueActivities } from '../activities';
 import type { BulkRolesResult, PendingGroupRole } from '../activities/bulk-memberships';
 import type { RowOutcome } from '../reports/types';
@@ -14,6 +14,8 @@ import { taskQueues } from './task-queues';
 
 /** Batches begun before group roles went in bulk replay without it. */
 const BULK_GROUP_ROLES_PATCH = 'bulk-group-roles';
+/** Batches begun before one employee's lasting failure stopped failing the batch replay without it. */
+const EMPLOYEE_FAILURE_KEPT_PATCH = 'employee-failure-kept';
 
 export async function syncBatch(input: SyncBatchInput): Promise<BatchResult> {
   // Every workflow of a connection is found by BobsyncConnection, batches included.
@@ -29,19 +31,35 @@ export async function syncBatch(input: SyncBatchInput): Promise<BatchResult> {
   // Batches that began before bulk memberships existed keep giving roles one call each, so their
   // histories replay; the decision is this batch's, and each employee sync is told it.
   const groupRolesInBulk = patched(BULK_GROUP_ROLES_PATCH);
+  const keepEmployeeFailures = patched(EMPLOYEE_FAILURE_KEPT_PATCH);
   const employeeIds = await general.loadBatch(input.batch);
   const outcomes: Record<string, SyncOutcome> = {};
+  const failed: EmployeeFailure[] = [];
   const queue = [...employeeIds];
   const lane = async () => {
     for (let id = queue.shift(); id; id = queue.shift()) {
-      // The batch's list tells the activity where planning left the employee's record and hints.
-      outcomes[id] = await general.syncEmployeeNow(
-        input.connection,
-        id,
-        input.taskQueue,
-        groupRolesInBulk,
-        input.batch,
-      );
+      try {
+        // The batch's list tells the activity where planning left the employee's record and hints.
+        outcomes[id] = await general.syncEmployeeNow(
+          input.connection,
+          id,
+          input.taskQueue,
+          groupRolesInBulk,
+          input.batch,
+        );
+      } catch (err) {
+        if (!keepEmployeeFailures || isCancellation(err)) throw err;
+        // Retries are spent: that employee failed, and the rest of the batch and the run go on.
+        const reason = `not synced: ${err instanceof ActivityFailure && err.cause ? err.cause.message : String(err)}`;
+        outcomes[id] = {
+          at: new Date().toISOString(),
+          trigger: 'full sync',
+          result: 'failed',
+          detail: reason,
+          operations: [],
+        };
+        failed.push({ employeeId: id, reason });
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(input.concurrency, employeeIds.length) }, lane));
@@ -68,6 +86,7 @@ export async function syncBatch(input: SyncBatchInput): Promise<BatchResult> {
     }
   }
   const at = new Date().toISOString();
+  for (const failure of failed) await general.reportFailure(input.connection, { ...failure, code: 'syncFailed', at });
   for (const failure of failures)
     await general.reportFailure(input.connection, { ...failure, code: 'groupRoleFailed', at });
   const counts: Partial<Record<RowOutcome, number>> = {};
@@ -101,13 +120,13 @@ export function rowOutcome(outcome: SyncOutcome): RowOutcome {
   }
 }
 
-interface RoleFailure {
+interface EmployeeFailure {
   employeeId: string;
   reason: string;
 }
 
 /** Marks an employee's sync failed with the reason; returns the failure to report. */
-function fail(outcomes: Record<string, SyncOutcome>, employeeId: string, reason: string): RoleFailure {
+function fail(outcomes: Record<string, SyncOutcome>, employeeId: string, reason: string): EmployeeFailure {
   const outcome = outcomes[employeeId]!;
   outcome.result = 'failed';
   outcome.detail = [outcome.detail, reason].filter(Boolean).join('; ');
@@ -117,10 +136,10 @@ function fail(outcomes: Record<string, SyncOutcome>, employeeId: string, reason:
 /** The group roles the batch's employee workflows left to one bulk request, with their learners. */
 function pendingGroupRoles(outcomes: Record<string, SyncOutcome>): {
   pending: PendingGroupRole[];
-  failures: RoleFailure[];
+  failures: EmployeeFailure[];
 } {
   const pending: PendingGroupRole[] = [];
-  const failures: RoleFailure[] = [];
+  const failures: EmployeeFailure[] = [];
   for (const [employeeId, outcome] of Object.entries(outcomes)) {
     const learnerId = outcome.learnerId;
     if (!outcome.bulkGroupRoles?.length) continue;
@@ -137,7 +156,7 @@ function pendingGroupRoles(outcomes: Record<string, SyncOutcome>): {
  * Writes each role's result into its employee's outcome: given roles count as operations, and an
  * employee any of whose roles failed is failed, with the reason. Returns the failures to report.
  */
-function mergeBulkResults(outcomes: Record<string, SyncOutcome>, bulk: BulkRolesResult): RoleFailure[] {
+function mergeBulkResults(outcomes: Record<string, SyncOutcome>, bulk: BulkRolesResult): EmployeeFailure[] {
   const failures = new Map<string, string[]>();
   for (const result of bulk.results) {
     const outcome = outcomes[result.employeeId]!;

@@ -3,6 +3,7 @@
  * to one bulk request: the batch gives them in one activity on the connection's LMS write queue
  * (retried when 360Learning throttles it), writes each role's result into its employee's outcome
  * (a refused role fails that employee and is reported) and counts the bulk request as one write.
+ * An employee whose sync fails for good is that employee's failure: the batch goes on.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -52,7 +53,13 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-function run(outcomes: Record<string, SyncOutcome>, bulkThrottles = 0, bulkRefused?: string) {
+function run(
+  outcomes: Record<string, SyncOutcome>,
+  bulkThrottles = 0,
+  bulkRefused?: string,
+  /** An employee whose sync always fails, as when their workflow was terminated meanwhile. */
+  unsyncable?: string,
+) {
   const log = new ActivityLog();
   const stored: Record<string, unknown> = {};
   const failures: EmployeeFailure[] = [];
@@ -62,7 +69,10 @@ function run(outcomes: Record<string, SyncOutcome>, bulkThrottles = 0, bulkRefus
     workflows: log.stub({
       loadBatch: async () => Object.keys(outcomes),
       // A fresh copy each call, as a real activity's result is.
-      syncEmployeeNow: async (_connection: string, id: string) => structuredClone(outcomes[id]!),
+      syncEmployeeNow: async (_connection: string, id: string) => {
+        if (id === unsyncable) throw ApplicationFailure.retryable(`workflow of ${id} terminated`, 'WorkflowNotFound');
+        return structuredClone(outcomes[id]!);
+      },
       storeBatchOutcomes: async (runKey: string, index: number, data: unknown, kind = 'outcomes') => {
         stored[kind] = data;
         return ref(`${runKey}/${kind}-${index}.json`);
@@ -159,5 +169,27 @@ describe('syncBatch with group roles left to a bulk request', () => {
     expect(log.calls.map((c) => c.name)).not.toContain('addGroupRolesInBulk');
     expect(batch.outcomes).toEqual({ applied: 1, unchanged: 1 });
     expect(batch.writes).toBe(2);
+  });
+});
+
+describe('syncBatch when an employee cannot be synced', () => {
+  it('fails that employee after its retries, reports it, and syncs the others', async () => {
+    const { result, log, stored, failures } = run(OUTCOMES, 0, undefined, 'emp-3');
+    const batch = await result;
+
+    // Five attempts (the batch's retry policy), then the failure is that employee's outcome.
+    expect(log.calls.filter((c) => c.name === 'syncEmployeeNow' && c.args[1] === 'emp-3')).toHaveLength(5);
+    expect(batch.outcomes).toEqual({ applied: 1, failed: 2 });
+    const outcomes = stored.outcomes as Record<string, SyncOutcome>;
+    expect(outcomes['emp-3']).toMatchObject({
+      result: 'failed',
+      detail: 'not synced: workflow of emp-3 terminated',
+      operations: [],
+    });
+    expect(outcomes['emp-1']!.result).toBe('applied');
+    expect(failures.map((f) => [f.employeeId, f.code, f.reason])).toEqual([
+      ['emp-3', 'syncFailed', 'not synced: workflow of emp-3 terminated'],
+      ['emp-2', 'groupRoleFailed', `learner in group ${GROUP_B} not given: userDeleted`],
+    ]);
   });
 });
