@@ -4,9 +4,12 @@
  * thousand failures becomes a handful of emails, not a thousand.
  */
 import {
+  ActivityFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -19,6 +22,8 @@ import { failureSignal, type FailureNotifierInput } from './failure-notifier-api
 export { failureSignal, type FailureNotifierInput } from './failure-notifier-api';
 
 const IDLE_BEFORE_COMPLETING_MS = 60 * 60_000;
+/** Notifiers begun before a digest that could not be sent was kept failed with it, and replay so. */
+const UNSENT_DIGEST_KEPT_PATCH = 'unsent-digest-kept';
 
 export async function failureNotifier(input: FailureNotifierInput): Promise<number> {
   const { sendFailureDigest } = proxyActivities<NotificationActivities>({
@@ -39,8 +44,19 @@ export async function failureNotifier(input: FailureNotifierInput): Promise<numb
     }
     await sleep(input.digestWindowSeconds * 1000);
     const batch = pending.splice(0, pending.length);
-    await sendFailureDigest(input.connection, batch);
-    sent += 1;
+    try {
+      await sendFailureDigest(input.connection, batch);
+      sent += 1;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure) || !patched(UNSENT_DIGEST_KEPT_PATCH)) throw err;
+      // Mail down for longer than the activity's retries: the failures wait for the next digest.
+      pending.unshift(...batch);
+      log.warn('Failure digest not sent; its failures wait for the next one', {
+        connection: input.connection,
+        failures: batch.length,
+        error: err.cause?.message ?? err.message,
+      });
+    }
     await sleep(input.minIntervalSeconds * 1000);
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);

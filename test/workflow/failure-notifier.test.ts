@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { EmployeeFailure } from '../../src/activities/employee-types';
 import type { NotificationActivities } from '../../src/activities/notifications';
@@ -24,7 +25,7 @@ describe('failureNotifier on the time-skipping server', () => {
     await env?.teardown();
   });
 
-  function notifier(log: ActivityLog) {
+  function notifier(log: ActivityLog, send: NotificationActivities['sendFailureDigest'] = async () => undefined) {
     const taskQueue = uniqueTaskQueue('notifier');
     const input: FailureNotifierInput = {
       connection: 'acme-360',
@@ -33,7 +34,7 @@ describe('failureNotifier on the time-skipping server', () => {
     };
     const activities = {
       workflows: log.stub({
-        sendFailureDigest: async (_connection: string, _failures: EmployeeFailure[]) => undefined,
+        sendFailureDigest: send,
       } satisfies Pick<NotificationActivities, 'sendFailureDigest'>),
     };
     return { taskQueue, input, activities };
@@ -99,5 +100,36 @@ describe('failureNotifier on the time-skipping server', () => {
     ]);
     // The second went out after the hour's interval and a new five-minute window.
     expect(digests[1]!.scheduledAt - digests[0]!.scheduledAt).toBeGreaterThanOrEqual(HOUR + 5 * MINUTE);
+  });
+
+  it('keeps a digest the mail server refused, and sends its failures with the next one', async () => {
+    const log = new ActivityLog();
+    let attempts = 0;
+    const { taskQueue, input, activities } = notifier(log, async () => {
+      attempts += 1;
+      if (attempts === 1) throw ApplicationFailure.nonRetryable('535 authentication failed', 'SmtpError');
+    });
+    const first = Array.from({ length: 3 }, (_, i) => failure(i));
+    const later = [failure(200)];
+
+    const sent = await runWorkers(env, { taskQueue, activities }, async () => {
+      const handle = await env.client.workflow.start(failureNotifier, {
+        taskQueue,
+        workflowId: `test/notifier/refused/${taskQueue}`,
+        args: [input],
+      });
+      for (const f of first) await handle.signal(failureSignal, f);
+      await env.sleep('10 minutes');
+      await waitFor(async () => (log.of('sendFailureDigest').length === 1 ? true : undefined), 'the refused digest');
+      for (const f of later) await handle.signal(failureSignal, f);
+      return handle.result();
+    });
+
+    // The notifier did not fail: the refused failures went out with the later one.
+    expect(sent).toBe(1);
+    expect(log.of('sendFailureDigest').map((d) => d.args)).toEqual([
+      ['acme-360', first],
+      ['acme-360', [...first, ...later]],
+    ]);
   });
 });
