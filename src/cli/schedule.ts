@@ -17,6 +17,7 @@ import {
 } from '@temporalio/client';
 import type { fullSync } from '../workflows/full-sync';
 import type { FullSyncInput } from '../workflows/full-sync-api';
+import { cronProblem } from '../config/cron';
 import { fullSyncScheduleId, fullSyncWorkflowId } from '../workflows/ids';
 import { operatorName, println, resolveConnection, withClient, type CommandIo } from './io';
 
@@ -49,6 +50,8 @@ const POLICIES = { overlap: 'SKIP', catchupWindow: '1 hour', pauseOnFailure: fal
 
 function target(io: CommandIo, opts: ScheduleOptions) {
   const connection = resolveConnection(io, opts.connection);
+  const problem = opts.cron === undefined ? undefined : cronProblem(opts.cron);
+  if (problem) throw new Error(`--cron: ${problem}`);
   return {
     connection,
     scheduleId: fullSyncScheduleId(connection.name),

@@ -4,6 +4,11 @@
  */
 import { z } from 'zod';
 import { mappingSchema } from '../domain/mapping-schema';
+import { hibobFieldsFor } from '../domain/normalise';
+import { cronProblem } from './cron';
+
+/** Field ids HiBob accepts in one people search or read (contract §4.1). */
+const HIBOB_MAX_FIELDS = 400;
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
@@ -239,6 +244,10 @@ export const connectionSchema = z
       .object({
         schedule: z
           .string()
+          .superRefine((expression, ctx) => {
+            const problem = cronProblem(expression);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          })
           .default('0 2 * * *')
           .describe('Cron expression (UTC) of the scheduled full sync, used by `bobsync schedule create`.'),
         batchSize: z.number().int().min(1).max(1000).default(50).describe('Changed employees per batch workflow.'),
@@ -308,6 +317,15 @@ export const connectionSchema = z
         path: ['mapping', 'groups'],
         message:
           'Skillcast has no group roles over SCIM; remove mapping.groups and build audience groups in Skillcast from attributes (mapping.customFields)',
+      });
+    }
+    // Every read and search asks HiBob for all the fields the mapping uses, and HiBob refuses a list this long.
+    const requested = hibobFieldsFor(connection.mapping).length;
+    if (requested > HIBOB_MAX_FIELDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mapping'],
+        message: `reads ${requested} HiBob fields (its fields, custom fields, groups, scope and status together), and HiBob takes at most ${HIBOB_MAX_FIELDS} per request; map fewer fields`,
       });
     }
   });

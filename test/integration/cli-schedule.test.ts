@@ -112,6 +112,11 @@ describe('bobsync schedule', () => {
 
     expect(await createSchedule(io)).toBe('exists');
     expect(io.text()).toContain('already exists');
+    // A typo in --cron is named before Temporal is asked, and leaves the schedule as it was.
+    await expect(createSchedule(io, { cron: 'every monday', update: true })).rejects.toThrow(
+      /^--cron: "every monday" is not a cron expression: write 5 fields/,
+    );
+    expect((await describeSchedule(io)).cron).toEqual(['0 2 * * *']);
     expect(await createSchedule(io, { cron: '30 3 * * 1', update: true })).toBe('updated');
     view = await describeSchedule(io);
     expect(view.cron).toEqual(['30 3 * * 1']);

@@ -80,6 +80,39 @@ describe('bobsync.yaml', () => {
     expect(problems[0]).not.toContain('12345678901234');
   });
 
+  it('names a full-sync schedule that is not a cron expression, and how to write one', () => {
+    const withSchedule = (schedule: string) =>
+      valid.replace(
+        '      defaultGroupId: 507f1f77bcf86cd799439011\n',
+        `      defaultGroupId: 507f1f77bcf86cd799439011\n    fullSync: { schedule: "${schedule}" }\n`,
+      );
+    expect(problemsOf(withSchedule('every day'))).toEqual([
+      expect.stringMatching(
+        /^connections\[0\]\.fullSync\.schedule: "every day" is not a cron expression: .*"0 2 \* \* \*"/,
+      ),
+    ]);
+    for (const ok of ['0 2 * * *', '*/15 6-18 * * MON-FRI', '0 0 2 * * * 2027', '@daily', '@every 6h'])
+      expect(parseConfig(withSchedule(ok), 'test.yaml').connections[0]!.fullSync.schedule).toBe(ok);
+  });
+
+  it('refuses a mapping that reads more HiBob fields than one request may ask for', () => {
+    const customFields = (n: number) =>
+      `    mapping:\n      customFields:\n` +
+      Array.from({ length: n }, (_, i) => `        - { name: f${i}, source: { from: custom.field_${i} } }\n`).join('');
+    const withFields = (n: number) =>
+      valid.replace(
+        '      defaultGroupId: 507f1f77bcf86cd799439011\n',
+        `      defaultGroupId: 507f1f77bcf86cd799439011\n${customFields(n)}`,
+      );
+    expect(problemsOf(withFields(400))).toEqual([
+      expect.stringMatching(
+        /^connections\[0\]\.mapping: reads 4\d\d HiBob fields .* at most 400 per request; map fewer/,
+      ),
+    ]);
+    // The base fields the status rules need count too; a mapping within the limit loads.
+    expect(parseConfig(withFields(350), 'test.yaml').connections[0]!.mapping.customFields).toHaveLength(350);
+  });
+
   it('names the path of a missing required field', () => {
     const problems = problemsOf(valid.replace('      defaultGroupId: 507f1f77bcf86cd799439011\n', ''));
     expect(problems).toEqual([expect.stringContaining('connections[0].destination.defaultGroupId: is required')]);
