@@ -197,6 +197,49 @@ describe('SCIM client (scripted server)', () => {
     expect(result.active).toBe(false);
   });
 
+  it('reads the user again and reapplies the change when the PUT finds it changed (412)', async () => {
+    let version = 7;
+    let title = 'Engineer';
+    let reads = 0;
+    const { seen, fetchFn } = fakeServer(
+      discovery({ spc: { patch: { supported: false }, filter: { supported: true }, etag: { supported: true } } }),
+      (req) => {
+        if (req.method === 'GET') {
+          const answer = scim(user('u1', { title, meta: { version: `W/"${version}"` }, active: true }));
+          // Someone else changes the title between bobsync's first read and its PUT.
+          if (++reads === 1) [title, version] = ['Lead Engineer', version + 1];
+          return answer;
+        }
+        if (req.headers.get('if-match') !== `W/"${version}"`)
+          return scim(
+            { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '412', detail: 'stale' },
+            412,
+          );
+        version += 1;
+        return scim({ ...(req.body as object), meta: { version: `W/"${version}"` } });
+      },
+    );
+    const result = await client(fetchFn).archiveUser('u1');
+    const puts = seen.filter((r) => r.method === 'PUT');
+    expect(puts.map((p) => p.headers.get('if-match'))).toEqual(['W/"7"', 'W/"8"']);
+    // The second PUT carries the other writer's title: nothing of theirs is overwritten.
+    expect(puts[1]!.body).toMatchObject({ title: 'Lead Engineer', active: false });
+    expect(result.active).toBe(false);
+  });
+
+  it('gives up on an update after three PUTs that each found the user changed', async () => {
+    const current = user('u1', { meta: { version: 'W/"7"' }, active: true });
+    const { seen, fetchFn } = fakeServer(
+      discovery({ spc: { patch: { supported: false }, filter: { supported: true }, etag: { supported: true } } }),
+      (req) =>
+        req.method === 'GET'
+          ? scim(current)
+          : scim({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '412', detail: 'stale' }, 412),
+    );
+    await expect(client(fetchFn).archiveUser('u1')).rejects.toMatchObject({ status: 412, retryable: false });
+    expect(seen.filter((r) => r.method === 'PUT')).toHaveLength(3);
+  });
+
   it('reads "True"/"False" strings as booleans in user resources', async () => {
     const { fetchFn } = fakeServer(discovery(), () => scim(user('u1', { active: 'False' })));
     expect((await client(fetchFn).getUser('u1'))?.active).toBe(false);

@@ -36,6 +36,9 @@ import {
   type ServiceProviderConfig,
 } from './types';
 
+/** PUTs of one update made in all when each finds the user changed since its read (412). */
+const PUT_ATTEMPTS_ON_CONFLICT = 3;
+
 export interface ScimClientOptions {
   /** The SCIM base URL, e.g. `https://acme.skillcast.io/skillcastApi/scim`. */
   baseUrl: string;
@@ -458,13 +461,21 @@ export class ScimClient {
       if (operations.length === 0) return options.current ?? (await this.requireUser(id));
       return this.patchUser(id, operations);
     }
-    const current = await this.requireUser(id);
-    const headers: Record<string, string> = {};
-    if (capabilities.etag && current.meta?.version) headers['if-match'] = current.meta.version;
-    const reply = await this.request('PUT', path, { body: applyChanges(current, changes, this.extensionUrn), headers });
-    return reply && reply.body !== undefined
-      ? this.readUser(reply, `PUT ${capabilities.usersEndpoint}/{id}`)
-      : this.requireUser(id);
+    // A 412 means the user changed between the read and the PUT: read it again and reapply.
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.requireUser(id);
+      const headers: Record<string, string> = {};
+      if (capabilities.etag && current.meta?.version) headers['if-match'] = current.meta.version;
+      try {
+        const body = applyChanges(current, changes, this.extensionUrn);
+        const reply = await this.request('PUT', path, { body, headers });
+        return reply && reply.body !== undefined
+          ? this.readUser(reply, `PUT ${capabilities.usersEndpoint}/{id}`)
+          : this.requireUser(id);
+      } catch (err) {
+        if (!(err instanceof ScimApiError && err.status === 412 && attempt < PUT_ATTEMPTS_ON_CONFLICT)) throw err;
+      }
+    }
   }
 
   /** PATCH /Users/{id} with these operations as they are; fails if the server has no PATCH. */
