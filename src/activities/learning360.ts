@@ -3,7 +3,7 @@
  * planned operation at a time (apply). Every apply is idempotent, so a retried activity never
  * makes a second account or a second link (design decision 6).
  */
-import { STANDARD_FIELDS } from '../domain/types';
+import { SCIM_ONLY_FIELDS, STANDARD_FIELDS } from '../domain/types';
 import { ApplicationFailure } from '@temporalio/activity';
 import { ApiError } from '../clients/http/errors';
 import type { CustomFieldDefinition, Learning360Client, User360 } from '../clients/learning360/client';
@@ -442,9 +442,12 @@ function basicsOf(user: User360): LearnerBasics {
   return { learnerId: user._id, status: user.status, fields: standardFieldsOf(user) };
 }
 
+/** The standard fields a 360Learning user has. */
+const LEARNING360_FIELDS = STANDARD_FIELDS.filter((name) => !(SCIM_ONLY_FIELDS as readonly string[]).includes(name));
+
 function standardFieldsOf(user: User360): Partial<Record<StandardField, string>> {
   const fields: Partial<Record<StandardField, string>> = {};
-  for (const name of STANDARD_FIELDS) {
+  for (const name of LEARNING360_FIELDS) {
     const value = (user as Record<string, unknown>)[name];
     if (typeof value === 'string') fields[name] = value;
   }

@@ -45,6 +45,8 @@ export function scimFields(user: ScimUser): Partial<Record<StandardField, string
     organization: enterpriseOf(user).organization,
     phone: phone?.value,
     lang: user.preferredLanguage,
+    employeeNumber: enterpriseOf(user).employeeNumber,
+    department: enterpriseOf(user).department,
   };
   const fields: Partial<Record<StandardField, string>> = {};
   for (const [name, value] of Object.entries(values))
@@ -99,7 +101,9 @@ export function scimChangesOf(fields: Partial<Record<StandardField, string | nul
         changes.title = value;
         break;
       case 'organization':
-        changes.enterprise = { ...changes.enterprise, organization: value };
+      case 'employeeNumber':
+      case 'department':
+        changes.enterprise = { ...changes.enterprise, [field]: value };
         break;
       case 'phone':
         changes.phoneNumbers = value === null ? null : [{ value, type: 'work' }];
@@ -131,7 +135,10 @@ export function scimUserToCreate(employeeId: string, fields: Partial<Record<Stan
   if (typeof changes.title === 'string') input.title = changes.title;
   if (typeof changes.preferredLanguage === 'string') input.preferredLanguage = changes.preferredLanguage;
   if (changes.phoneNumbers) input.phoneNumbers = changes.phoneNumbers;
-  if (changes.enterprise?.organization) input.enterprise = { organization: changes.enterprise.organization };
+  const enterprise = Object.fromEntries(
+    Object.entries(changes.enterprise ?? {}).filter(([, value]) => typeof value === 'string' && value !== ''),
+  );
+  if (Object.keys(enterprise).length) input.enterprise = enterprise;
   return input;
 }
 

@@ -5,10 +5,22 @@
 import { z } from 'zod';
 import { mappingSchema } from '../domain/mapping-schema';
 import { hibobFieldsFor } from '../domain/normalise';
+import { TemplateSyntaxError } from '../domain/template';
+import { SCIM_ONLY_FIELDS } from '../domain/types';
 import { cronProblem } from './cron';
 
 /** Field ids HiBob accepts in one people search or read (contract §4.1). */
 const HIBOB_MAX_FIELDS = 400;
+
+/** How many HiBob fields the mapping reads; undefined when a template in it is broken (named on its own). */
+function fieldCount(mapping: z.infer<typeof mappingSchema>): number | undefined {
+  try {
+    return hibobFieldsFor(mapping).length;
+  } catch (err) {
+    if (err instanceof TemplateSyntaxError) return undefined;
+    throw err;
+  }
+}
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
@@ -319,9 +331,19 @@ export const connectionSchema = z
           'Skillcast has no group roles over SCIM; remove mapping.groups and build audience groups in Skillcast from attributes (mapping.customFields)',
       });
     }
+    if (connection.destination.type === '360learning') {
+      for (const field of SCIM_ONLY_FIELDS) {
+        if (!connection.mapping.fields[field]) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mapping', 'fields', field],
+          message: `is a Skillcast (SCIM enterprise) attribute, and 360Learning users have no such field; map it in mapping.customFields instead`,
+        });
+      }
+    }
     // Every read and search asks HiBob for all the fields the mapping uses, and HiBob refuses a list this long.
-    const requested = hibobFieldsFor(connection.mapping).length;
-    if (requested > HIBOB_MAX_FIELDS) {
+    const requested = fieldCount(connection.mapping);
+    if (requested !== undefined && requested > HIBOB_MAX_FIELDS) {
       ctx.addIssue({
         code: 'custom',
         path: ['mapping'],

@@ -267,10 +267,16 @@ const fieldsSchema = z
     lang: optionalField.describe(
       'A language code (en, fr, de…): 360Learning lang, SCIM preferredLanguage; map a HiBob field with { map: … }.',
     ),
+    employeeNumber: optionalField.describe(
+      'Skillcast only: the SCIM enterprise employeeNumber, e.g. { from: work.employeeIdInCompany }.',
+    ),
+    department: optionalField.describe(
+      'Skillcast only: the SCIM enterprise department, e.g. { from: work.department, label: true }.',
+    ),
   })
   .strict()
   .describe(
-    'Standard learner fields (360Learning user fields; for Skillcast the SCIM userName/emails, name, title, enterprise organization, phoneNumbers, preferredLanguage). null (or leaving phone/lang out) = the connector never touches that field.',
+    'Standard learner fields (360Learning user fields; for Skillcast the SCIM userName/emails, name, title, enterprise organization, employeeNumber and department, phoneNumbers, preferredLanguage). null (or leaving phone, lang, employeeNumber or department out) = the connector never touches that field.',
   );
 
 const customFieldSchema = z

@@ -57,8 +57,23 @@ export interface StatusDecision {
   nextState?: LearnerStatus;
 }
 
-/** Standard learner fields the connector may own (360Learning user fields; SCIM core and enterprise attributes). */
-export const STANDARD_FIELDS = ['mail', 'firstName', 'lastName', 'job', 'organization', 'phone', 'lang'] as const;
+/**
+ * Standard learner fields the connector may own (360Learning user fields; SCIM core and enterprise
+ * attributes). `employeeNumber` and `department` exist on SCIM users only.
+ */
+export const STANDARD_FIELDS = [
+  'mail',
+  'firstName',
+  'lastName',
+  'job',
+  'organization',
+  'phone',
+  'lang',
+  'employeeNumber',
+  'department',
+] as const;
+/** Standard fields a 360Learning user does not have. */
+export const SCIM_ONLY_FIELDS = ['employeeNumber', 'department'] as const;
 export type StandardField = (typeof STANDARD_FIELDS)[number];
 
 export interface DesiredLearner {

@@ -15,6 +15,7 @@ import { eventually, startTestStack, type TestStack } from '../support/stack';
 jest.setTimeout(300_000);
 
 const EXTENSION = 'urn:ietf:params:scim:schemas:extension:skillcast:2.0:User';
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
 describe('full sync to Skillcast', () => {
   let stack: TestStack;
@@ -90,9 +91,12 @@ describe('full sync to Skillcast', () => {
       active: true,
       name: { givenName: ada.firstName, familyName: ada.surname },
     });
-    expect((user as Record<string, unknown>)[EXTENSION]).toMatchObject({
-      Site: expect.any(String),
-      Department: expect.any(String),
+    const attributes = (user as Record<string, unknown>)[EXTENSION] as Record<string, unknown>;
+    expect(attributes).toMatchObject({ Site: expect.any(String), Department: expect.any(String) });
+    // The enterprise attributes the demo maps: HiBob's employee number, and the department's label.
+    expect((user as Record<string, unknown>)[ENTERPRISE]).toMatchObject({
+      employeeNumber: String(ada.employeeIdInCompany),
+      department: attributes.Department,
     });
     // The other domain's user is neither read nor changed; its employee is reported, not duplicated.
     const elsewhere = skillcast().users('Always active')['Always active'];

@@ -95,6 +95,20 @@ describe('bobsync.yaml', () => {
       expect(parseConfig(withSchedule(ok), 'test.yaml').connections[0]!.fullSync.schedule).toBe(ok);
   });
 
+  it('refuses the Skillcast-only employeeNumber and department on a 360Learning connection, with the fix', () => {
+    const problems = problemsOf(
+      valid.replace(
+        '      defaultGroupId: 507f1f77bcf86cd799439011\n',
+        '      defaultGroupId: 507f1f77bcf86cd799439011\n    mapping:\n      fields:\n        department: { from: work.department }\n',
+      ),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^connections\[0\]\.mapping\.fields\.department: is a Skillcast \(SCIM enterprise\) attribute.*map it in mapping\.customFields instead/,
+      ),
+    ]);
+  });
+
   it('refuses a mapping that reads more HiBob fields than one request may ask for', () => {
     const customFields = (n: number) =>
       `    mapping:\n      customFields:\n` +

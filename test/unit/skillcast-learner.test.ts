@@ -18,7 +18,12 @@ const user: ScimUser = {
   emails: [{ value: 'jane.doe@northwind.example', type: 'work', primary: true }],
   phoneNumbers: [{ value: '+44 20 7946 0000', type: 'work' }],
   preferredLanguage: 'en',
-  [ENTERPRISE_USER_URN]: { organization: 'Platform', manager: { value: 'u-9' } },
+  [ENTERPRISE_USER_URN]: {
+    organization: 'Platform',
+    employeeNumber: '1042',
+    department: 'Data',
+    manager: { value: 'u-9' },
+  },
   [EXTENSION]: { Site: 'London', 'Start Date': '2021-05-04', Empty: '' },
 };
 
@@ -35,6 +40,8 @@ describe('a Skillcast user as the plan sees it', () => {
         organization: 'Platform',
         phone: '+44 20 7946 0000',
         lang: 'en',
+        employeeNumber: '1042',
+        department: 'Data',
       },
       customFields: { Site: 'London', 'Start Date': '2021-05-04' },
       managerIds: ['u-9'],
@@ -63,6 +70,19 @@ describe('the changes bobsync sends', () => {
       phoneNumbers: null,
       preferredLanguage: 'fr',
     });
+  });
+
+  it('employee number and department are enterprise attributes beside the organisation; null clears', () => {
+    expect(scimChangesOf({ organization: 'Platform', employeeNumber: '1042', department: null })).toEqual({
+      enterprise: { organization: 'Platform', employeeNumber: '1042', department: null },
+    });
+    expect(
+      scimUserToCreate('3332883894235038486', {
+        mail: 'ada@northwind.example',
+        employeeNumber: '1043',
+        department: 'Data',
+      }).enterprise,
+    ).toEqual({ employeeNumber: '1043', department: 'Data' });
   });
 
   it('a new user is created active, linked to the employee, with a display name', () => {

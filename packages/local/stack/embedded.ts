@@ -296,6 +296,11 @@ export function embeddedConfigYaml(
                   requestsPerSecond: 20,
                 },
                 mapping: {
+                  // SCIM enterprise attributes, which Skillcast's audiences and reports read.
+                  fields: {
+                    employeeNumber: { from: 'work.employeeIdInCompany' },
+                    department: { from: 'work.department', label: true },
+                  },
                   // Portal attributes, by their exact names in Skillcast.
                   customFields: [
                     { name: 'Department', source: { from: 'work.department', label: true } },
