@@ -122,4 +122,24 @@ describe('the people search read as it arrives', () => {
     answer = (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"employees":[{"id":"1"},]}');
     await expect(clientOf(faultyUrl).searchPeopleAnswer(request)).rejects.toThrow(SyntaxError);
   });
+
+  it('gives a search the whole answer time that a single read would not get', async () => {
+    // Headers at once, then the body over 400 ms: longer than a read may take, well inside a search's deadline.
+    answer = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"employees":[{"id":"1"}');
+      setTimeout(() => res.end(',{"id":"2"}]}'), 400);
+    };
+    const slowAnswers = new HibobClient({
+      baseUrl: faultyUrl,
+      serviceUserId: DEFAULT_SERVICE_USER.id,
+      token: DEFAULT_SERVICE_USER.token,
+      timeoutMs: 100,
+      searchTimeoutMs: 10_000,
+    });
+    expect([...(await slowAnswers.searchPeopleAnswer(request))].map((e) => e.id)).toEqual(['1', '2']);
+    expect((await slowAnswers.searchPeople(request)).map((e) => e.id)).toEqual(['1', '2']);
+    // A read of one person is held to the call deadline.
+    expect(await failure(slowAnswers.getEmployee('1'))).toMatchObject({ code: 'network', retryable: true });
+  });
 });

@@ -10,8 +10,17 @@ export interface HibobClientOptions {
   serviceUserId: string;
   token: string;
   fetch?: typeof fetch;
+  /** Deadline of one call, its whole answer read (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Deadline of a people search, its whole answer read (default 10 minutes): one search returns
+   * everyone, about 150 MB at 100,000 people, and HiBob sends it at its own pace.
+   */
+  searchTimeoutMs?: number;
 }
+
+const CALL_TIMEOUT_MS = 30_000;
+const SEARCH_TIMEOUT_MS = 10 * 60_000;
 
 export type HibobEmployee = Record<string, unknown> & { id: string };
 
@@ -35,14 +44,14 @@ export class HibobClient {
 
   /** POST /people/search. Never sends `filters: []` (HiBob rejects it). */
   async searchPeople(request: SearchRequest): Promise<HibobEmployee[]> {
-    return (await this.request<{ employees: HibobEmployee[] }>('POST', '/people/search', searchBody(request)))
-      .employees;
+    const answer = await this.requestBytes('POST', '/people/search', searchBody(request), this.searchTimeoutMs());
+    return (JSON.parse(answer.toString('utf8')) as { employees: HibobEmployee[] }).employees;
   }
 
   /** The same search, its records kept as the bytes HiBob sent (see EmployeeRecords). */
   async searchPeopleAnswer(request: SearchRequest): Promise<EmployeeRecords> {
     const path = '/people/search';
-    const response = await this.send('POST', path, searchBody(request));
+    const response = await this.send('POST', path, searchBody(request), this.searchTimeoutMs());
     if (!response.ok || !response.body) return EmployeeRecords.fromAnswer(await this.bodyOf('POST', path, response));
     checkJson('POST', path, response);
     // At 100,000 people the answer is about 150 MB: read as it arrives rather than all at the end.
@@ -71,16 +80,25 @@ export class HibobClient {
     }
   }
 
+  private searchTimeoutMs(): number {
+    return this.options.searchTimeoutMs ?? SEARCH_TIMEOUT_MS;
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     return JSON.parse((await this.requestBytes(method, path, body)).toString('utf8')) as T;
   }
 
   /** The JSON body of a successful answer, as received. */
-  private async requestBytes(method: string, path: string, body?: unknown): Promise<Buffer> {
-    return this.bodyOf(method, path, await this.send(method, path, body));
+  private async requestBytes(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<Buffer> {
+    return this.bodyOf(method, path, await this.send(method, path, body, timeoutMs));
   }
 
-  private async send(method: string, path: string, body?: unknown): Promise<Response> {
+  private async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeoutMs = this.options.timeoutMs ?? CALL_TIMEOUT_MS,
+  ): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', authorization: this.authorization };
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
@@ -88,7 +106,7 @@ export class HibobClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       throw networkError(method, path, err);
