@@ -8,6 +8,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  isCancellation,
   log,
   patched,
   proxyActivities,
@@ -24,13 +25,26 @@ export { failureSignal, type FailureNotifierInput } from './failure-notifier-api
 const IDLE_BEFORE_COMPLETING_MS = 60 * 60_000;
 /** Notifiers begun before a digest that could not be sent was kept failed with it, and replay so. */
 const UNSENT_DIGEST_KEPT_PATCH = 'unsent-digest-kept';
+/** Failures kept while digests cannot be sent; an employee still failing is reported again by their next sync. */
+const UNSENT_KEPT = 1_000;
+
+/** The latest failure of each employee and kind, the newest UNSENT_KEPT of them, oldest first. */
+function unsentKept(failures: EmployeeFailure[]): EmployeeFailure[] {
+  const latest = new Map<string, EmployeeFailure>();
+  for (const failure of failures) {
+    const key = `${failure.employeeId}\n${failure.code}`;
+    latest.delete(key);
+    latest.set(key, failure);
+  }
+  return [...latest.values()].slice(-UNSENT_KEPT);
+}
 
 export async function failureNotifier(input: FailureNotifierInput): Promise<number> {
   const { sendFailureDigest } = proxyActivities<NotificationActivities>({
     startToCloseTimeout: '1 minute',
     retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', maximumAttempts: 20 },
   });
-  const pending: EmployeeFailure[] = [...(input.carried ?? [])];
+  let pending: EmployeeFailure[] = [...(input.carried ?? [])];
   let sent = 0;
   setHandler(failureSignal, (failure) => {
     pending.push(failure);
@@ -48,14 +62,18 @@ export async function failureNotifier(input: FailureNotifierInput): Promise<numb
       await sendFailureDigest(input.connection, batch);
       sent += 1;
     } catch (err) {
-      if (!(err instanceof ActivityFailure) || !patched(UNSENT_DIGEST_KEPT_PATCH)) throw err;
-      // Mail down for longer than the activity's retries: the failures wait for the next digest.
-      pending.unshift(...batch);
+      if (!(err instanceof ActivityFailure) || isCancellation(err) || !patched(UNSENT_DIGEST_KEPT_PATCH)) throw err;
+      // Mail down for longer than the activity's retries: the failures wait for the next digest,
+      // at most the newest UNSENT_KEPT of them, one per employee and kind, so a mail server that
+      // never comes back cannot grow the notifier's state without end.
+      const kept = unsentKept(batch.concat(pending));
       log.warn('Failure digest not sent; its failures wait for the next one', {
         connection: input.connection,
         failures: batch.length,
+        dropped: batch.length + pending.length - kept.length,
         error: err.cause?.message ?? err.message,
       });
+      pending = kept;
     }
     await sleep(input.minIntervalSeconds * 1000);
     if (workflowInfo().continueAsNewSuggested) {

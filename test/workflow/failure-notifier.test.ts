@@ -102,15 +102,17 @@ describe('failureNotifier on the time-skipping server', () => {
     expect(digests[1]!.scheduledAt - digests[0]!.scheduledAt).toBeGreaterThanOrEqual(HOUR + 5 * MINUTE);
   });
 
-  it('keeps a digest the mail server refused, and sends its failures with the next one', async () => {
+  it('keeps digests the mail server refused, and sends their failures, once each, with the next one', async () => {
     const log = new ActivityLog();
     let attempts = 0;
     const { taskQueue, input, activities } = notifier(log, async () => {
       attempts += 1;
-      if (attempts === 1) throw ApplicationFailure.nonRetryable('535 authentication failed', 'SmtpError');
+      if (attempts <= 2) throw ApplicationFailure.nonRetryable('535 authentication failed', 'SmtpError');
     });
     const first = Array.from({ length: 3 }, (_, i) => failure(i));
-    const later = [failure(200)];
+    // The same employee failing the same way again while digests wait counts once, as its latest.
+    const again = { ...failure(0), at: new Date(Date.UTC(2025, 0, 1, 10)).toISOString() };
+    const later = [failure(200), again];
 
     const sent = await runWorkers(env, { taskQueue, activities }, async () => {
       const handle = await env.client.workflow.start(failureNotifier, {
@@ -125,11 +127,12 @@ describe('failureNotifier on the time-skipping server', () => {
       return handle.result();
     });
 
-    // The notifier did not fail: the refused failures went out with the later one.
+    // The notifier did not fail: the refused failures went out with the later ones, twice refused.
     expect(sent).toBe(1);
     expect(log.of('sendFailureDigest').map((d) => d.args)).toEqual([
       ['acme-360', first],
       ['acme-360', [...first, ...later]],
+      ['acme-360', [first[1], first[2], failure(200), again]],
     ]);
   });
 });
