@@ -1,3 +1,4 @@
+import { cancellationSignal } from '@temporalio/activity';
 import type { ConnectionRegistry } from './deps';
 
 export interface SampleEmployee {
@@ -12,9 +13,13 @@ export function healthActivities(registry: ConnectionRegistry) {
   return {
     /** Reads one employee (the first the search returns) from the connection's HiBob. */
     async readSampleEmployee(connection: string): Promise<SampleEmployee | null> {
+      // The activity's 30 s, not a full sync's search deadline: this search asks for two fields.
       const people = await registry
         .hibob(connection)
-        .searchPeople({ fields: ['root.id', 'root.email'], showInactive: true });
+        .searchPeople(
+          { fields: ['root.id', 'root.email'], showInactive: true },
+          { signal: cancellationSignal(), timeoutMs: 25_000 },
+        );
       const first = people[0];
       if (!first) return null;
       const detail = await registry.hibob(connection).getEmployee(first.id);

@@ -220,7 +220,10 @@ export async function readHibobPopulation(
   if (!report) {
     const beat = heartbeat && (() => heartbeat({ phase: 'search' }));
     const records = await beating(
-      deps.hibob.searchPeopleAnswer({ fields: hibobFieldsFor(mapping), showInactive: true, humanReadable: 'APPEND' }),
+      deps.hibob.searchPeopleAnswer(
+        { fields: hibobFieldsFor(mapping), showInactive: true, humanReadable: 'APPEND' },
+        { signal: options.signal },
+      ),
       beat,
       interval,
     );

@@ -141,5 +141,10 @@ describe('the people search read as it arrives', () => {
     expect((await slowAnswers.searchPeople(request)).map((e) => e.id)).toEqual(['1', '2']);
     // A read of one person is held to the call deadline.
     expect(await failure(slowAnswers.getEmployee('1'))).toMatchObject({ code: 'network', retryable: true });
+    // A cancelled activity's signal ends the search at once, whatever its deadline.
+    const cancelled = new AbortController();
+    const started = slowAnswers.searchPeopleAnswer(request, { signal: cancelled.signal });
+    cancelled.abort();
+    expect(await failure(started)).toMatchObject({ code: 'network' });
   });
 });

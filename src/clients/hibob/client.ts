@@ -20,6 +20,13 @@ export interface HibobClientOptions {
 }
 
 const CALL_TIMEOUT_MS = 30_000;
+
+export interface CallOptions {
+  /** Ends the call early: the activity's cancellation, so a cancelled run stops reading. */
+  signal?: AbortSignal;
+  /** This call's deadline instead of the client's. */
+  timeoutMs?: number;
+}
 const SEARCH_TIMEOUT_MS = 10 * 60_000;
 
 export type HibobEmployee = Record<string, unknown> & { id: string };
@@ -43,15 +50,17 @@ export class HibobClient {
   }
 
   /** POST /people/search. Never sends `filters: []` (HiBob rejects it). */
-  async searchPeople(request: SearchRequest): Promise<HibobEmployee[]> {
-    const answer = await this.requestBytes('POST', '/people/search', searchBody(request), this.searchTimeoutMs());
+  async searchPeople(request: SearchRequest, options: CallOptions = {}): Promise<HibobEmployee[]> {
+    const signal = this.deadline(options, this.options.searchTimeoutMs ?? SEARCH_TIMEOUT_MS);
+    const answer = await this.requestBytes('POST', '/people/search', searchBody(request), signal);
     return (JSON.parse(answer.toString('utf8')) as { employees: HibobEmployee[] }).employees;
   }
 
   /** The same search, its records kept as the bytes HiBob sent (see EmployeeRecords). */
-  async searchPeopleAnswer(request: SearchRequest): Promise<EmployeeRecords> {
+  async searchPeopleAnswer(request: SearchRequest, options: CallOptions = {}): Promise<EmployeeRecords> {
     const path = '/people/search';
-    const response = await this.send('POST', path, searchBody(request), this.searchTimeoutMs());
+    const signal = this.deadline(options, this.options.searchTimeoutMs ?? SEARCH_TIMEOUT_MS);
+    const response = await this.send('POST', path, searchBody(request), signal);
     if (!response.ok || !response.body) return EmployeeRecords.fromAnswer(await this.bodyOf('POST', path, response));
     checkJson('POST', path, response);
     // At 100,000 people the answer is about 150 MB: read as it arrives rather than all at the end.
@@ -80,8 +89,10 @@ export class HibobClient {
     }
   }
 
-  private searchTimeoutMs(): number {
-    return this.options.searchTimeoutMs ?? SEARCH_TIMEOUT_MS;
+  /** The call's deadline (the option, else `defaultMs`), ended early by the caller's signal. */
+  private deadline(options: CallOptions, defaultMs = this.options.timeoutMs ?? CALL_TIMEOUT_MS): AbortSignal {
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? defaultMs);
+    return options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -89,16 +100,11 @@ export class HibobClient {
   }
 
   /** The JSON body of a successful answer, as received. */
-  private async requestBytes(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<Buffer> {
-    return this.bodyOf(method, path, await this.send(method, path, body, timeoutMs));
+  private async requestBytes(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Buffer> {
+    return this.bodyOf(method, path, await this.send(method, path, body, signal));
   }
 
-  private async send(
-    method: string,
-    path: string,
-    body?: unknown,
-    timeoutMs = this.options.timeoutMs ?? CALL_TIMEOUT_MS,
-  ): Promise<Response> {
+  private async send(method: string, path: string, body?: unknown, signal = this.deadline({})): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', authorization: this.authorization };
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
@@ -106,7 +112,7 @@ export class HibobClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal,
       });
     } catch (err) {
       throw networkError(method, path, err);
