@@ -91,7 +91,15 @@ describe('bobsync.yaml', () => {
         /^connections\[0\]\.fullSync\.schedule: "every day" is not a cron expression: .*"0 2 \* \* \*"/,
       ),
     ]);
-    for (const ok of ['0 2 * * *', '*/15 6-18 * * MON-FRI', '0 0 2 * * * 2027', '@daily', '@every 6h'])
+    for (const ok of [
+      '0 2 * * *',
+      '*/15 6-18 * * MON-FRI',
+      '0 0 2 * * * 2027',
+      '@daily',
+      '@every 6h',
+      '@every 24h/2h',
+      '0 2 * * * # nightly',
+    ])
       expect(parseConfig(withSchedule(ok), 'test.yaml').connections[0]!.fullSync.schedule).toBe(ok);
   });
 
