@@ -138,10 +138,11 @@ describe('real-time sync: HiBob webhooks → employee workflows → 360Learning'
         title: i % 2 ? 'Software Engineer' : 'Engineering Manager',
         displayName: `Linus ${i}`,
       });
+    // The 20th update's title (the 19th set back the hire's), before any later edit reads it too.
+    await until('20th update applied', () => learnerOf(linus.id)?.job === 'Engineering Manager');
     hibob().updateEmployee(linus.id, { surname: 'Torvalds-20' });
     for (const other of others) await until('other employee active', () => learnerOf(other.id)?.status === 'active');
     await until('last update applied', () => learnerOf(linus.id)?.lastName === 'Torvalds-20');
-    // The 20th update's title (the 19th had set it back to the hire's), read with the later edit.
     expect(learnerOf(linus.id)).toMatchObject({ lastName: 'Torvalds-20', job: 'Engineering Manager' });
     expect(learnersOf(linus.id)).toHaveLength(1);
   });
