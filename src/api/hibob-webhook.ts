@@ -60,14 +60,6 @@ export type ParsedWebhook =
   | { kind: 'ignored'; type: string; reason: string }
   | { kind: 'invalid'; reason: string };
 
-/**
- * What an employee id may look like. HiBob backend ids are ~19-digit strings (contract §13); the
- * rule also takes other short opaque ids, so an id in an unexpected but harmless form is still
- * synced rather than refused for good. It keeps out what no HiBob id holds and what would break the
- * employee's workflow id or the re-read by id: huge values, whitespace and control characters,
- * `/`, and `@` (which would turn the re-read into an email lookup).
- */
-
 const EMPLOYEE_EVENTS =
   /^(employee\.(created|updated|deleted|joined|left|inactivated|activated|temporaryLeave)|table\.entry\.(created|updated))$/;
 

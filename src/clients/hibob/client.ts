@@ -20,14 +20,14 @@ export interface HibobClientOptions {
 }
 
 const CALL_TIMEOUT_MS = 30_000;
+const SEARCH_TIMEOUT_MS = 10 * 60_000;
 
-export interface CallOptions {
-  /** Ends the call early: the activity's cancellation, so a cancelled run stops reading. */
+export interface SearchOptions {
+  /** Ends the search early: the activity's cancellation, so a cancelled run stops reading. */
   signal?: AbortSignal;
-  /** This call's deadline instead of the client's. */
+  /** This search's deadline instead of the client's `searchTimeoutMs`. */
   timeoutMs?: number;
 }
-const SEARCH_TIMEOUT_MS = 10 * 60_000;
 
 export type HibobEmployee = Record<string, unknown> & { id: string };
 
@@ -50,17 +50,15 @@ export class HibobClient {
   }
 
   /** POST /people/search. Never sends `filters: []` (HiBob rejects it). */
-  async searchPeople(request: SearchRequest, options: CallOptions = {}): Promise<HibobEmployee[]> {
-    const signal = this.deadline(options, this.options.searchTimeoutMs ?? SEARCH_TIMEOUT_MS);
-    const answer = await this.requestBytes('POST', '/people/search', searchBody(request), signal);
+  async searchPeople(request: SearchRequest, options: SearchOptions = {}): Promise<HibobEmployee[]> {
+    const answer = await this.requestBytes('POST', '/people/search', searchBody(request), this.searchDeadline(options));
     return (JSON.parse(answer.toString('utf8')) as { employees: HibobEmployee[] }).employees;
   }
 
   /** The same search, its records kept as the bytes HiBob sent (see EmployeeRecords). */
-  async searchPeopleAnswer(request: SearchRequest, options: CallOptions = {}): Promise<EmployeeRecords> {
+  async searchPeopleAnswer(request: SearchRequest, options: SearchOptions = {}): Promise<EmployeeRecords> {
     const path = '/people/search';
-    const signal = this.deadline(options, this.options.searchTimeoutMs ?? SEARCH_TIMEOUT_MS);
-    const response = await this.send('POST', path, searchBody(request), signal);
+    const response = await this.send('POST', path, searchBody(request), this.searchDeadline(options));
     if (!response.ok || !response.body) return EmployeeRecords.fromAnswer(await this.bodyOf('POST', path, response));
     checkJson('POST', path, response);
     // At 100,000 people the answer is about 150 MB: read as it arrives rather than all at the end.
@@ -89,9 +87,9 @@ export class HibobClient {
     }
   }
 
-  /** The call's deadline (the option, else `defaultMs`), ended early by the caller's signal. */
-  private deadline(options: CallOptions, defaultMs = this.options.timeoutMs ?? CALL_TIMEOUT_MS): AbortSignal {
-    const timeout = AbortSignal.timeout(options.timeoutMs ?? defaultMs);
+  /** A search's deadline, ended early by the caller's signal. */
+  private searchDeadline(options: SearchOptions): AbortSignal {
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.options.searchTimeoutMs ?? SEARCH_TIMEOUT_MS);
     return options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   }
 
@@ -104,7 +102,12 @@ export class HibobClient {
     return this.bodyOf(method, path, await this.send(method, path, body, signal));
   }
 
-  private async send(method: string, path: string, body?: unknown, signal = this.deadline({})): Promise<Response> {
+  private async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal = AbortSignal.timeout(this.options.timeoutMs ?? CALL_TIMEOUT_MS),
+  ): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', authorization: this.authorization };
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
