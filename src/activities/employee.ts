@@ -12,9 +12,8 @@ import { isProtected } from '../domain/protection';
 import type { Plan } from '../domain/types';
 import type { ConnectionRegistry } from './deps';
 import type { FetchedEmployee, LearnerLookup, PlanOptions } from './employee-types';
-import type { FieldPaths } from './hibob-field-paths';
 import { destinationTraits } from './traits';
-import { normaliseOptions } from './wanted-learner';
+import { readingOptions } from './wanted-learner';
 
 export function employeeActivities(registry: ConnectionRegistry, now: () => Date = () => new Date()) {
   return {
@@ -25,7 +24,7 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
       const labels = source.report?.humanReadable === false ? undefined : 'APPEND';
       const record = await registry.hibob(connection).getEmployee(employeeId, hibobFieldsFor(mapping), labels);
       if (!record) return { found: false, readLagSeconds: source.readAfterWriteLagSeconds };
-      return fetchedFromRecord(registry, connection, record, await registry.hibobFieldPaths(connection).for([record]));
+      return fetchedFromRecord(registry, connection, record);
     },
 
     planEmployee: async (
@@ -46,8 +45,8 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
         };
       }
       if (!record) return planForDeletedEmployee(employeeId, lookup);
-      const jsonPaths = await registry.hibobFieldPaths(connection).for([record]);
-      const desired = desiredLearner(normaliseEmployee(record, normaliseOptions(mapping, jsonPaths)), mapping, now());
+      const reading = await readingOptions(registry, connection, [record]);
+      const desired = desiredLearner(normaliseEmployee(record, reading), mapping, now());
       const context = planContextFor(
         mapping,
         destinationTraits(registry, connection),
@@ -68,17 +67,17 @@ export function employeeActivities(registry: ConnectionRegistry, now: () => Date
 }
 
 /** A HiBob record as the employee workflow takes it: read now, or from a full sync's people search. */
-export function fetchedFromRecord(
+export async function fetchedFromRecord(
   registry: ConnectionRegistry,
   connection: string,
   record: Record<string, unknown>,
-  jsonPaths: FieldPaths,
-): FetchedEmployee & { found: true } {
+): Promise<FetchedEmployee & { found: true }> {
   const { mapping, source } = registry.connection(connection);
+  const options = await readingOptions(registry, connection, [record]);
   return {
     found: true,
     record,
-    digests: fieldDigests(normaliseEmployee(record, normaliseOptions(mapping, jsonPaths)), hibobFieldsFor(mapping)),
+    digests: fieldDigests(normaliseEmployee(record, options), hibobFieldsFor(mapping)),
     readLagSeconds: source.readAfterWriteLagSeconds,
   };
 }

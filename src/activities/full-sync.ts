@@ -89,7 +89,7 @@ import { GroupOwnership } from './group-ownership';
 import { lmsActivities } from './lms';
 import { fetchedFromRecord } from './employee';
 import { destinationTraits } from './traits';
-import { normaliseOptions } from './wanted-learner';
+import { readingOptions } from './wanted-learner';
 
 /** What the plan blob holds: every changed row, and the ids of unchanged employees with their fingerprints. */
 interface StoredPlan {
@@ -334,15 +334,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     const source = sources?.employees[employeeId];
     if (!sources || !source) return {};
     return {
-      snapshot: {
-        readAt: sources.readAt,
-        fetched: fetchedFromRecord(
-          registry,
-          connection,
-          source.record,
-          await registry.hibobFieldPaths(connection).for([source.record]),
-        ),
-      },
+      snapshot: { readAt: sources.readAt, fetched: await fetchedFromRecord(registry, connection, source.record) },
       lookupHints: { managerLearnerIds: source.managerLearnerIds, learner: source.learner },
     };
   }
@@ -571,7 +563,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
     const positions = stored.rowPositions
       ? stored.rows.flatMap((row) => (applied.has(row.employeeId) && row.position !== undefined ? [row.position] : []))
       : records.keys();
-    const options = normaliseOptions(mapping, await registry.hibobFieldPaths(connection).for(records));
+    const options = await readingOptions(registry, connection, records);
     for (const i of positions) {
       const employee = normaliseEmployee(records.at(i), options);
       const done = applied.get(employee.id);
@@ -678,7 +670,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const plan = await planFullRun(
         {
           records,
-          normalise: normaliseOptions(mapping, await registry.hibobFieldPaths(connection).for(records)),
+          normalise: await readingOptions(registry, connection, records),
           mapping,
           destination: destinationTraits(registry, connection),
           index,
@@ -931,7 +923,7 @@ export function fullSyncActivities(registry: ConnectionRegistry, blobs: BlobStor
       const planned = new Map(stored.rows.map((row) => [row.employeeId, row.sourceDigest]));
       const now = new Map<string, string>();
       const records = await snapshotRecords(hibobRef);
-      const options = normaliseOptions(mapping, await registry.hibobFieldPaths(connection).for(records));
+      const options = await readingOptions(registry, connection, records);
       for (let i = 0; i < records.length; i++) {
         if (i % 200 === 0) heartbeat({ confirmed: i });
         let employee: NormalisedEmployee;

@@ -6,6 +6,7 @@ import { desiredLearner, isParked } from '../domain/desired';
 import type { MappingConfig } from '../domain/mapping-schema';
 import { normaliseEmployee, type NormaliseOptions } from '../domain/normalise';
 import type { DesiredLearner } from '../domain/types';
+import type { ConnectionRegistry } from './deps';
 import type { FieldPaths } from './hibob-field-paths';
 
 /** How the mapping reads HiBob records; `jsonPaths` where HiBob files some fields away from their id. */
@@ -16,6 +17,18 @@ export function normaliseOptions(mapping: MappingConfig, jsonPaths: FieldPaths =
   };
   if (Object.keys(jsonPaths).length > 0) options.jsonPaths = jsonPaths;
   return options;
+}
+
+/** How to read these records of a connection: its mapping's options and the field paths they need. */
+export async function readingOptions(
+  registry: ConnectionRegistry,
+  connection: string,
+  records: Iterable<Record<string, unknown>>,
+): Promise<NormaliseOptions> {
+  return normaliseOptions(
+    registry.connection(connection).mapping,
+    await registry.hibobFieldPaths(connection).for(records),
+  );
 }
 
 /** The desired learner of a record, or undefined when there is no record or it is parked. */
