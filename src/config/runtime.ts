@@ -7,44 +7,29 @@ import { ConfigError } from './loader';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
-/** A blank value (as an env file or compose leaves it) means "not set". */
-const blankAsUnset = (value: unknown) => (value === '' ? undefined : value);
-
 /**
  * Where blobs (snapshots, plans, reports) live. Workers on more than one host share an S3 bucket;
  * S3 credentials come from the AWS SDK's standard chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
  * AWS_PROFILE, web identity, instance role), never from bobsync's own settings.
  */
 const blobStoreShape = {
-  BOBSYNC_DATA_DIR: z.preprocess(blankAsUnset, z.string().default('.data')),
-  BOBSYNC_BLOB_STORE: z.preprocess(
-    blankAsUnset,
-    z
-      .enum(['file', 's3'], {
-        error: 'must be "file" (files under BOBSYNC_DATA_DIR, one host) or "s3" (a bucket every worker shares)',
-      })
-      .default('file'),
-  ),
-  BOBSYNC_S3_BUCKET: z.preprocess(blankAsUnset, z.string().optional()),
-  BOBSYNC_S3_PREFIX: z.preprocess(
-    blankAsUnset,
-    z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'must be a key prefix such as "bobsync/prod/" (no leading "/")')
-      .refine((prefix) => !prefix.includes('..'), 'must not contain ".."')
-      .optional(),
-  ),
-  BOBSYNC_S3_ENDPOINT: z.preprocess(
-    blankAsUnset,
-    z
-      .url({ protocol: /^https?$/, error: 'must be the http(s) URL of an S3-compatible store, e.g. http://minio:9000' })
-      .optional(),
-  ),
-  BOBSYNC_S3_REGION: z.preprocess(blankAsUnset, z.string().optional()),
-  BOBSYNC_S3_FORCE_PATH_STYLE: z.preprocess(
-    blankAsUnset,
-    z.stringbool({ error: 'must be true or false' }).default(false),
-  ),
+  BOBSYNC_DATA_DIR: z.string().default('.data'),
+  BOBSYNC_BLOB_STORE: z
+    .enum(['file', 's3'], {
+      error: 'must be "file" (files under BOBSYNC_DATA_DIR, one host) or "s3" (a bucket every worker shares)',
+    })
+    .default('file'),
+  BOBSYNC_S3_BUCKET: z.string().optional(),
+  BOBSYNC_S3_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'must be a key prefix such as "bobsync/prod/" (no leading "/")')
+    .refine((prefix) => !prefix.includes('..'), 'must not contain ".."')
+    .optional(),
+  BOBSYNC_S3_ENDPOINT: z
+    .url({ protocol: /^https?$/, error: 'must be the http(s) URL of an S3-compatible store, e.g. http://minio:9000' })
+    .optional(),
+  BOBSYNC_S3_REGION: z.string().optional(),
+  BOBSYNC_S3_FORCE_PATH_STYLE: z.stringbool({ error: 'must be true or false' }).default(false),
 };
 
 function requireBucketForS3(
@@ -64,42 +49,30 @@ export type BlobStoreSettings = z.infer<typeof blobStoreSchema>;
 
 const runtimeSchema = z
   .object({
-    BOBSYNC_CONFIG: z.preprocess(blankAsUnset, z.string().default('bobsync.yaml')),
-    TEMPORAL_ADDRESS: z.preprocess(blankAsUnset, z.string().optional()),
-    TEMPORAL_NAMESPACE: z.preprocess(blankAsUnset, z.string().optional()),
-    BOBSYNC_API_PORT: z.preprocess(blankAsUnset, port.default(3000)),
-    BOBSYNC_API_HOST: z.preprocess(blankAsUnset, z.string().default('127.0.0.1')),
+    BOBSYNC_CONFIG: z.string().default('bobsync.yaml'),
+    TEMPORAL_ADDRESS: z.string().optional(),
+    TEMPORAL_NAMESPACE: z.string().optional(),
+    BOBSYNC_API_PORT: port.default(3000),
+    BOBSYNC_API_HOST: z.string().default('127.0.0.1'),
     // The codec endpoint listens apart from the webhooks, so the public port never decrypts.
-    BOBSYNC_CODEC_PORT: z.preprocess(blankAsUnset, port.default(3001)),
-    BOBSYNC_CODEC_HOST: z.preprocess(blankAsUnset, z.string().default('127.0.0.1')),
+    BOBSYNC_CODEC_PORT: port.default(3001),
+    BOBSYNC_CODEC_HOST: z.string().default('127.0.0.1'),
     // Local development only: a codec endpoint with neither token nor OIDC.
-    BOBSYNC_CODEC_ALLOW_UNAUTHENTICATED: z.preprocess(
-      blankAsUnset,
-      z.stringbool({ error: 'must be true or false' }).default(false),
-    ),
+    BOBSYNC_CODEC_ALLOW_UNAUTHENTICATED: z.stringbool({ error: 'must be true or false' }).default(false),
     // The worker's Prometheus listener (GET /metrics); 0 turns it off.
-    BOBSYNC_WORKER_METRICS_PORT: z.preprocess(
-      blankAsUnset,
-      z.coerce
-        .number({ error: 'must be a port number, or 0 to turn the worker metrics listener off' })
-        .int()
-        .min(0)
-        .max(65535)
-        .default(9464),
-    ),
-    BOBSYNC_WORKER_METRICS_HOST: z.preprocess(blankAsUnset, z.string().default('127.0.0.1')),
-    BOBSYNC_SMTP_URL: z.preprocess(
-      blankAsUnset,
-      z
-        .string()
-        .regex(/^smtps?:\/\//, 'must look like smtp://host:port or smtps://user:pass@host:port')
-        .optional(),
-    ),
+    BOBSYNC_WORKER_METRICS_PORT: z.coerce
+      .number({ error: 'must be a port number, or 0 to turn the worker metrics listener off' })
+      .int()
+      .min(0)
+      .max(65535)
+      .default(9464),
+    BOBSYNC_WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
+    BOBSYNC_SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, 'must look like smtp://host:port or smtps://user:pass@host:port')
+      .optional(),
     ...blobStoreShape,
-    BOBSYNC_LOG_LEVEL: z.preprocess(
-      blankAsUnset,
-      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    ),
+    BOBSYNC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine(requireBucketForS3);
 export type RuntimeSettings = z.infer<typeof runtimeSchema>;
@@ -122,7 +95,13 @@ function shownValue(name: string, value: string | undefined): string {
   return `got "${value}"`;
 }
 
-function parseEnvironment<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
+/** A blank value (as an env file or compose's `${X:-}` leaves it) means "not set", for every variable. */
+function withoutBlanks(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, value === '' ? undefined : value]));
+}
+
+function parseEnvironment<T>(schema: z.ZodType<T>, rawEnv: NodeJS.ProcessEnv): T {
+  const env = withoutBlanks(rawEnv);
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
