@@ -34,7 +34,6 @@
  * Results: bench/results/fullsync-latest.json (360Learning), fullsync-100k-latest.json (seeded)
  * and fullsync-skillcast-latest.json; bench/README.md explains the figures.
  */
-import { quietBundleLogger } from '../src/dev/ports';
 import { numberOption, writeLatestResult } from './shared';
 import {
   printSeededSteady,
@@ -48,8 +47,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { codecDataConverter, codecFromEnv, failureConverterPath, generateCodecKey } from '../src/codec/aes-gcm-codec';
+import { codecDataConverter, codecFromEnv, generateCodecKey } from '../src/codec/aes-gcm-codec';
 import type { BobsyncConfig, ConnectionConfig, SkillcastDestinationConfig } from '../src/config/schema';
 import { readSecret } from '../src/config/loader';
 import { startLocalStack, type LocalStack } from '../packages/local/stack/local-stack';
@@ -67,6 +65,7 @@ import { DEFAULT_RATE_LIMITS } from '../packages/local/emulators/hibob';
 import { SCIM_BASE_PATH, type SeedUser } from '../packages/local/emulators/skillcast';
 import type { LoggedRequest } from '../packages/local/emulators/common/request-log';
 import { connectClient } from '../src/temporal/client';
+import { bundleWorkflows } from '../src/dev/workflow-bundle';
 import { createWorkers, installWorkerLogging, lmsActivitiesPerSecond } from '../src/worker';
 import type { FullSyncResult } from '../src/workflows/full-sync-api';
 import {
@@ -1746,11 +1745,7 @@ async function main(): Promise<void> {
   installWorkerLogging('ERROR');
   const startedAt = new Date();
   const loadAverageAtStart = machine().loadAverage;
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../src/workflows'),
-    failureConverterPath,
-    logger: quietBundleLogger,
-  });
+  const bundle = await bundleWorkflows();
 
   let steady: SteadyState | SkillcastSteady | SeededSteady | undefined;
   let initial: InitialLoad | SkillcastInitial | undefined;

@@ -29,7 +29,7 @@ import {
   type Distribution,
 } from './shared';
 import { fork, type ChildProcess } from 'node:child_process';
-import { freePort, quietBundleLogger } from '../src/dev/ports';
+import { freePort } from '../src/dev/ports';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Session } from 'node:inspector/promises';
@@ -37,13 +37,13 @@ import { join, relative } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { codecFromEnv, failureConverterPath, generateCodecKey } from '../src/codec/aes-gcm-codec';
+import { codecFromEnv, generateCodecKey } from '../src/codec/aes-gcm-codec';
 import { DEMO_CREDENTIALS } from '../packages/local/stack/emulators';
 import { startLocalStack, type LocalStack } from '../packages/local/stack/local-stack';
 import { startDevServer, waitForTemporal } from '../src/dev/temporal-dev-server';
 import { DEFAULT_COMPANY_ID, DEFAULT_HR_ADMIN_ID, type HibobEmulator } from '../packages/local/emulators/hibob';
 import type { Learning360Emulator } from '../packages/local/emulators/learning360';
+import { bundleWorkflows } from '../src/dev/workflow-bundle';
 import { installWorkerLogging } from '../src/worker';
 import { hibobEventSignal, type HibobEventSignal } from '../src/workflows/employee-sync-api';
 import { employeeWorkflowId } from '../src/workflows/ids';
@@ -307,14 +307,7 @@ async function startTemporal(options: Options, closers: (() => Promise<void>)[])
 async function setUp(options: Options, closers: (() => Promise<void>)[]): Promise<Bench> {
   installWorkerLogging('ERROR');
   const started = performance.now();
-  const [temporal, bundle] = await Promise.all([
-    startTemporal(options, closers),
-    bundleWorkflowCode({
-      workflowsPath: require.resolve('../src/workflows'),
-      failureConverterPath,
-      logger: quietBundleLogger,
-    }),
-  ]);
+  const [temporal, bundle] = await Promise.all([startTemporal(options, closers), bundleWorkflows()]);
   // Instrumentation only: how much of an acknowledgement is spent waiting for Temporal.
   const temporalCalls: TemporalCall[] = [];
   // Blobs of its own: each run seals them with a fresh key, which no other run could open.

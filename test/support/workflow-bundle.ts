@@ -1,9 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { failureConverterPath } from '../../src/codec/aes-gcm-codec';
-import { quietBundleLogger } from '../../src/dev/ports';
+import { bundleWorkflows } from '../../src/dev/workflow-bundle';
 
 /**
  * Builds the workflow bundle from src/workflows once per test run and hands its path to test
@@ -12,11 +10,7 @@ import { quietBundleLogger } from '../../src/dev/ports';
  */
 export async function ensureWorkflowBundle(): Promise<void> {
   if (process.env.BOBSYNC_TEST_WORKFLOW_BUNDLE) return;
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    failureConverterPath,
-    logger: quietBundleLogger,
-  });
+  const bundle = await bundleWorkflows();
   const dir = mkdtempSync(join(tmpdir(), 'bobsync-test-'));
   const codePath = join(dir, 'workflow-bundle.js');
   writeFileSync(codePath, bundle.code);
